@@ -1,0 +1,65 @@
+//! The command line: `standin serve` and `standin check`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Turn a resource description file into a real, stateful REST API.
+#[derive(Debug, Parser)]
+#[command(name = "standin", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API a spec file describes.
+    #[command(
+        after_help = "Examples:\n  standin serve specs/blog.yaml\n  standin serve specs/shop.yaml --port 0 --db shop.db"
+    )]
+    Serve(ServeArgs),
+    /// Check a spec file and report every problem.
+    Check {
+        /// The spec file.
+        #[arg(default_value = "standin.yaml")]
+        file: PathBuf,
+    },
+}
+
+/// Options of `standin serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The spec file (YAML or JSON).
+    #[arg(default_value = "standin.yaml", env = "STANDIN_SPEC")]
+    pub file: PathBuf,
+    /// Interface to listen on.
+    #[arg(long, default_value = "127.0.0.1", env = "STANDIN_HOST")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free port and prints the URL.
+    #[arg(long, short, default_value_t = 8080, env = "STANDIN_PORT")]
+    pub port: u16,
+    /// Keep the data in this SQLite file (durable across restarts) instead of in memory.
+    #[arg(long, env = "STANDIN_DB")]
+    pub db: Option<PathBuf>,
+    /// Seed of the fake data, overriding the spec's.
+    #[arg(long, env = "STANDIN_SEED")]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(long, env = "STANDIN_WORKERS")]
+    pub workers: Option<usize>,
+    /// How log lines look.
+    #[arg(long, value_enum, default_value_t = LogFormat::Pretty, env = "STANDIN_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// Log line formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}

@@ -1,0 +1,57 @@
+//! Timestamps as standin writes them: RFC 3339 in UTC with milliseconds
+//! (`2025-01-01T12:00:00.000Z`), fixed width so that they sort as text.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use time::OffsetDateTime;
+
+/// The current time as a timestamp.
+pub fn now() -> String {
+    let elapsed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format_timestamp(elapsed.as_secs() as i64, elapsed.subsec_millis())
+}
+
+/// Formats seconds since the Unix epoch (plus milliseconds) as a timestamp.
+pub fn format_timestamp(seconds: i64, millis: u32) -> String {
+    let moment = OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        moment.year(),
+        u8::from(moment.month()),
+        moment.day(),
+        moment.hour(),
+        moment.minute(),
+        moment.second(),
+        millis
+    )
+}
+
+/// The moment a timestamp written by [`format_timestamp`] names.
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let format = time::format_description::well_known::Rfc3339;
+    let moment = OffsetDateTime::parse(text, &format).ok()?;
+    let seconds = u64::try_from(moment.unix_timestamp()).ok()?;
+    Some(
+        UNIX_EPOCH
+            + Duration::from_secs(seconds)
+            + Duration::from_millis(u64::from(moment.millisecond())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        let text = format_timestamp(1_735_732_800, 250);
+        assert_eq!(text, "2025-01-01T12:00:00.250Z");
+        let moment = parse_timestamp(&text).unwrap();
+        assert_eq!(
+            moment.duration_since(UNIX_EPOCH).unwrap().as_millis(),
+            1_735_732_800_250
+        );
+    }
+}

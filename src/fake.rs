@@ -1,0 +1,458 @@
+//! Deterministic fake values for a resource's fields: the generator is named
+//! by `fake:` or inferred from the field's name, format and type, and every
+//! value satisfies the field's constraints. Same seed, same values, on every
+//! machine. Knows nothing of storage; references and uniqueness are the
+//! seeder's business.
+
+use fake::Fake;
+use fake::faker::{address, company, internet, job, lorem, name, phone_number};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use regex_syntax::hir::{Class, Hir, HirKind};
+use serde_json::{Map, Value, json};
+
+use crate::clock;
+use crate::spec::{Field, FieldType, Format, Resource};
+
+/// Every generator a spec may name with `fake:`.
+pub const GENERATORS: &[&str] = &[
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "phone",
+    "sentence",
+    "paragraph",
+    "word",
+    "words",
+    "title",
+    "company",
+    "job",
+    "street",
+    "city",
+    "country",
+    "zip",
+    "url",
+    "uuid",
+    "ipv4",
+    "color",
+    "isbn",
+    "date_past",
+    "date_future",
+    "price",
+];
+
+/// Whether `name` is a generator a spec may name.
+pub fn is_generator(name: &str) -> bool {
+    GENERATORS.contains(&name)
+}
+
+/// Days from the Unix epoch to 2025-01-01, the fixed "today" of generated
+/// dates, so that data does not depend on when it is generated.
+const REFERENCE_DAY: i64 = 20_089;
+
+/// A seeded source of fake records for one resource.
+pub struct Faker {
+    rng: ChaCha8Rng,
+}
+
+impl Faker {
+    /// A generator for `resource`'s records; each resource gets its own stream,
+    /// so adding a resource to a spec does not change the others' data.
+    pub fn new(seed: u64, resource: &str) -> Faker {
+        let mixed = resource
+            .bytes()
+            .fold(seed ^ 0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        Faker {
+            rng: ChaCha8Rng::seed_from_u64(mixed),
+        }
+    }
+
+    /// A random index below `len` (which must not be zero).
+    pub fn index(&mut self, len: usize) -> usize {
+        self.rng.random_range(0..len)
+    }
+
+    /// A random version 4 UUID.
+    pub fn uuid(&mut self) -> String {
+        let mut bytes: [u8; 16] = self.rng.random();
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
+    /// Values for every non-reference field of `resource` that satisfy its constraints.
+    pub fn record(&mut self, resource: &Resource) -> Result<Map<String, Value>, String> {
+        let mut record = Map::new();
+        for field in resource
+            .fields
+            .iter()
+            .filter(|field| field.reference.is_none())
+        {
+            let value = self.valid_value(resource, field)?;
+            record.insert(field.name.clone(), value);
+        }
+        Ok(record)
+    }
+
+    /// A value for `field` that passes the resource's validation.
+    pub fn valid_value(&mut self, resource: &Resource, field: &Field) -> Result<Value, String> {
+        for _ in 0..50 {
+            let mut candidate = Map::new();
+            candidate.insert(field.name.clone(), self.value(field));
+            let about_this_field = |error: &crate::spec::FieldError| {
+                error.field == field.name || error.field.starts_with(&format!("{}/", field.name))
+            };
+            let valid = match resource.validate(&mut candidate) {
+                Ok(()) => true,
+                Err(errors) => !errors.iter().any(about_this_field),
+            };
+            if valid && let Some(value) = candidate.remove(&field.name) {
+                return Ok(value);
+            }
+        }
+        Err(format!(
+            "cannot generate a value for resources.{}.fields.{} that satisfies its constraints: set `fake:` or loosen them",
+            resource.name, field.name
+        ))
+    }
+
+    /// A value of `field`'s type, shaped by its constraints.
+    pub fn value(&mut self, field: &Field) -> Value {
+        if let Some(allowed) = &field.allowed {
+            return allowed[self.index(allowed.len())].clone();
+        }
+        match field.kind {
+            FieldType::Boolean => json!(self.rng.random_bool(0.5)),
+            FieldType::Integer => json!(self.integer(field)),
+            FieldType::Number => json!(self.number(field)),
+            FieldType::Date => json!(self.date(is_future(field))),
+            FieldType::DateTime => {
+                let day = self.day(is_future(field));
+                let seconds = self.rng.random_range(0..86_400);
+                json!(clock::format_timestamp(day * 86_400 + seconds, 0))
+            }
+            FieldType::Object => json!({}),
+            FieldType::Array => {
+                let len = self.rng.random_range(0..=3);
+                let items: Vec<Value> = match &field.items {
+                    Some(items) => (0..len).map(|_| self.value(items)).collect(),
+                    None => (0..len).map(|_| json!(self.word())).collect(),
+                };
+                json!(items)
+            }
+            FieldType::String => json!(self.string(field)),
+        }
+    }
+
+    fn integer(&mut self, field: &Field) -> i64 {
+        let lower = field.name.to_lowercase();
+        let (low, high) = match () {
+            _ if lower.contains("year") => (1950, 2025),
+            _ if lower.contains("age") => (18, 90),
+            _ if lower.contains("rating") || lower.contains("stars") => (1, 5),
+            _ if lower.contains("price") || lower.contains("amount") => (1, 500),
+            _ => (0, 1000),
+        };
+        let low = field.minimum.map_or(low, |minimum| minimum.ceil() as i64);
+        let high = field
+            .maximum
+            .map_or(high.max(low), |maximum| maximum.floor() as i64);
+        if low >= high {
+            return low;
+        }
+        self.rng.random_range(low..=high)
+    }
+
+    fn number(&mut self, field: &Field) -> f64 {
+        let low = field.minimum.unwrap_or(0.0);
+        let high = field.maximum.unwrap_or(low.max(0.0) + 500.0);
+        if low >= high {
+            return low;
+        }
+        let value = self.rng.random_range(low..=high);
+        let rounded = (value * 100.0).round() / 100.0;
+        if rounded < low || rounded > high {
+            value
+        } else {
+            rounded
+        }
+    }
+
+    fn day(&mut self, future: bool) -> i64 {
+        let offset = if future {
+            self.rng.random_range(1..=365)
+        } else {
+            -self.rng.random_range(0..=3650)
+        };
+        REFERENCE_DAY + offset
+    }
+
+    fn date(&mut self, future: bool) -> String {
+        let day = self.day(future);
+        clock::format_timestamp(day * 86_400, 0)[..10].to_string()
+    }
+
+    fn word(&mut self) -> String {
+        lorem::en::Word().fake_with_rng(&mut self.rng)
+    }
+
+    fn string(&mut self, field: &Field) -> String {
+        let generator = field
+            .fake
+            .as_deref()
+            .or(match field.format {
+                Some(Format::Email) => Some("email"),
+                Some(Format::Uri) => Some("url"),
+                Some(Format::Uuid) => Some("uuid"),
+                None => None,
+            })
+            .unwrap_or_else(|| infer_generator(&field.name));
+        let mut text = self.generate(generator);
+        if let Some(pattern) = &field.pattern
+            && !pattern.is_match(&text)
+        {
+            text = self.matching(pattern.as_str()).unwrap_or(text);
+        }
+        self.fit_length(text, field.min_length, field.max_length)
+    }
+
+    fn generate(&mut self, generator: &str) -> String {
+        let rng = &mut self.rng;
+        match generator {
+            "name" => name::en::Name().fake_with_rng(rng),
+            "first_name" => name::en::FirstName().fake_with_rng(rng),
+            "last_name" => name::en::LastName().fake_with_rng(rng),
+            "email" => internet::en::SafeEmail().fake_with_rng(rng),
+            "username" => internet::en::Username().fake_with_rng(rng),
+            "phone" => phone_number::en::PhoneNumber().fake_with_rng(rng),
+            "paragraph" => lorem::en::Paragraph(2..5).fake_with_rng(rng),
+            "word" => lorem::en::Word().fake_with_rng(rng),
+            "words" => {
+                let words: Vec<String> = lorem::en::Words(1..4).fake_with_rng(rng);
+                words.join(" ")
+            }
+            "title" => {
+                let sentence: String = lorem::en::Sentence(2..6).fake_with_rng(rng);
+                sentence.trim_end_matches('.').to_string()
+            }
+            "company" => company::en::CompanyName().fake_with_rng(rng),
+            "job" => job::en::Title().fake_with_rng(rng),
+            "street" => {
+                let number: String = address::en::BuildingNumber().fake_with_rng(rng);
+                let street: String = address::en::StreetName().fake_with_rng(rng);
+                format!("{number} {street}")
+            }
+            "city" => address::en::CityName().fake_with_rng(rng),
+            "country" => address::en::CountryName().fake_with_rng(rng),
+            "zip" => address::en::ZipCode().fake_with_rng(rng),
+            "url" => {
+                let word: String = lorem::en::Word().fake_with_rng(rng);
+                let suffix: String = internet::en::DomainSuffix().fake_with_rng(rng);
+                format!("https://{word}.{suffix}/")
+            }
+            "uuid" => self.uuid(),
+            "ipv4" => internet::en::IPv4().fake_with_rng(rng),
+            "color" => {
+                let rgb: u32 = rng.random_range(0..0x0100_0000);
+                format!("#{rgb:06x}")
+            }
+            "isbn" => fake::faker::barcode::en::Isbn13().fake_with_rng(rng),
+            "date_past" | "date_future" => self.date(generator == "date_future"),
+            "price" => format!("{:.2}", rng.random_range(1.0..500.0)),
+            _ => lorem::en::Sentence(3..8).fake_with_rng(rng),
+        }
+    }
+
+    fn fit_length(&mut self, mut text: String, min: Option<u64>, max: Option<u64>) -> String {
+        let min = min.unwrap_or(0) as usize;
+        while text.chars().count() < min {
+            let word = self.word();
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&word);
+        }
+        if let Some(max) = max.map(|max| max as usize)
+            && text.chars().count() > max
+        {
+            text = text.chars().take(max).collect::<String>();
+            let trimmed = text.trim_end().to_string();
+            if trimmed.chars().count() >= min {
+                text = trimmed;
+            }
+        }
+        text
+    }
+
+    /// A string matching `pattern`, built by walking the regex's syntax tree.
+    fn matching(&mut self, pattern: &str) -> Option<String> {
+        let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+        let mut out = String::new();
+        self.walk(&hir, &mut out).then_some(out)
+    }
+
+    fn walk(&mut self, hir: &Hir, out: &mut String) -> bool {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => true,
+            HirKind::Literal(literal) => match std::str::from_utf8(&literal.0) {
+                Ok(text) => {
+                    out.push_str(text);
+                    true
+                }
+                Err(_) => false,
+            },
+            HirKind::Class(Class::Unicode(class)) => {
+                let ranges = class.ranges();
+                if ranges.is_empty() {
+                    return false;
+                }
+                // Prefer printable ASCII where the class allows it.
+                let ascii: Vec<(char, char)> = ranges
+                    .iter()
+                    .filter(|range| range.start() <= '~' && range.end() >= ' ')
+                    .map(|range| (range.start().max(' '), range.end().min('~')))
+                    .collect();
+                let (start, end) = if ascii.is_empty() {
+                    let range = ranges[self.index(ranges.len())];
+                    (range.start(), range.end())
+                } else {
+                    ascii[self.index(ascii.len())]
+                };
+                let code = self.rng.random_range(u32::from(start)..=u32::from(end));
+                out.push(char::from_u32(code).unwrap_or(start));
+                true
+            }
+            HirKind::Class(Class::Bytes(_)) => false,
+            HirKind::Repetition(repetition) => {
+                let max = repetition
+                    .max
+                    .unwrap_or(repetition.min + 8)
+                    .min(repetition.min + 8);
+                let times = self.rng.random_range(repetition.min..=max);
+                (0..times).all(|_| self.walk(&repetition.sub, out))
+            }
+            HirKind::Capture(capture) => self.walk(&capture.sub, out),
+            HirKind::Concat(parts) => parts.iter().all(|part| self.walk(part, out)),
+            HirKind::Alternation(choices) => {
+                let choice = &choices[self.index(choices.len())];
+                self.walk(choice, out)
+            }
+        }
+    }
+}
+
+fn is_future(field: &Field) -> bool {
+    field.fake.as_deref() == Some("date_future")
+}
+
+/// The generator a field's name suggests.
+fn infer_generator(field_name: &str) -> &'static str {
+    let name = field_name.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
+    match () {
+        _ if has(&["email"]) => "email",
+        _ if has(&["first_name", "firstname", "given_name"]) => "first_name",
+        _ if has(&["last_name", "lastname", "surname", "family_name"]) => "last_name",
+        _ if has(&["username", "login", "handle", "nickname"]) => "username",
+        _ if has(&["company", "organisation", "organization", "employer"]) => "company",
+        _ if has(&["city", "town"]) => "city",
+        _ if has(&["country"]) => "country",
+        _ if has(&["street", "address"]) => "street",
+        _ if has(&["zip", "postal", "postcode"]) => "zip",
+        _ if has(&["phone", "mobile", "fax"]) => "phone",
+        _ if has(&["url", "website", "homepage", "link"]) => "url",
+        _ if has(&["uuid", "guid"]) => "uuid",
+        _ if has(&["ip_address", "ipv4"]) || name == "ip" => "ipv4",
+        _ if has(&["color", "colour"]) => "color",
+        _ if has(&["isbn"]) => "isbn",
+        _ if has(&["job", "occupation", "profession", "position", "role"]) => "job",
+        _ if has(&["title", "headline", "subject", "heading"]) => "title",
+        _ if has(&[
+            "description",
+            "body",
+            "content",
+            "text",
+            "bio",
+            "summary",
+            "comment",
+            "note",
+            "message",
+        ]) =>
+        {
+            "paragraph"
+        }
+        _ if has(&["name"]) => "name",
+        _ if has(&[
+            "tag", "slug", "category", "label", "word", "keyword", "status", "type", "kind",
+        ]) =>
+        {
+            "word"
+        }
+        _ => "words",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_pick_generators() {
+        assert_eq!(infer_generator("email"), "email");
+        assert_eq!(infer_generator("contact_email"), "email");
+        assert_eq!(infer_generator("city"), "city");
+        assert_eq!(infer_generator("name"), "name");
+        assert_eq!(infer_generator("body"), "paragraph");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_values() {
+        let first: Vec<String> = {
+            let mut faker = Faker::new(7, "books");
+            (0..5).map(|_| faker.generate("name")).collect()
+        };
+        let second: Vec<String> = {
+            let mut faker = Faker::new(7, "books");
+            (0..5).map(|_| faker.generate("name")).collect()
+        };
+        assert_eq!(first, second);
+        let other: Vec<String> = {
+            let mut faker = Faker::new(8, "books");
+            (0..5).map(|_| faker.generate("name")).collect()
+        };
+        assert_ne!(first, other);
+    }
+
+    #[test]
+    fn patterns_are_followed() {
+        let mut faker = Faker::new(1, "x");
+        let pattern = regex::Regex::new("^[0-9-]{10,17}$").unwrap();
+        for _ in 0..20 {
+            let text = faker.matching(pattern.as_str()).unwrap();
+            assert!(pattern.is_match(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn lengths_are_respected() {
+        let mut faker = Faker::new(1, "x");
+        for _ in 0..20 {
+            let sentence = faker.generate("sentence");
+            let text = faker.fit_length(sentence, Some(5), Some(12));
+            let len = text.chars().count();
+            assert!((5..=12).contains(&len), "{text:?}");
+        }
+    }
+}

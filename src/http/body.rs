@@ -1,0 +1,107 @@
+//! Request bodies: the size limit, the accepted media types, and parsing into
+//! a JSON object, each failure a precise problem (413, 415, 400).
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{self, BytesMut};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use super::problem::Problem;
+
+/// Media types a create or replace accepts.
+pub const ACCEPT_POST: &[&str] = &["application/json"];
+/// Media types a patch accepts.
+pub const ACCEPT_PATCH: &[&str] = &["application/merge-patch+json", "application/json"];
+
+/// How a body is to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// A JSON document (for PATCH: a merge patch).
+    Json,
+    /// An RFC 7396 merge patch.
+    MergePatch,
+}
+
+/// The body's format from `Content-Type`; a missing type is taken as JSON.
+pub fn format(request: &HttpRequest, patch: bool) -> Result<BodyFormat, Problem> {
+    let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
+        return Ok(BodyFormat::Json);
+    };
+    let text = value.to_str().unwrap_or_default();
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/merge-patch+json" if patch => Ok(BodyFormat::MergePatch),
+        "application/json" => Ok(BodyFormat::Json),
+        // Any other +json type is JSON (RFC 6839), except patch formats we do not apply.
+        other if other.ends_with("+json") && !other.contains("patch") => Ok(BodyFormat::Json),
+        _ => Err(Problem::UnsupportedMediaType {
+            content_type: if text.is_empty() {
+                "an empty Content-Type".into()
+            } else {
+                text.to_string()
+            },
+            accepted: if patch {
+                ACCEPT_PATCH.to_vec()
+            } else {
+                ACCEPT_POST.to_vec()
+            },
+            header: if patch { "Accept-Patch" } else { "Accept-Post" },
+        }),
+    }
+}
+
+/// Reads the whole body, refusing more than `limit` bytes.
+pub async fn read(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<BytesMut, Problem> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(Problem::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|error| Problem::bad_request(format!("cannot read the body: {error}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(Problem::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a body that must be a JSON object.
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_request(
+            "the body is empty: send a JSON object",
+        ));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| Problem::bad_request(format!("the body is not valid JSON: {error}")))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(Problem::bad_request(format!(
+            "the body must be a JSON object, not {}",
+            match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        ))),
+    }
+}

@@ -1,0 +1,113 @@
+//! The HTTP face of standin (actix-web): one dispatching service that routes
+//! each request against the current spec, then reads top to bottom: route →
+//! negotiate → parse → one store call → render. Everything here turns the
+//! engine's results into HTTP; the engine itself lives in `store` and `spec`.
+
+mod body;
+mod collection;
+mod item;
+mod log;
+mod negotiate;
+mod problem;
+mod respond;
+mod route;
+
+use std::sync::{Arc, RwLock};
+
+use actix_web::http::Method as HttpMethod;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub use problem::Problem;
+pub use route::Target;
+
+use crate::spec::Spec;
+use crate::store::Store;
+
+/// Default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    spec: RwLock<Arc<Spec>>,
+    /// The data.
+    pub store: Arc<Store>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl AppState {
+    /// State serving `spec` from `store`.
+    pub fn new(spec: Spec, store: Store) -> AppState {
+        AppState {
+            spec: RwLock::new(Arc::new(spec)),
+            store: Arc::new(store),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// The spec in force now; a request keeps the one it started with.
+    pub fn spec(&self) -> Arc<Spec> {
+        self.spec
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+/// Registers standin's service and middleware on an actix-web app.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config.app_data(state).default_service(web::to(dispatch));
+    }
+}
+
+/// The request logger, to wrap the app with.
+pub use log::log_request;
+
+/// Runs a blocking store operation off the async workers.
+async fn blocking<T: Send + 'static>(
+    operation: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    web::block(operation).await?
+}
+
+async fn dispatch(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let spec = state.spec();
+    let target = route::resolve(&spec, request.path(), request.query_string())?;
+    match target {
+        Target::Redirect(location) => Ok(respond::moved(&location)),
+        Target::Home => home(&request, &spec),
+        Target::Collection(index) => {
+            collection::handle(request, payload, state.into_inner(), spec, index).await
+        }
+        Target::Item(index, id) => {
+            item::handle(request, payload, state.into_inner(), spec, index, id).await
+        }
+        Target::Admin(path) => Err(Problem::not_found(format!("no admin route '{path}'"))),
+    }
+}
+
+const HOME_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS"];
+
+fn home(request: &HttpRequest, spec: &Spec) -> Result<HttpResponse, Problem> {
+    match *request.method() {
+        HttpMethod::GET | HttpMethod::HEAD => {
+            let representation = respond::representation(request, spec)?;
+            Ok(respond::home(spec, representation))
+        }
+        HttpMethod::OPTIONS => Ok(respond::options(HOME_METHODS)),
+        _ => Err(method_not_allowed(request, HOME_METHODS.to_vec())),
+    }
+}
+
+fn method_not_allowed(request: &HttpRequest, allow: Vec<&'static str>) -> Problem {
+    Problem::MethodNotAllowed {
+        method: request.method().to_string(),
+        allow,
+    }
+}

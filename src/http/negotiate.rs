@@ -1,0 +1,146 @@
+//! Content negotiation: picks the representation to send from the `Accept`
+//! header's media ranges and q-values (RFC 9110 §12.5.1). Wildcards and `q=0`
+//! are honoured; more specific ranges override less specific ones.
+
+/// One media range of an `Accept` header.
+#[derive(Debug, Clone, PartialEq)]
+struct MediaRange {
+    kind: String,
+    subtype: String,
+    /// Parameters other than `q`, lower-cased.
+    parameters: Vec<(String, String)>,
+    quality: f32,
+}
+
+impl MediaRange {
+    fn parse(text: &str) -> Option<MediaRange> {
+        let mut parts = text.split(';');
+        let essence = parts.next()?.trim().to_ascii_lowercase();
+        let (kind, subtype) = essence.split_once('/')?;
+        if kind.is_empty() || subtype.is_empty() || (kind == "*" && subtype != "*") {
+            return None;
+        }
+        let mut quality = 1.0;
+        let mut parameters = Vec::new();
+        for parameter in parts {
+            let Some((name, value)) = parameter.split_once('=') else {
+                continue;
+            };
+            let name = name.trim().to_ascii_lowercase();
+            let value = value.trim().trim_matches('"').to_ascii_lowercase();
+            if name == "q" {
+                quality = value
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))?;
+            } else {
+                parameters.push((name, value));
+            }
+        }
+        Some(MediaRange {
+            kind: kind.to_string(),
+            subtype: subtype.to_string(),
+            parameters,
+            quality,
+        })
+    }
+
+    /// How specifically this range matches `offer` (higher is more specific), if it does.
+    fn specificity(&self, offer: &str) -> Option<u8> {
+        let (kind, subtype) = offer.split_once('/')?;
+        match (self.kind.as_str(), self.subtype.as_str()) {
+            ("*", "*") => Some(0),
+            (range_kind, "*") if range_kind == kind => Some(1),
+            (range_kind, range_subtype) if range_kind == kind && range_subtype == subtype => {
+                // Parameters we do not produce (e.g. a profile) make the range not match.
+                let charset_only = self
+                    .parameters
+                    .iter()
+                    .all(|(name, value)| name == "charset" && value == "utf-8");
+                charset_only.then_some(if self.parameters.is_empty() { 2 } else { 3 })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The offer to send for `accept`, the `Accept` header's value (or `None` if absent).
+/// `offers` are in the server's order of preference; the first wins ties.
+pub fn choose<'a>(accept: Option<&str>, offers: &[&'a str]) -> Option<&'a str> {
+    let Some(accept) = accept.filter(|accept| !accept.trim().is_empty()) else {
+        return offers.first().copied();
+    };
+    let ranges: Vec<MediaRange> = accept.split(',').filter_map(MediaRange::parse).collect();
+    if ranges.is_empty() {
+        // Nothing parsable: treat as absent rather than refuse.
+        return offers.first().copied();
+    }
+    let mut best: Option<(&str, f32)> = None;
+    for offer in offers {
+        let quality = ranges
+            .iter()
+            .filter_map(|range| {
+                range
+                    .specificity(offer)
+                    .map(|specificity| (specificity, range.quality))
+            })
+            .max_by_key(|(specificity, _)| *specificity)
+            .map(|(_, quality)| quality)
+            .unwrap_or(0.0);
+        if quality > 0.0 && best.is_none_or(|(_, best_quality)| quality > best_quality) {
+            best = Some((offer, quality));
+        }
+    }
+    best.map(|(offer, _)| offer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::choose;
+
+    const OFFERS: &[&str] = &["application/hal+json", "application/json"];
+
+    #[test]
+    fn no_accept_gets_the_first_offer() {
+        assert_eq!(choose(None, OFFERS), Some("application/hal+json"));
+        assert_eq!(choose(Some("*/*"), OFFERS), Some("application/hal+json"));
+    }
+
+    #[test]
+    fn exact_types_win() {
+        assert_eq!(
+            choose(Some("application/json"), OFFERS),
+            Some("application/json")
+        );
+        assert_eq!(
+            choose(Some("application/json; charset=utf-8"), OFFERS),
+            Some("application/json")
+        );
+    }
+
+    #[test]
+    fn q_values_are_honoured() {
+        let accept = "application/hal+json;q=0.5, application/json;q=0.9";
+        assert_eq!(choose(Some(accept), OFFERS), Some("application/json"));
+    }
+
+    #[test]
+    fn q_zero_excludes_a_type_even_under_a_wildcard() {
+        let accept = "application/hal+json;q=0, */*;q=0.1";
+        assert_eq!(choose(Some(accept), OFFERS), Some("application/json"));
+    }
+
+    #[test]
+    fn nothing_acceptable_is_none() {
+        assert_eq!(choose(Some("text/csv"), OFFERS), None);
+        assert_eq!(choose(Some("application/*;q=0"), OFFERS), None);
+    }
+
+    #[test]
+    fn subtype_wildcards_match() {
+        assert_eq!(
+            choose(Some("application/*"), OFFERS),
+            Some("application/hal+json")
+        );
+    }
+}

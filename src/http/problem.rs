@@ -1,0 +1,229 @@
+//! The one error type of request handling, rendered as RFC 9457
+//! `application/problem+json` with the status and headers each case needs.
+//! Handlers return `Result<_, Problem>` and never build error responses by hand.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::spec::FieldError;
+use crate::store::StoreError;
+
+/// Why a request was not served.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    /// The request is malformed (bad JSON, a bad path id, ...).
+    #[error("{detail}")]
+    BadRequest {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A query parameter is unknown or has a bad value.
+    #[error("{detail}")]
+    BadParameter {
+        /// The parameter's name.
+        parameter: String,
+        /// What is wrong, with a suggestion where one helps.
+        detail: String,
+    },
+    /// The body's fields are invalid.
+    #[error("{} invalid field{}", errors.len(), if errors.len() == 1 { "" } else { "s" })]
+    Invalid {
+        /// Every invalid field.
+        errors: Vec<FieldError>,
+    },
+    /// No such route or record.
+    #[error("{detail}")]
+    NotFound {
+        /// What was not found.
+        detail: String,
+    },
+    /// The method is not allowed on this route.
+    #[error("{method} is not allowed here; allowed: {}", allow.join(", "))]
+    MethodNotAllowed {
+        /// The method asked for.
+        method: String,
+        /// The methods that are allowed.
+        allow: Vec<&'static str>,
+    },
+    /// No representation the client accepts is available.
+    #[error("none of the requested media types is available; available: {}", available.join(", "))]
+    NotAcceptable {
+        /// The media types this route offers.
+        available: Vec<&'static str>,
+    },
+    /// The write conflicts with the data.
+    #[error("{detail}")]
+    Conflict {
+        /// What conflicts.
+        detail: String,
+        /// The fields involved.
+        errors: Vec<FieldError>,
+    },
+    /// The record was deleted.
+    #[error("{detail}")]
+    Gone {
+        /// What was deleted.
+        detail: String,
+    },
+    /// The body is larger than the limit.
+    #[error("the body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body's media type is not accepted.
+    #[error("{content_type} is not accepted here; send one of: {}", accepted.join(", "))]
+    UnsupportedMediaType {
+        /// The media type sent.
+        content_type: String,
+        /// The media types accepted.
+        accepted: Vec<&'static str>,
+        /// `Accept-Post` or `Accept-Patch`.
+        header: &'static str,
+    },
+    /// The server failed; only storage failures end here.
+    #[error("{detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl Problem {
+    /// A problem of status 404 for a missing thing.
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::NotFound {
+            detail: detail.into(),
+        }
+    }
+
+    /// A problem of status 400.
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::BadRequest {
+            detail: detail.into(),
+        }
+    }
+
+    /// A problem naming a bad query parameter.
+    pub fn bad_parameter(parameter: impl Into<String>, detail: impl Into<String>) -> Problem {
+        Problem::BadParameter {
+            parameter: parameter.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The short slug that names the problem type.
+    fn slug(&self) -> &'static str {
+        match self {
+            Problem::BadRequest { .. } => "bad-request",
+            Problem::BadParameter { .. } => "bad-parameter",
+            Problem::Invalid { .. } => "validation",
+            Problem::NotFound { .. } => "not-found",
+            Problem::MethodNotAllowed { .. } => "method-not-allowed",
+            Problem::NotAcceptable { .. } => "not-acceptable",
+            Problem::Conflict { .. } => "conflict",
+            Problem::Gone { .. } => "gone",
+            Problem::PayloadTooLarge { .. } => "payload-too-large",
+            Problem::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Problem::Internal { .. } => "internal",
+        }
+    }
+
+    /// The problem's JSON body.
+    pub fn body(&self) -> serde_json::Value {
+        let status = self.status_code();
+        let mut body = json!({
+            "type": format!("urn:standin:problem:{}", self.slug()),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.to_string(),
+        });
+        match self {
+            Problem::Invalid { errors } | Problem::Conflict { errors, .. }
+                if !errors.is_empty() =>
+            {
+                body["errors"] = json!(errors);
+            }
+            Problem::BadParameter { parameter, .. } => {
+                body["errors"] = json!([{ "field": parameter, "message": self.to_string() }]);
+                body["parameter"] = json!(parameter);
+            }
+            Problem::NotAcceptable { available } => body["available"] = json!(available),
+            _ => {}
+        }
+        body
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Problem::BadRequest { .. } | Problem::BadParameter { .. } | Problem::Invalid { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Problem::NotFound { .. } => StatusCode::NOT_FOUND,
+            Problem::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Problem::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
+            Problem::Conflict { .. } => StatusCode::CONFLICT,
+            Problem::Gone { .. } => StatusCode::GONE,
+            Problem::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Problem::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            Problem::UnsupportedMediaType {
+                accepted, header, ..
+            } => {
+                if let Ok(value) = HeaderValue::from_str(&accepted.join(", ")) {
+                    response.insert_header((*header, value));
+                }
+            }
+            Problem::NotAcceptable { .. } => {
+                response.insert_header((header::VARY, "Accept"));
+            }
+            _ => {}
+        }
+        response.body(self.body().to_string())
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Problem {
+        match error {
+            StoreError::NotFound => Problem::not_found("no record with this id"),
+            StoreError::Gone => Problem::Gone {
+                detail: "this record was deleted".into(),
+            },
+            StoreError::Conflict { message, errors } => Problem::Conflict {
+                detail: message,
+                errors,
+            },
+            StoreError::Invalid(errors) => Problem::Invalid { errors },
+            StoreError::Database(error) => {
+                tracing::error!(%error, "database error");
+                Problem::Internal {
+                    detail: format!("the database failed: {error}"),
+                }
+            }
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for Problem {
+    fn from(_: actix_web::error::BlockingError) -> Problem {
+        Problem::Internal {
+            detail: "the server is shutting down".into(),
+        }
+    }
+}

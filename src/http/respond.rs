@@ -1,0 +1,171 @@
+//! Building successful responses: choosing the representation, the write
+//! preference (`Prefer: return=...`), and the headers every item and page
+//! carries (`ETag`, `Last-Modified`, `Link`, `X-Total-Count`, `Vary`).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+
+use super::negotiate;
+use super::problem::Problem;
+use crate::clock;
+use crate::links::PageLinks;
+use crate::represent::{self, PageView, Representation};
+use crate::spec::{Resource, Return, Spec};
+use crate::store::Record;
+
+/// The representation to answer `request` with, honouring `defaults.accept`.
+pub fn representation(request: &HttpRequest, spec: &Spec) -> Result<Representation, Problem> {
+    let mut offers: Vec<&'static str> =
+        Representation::ALL.iter().map(|r| r.media_type()).collect();
+    if let Some(position) = offers
+        .iter()
+        .position(|offer| *offer == spec.defaults.accept)
+    {
+        let preferred = offers.remove(position);
+        offers.insert(0, preferred);
+    }
+    let accept = request
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let accept = (!accept.is_empty()).then_some(accept.as_str());
+    negotiate::choose(accept, &offers)
+        .and_then(Representation::from_media_type)
+        .ok_or(Problem::NotAcceptable { available: offers })
+}
+
+/// The `return` preference a request states in `Prefer`, if any.
+pub fn requested_return(request: &HttpRequest) -> Option<Return> {
+    request
+        .headers()
+        .get_all("prefer")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split([',', ';']))
+        .find_map(
+            |preference| match preference.trim().to_ascii_lowercase().as_str() {
+                "return=minimal" => Some(Return::Minimal),
+                "return=representation" => Some(Return::Representation),
+                _ => None,
+            },
+        )
+}
+
+/// What a write answers: the request's preference, else the spec's, else `fallback`.
+pub fn write_return(request: &HttpRequest, spec: &Spec, fallback: Return) -> (Return, bool) {
+    match requested_return(request) {
+        Some(preference) => (preference, true),
+        None => (spec.defaults.prefer.unwrap_or(fallback), false),
+    }
+}
+
+fn builder(status: StatusCode) -> HttpResponseBuilder {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::VARY, "Accept"));
+    response.insert_header((header::CACHE_CONTROL, "no-cache"));
+    response
+}
+
+/// The headers describing one record: `ETag` and `Last-Modified`.
+fn record_headers(response: &mut HttpResponseBuilder, resource: &Resource, record: &Record) {
+    response.insert_header((header::ETAG, represent::etag(resource, record)));
+    if let Some(moment) = clock::parse_timestamp(&record.updated_at) {
+        response.insert_header((header::LAST_MODIFIED, httpdate::fmt_http_date(moment)));
+    }
+}
+
+/// A response carrying one record (or, for `Return::Minimal`, only its headers).
+pub struct ItemResponse<'a> {
+    /// The status of a response with a body.
+    pub status: StatusCode,
+    /// Whether to send the record or 204.
+    pub returns: Return,
+    /// Whether the request's `Prefer` was honoured.
+    pub preference_applied: bool,
+    /// Sent as `Location` when set.
+    pub location: Option<String>,
+    /// The record.
+    pub record: &'a Record,
+}
+
+impl ItemResponse<'_> {
+    /// Renders the response.
+    pub fn render(
+        self,
+        spec: &Spec,
+        resource: &Resource,
+        representation: Representation,
+    ) -> HttpResponse {
+        let minimal = self.returns == Return::Minimal;
+        let mut response = builder(if minimal {
+            StatusCode::NO_CONTENT
+        } else {
+            self.status
+        });
+        record_headers(&mut response, resource, self.record);
+        if let Some(location) = self.location
+            && let Ok(value) = HeaderValue::from_str(&location)
+        {
+            response.insert_header((header::LOCATION, value));
+        }
+        if self.preference_applied {
+            let applied = if minimal {
+                "return=minimal"
+            } else {
+                "return=representation"
+            };
+            response.insert_header(("Preference-Applied", applied));
+        }
+        if minimal {
+            return response.finish();
+        }
+        response.content_type(representation.media_type());
+        response.body(represent::item(spec, resource, self.record, representation))
+    }
+}
+
+/// A collection page with its paging headers.
+pub fn page(
+    spec: &Spec,
+    resource: &Resource,
+    view: &PageView<'_>,
+    representation: Representation,
+) -> HttpResponse {
+    let mut response = builder(StatusCode::OK);
+    paging_headers(&mut response, view.links, view.pagination.total);
+    response.content_type(representation.media_type());
+    response.body(represent::collection(spec, resource, view, representation))
+}
+
+fn paging_headers(response: &mut HttpResponseBuilder, links: &PageLinks, total: u64) {
+    if let Ok(value) = HeaderValue::from_str(&links.header()) {
+        response.insert_header((header::LINK, value));
+    }
+    response.insert_header(("X-Total-Count", total.to_string()));
+}
+
+/// The home document.
+pub fn home(spec: &Spec, representation: Representation) -> HttpResponse {
+    builder(StatusCode::OK)
+        .content_type(representation.media_type())
+        .body(represent::home(spec, representation))
+}
+
+/// `204` with `Allow`, the answer to OPTIONS.
+pub fn options(allow: &[&str]) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ALLOW, allow.join(", ")))
+        .finish()
+}
+
+/// `301` to `location`.
+pub fn moved(location: &str) -> HttpResponse {
+    match HeaderValue::from_str(location) {
+        Ok(value) => HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, value))
+            .finish(),
+        Err(_) => HttpResponse::NotFound().finish(),
+    }
+}

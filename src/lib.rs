@@ -1,0 +1,30 @@
+//! standin turns a resource description file into a real, stateful REST API.
+//!
+//! The binary serves a spec file; this library starts the same server
+//! in-process, for test suites:
+//!
+//! ```
+//! let server = standin::Server::start_from_str(r#"
+//! standin: 1
+//! resources:
+//!   books:
+//!     fields:
+//!       title: { type: string, required: true }
+//!     count: 5
+//! "#).unwrap();
+//! println!("serving at {}", server.url());
+//! // the server stops when `server` is dropped
+//! ```
+
+pub mod clock;
+pub mod fake;
+pub mod http;
+pub mod links;
+pub mod patch;
+pub mod query;
+pub mod represent;
+pub mod server;
+pub mod spec;
+pub mod store;
+
+pub use server::{Options, Server, StartError};

@@ -1,0 +1,184 @@
+//! URLs of the API: collection and item hrefs, page links, RFC 6570
+//! templates for the home document, and the RFC 8288 `Link` header.
+//! Hrefs are path-absolute (`/api/books/7`), so they work behind proxies.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::spec::{Resource, Spec};
+use crate::store::RecordId;
+
+/// Characters escaped in a path segment: all but RFC 3986's unreserved ones.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The home document's href.
+pub fn home(spec: &Spec) -> String {
+    if spec.base_path.is_empty() {
+        "/".to_string()
+    } else {
+        spec.base_path.clone()
+    }
+}
+
+/// The href of a resource's collection.
+pub fn collection(spec: &Spec, resource: &str) -> String {
+    format!("{}/{resource}", spec.base_path)
+}
+
+/// The href of one item.
+pub fn item(spec: &Spec, resource: &str, id: &RecordId) -> String {
+    let segment = id.to_path_segment();
+    format!(
+        "{}/{resource}/{}",
+        spec.base_path,
+        utf8_percent_encode(&segment, SEGMENT)
+    )
+}
+
+/// The RFC 6570 template of a collection, naming its query parameters.
+pub fn collection_template(spec: &Spec, resource: &Resource) -> String {
+    format!("{}{{?page,per_page}}", collection(spec, &resource.name))
+}
+
+/// The RFC 6570 template of a resource's items.
+pub fn item_template(spec: &Spec, resource: &str) -> String {
+    format!("{}/{{id}}", collection(spec, resource))
+}
+
+/// The links of one page of a collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLinks {
+    /// This page.
+    pub this: String,
+    /// The first page.
+    pub first: String,
+    /// The page before, unless this is the first.
+    pub prev: Option<String>,
+    /// The page after, unless this is the last.
+    pub next: Option<String>,
+    /// The last page.
+    pub last: String,
+}
+
+/// Where a page sits in a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pagination {
+    /// 1-based page number.
+    pub page: u64,
+    /// Records per page.
+    pub per_page: u32,
+    /// Records in the whole collection.
+    pub total: u64,
+}
+
+impl Pagination {
+    /// Number of pages; an empty collection has one empty page.
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(u64::from(self.per_page)).max(1)
+    }
+}
+
+/// Page links for `href`, keeping the request's other query parameters.
+pub fn page_links(
+    href: &str,
+    other_parameters: &[(String, String)],
+    pagination: Pagination,
+) -> PageLinks {
+    let page_href = |page: u64| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in other_parameters {
+            query.append_pair(name, value);
+        }
+        query.append_pair("page", &page.to_string());
+        query.append_pair("per_page", &pagination.per_page.to_string());
+        format!("{href}?{}", query.finish())
+    };
+    let pages = pagination.pages();
+    PageLinks {
+        this: page_href(pagination.page),
+        first: page_href(1),
+        prev: (pagination.page > 1).then(|| page_href((pagination.page - 1).min(pages))),
+        next: (pagination.page < pages).then(|| page_href(pagination.page + 1)),
+        last: page_href(pages),
+    }
+}
+
+impl PageLinks {
+    /// The links as an RFC 8288 `Link` header value.
+    pub fn header(&self) -> String {
+        let mut links = vec![("first", &self.first)];
+        if let Some(prev) = &self.prev {
+            links.push(("prev", prev));
+        }
+        if let Some(next) = &self.next {
+            links.push(("next", next));
+        }
+        links.push(("last", &self.last));
+        links
+            .iter()
+            .map(|(rel, href)| format!("<{href}>; rel=\"{rel}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn middle_pages_link_both_ways() {
+        let links = page_links(
+            "/books",
+            &[],
+            Pagination {
+                page: 2,
+                per_page: 10,
+                total: 35,
+            },
+        );
+        assert_eq!(links.prev.as_deref(), Some("/books?page=1&per_page=10"));
+        assert_eq!(links.next.as_deref(), Some("/books?page=3&per_page=10"));
+        assert_eq!(links.last, "/books?page=4&per_page=10");
+    }
+
+    #[test]
+    fn the_first_page_has_no_prev_and_the_last_no_next() {
+        let links = page_links(
+            "/books",
+            &[],
+            Pagination {
+                page: 1,
+                per_page: 10,
+                total: 5,
+            },
+        );
+        assert_eq!(links.prev, None);
+        assert_eq!(links.next, None);
+        assert_eq!(
+            links.header(),
+            "</books?page=1&per_page=10>; rel=\"first\", </books?page=1&per_page=10>; rel=\"last\""
+        );
+    }
+
+    #[test]
+    fn other_parameters_are_kept() {
+        let other = [("genre".to_string(), "sci fi".to_string())];
+        let links = page_links(
+            "/books",
+            &other,
+            Pagination {
+                page: 1,
+                per_page: 5,
+                total: 6,
+            },
+        );
+        assert_eq!(
+            links.next.as_deref(),
+            Some("/books?genre=sci+fi&page=2&per_page=5")
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The `standin` binary: parses the command line and calls the library.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use standin::server::{self, Options};
+use standin::spec;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command, LogFormat, ServeArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check { file } => check(&file),
+        Command::Serve(args) => serve(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    match spec::load(file) {
+        Ok(spec) => {
+            println!(
+                "{}: ok ({} resources)",
+                file.display(),
+                spec.resources.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("STANDIN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.with_target(false).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.log_format);
+    let spec = match spec::load(&args.file) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let options = Options {
+        host: args.host,
+        port: args.port,
+        db: args.db,
+        seed: args.seed,
+        workers: args.workers,
+    };
+    let prepared = server::prepare(spec, &options)?;
+    let listener = server::bind(&options)?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    let spec = prepared.state.spec();
+    let url = server::url_of(address, &spec);
+    print_banner(&url, &args.file, &options, &prepared)?;
+    let store = prepared.state.store.clone();
+    actix_web::rt::System::new().block_on(async move {
+        server::http_server(prepared.state, listener, options.workers)?.await
+    })?;
+    drop(store);
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_banner(
+    url: &str,
+    file: &std::path::Path,
+    options: &Options,
+    prepared: &server::Prepared,
+) -> anyhow::Result<()> {
+    let spec = prepared.state.spec();
+    let store = &prepared.state.store;
+    let mut out = std::io::stdout().lock();
+    // The URL comes first, on a line of its own, for scripts that start standin with --port 0.
+    writeln!(out, "{url}")?;
+    let storage = match &options.db {
+        Some(path) => format!("data in {}", path.display()),
+        None => "data in memory".to_string(),
+    };
+    writeln!(
+        out,
+        "standin serving \"{}\" from {} ({storage})",
+        spec.title,
+        file.display()
+    )?;
+    let origin = url.strip_suffix(spec.base_path.as_str()).unwrap_or(url);
+    for resource in &spec.resources {
+        let count = store.count(resource).unwrap_or(0);
+        let href = standin::links::collection(&spec, &resource.name);
+        writeln!(
+            out,
+            "  {:<16} {origin}{href}  ({count} records)",
+            resource.name
+        )?;
+    }
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()?;
+    Ok(())
+}

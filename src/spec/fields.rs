@@ -1,0 +1,489 @@
+//! Field definitions: the shorthand (`title: string`) and the JSON Schema
+//! keywords, references between resources, and the JSON Schema each
+//! resource's records are validated against.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use super::model::{Field, FieldType, Format, IdKind, OnDelete, Reference};
+use super::parse::{Checker, compile_pattern, describe, join};
+use super::suggest::did_you_mean;
+
+const FIELD_KEYS: &[&str] = &[
+    "type",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "items",
+    "default",
+    "required",
+    "unique",
+    "fake",
+    "ref",
+    "on_delete",
+    "description",
+];
+const FORMATS: &[&str] = &["email", "uri", "uuid", "date", "date-time"];
+const ON_DELETE: &[&str] = &["restrict", "cascade", "set_null"];
+/// Names every record carries that fields may not take.
+pub const RESERVED_NAMES: &[&str] = &["id", "created_at", "updated_at"];
+
+/// What field parsing needs to know about the other resources.
+pub(super) struct FieldContext<'a> {
+    pub resource_names: &'a [&'a str],
+    pub id_kinds: &'a HashMap<&'a str, IdKind>,
+}
+
+/// Parses the `fields` mapping of a resource.
+pub(super) fn fields(
+    checker: &mut Checker,
+    path: &str,
+    value: &Value,
+    context: &FieldContext<'_>,
+) -> Vec<Field> {
+    let Some(map) = checker.mapping(path, value) else {
+        return Vec::new();
+    };
+    let mut fields = Vec::new();
+    for (name, definition) in map {
+        let field_path = join(path, name);
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            checker.error(
+                &field_path,
+                format!("'{name}' is set by the server on every record and cannot be a field"),
+            );
+            continue;
+        }
+        if !is_field_name(name) {
+            checker.error(&field_path, format!("'{name}' cannot be a field name: use letters, digits and '_', starting with a letter"));
+            continue;
+        }
+        if let Some(field) = field(checker, &field_path, name, definition, context) {
+            fields.push(field);
+        }
+    }
+    fields
+}
+
+fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 64
+}
+
+fn blank_field(name: &str, kind: FieldType) -> Field {
+    Field {
+        name: name.to_string(),
+        kind,
+        required: false,
+        unique: false,
+        default: None,
+        allowed: None,
+        minimum: None,
+        maximum: None,
+        min_length: None,
+        max_length: None,
+        pattern: None,
+        format: None,
+        items: None,
+        fake: None,
+        reference: None,
+    }
+}
+
+fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType> {
+    let kind = FieldType::from_name(name);
+    if kind.is_none() {
+        let hint = did_you_mean(name, FieldType::NAMES.iter().copied());
+        checker.error_with(
+            path,
+            format!(
+                "unknown type '{name}': expected one of {}",
+                FieldType::NAMES.join(", ")
+            ),
+            hint,
+        );
+    }
+    kind
+}
+
+fn field(
+    checker: &mut Checker,
+    path: &str,
+    name: &str,
+    definition: &Value,
+    context: &FieldContext<'_>,
+) -> Option<Field> {
+    if let Value::String(type_name) = definition {
+        let kind = field_type(checker, path, type_name)?;
+        return Some(blank_field(name, kind));
+    }
+    let map = checker.mapping(path, definition)?;
+    checker.unknown_keys(path, map, FIELD_KEYS);
+    let reference = map
+        .get("ref")
+        .and_then(|value| reference(checker, path, value, map.get("on_delete"), context));
+    if reference.is_none() && map.contains_key("on_delete") {
+        checker.error(
+            &join(path, "on_delete"),
+            "on_delete applies only to fields with 'ref'",
+        );
+    }
+    let declared = match map.get("type") {
+        Some(value) => {
+            let type_path = join(path, "type");
+            let text = checker.string(&type_path, value)?;
+            Some(field_type(checker, &type_path, text)?)
+        }
+        None => None,
+    };
+    let referenced_kind = reference.as_ref().map(|reference| {
+        match context.id_kinds.get(reference.resource.as_str()) {
+            Some(IdKind::Integer) | None => FieldType::Integer,
+            Some(_) => FieldType::String,
+        }
+    });
+    let mut kind = match (declared, referenced_kind) {
+        (Some(declared), Some(referenced)) if declared != referenced => {
+            checker.error(
+                &join(path, "type"),
+                "the type of a reference is the referenced id's type: remove 'type'",
+            );
+            referenced
+        }
+        (_, Some(referenced)) => referenced,
+        (Some(declared), None) => declared,
+        (None, None) => FieldType::String,
+    };
+    let mut field = blank_field(name, kind);
+    field.reference = reference;
+    if let Some(value) = map.get("format") {
+        let format_path = join(path, "format");
+        match checker.string(&format_path, value) {
+            Some("date") if kind == FieldType::String => kind = FieldType::Date,
+            Some("date-time") if kind == FieldType::String => kind = FieldType::DateTime,
+            Some("email") => field.format = Some(Format::Email),
+            Some("uri") => field.format = Some(Format::Uri),
+            Some("uuid") => field.format = Some(Format::Uuid),
+            Some(other) if FORMATS.contains(&other) => {}
+            Some(other) => {
+                let hint = did_you_mean(other, FORMATS.iter().copied());
+                checker.error_with(
+                    &format_path,
+                    format!(
+                        "unknown format '{other}': expected one of {}",
+                        FORMATS.join(", ")
+                    ),
+                    hint,
+                );
+            }
+            None => {}
+        }
+        if field.format.is_some() && kind != FieldType::String {
+            checker.error(&format_path, "format applies only to string fields");
+        }
+    }
+    field.kind = kind;
+    constraints(checker, path, map, &mut field);
+    if let Some(value) = map.get("items") {
+        let items_path = join(path, "items");
+        if kind != FieldType::Array {
+            checker.error(&items_path, "items applies only to array fields");
+        } else if let Some(items) = self::field(checker, &items_path, name, value, context) {
+            if items.reference.is_some() {
+                checker.error(
+                    &items_path,
+                    "references inside arrays are not supported: reference from the other side",
+                );
+            }
+            field.items = Some(Box::new(items));
+        }
+    }
+    flags(checker, path, map, &mut field);
+    if let Some(value) = map.get("default") {
+        check_default(checker, &join(path, "default"), value, &field);
+        field.default = Some(value.clone());
+    }
+    if let Some(value) = map.get("fake") {
+        field.fake = checker
+            .string(&join(path, "fake"), value)
+            .map(str::to_string);
+        if let Some(generator) = &field.fake
+            && !crate::fake::is_generator(generator)
+        {
+            let hint = did_you_mean(generator, crate::fake::GENERATORS.iter().copied());
+            checker.error_with(
+                &join(path, "fake"),
+                format!("unknown generator '{generator}'"),
+                hint,
+            );
+        }
+    }
+    Some(field)
+}
+
+fn reference(
+    checker: &mut Checker,
+    path: &str,
+    value: &Value,
+    on_delete: Option<&Value>,
+    context: &FieldContext<'_>,
+) -> Option<Reference> {
+    let ref_path = join(path, "ref");
+    let target = checker.string(&ref_path, value)?;
+    if !context.resource_names.contains(&target) {
+        let hint = did_you_mean(target, context.resource_names.iter().copied());
+        checker.error_with(&ref_path, format!("unknown resource '{target}'"), hint);
+        return None;
+    }
+    let on_delete = match on_delete {
+        None => OnDelete::Restrict,
+        Some(value) => {
+            let on_delete_path = join(path, "on_delete");
+            match checker.string(&on_delete_path, value)? {
+                "restrict" => OnDelete::Restrict,
+                "cascade" => OnDelete::Cascade,
+                "set_null" => OnDelete::SetNull,
+                other => {
+                    let hint = did_you_mean(other, ON_DELETE.iter().copied());
+                    checker.error_with(
+                        &on_delete_path,
+                        format!(
+                            "unknown on_delete '{other}': expected restrict, cascade or set_null"
+                        ),
+                        hint,
+                    );
+                    OnDelete::Restrict
+                }
+            }
+        }
+    };
+    Some(Reference {
+        resource: target.to_string(),
+        on_delete,
+    })
+}
+
+fn constraints(checker: &mut Checker, path: &str, map: &Map<String, Value>, field: &mut Field) {
+    let numeric = matches!(field.kind, FieldType::Integer | FieldType::Number);
+    let textual = field.kind == FieldType::String;
+    for key in ["minimum", "maximum"] {
+        if let Some(value) = map.get(key) {
+            let key_path = join(path, key);
+            if !numeric {
+                checker.error(
+                    &key_path,
+                    format!("{key} applies only to integer and number fields"),
+                );
+            }
+            let number = checker.number(&key_path, value);
+            if key == "minimum" {
+                field.minimum = number;
+            } else {
+                field.maximum = number;
+            }
+        }
+    }
+    if let (Some(minimum), Some(maximum)) = (field.minimum, field.maximum)
+        && minimum > maximum
+    {
+        checker.error(
+            &join(path, "maximum"),
+            format!("maximum {maximum} is below minimum {minimum}"),
+        );
+    }
+    for key in ["minLength", "maxLength"] {
+        if let Some(value) = map.get(key) {
+            let key_path = join(path, key);
+            if !textual {
+                checker.error(&key_path, format!("{key} applies only to string fields"));
+            }
+            let length = checker.unsigned(&key_path, value, (0, 1 << 20));
+            if key == "minLength" {
+                field.min_length = length;
+            } else {
+                field.max_length = length;
+            }
+        }
+    }
+    if let (Some(min), Some(max)) = (field.min_length, field.max_length)
+        && min > max
+    {
+        checker.error(
+            &join(path, "maxLength"),
+            format!("maxLength {max} is below minLength {min}"),
+        );
+    }
+    if let Some(value) = map.get("pattern") {
+        let pattern_path = join(path, "pattern");
+        if !textual {
+            checker.error(&pattern_path, "pattern applies only to string fields");
+        }
+        if let Some(pattern) = checker.string(&pattern_path, value) {
+            match compile_pattern(pattern) {
+                Ok(regex) => field.pattern = Some(regex),
+                Err(message) => checker.error(&pattern_path, message),
+            }
+        }
+    }
+    if let Some(value) = map.get("enum") {
+        let enum_path = join(path, "enum");
+        match value.as_array() {
+            Some(values) if !values.is_empty() => {
+                for (index, allowed) in values.iter().enumerate() {
+                    if let Some(problem) = type_mismatch(field, allowed) {
+                        checker.error(&join(&enum_path, &index.to_string()), problem);
+                    }
+                }
+                field.allowed = Some(values.clone());
+            }
+            _ => checker.error(
+                &enum_path,
+                format!(
+                    "expected a non-empty list of values, found {}",
+                    describe(value)
+                ),
+            ),
+        }
+    }
+}
+
+fn flags(checker: &mut Checker, path: &str, map: &Map<String, Value>, field: &mut Field) {
+    if let Some(value) = map.get("required") {
+        field.required = checker
+            .boolean(&join(path, "required"), value)
+            .unwrap_or(false);
+    }
+    if let Some(value) = map.get("unique") {
+        let unique_path = join(path, "unique");
+        field.unique = checker.boolean(&unique_path, value).unwrap_or(false);
+        if field.unique
+            && matches!(
+                field.kind,
+                FieldType::Object | FieldType::Array | FieldType::Boolean
+            )
+        {
+            checker.error(
+                &unique_path,
+                "unique applies only to scalar fields other than booleans",
+            );
+        }
+    }
+    if field.required
+        && let Some(reference) = &field.reference
+        && reference.on_delete == super::model::OnDelete::SetNull
+    {
+        checker.error(
+            &join(path, "on_delete"),
+            "set_null cannot apply to a required reference: use restrict or cascade",
+        );
+    }
+}
+
+fn check_default(checker: &mut Checker, path: &str, value: &Value, field: &Field) {
+    let schema = field_schema(field);
+    match compile(&schema) {
+        Ok(validator) => {
+            if let Some(error) = validator.iter_errors(value).next() {
+                checker.error(
+                    path,
+                    format!("default {value} is not valid for this field: {error}"),
+                );
+            }
+        }
+        Err(message) => checker.error(path, message),
+    }
+}
+
+/// Why `value` cannot be a value of `field`'s type, if it cannot.
+fn type_mismatch(field: &Field, value: &Value) -> Option<String> {
+    let fits = match field.kind {
+        FieldType::String | FieldType::Date | FieldType::DateTime => value.is_string(),
+        FieldType::Integer => value.as_f64().is_some_and(|number| number.fract() == 0.0),
+        FieldType::Number => value.is_number(),
+        FieldType::Boolean => value.is_boolean(),
+        FieldType::Object => value.is_object(),
+        FieldType::Array => value.is_array(),
+    };
+    (!fits).then(|| format!("{} does not fit the field's type", describe(value)))
+}
+
+/// The JSON Schema of one field's values.
+pub fn field_schema(field: &Field) -> Value {
+    let mut schema = Map::new();
+    let (type_name, format) = match field.kind {
+        FieldType::String => ("string", None),
+        FieldType::Integer => ("integer", None),
+        FieldType::Number => ("number", None),
+        FieldType::Boolean => ("boolean", None),
+        FieldType::Date => ("string", Some("date")),
+        FieldType::DateTime => ("string", Some("date-time")),
+        FieldType::Object => ("object", None),
+        FieldType::Array => ("array", None),
+    };
+    schema.insert("type".into(), json!(type_name));
+    let format = format.or(match field.format {
+        Some(Format::Email) => Some("email"),
+        Some(Format::Uri) => Some("uri"),
+        Some(Format::Uuid) => Some("uuid"),
+        None => None,
+    });
+    if let Some(format) = format {
+        schema.insert("format".into(), json!(format));
+    }
+    if let Some(allowed) = &field.allowed {
+        schema.insert("enum".into(), json!(allowed));
+    }
+    if let Some(minimum) = field.minimum {
+        schema.insert("minimum".into(), json!(minimum));
+    }
+    if let Some(maximum) = field.maximum {
+        schema.insert("maximum".into(), json!(maximum));
+    }
+    if let Some(length) = field.min_length {
+        schema.insert("minLength".into(), json!(length));
+    }
+    if let Some(length) = field.max_length {
+        schema.insert("maxLength".into(), json!(length));
+    }
+    if let Some(pattern) = &field.pattern {
+        schema.insert("pattern".into(), json!(pattern.as_str()));
+    }
+    if let Some(items) = &field.items {
+        schema.insert("items".into(), field_schema(items));
+    }
+    Value::Object(schema)
+}
+
+/// The JSON Schema of a resource's writable fields (server-set keys excluded).
+pub fn record_schema(fields: &[Field]) -> Value {
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|field| (field.name.clone(), field_schema(field)))
+        .collect();
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|field| field.required)
+        .map(|field| field.name.as_str())
+        .collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// Compiles a JSON Schema (draft 2020-12, formats asserted).
+pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|error| format!("invalid constraint: {error}"))
+}

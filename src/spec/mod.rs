@@ -1,0 +1,41 @@
+//! The resource description: reading a spec file (YAML or JSON), checking it
+//! with compiler-style diagnostics, and the normalised model every other part
+//! of standin works from. Knows nothing of HTTP or storage.
+
+mod diagnostic;
+mod fields;
+mod locate;
+mod model;
+mod parse;
+mod records;
+mod source;
+mod suggest;
+mod validate;
+
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Position, SpecErrors};
+pub use fields::field_schema;
+pub use model::{
+    Defaults, Field, FieldType, Format, IdKind, Method, OnDelete, Reference, Resource, Return, Spec,
+};
+pub use parse::{SERVABLE_MEDIA_TYPES, parse};
+pub use records::is_uuid;
+pub use suggest::{closest, did_you_mean};
+pub use validate::{FieldError, strip_server_set};
+
+/// Reads and parses the spec file at `path`.
+pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
+    let file = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|error| SpecErrors {
+        diagnostics: vec![Diagnostic {
+            file: file.clone(),
+            position: None,
+            path: String::new(),
+            message: format!("cannot read the spec: {error}"),
+            suggestion: None,
+        }],
+        source: String::new(),
+    })?;
+    parse(&file, &source)
+}

@@ -1,0 +1,271 @@
+//! The validated, normalised resource model that the rest of standin works
+//! from. Values of these types are only built by `spec::parse`, so everything
+//! downstream can rely on names being valid identifiers and references resolving.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+/// A parsed and validated spec: the whole API description.
+#[derive(Debug)]
+pub struct Spec {
+    /// Human title of the API.
+    pub title: String,
+    /// Path prefix of every route, without a trailing slash (`""` for the root).
+    pub base_path: String,
+    /// Seed of the fake-data generator.
+    pub seed: u64,
+    /// Page size when a request does not name one.
+    pub page_size: u32,
+    /// Largest page size a request may ask for.
+    pub max_page_size: u32,
+    /// What requests that send no `Accept` / `Prefer` are treated as sending.
+    pub defaults: Defaults,
+    /// The resources, in spec order.
+    pub resources: Vec<Resource>,
+    /// Keys accepted for capabilities that are configured but not interpreted here.
+    pub extensions: Map<String, Value>,
+}
+
+/// Request defaults from the spec's `defaults` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    /// Media type served when a request has no `Accept` or only `*/*`.
+    pub accept: String,
+    /// What writes answer when the request sends no `Prefer: return=...`;
+    /// `None` means the record for POST, PUT and PATCH, and nothing for DELETE.
+    pub prefer: Option<Return>,
+}
+
+/// The `return` preference of RFC 7240: answer a write with the record or without a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Return {
+    /// `return=minimal`: 204 and headers only.
+    Minimal,
+    /// `return=representation`: the record in the body.
+    Representation,
+}
+
+/// How record ids are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// Server-assigned ascending integers.
+    Integer,
+    /// Server-assigned random UUIDs.
+    Uuid,
+    /// Client-assigned strings; `PUT` creates.
+    String,
+}
+
+/// HTTP methods a resource may allow (HEAD and OPTIONS are always allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    /// Read.
+    Get,
+    /// Create in a collection.
+    Post,
+    /// Replace (or create with client-assigned ids).
+    Put,
+    /// Partial update.
+    Patch,
+    /// Remove.
+    Delete,
+}
+
+impl Method {
+    /// Every method, in the order `Allow` headers list them.
+    pub const ALL: [Method; 5] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+    ];
+
+    /// The method's name as HTTP writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// One resource: a collection of records of the same shape.
+#[derive(Debug)]
+pub struct Resource {
+    /// The collection name, also its path segment and table name.
+    pub name: String,
+    /// How ids are made.
+    pub id: IdKind,
+    /// The fields, in spec order.
+    pub fields: Vec<Field>,
+    /// Fixed records loaded before the generated ones.
+    pub records: Vec<Map<String, Value>>,
+    /// Number of generated records.
+    pub count: u32,
+    /// Methods allowed on the collection and its items.
+    pub methods: BTreeSet<Method>,
+    /// Whether deleted records answer 410 instead of 404.
+    pub soft_delete: bool,
+    /// Fields searched by `q=`.
+    pub search: Vec<String>,
+    /// The JSON Schema a record's fields must satisfy.
+    pub schema: Value,
+    /// The compiled form of `schema`.
+    pub validator: jsonschema::Validator,
+    /// Keys accepted for capabilities that are configured but not interpreted here.
+    pub extensions: Map<String, Value>,
+}
+
+impl Resource {
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+
+    /// Whether the resource allows `method`.
+    pub fn allows(&self, method: Method) -> bool {
+        self.methods.contains(&method)
+    }
+
+    /// The fields that reference another resource.
+    pub fn references(&self) -> impl Iterator<Item = (&Field, &Reference)> {
+        self.fields
+            .iter()
+            .filter_map(|field| field.reference.as_ref().map(|reference| (field, reference)))
+    }
+}
+
+/// The value type of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// Text.
+    String,
+    /// Whole numbers (`82.0` counts as one).
+    Integer,
+    /// Any JSON number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// ISO 8601 calendar date, `2024-05-31`.
+    Date,
+    /// RFC 3339 date and time, `2024-05-31T12:00:00Z`.
+    DateTime,
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+}
+
+impl FieldType {
+    /// Every type name a spec may use, for suggestions.
+    pub const NAMES: [&'static str; 8] = [
+        "string", "integer", "number", "boolean", "date", "datetime", "object", "array",
+    ];
+
+    /// The type a spec names `name`.
+    pub fn from_name(name: &str) -> Option<FieldType> {
+        Some(match name {
+            "string" => FieldType::String,
+            "integer" => FieldType::Integer,
+            "number" => FieldType::Number,
+            "boolean" => FieldType::Boolean,
+            "date" => FieldType::Date,
+            "datetime" | "date-time" => FieldType::DateTime,
+            "object" => FieldType::Object,
+            "array" => FieldType::Array,
+            _ => return None,
+        })
+    }
+}
+
+/// String formats that values are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An email address.
+    Email,
+    /// An absolute URI.
+    Uri,
+    /// A UUID.
+    Uuid,
+}
+
+/// What deleting a referenced record does to the records referencing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// Refuse the delete with 409 while dependants exist.
+    Restrict,
+    /// Delete the dependants too.
+    Cascade,
+    /// Set the dependants' reference to null.
+    SetNull,
+}
+
+/// A field's reference to another resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The referenced resource's name.
+    pub resource: String,
+    /// What deleting the referenced record does.
+    pub on_delete: OnDelete,
+}
+
+/// One field of a resource.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The field's name, a JSON key in every record.
+    pub name: String,
+    /// The value type (for references: the referenced id's type).
+    pub kind: FieldType,
+    /// Whether a write must supply it.
+    pub required: bool,
+    /// Whether two live records may not share a value.
+    pub unique: bool,
+    /// Value used when a create omits the field.
+    pub default: Option<Value>,
+    /// The allowed values, if restricted.
+    pub allowed: Option<Vec<Value>>,
+    /// Smallest allowed number.
+    pub minimum: Option<f64>,
+    /// Largest allowed number.
+    pub maximum: Option<f64>,
+    /// Shortest allowed string, in characters.
+    pub min_length: Option<u64>,
+    /// Longest allowed string, in characters.
+    pub max_length: Option<u64>,
+    /// Pattern strings must match.
+    pub pattern: Option<Regex>,
+    /// Checked string format.
+    pub format: Option<Format>,
+    /// Element definition of arrays.
+    pub items: Option<Box<Field>>,
+    /// Explicit fake-data generator name.
+    pub fake: Option<String>,
+    /// The referenced resource, for reference fields.
+    pub reference: Option<Reference>,
+}
+
+impl Spec {
+    /// The resource called `name`.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|resource| resource.name == name)
+    }
+
+    /// Every (resource, field) pair whose field references `target`.
+    pub fn dependants_of<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> impl Iterator<Item = (&'a Resource, &'a Field, &'a Reference)> + 'a {
+        self.resources.iter().flat_map(move |resource| {
+            resource
+                .references()
+                .filter(move |(_, reference)| reference.resource == target)
+                .map(move |(field, reference)| (resource, field, reference))
+        })
+    }
+}

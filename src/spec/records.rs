@@ -1,0 +1,134 @@
+//! Checks of the spec's fixed `records`: each must be a valid record of its
+//! resource, carry an id of the right kind where ids are client-assigned, and
+//! reference records that seeding will create.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::model::{IdKind, Resource};
+use super::parse::{Checker, join};
+use super::validate::strip_server_set;
+
+/// The ids seeding will give a resource's records, where they can be known in advance.
+enum PlannedIds {
+    Known(HashSet<String>),
+    Unknown,
+}
+
+fn planned_ids(resource: &Resource) -> PlannedIds {
+    let explicit = resource
+        .records
+        .iter()
+        .filter_map(|record| record.get("id"))
+        .map(id_text);
+    match resource.id {
+        IdKind::Integer => {
+            let mut ids = HashSet::new();
+            let mut next: i64 = 1;
+            for record in &resource.records {
+                match record.get("id").and_then(Value::as_i64) {
+                    Some(id) => {
+                        ids.insert(id.to_string());
+                        next = next.max(id + 1);
+                    }
+                    None => {
+                        ids.insert(next.to_string());
+                        next += 1;
+                    }
+                }
+            }
+            ids.extend((next..next + i64::from(resource.count)).map(|id| id.to_string()));
+            PlannedIds::Known(ids)
+        }
+        IdKind::Uuid if resource.count > 0 => PlannedIds::Unknown,
+        IdKind::Uuid | IdKind::String => PlannedIds::Known(explicit.collect()),
+    }
+}
+
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reports every invalid fixed record of every resource.
+pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource]) {
+    let plans: HashMap<&str, PlannedIds> = resources
+        .iter()
+        .map(|resource| (resource.name.as_str(), planned_ids(resource)))
+        .collect();
+    for resource in resources {
+        let mut seen = HashSet::new();
+        for (index, record) in resource.records.iter().enumerate() {
+            let path = format!("resources.{}.records.{index}", resource.name);
+            let mut fields = record.clone();
+            let id = strip_server_set(&mut fields);
+            check_id(checker, &path, resource, id.as_ref(), &mut seen);
+            resource.apply_defaults(&mut fields);
+            if let Err(errors) = resource.validate(&mut fields) {
+                for error in errors {
+                    let field_path = join(&path, error.field.split('/').next().unwrap_or_default());
+                    checker.error(&field_path, format!("{}: {}", error.field, error.message));
+                }
+            }
+            for (field, reference) in resource.references() {
+                let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
+                    continue;
+                };
+                if let Some(PlannedIds::Known(ids)) = plans.get(reference.resource.as_str())
+                    && !ids.contains(&id_text(value))
+                {
+                    checker.error(
+                        &join(&path, &field.name),
+                        format!(
+                            "no {} record with id {value} will exist",
+                            reference.resource
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_id(
+    checker: &mut Checker,
+    path: &str,
+    resource: &Resource,
+    id: Option<&Value>,
+    seen: &mut HashSet<String>,
+) {
+    let id_path = join(path, "id");
+    match (resource.id, id) {
+        (IdKind::String, None) => checker.error(
+            path,
+            "records of a resource with client-assigned ids (id: string) need an 'id'",
+        ),
+        (IdKind::Integer, Some(value)) if value.as_i64().is_none_or(|id| id < 1) => {
+            checker.error(&id_path, "expected a positive whole number")
+        }
+        (IdKind::Uuid, Some(value)) if value.as_str().is_none_or(|text| !is_uuid(text)) => {
+            checker.error(&id_path, "expected a UUID")
+        }
+        (IdKind::String, Some(value)) if value.as_str().is_none_or(str::is_empty) => {
+            checker.error(&id_path, "expected a non-empty string")
+        }
+        _ => {}
+    }
+    if let Some(value) = id
+        && !seen.insert(id_text(value))
+    {
+        checker.error(&id_path, format!("id {value} is used by an earlier record"));
+    }
+}
+
+/// Whether `text` is a UUID in its canonical hyphenated form.
+pub fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(index, c)| match index {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}

@@ -1,0 +1,206 @@
+//! The one storage engine: SQLite, in memory by default or in a file for
+//! durable state. One table per resource holds each record's fields as a JSON
+//! document beside its id and timestamps. Every operation runs on one
+//! connection behind a mutex, inside a transaction, so writes are atomic and
+//! concurrent writers never lose an update. Knows nothing of HTTP.
+//!
+//! Invariant: values from requests reach SQL only as bound parameters; names
+//! spliced into SQL come from the validated spec (identifiers only).
+
+mod read;
+mod schema;
+mod seed;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+use serde_json::{Map, Value};
+
+use crate::spec::{FieldError, IdKind, Resource};
+
+pub use read::{Page, Window};
+pub use seed::SeedReport;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A private in-memory database, gone when the process ends.
+    Memory,
+    /// A SQLite file, durable across restarts.
+    File(PathBuf),
+}
+
+/// A record's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordId {
+    /// Server-assigned integer id.
+    Integer(i64),
+    /// UUID or client-assigned string id.
+    Text(String),
+}
+
+impl RecordId {
+    /// Parses an id from a URL path segment, for a resource with ids of `kind`.
+    pub fn parse(kind: IdKind, segment: &str) -> Option<RecordId> {
+        match kind {
+            IdKind::Integer => segment
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0 && id.to_string() == segment)
+                .map(RecordId::Integer),
+            IdKind::Uuid => {
+                crate::spec::is_uuid(segment).then(|| RecordId::Text(segment.to_ascii_lowercase()))
+            }
+            IdKind::String => (!segment.is_empty()).then(|| RecordId::Text(segment.to_string())),
+        }
+    }
+
+    /// The id as a JSON value.
+    pub fn to_json(&self) -> Value {
+        match self {
+            RecordId::Integer(id) => Value::from(*id),
+            RecordId::Text(id) => Value::from(id.as_str()),
+        }
+    }
+
+    /// The id as it appears in a URL path.
+    pub fn to_path_segment(&self) -> String {
+        match self {
+            RecordId::Integer(id) => id.to_string(),
+            RecordId::Text(id) => id.clone(),
+        }
+    }
+
+    /// The id as a JSON value of a reference field, if it has the right kind.
+    pub fn from_json(kind: IdKind, value: &Value) -> Option<RecordId> {
+        match (kind, value) {
+            (IdKind::Integer, Value::Number(number)) => number.as_i64().map(RecordId::Integer),
+            (IdKind::Uuid | IdKind::String, Value::String(text)) => RecordId::parse(kind, text),
+            _ => None,
+        }
+    }
+}
+
+/// One stored record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The record's id.
+    pub id: RecordId,
+    /// The field values, as stored (may include fields the spec no longer has).
+    pub fields: Map<String, Value>,
+    /// When it was created.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// Why a store operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No record has this id.
+    #[error("no record with this id")]
+    NotFound,
+    /// The record was deleted (soft delete).
+    #[error("the record was deleted")]
+    Gone,
+    /// The write is valid but conflicts with the data.
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+        /// The fields involved.
+        errors: Vec<FieldError>,
+    },
+    /// The fields are invalid.
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+/// A SQLite-backed store of records.
+pub struct Store {
+    connection: Mutex<Connection>,
+    location: Location,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) a store at `location`.
+    pub fn open(location: Location) -> Result<Store, rusqlite::Error> {
+        let connection = match &location {
+            Location::Memory => Connection::open_in_memory()?,
+            Location::File(path) => open_file(path)?,
+        };
+        connection.set_prepared_statement_cache_capacity(256);
+        schema::create_meta(&connection)?;
+        Ok(Store {
+            connection: Mutex::new(connection),
+            location,
+        })
+    }
+
+    /// Where the data lives.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions
+        // roll back on drop), so a poisoned lock is still safe to use.
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn open_file(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let connection = Connection::open(path)?;
+    // WAL with FULL sync: a commit is on disk before the write is acknowledged.
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(connection)
+}
+
+/// The quoted table name of a resource.
+fn table(resource: &Resource) -> String {
+    format!("\"res_{}\"", resource.name)
+}
+
+/// The SQL expression reading a field out of a record's JSON document.
+fn field_expression(field: &str) -> String {
+    format!("json_extract(data, '$.{field}')")
+}
+
+/// A JSON value as a bound SQL parameter, comparable with `json_extract`.
+fn sql_value(value: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as Sql;
+    match value {
+        Value::Null => Sql::Null,
+        Value::Bool(flag) => Sql::Integer(i64::from(*flag)),
+        Value::Number(number) => match number.as_i64() {
+            Some(integer) => Sql::Integer(integer),
+            None => Sql::Real(number.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(text) => Sql::Text(text.clone()),
+        other => Sql::Text(other.to_string()),
+    }
+}
+
+fn sql_id(id: &RecordId) -> rusqlite::types::Value {
+    match id {
+        RecordId::Integer(id) => rusqlite::types::Value::Integer(*id),
+        RecordId::Text(id) => rusqlite::types::Value::Text(id.clone()),
+    }
+}

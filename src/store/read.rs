@@ -1,0 +1,118 @@
+//! Reading records: one by id, and pages of a collection.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde_json::{Map, Value};
+
+use super::{Record, RecordId, Store, StoreError, sql_id, table};
+use crate::spec::{IdKind, Resource};
+
+/// Which slice of a collection to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Records to skip.
+    pub offset: u64,
+    /// Most records to return.
+    pub limit: u32,
+}
+
+/// A slice of a collection and the size of the whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The records in the window, in order.
+    pub records: Vec<Record>,
+    /// How many records the collection holds.
+    pub total: u64,
+}
+
+pub(super) const COLUMNS: &str = "id, data, created_at, updated_at, deleted_at";
+
+/// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
+pub(super) fn record_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(Record, bool)> {
+    let id = match kind {
+        IdKind::Integer => RecordId::Integer(row.get(0)?),
+        IdKind::Uuid | IdKind::String => RecordId::Text(row.get(0)?),
+    };
+    let data: String = row.get(1)?;
+    let fields: Map<String, Value> = serde_json::from_str(&data).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(error))
+    })?;
+    let deleted: Option<String> = row.get(4)?;
+    let record = Record {
+        id,
+        fields,
+        created_at: row.get(2)?,
+        updated_at: row.get(3)?,
+    };
+    Ok((record, deleted.is_some()))
+}
+
+/// The record with `id`, deleted or not.
+pub(super) fn find(
+    connection: &Connection,
+    resource: &Resource,
+    id: &RecordId,
+) -> rusqlite::Result<Option<(Record, bool)>> {
+    let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?1", table(resource));
+    connection
+        .prepare_cached(&sql)?
+        .query_row([sql_id(id)], |row| record_from_row(resource.id, row))
+        .optional()
+}
+
+/// The live record with `id`, or why there is none.
+pub(super) fn find_live(
+    connection: &Connection,
+    resource: &Resource,
+    id: &RecordId,
+) -> Result<Record, StoreError> {
+    match find(connection, resource, id)? {
+        Some((record, false)) => Ok(record),
+        Some((_, true)) if resource.soft_delete => Err(StoreError::Gone),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+impl Store {
+    /// The live record of `resource` with `id`.
+    pub fn get(&self, resource: &Resource, id: &RecordId) -> Result<Record, StoreError> {
+        find_live(&self.lock(), resource, id)
+    }
+
+    /// A window of the live records of `resource`, in id order.
+    pub fn list(&self, resource: &Resource, window: Window) -> Result<Page, StoreError> {
+        let connection = self.lock();
+        let table = table(resource);
+        let total: i64 = connection
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM {table} WHERE deleted_at IS NULL"
+            ))?
+            .query_row([], |row| row.get(0))?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {table} WHERE deleted_at IS NULL ORDER BY id LIMIT ?1 OFFSET ?2"
+        );
+        let mut statement = connection.prepare_cached(&sql)?;
+        let offset = i64::try_from(window.offset).unwrap_or(i64::MAX);
+        let records = statement
+            .query_map((window.limit, offset), |row| {
+                record_from_row(resource.id, row).map(|(record, _)| record)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Page {
+            records,
+            total: total.unsigned_abs(),
+        })
+    }
+
+    /// How many live records `resource` holds.
+    pub fn count(&self, resource: &Resource) -> Result<u64, StoreError> {
+        let connection = self.lock();
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE deleted_at IS NULL",
+            table(resource)
+        );
+        let total: i64 = connection
+            .prepare_cached(&sql)?
+            .query_row([], |row| row.get(0))?;
+        Ok(total.unsigned_abs())
+    }
+}

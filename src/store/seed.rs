@@ -1,0 +1,277 @@
+//! Seeding: each resource's fixed `records`, then `count` generated ones,
+//! written once per resource (never on top of existing data) and
+//! deterministic: the same spec and seed give byte-identical data.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use super::write::insert;
+use super::{RecordId, Store, StoreError, sql_id, table};
+use crate::clock;
+use crate::fake::Faker;
+use crate::spec::{Field, IdKind, Resource, Spec, strip_server_set};
+
+/// Seconds from the Unix epoch to 2025-01-01T00:00:00Z: seeded records are
+/// stamped from there, one minute apart, so timestamps are reproducible.
+const SEED_EPOCH: i64 = 1_735_689_600;
+
+/// What seeding did, per resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Resources seeded now, with the number of records written.
+    pub seeded: Vec<(String, u64)>,
+}
+
+impl Store {
+    /// Seeds every resource of `spec` that has never been seeded.
+    pub fn seed(&self, spec: &Spec, seed: u64) -> Result<SeedReport, String> {
+        let mut connection = self.lock();
+        let transaction = connection
+            .transaction()
+            .map_err(|error| format!("cannot seed: {error}"))?;
+        let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
+        let mut report = SeedReport::default();
+        for resource in seeding_order(spec) {
+            if is_seeded(&transaction, resource).map_err(|error| error.to_string())? {
+                ids.insert(
+                    &resource.name,
+                    live_ids(&transaction, resource).map_err(|error| error.to_string())?,
+                );
+                continue;
+            }
+            let written = seed_resource(&transaction, spec, resource, seed, &mut ids)?;
+            transaction
+                .execute(
+                    "INSERT INTO _standin_seeded (resource) VALUES (?1)",
+                    [&resource.name],
+                )
+                .map_err(|error| error.to_string())?;
+            report.seeded.push((resource.name.clone(), written));
+        }
+        transaction
+            .commit()
+            .map_err(|error| format!("cannot seed: {error}"))?;
+        Ok(report)
+    }
+}
+
+/// Resources ordered so that referenced ones come first where the references allow it.
+fn seeding_order(spec: &Spec) -> Vec<&Resource> {
+    let mut ordered: Vec<&Resource> = Vec::new();
+    let mut remaining: Vec<&Resource> = spec.resources.iter().collect();
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|resource| {
+            resource.references().all(|(_, reference)| {
+                reference.resource == resource.name
+                    || ordered.iter().any(|done| done.name == reference.resource)
+            })
+        });
+        // A cycle: take the next one anyway; its references into the cycle are
+        // drawn from whatever exists (or left null where optional).
+        ordered.push(remaining.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}
+
+fn is_seeded(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
+    connection
+        .query_row(
+            "SELECT 1 FROM _standin_seeded WHERE resource = ?1",
+            [&resource.name],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+}
+
+fn live_ids(connection: &Connection, resource: &Resource) -> rusqlite::Result<Vec<Value>> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE deleted_at IS NULL ORDER BY id",
+        table(resource)
+    );
+    let mut statement = connection.prepare(&sql)?;
+    let rows = statement.query_map([], |row| {
+        Ok(match resource.id {
+            IdKind::Integer => Value::from(row.get::<_, i64>(0)?),
+            _ => Value::from(row.get::<_, String>(0)?),
+        })
+    })?;
+    rows.collect()
+}
+
+fn seed_resource<'s>(
+    connection: &Connection,
+    spec: &'s Spec,
+    resource: &'s Resource,
+    seed: u64,
+    ids: &mut HashMap<&'s str, Vec<Value>>,
+) -> Result<u64, String> {
+    let mut faker = Faker::new(seed, &resource.name);
+    let mut taken = UniqueValues::new(resource);
+    let total = resource.records.len() + resource.count as usize;
+    ids.entry(&resource.name).or_default();
+    for index in 0..total {
+        let fixed = resource.records.get(index);
+        let path = match fixed {
+            Some(_) => format!("resources.{}.records.{index}", resource.name),
+            None => format!("resources.{}.count", resource.name),
+        };
+        let (id, fields) = match fixed {
+            Some(record) => fixed_record(resource, record),
+            None => generated_record(resource, &mut faker, &mut taken, ids)?,
+        };
+        taken.record(&fields);
+        let stamp = clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0);
+        let record =
+            insert(connection, resource, id, fields, &stamp, &stamp).map_err(
+                |error| match error {
+                    StoreError::Database(rusqlite::Error::SqliteFailure(_, Some(message))) => {
+                        format!("{path}: cannot store the record: {message}")
+                    }
+                    other => format!("{path}: cannot store the record: {other}"),
+                },
+            )?;
+        check_references(connection, spec, resource, &record.fields, &path)?;
+        ids.entry(&resource.name)
+            .or_default()
+            .push(record.id.to_json());
+    }
+    Ok(total as u64)
+}
+
+fn fixed_record(
+    resource: &Resource,
+    record: &Map<String, Value>,
+) -> (Option<RecordId>, Map<String, Value>) {
+    let mut fields = record.clone();
+    let id = strip_server_set(&mut fields).and_then(|id| RecordId::from_json(resource.id, &id));
+    resource.apply_defaults(&mut fields);
+    // The spec check validated these records; this only normalises integers.
+    let _ = resource.validate(&mut fields);
+    (id, fields)
+}
+
+fn generated_record(
+    resource: &Resource,
+    faker: &mut Faker,
+    taken: &mut UniqueValues,
+    ids: &HashMap<&str, Vec<Value>>,
+) -> Result<(Option<RecordId>, Map<String, Value>), String> {
+    let mut fields = faker.record(resource)?;
+    for field in resource
+        .fields
+        .iter()
+        .filter(|field| field.unique && field.reference.is_none())
+    {
+        let mut attempt = 0;
+        while taken.contains(field, &fields[&field.name]) {
+            attempt += 1;
+            let value = match (attempt, &fields[&field.name]) {
+                (1..=20, _) => faker.valid_value(resource, field)?,
+                (_, Value::String(text)) => Value::from(format!("{attempt}{text}")),
+                _ => faker.valid_value(resource, field)?,
+            };
+            if attempt > 1_000 {
+                return Err(format!(
+                    "resources.{}.fields.{}: cannot generate {} distinct values; lower the count or widen the constraints",
+                    resource.name, field.name, resource.count
+                ));
+            }
+            fields.insert(field.name.clone(), value);
+        }
+    }
+    for (field, reference) in resource.references() {
+        let candidates = ids
+            .get(reference.resource.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let value = if candidates.is_empty() {
+            if field.required {
+                return Err(format!(
+                    "resources.{}.fields.{}: no {} records exist to reference; give {} a count or records",
+                    resource.name, field.name, reference.resource, reference.resource
+                ));
+            }
+            Value::Null
+        } else {
+            candidates[faker.index(candidates.len())].clone()
+        };
+        fields.insert(field.name.clone(), value);
+    }
+    let id = match resource.id {
+        IdKind::Integer => None,
+        IdKind::Uuid => Some(RecordId::Text(faker.uuid())),
+        IdKind::String => Some(RecordId::Text(faker.uuid())),
+    };
+    Ok((id, fields))
+}
+
+fn check_references(
+    connection: &Connection,
+    spec: &Spec,
+    resource: &Resource,
+    fields: &Map<String, Value>,
+    path: &str,
+) -> Result<(), String> {
+    for (field, reference) in resource.references() {
+        let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
+            continue;
+        };
+        let target = spec
+            .resource(&reference.resource)
+            .expect("the spec checks that references resolve");
+        let exists = match RecordId::from_json(target.id, value) {
+            Some(id) => {
+                let sql = format!("SELECT 1 FROM {} WHERE id = ?1", table(target));
+                connection
+                    .query_row(&sql, [sql_id(&id)], |_| Ok(()))
+                    .optional()
+                    .map_err(|error| error.to_string())?
+                    .is_some()
+            }
+            None => false,
+        };
+        if !exists {
+            return Err(format!(
+                "{path}.{}: no {} record has id {value}",
+                field.name, target.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Values of unique fields already used while seeding one resource.
+struct UniqueValues {
+    used: HashMap<String, HashSet<String>>,
+}
+
+impl UniqueValues {
+    fn new(resource: &Resource) -> UniqueValues {
+        let used = resource
+            .fields
+            .iter()
+            .filter(|field| field.unique)
+            .map(|field| (field.name.clone(), HashSet::new()))
+            .collect();
+        UniqueValues { used }
+    }
+
+    fn contains(&self, field: &Field, value: &Value) -> bool {
+        !value.is_null()
+            && self
+                .used
+                .get(&field.name)
+                .is_some_and(|values| values.contains(&value.to_string()))
+    }
+
+    fn record(&mut self, fields: &Map<String, Value>) {
+        for (name, values) in &mut self.used {
+            if let Some(value) = fields.get(name).filter(|value| !value.is_null()) {
+                values.insert(value.to_string());
+            }
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Writing records: create, replace, update and delete, each one transaction
+//! that also enforces what needs the data: unique fields, references to live
+//! records, and what deleting a referenced record does to its dependants.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde_json::{Map, Value};
+
+use super::read::{find, find_live};
+use super::{Record, RecordId, Store, StoreError, field_expression, sql_id, sql_value, table};
+use crate::clock;
+use crate::spec::{FieldError, IdKind, OnDelete, Resource, Spec};
+
+impl Store {
+    /// Stores a new record; `id` is given for client-assigned ids and else made here.
+    pub fn create(
+        &self,
+        spec: &Spec,
+        resource: &Resource,
+        id: Option<RecordId>,
+        fields: Map<String, Value>,
+    ) -> Result<Record, StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = match (resource.id, id) {
+            (_, Some(id)) => {
+                if find(&transaction, resource, &id)?.is_some() {
+                    return Err(conflict(
+                        "id",
+                        format!("a record with id {} exists", id.to_path_segment()),
+                    ));
+                }
+                Some(id)
+            }
+            (IdKind::Uuid, None) => Some(RecordId::Text(random_uuid())),
+            (IdKind::Integer, None) => None,
+            (IdKind::String, None) => {
+                return Err(StoreError::Invalid(vec![FieldError::new(
+                    "id",
+                    "is required: ids of this resource are chosen by the client",
+                )]));
+            }
+        };
+        check_integrity(&transaction, spec, resource, None, &fields)?;
+        let now = clock::now();
+        let record = insert(&transaction, resource, id, fields, &now, &now)?;
+        transaction.commit()?;
+        Ok(record)
+    }
+
+    /// Replaces the fields of record `id`; where `create_missing`, a missing
+    /// record is created. Returns the record and whether it was created.
+    pub fn replace(
+        &self,
+        spec: &Spec,
+        resource: &Resource,
+        id: &RecordId,
+        fields: Map<String, Value>,
+        create_missing: bool,
+    ) -> Result<(Record, bool), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = clock::now();
+        let record = match find(&transaction, resource, id)? {
+            Some((current, false)) => {
+                check_integrity(&transaction, spec, resource, Some(id), &fields)?;
+                let record = Record {
+                    id: id.clone(),
+                    fields,
+                    created_at: current.created_at,
+                    updated_at: now,
+                };
+                overwrite(&transaction, resource, &record)?;
+                (record, false)
+            }
+            Some((_, true)) if resource.soft_delete => return Err(StoreError::Gone),
+            Some((_, true)) | None if create_missing => {
+                check_integrity(&transaction, spec, resource, Some(id), &fields)?;
+                let sql = format!("DELETE FROM {} WHERE id = ?1", table(resource));
+                transaction.prepare_cached(&sql)?.execute([sql_id(id)])?;
+                (
+                    insert(&transaction, resource, Some(id.clone()), fields, &now, &now)?,
+                    true,
+                )
+            }
+            _ => return Err(StoreError::NotFound),
+        };
+        transaction.commit()?;
+        Ok(record)
+    }
+
+    /// Replaces or changes the live record `id` with what `change` makes of it.
+    pub fn update<E: From<StoreError>>(
+        &self,
+        spec: &Spec,
+        resource: &Resource,
+        id: &RecordId,
+        change: impl FnOnce(&Record) -> Result<Map<String, Value>, E>,
+    ) -> Result<Record, E> {
+        let mut connection = self.lock();
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let current = find_live(&transaction, resource, id)?;
+        let fields = change(&current)?;
+        check_integrity(&transaction, spec, resource, Some(id), &fields)?;
+        let record = Record {
+            id: id.clone(),
+            fields,
+            created_at: current.created_at,
+            updated_at: clock::now(),
+        };
+        overwrite(&transaction, resource, &record)?;
+        transaction.commit().map_err(StoreError::from)?;
+        Ok(record)
+    }
+
+    /// Deletes the live record `id`, applying each dependant's `on_delete`; returns the record as it was.
+    pub fn delete(
+        &self,
+        spec: &Spec,
+        resource: &Resource,
+        id: &RecordId,
+    ) -> Result<Record, StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let record = find_live(&transaction, resource, id)?;
+        remove(&transaction, spec, resource, id, &clock::now())?;
+        transaction.commit()?;
+        Ok(record)
+    }
+}
+
+fn overwrite(
+    connection: &Connection,
+    resource: &Resource,
+    record: &Record,
+) -> Result<(), StoreError> {
+    let data = serde_json::to_string(&record.fields).expect("JSON values serialise");
+    let sql = format!(
+        "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3",
+        table(resource)
+    );
+    connection
+        .prepare_cached(&sql)?
+        .execute((data, &record.updated_at, sql_id(&record.id)))?;
+    Ok(())
+}
+
+pub(super) fn insert(
+    connection: &Connection,
+    resource: &Resource,
+    id: Option<RecordId>,
+    fields: Map<String, Value>,
+    created_at: &str,
+    updated_at: &str,
+) -> Result<Record, StoreError> {
+    let data = serde_json::to_string(&fields).expect("JSON values serialise");
+    let sql = format!(
+        "INSERT INTO {} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        table(resource)
+    );
+    let sql_id = id
+        .as_ref()
+        .map(sql_id)
+        .unwrap_or(rusqlite::types::Value::Null);
+    connection
+        .prepare_cached(&sql)?
+        .execute((sql_id, data, created_at, updated_at))?;
+    let id = id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid()));
+    Ok(Record {
+        id,
+        fields,
+        created_at: created_at.to_string(),
+        updated_at: updated_at.to_string(),
+    })
+}
+
+fn conflict(field: &str, message: String) -> StoreError {
+    StoreError::Conflict {
+        errors: vec![FieldError::new(field, message.clone())],
+        message,
+    }
+}
+
+/// Checks unique fields and references of `fields`, about to be stored as record `own_id`.
+pub(super) fn check_integrity(
+    connection: &Connection,
+    spec: &Spec,
+    resource: &Resource,
+    own_id: Option<&RecordId>,
+    fields: &Map<String, Value>,
+) -> Result<(), StoreError> {
+    let mut errors = Vec::new();
+    for field in &resource.fields {
+        let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
+            continue;
+        };
+        if field.unique && holder_of(connection, resource, &field.name, value, own_id)?.is_some() {
+            errors.push(FieldError::new(
+                &field.name,
+                format!("{value} is taken by another {} record", resource.name),
+            ));
+        }
+        if let Some(reference) = &field.reference {
+            let target = spec
+                .resource(&reference.resource)
+                .expect("the spec checks that references resolve");
+            let live = match RecordId::from_json(target.id, value) {
+                Some(target_id) => {
+                    matches!(find(connection, target, &target_id)?, Some((_, false)))
+                }
+                None => false,
+            };
+            if !live {
+                errors.push(FieldError::new(
+                    &field.name,
+                    format!("no {} record has id {value}", target.name),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let message = errors
+        .iter()
+        .map(|error| format!("{}: {}", error.field, error.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(StoreError::Conflict { message, errors })
+}
+
+/// The id of a live record other than `own_id` whose `field` equals `value`.
+fn holder_of(
+    connection: &Connection,
+    resource: &Resource,
+    field: &str,
+    value: &Value,
+    own_id: Option<&RecordId>,
+) -> rusqlite::Result<Option<rusqlite::types::Value>> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE {} = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR id <> ?2) LIMIT 1",
+        table(resource),
+        field_expression(field)
+    );
+    let own = own_id.map(sql_id).unwrap_or(rusqlite::types::Value::Null);
+    connection
+        .prepare_cached(&sql)?
+        .query_row((sql_value(value), own), |row| row.get(0))
+        .optional()
+}
+
+/// Removes record `id` of `resource` and applies `on_delete` to its dependants, recursively.
+fn remove(
+    transaction: &Transaction<'_>,
+    spec: &Spec,
+    resource: &Resource,
+    id: &RecordId,
+    now: &str,
+) -> Result<(), StoreError> {
+    // Remove first, so that a cycle of cascades ends at records already gone.
+    let sql = if resource.soft_delete {
+        format!(
+            "UPDATE {} SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+            table(resource)
+        )
+    } else {
+        format!(
+            "DELETE FROM {} WHERE id = ?1 AND ?2 IS NOT NULL",
+            table(resource)
+        )
+    };
+    transaction
+        .prepare_cached(&sql)?
+        .execute((sql_id(id), now))?;
+    let id_value = id.to_json();
+    for (dependant, field, reference) in spec.dependants_of(&resource.name) {
+        let sql = format!(
+            "SELECT id FROM {} WHERE {} = ?1 AND deleted_at IS NULL",
+            table(dependant),
+            field_expression(&field.name)
+        );
+        let dependant_ids: Vec<RecordId> = transaction
+            .prepare_cached(&sql)?
+            .query_map([sql_value(&id_value)], |row| match dependant.id {
+                IdKind::Integer => row.get(0).map(RecordId::Integer),
+                _ => row.get(0).map(RecordId::Text),
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if dependant_ids.is_empty() {
+            continue;
+        }
+        match reference.on_delete {
+            OnDelete::Restrict => {
+                let message = format!(
+                    "{} {} record{} reference{} this record through '{}'; delete or change them first",
+                    dependant_ids.len(),
+                    dependant.name,
+                    if dependant_ids.len() == 1 { "" } else { "s" },
+                    if dependant_ids.len() == 1 { "s" } else { "" },
+                    field.name
+                );
+                return Err(StoreError::Conflict {
+                    message,
+                    errors: Vec::new(),
+                });
+            }
+            OnDelete::Cascade => {
+                for dependant_id in &dependant_ids {
+                    remove(transaction, spec, dependant, dependant_id, now)?;
+                }
+            }
+            OnDelete::SetNull => {
+                let sql = format!(
+                    "UPDATE {} SET data = json_set(data, '$.{}', json('null')), updated_at = ?2 WHERE {} = ?1 AND deleted_at IS NULL",
+                    table(dependant),
+                    field.name,
+                    field_expression(&field.name)
+                );
+                transaction
+                    .prepare_cached(&sql)?
+                    .execute((sql_value(&id_value), now))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn random_uuid() -> String {
+    let mut faker = crate::fake::Faker::new(rand::random(), "");
+    faker.uuid()
+}
