@@ -165,10 +165,19 @@ impl Faker {
             _ if lower.contains("price") || lower.contains("amount") => (1, 500),
             _ => (0, 1000),
         };
-        let low = field.minimum.map_or(low, |minimum| minimum.ceil() as i64);
-        let high = field
+        let minimum = field
+            .minimum
+            .map_or(i64::MIN, |minimum| minimum.ceil() as i64);
+        let maximum = field
             .maximum
-            .map_or(high.max(low), |maximum| maximum.floor() as i64);
+            .map_or(i64::MAX, |maximum| maximum.floor() as i64);
+        // The name's usual range where it fits the constraints, else the constraints.
+        let (low, high) = if low.max(minimum) <= high.min(maximum) {
+            (low.max(minimum), high.min(maximum))
+        } else {
+            let low = minimum.max(maximum.saturating_sub(1000));
+            (low, maximum.min(low.saturating_add(1000)))
+        };
         if low >= high {
             return low;
         }

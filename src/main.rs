@@ -77,12 +77,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let address = listener.local_addr().context("reading the bound address")?;
     let spec = prepared.state.spec();
     let url = server::url_of(address, &spec);
-    print_banner(&url, &args.file, &options, &prepared)?;
-    let store = prepared.state.store.clone();
-    actix_web::rt::System::new().block_on(async move {
-        server::http_server(prepared.state, listener, options.workers)?.await
+    server::run_until_signal(prepared.state.clone(), listener, options.workers, || {
+        // The banner is best-effort: a closed stdout must not stop the server.
+        if let Err(error) = print_banner(&url, &args.file, &options, &prepared) {
+            tracing::warn!("cannot print the start-up banner: {error}");
+        }
     })?;
-    drop(store);
+    drop(prepared); // closes the database
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

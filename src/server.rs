@@ -106,11 +106,44 @@ pub fn http_server(
             .wrap(from_fn(http::log_request))
             .configure(http::configure(state.clone()))
     })
-    .shutdown_timeout(10);
+    .shutdown_timeout(10)
+    // Signals are the binary's business (see `run_until_signal`); a library must not take them.
+    .disable_signals();
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully (in-flight
+/// requests finish). `ready` runs once the signal handlers are in place.
+pub fn run_until_signal(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: Option<usize>,
+    ready: impl FnOnce(),
+) -> std::io::Result<()> {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    use futures_util::future::{self, Either};
+
+    actix_web::rt::System::new().block_on(async move {
+        let server = http_server(state, listener, workers)?;
+        let handle = server.handle();
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        ready();
+        actix_web::rt::spawn(async move {
+            let which =
+                future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
+            let name = match which {
+                Either::Left(_) => "SIGTERM",
+                Either::Right(_) => "SIGINT",
+            };
+            tracing::info!("{name} received: finishing requests in flight, then stopping");
+            handle.stop(true).await;
+        });
+        server.await
+    })
 }
 
 /// The URL clients use for a listening address.

@@ -129,8 +129,8 @@ fn field(
     let reference = map
         .get("ref")
         .and_then(|value| reference(checker, path, value, map.get("on_delete"), context));
-    if reference.is_none() && map.contains_key("on_delete") {
-        checker.error(
+    if !map.contains_key("ref") && map.contains_key("on_delete") {
+        checker.error_at_key(
             &join(path, "on_delete"),
             "on_delete applies only to fields with 'ref'",
         );
@@ -186,7 +186,7 @@ fn field(
             None => {}
         }
         if field.format.is_some() && kind != FieldType::String {
-            checker.error(&format_path, "format applies only to string fields");
+            checker.error_at_key(&format_path, "format applies only to string fields");
         }
     }
     field.kind = kind;
@@ -194,7 +194,7 @@ fn field(
     if let Some(value) = map.get("items") {
         let items_path = join(path, "items");
         if kind != FieldType::Array {
-            checker.error(&items_path, "items applies only to array fields");
+            checker.error_at_key(&items_path, "items applies only to array fields");
         } else if let Some(items) = self::field(checker, &items_path, name, value, context) {
             if items.reference.is_some() {
                 checker.error(
@@ -235,6 +235,25 @@ fn reference(
     on_delete: Option<&Value>,
     context: &FieldContext<'_>,
 ) -> Option<Reference> {
+    let on_delete = match on_delete {
+        None => OnDelete::Restrict,
+        Some(value) => {
+            let on_delete_path = join(path, "on_delete");
+            match checker.string(&on_delete_path, value) {
+                Some("restrict") | None => OnDelete::Restrict,
+                Some("cascade") => OnDelete::Cascade,
+                Some("set_null") => OnDelete::SetNull,
+                Some(other) => {
+                    let hint = did_you_mean(other, ON_DELETE.iter().copied());
+                    let message = format!(
+                        "unknown on_delete '{other}': expected restrict, cascade or set_null"
+                    );
+                    checker.error_with(&on_delete_path, message, hint);
+                    OnDelete::Restrict
+                }
+            }
+        }
+    };
     let ref_path = join(path, "ref");
     let target = checker.string(&ref_path, value)?;
     if !context.resource_names.contains(&target) {
@@ -242,28 +261,6 @@ fn reference(
         checker.error_with(&ref_path, format!("unknown resource '{target}'"), hint);
         return None;
     }
-    let on_delete = match on_delete {
-        None => OnDelete::Restrict,
-        Some(value) => {
-            let on_delete_path = join(path, "on_delete");
-            match checker.string(&on_delete_path, value)? {
-                "restrict" => OnDelete::Restrict,
-                "cascade" => OnDelete::Cascade,
-                "set_null" => OnDelete::SetNull,
-                other => {
-                    let hint = did_you_mean(other, ON_DELETE.iter().copied());
-                    checker.error_with(
-                        &on_delete_path,
-                        format!(
-                            "unknown on_delete '{other}': expected restrict, cascade or set_null"
-                        ),
-                        hint,
-                    );
-                    OnDelete::Restrict
-                }
-            }
-        }
-    };
     Some(Reference {
         resource: target.to_string(),
         on_delete,
@@ -277,7 +274,7 @@ fn constraints(checker: &mut Checker, path: &str, map: &Map<String, Value>, fiel
         if let Some(value) = map.get(key) {
             let key_path = join(path, key);
             if !numeric {
-                checker.error(
+                checker.error_at_key(
                     &key_path,
                     format!("{key} applies only to integer and number fields"),
                 );
@@ -302,7 +299,7 @@ fn constraints(checker: &mut Checker, path: &str, map: &Map<String, Value>, fiel
         if let Some(value) = map.get(key) {
             let key_path = join(path, key);
             if !textual {
-                checker.error(&key_path, format!("{key} applies only to string fields"));
+                checker.error_at_key(&key_path, format!("{key} applies only to string fields"));
             }
             let length = checker.unsigned(&key_path, value, (0, 1 << 20));
             if key == "minLength" {
@@ -323,7 +320,7 @@ fn constraints(checker: &mut Checker, path: &str, map: &Map<String, Value>, fiel
     if let Some(value) = map.get("pattern") {
         let pattern_path = join(path, "pattern");
         if !textual {
-            checker.error(&pattern_path, "pattern applies only to string fields");
+            checker.error_at_key(&pattern_path, "pattern applies only to string fields");
         }
         if let Some(pattern) = checker.string(&pattern_path, value) {
             match compile_pattern(pattern) {
@@ -369,7 +366,7 @@ fn flags(checker: &mut Checker, path: &str, map: &Map<String, Value>, field: &mu
                 FieldType::Object | FieldType::Array | FieldType::Boolean
             )
         {
-            checker.error(
+            checker.error_at_key(
                 &unique_path,
                 "unique applies only to scalar fields other than booleans",
             );

@@ -117,6 +117,11 @@ impl Checker {
         self.report(path, message.into(), None, false);
     }
 
+    /// Reports a problem with the key of `path` (it is misplaced, or lacks something).
+    pub(super) fn error_at_key(&mut self, path: &str, message: impl Into<String>) {
+        self.report(path, message.into(), None, true);
+    }
+
     /// Reports a problem with the value at `path`, with a suggested fix.
     pub(super) fn error_with(
         &mut self,
@@ -420,7 +425,7 @@ impl Checker {
         let fields = match map.get("fields") {
             Some(value) => fields::fields(self, &fields_path, value, context),
             None => {
-                self.error(path, format!("resource '{name}' has no 'fields'"));
+                self.error_at_key(path, format!("resource '{name}' has no 'fields'"));
                 Vec::new()
             }
         };

@@ -69,8 +69,8 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
             resource.apply_defaults(&mut fields);
             if let Err(errors) = resource.validate(&mut fields) {
                 for error in errors {
-                    let field_path = join(&path, error.field.split('/').next().unwrap_or_default());
-                    checker.error(&field_path, format!("{}: {}", error.field, error.message));
+                    let field_path = join(&path, &error.field.replace('/', "."));
+                    checker.error_at_key(&field_path, error.message);
                 }
             }
             for (field, reference) in resource.references() {

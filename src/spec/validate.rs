@@ -74,10 +74,18 @@ impl Resource {
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
         let instance = Value::Object(checked);
+        let reported = errors.len();
         for error in self.validator.iter_errors(&instance) {
-            errors.extend(describe_error(&error));
+            for field_error in describe_error(&error) {
+                // A number already reported as not an integer needs no second message.
+                let duplicate = errors[..reported]
+                    .iter()
+                    .any(|earlier| earlier.field == field_error.field);
+                if !duplicate {
+                    errors.push(field_error);
+                }
+            }
         }
-        errors.dedup();
         if errors.is_empty() {
             Ok(())
         } else {

@@ -1,0 +1,95 @@
+//! The command line: `check` exit codes and output, `serve --port 0`'s URL
+//! line, and a clean shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+fn standin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_standin"))
+}
+
+#[test]
+fn check_accepts_a_valid_spec() {
+    let output = standin()
+        .args(["check", "specs/blog.yaml"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "specs/blog.yaml: ok (3 resources)\n"
+    );
+}
+
+#[test]
+fn check_reports_problems_with_positions_and_fails() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "standin: 1\nresources:\n  books:\n    fields:\n      author: { ref: autors }\n",
+    )
+    .unwrap();
+    let output = standin().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "{}:5:22: error at resources.books.fields.author.ref: unknown resource 'autors'",
+        path.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(
+        stderr.contains("5 |       author: { ref: autors }"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem in the spec"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_a_bad_spec() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("bad.yaml");
+    std::fs::write(&path, "standin: 2\n").unwrap();
+    let output = standin()
+        .arg("serve")
+        .arg(&path)
+        .args(["--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported format version 2"));
+}
+
+#[test]
+fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
+    let mut child = standin()
+        .args(["serve", "specs/todo.yaml", "--port", "0", "--workers", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim().to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
+    let mut rest = String::new();
+    for _ in 0..3 {
+        stdout.read_line(&mut rest).unwrap();
+    }
+    assert!(rest.contains(&format!("{url}/todos")), "{rest}");
+    assert!(rest.contains("(22 records)"), "{rest}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "a clean exit on SIGTERM: {exit:?}");
+    let mut remaining = String::new();
+    stdout.read_to_string(&mut remaining).unwrap();
+}

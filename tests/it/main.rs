@@ -1,0 +1,12 @@
+//! standin's integration tests: one binary, one module per capability. Every
+//! test starts its own real server on a free port and speaks HTTP to it.
+
+mod bad_input;
+mod cli;
+mod concurrency;
+mod crud;
+mod helpers;
+mod representations;
+mod seeding;
+mod spec_check;
+mod storage;

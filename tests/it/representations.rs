@@ -1,0 +1,169 @@
+//! Representations chosen by `Accept`: HAL by default, plain JSON with bare
+//! arrays, pagination links in bodies and headers, and the home document.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{LIBRARY, header, json, spawn};
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap()
+}
+
+#[tokio::test]
+async fn a_hal_item_links_itself_its_collection_and_its_references() {
+    let app = spawn(LIBRARY);
+    let body = json(app.get("/books/1").await).await;
+    insta::assert_snapshot!("hal_item", pretty(&body));
+}
+
+#[tokio::test]
+async fn a_hal_page_has_paging_links_counts_and_embedded_items() {
+    let app = spawn(LIBRARY);
+    let response = app.get("/books?page=2&per_page=5").await;
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("25"));
+    let body = json(response).await;
+    assert_eq!(body["total"], 25);
+    assert_eq!(body["page"], 2);
+    assert_eq!(body["per_page"], 5);
+    assert_eq!(body["pages"], 5);
+    assert_eq!(
+        body["_links"]["self"]["href"],
+        "/api/books?page=2&per_page=5"
+    );
+    assert_eq!(
+        body["_links"]["prev"]["href"],
+        "/api/books?page=1&per_page=5"
+    );
+    assert_eq!(
+        body["_links"]["next"]["href"],
+        "/api/books?page=3&per_page=5"
+    );
+    assert_eq!(
+        body["_links"]["last"]["href"],
+        "/api/books?page=5&per_page=5"
+    );
+    assert_eq!(
+        body["_links"]["find"],
+        json!({ "href": "/api/books/{id}", "templated": true })
+    );
+    let items = body["_embedded"]["books"].as_array().unwrap();
+    let ids: Vec<i64> = items
+        .iter()
+        .map(|item| item["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [6, 7, 8, 9, 10]);
+}
+
+#[tokio::test]
+async fn the_first_page_has_no_prev_and_the_last_no_next() {
+    let app = spawn(LIBRARY);
+    let first = json(app.get("/books?per_page=10").await).await;
+    assert!(first["_links"].get("prev").is_none());
+    assert!(first["_links"].get("next").is_some());
+    let last = json(app.get("/books?page=3&per_page=10").await).await;
+    assert!(last["_links"].get("next").is_none());
+    assert_eq!(last["_embedded"]["books"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_page_past_the_last_is_200_and_empty() {
+    let app = spawn(LIBRARY);
+    let response = app.get_json("/books?page=99").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await, json!([]));
+}
+
+#[tokio::test]
+async fn plain_json_pages_are_bare_arrays_with_link_and_total_headers() {
+    let app = spawn(LIBRARY);
+    let response = app.get_json("/books?page=2&per_page=10").await;
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("25"));
+    assert_eq!(
+        header(&response, "link").as_deref(),
+        Some(
+            "</api/books?page=1&per_page=10>; rel=\"first\", </api/books?page=1&per_page=10>; rel=\"prev\", \
+             </api/books?page=3&per_page=10>; rel=\"next\", </api/books?page=3&per_page=10>; rel=\"last\""
+        )
+    );
+    let body = json(response).await;
+    let items = body.as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert!(items[0].get("_links").is_none());
+}
+
+#[tokio::test]
+async fn a_plain_item_has_no_links() {
+    let app = spawn(LIBRARY);
+    let body = json(app.get_json("/authors/2").await).await;
+    insta::assert_snapshot!("plain_item", pretty(&body));
+}
+
+#[tokio::test]
+async fn q_values_choose_the_representation() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::GET, "/books/1")
+        .header(
+            "accept",
+            "application/hal+json;q=0.5, application/json;q=0.8",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/json")
+    );
+    let response = app
+        .request(Method::GET, "/books/1")
+        .header("accept", "application/hal+json;q=0, */*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/json")
+    );
+}
+
+#[tokio::test]
+async fn defaults_accept_applies_to_requests_without_accept() {
+    let spec = "standin: 1\ndefaults:\n  accept: application/json\nresources:\n  notes:\n    fields: { text: string }\n    count: 3\n";
+    let app = spawn(spec);
+    for accept in [None, Some("*/*")] {
+        let mut request = app.request(Method::GET, "/notes");
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            header(&response, "content-type").as_deref(),
+            Some("application/json")
+        );
+        assert!(json(response).await.is_array());
+    }
+    let response = app
+        .request(Method::GET, "/notes")
+        .header("accept", "application/hal+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/hal+json")
+    );
+}
+
+#[tokio::test]
+async fn the_home_document_links_every_collection_and_item_with_templates() {
+    let app = spawn(LIBRARY);
+    let response = app.get("").await;
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    insta::assert_snapshot!("hal_home", pretty(&body));
+}

@@ -1,0 +1,165 @@
+//! Spec problems are reported all at once, each with `file:line:column`, the
+//! path in the spec and a did-you-mean suggestion where one helps.
+
+use standin::spec::parse;
+
+/// Every diagnostic of `source`, one per line, as `standin check` prints them (without source excerpts).
+fn diagnostics(source: &str) -> String {
+    diagnostics_of("spec.yaml", source)
+}
+
+fn diagnostics_of(file: &str, source: &str) -> String {
+    match parse(file, source) {
+        Ok(_) => "ok".to_string(),
+        Err(errors) => errors
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn check(source: &str, expected: &str) {
+    assert_eq!(diagnostics(source), expected);
+}
+
+#[test]
+fn every_problem_is_reported_with_its_position_and_path() {
+    let source = r#"standin: 1
+title: Shop
+resources:
+  authors:
+    fields:
+      name: strng
+      email: { type: string, format: emial }
+  books:
+    feilds:
+      title: string
+    count: many
+  reviews:
+    fields:
+      book: { ref: boks, on_delete: explode }
+      stars: { type: integer, minimum: 5, maximum: 1 }
+"#;
+    check(
+        source,
+        "spec.yaml:6:13: error at resources.authors.fields.name: unknown type 'strng': expected one of string, integer, number, boolean, date, datetime, object, array (did you mean 'string'?)\n\
+         spec.yaml:7:38: error at resources.authors.fields.email.format: unknown format 'emial': expected one of email, uri, uuid, date, date-time (did you mean 'email'?)\n\
+         spec.yaml:8:3: error at resources.books: resource 'books' has no 'fields'\n\
+         spec.yaml:9:5: error at resources.books.feilds: unknown key 'feilds' (did you mean 'fields'?)\n\
+         spec.yaml:11:12: error at resources.books.count: expected a whole number, found the string 'many'\n\
+         spec.yaml:14:20: error at resources.reviews.fields.book.ref: unknown resource 'boks' (did you mean 'books'?)\n\
+         spec.yaml:14:37: error at resources.reviews.fields.book.on_delete: unknown on_delete 'explode': expected restrict, cascade or set_null\n\
+         spec.yaml:15:52: error at resources.reviews.fields.stars.maximum: maximum 1 is below minimum 5",
+    );
+}
+
+#[test]
+fn a_yaml_syntax_error_has_its_position() {
+    let found = diagnostics("standin: 1\nresources:\n  books:\n    fields: { title: string\n");
+    assert!(
+        found.starts_with("spec.yaml:5:1: error: invalid YAML"),
+        "{found}"
+    );
+}
+
+#[test]
+fn a_json_syntax_error_has_its_position() {
+    let found = diagnostics_of("spec.json", "{\n  \"standin\": 1,\n  \"resources\": {,}\n}");
+    assert!(
+        found.starts_with("spec.json:3:17: error: invalid JSON"),
+        "{found}"
+    );
+}
+
+#[test]
+fn json_specs_get_positions_too() {
+    let source = "{\n  \"standin\": 1,\n  \"resources\": {\n    \"todos\": { \"fields\": { \"done\": \"bool\" } }\n  }\n}";
+    assert_eq!(
+        diagnostics_of("spec.json", source),
+        "spec.json:4:36: error at resources.todos.fields.done: unknown type 'bool': expected one of string, integer, number, boolean, date, datetime, object, array (did you mean 'boolean'?)"
+    );
+}
+
+#[test]
+fn a_missing_version_and_unknown_top_level_keys_are_reported() {
+    check(
+        "title: x\nresorces: {}\n",
+        "spec.yaml:1:1: error: missing key 'standin' (the format version): add `standin: 1`\n\
+         spec.yaml:1:1: error: missing key 'resources': a spec describes at least one resource\n\
+         spec.yaml:2:1: error at resorces: unknown key 'resorces' (did you mean 'resources'?)",
+    );
+}
+
+#[test]
+fn invalid_fixed_records_are_reported_at_the_record() {
+    let source = r#"standin: 1
+resources:
+  authors:
+    fields:
+      name: { type: string, required: true }
+    records:
+      - { name: Ada }
+      - { nme: Bob }
+  books:
+    fields:
+      author: { ref: authors }
+    records:
+      - { author: 3 }
+"#;
+    check(
+        source,
+        "spec.yaml:8:9: error at resources.authors.records.1.name: is required\n\
+         spec.yaml:8:11: error at resources.authors.records.1.nme: is not a field of this resource\n\
+         spec.yaml:13:19: error at resources.books.records.0.author: no authors record with id 3 will exist",
+    );
+}
+
+#[test]
+fn constraints_that_do_not_fit_the_type_are_reported() {
+    let source = "standin: 1\nresources:\n  things:\n    fields:\n      flag: { type: boolean, maxLength: 3, unique: true }\n      size: { type: integer, default: big }\n      code: { type: string, pattern: \"([a-z\" }\n";
+    let found = diagnostics(source);
+    assert!(found.contains("spec.yaml:5:30: error at resources.things.fields.flag.maxLength: maxLength applies only to string fields"), "{found}");
+    assert!(
+        found.contains("resources.things.fields.flag.unique: unique applies only to scalar fields"),
+        "{found}"
+    );
+    assert!(found.contains("spec.yaml:6:39: error at resources.things.fields.size.default: default \"big\" is not valid"), "{found}");
+    assert!(
+        found.contains("resources.things.fields.code.pattern: invalid pattern"),
+        "{found}"
+    );
+}
+
+#[test]
+fn reserved_and_misspelt_names_are_reported() {
+    let source = "standin: 1\nresources:\n  notes:\n    id: uid\n    fields:\n      id: string\n      text: { type: string, fake: sentense }\n    methods: [GET, FETCH]\n";
+    check(
+        source,
+        "spec.yaml:4:9: error at resources.notes.id: unknown id kind 'uid': expected integer, uuid or string (did you mean 'uuid'?)\n\
+         spec.yaml:6:11: error at resources.notes.fields.id: 'id' is set by the server on every record and cannot be a field\n\
+         spec.yaml:7:35: error at resources.notes.fields.text.fake: unknown generator 'sentense' (did you mean 'sentence'?)\n\
+         spec.yaml:8:20: error at resources.notes.methods.1: unknown method 'FETCH': expected one of GET, POST, PUT, PATCH, DELETE",
+    );
+}
+
+#[test]
+fn the_rendered_report_shows_the_line_and_a_caret() {
+    let errors = parse(
+        "spec.yaml",
+        "standin: 1\nresources:\n  notes:\n    fields:\n      text: strin\n",
+    )
+    .unwrap_err();
+    insta::assert_snapshot!("rendered_diagnostic", errors.to_string());
+}
+
+#[test]
+fn every_example_spec_is_valid() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs")).unwrap() {
+        let path = entry.unwrap().path();
+        if let Err(errors) = standin::spec::load(&path) {
+            panic!("{}: {errors}", path.display());
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Durable storage with `--db`: data survives a restart, including `kill -9`,
+//! and seeding never writes on top of existing data.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+use standin::{Options, Server};
+
+use crate::helpers::{header, json};
+
+const NOTES: &str = "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string, required: true }\n    count: 3\n";
+
+fn start_on(db: &std::path::Path) -> Server {
+    let spec = standin::spec::parse("notes.yaml", NOTES).unwrap();
+    let options = Options {
+        db: Some(db.to_path_buf()),
+        workers: Some(1),
+        ..Options::default()
+    };
+    Server::start(spec, options).unwrap()
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_and_is_not_reseeded() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("notes.db");
+    let client = reqwest::Client::new();
+    {
+        let server = start_on(&db);
+        let response = client
+            .post(format!("{}/notes", server.url()))
+            .json(&json!({ "text": "kept" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let response = client
+            .delete(format!("{}/notes/1", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+    }
+    let server = start_on(&db);
+    let response = client
+        .get(format!("{}/notes", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "x-total-count").as_deref(),
+        Some("3"),
+        "2 seeded + 1 created, none reseeded"
+    );
+    let note = json(
+        client
+            .get(format!("{}/notes/4", server.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(note["text"], "kept");
+    let gone = client
+        .get(format!("{}/notes/1", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404, "a deleted seeded record stays deleted");
+}
+
+/// A `standin serve` process on a free port; returns it and its URL.
+fn serve(arguments: &[&str]) -> (Child, String) {
+    let (child, url, _) = serve_keeping_stdout(arguments);
+    (child, url)
+}
+
+fn serve_keeping_stdout(
+    arguments: &[&str],
+) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("serve")
+        .args(arguments)
+        .args(["--port", "0", "--workers", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    (child, line.trim().to_string(), stdout)
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let directory = tempfile::tempdir().unwrap();
+    let spec_path = directory.path().join("notes.yaml");
+    std::fs::write(&spec_path, NOTES).unwrap();
+    let db = directory.path().join("notes.db");
+    let arguments = [spec_path.to_str().unwrap(), "--db", db.to_str().unwrap()];
+    let client = reqwest::Client::new();
+
+    // The first server's stdout is dropped early: the server must keep serving.
+    let (mut child, url) = serve(&arguments);
+    for index in 0..20 {
+        let response = client
+            .post(format!("{url}/notes"))
+            .json(&json!({ "text": format!("note {index}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    child.wait().unwrap();
+
+    let (mut child, url, _stdout) = serve_keeping_stdout(&arguments);
+    let response = client
+        .get(format!("{url}/notes?per_page=100"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("23"));
+    let notes = json(response).await;
+    assert_eq!(notes[22]["text"], "note 19");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
