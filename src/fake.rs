@@ -14,39 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::clock;
 use crate::spec::{Field, FieldType, Format, Resource};
 
-/// Every generator a spec may name with `fake:`.
-pub const GENERATORS: &[&str] = &[
-    "name",
-    "first_name",
-    "last_name",
-    "email",
-    "username",
-    "phone",
-    "sentence",
-    "paragraph",
-    "word",
-    "words",
-    "title",
-    "company",
-    "job",
-    "street",
-    "city",
-    "country",
-    "zip",
-    "url",
-    "uuid",
-    "ipv4",
-    "color",
-    "isbn",
-    "date_past",
-    "date_future",
-    "price",
-];
-
-/// Whether `name` is a generator a spec may name.
-pub fn is_generator(name: &str) -> bool {
-    GENERATORS.contains(&name)
-}
+pub use crate::spec::{GENERATORS, is_generator};
 
 /// Days from the Unix epoch to 2025-01-01, the fixed "today" of generated
 /// dates, so that data does not depend on when it is generated.

@@ -28,7 +28,7 @@ pub enum Problem {
         detail: String,
     },
     /// The body's fields are invalid.
-    #[error("{} invalid field{}", errors.len(), if errors.len() == 1 { "" } else { "s" })]
+    #[error("{}", describe_invalid(errors))]
     Invalid {
         /// Every invalid field.
         errors: Vec<FieldError>,
@@ -89,6 +89,18 @@ pub enum Problem {
         /// What failed.
         detail: String,
     },
+}
+
+/// `invalid fields: title, year`, naming each field once.
+fn describe_invalid(errors: &[FieldError]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for error in errors {
+        if !names.contains(&error.field.as_str()) {
+            names.push(&error.field);
+        }
+    }
+    let plural = if names.len() == 1 { "" } else { "s" };
+    format!("invalid field{plural}: {}", names.join(", "))
 }
 
 impl Problem {

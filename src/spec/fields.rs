@@ -30,6 +30,40 @@ const FIELD_KEYS: &[&str] = &[
 ];
 const FORMATS: &[&str] = &["email", "uri", "uuid", "date", "date-time"];
 const ON_DELETE: &[&str] = &["restrict", "cascade", "set_null"];
+/// Every generator a spec may name with `fake:`.
+pub const GENERATORS: &[&str] = &[
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "phone",
+    "sentence",
+    "paragraph",
+    "word",
+    "words",
+    "title",
+    "company",
+    "job",
+    "street",
+    "city",
+    "country",
+    "zip",
+    "url",
+    "uuid",
+    "ipv4",
+    "color",
+    "isbn",
+    "date_past",
+    "date_future",
+    "price",
+];
+
+/// Whether `name` is a generator a spec may name.
+pub fn is_generator(name: &str) -> bool {
+    GENERATORS.contains(&name)
+}
+
 /// Names every record carries that fields may not take.
 pub const RESERVED_NAMES: &[&str] = &["id", "created_at", "updated_at"];
 
@@ -215,9 +249,9 @@ fn field(
             .string(&join(path, "fake"), value)
             .map(str::to_string);
         if let Some(generator) = &field.fake
-            && !crate::fake::is_generator(generator)
+            && !is_generator(generator)
         {
-            let hint = did_you_mean(generator, crate::fake::GENERATORS.iter().copied());
+            let hint = did_you_mean(generator, GENERATORS.iter().copied());
             checker.error_with(
                 &join(path, "fake"),
                 format!("unknown generator '{generator}'"),

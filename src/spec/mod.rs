@@ -15,7 +15,7 @@ mod validate;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
-pub use fields::field_schema;
+pub use fields::{GENERATORS, field_schema, is_generator};
 pub use model::{
     Defaults, Field, FieldType, Format, IdKind, Method, OnDelete, Reference, Resource, Return, Spec,
 };

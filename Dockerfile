@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# standin in a container: `docker run -p 8080:8080 -v $PWD/specs:/specs standin serve /specs/mine.yaml --host 0.0.0.0`
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+# Dependencies first, so that they are cached while only the sources change.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && cargo build --release --locked \
+    && rm -rf src
+COPY src ./src
+RUN touch src/main.rs src/lib.rs \
+    && cargo build --release --locked \
+    && strip target/release/standin
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin standin \
+    && mkdir -p /data /specs \
+    && chown standin /data
+COPY --from=build /src/target/release/standin /usr/local/bin/standin
+COPY specs/ /specs/
+USER standin
+WORKDIR /data
+# Spec files (mount yours here) and SQLite files for --db.
+VOLUME ["/specs", "/data"]
+EXPOSE 8080
+ENV STANDIN_HOST=0.0.0.0 STANDIN_PORT=8080
+ENTRYPOINT ["standin"]
+CMD ["serve", "/specs/blog.yaml"]

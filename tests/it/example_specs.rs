@@ -1,0 +1,61 @@
+//! Every example spec in `specs/` serves as it is: the home document, every
+//! collection and an item of each, in both representations.
+
+use crate::helpers::{json, spawn};
+
+#[tokio::test]
+async fn every_example_spec_serves_its_collections_and_items() {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
+    let mut served = 0;
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let app = spawn(&source);
+        let home = app
+            .request(reqwest::Method::GET, "")
+            .header("accept", "application/hal+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(home.status(), 200, "{}", path.display());
+        let spec = app.server.spec();
+        for resource in &spec.resources {
+            for accept in ["application/hal+json", "application/json"] {
+                let response = app
+                    .request(reqwest::Method::GET, &format!("/{}", resource.name))
+                    .header("accept", accept)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    response.status(),
+                    200,
+                    "{} {}",
+                    path.display(),
+                    resource.name
+                );
+            }
+            let page = json(
+                app.get_json(&format!("/{}?per_page=1", resource.name))
+                    .await,
+            )
+            .await;
+            if let Some(first) = page.as_array().and_then(|items| items.first()) {
+                let id = first["id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| first["id"].to_string());
+                let item = app.get(&format!("/{}/{id}", resource.name)).await;
+                assert_eq!(
+                    item.status(),
+                    200,
+                    "{} {} {id}",
+                    path.display(),
+                    resource.name
+                );
+            }
+        }
+        served += 1;
+    }
+    assert!(served >= 3, "blog, shop and todo at least");
+}
