@@ -4,7 +4,7 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::spec::{Resource, Spec};
+use crate::spec::{FieldType, Resource, Spec};
 use crate::store::RecordId;
 
 /// Characters escaped in a path segment: all but RFC 3986's unreserved ones.
@@ -38,9 +38,33 @@ pub fn item(spec: &Spec, resource: &str, id: &RecordId) -> String {
     )
 }
 
-/// The RFC 6570 template of a collection, naming its query parameters.
-pub fn collection_template(spec: &Spec, resource: &Resource) -> String {
-    format!("{}{{?page,per_page}}", collection(spec, &resource.name))
+/// The href of an inverse collection, `/authors/3/books`.
+pub fn inverse(spec: &Spec, resource: &str, id: &RecordId, inverse: &str) -> String {
+    format!("{}/{inverse}", item(spec, resource, id))
+}
+
+/// The RFC 6570 template of a collection at `href`, naming its query parameters:
+/// paging, sort, search, embed, fields, and a filter per field.
+pub fn collection_template(spec: &Spec, resource: &Resource, href: &str) -> String {
+    let mut parameters = vec!["page", "per_page", "sort"];
+    if !resource.search.is_empty() {
+        parameters.push("q");
+    }
+    let can_embed =
+        resource.references().next().is_some() || !spec.inverses(&resource.name).is_empty();
+    if can_embed {
+        parameters.push("embed");
+    }
+    parameters.push("fields");
+    parameters.push("id");
+    parameters.extend(
+        resource
+            .fields
+            .iter()
+            .filter(|field| !matches!(field.kind, FieldType::Object | FieldType::Array))
+            .map(|field| field.name.as_str()),
+    );
+    format!("{href}{{?{}}}", parameters.join(","))
 }
 
 /// The RFC 6570 template of a resource's items.

@@ -1,4 +1,6 @@
-//! Collection routes: list a page (GET, HEAD), create an item (POST), OPTIONS.
+//! Collection routes: list a page (GET, HEAD), create an item (POST), OPTIONS;
+//! for a resource's own collection and for inverse collections
+//! (`/authors/3/books`), which are filtered views of the same records.
 
 use std::sync::Arc;
 
@@ -9,10 +11,40 @@ use serde_json::Value;
 use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, blocking, body, method_not_allowed};
 use crate::links::{self, Pagination};
-use crate::query;
-use crate::represent::PageView;
-use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
-use crate::store::{RecordId, Window};
+use crate::query::{self, Column, Filter, Operator};
+use crate::represent::{ItemView, PageView, Shape};
+use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
+use crate::store::RecordId;
+
+/// An inverse collection: the records referencing item `id` of `parent`.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// Index of the referenced resource.
+    pub parent: usize,
+    /// The referenced item.
+    pub id: RecordId,
+    /// How the records reference it.
+    pub inverse: Inverse,
+}
+
+impl Scope {
+    /// The filter selecting the collection's records.
+    fn filter(&self) -> Filter {
+        Filter {
+            column: Column::Field(self.inverse.field.clone()),
+            operator: Operator::Eq,
+            values: vec![self.id.to_json()],
+        }
+    }
+}
+
+/// A collection request's target: the listed resource, and the scope for inverse collections.
+struct Collection<'a> {
+    state: &'a AppState,
+    spec: &'a Arc<Spec>,
+    index: usize,
+    scope: Option<Scope>,
+}
 
 /// The methods a collection answers.
 fn allowed(resource: &Resource) -> Vec<&'static str> {
@@ -27,97 +59,182 @@ fn allowed(resource: &Resource) -> Vec<&'static str> {
     allow
 }
 
-/// Answers a request to the collection of `spec.resources[index]`.
+/// Answers a request to the collection of `spec.resources[index]`, scoped for inverse collections.
 pub async fn handle(
     request: HttpRequest,
     payload: web::Payload,
     state: Arc<AppState>,
     spec: Arc<Spec>,
     index: usize,
+    scope: Option<Scope>,
 ) -> Result<HttpResponse, Problem> {
-    let resource = &spec.resources[index];
+    let collection = Collection {
+        state: &state,
+        spec: &spec,
+        index,
+        scope,
+    };
+    let resource = collection.resource();
     match *request.method() {
         HttpMethod::GET | HttpMethod::HEAD if resource.allows(Method::Get) => {
-            list(&request, &state, &spec, index).await
+            collection.list(&request).await
         }
         HttpMethod::POST if resource.allows(Method::Post) => {
-            create(&request, payload, &state, &spec, index).await
+            collection.create(&request, payload).await
         }
         HttpMethod::OPTIONS => Ok(respond::options(&allowed(resource))),
         _ => Err(method_not_allowed(&request, allowed(resource))),
     }
 }
 
-async fn list(
-    request: &HttpRequest,
-    state: &AppState,
-    spec: &Arc<Spec>,
-    index: usize,
-) -> Result<HttpResponse, Problem> {
-    let resource = &spec.resources[index];
-    let representation = respond::representation(request, spec)?;
-    let query = query::parse(spec, resource, request.query_string())
-        .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
-    let window = Window {
-        offset: (query.page - 1).saturating_mul(u64::from(query.per_page)),
-        limit: query.per_page,
-    };
-    let (store, shared_spec) = (state.store.clone(), spec.clone());
-    let page = blocking(move || Ok(store.list(&shared_spec.resources[index], window)?)).await?;
-    let pagination = Pagination {
-        page: query.page,
-        per_page: query.per_page,
-        total: page.total,
-    };
-    let page_links = links::page_links(
-        &links::collection(spec, &resource.name),
-        &query.other,
-        pagination,
-    );
-    let view = PageView {
-        records: &page.records,
-        pagination,
-        links: &page_links,
-    };
-    Ok(respond::page(spec, resource, &view, representation))
+impl Collection<'_> {
+    fn resource(&self) -> &Resource {
+        &self.spec.resources[self.index]
+    }
+
+    fn href(&self) -> String {
+        match &self.scope {
+            Some(scope) => {
+                let parent = &self.spec.resources[scope.parent];
+                links::inverse(self.spec, &parent.name, &scope.id, &scope.inverse.name)
+            }
+            None => links::collection(self.spec, &self.resource().name),
+        }
+    }
+
+    /// For inverse collections: fails unless the referenced item exists.
+    async fn check_parent(&self) -> Result<(), Problem> {
+        let Some(scope) = &self.scope else {
+            return Ok(());
+        };
+        let (store, spec, parent, id) = (
+            self.state.store.clone(),
+            self.spec.clone(),
+            scope.parent,
+            scope.id.clone(),
+        );
+        blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)).await
+    }
+
+    async fn list(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
+        let resource = self.resource();
+        let representation = respond::representation(request, self.spec)?;
+        let query = query::parse_list(self.spec, resource, request.query_string())
+            .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
+        self.check_parent().await?;
+        let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
+        let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
+        let shared_query = query.clone();
+        let (page, embedded) = blocking(move || {
+            let resource = &spec.resources[index];
+            let page = store.list(resource, &shared_query, &scope)?;
+            let embedded = store.embedded(
+                &spec,
+                resource,
+                &page.records,
+                &shared_query.embed,
+                spec.max_page_size,
+            )?;
+            Ok((page, embedded))
+        })
+        .await?;
+        let pagination = Pagination {
+            page: query.page(),
+            per_page: query.limit,
+            total: page.total,
+        };
+        let href = self.href();
+        let page_links = links::page_links(&href, &query.link_parameters, pagination);
+        let view = PageView {
+            items: page
+                .records
+                .iter()
+                .enumerate()
+                .map(|(position, record)| ItemView {
+                    record,
+                    embedded: embedded
+                        .get(position)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            shape: Shape {
+                embeds: &query.embed,
+                fields: query.fields.as_deref(),
+            },
+            pagination,
+            links: &page_links,
+            collection_href: &href,
+        };
+        Ok(respond::page(
+            self.spec,
+            resource,
+            &view,
+            query.offset,
+            representation,
+        ))
+    }
+
+    async fn create(
+        &self,
+        request: &HttpRequest,
+        payload: web::Payload,
+    ) -> Result<HttpResponse, Problem> {
+        let resource = self.resource();
+        body::format(request, false)?;
+        let representation = respond::representation(request, self.spec)?;
+        let bytes = body::read(request, payload, self.state.body_limit).await?;
+        let mut fields = body::json_object(&bytes)?;
+        let id = match strip_server_set(&mut fields) {
+            None => None,
+            Some(value) => Some(client_id(resource, &value)?),
+        };
+        if let Some(scope) = &self.scope {
+            set_scope_reference(&mut fields, scope)?;
+        }
+        resource.apply_defaults(&mut fields);
+        resource
+            .validate(&mut fields)
+            .map_err(|errors| Problem::Invalid { errors })?;
+        self.check_parent().await?;
+        let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
+        let record = blocking(move || {
+            let resource = &spec.resources[index];
+            Ok(store.create(&spec, resource, id, fields)?)
+        })
+        .await?;
+        let (returns, preference_applied) =
+            respond::write_return(request, self.spec, Return::Representation);
+        let response = ItemResponse {
+            status: StatusCode::CREATED,
+            returns,
+            preference_applied,
+            location: Some(links::item(self.spec, &resource.name, &record.id)),
+            record: &record,
+        };
+        Ok(response.render(self.spec, resource, representation))
+    }
 }
 
-async fn create(
-    request: &HttpRequest,
-    payload: web::Payload,
-    state: &AppState,
-    spec: &Arc<Spec>,
-    index: usize,
-) -> Result<HttpResponse, Problem> {
-    let resource = &spec.resources[index];
-    body::format(request, false)?;
-    let representation = respond::representation(request, spec)?;
-    let bytes = body::read(request, payload, state.body_limit).await?;
-    let mut fields = body::json_object(&bytes)?;
-    let id = match strip_server_set(&mut fields) {
-        None => None,
-        Some(value) => Some(client_id(resource, &value)?),
-    };
-    resource.apply_defaults(&mut fields);
-    resource
-        .validate(&mut fields)
-        .map_err(|errors| Problem::Invalid { errors })?;
-    let (store, shared_spec) = (state.store.clone(), spec.clone());
-    let record = blocking(move || {
-        let resource = &shared_spec.resources[index];
-        Ok(store.create(&shared_spec, resource, id, fields)?)
-    })
-    .await?;
-    let (returns, preference_applied) =
-        respond::write_return(request, spec, Return::Representation);
-    let response = ItemResponse {
-        status: StatusCode::CREATED,
-        returns,
-        preference_applied,
-        location: Some(links::item(spec, &resource.name, &record.id)),
-        record: &record,
-    };
-    Ok(response.render(spec, resource, representation))
+/// Sets the reference of a record created in an inverse collection; a body may
+/// repeat it but not name another record.
+fn set_scope_reference(
+    fields: &mut serde_json::Map<String, Value>,
+    scope: &Scope,
+) -> Result<(), Problem> {
+    let parent = scope.id.to_json();
+    match fields.get(&scope.inverse.field) {
+        Some(value) if !value.is_null() && *value != parent => Err(Problem::Invalid {
+            errors: vec![FieldError::new(
+                &scope.inverse.field,
+                format!("{value} differs from the record in the URL ({parent})"),
+            )],
+        }),
+        _ => {
+            fields.insert(scope.inverse.field.clone(), parent);
+            Ok(())
+        }
+    }
 }
 
 /// The id a client chose in a create body, where the resource lets clients choose.
@@ -129,7 +246,7 @@ fn client_id(resource: &Resource, value: &Value) -> Result<RecordId, Problem> {
         IdKind::String => value
             .as_str()
             .and_then(|text| RecordId::parse(IdKind::String, text))
-            .ok_or_else(|| invalid("must be a non-empty string")),
+            .ok_or_else(|| invalid("must be a non-empty string other than . and ..")),
         IdKind::Integer | IdKind::Uuid => Err(invalid(
             "is assigned by the server: leave it out (ids are chosen by clients only with `id: string`)",
         )),

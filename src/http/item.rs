@@ -11,6 +11,8 @@ use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, blocking, body, method_not_allowed};
 use crate::links;
 use crate::patch;
+use crate::query;
+use crate::represent::Shape;
 use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
 use crate::store::RecordId;
 
@@ -77,21 +79,40 @@ impl ItemTarget<'_> {
 
     async fn read(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
         let representation = respond::representation(request, self.spec)?;
+        let query = query::parse_item(self.spec, self.resource(), request.query_string())
+            .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
         let (store, spec, index, id) = (
             self.state.store.clone(),
             self.spec.clone(),
             self.index,
             self.id.clone(),
         );
-        let record = blocking(move || Ok(store.get(&spec.resources[index], &id)?)).await?;
-        let response = ItemResponse {
-            status: StatusCode::OK,
-            returns: Return::Representation,
-            preference_applied: false,
-            location: None,
-            record: &record,
+        let embeds = query.embed.clone();
+        let (record, mut embedded) = blocking(move || {
+            let resource = &spec.resources[index];
+            let record = store.get(resource, &id)?;
+            let embedded = store.embedded(
+                &spec,
+                resource,
+                std::slice::from_ref(&record),
+                &embeds,
+                spec.max_page_size,
+            )?;
+            Ok((record, embedded))
+        })
+        .await?;
+        let shape = Shape {
+            embeds: &query.embed,
+            fields: query.fields.as_deref(),
         };
-        Ok(response.render(self.spec, self.resource(), representation))
+        let embedded = embedded.pop().unwrap_or_default();
+        Ok(ItemResponse::read(&record).render_shaped(
+            self.spec,
+            self.resource(),
+            &embedded,
+            shape,
+            representation,
+        ))
     }
 
     async fn replace(

@@ -83,7 +83,32 @@ async fn dispatch(
         Target::Redirect(location) => Ok(respond::moved(&location)),
         Target::Home => home(&request, &spec),
         Target::Collection(index) => {
-            collection::handle(request, payload, state.into_inner(), spec, index).await
+            collection::handle(request, payload, state.into_inner(), spec, index, None).await
+        }
+        Target::Inverse {
+            parent,
+            id,
+            inverse,
+        } => {
+            let index = spec
+                .resources
+                .iter()
+                .position(|resource| resource.name == inverse.resource)
+                .expect("inverses come from the spec");
+            let scope = collection::Scope {
+                parent,
+                id,
+                inverse,
+            };
+            collection::handle(
+                request,
+                payload,
+                state.into_inner(),
+                spec,
+                index,
+                Some(scope),
+            )
+            .await
         }
         Target::Item(index, id) => {
             item::handle(request, payload, state.into_inner(), spec, index, id).await

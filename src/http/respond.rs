@@ -9,10 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use super::negotiate;
 use super::problem::Problem;
 use crate::clock;
-use crate::links::PageLinks;
-use crate::represent::{self, PageView, Representation};
+use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{Resource, Return, Spec};
-use crate::store::Record;
+use crate::store::{Embedded, Record};
 
 /// The representation to answer `request` with, honouring `defaults.accept`.
 pub fn representation(request: &HttpRequest, spec: &Spec) -> Result<Representation, Problem> {
@@ -69,8 +68,16 @@ fn builder(status: StatusCode) -> HttpResponseBuilder {
 }
 
 /// The headers describing one record: `ETag` and `Last-Modified`.
-fn record_headers(response: &mut HttpResponseBuilder, resource: &Resource, record: &Record) {
-    response.insert_header((header::ETAG, represent::etag(resource, record)));
+fn record_headers(
+    response: &mut HttpResponseBuilder,
+    resource: &Resource,
+    record: &Record,
+    representation: Representation,
+) {
+    response.insert_header((
+        header::ETAG,
+        represent::etag(resource, record, representation),
+    ));
     if let Some(moment) = clock::parse_timestamp(&record.updated_at) {
         response.insert_header((header::LAST_MODIFIED, httpdate::fmt_http_date(moment)));
     }
@@ -90,6 +97,19 @@ pub struct ItemResponse<'a> {
     pub record: &'a Record,
 }
 
+impl<'a> ItemResponse<'a> {
+    /// A plain `200` read of `record`.
+    pub fn read(record: &'a Record) -> ItemResponse<'a> {
+        ItemResponse {
+            status: StatusCode::OK,
+            returns: Return::Representation,
+            preference_applied: false,
+            location: None,
+            record,
+        }
+    }
+}
+
 impl ItemResponse<'_> {
     /// Renders the response.
     pub fn render(
@@ -98,13 +118,25 @@ impl ItemResponse<'_> {
         resource: &Resource,
         representation: Representation,
     ) -> HttpResponse {
+        self.render_shaped(spec, resource, &[], Shape::default(), representation)
+    }
+
+    /// Renders the response with embedded records and a sparse fieldset.
+    pub fn render_shaped(
+        self,
+        spec: &Spec,
+        resource: &Resource,
+        embedded: &[Embedded],
+        shape: Shape<'_>,
+        representation: Representation,
+    ) -> HttpResponse {
         let minimal = self.returns == Return::Minimal;
         let mut response = builder(if minimal {
             StatusCode::NO_CONTENT
         } else {
             self.status
         });
-        record_headers(&mut response, resource, self.record);
+        record_headers(&mut response, resource, self.record, representation);
         if let Some(location) = self.location
             && let Ok(value) = HeaderValue::from_str(&location)
         {
@@ -122,28 +154,38 @@ impl ItemResponse<'_> {
             return response.finish();
         }
         response.content_type(representation.media_type());
-        response.body(represent::item(spec, resource, self.record, representation))
+        let view = ItemView {
+            record: self.record,
+            embedded,
+        };
+        response.body(represent::item(spec, resource, view, shape, representation))
     }
 }
 
-/// A collection page with its paging headers.
+/// A collection page with its paging headers; `offset` is the index of its first item.
 pub fn page(
     spec: &Spec,
     resource: &Resource,
     view: &PageView<'_>,
+    offset: u64,
     representation: Representation,
 ) -> HttpResponse {
     let mut response = builder(StatusCode::OK);
-    paging_headers(&mut response, view.links, view.pagination.total);
-    response.content_type(representation.media_type());
-    response.body(represent::collection(spec, resource, view, representation))
-}
-
-fn paging_headers(response: &mut HttpResponseBuilder, links: &PageLinks, total: u64) {
-    if let Ok(value) = HeaderValue::from_str(&links.header()) {
+    if let Ok(value) = HeaderValue::from_str(&view.links.header()) {
         response.insert_header((header::LINK, value));
     }
+    let total = view.pagination.total;
     response.insert_header(("X-Total-Count", total.to_string()));
+    // react-admin's simple-rest data provider reads the window from Content-Range.
+    let range = match view.items.len() as u64 {
+        0 => format!("{} */{total}", resource.name),
+        count => format!("{} {offset}-{}/{total}", resource.name, offset + count - 1),
+    };
+    if let Ok(value) = HeaderValue::from_str(&range) {
+        response.insert_header((header::CONTENT_RANGE, value));
+    }
+    response.content_type(representation.media_type());
+    response.body(represent::collection(spec, resource, view, representation))
 }
 
 /// The home document.

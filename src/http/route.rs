@@ -5,7 +5,7 @@
 use percent_encoding::percent_decode_str;
 
 use super::problem::Problem;
-use crate::spec::{IdKind, Spec, did_you_mean};
+use crate::spec::{IdKind, Inverse, Spec, did_you_mean};
 use crate::store::RecordId;
 
 /// What a request path names.
@@ -17,6 +17,16 @@ pub enum Target {
     Collection(usize),
     /// An item: the index of its resource and the id.
     Item(usize, RecordId),
+    /// An inverse collection, `/authors/3/books`: the records of `inverse`
+    /// that reference item `id` of the resource at index `parent`.
+    Inverse {
+        /// Index of the referenced resource.
+        parent: usize,
+        /// The referenced item.
+        id: RecordId,
+        /// Which records reference it, and how.
+        inverse: Inverse,
+    },
     /// The admin API, with the path below `/_standin/`.
     Admin(String),
     /// A permanent redirect to this location.
@@ -31,10 +41,10 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
         spec.base_path.as_str()
     };
     if path.len() > 1 && path.ends_with('/') {
-        let trimmed = path.trim_end_matches('/');
-        let location = if trimmed.is_empty() { "/" } else { trimmed };
+        // Leading slashes are collapsed too: `//host/` must not redirect off-site.
+        let location = format!("/{}", path.trim_matches('/'));
         let location = if query.is_empty() {
-            location.to_string()
+            location
         } else {
             format!("{location}?{query}")
         };
@@ -82,22 +92,45 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
         return Err(Problem::not_found(format!("no resource '{name}'{hint}")));
     };
     let resource = &spec.resources[index];
-    match segments.len() {
-        1 => Ok(Target::Collection(index)),
-        2 => match RecordId::parse(resource.id, &segments[1]) {
-            Some(id) => Ok(Target::Item(index, id)),
-            None => {
-                let expected = match resource.id {
-                    IdKind::Integer => "positive integers",
-                    IdKind::Uuid => "UUIDs",
-                    IdKind::String => "non-empty strings",
-                };
-                Err(Problem::not_found(format!(
-                    "no {name} record has id '{}': ids of {name} are {expected}",
-                    segments[1]
-                )))
-            }
-        },
-        _ => Err(Problem::not_found(format!("no route {path}"))),
+    if segments.len() > 3 {
+        return Err(Problem::not_found(format!("no route {path}")));
+    }
+    let Some(segment) = segments.get(1) else {
+        return Ok(Target::Collection(index));
+    };
+    let Some(id) = RecordId::parse(resource.id, segment) else {
+        let expected = match resource.id {
+            IdKind::Integer => "positive integers",
+            IdKind::Uuid => "UUIDs",
+            IdKind::String => "non-empty strings other than . and ..",
+        };
+        return Err(Problem::not_found(format!(
+            "no {name} record has id '{segment}': ids of {name} are {expected}"
+        )));
+    };
+    let Some(inverse_name) = segments.get(2) else {
+        return Ok(Target::Item(index, id));
+    };
+    let inverses = spec.inverses(name);
+    match inverses
+        .iter()
+        .find(|inverse| &inverse.name == inverse_name)
+    {
+        Some(inverse) => Ok(Target::Inverse {
+            parent: index,
+            id,
+            inverse: inverse.clone(),
+        }),
+        None => {
+            let hint = did_you_mean(
+                inverse_name,
+                inverses.iter().map(|inverse| inverse.name.as_str()),
+            )
+            .map(|hint| format!(" ({hint})"))
+            .unwrap_or_default();
+            Err(Problem::not_found(format!(
+                "no route {path}: nothing named '{inverse_name}' references {name}{hint}"
+            )))
+        }
     }
 }

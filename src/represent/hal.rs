@@ -1,13 +1,14 @@
 //! `application/hal+json`: items carry `_links` (self, collection, one per
-//! reference); pages carry paging links, counts and `_embedded` items; the
-//! home document links every collection and item route with URI templates.
+//! reference, one per inverse) and `_embedded` related records; pages carry
+//! paging links, counts and `_embedded` items; the home document links every
+//! collection and item route with URI templates.
 
 use serde_json::{Map, Value, json};
 
-use super::{PageView, record_object};
+use super::{ItemView, PageView, Shape, record_object, restrict};
 use crate::links;
 use crate::spec::{Resource, Spec};
-use crate::store::{Record, RecordId};
+use crate::store::{Embedded, Record, RecordId};
 
 fn href(href: String) -> Value {
     json!({ "href": href })
@@ -17,9 +18,7 @@ fn template(href: String) -> Value {
     json!({ "href": href, "templated": true })
 }
 
-/// An item with its `_links`.
-pub(super) fn item(spec: &Spec, resource: &Resource, record: &Record) -> Value {
-    let mut object = record_object(resource, record);
+fn item_links(spec: &Spec, resource: &Resource, record: &Record) -> Map<String, Value> {
     let mut item_links = Map::new();
     item_links.insert(
         "self".into(),
@@ -33,7 +32,8 @@ pub(super) fn item(spec: &Spec, resource: &Resource, record: &Record) -> Value {
         let Some(target) = spec.resource(&reference.resource) else {
             continue;
         };
-        let target_id = object
+        let target_id = record
+            .fields
             .get(&field.name)
             .and_then(|value| RecordId::from_json(target.id, value));
         if let Some(target_id) = target_id {
@@ -43,8 +43,70 @@ pub(super) fn item(spec: &Spec, resource: &Resource, record: &Record) -> Value {
             );
         }
     }
-    object.insert("_links".into(), Value::Object(item_links));
+    for inverse in spec.inverses(&resource.name) {
+        item_links.entry(inverse.name.clone()).or_insert_with(|| {
+            href(links::inverse(
+                spec,
+                &resource.name,
+                &record.id,
+                &inverse.name,
+            ))
+        });
+    }
+    item_links
+}
+
+/// A record with its `_links`, without embeds.
+fn plain_item(
+    spec: &Spec,
+    resource: &Resource,
+    record: &Record,
+    fields: Option<&[String]>,
+) -> Value {
+    let mut object = record_object(resource, record);
+    restrict(&mut object, fields);
+    object.insert(
+        "_links".into(),
+        Value::Object(item_links(spec, resource, record)),
+    );
     Value::Object(object)
+}
+
+/// An item with its `_links` and `_embedded` related records.
+pub(super) fn item(
+    spec: &Spec,
+    resource: &Resource,
+    view: ItemView<'_>,
+    shape: Shape<'_>,
+) -> Value {
+    let mut object = plain_item(spec, resource, view.record, shape.fields);
+    if !shape.embeds.is_empty() {
+        let mut embedded = Map::new();
+        for (embed, related) in shape.embeds.iter().zip(view.embedded) {
+            let target = match embed {
+                crate::query::Embed::Reference { resource, .. } => resource,
+                crate::query::Embed::Inverse(inverse) => &inverse.resource,
+            };
+            let Some(target) = spec.resource(target) else {
+                continue;
+            };
+            let value = match related {
+                Embedded::One(Some(record)) => plain_item(spec, target, record, None),
+                Embedded::One(None) => Value::Null,
+                Embedded::Many(records) => Value::Array(
+                    records
+                        .iter()
+                        .map(|record| plain_item(spec, target, record, None))
+                        .collect(),
+                ),
+            };
+            embedded.insert(embed.name().to_string(), value);
+        }
+        if let Value::Object(map) = &mut object {
+            map.insert("_embedded".into(), Value::Object(embedded));
+        }
+    }
+    object
 }
 
 /// A page of a collection.
@@ -60,13 +122,21 @@ pub(super) fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) 
     }
     page_links.insert("last".into(), href(page.links.last.clone()));
     page_links.insert(
+        "search".into(),
+        template(links::collection_template(
+            spec,
+            resource,
+            page.collection_href,
+        )),
+    );
+    page_links.insert(
         "find".into(),
         template(links::item_template(spec, &resource.name)),
     );
     let items: Vec<Value> = page
-        .records
+        .items
         .iter()
-        .map(|record| item(spec, resource, record))
+        .map(|view| item(spec, resource, *view, page.shape))
         .collect();
     json!({
         "_links": page_links,
@@ -83,9 +153,10 @@ pub(super) fn home(spec: &Spec) -> Value {
     let mut home_links = Map::new();
     home_links.insert("self".into(), href(links::home(spec)));
     for resource in &spec.resources {
+        let collection = links::collection(spec, &resource.name);
         home_links.insert(
             resource.name.clone(),
-            template(links::collection_template(spec, resource)),
+            template(links::collection_template(spec, resource, &collection)),
         );
         home_links.insert(
             format!("{}_item", resource.name),

@@ -8,8 +8,9 @@ mod plain;
 use serde_json::{Map, Value};
 
 use crate::links::{PageLinks, Pagination};
+use crate::query::Embed;
 use crate::spec::{Resource, Spec};
-use crate::store::Record;
+use crate::store::{Embedded, Record};
 
 /// A media type standin can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,15 +41,37 @@ impl Representation {
     }
 }
 
+/// What a request asked items to look like: related records and a sparse fieldset.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape<'a> {
+    /// The embeds asked for, in order; each item's `Embedded` values follow it.
+    pub embeds: &'a [Embed],
+    /// The only fields to include, if restricted.
+    pub fields: Option<&'a [String]>,
+}
+
+/// One item with what was fetched for it.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemView<'a> {
+    /// The record.
+    pub record: &'a Record,
+    /// Related records, one per embed of the shape (empty when none were asked for).
+    pub embedded: &'a [Embedded],
+}
+
 /// One page of a collection, ready to render.
 #[derive(Debug)]
 pub struct PageView<'a> {
-    /// The records on the page.
-    pub records: &'a [Record],
+    /// The items on the page.
+    pub items: Vec<ItemView<'a>>,
+    /// How items look.
+    pub shape: Shape<'a>,
     /// Where the page sits.
     pub pagination: Pagination,
     /// Its links.
     pub links: &'a PageLinks,
+    /// The href of this collection (an inverse collection's own path).
+    pub collection_href: &'a str,
 }
 
 /// A record as a plain JSON object: `id`, the spec's fields in order, timestamps.
@@ -69,14 +92,26 @@ pub fn record_object(resource: &Resource, record: &Record) -> Map<String, Value>
     object
 }
 
-/// The strong entity tag of a record: a hash of its plain representation.
-pub fn etag(resource: &Resource, record: &Record) -> String {
+/// Keeps only the fields of a sparse fieldset.
+fn restrict(object: &mut Map<String, Value>, fields: Option<&[String]>) {
+    if let Some(fields) = fields {
+        object.retain(|key, _| fields.iter().any(|field| field == key));
+    }
+}
+
+/// The strong entity tag of a record in a representation: a hash of both, so
+/// that each representation of a record has its own validator.
+pub fn etag(resource: &Resource, record: &Record, representation: Representation) -> String {
     let bytes =
         serde_json::to_vec(&record_object(resource, record)).expect("JSON values serialise");
     // FNV-1a: stable across builds and platforms, unlike std's hasher.
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = representation
+        .media_type()
+        .bytes()
+        .chain(bytes)
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
     format!("\"{hash:016x}\"")
 }
 
@@ -84,12 +119,13 @@ pub fn etag(resource: &Resource, record: &Record) -> String {
 pub fn item(
     spec: &Spec,
     resource: &Resource,
-    record: &Record,
+    view: ItemView<'_>,
+    shape: Shape<'_>,
     representation: Representation,
 ) -> Vec<u8> {
     let body = match representation {
-        Representation::Hal => hal::item(spec, resource, record),
-        Representation::Json => Value::Object(record_object(resource, record)),
+        Representation::Hal => hal::item(spec, resource, view, shape),
+        Representation::Json => plain::item(spec, resource, view, shape),
     };
     serde_json::to_vec(&body).expect("JSON values serialise")
 }
@@ -103,7 +139,7 @@ pub fn collection(
 ) -> Vec<u8> {
     let body = match representation {
         Representation::Hal => hal::collection(spec, resource, page),
-        Representation::Json => plain::collection(resource, page),
+        Representation::Json => plain::collection(spec, resource, page),
     };
     serde_json::to_vec(&body).expect("JSON values serialise")
 }

@@ -1,18 +1,54 @@
 //! `application/json`: items as plain objects and collections as bare arrays,
-//! as json-server clients expect; paging travels in headers instead.
+//! as json-server clients expect; paging travels in headers instead. Embedded
+//! records sit under their embed's name; a reference embedded under its own
+//! field's name replaces the id with the record, like json-server's `_expand`.
 
 use serde_json::{Map, Value, json};
 
-use super::{PageView, record_object};
+use super::{ItemView, PageView, Shape, record_object, restrict};
 use crate::links;
+use crate::query::Embed;
 use crate::spec::{Resource, Spec};
+use crate::store::Embedded;
+
+/// An item as a plain object, with embedded records.
+pub(super) fn item(
+    spec: &Spec,
+    resource: &Resource,
+    view: ItemView<'_>,
+    shape: Shape<'_>,
+) -> Value {
+    let mut object = record_object(resource, view.record);
+    restrict(&mut object, shape.fields);
+    for (embed, related) in shape.embeds.iter().zip(view.embedded) {
+        let target = match embed {
+            Embed::Reference { resource, .. } => resource,
+            Embed::Inverse(inverse) => &inverse.resource,
+        };
+        let Some(target) = spec.resource(target) else {
+            continue;
+        };
+        let value = match related {
+            Embedded::One(Some(record)) => Value::Object(record_object(target, record)),
+            Embedded::One(None) => Value::Null,
+            Embedded::Many(records) => Value::Array(
+                records
+                    .iter()
+                    .map(|record| Value::Object(record_object(target, record)))
+                    .collect(),
+            ),
+        };
+        object.insert(embed.name().to_string(), value);
+    }
+    Value::Object(object)
+}
 
 /// A page as a bare array of items.
-pub(super) fn collection(resource: &Resource, page: &PageView<'_>) -> Value {
+pub(super) fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Value {
     Value::Array(
-        page.records
+        page.items
             .iter()
-            .map(|record| Value::Object(record_object(resource, record)))
+            .map(|view| item(spec, resource, *view, page.shape))
             .collect(),
     )
 }
@@ -23,9 +59,10 @@ pub(super) fn home(spec: &Spec) -> Value {
         .resources
         .iter()
         .map(|resource| {
+            let href = links::collection(spec, &resource.name);
             let entry = json!({
-                "href": links::collection(spec, &resource.name),
-                "template": links::collection_template(spec, resource),
+                "href": href,
+                "template": links::collection_template(spec, resource, &href),
                 "item": links::item_template(spec, &resource.name),
             });
             (resource.name.clone(), entry)

@@ -17,7 +17,8 @@ use std::path::Path;
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
 pub use fields::{GENERATORS, field_schema, is_generator};
 pub use model::{
-    Defaults, Field, FieldType, Format, IdKind, Method, OnDelete, Reference, Resource, Return, Spec,
+    Defaults, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference, Resource,
+    Return, SortKey, Spec,
 };
 pub use parse::{SERVABLE_MEDIA_TYPES, parse};
 pub use records::is_uuid;

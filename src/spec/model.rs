@@ -112,8 +112,10 @@ pub struct Resource {
     pub methods: BTreeSet<Method>,
     /// Whether deleted records answer 410 instead of 404.
     pub soft_delete: bool,
-    /// Fields searched by `q=`.
+    /// Fields searched by `q=` (every text field unless the spec lists them).
     pub search: Vec<String>,
+    /// Order of collections when a request names none (ties are broken by id).
+    pub default_sort: Vec<SortKey>,
     /// The JSON Schema a record's fields must satisfy.
     pub schema: Value,
     /// The compiled form of `schema`.
@@ -250,7 +252,85 @@ pub struct Field {
     pub reference: Option<Reference>,
 }
 
+/// One key of an ordering: a column (`id`, `created_at`, `updated_at` or a field) and its direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    /// What to order by.
+    pub column: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl SortKey {
+    /// Why `name` cannot be sorted on among `fields`, with the names that can.
+    pub fn column_error(name: &str, fields: &[Field]) -> Option<(String, Vec<String>)> {
+        let sortable = |field: &&Field| !matches!(field.kind, FieldType::Object | FieldType::Array);
+        if ["id", "created_at", "updated_at"].contains(&name)
+            || fields
+                .iter()
+                .filter(sortable)
+                .any(|field| field.name == name)
+        {
+            return None;
+        }
+        let mut candidates: Vec<String> = ["id", "created_at", "updated_at"]
+            .map(String::from)
+            .to_vec();
+        candidates.extend(
+            fields
+                .iter()
+                .filter(sortable)
+                .map(|field| field.name.clone()),
+        );
+        let message = if fields.iter().any(|field| field.name == name) {
+            format!("'{name}' is an object or array field and cannot be sorted on")
+        } else {
+            format!("unknown field '{name}'")
+        };
+        Some((message, candidates))
+    }
+}
+
+/// A view of the records of one resource that reference a record of another:
+/// `/authors/3/books` is the books whose `author` is 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inverse {
+    /// Its name, the path segment after the item: the referencing resource's
+    /// name, or `{resource}_by_{field}` where that resource references the
+    /// target through several fields.
+    pub name: String,
+    /// The referencing resource.
+    pub resource: String,
+    /// The referencing field.
+    pub field: String,
+}
+
 impl Spec {
+    /// The inverses of `target`: every way other records reference its records.
+    pub fn inverses(&self, target: &str) -> Vec<Inverse> {
+        let mut inverses = Vec::new();
+        for resource in &self.resources {
+            let fields: Vec<&Field> = resource
+                .references()
+                .filter(|(_, reference)| reference.resource == target)
+                .map(|(field, _)| field)
+                .collect();
+            for field in &fields {
+                let name = if fields.len() == 1 {
+                    resource.name.clone()
+                } else {
+                    format!("{}_by_{}", resource.name, field.name)
+                };
+                inverses.push(Inverse {
+                    name,
+                    resource: resource.name.clone(),
+                    field: field.name.clone(),
+                });
+            }
+        }
+        inverses
+    }
+
     /// The resource called `name`.
     pub fn resource(&self, name: &str) -> Option<&Resource> {
         self.resources.iter().find(|resource| resource.name == name)

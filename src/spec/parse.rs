@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::diagnostic::{Diagnostic, SpecErrors};
 use super::fields::{self, FieldContext};
 use super::locate::Locations;
-use super::model::{Defaults, IdKind, Method, Resource, Return, Spec};
+use super::model::{Defaults, Field, FieldType, IdKind, Method, Resource, Return, SortKey, Spec};
 use super::suggest::did_you_mean;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -50,7 +50,6 @@ const RESOURCE_KEYS: &[&str] = &[
 ];
 /// Resource keys configured for later capabilities, kept verbatim.
 const RESOURCE_EXTENSIONS: &[&str] = &[
-    "sort",
     "moved_from",
     "transitions",
     "async",
@@ -444,7 +443,31 @@ impl Checker {
             None => false,
         };
         let field_names: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
-        let search = self.field_list(&join(path, "search"), map.get("search"), &field_names);
+        let search_path = join(path, "search");
+        let search = match map.get("search") {
+            Some(value) => self.field_list(&search_path, Some(value), &field_names),
+            // Without a list, `q=` searches every text field.
+            None => fields
+                .iter()
+                .filter(|field| field.kind == FieldType::String && field.reference.is_none())
+                .map(|field| field.name.clone())
+                .collect(),
+        };
+        for (index, name) in search.iter().enumerate() {
+            let is_text = fields
+                .iter()
+                .any(|field| &field.name == name && field.kind == FieldType::String);
+            if !is_text && map.contains_key("search") {
+                self.error(
+                    &join(&search_path, &index.to_string()),
+                    format!("'{name}' is not a string field: only text can be searched"),
+                );
+            }
+        }
+        let default_sort = match map.get("sort") {
+            Some(value) => self.sort(&join(path, "sort"), value, &fields),
+            None => Vec::new(),
+        };
         let schema = fields::record_schema(&fields);
         let validator = match fields::compile(&schema) {
             Ok(validator) => validator,
@@ -467,6 +490,7 @@ impl Checker {
             methods,
             soft_delete,
             search,
+            default_sort,
             schema,
             validator,
             extensions,
@@ -537,6 +561,53 @@ impl Checker {
             }
         }
         methods
+    }
+
+    /// A sort order: `-year,title` or a list of such keys.
+    fn sort(&mut self, path: &str, value: &Value, fields: &[Field]) -> Vec<SortKey> {
+        let keys: Vec<(String, String)> = match value {
+            Value::String(text) => text
+                .split(',')
+                .map(|key| (path.to_string(), key.trim().to_string()))
+                .collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(index, item)| {
+                    let item_path = join(path, &index.to_string());
+                    self.string(&item_path, item)
+                        .map(|key| (item_path, key.to_string()))
+                })
+                .collect(),
+            other => {
+                self.error(
+                    path,
+                    format!(
+                        "expected a sort order like -year,title, found {}",
+                        describe(other)
+                    ),
+                );
+                return Vec::new();
+            }
+        };
+        let mut order = Vec::new();
+        for (key_path, key) in keys {
+            let (descending, name) = match key.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, key.strip_prefix('+').unwrap_or(&key)),
+            };
+            match SortKey::column_error(name, fields) {
+                None => order.push(SortKey {
+                    column: name.to_string(),
+                    descending,
+                }),
+                Some((message, candidates)) => {
+                    let hint = did_you_mean(name, candidates.iter().map(String::as_str));
+                    self.error_with(&key_path, message, hint);
+                }
+            }
+        }
+        order
     }
 
     fn field_list(&mut self, path: &str, value: Option<&Value>, names: &[&str]) -> Vec<String> {

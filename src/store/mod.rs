@@ -7,9 +7,12 @@
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
 
+mod embed;
 mod read;
 mod schema;
+mod search;
 mod seed;
+mod select;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +23,8 @@ use serde_json::{Map, Value};
 
 use crate::spec::{FieldError, IdKind, Resource};
 
-pub use read::{Page, Window};
+pub use embed::Embedded;
+pub use read::Page;
 pub use seed::SeedReport;
 
 /// Where the data lives.
@@ -53,7 +57,10 @@ impl RecordId {
             IdKind::Uuid => {
                 crate::spec::is_uuid(segment).then(|| RecordId::Text(segment.to_ascii_lowercase()))
             }
-            IdKind::String => (!segment.is_empty()).then(|| RecordId::Text(segment.to_string())),
+            // `.` and `..` would be normalised away by clients resolving the item's URI.
+            IdKind::String => {
+                (!matches!(segment, "" | "." | "..")).then(|| RecordId::Text(segment.to_string()))
+            }
         }
     }
 
@@ -143,6 +150,7 @@ impl Store {
             Location::File(path) => open_file(path)?,
         };
         connection.set_prepared_statement_cache_capacity(256);
+        register_functions(&connection)?;
         schema::create_meta(&connection)?;
         Ok(Store {
             connection: Mutex::new(connection),
@@ -163,6 +171,39 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// SQL functions the queries use: Unicode case folding and `REGEXP`.
+fn register_functions(connection: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    connection.create_scalar_function("standin_fold", 1, flags, |context| {
+        Ok(match context.get_raw(0) {
+            rusqlite::types::ValueRef::Text(bytes) => {
+                Some(select::fold(&String::from_utf8_lossy(bytes)))
+            }
+            _ => None,
+        })
+    })?;
+    // `text REGEXP pattern` calls regexp(pattern, text); patterns are checked
+    // by the query parser and compiled once per statement.
+    connection.create_scalar_function("regexp", 2, flags, |context| {
+        let pattern = context.get_or_create_aux(0, |value| -> Result<regex::Regex, BoxError> {
+            let text = value.as_str()?;
+            Ok(regex::RegexBuilder::new(text)
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()?)
+        })?;
+        Ok(match context.get_raw(1) {
+            rusqlite::types::ValueRef::Text(bytes) => {
+                pattern.is_match(&String::from_utf8_lossy(bytes))
+            }
+            _ => false,
+        })
+    })
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 fn open_file(path: &Path) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open(path)?;

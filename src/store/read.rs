@@ -3,17 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
-use super::{Record, RecordId, Store, StoreError, sql_id, table};
+use super::{Record, RecordId, Store, StoreError, select, sql_id, table};
+use crate::query::{Filter, ListQuery};
 use crate::spec::{IdKind, Resource};
-
-/// Which slice of a collection to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Records to skip.
-    pub offset: u64,
-    /// Most records to return.
-    pub limit: u32,
-}
 
 /// A slice of a collection and the size of the whole.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,22 +70,32 @@ impl Store {
         find_live(&self.lock(), resource, id)
     }
 
-    /// A window of the live records of `resource`, in id order.
-    pub fn list(&self, resource: &Resource, window: Window) -> Result<Page, StoreError> {
+    /// The live records of `resource` that `query` selects (and `scope`, for
+    /// inverse collections), in its order and window, with their total.
+    pub fn list(
+        &self,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+    ) -> Result<Page, StoreError> {
         let connection = self.lock();
         let table = table(resource);
+        let (condition, parameters) = select::where_clause(resource, query, scope);
         let total: i64 = connection
-            .prepare_cached(&format!(
-                "SELECT count(*) FROM {table} WHERE deleted_at IS NULL"
-            ))?
-            .query_row([], |row| row.get(0))?;
+            .prepare_cached(&format!("SELECT count(*) FROM {table} WHERE {condition}"))?
+            .query_row(rusqlite::params_from_iter(&parameters), |row| row.get(0))?;
         let sql = format!(
-            "SELECT {COLUMNS} FROM {table} WHERE deleted_at IS NULL ORDER BY id LIMIT ?1 OFFSET ?2"
+            "SELECT {COLUMNS} FROM {table} WHERE {condition} ORDER BY {} LIMIT ? OFFSET ?",
+            select::order_clause(&query.sort)
         );
+        let mut all_parameters = parameters;
+        all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
+        all_parameters.push(rusqlite::types::Value::Integer(
+            i64::try_from(query.offset).unwrap_or(i64::MAX),
+        ));
         let mut statement = connection.prepare_cached(&sql)?;
-        let offset = i64::try_from(window.offset).unwrap_or(i64::MAX);
         let records = statement
-            .query_map((window.limit, offset), |row| {
+            .query_map(rusqlite::params_from_iter(&all_parameters), |row| {
                 record_from_row(resource.id, row).map(|(record, _)| record)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

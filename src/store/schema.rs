@@ -3,8 +3,8 @@
 
 use rusqlite::Connection;
 
-use super::{Store, field_expression, table};
-use crate::spec::{IdKind, Resource, Spec};
+use super::{Store, field_expression, search, table};
+use crate::spec::{FieldType, IdKind, Resource, Spec};
 
 pub(super) fn create_meta(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
@@ -27,16 +27,51 @@ fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Resul
             deleted_at TEXT
         )"
     ))?;
+    check_id_column(connection, resource)?;
+    // Every filterable or sortable column gets an index, so that queries on
+    // large collections never scan the table.
+    for column in ["created_at", "updated_at"] {
+        let index = format!("\"ix_{}.{column}\"", resource.name);
+        connection.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})"
+        ))?;
+    }
     for field in &resource.fields {
-        if field.unique || field.reference.is_some() {
-            let index = format!("\"ix_{}_{}\"", resource.name, field.name);
+        if !matches!(field.kind, FieldType::Object | FieldType::Array) {
+            let index = format!("\"ix_{}.{}\"", resource.name, field.name);
             let expression = field_expression(&field.name);
             connection.execute_batch(&format!(
                 "CREATE INDEX IF NOT EXISTS {index} ON {table} ({expression})"
             ))?;
         }
     }
-    Ok(())
+    search::prepare(connection, resource)
+}
+
+/// Refuses a table whose ids are of another kind than the spec says (a spec
+/// changed from `id: integer` to `id: uuid` over an existing database).
+fn check_id_column(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    let sql = format!(
+        "SELECT type FROM pragma_table_info('res_{}') WHERE name = 'id'",
+        resource.name
+    );
+    let declared: String = connection.query_row(&sql, [], |row| row.get(0))?;
+    let (expected, kind) = match resource.id {
+        IdKind::Integer => ("INTEGER", "integer"),
+        IdKind::Uuid => ("TEXT", "uuid"),
+        IdKind::String => ("TEXT", "string"),
+    };
+    if declared.eq_ignore_ascii_case(expected) {
+        return Ok(());
+    }
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+        Some(format!(
+            "the stored {} have {} ids but the spec says `id: {kind}`; use another --db file or change the spec back",
+            resource.name,
+            declared.to_lowercase(),
+        )),
+    ))
 }
 
 impl Store {

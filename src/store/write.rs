@@ -6,7 +6,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 
 use super::read::{find, find_live};
-use super::{Record, RecordId, Store, StoreError, field_expression, sql_id, sql_value, table};
+use super::{
+    Record, RecordId, Store, StoreError, field_expression, search, sql_id, sql_value, table,
+};
 use crate::clock;
 use crate::spec::{FieldError, IdKind, OnDelete, Resource, Spec};
 
@@ -75,8 +77,7 @@ impl Store {
             Some((_, true)) if resource.soft_delete => return Err(StoreError::Gone),
             Some((_, true)) | None if create_missing => {
                 check_integrity(&transaction, spec, resource, Some(id), &fields)?;
-                let sql = format!("DELETE FROM {} WHERE id = ?1", table(resource));
-                transaction.prepare_cached(&sql)?.execute([sql_id(id)])?;
+                hard_delete(&transaction, resource, id)?;
                 (
                     insert(&transaction, resource, Some(id.clone()), fields, &now, &now)?,
                     true,
@@ -137,12 +138,15 @@ fn overwrite(
 ) -> Result<(), StoreError> {
     let data = serde_json::to_string(&record.fields).expect("JSON values serialise");
     let sql = format!(
-        "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3",
+        "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3 RETURNING rowid",
         table(resource)
     );
-    connection
+    let rowid: i64 = connection
         .prepare_cached(&sql)?
-        .execute((data, &record.updated_at, sql_id(&record.id)))?;
+        .query_row((data, &record.updated_at, sql_id(&record.id)), |row| {
+            row.get(0)
+        })?;
+    search::index(connection, resource, rowid, &record.fields)?;
     Ok(())
 }
 
@@ -166,7 +170,9 @@ pub(super) fn insert(
     connection
         .prepare_cached(&sql)?
         .execute((sql_id, data, created_at, updated_at))?;
-    let id = id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid()));
+    let rowid = connection.last_insert_rowid();
+    search::index(connection, resource, rowid, &fields)?;
+    let id = id.unwrap_or(RecordId::Integer(rowid));
     Ok(Record {
         id,
         fields,
@@ -259,20 +265,17 @@ fn remove(
     now: &str,
 ) -> Result<(), StoreError> {
     // Remove first, so that a cycle of cascades ends at records already gone.
-    let sql = if resource.soft_delete {
-        format!(
+    if resource.soft_delete {
+        let sql = format!(
             "UPDATE {} SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
             table(resource)
-        )
+        );
+        transaction
+            .prepare_cached(&sql)?
+            .execute((sql_id(id), now))?;
     } else {
-        format!(
-            "DELETE FROM {} WHERE id = ?1 AND ?2 IS NOT NULL",
-            table(resource)
-        )
-    };
-    transaction
-        .prepare_cached(&sql)?
-        .execute((sql_id(id), now))?;
+        hard_delete(transaction, resource, id)?;
+    }
     let id_value = id.to_json();
     for (dependant, field, reference) in spec.dependants_of(&resource.name) {
         let sql = format!(
@@ -322,6 +325,26 @@ fn remove(
                     .execute((sql_value(&id_value), now))?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Removes a record's row and its search entry.
+fn hard_delete(
+    connection: &Connection,
+    resource: &Resource,
+    id: &RecordId,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "DELETE FROM {} WHERE id = ?1 RETURNING rowid",
+        table(resource)
+    );
+    let rowid: Option<i64> = connection
+        .prepare_cached(&sql)?
+        .query_row([sql_id(id)], |row| row.get(0))
+        .optional()?;
+    if let Some(rowid) = rowid {
+        search::forget(connection, resource, rowid)?;
     }
     Ok(())
 }

@@ -1,0 +1,565 @@
+//! Parsing a query string into a [`ListQuery`] or [`ItemQuery`]: standin's
+//! parameters, json-server's (`_page _limit _start _end _sort _order _embed
+//! _expand field_gte ...`) and react-admin simple-rest's (`sort=["title","ASC"]`,
+//! `range=[0,24]`, `filter={...}`), all mapped onto the same filters and window.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::values;
+use super::{Column, Embed, Filter, ItemQuery, ListQuery, Operator, QueryError, Sort};
+use crate::spec::{Resource, Spec, closest};
+
+/// Parameters that choose the window; they are not repeated in page links.
+const PAGING: &[&str] = &[
+    "page",
+    "per_page",
+    "_page",
+    "_per_page",
+    "_limit",
+    "_start",
+    "_end",
+    "range",
+];
+/// Every parameter name that is not a filter.
+const RESERVED: &[&str] = &[
+    "page",
+    "per_page",
+    "_page",
+    "_per_page",
+    "_limit",
+    "_start",
+    "_end",
+    "range",
+    "sort",
+    "_sort",
+    "_order",
+    "q",
+    "embed",
+    "_embed",
+    "_expand",
+    "fields",
+    "filter",
+];
+
+/// Parses the query string of a collection request.
+pub fn parse_list(spec: &Spec, resource: &Resource, query: &str) -> Result<ListQuery, QueryError> {
+    let mut parser = ListParser::new(spec, resource);
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        parser.parameter(&name, &value)?;
+        if !PAGING.contains(&name.as_ref()) {
+            parser
+                .link_parameters
+                .push((name.into_owned(), value.into_owned()));
+        }
+    }
+    parser.finish()
+}
+
+/// Parses the query string of an item request: only `embed` and `fields`.
+pub fn parse_item(spec: &Spec, resource: &Resource, query: &str) -> Result<ItemQuery, QueryError> {
+    let mut item = ItemQuery::default();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match name.as_ref() {
+            "embed" | "_embed" | "_expand" => {
+                item.embed.extend(embeds(spec, resource, &name, &value)?)
+            }
+            "fields" => item.fields = Some(fields(resource, &name, &value)?),
+            other => {
+                let hint = suggestion(other, ["embed", "fields"]);
+                return Err(QueryError::new(
+                    other,
+                    format!(
+                        "unknown query parameter '{other}'{hint}: an item takes only embed and fields"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(item)
+}
+
+struct ListParser<'a> {
+    spec: &'a Spec,
+    resource: &'a Resource,
+    filters: Vec<Filter>,
+    search: Option<String>,
+    sort: Option<Vec<Sort>>,
+    json_server_sort: Vec<String>,
+    json_server_order: Vec<String>,
+    page: Option<u64>,
+    per_page: Option<u32>,
+    start: Option<u64>,
+    end: Option<(String, u64)>,
+    embed: Vec<Embed>,
+    fields: Option<Vec<String>>,
+    link_parameters: Vec<(String, String)>,
+}
+
+impl<'a> ListParser<'a> {
+    fn new(spec: &'a Spec, resource: &'a Resource) -> ListParser<'a> {
+        ListParser {
+            spec,
+            resource,
+            filters: Vec::new(),
+            search: None,
+            sort: None,
+            json_server_sort: Vec::new(),
+            json_server_order: Vec::new(),
+            page: None,
+            per_page: None,
+            start: None,
+            end: None,
+            embed: Vec::new(),
+            fields: None,
+            link_parameters: Vec::new(),
+        }
+    }
+
+    fn parameter(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
+        let max = u64::from(self.spec.max_page_size);
+        match name {
+            "page" | "_page" => {
+                self.page = Some(whole_number(name, value, 1, u64::from(u32::MAX))?)
+            }
+            "per_page" | "_per_page" | "_limit" => {
+                self.per_page = Some(whole_number(name, value, 1, max)? as u32)
+            }
+            "_start" => self.start = Some(whole_number(name, value, 0, u64::MAX >> 1)?),
+            "_end" => {
+                self.end = Some((
+                    name.to_string(),
+                    whole_number(name, value, 0, u64::MAX >> 1)?,
+                ))
+            }
+            "range" => self.range(value)?,
+            "sort" => self.sort = Some(self.sort_parameter(name, value)?),
+            "_sort" => self
+                .json_server_sort
+                .extend(value.split(',').map(|key| key.trim().to_string())),
+            "_order" => self
+                .json_server_order
+                .extend(value.split(',').map(|key| key.trim().to_ascii_lowercase())),
+            "q" => self.set_search(name, value)?,
+            "embed" | "_embed" | "_expand" => {
+                self.embed
+                    .extend(embeds(self.spec, self.resource, name, value)?)
+            }
+            "fields" => self.fields = Some(fields(self.resource, name, value)?),
+            "filter" => self.filter_object(value)?,
+            _ => self.filter(name, value)?,
+        }
+        Ok(())
+    }
+
+    /// react-admin's `range=[0,24]`: the first and last index, inclusive.
+    fn range(&mut self, value: &str) -> Result<(), QueryError> {
+        let bounds: Option<(u64, u64)> = serde_json::from_str::<Vec<u64>>(value)
+            .ok()
+            .filter(|bounds| bounds.len() == 2 && bounds[0] <= bounds[1])
+            .map(|bounds| (bounds[0], bounds[1]));
+        let Some((first, last)) = bounds else {
+            return Err(QueryError::new(
+                "range",
+                format!("range must be [first, last] with first <= last, not '{value}'"),
+            ));
+        };
+        self.start = Some(first);
+        self.end = Some(("range".into(), last.saturating_add(1)));
+        Ok(())
+    }
+
+    fn set_search(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
+        if self.resource.search.is_empty() {
+            return Err(QueryError::new(
+                name,
+                format!("{} has no text fields to search", self.resource.name),
+            ));
+        }
+        let words = value.trim();
+        self.search = (!words.is_empty()).then(|| words.to_string());
+        Ok(())
+    }
+
+    /// `sort=-year,title`, or react-admin's `sort=["title","ASC"]`.
+    fn sort_parameter(&self, name: &str, value: &str) -> Result<Vec<Sort>, QueryError> {
+        if value.trim_start().starts_with('[') {
+            let pair: Vec<String> = serde_json::from_str(value).map_err(|_| {
+                QueryError::new(
+                    name,
+                    format!("sort must be [\"field\", \"ASC\" or \"DESC\"], not '{value}'"),
+                )
+            })?;
+            let [field, order] = pair.as_slice() else {
+                return Err(QueryError::new(
+                    name,
+                    format!("sort must be [\"field\", \"ASC\" or \"DESC\"], not '{value}'"),
+                ));
+            };
+            let descending = order_is_descending(name, order)?;
+            return Ok(vec![self.sort_key(name, field, descending)?]);
+        }
+        value
+            .split(',')
+            .map(|key| {
+                let key = key.trim();
+                match key.strip_prefix('-') {
+                    Some(field) => self.sort_key(name, field, true),
+                    None => self.sort_key(name, key.strip_prefix('+').unwrap_or(key), false),
+                }
+            })
+            .collect()
+    }
+
+    fn sort_key(&self, name: &str, field: &str, descending: bool) -> Result<Sort, QueryError> {
+        match crate::spec::SortKey::column_error(field, &self.resource.fields) {
+            None => Ok(Sort {
+                column: Column::named(field),
+                descending,
+            }),
+            Some((message, candidates)) => {
+                let hint = suggestion(field, candidates.iter().map(String::as_str));
+                Err(QueryError::new(
+                    name,
+                    format!("cannot sort on '{field}': {message}{hint}"),
+                ))
+            }
+        }
+    }
+
+    /// react-admin's `filter={"q": "x", "status": "draft", "id": [1, 2]}`.
+    fn filter_object(&mut self, value: &str) -> Result<(), QueryError> {
+        let Ok(Value::Object(conditions)) = serde_json::from_str::<Value>(value) else {
+            return Err(QueryError::new(
+                "filter",
+                format!("filter must be a JSON object, not '{value}'"),
+            ));
+        };
+        for (key, condition) in conditions {
+            let texts: Vec<String> = match condition {
+                Value::Array(items) => items.iter().map(json_text).collect(),
+                other => vec![json_text(&other)],
+            };
+            if key == "q" {
+                self.set_search(
+                    "filter",
+                    texts.first().map(String::as_str).unwrap_or_default(),
+                )?;
+                continue;
+            }
+            if texts.is_empty() {
+                // An empty list of allowed values matches nothing.
+                let (column, _) = self.resolve_filter_name(&key)?;
+                self.filters.push(Filter {
+                    column,
+                    operator: Operator::Eq,
+                    values: Vec::new(),
+                });
+            }
+            for text in texts {
+                self.filter(&key, &text)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The column and operator a filter parameter names.
+    fn resolve_filter_name(&self, name: &str) -> Result<(Column, Operator), QueryError> {
+        if is_column(self.resource, name) {
+            return Ok((Column::named(name), Operator::Eq));
+        }
+        if let Some((field, suffix)) = name.rsplit_once("__") {
+            if !is_column(self.resource, field) {
+                return Err(self.unknown(name, field));
+            }
+            return match Operator::SUFFIXES
+                .iter()
+                .find(|(known, _)| *known == suffix)
+            {
+                Some((_, operator)) => Ok((Column::named(field), *operator)),
+                None => {
+                    let hint =
+                        suggestion(suffix, Operator::SUFFIXES.iter().map(|(known, _)| *known));
+                    Err(QueryError::new(
+                        name,
+                        format!(
+                            "unknown operator '__{suffix}'{hint}: use one of __ne __lt __lte __gt __gte __in __contains __startswith __isnull"
+                        ),
+                    ))
+                }
+            };
+        }
+        // json-server's suffixes: field_gte, field_lte, field_ne, field_like.
+        for (suffix, operator) in [
+            ("_gte", Operator::Gte),
+            ("_lte", Operator::Lte),
+            ("_ne", Operator::Ne),
+            ("_like", Operator::Like),
+        ] {
+            if let Some(field) = name.strip_suffix(suffix)
+                && is_column(self.resource, field)
+            {
+                return Ok((Column::named(field), operator));
+            }
+        }
+        Err(self.unknown(name, name))
+    }
+
+    fn unknown(&self, parameter: &str, field: &str) -> QueryError {
+        let mut candidates: Vec<&str> = RESERVED.to_vec();
+        candidates.extend(["id", "created_at", "updated_at"]);
+        candidates.extend(self.resource.fields.iter().map(|field| field.name.as_str()));
+        let hint = suggestion(field, candidates);
+        let message = if parameter == field {
+            format!(
+                "unknown query parameter '{parameter}'{hint}: not a field of {} nor a known parameter",
+                self.resource.name
+            )
+        } else {
+            format!("unknown field '{field}' in '{parameter}'{hint}")
+        };
+        QueryError::new(parameter, message)
+    }
+
+    fn filter(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
+        let (column, operator) = self.resolve_filter_name(name)?;
+        let kind = values::column_kind(self.spec, self.resource, &column);
+        values::check_operator(name, &kind, operator)?;
+        let operator = match (operator, &kind) {
+            (Operator::Contains, values::ColumnKind::Array(_)) => Operator::Includes,
+            _ => operator,
+        };
+        let raw_values: Vec<&str> = if name.ends_with("__in") {
+            value.split(',').collect()
+        } else {
+            vec![value]
+        };
+        let typed = raw_values
+            .into_iter()
+            .map(|raw| values::typed(name, &kind, operator, raw))
+            .collect::<Result<Vec<Value>, QueryError>>()?;
+        // Repeating an equality means any of the values.
+        if operator == Operator::Eq
+            && let Some(existing) = self
+                .filters
+                .iter_mut()
+                .find(|filter| filter.column == column && filter.operator == Operator::Eq)
+        {
+            existing.values.extend(typed);
+            return Ok(());
+        }
+        self.filters.push(Filter {
+            column,
+            operator,
+            values: typed,
+        });
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<ListQuery, QueryError> {
+        let sort = self
+            .json_server_sorts()?
+            .or(self.sort.take())
+            .unwrap_or_else(|| {
+                self.resource
+                    .default_sort
+                    .iter()
+                    .map(|key| Sort {
+                        column: Column::named(&key.column),
+                        descending: key.descending,
+                    })
+                    .collect()
+            });
+        let (offset, limit) = self.window()?;
+        Ok(ListQuery {
+            filters: self.filters,
+            search: self.search,
+            sort,
+            offset,
+            limit,
+            embed: dedup_embeds(self.embed),
+            fields: self.fields,
+            link_parameters: self.link_parameters,
+        })
+    }
+
+    /// json-server's `_sort=title,year&_order=asc,desc` (or `_sort=-year`).
+    fn json_server_sorts(&self) -> Result<Option<Vec<Sort>>, QueryError> {
+        if self.json_server_sort.is_empty() {
+            if !self.json_server_order.is_empty() {
+                return Err(QueryError::new(
+                    "_order",
+                    "_order needs _sort to say what to order by",
+                ));
+            }
+            return Ok(None);
+        }
+        let mut sorts = Vec::new();
+        for (index, key) in self.json_server_sort.iter().enumerate() {
+            let (field, mut descending) = match key.strip_prefix('-') {
+                Some(field) => (field, true),
+                None => (key.as_str(), false),
+            };
+            if let Some(order) = self.json_server_order.get(index) {
+                descending = order_is_descending("_order", order)?;
+            }
+            sorts.push(self.sort_key("_sort", field, descending)?);
+        }
+        Ok(Some(sorts))
+    }
+
+    fn window(&self) -> Result<(u64, u32), QueryError> {
+        let per_page = self.per_page.unwrap_or(self.spec.page_size);
+        if let Some(start) = self.start.or(self.end.as_ref().map(|_| 0)) {
+            let limit = match &self.end {
+                Some((name, end)) => {
+                    if *end <= start {
+                        return Err(QueryError::new(
+                            name,
+                            format!("{name} must be after the start ({start})"),
+                        ));
+                    }
+                    let span = end - start;
+                    if span > u64::from(self.spec.max_page_size) {
+                        return Err(QueryError::new(
+                            name,
+                            format!(
+                                "at most {} records fit in one response; asked for {span}",
+                                self.spec.max_page_size
+                            ),
+                        ));
+                    }
+                    span as u32
+                }
+                None => per_page,
+            };
+            return Ok((start, limit));
+        }
+        let page = self.page.unwrap_or(1);
+        Ok(((page - 1).saturating_mul(u64::from(per_page)), per_page))
+    }
+}
+
+fn order_is_descending(name: &str, order: &str) -> Result<bool, QueryError> {
+    match order.to_ascii_lowercase().as_str() {
+        "asc" => Ok(false),
+        "desc" => Ok(true),
+        _ => Err(QueryError::new(
+            name,
+            format!("the order must be asc or desc, not '{order}'"),
+        )),
+    }
+}
+
+fn is_column(resource: &Resource, name: &str) -> bool {
+    ["id", "created_at", "updated_at"].contains(&name) || resource.field(name).is_some()
+}
+
+/// The text of a JSON value as if it came from a query string.
+fn json_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn whole_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, QueryError> {
+    match value.trim().parse::<u64>() {
+        Ok(number) if (min..=max).contains(&number) => Ok(number),
+        _ => Err(QueryError::new(
+            name,
+            format!("{name} must be a whole number from {min} to {max}, not '{value}'"),
+        )),
+    }
+}
+
+/// ` (did you mean 'x'?)`, or nothing.
+fn suggestion<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(input, candidates)
+        .map(|candidate| format!(" (did you mean '{candidate}'?)"))
+        .unwrap_or_default()
+}
+
+/// The embeds a comma-separated list names: reference fields or inverses.
+fn embeds(
+    spec: &Spec,
+    resource: &Resource,
+    parameter: &str,
+    value: &str,
+) -> Result<Vec<Embed>, QueryError> {
+    let inverses = spec.inverses(&resource.name);
+    let mut found = Vec::new();
+    for name in value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        // json-server's `_expand=post` names the field `postId` / `post_id`.
+        let reference = [name.to_string(), format!("{name}Id"), format!("{name}_id")]
+            .into_iter()
+            .find_map(|candidate| {
+                resource
+                    .references()
+                    .find(|(field, _)| field.name == candidate)
+            });
+        if let Some((field, reference)) = reference {
+            found.push(Embed::Reference {
+                field: field.name.clone(),
+                resource: reference.resource.clone(),
+            });
+        } else if let Some(inverse) = inverses.iter().find(|inverse| inverse.name == name) {
+            found.push(Embed::Inverse(inverse.clone()));
+        } else {
+            let mut candidates: Vec<&str> = resource
+                .references()
+                .map(|(field, _)| field.name.as_str())
+                .collect();
+            candidates.extend(inverses.iter().map(|inverse| inverse.name.as_str()));
+            let hint = suggestion(name, candidates.iter().copied());
+            let available = if candidates.is_empty() {
+                "nothing".to_string()
+            } else {
+                candidates.join(", ")
+            };
+            return Err(QueryError::new(
+                parameter,
+                format!(
+                    "cannot embed '{name}'{hint}: {} can embed {available}",
+                    resource.name
+                ),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn dedup_embeds(embeds: Vec<Embed>) -> Vec<Embed> {
+    let mut seen = HashSet::new();
+    embeds
+        .into_iter()
+        .filter(|embed| seen.insert(embed.name().to_string()))
+        .collect()
+}
+
+/// The field names of a sparse fieldset.
+fn fields(resource: &Resource, parameter: &str, value: &str) -> Result<Vec<String>, QueryError> {
+    let mut names = Vec::new();
+    for name in value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        if !is_column(resource, name) {
+            let mut candidates = vec!["id", "created_at", "updated_at"];
+            candidates.extend(resource.fields.iter().map(|field| field.name.as_str()));
+            let hint = suggestion(name, candidates);
+            return Err(QueryError::new(
+                parameter,
+                format!("unknown field '{name}'{hint}"),
+            ));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
+}

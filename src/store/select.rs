@@ -1,0 +1,114 @@
+//! Compiling a [`ListQuery`] into SQL: filters, search, order and window.
+//! Values are only ever bound parameters; the only names spliced in are the
+//! spec's field names, which are identifiers.
+
+use rusqlite::types::Value as Sql;
+
+use super::{field_expression, search, sql_value};
+use crate::query::{Column, Filter, ListQuery, Operator, Sort};
+use crate::spec::Resource;
+
+/// The SQL expression of a column.
+pub(super) fn column_sql(column: &Column) -> String {
+    match column {
+        Column::Id => "id".to_string(),
+        Column::CreatedAt => "created_at".to_string(),
+        Column::UpdatedAt => "updated_at".to_string(),
+        Column::Field(name) => field_expression(name),
+    }
+}
+
+/// Folds text for case-insensitive comparison, as `standin_fold()` does in SQL.
+pub(super) fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+fn filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
+    let column = column_sql(&filter.column);
+    let value = filter.values.first().cloned().unwrap_or_default();
+    match filter.operator {
+        Operator::Eq => match filter.values.len() {
+            0 => "0".to_string(),
+            1 => {
+                parameters.push(sql_value(&value));
+                format!("{column} = ?")
+            }
+            count => {
+                parameters.extend(filter.values.iter().map(sql_value));
+                format!("{column} IN ({})", vec!["?"; count].join(", "))
+            }
+        },
+        Operator::Ne => {
+            parameters.push(sql_value(&value));
+            format!("({column} IS NULL OR {column} <> ?)")
+        }
+        Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte => {
+            parameters.push(sql_value(&value));
+            let symbol = match filter.operator {
+                Operator::Lt => "<",
+                Operator::Lte => "<=",
+                Operator::Gt => ">",
+                _ => ">=",
+            };
+            format!("{column} {symbol} ?")
+        }
+        Operator::Contains => {
+            parameters.push(Sql::Text(fold(value.as_str().unwrap_or_default())));
+            format!("instr(standin_fold({column}), ?) > 0")
+        }
+        Operator::Includes => {
+            parameters.push(sql_value(&value));
+            let name = filter.column.name();
+            format!("EXISTS (SELECT 1 FROM json_each(data, '$.{name}') WHERE value = ?)")
+        }
+        Operator::StartsWith => {
+            parameters.push(Sql::Text(fold(value.as_str().unwrap_or_default())));
+            format!("instr(standin_fold({column}), ?) = 1")
+        }
+        Operator::IsNull => {
+            if value.as_bool().unwrap_or(true) {
+                format!("{column} IS NULL")
+            } else {
+                format!("{column} IS NOT NULL")
+            }
+        }
+        Operator::Like => {
+            parameters.push(sql_value(&value));
+            format!("{column} REGEXP ?")
+        }
+    }
+}
+
+/// The WHERE clause (live records, filters, search) and its parameters.
+pub(super) fn where_clause(
+    resource: &Resource,
+    query: &ListQuery,
+    extra: &[Filter],
+) -> (String, Vec<Sql>) {
+    let mut parameters = Vec::new();
+    let mut conditions = vec!["deleted_at IS NULL".to_string()];
+    for filter in query.filters.iter().chain(extra) {
+        conditions.push(filter_sql(filter, &mut parameters));
+    }
+    if let Some(words) = &query.search {
+        let (condition, parameter) = search::condition(resource, words);
+        conditions.push(condition);
+        parameters.push(parameter);
+    }
+    (conditions.join(" AND "), parameters)
+}
+
+/// The ORDER BY clause: the sort keys, then id to break ties.
+pub(super) fn order_clause(sort: &[Sort]) -> String {
+    let mut keys: Vec<String> = sort
+        .iter()
+        .map(|key| {
+            let direction = if key.descending { "DESC" } else { "ASC" };
+            format!("{} {direction}", column_sql(&key.column))
+        })
+        .collect();
+    if !sort.iter().any(|key| key.column == Column::Id) {
+        keys.push("id ASC".to_string());
+    }
+    keys.join(", ")
+}
