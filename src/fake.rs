@@ -77,16 +77,8 @@ impl Faker {
     /// A value for `field` that passes the resource's validation.
     pub fn valid_value(&mut self, resource: &Resource, field: &Field) -> Result<Value, String> {
         for _ in 0..50 {
-            let mut candidate = Map::new();
-            candidate.insert(field.name.clone(), self.value(field));
-            let about_this_field = |error: &crate::spec::FieldError| {
-                error.field == field.name || error.field.starts_with(&format!("{}/", field.name))
-            };
-            let valid = match resource.validate(&mut candidate) {
-                Ok(()) => true,
-                Err(errors) => !errors.iter().any(about_this_field),
-            };
-            if valid && let Some(value) = candidate.remove(&field.name) {
+            let value = self.value(field);
+            if self.accepts(resource, field, &value) {
                 return Ok(value);
             }
         }
@@ -94,6 +86,19 @@ impl Faker {
             "cannot generate a value for resources.{}.fields.{} that satisfies its constraints: set `fake:` or loosen them",
             resource.name, field.name
         ))
+    }
+
+    /// Whether `value` passes the resource's validation of `field`.
+    pub fn accepts(&self, resource: &Resource, field: &Field, value: &Value) -> bool {
+        let mut candidate = Map::new();
+        candidate.insert(field.name.clone(), value.clone());
+        let about_this_field = |error: &crate::spec::FieldError| {
+            error.field == field.name || error.field.starts_with(&format!("{}/", field.name))
+        };
+        match resource.validate(&mut candidate) {
+            Ok(()) => true,
+            Err(errors) => !errors.iter().any(about_this_field),
+        }
     }
 
     /// A value of `field`'s type, shaped by its constraints.
@@ -139,12 +144,13 @@ impl Faker {
         let maximum = field
             .maximum
             .map_or(i64::MAX, |maximum| maximum.floor() as i64);
-        // The name's usual range where it fits the constraints, else the constraints.
+        // The name's usual range where it fits the constraints, else near the constraints.
         let (low, high) = if low.max(minimum) <= high.min(maximum) {
             (low.max(minimum), high.min(maximum))
+        } else if minimum > high {
+            (minimum, minimum.saturating_add(1000).min(maximum))
         } else {
-            let low = minimum.max(maximum.saturating_sub(1000));
-            (low, maximum.min(low.saturating_add(1000)))
+            (maximum.saturating_sub(1000).max(minimum), maximum)
         };
         if low >= high {
             return low;
@@ -153,8 +159,12 @@ impl Faker {
     }
 
     fn number(&mut self, field: &Field) -> f64 {
-        let low = field.minimum.unwrap_or(0.0);
-        let high = field.maximum.unwrap_or(low.max(0.0) + 500.0);
+        let (low, high) = match (field.minimum, field.maximum) {
+            (Some(low), Some(high)) => (low, high),
+            (Some(low), None) => (low, low.max(0.0) + 500.0),
+            (None, Some(high)) => (high.min(0.0) - 500.0, high),
+            (None, None) => (0.0, 500.0),
+        };
         if low >= high {
             return low;
         }

@@ -72,8 +72,8 @@ pub fn choose<'a>(accept: Option<&str>, offers: &[&'a str]) -> Option<&'a str> {
     };
     let ranges: Vec<MediaRange> = accept.split(',').filter_map(MediaRange::parse).collect();
     if ranges.is_empty() {
-        // Nothing parsable: treat as absent rather than refuse.
-        return offers.first().copied();
+        // Nothing parsable names an acceptable type.
+        return None;
     }
     let mut best: Option<(&str, f32)> = None;
     for offer in offers {
@@ -134,6 +134,12 @@ mod tests {
     fn nothing_acceptable_is_none() {
         assert_eq!(choose(Some("text/csv"), OFFERS), None);
         assert_eq!(choose(Some("application/*;q=0"), OFFERS), None);
+    }
+
+    #[test]
+    fn an_unparsable_accept_accepts_nothing() {
+        assert_eq!(choose(Some("json"), OFFERS), None);
+        assert_eq!(choose(Some("application/json;q=2"), OFFERS), None);
     }
 
     #[test]

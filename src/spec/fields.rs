@@ -66,6 +66,8 @@ pub fn is_generator(name: &str) -> bool {
 
 /// Names every record carries that fields may not take.
 pub const RESERVED_NAMES: &[&str] = &["id", "created_at", "updated_at"];
+/// Names of links every HAL item has, which a field's link would replace.
+const LINK_NAMES: &[&str] = &["self", "collection"];
 
 /// What field parsing needs to know about the other resources.
 pub(super) struct FieldContext<'a> {
@@ -90,6 +92,13 @@ pub(super) fn fields(
             checker.error(
                 &field_path,
                 format!("'{name}' is set by the server on every record and cannot be a field"),
+            );
+            continue;
+        }
+        if LINK_NAMES.contains(&name.as_str()) {
+            checker.error_at_key(
+                &field_path,
+                format!("'{name}' is the name of a link every item has and cannot be a field"),
             );
             continue;
         }

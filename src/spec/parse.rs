@@ -544,7 +544,9 @@ impl Checker {
                 None if matches!(name.to_ascii_uppercase().as_str(), "HEAD" | "OPTIONS") => {
                     self.error(
                         &item_path,
-                        format!("{name} is always allowed: remove it from the list"),
+                        format!(
+                            "{name} is not listed: OPTIONS is always allowed and HEAD follows GET"
+                        ),
                     );
                 }
                 None => {

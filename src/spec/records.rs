@@ -27,18 +27,12 @@ fn planned_ids(resource: &Resource) -> PlannedIds {
             let mut ids = HashSet::new();
             let mut next: i64 = 1;
             for record in &resource.records {
-                match record.get("id").and_then(Value::as_i64) {
-                    Some(id) => {
-                        ids.insert(id.to_string());
-                        next = next.max(id + 1);
-                    }
-                    None => {
-                        ids.insert(next.to_string());
-                        next += 1;
-                    }
-                }
+                let id = record.get("id").and_then(Value::as_i64).unwrap_or(next);
+                ids.insert(id.to_string());
+                next = next.max(id.saturating_add(1));
             }
-            ids.extend((next..next + i64::from(resource.count)).map(|id| id.to_string()));
+            let generated = next..next.saturating_add(i64::from(resource.count));
+            ids.extend(generated.map(|id| id.to_string()));
             PlannedIds::Known(ids)
         }
         IdKind::Uuid if resource.count > 0 => PlannedIds::Unknown,
@@ -61,11 +55,39 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
         .collect();
     for resource in resources {
         let mut seen = HashSet::new();
+        let mut next_id: i64 = 1;
+        let mut unique_values: HashMap<(&str, String), usize> = HashMap::new();
         for (index, record) in resource.records.iter().enumerate() {
             let path = format!("resources.{}.records.{index}", resource.name);
             let mut fields = record.clone();
             let id = strip_server_set(&mut fields);
             check_id(checker, &path, resource, id.as_ref(), &mut seen);
+            if resource.id == IdKind::Integer {
+                // Records without an id count up from the highest id so far, as seeding does.
+                let assigned = id.as_ref().and_then(Value::as_i64).unwrap_or(next_id);
+                if id.is_none() && !seen.insert(assigned.to_string()) {
+                    checker.error(
+                        path.as_str(),
+                        format!("this record would get id {assigned}, which an earlier record has"),
+                    );
+                }
+                next_id = next_id.max(assigned.saturating_add(1));
+            }
+            for field in resource.fields.iter().filter(|field| field.unique) {
+                let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
+                    continue;
+                };
+                if let Some(earlier) = unique_values.insert((&field.name, value.to_string()), index)
+                {
+                    checker.error_at_key(
+                        &join(&path, &field.name),
+                        format!(
+                            "{value} is also the {} of records.{earlier}, and {} is unique",
+                            field.name, field.name
+                        ),
+                    );
+                }
+            }
             resource.apply_defaults(&mut fields);
             if let Err(errors) = resource.validate(&mut fields) {
                 for error in errors {
@@ -106,14 +128,25 @@ fn check_id(
             path,
             "records of a resource with client-assigned ids (id: string) need an 'id'",
         ),
-        (IdKind::Integer, Some(value)) if value.as_i64().is_none_or(|id| id < 1) => {
-            checker.error(&id_path, "expected a positive whole number")
+        (IdKind::Integer, Some(value))
+            if value
+                .as_i64()
+                .is_none_or(|id| !(1..=MAX_SAFE_ID).contains(&id)) =>
+        {
+            checker.error(
+                &id_path,
+                format!("expected a whole number from 1 to {MAX_SAFE_ID}"),
+            )
         }
         (IdKind::Uuid, Some(value)) if value.as_str().is_none_or(|text| !is_uuid(text)) => {
             checker.error(&id_path, "expected a UUID")
         }
-        (IdKind::String, Some(value)) if value.as_str().is_none_or(str::is_empty) => {
-            checker.error(&id_path, "expected a non-empty string")
+        (IdKind::String, Some(value))
+            if value
+                .as_str()
+                .is_none_or(|text| matches!(text, "" | "." | "..")) =>
+        {
+            checker.error(&id_path, "expected a non-empty string other than . and ..")
         }
         _ => {}
     }
@@ -123,6 +156,9 @@ fn check_id(
         checker.error(&id_path, format!("id {value} is used by an earlier record"));
     }
 }
+
+/// The largest integer id: beyond it JavaScript clients lose precision.
+const MAX_SAFE_ID: i64 = (1 << 53) - 1;
 
 /// Whether `text` is a UUID in its canonical hyphenated form.
 pub fn is_uuid(text: &str) -> bool {

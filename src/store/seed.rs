@@ -168,35 +168,59 @@ fn generated_record(
         let mut attempt = 0;
         while taken.contains(field, &fields[&field.name]) {
             attempt += 1;
-            let value = match (attempt, &fields[&field.name]) {
-                (1..=20, _) => faker.valid_value(resource, field)?,
-                (_, Value::String(text)) => Value::from(format!("{attempt}{text}")),
-                _ => faker.valid_value(resource, field)?,
-            };
             if attempt > 1_000 {
                 return Err(format!(
                     "resources.{}.fields.{}: cannot generate {} distinct values; lower the count or widen the constraints",
-                    resource.name, field.name, resource.count
+                    resource.name,
+                    field.name,
+                    resource.records.len() + resource.count as usize
                 ));
+            }
+            let mut value = faker.valid_value(resource, field)?;
+            // Small generator vocabularies (city names...) run out: a numeric
+            // suffix keeps values distinct, where the field's constraints allow it.
+            if attempt > 20
+                && let Value::String(text) = &value
+            {
+                let suffixed = Value::from(format!("{text} {attempt}"));
+                if faker.accepts(resource, field, &suffixed) {
+                    value = suffixed;
+                }
             }
             fields.insert(field.name.clone(), value);
         }
     }
     for (field, reference) in resource.references() {
-        let candidates = ids
+        let all = ids
             .get(reference.resource.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let value = if candidates.is_empty() {
-            if field.required {
+        // A unique reference takes each target at most once.
+        let candidates: Vec<&Value> = all
+            .iter()
+            .filter(|id| !field.unique || !taken.contains(field, id))
+            .collect();
+        let value = match candidates.len() {
+            0 if field.required => {
+                let problem = if all.is_empty() {
+                    format!(
+                        "no {} records exist to reference; give {} a count or records",
+                        reference.resource, reference.resource
+                    )
+                } else {
+                    format!(
+                        "only {} {} records exist for this unique reference; lower the count",
+                        all.len(),
+                        reference.resource
+                    )
+                };
                 return Err(format!(
-                    "resources.{}.fields.{}: no {} records exist to reference; give {} a count or records",
-                    resource.name, field.name, reference.resource, reference.resource
+                    "resources.{}.fields.{}: {problem}",
+                    resource.name, field.name
                 ));
             }
-            Value::Null
-        } else {
-            candidates[faker.index(candidates.len())].clone()
+            0 => Value::Null,
+            len => candidates[faker.index(len)].clone(),
         };
         fields.insert(field.name.clone(), value);
     }

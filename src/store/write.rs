@@ -19,7 +19,7 @@ impl Store {
         spec: &Spec,
         resource: &Resource,
         id: Option<RecordId>,
-        fields: Map<String, Value>,
+        mut fields: Map<String, Value>,
     ) -> Result<Record, StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -42,7 +42,7 @@ impl Store {
                 )]));
             }
         };
-        check_integrity(&transaction, spec, resource, None, &fields)?;
+        check_integrity(&transaction, spec, resource, None, &mut fields)?;
         let now = clock::now();
         let record = insert(&transaction, resource, id, fields, &now, &now)?;
         transaction.commit()?;
@@ -56,7 +56,7 @@ impl Store {
         spec: &Spec,
         resource: &Resource,
         id: &RecordId,
-        fields: Map<String, Value>,
+        mut fields: Map<String, Value>,
         create_missing: bool,
     ) -> Result<(Record, bool), StoreError> {
         let mut connection = self.lock();
@@ -64,7 +64,13 @@ impl Store {
         let now = clock::now();
         let record = match find(&transaction, resource, id)? {
             Some((current, false)) => {
-                check_integrity(&transaction, spec, resource, Some(id), &fields)?;
+                // Fields the spec no longer has stay stored out of sight.
+                for (name, value) in current.fields {
+                    if resource.field(&name).is_none() {
+                        fields.entry(name).or_insert(value);
+                    }
+                }
+                check_integrity(&transaction, spec, resource, Some(id), &mut fields)?;
                 let record = Record {
                     id: id.clone(),
                     fields,
@@ -76,7 +82,7 @@ impl Store {
             }
             Some((_, true)) if resource.soft_delete => return Err(StoreError::Gone),
             Some((_, true)) | None if create_missing => {
-                check_integrity(&transaction, spec, resource, Some(id), &fields)?;
+                check_integrity(&transaction, spec, resource, Some(id), &mut fields)?;
                 hard_delete(&transaction, resource, id)?;
                 (
                     insert(&transaction, resource, Some(id.clone()), fields, &now, &now)?,
@@ -102,8 +108,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let current = find_live(&transaction, resource, id)?;
-        let fields = change(&current)?;
-        check_integrity(&transaction, spec, resource, Some(id), &fields)?;
+        let mut fields = change(&current)?;
+        check_integrity(&transaction, spec, resource, Some(id), &mut fields)?;
         let record = Record {
             id: id.clone(),
             fields,
@@ -194,9 +200,10 @@ pub(super) fn check_integrity(
     spec: &Spec,
     resource: &Resource,
     own_id: Option<&RecordId>,
-    fields: &Map<String, Value>,
+    fields: &mut Map<String, Value>,
 ) -> Result<(), StoreError> {
     let mut errors = Vec::new();
+    let mut canonical = Vec::new();
     for field in &resource.fields {
         let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
             continue;
@@ -211,12 +218,15 @@ pub(super) fn check_integrity(
             let target = spec
                 .resource(&reference.resource)
                 .expect("the spec checks that references resolve");
-            let live = match RecordId::from_json(target.id, value) {
-                Some(target_id) => {
-                    matches!(find(connection, target, &target_id)?, Some((_, false)))
-                }
+            let target_id = RecordId::from_json(target.id, value);
+            let live = match &target_id {
+                Some(target_id) => matches!(find(connection, target, target_id)?, Some((_, false))),
                 None => false,
             };
+            if live && let Some(target_id) = target_id {
+                // Store the canonical form (UUIDs lower-case), which dependant lookups use.
+                canonical.push((field.name.clone(), target_id.to_json()));
+            }
             if !live {
                 errors.push(FieldError::new(
                     &field.name,
@@ -226,6 +236,7 @@ pub(super) fn check_integrity(
         }
     }
     if errors.is_empty() {
+        fields.extend(canonical);
         return Ok(());
     }
     let message = errors

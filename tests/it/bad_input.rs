@@ -215,3 +215,17 @@ async fn bad_paging_parameters_are_400_naming_the_parameter() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_unparsable_accept_is_406() {
+    let app = spawn(LIBRARY);
+    for accept in ["json", "application/json;q=2"] {
+        let response = app
+            .request(Method::GET, "/books/1")
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        problem(response, 406).await;
+    }
+}

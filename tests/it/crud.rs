@@ -514,3 +514,120 @@ async fn an_id_in_the_body_that_differs_from_the_url_is_400() {
         .await;
     assert_eq!(error_fields(&problem(response, 400).await), ["id"]);
 }
+
+#[tokio::test]
+async fn a_trailing_slash_redirect_never_leaves_the_site() {
+    let app = spawn(LIBRARY);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let origin = app.url("").replace("/api", "");
+    let response = client
+        .get(format!("{origin}//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(
+        header(&response, "location").as_deref(),
+        Some("/evil.example")
+    );
+}
+
+#[tokio::test]
+async fn uuid_references_match_whatever_their_case() {
+    let spec = r#"
+standin: 1
+resources:
+  authors:
+    id: uuid
+    fields: { name: string }
+    count: 1
+  books:
+    fields:
+      author: { ref: authors, required: true, on_delete: restrict }
+"#;
+    for storage in Storage::BOTH {
+        let app = spawn_with(spec, storage);
+        let authors = json(app.get_json("/authors").await).await;
+        let id = authors[0]["id"].as_str().unwrap().to_string();
+        let response = app
+            .post("/books", json!({ "author": id.to_uppercase() }))
+            .await;
+        assert_eq!(response.status(), 201);
+        assert_eq!(
+            json(response).await["author"],
+            id.as_str(),
+            "stored in canonical form"
+        );
+        let response = app
+            .request(Method::DELETE, &format!("/authors/{}", id.to_uppercase()))
+            .send()
+            .await
+            .unwrap();
+        problem(response, 409).await;
+    }
+}
+
+#[tokio::test]
+async fn multi_level_cascades_and_restricts_reached_through_them() {
+    let spec = r#"
+standin: 1
+resources:
+  users:
+    fields: { name: string }
+    records: [{ name: a }]
+  posts:
+    fields:
+      user: { ref: users, on_delete: cascade }
+    records: [{ user: 1 }]
+  comments:
+    fields:
+      post: { ref: posts, on_delete: cascade }
+    records: [{ post: 1 }]
+  flags:
+    fields:
+      comment: { ref: comments, on_delete: restrict }
+    records: [{ comment: 1 }]
+"#;
+    for storage in Storage::BOTH {
+        let app = spawn_with(spec, storage);
+        let response = app
+            .request(Method::DELETE, "/users/1")
+            .send()
+            .await
+            .unwrap();
+        problem(response, 409).await;
+        for path in ["/users/1", "/posts/1", "/comments/1"] {
+            assert_eq!(
+                app.get(path).await.status(),
+                200,
+                "{storage:?}: {path} is kept when the delete is refused"
+            );
+        }
+        assert_eq!(
+            app.request(Method::DELETE, "/flags/1")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        assert_eq!(
+            app.request(Method::DELETE, "/users/1")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        for path in ["/users/1", "/posts/1", "/comments/1"] {
+            assert_eq!(
+                app.get(path).await.status(),
+                404,
+                "{storage:?}: {path} went with the user"
+            );
+        }
+    }
+}

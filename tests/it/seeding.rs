@@ -155,3 +155,51 @@ async fn the_seed_option_overrides_the_spec() {
     let expected = by_spec.get("/people/2").await.text().await.unwrap();
     assert_eq!(by_option, expected);
 }
+
+#[test]
+fn a_unique_field_that_cannot_get_enough_values_refuses_to_start() {
+    let spec = "standin: 1\nresources:\n  tags:\n    fields:\n      name: { type: string, enum: [a, b], unique: true }\n    count: 3\n";
+    let spec = standin::spec::parse("tags.yaml", spec).unwrap();
+    let error = standin::Server::start(spec, standin::Options::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("resources.tags.fields.name: cannot generate 3 distinct values"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn unique_references_take_each_target_once() {
+    let spec = r#"
+standin: 1
+resources:
+  users:
+    fields: { name: string }
+    count: 12
+  profiles:
+    fields:
+      user: { ref: users, unique: true, required: true }
+    count: 12
+"#;
+    let app = spawn(spec);
+    let profiles = all(&app, "profiles").await;
+    let mut users: Vec<i64> = profiles
+        .iter()
+        .map(|profile| profile["user"].as_i64().unwrap())
+        .collect();
+    users.sort();
+    assert_eq!(users, (1..=12).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn one_sided_bounds_are_respected() {
+    let spec = "standin: 1\nresources:\n  things:\n    fields:\n      year: { type: integer, minimum: 2030 }\n      cold: { type: number, maximum: -10 }\n      small: { type: integer, maximum: -5 }\n    count: 30\n";
+    let app = spawn(spec);
+    for thing in all(&app, "things").await {
+        let year = thing["year"].as_i64().unwrap();
+        assert!((2030..=3030).contains(&year), "{thing}");
+        assert!(thing["cold"].as_f64().unwrap() <= -10.0, "{thing}");
+        assert!(thing["small"].as_i64().unwrap() <= -5, "{thing}");
+    }
+}

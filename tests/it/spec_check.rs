@@ -163,3 +163,33 @@ fn every_example_spec_is_valid() {
         }
     }
 }
+
+#[test]
+fn fixed_records_that_clash_are_reported() {
+    let source = r#"standin: 1
+resources:
+  people:
+    fields:
+      email: { type: string, unique: true }
+    records:
+      - { email: a@x.io }
+      - { id: 1, email: b@x.io }
+      - { email: a@x.io }
+      - { id: 9007199254740993 }
+"#;
+    check(
+        source,
+        "spec.yaml:8:15: error at resources.people.records.1.id: id 1 is used by an earlier record\n\
+         spec.yaml:9:11: error at resources.people.records.2.email: \"a@x.io\" is also the email of records.0, and email is unique\n\
+         spec.yaml:10:15: error at resources.people.records.3.id: expected a whole number from 1 to 9007199254740991",
+    );
+}
+
+#[test]
+fn link_names_cannot_be_fields() {
+    let found = diagnostics("standin: 1\nresources:\n  a:\n    fields:\n      self: { ref: a }\n");
+    assert_eq!(
+        found,
+        "spec.yaml:5:7: error at resources.a.fields.self: 'self' is the name of a link every item has and cannot be a field"
+    );
+}

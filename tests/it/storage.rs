@@ -129,3 +129,80 @@ async fn acknowledged_writes_survive_kill_9() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn a_changed_id_kind_over_existing_data_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("notes.db");
+    drop(start_on(&db));
+    let spec = standin::spec::parse(
+        "notes.yaml",
+        &NOTES.replace("  notes:\n", "  notes:\n    id: uuid\n"),
+    )
+    .unwrap();
+    let options = Options {
+        db: Some(db),
+        ..Options::default()
+    };
+    let error = Server::start(spec, options).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the stored notes have integer ids but the spec says `id: uuid`"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn replacing_a_record_keeps_fields_the_spec_no_longer_has() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("notes.db");
+    let with_colour = NOTES.replace("      text:", "      colour: string\n      text:");
+    let start = |source: &str| {
+        let spec = standin::spec::parse("notes.yaml", source).unwrap();
+        Server::start(
+            spec,
+            Options {
+                db: Some(db.clone()),
+                workers: Some(1),
+                ..Options::default()
+            },
+        )
+        .unwrap()
+    };
+    let client = reqwest::Client::new();
+    {
+        let server = start(&with_colour);
+        let url = format!("{}/notes/1", server.url());
+        let response = client
+            .put(&url)
+            .json(&json!({ "text": "a", "colour": "red" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    {
+        let server = start(NOTES);
+        let url = format!("{}/notes/1", server.url());
+        let response = client
+            .put(&url)
+            .json(&json!({ "text": "b" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(json(response).await.get("colour").is_none());
+    }
+    let server = start(&with_colour);
+    let note = json(
+        client
+            .get(format!("{}/notes/1", server.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(note["text"], "b");
+    assert_eq!(note["colour"], "red", "the hidden field came back");
+}
