@@ -40,6 +40,24 @@ pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
     )
 }
 
+/// A date-time (RFC 3339, any offset) or date (`YYYY-MM-DD`, midnight UTC)
+/// in the form [`format_timestamp`] writes, so that it compares as text.
+pub fn canonical(text: &str) -> Option<String> {
+    let moment = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .or_else(|| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(text, &format)
+                .ok()
+                .map(|date| date.midnight().assume_utc())
+        })?;
+    let utc = moment.to_offset(time::UtcOffset::UTC);
+    Some(format_timestamp(
+        utc.unix_timestamp(),
+        u32::from(utc.millisecond()),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,7 @@ pub fn http_server(
 ) -> std::io::Result<actix_web::dev::Server> {
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(http::cors())
             .wrap(from_fn(http::log_request))
             .configure(http::configure(state.clone()))
     })

@@ -34,6 +34,7 @@ impl Scope {
             column: Column::Field(self.inverse.field.clone()),
             operator: Operator::Eq,
             values: vec![self.id.to_json()],
+            as_instants: false,
         }
     }
 }

@@ -62,6 +62,36 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
     }
 }
 
+/// Open CORS for prototyping: any origin (without credentials), the request
+/// headers clients send, and the response headers they need to read.
+pub fn cors() -> actix_cors::Cors {
+    use actix_web::http::header;
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::RANGE,
+            header::HeaderName::from_static("prefer"),
+        ])
+        .expose_headers([
+            header::CONTENT_RANGE,
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::LINK,
+            header::LOCATION,
+            header::HeaderName::from_static("x-total-count"),
+            header::HeaderName::from_static("preference-applied"),
+        ])
+        .max_age(3600)
+}
+
 /// The request logger, to wrap the app with.
 pub use log::log_request;
 

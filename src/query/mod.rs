@@ -117,6 +117,9 @@ pub struct Filter {
     pub operator: Operator,
     /// With what, typed like the column (several for `Eq`: any of them).
     pub values: Vec<Value>,
+    /// Compare as points in time (date-time fields, whose values may be
+    /// written with any offset) rather than as stored.
+    pub as_instants: bool,
 }
 
 /// One key of an ordering.

@@ -255,6 +255,7 @@ impl<'a> ListParser<'a> {
                     column,
                     operator: Operator::Eq,
                     values: Vec::new(),
+                    as_instants: false,
                 });
             }
             for text in texts {
@@ -349,10 +350,12 @@ impl<'a> ListParser<'a> {
             existing.values.extend(typed);
             return Ok(());
         }
+        let as_instants = kind == values::ColumnKind::DateTime;
         self.filters.push(Filter {
             column,
             operator,
             values: typed,
+            as_instants,
         });
         Ok(())
     }

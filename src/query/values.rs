@@ -20,8 +20,10 @@ pub enum ColumnKind {
     Boolean,
     /// `YYYY-MM-DD`.
     Date,
-    /// RFC 3339.
+    /// RFC 3339, as clients wrote it.
     DateTime,
+    /// `created_at` / `updated_at`: RFC 3339 in standin's canonical form.
+    Timestamp,
     /// Arrays of the inner kind.
     Array(Box<ColumnKind>),
     /// JSON objects.
@@ -57,7 +59,7 @@ fn field_kind(kind: FieldType, items: Option<&crate::spec::Field>) -> ColumnKind
 pub fn column_kind(spec: &Spec, resource: &Resource, column: &Column) -> ColumnKind {
     match column {
         Column::Id => id_kind(resource.id),
-        Column::CreatedAt | Column::UpdatedAt => ColumnKind::DateTime,
+        Column::CreatedAt | Column::UpdatedAt => ColumnKind::Timestamp,
         Column::Field(name) => {
             let Some(field) = resource.field(name) else {
                 return ColumnKind::Text;
@@ -81,7 +83,7 @@ pub fn check_operator(name: &str, kind: &ColumnKind, operator: Operator) -> Resu
         Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte => {
             matches!(
                 kind,
-                K::Integer | K::Number | K::Text | K::Date | K::DateTime
+                K::Integer | K::Number | K::Text | K::Date | K::DateTime | K::Timestamp
             )
         }
         Operator::Contains | Operator::Includes => matches!(kind, K::Text | K::Array(_)),
@@ -163,6 +165,9 @@ pub fn typed(
                 Err(wrong("a date-time like 2024-05-31T12:00:00Z (or a date)"))
             }
         }
+        ColumnKind::Timestamp => crate::clock::canonical(raw)
+            .map(Value::String)
+            .ok_or_else(|| wrong("a date-time like 2024-05-31T12:00:00Z (or a date)")),
         ColumnKind::Text | ColumnKind::Object => Ok(Value::String(raw.to_string())),
     }
 }

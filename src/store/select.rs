@@ -24,6 +24,9 @@ pub(super) fn fold(text: &str) -> String {
 }
 
 fn filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
+    if filter.as_instants && filter.operator != Operator::IsNull {
+        return instant_filter_sql(filter, parameters);
+    }
     let column = column_sql(&filter.column);
     let value = filter.values.first().cloned().unwrap_or_default();
     match filter.operator {
@@ -77,6 +80,33 @@ fn filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
             format!("{column} REGEXP ?")
         }
     }
+}
+
+/// A filter on a date-time field, comparing points in time: values may carry
+/// any offset, so they are compared through SQLite's `julianday()`.
+fn instant_filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
+    let column = format!("julianday({})", column_sql(&filter.column));
+    let symbol = match filter.operator {
+        Operator::Lt => "<",
+        Operator::Lte => "<=",
+        Operator::Gt => ">",
+        Operator::Gte => ">=",
+        Operator::Ne => {
+            parameters.extend(filter.values.iter().map(sql_value));
+            return format!("({column} IS NULL OR {column} <> julianday(?))");
+        }
+        _ => {
+            parameters.extend(filter.values.iter().map(sql_value));
+            let any = vec!["julianday(?)"; filter.values.len()].join(", ");
+            return if filter.values.is_empty() {
+                "0".to_string()
+            } else {
+                format!("{column} IN ({any})")
+            };
+        }
+    };
+    parameters.extend(filter.values.first().map(sql_value));
+    format!("{column} {symbol} julianday(?)")
 }
 
 /// The WHERE clause (live records, filters, search) and its parameters.

@@ -7,6 +7,7 @@ mod concurrency;
 mod crud;
 mod example_specs;
 mod helpers;
+mod queries;
 mod representations;
 mod seeding;
 mod spec_check;
