@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod crud;
+mod differential;
 mod example_specs;
 mod helpers;
 mod queries;
