@@ -45,7 +45,10 @@ fn sql_order(a: &Value, b: &Value) -> Ordering {
     }
     match (rank(a), rank(b)) {
         (1, 1) => number(a).total_cmp(&number(b)),
-        (2, 2) => a.as_str().unwrap_or_default().cmp(b.as_str().unwrap_or_default()),
+        (2, 2) => a
+            .as_str()
+            .unwrap_or_default()
+            .cmp(b.as_str().unwrap_or_default()),
         (x, y) => x.cmp(&y),
     }
 }
@@ -77,7 +80,13 @@ impl Condition {
         let target = &self.values[0];
         let fold = |value: &Value| value.as_str().unwrap_or_default().to_lowercase();
         match self.operator {
-            "eq" | "in" => !value.is_null() && self.values.iter().any(|target| sql_order(value, target) == Ordering::Equal),
+            "eq" | "in" => {
+                !value.is_null()
+                    && self
+                        .values
+                        .iter()
+                        .any(|target| sql_order(value, target) == Ordering::Equal)
+            }
             "ne" => value.is_null() || sql_order(value, target) != Ordering::Equal,
             "lt" => !value.is_null() && sql_order(value, target) == Ordering::Less,
             "lte" => !value.is_null() && sql_order(value, target) != Ordering::Greater,
@@ -95,10 +104,23 @@ fn random_condition(rng: &mut ChaCha8Rng, records: &[Value]) -> Condition {
     let field = FIELDS[rng.random_range(0..FIELDS.len())];
     let pick = |rng: &mut ChaCha8Rng| {
         let value = records[rng.random_range(0..records.len())][field].clone();
-        if value.is_null() { records[0][field].clone() } else { value }
+        if value.is_null() {
+            records[0][field].clone()
+        } else {
+            value
+        }
     };
     let operators: &[&str] = match field {
-        "name" => &["eq", "ne", "lt", "gt", "contains", "startswith", "isnull", "in"],
+        "name" => &[
+            "eq",
+            "ne",
+            "lt",
+            "gt",
+            "contains",
+            "startswith",
+            "isnull",
+            "in",
+        ],
         "active" => &["eq", "ne", "isnull"],
         _ => &["eq", "ne", "lt", "lte", "gt", "gte", "isnull", "in"],
     };
@@ -113,7 +135,11 @@ fn random_condition(rng: &mut ChaCha8Rng, records: &[Value]) -> Condition {
         }
         _ => vec![pick(rng)],
     };
-    Condition { field, operator, values }
+    Condition {
+        field,
+        operator,
+        values,
+    }
 }
 
 async fn all_items(app: &TestApp) -> Vec<Value> {
@@ -126,7 +152,9 @@ async fn random_queries_match_the_same_queries_evaluated_here() {
     let app = spawn(ITEMS);
     // Records with missing values, so that nulls take part.
     for index in 0..20 {
-        let response = app.post("/items", json!({ "name": format!("Gap{index}") })).await;
+        let response = app
+            .post("/items", json!({ "name": format!("Gap{index}") }))
+            .await;
         assert_eq!(response.status(), 201);
     }
     let records = all_items(&app).await;
@@ -138,16 +166,23 @@ async fn random_queries_match_the_same_queries_evaluated_here() {
             .map(|_| random_condition(&mut rng, &records))
             .collect();
         let sort: Vec<(&str, bool)> = (0..rng.random_range(0..=2))
-            .map(|_| (FIELDS[rng.random_range(0..FIELDS.len())], rng.random_bool(0.5)))
+            .map(|_| {
+                (
+                    FIELDS[rng.random_range(0..FIELDS.len())],
+                    rng.random_bool(0.5),
+                )
+            })
             .collect();
         let per_page = rng.random_range(1..=60u64);
 
         // Repeated equalities on one field mean any of their values.
         let mut merged: Vec<Condition> = Vec::new();
         for condition in &conditions {
-            let earlier = merged
-                .iter_mut()
-                .find(|earlier| condition.operator == "eq" && earlier.operator == "eq" && earlier.field == condition.field);
+            let earlier = merged.iter_mut().find(|earlier| {
+                condition.operator == "eq"
+                    && earlier.operator == "eq"
+                    && earlier.field == condition.field
+            });
             match earlier {
                 Some(earlier) => earlier.values.extend(condition.values.clone()),
                 None => merged.push(condition.clone()),
@@ -193,7 +228,11 @@ async fn random_queries_match_the_same_queries_evaluated_here() {
         let query = query.finish();
         let response = app.get_json(&format!("/items?{query}")).await;
         assert_eq!(response.status(), 200, "round {round}: {query}");
-        let total: usize = response.headers()["x-total-count"].to_str().unwrap().parse().unwrap();
+        let total: usize = response.headers()["x-total-count"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let found: Vec<i64> = json(response)
             .await
             .as_array()
