@@ -50,6 +50,12 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long, env = "STANDIN_WORKERS")]
     pub workers: Option<usize>,
+    /// Do not reload the spec when its file changes.
+    #[arg(long, env = "STANDIN_NO_WATCH")]
+    pub no_watch: bool,
+    /// Write the URL to this file once the server accepts connections (for scripts).
+    #[arg(long, env = "STANDIN_READY_FILE")]
+    pub ready_file: Option<PathBuf>,
     /// How log lines look.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty, env = "STANDIN_LOG_FORMAT")]
     pub log_format: LogFormat,

@@ -12,6 +12,7 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value, json};
 
 use crate::clock;
+use crate::fingerprint;
 use crate::spec::{Field, FieldType, Format, Resource};
 
 pub use crate::spec::{GENERATORS, is_generator};
@@ -29,11 +30,7 @@ impl Faker {
     /// A generator for `resource`'s records; each resource gets its own stream,
     /// so adding a resource to a spec does not change the others' data.
     pub fn new(seed: u64, resource: &str) -> Faker {
-        let mixed = resource
-            .bytes()
-            .fold(seed ^ 0xcbf2_9ce4_8422_2325, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let mixed = fingerprint::fnv1a(seed ^ fingerprint::START, resource.bytes());
         Faker {
             rng: ChaCha8Rng::seed_from_u64(mixed),
         }

@@ -16,15 +16,22 @@
 //! // the server stops when `server` is dropped
 //! ```
 
+pub mod admin;
 pub mod clock;
 pub mod fake;
+pub mod fingerprint;
 pub mod http;
+pub mod in_process;
+pub mod journal;
 pub mod links;
 pub mod patch;
 pub mod query;
+pub mod reload;
 pub mod represent;
 pub mod server;
 pub mod spec;
 pub mod store;
 
-pub use server::{Options, Server, StartError};
+pub use in_process::Server;
+pub use journal::Entry as ReceivedRequest;
+pub use server::{Options, SpecFile, StartError};

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use standin::server::{self, Options};
+use standin::reload;
+use standin::server::{self, Options, SpecFile};
 use standin::spec;
 use tracing_subscriber::EnvFilter;
 
@@ -58,8 +59,8 @@ fn init_logging(format: LogFormat) {
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
-    let spec = match spec::load(&args.file) {
-        Ok(spec) => spec,
+    let spec_file = match SpecFile::load(&args.file) {
+        Ok(spec_file) => spec_file,
         Err(errors) => {
             eprintln!("{errors}");
             return Ok(ExitCode::FAILURE);
@@ -71,16 +72,28 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         db: args.db,
         seed: args.seed,
         workers: args.workers,
+        watch: !args.no_watch,
     };
-    let prepared = server::prepare(spec, &options)?;
+    let prepared = server::prepare(spec_file, &options)?;
     let listener = server::bind(&options)?;
     let address = listener.local_addr().context("reading the bound address")?;
-    let spec = prepared.state.spec();
-    let url = server::url_of(address, &spec);
+    let url = server::url_of(address, &prepared.state.spec());
+    let _watch = match options.watch {
+        true => Some(
+            reload::watch(&args.file, prepared.state.clone())
+                .with_context(|| format!("watching {} for changes", args.file.display()))?,
+        ),
+        false => None,
+    };
     server::run_until_signal(prepared.state.clone(), listener, options.workers, || {
         // The banner is best-effort: a closed stdout must not stop the server.
         if let Err(error) = print_banner(&url, &args.file, &options, &prepared) {
             tracing::warn!("cannot print the start-up banner: {error}");
+        }
+        if let Some(path) = &args.ready_file
+            && let Err(error) = std::fs::write(path, format!("{url}\n"))
+        {
+            tracing::error!("cannot write the ready file {}: {error}", path.display());
         }
     })?;
     drop(prepared); // closes the database
@@ -118,6 +131,9 @@ fn print_banner(
             "  {:<16} {origin}{href}  ({count} records)",
             resource.name
         )?;
+    }
+    if options.watch {
+        writeln!(out, "Watching {} for changes.", file.display())?;
     }
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()?;

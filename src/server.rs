@@ -1,17 +1,13 @@
-//! Starting standin: open the store, create tables, seed, bind, run. Used by
-//! the binary (which runs until a signal) and by the library's [`Server`],
-//! which runs in a background thread until dropped.
+//! Starting standin: load the spec, open the store, create tables, seed,
+//! bind, run. Used by the binary (which runs until a signal) and by the
+//! library's in-process [`Server`](crate::Server).
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Duration;
-
-use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 
+use crate::fingerprint;
 use crate::http::{self, AppState};
 use crate::spec::{self, Spec, SpecErrors};
 use crate::store::{Location, SeedReport, Store};
@@ -28,6 +24,14 @@ pub enum StartError {
     /// The database could not be opened or prepared.
     #[error("cannot open the database: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// The spec file could not be watched.
+    #[error("cannot watch {file} for changes: {message}")]
+    Watch {
+        /// The spec file.
+        file: String,
+        /// Why.
+        message: String,
+    },
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -51,6 +55,8 @@ pub struct Options {
     pub seed: Option<u64>,
     /// Worker threads; actix-web's default (one per core) when `None`.
     pub workers: Option<usize>,
+    /// Whether to reload the spec when its file changes (for specs read from a file).
+    pub watch: bool,
 }
 
 impl Default for Options {
@@ -61,6 +67,55 @@ impl Default for Options {
             db: None,
             seed: None,
             workers: None,
+            watch: false,
+        }
+    }
+}
+
+/// A parsed spec and where it came from.
+#[derive(Debug)]
+pub struct SpecFile {
+    /// The spec.
+    pub spec: Spec,
+    /// The file's name as given, for messages.
+    pub file: String,
+    /// The file, when the spec was read from one (watched for reloads).
+    pub path: Option<PathBuf>,
+    /// A hash of the file's text.
+    pub hash: String,
+}
+
+impl SpecFile {
+    /// Reads and parses the spec file at `path`.
+    pub fn load(path: &Path) -> Result<SpecFile, SpecErrors> {
+        let text = spec::read(path)?;
+        let file = path.display().to_string();
+        Ok(SpecFile {
+            spec: spec::parse(&file, &text)?,
+            hash: fingerprint::hex(text.as_bytes()),
+            file,
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// Parses a spec's text (YAML or JSON).
+    pub fn parse(text: &str) -> Result<SpecFile, SpecErrors> {
+        Ok(SpecFile {
+            spec: spec::parse("spec", text)?,
+            file: "spec".to_string(),
+            path: None,
+            hash: fingerprint::hex(text.as_bytes()),
+        })
+    }
+
+    /// A spec built in code.
+    pub fn from_spec(spec: Spec) -> SpecFile {
+        let hash = fingerprint::hex(spec::to_json(&spec).to_string().as_bytes());
+        SpecFile {
+            spec,
+            file: "spec".to_string(),
+            path: None,
+            hash,
         }
     }
 }
@@ -73,18 +128,21 @@ pub struct Prepared {
     pub seeded: SeedReport,
 }
 
-/// Opens the store for `spec`, creates its tables and seeds what is unseeded.
-pub fn prepare(spec: Spec, options: &Options) -> Result<Prepared, StartError> {
+/// Opens the store for the spec, creates its tables and seeds what is unseeded.
+pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
     let location = match &options.db {
         Some(path) => Location::File(path.clone()),
         None => Location::Memory,
     };
     let store = Store::open(location)?;
-    store.prepare(&spec)?;
-    let seed = options.seed.unwrap_or(spec.seed);
-    let seeded = store.seed(&spec, seed).map_err(StartError::Seed)?;
+    store.prepare(&spec_file.spec)?;
+    let seed = options.seed.unwrap_or(spec_file.spec.seed);
+    let seeded = store
+        .seed(&spec_file.spec, seed)
+        .map_err(StartError::Seed)?;
+    let state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     Ok(Prepared {
-        state: web::Data::new(AppState::new(spec, store)),
+        state: web::Data::new(state),
         seeded,
     })
 }
@@ -104,7 +162,7 @@ pub fn http_server(
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(http::cors())
-            .wrap(from_fn(http::log_request))
+            .wrap(from_fn(http::observe))
             .configure(http::configure(state.clone()))
     })
     .shutdown_timeout(10)
@@ -154,101 +212,4 @@ pub fn url_of(address: SocketAddr, spec: &Spec) -> String {
         SocketAddr::V4(v4) => v4.ip().to_string(),
     };
     format!("http://{host}:{}{}", address.port(), spec.base_path)
-}
-
-/// A standin server running in the background, stopped when dropped.
-///
-/// ```
-/// let server = standin::Server::start_from_str(
-///     "standin: 1\nresources:\n  todos:\n    fields: { title: string }\n    count: 3\n",
-/// )
-/// .expect("the spec is valid");
-/// assert!(server.url().starts_with("http://127.0.0.1:"));
-/// ```
-#[derive(Debug)]
-pub struct Server {
-    url: String,
-    handle: ServerHandle,
-    thread: Option<JoinHandle<()>>,
-    state: web::Data<AppState>,
-}
-
-impl Server {
-    /// Starts a server on a free port from a spec's text (YAML or JSON), in memory.
-    pub fn start_from_str(spec: &str) -> Result<Server, StartError> {
-        Server::start(spec::parse("spec", spec)?, Options::default())
-    }
-
-    /// Starts a server on a free port from a spec file, in memory.
-    pub fn start_from_file(path: impl AsRef<Path>) -> Result<Server, StartError> {
-        Server::start(spec::load(path.as_ref())?, Options::default())
-    }
-
-    /// Starts a server for `spec` with `options`.
-    pub fn start(spec: Spec, options: Options) -> Result<Server, StartError> {
-        let prepared = prepare(spec, &options)?;
-        let listener = bind(&options)?;
-        let address = listener.local_addr().map_err(|source| StartError::Bind {
-            address: format!("{}:{}", options.host, options.port),
-            source,
-        })?;
-        let url = url_of(address, &prepared.state.spec());
-        let state = prepared.state.clone();
-        let workers = options.workers.or(Some(2));
-        let (sender, receiver) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("standin-server".into())
-            .spawn(move || {
-                let system = actix_web::rt::System::new();
-                system.block_on(async move {
-                    match http_server(prepared.state, listener, workers) {
-                        Ok(server) => {
-                            let _ = sender.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(error) => {
-                            let _ = sender.send(Err(error));
-                        }
-                    }
-                });
-            })
-            .map_err(|source| StartError::Bind {
-                address: url.clone(),
-                source,
-            })?;
-        let handle = receiver
-            .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| std::io::Error::other("the server thread did not start"))
-            .and_then(|started| started)
-            .map_err(|source| StartError::Bind {
-                address: url.clone(),
-                source,
-            })?;
-        Ok(Server {
-            url,
-            handle,
-            thread: Some(thread),
-            state,
-        })
-    }
-
-    /// The base URL of the API, e.g. `http://127.0.0.1:41234/api`.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The spec being served.
-    pub fn spec(&self) -> std::sync::Arc<Spec> {
-        self.state.spec()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // The stop command is sent at once; the returned future only reports completion.
-        drop(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

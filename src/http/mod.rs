@@ -6,54 +6,21 @@
 mod body;
 mod collection;
 mod item;
-mod log;
 mod negotiate;
+mod observe;
 mod problem;
 mod respond;
 mod route;
-
-use std::sync::{Arc, RwLock};
+mod state;
 
 use actix_web::http::Method as HttpMethod;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub use problem::Problem;
 pub use route::Target;
+pub use state::{AppState, ReloadFailure, SpecStatus};
 
 use crate::spec::Spec;
-use crate::store::Store;
-
-/// Default request body limit: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
-
-/// What every request handler shares.
-#[derive(Debug)]
-pub struct AppState {
-    spec: RwLock<Arc<Spec>>,
-    /// The data.
-    pub store: Arc<Store>,
-    /// Largest accepted request body, in bytes.
-    pub body_limit: usize,
-}
-
-impl AppState {
-    /// State serving `spec` from `store`.
-    pub fn new(spec: Spec, store: Store) -> AppState {
-        AppState {
-            spec: RwLock::new(Arc::new(spec)),
-            store: Arc::new(store),
-            body_limit: DEFAULT_BODY_LIMIT,
-        }
-    }
-
-    /// The spec in force now; a request keeps the one it started with.
-    pub fn spec(&self) -> Arc<Spec> {
-        self.spec
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-}
 
 /// Registers standin's service and middleware on an actix-web app.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -92,11 +59,11 @@ pub fn cors() -> actix_cors::Cors {
         .max_age(3600)
 }
 
-/// The request logger, to wrap the app with.
-pub use log::log_request;
+/// The request logger and journal, to wrap the app with.
+pub use observe::observe;
 
 /// Runs a blocking store operation off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     operation: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     web::block(operation).await?
@@ -143,7 +110,7 @@ async fn dispatch(
         Target::Item(index, id) => {
             item::handle(request, payload, state.into_inner(), spec, index, id).await
         }
-        Target::Admin(path) => Err(Problem::not_found(format!("no admin route '{path}'"))),
+        Target::Admin(path) => crate::admin::handle(&request, &state, &spec, &path).await,
     }
 }
 
@@ -160,7 +127,7 @@ fn home(request: &HttpRequest, spec: &Spec) -> Result<HttpResponse, Problem> {
     }
 }
 
-fn method_not_allowed(request: &HttpRequest, allow: Vec<&'static str>) -> Problem {
+pub(crate) fn method_not_allowed(request: &HttpRequest, allow: Vec<&'static str>) -> Problem {
     Problem::MethodNotAllowed {
         method: request.method().to_string(),
         allow,

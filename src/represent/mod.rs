@@ -7,6 +7,7 @@ mod plain;
 
 use serde_json::{Map, Value};
 
+use crate::fingerprint;
 use crate::links::{PageLinks, Pagination};
 use crate::query::Embed;
 use crate::spec::{Resource, Spec};
@@ -75,16 +76,17 @@ pub struct PageView<'a> {
 }
 
 /// A record as a plain JSON object: `id`, the spec's fields in order, timestamps.
-/// Fields the spec gained since the record was written read as `null`; fields it lost are left out.
+/// Fields the spec gained since the record was written read as their default
+/// (or `null`); fields it lost are left out.
 pub fn record_object(resource: &Resource, record: &Record) -> Map<String, Value> {
     let mut object = Map::with_capacity(resource.fields.len() + 3);
     object.insert("id".into(), record.id.to_json());
     for field in &resource.fields {
-        let value = record
-            .fields
-            .get(&field.name)
-            .cloned()
-            .unwrap_or(Value::Null);
+        // A field added to the spec after the record was written reads as its default.
+        let value = match record.fields.get(&field.name) {
+            Some(value) => value.clone(),
+            None => field.default.clone().unwrap_or(Value::Null),
+        };
         object.insert(field.name.clone(), value);
     }
     object.insert("created_at".into(), Value::from(record.created_at.as_str()));
@@ -104,14 +106,8 @@ fn restrict(object: &mut Map<String, Value>, fields: Option<&[String]>) {
 pub fn etag(resource: &Resource, record: &Record, representation: Representation) -> String {
     let bytes =
         serde_json::to_vec(&record_object(resource, record)).expect("JSON values serialise");
-    // FNV-1a: stable across builds and platforms, unlike std's hasher.
-    let hash = representation
-        .media_type()
-        .bytes()
-        .chain(bytes)
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let media_type = representation.media_type().bytes();
+    let hash = fingerprint::fnv1a(fingerprint::START, media_type.chain(bytes));
     format!("\"{hash:016x}\"")
 }
 

@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// A position in a spec file (1-based line and column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Position {
     /// 1-based line number.
     pub line: usize,
@@ -14,7 +14,7 @@ pub struct Position {
 }
 
 /// One problem in a spec file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     /// The spec file's name as the user gave it.
     pub file: String,

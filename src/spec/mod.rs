@@ -3,6 +3,7 @@
 //! of standin works from. Knows nothing of HTTP or storage.
 
 mod diagnostic;
+mod export;
 mod fields;
 mod locate;
 mod model;
@@ -15,6 +16,7 @@ mod validate;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
+pub use export::{field_to_json, to_json};
 pub use fields::{GENERATORS, field_schema, is_generator};
 pub use model::{
     Defaults, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference, Resource,
@@ -27,16 +29,20 @@ pub use validate::{FieldError, strip_server_set};
 
 /// Reads and parses the spec file at `path`.
 pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
-    let file = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|error| SpecErrors {
+    let source = read(path)?;
+    parse(&path.display().to_string(), &source)
+}
+
+/// Reads a spec file's text; failing to read is reported like any spec problem.
+pub fn read(path: &Path) -> Result<String, SpecErrors> {
+    std::fs::read_to_string(path).map_err(|error| SpecErrors {
         diagnostics: vec![Diagnostic {
-            file: file.clone(),
+            file: path.display().to_string(),
             position: None,
             path: String::new(),
             message: format!("cannot read the spec: {error}"),
             suggestion: None,
         }],
         source: String::new(),
-    })?;
-    parse(&file, &source)
+    })
 }

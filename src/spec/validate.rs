@@ -42,7 +42,8 @@ impl Resource {
     }
 
     /// Checks `fields` against the resource, normalising integral floats of
-    /// integer fields (`82.0` becomes `82`); every problem is reported.
+    /// integer fields (`82.0` becomes `82`) and writing absent fields as
+    /// `null`; every problem is reported.
     pub fn validate(&self, fields: &mut Map<String, Value>) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         for field in &self.fields {
@@ -86,11 +87,15 @@ impl Resource {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
+        if !errors.is_empty() {
+            return Err(errors);
         }
+        // Every field is stored explicitly, so that a missing key only ever
+        // means a field added to the spec after the record was written.
+        for field in &self.fields {
+            fields.entry(field.name.clone()).or_insert(Value::Null);
+        }
+        Ok(())
     }
 }
 

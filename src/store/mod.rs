@@ -9,6 +9,7 @@
 
 mod embed;
 mod read;
+mod reset;
 mod schema;
 mod search;
 mod seed;
@@ -25,6 +26,7 @@ use crate::spec::{FieldError, IdKind, Resource};
 
 pub use embed::Embedded;
 pub use read::Page;
+pub use reset::ResetReport;
 pub use seed::SeedReport;
 
 /// Where the data lives.
@@ -151,6 +153,8 @@ impl Store {
         };
         connection.set_prepared_statement_cache_capacity(256);
         register_functions(&connection)?;
+        // The seeded state, kept for resets; private to this connection.
+        connection.execute_batch("ATTACH DATABASE ':memory:' AS seeded")?;
         schema::create_meta(&connection)?;
         Ok(Store {
             connection: Mutex::new(connection),

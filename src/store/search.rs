@@ -47,22 +47,36 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
         "CREATE VIRTUAL TABLE {fts} USING fts5({}, tokenize = 'unicode61 remove_diacritics 2')",
         columns.join(", ")
     ))?;
+    rebuild(connection, resource)?;
+    connection.execute(
+        "INSERT INTO _standin_search (resource, fields) VALUES (?1, ?2)",
+        [&resource.name, &wanted],
+    )?;
+    Ok(())
+}
+
+/// Re-indexes every record of `resource` (after its rows were replaced wholesale).
+pub(super) fn rebuild(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    if resource.search.is_empty() {
+        return Ok(());
+    }
+    let fts = fts_table(resource);
+    let columns: Vec<String> = resource
+        .search
+        .iter()
+        .map(|field| format!("\"{field}\""))
+        .collect();
     let extracts: Vec<String> = resource
         .search
         .iter()
         .map(|field| field_expression(field))
         .collect();
     connection.execute_batch(&format!(
-        "INSERT INTO {fts} (rowid, {}) SELECT rowid, {} FROM {}",
+        "DELETE FROM {fts}; INSERT INTO {fts} (rowid, {}) SELECT rowid, {} FROM {}",
         columns.join(", "),
         extracts.join(", "),
         table(resource)
-    ))?;
-    connection.execute(
-        "INSERT INTO _standin_search (resource, fields) VALUES (?1, ?2)",
-        [&resource.name, &wanted],
-    )?;
-    Ok(())
+    ))
 }
 
 /// Indexes (or re-indexes) the record stored at `rowid`.

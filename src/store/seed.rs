@@ -31,30 +31,41 @@ impl Store {
         let transaction = connection
             .transaction()
             .map_err(|error| format!("cannot seed: {error}"))?;
-        let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
-        let mut report = SeedReport::default();
-        for resource in seeding_order(spec) {
-            if is_seeded(&transaction, resource).map_err(|error| error.to_string())? {
-                ids.insert(
-                    &resource.name,
-                    live_ids(&transaction, resource).map_err(|error| error.to_string())?,
-                );
-                continue;
-            }
-            let written = seed_resource(&transaction, spec, resource, seed, &mut ids)?;
-            transaction
-                .execute(
-                    "INSERT INTO _standin_seeded (resource) VALUES (?1)",
-                    [&resource.name],
-                )
-                .map_err(|error| error.to_string())?;
-            report.seeded.push((resource.name.clone(), written));
-        }
+        let report = seed_unseeded(&transaction, spec, seed)?;
         transaction
             .commit()
             .map_err(|error| format!("cannot seed: {error}"))?;
         Ok(report)
     }
+}
+
+/// Seeds every resource of `spec` not seeded yet, keeping a snapshot of what
+/// it writes (in the attached `seeded` database) for resets.
+pub(super) fn seed_unseeded(
+    connection: &Connection,
+    spec: &Spec,
+    seed: u64,
+) -> Result<SeedReport, String> {
+    let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
+    let mut report = SeedReport::default();
+    for resource in seeding_order(spec) {
+        if is_seeded(connection, resource).map_err(|error| error.to_string())? {
+            let live = live_ids(connection, resource).map_err(|error| error.to_string())?;
+            ids.insert(&resource.name, live);
+            continue;
+        }
+        let written = seed_resource(connection, spec, resource, seed, &mut ids)?;
+        connection
+            .execute(
+                "INSERT INTO _standin_seeded (resource) VALUES (?1)",
+                [&resource.name],
+            )
+            .map_err(|error| error.to_string())?;
+        super::reset::snapshot(connection, resource)
+            .map_err(|error| format!("cannot keep the seeded state: {error}"))?;
+        report.seeded.push((resource.name.clone(), written));
+    }
+    Ok(report)
 }
 
 /// Resources ordered so that referenced ones come first where the references allow it.

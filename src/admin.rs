@@ -1,0 +1,150 @@
+//! The admin API under `{base_path}/_standin`: `health`, `reset`, the
+//! `requests` journal and the normalised `spec`, for test suites and tooling.
+//! Admin requests are not journaled.
+
+use actix_web::http::{Method as HttpMethod, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use crate::http::{AppState, Problem, blocking, method_not_allowed};
+use crate::journal::Selection;
+use crate::spec::{self, Spec};
+use crate::store::Location;
+
+/// Answers a request to `/_standin/{path}`.
+pub async fn handle(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    spec: &Spec,
+    path: &str,
+) -> Result<HttpResponse, Problem> {
+    let method = request.method();
+    let allow: &[&'static str] = match path {
+        "health" | "spec" => &["GET", "HEAD", "OPTIONS"],
+        "reset" => &["POST", "OPTIONS"],
+        "requests" => &["GET", "HEAD", "DELETE", "OPTIONS"],
+        _ => {
+            let hint = spec::did_you_mean(path, ["health", "reset", "requests", "spec"])
+                .map(|hint| format!(" ({hint})"))
+                .unwrap_or_default();
+            return Err(Problem::not_found(format!(
+                "no admin route '{path}'{hint}: there are health, reset, requests and spec"
+            )));
+        }
+    };
+    if *method == HttpMethod::OPTIONS {
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allow.join(", ")))
+            .finish());
+    }
+    if !allow.contains(&method.as_str()) {
+        return Err(method_not_allowed(request, allow.to_vec()));
+    }
+    if path != "requests" {
+        reject_parameters(request, &[])?;
+    }
+    match (path, method.as_str()) {
+        ("health", _) => health(state, spec).await,
+        ("spec", _) => Ok(ok_json(&spec::to_json(spec))),
+        ("reset", _) => reset(state).await,
+        ("requests", "DELETE") => {
+            state.journal.clear();
+            Ok(HttpResponse::NoContent().finish())
+        }
+        _ => requests(request, state),
+    }
+}
+
+fn ok_json(body: &Value) -> HttpResponse {
+    HttpResponse::build(StatusCode::OK)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse, Problem> {
+    let status = state.status();
+    let store = state.store.clone();
+    let spec_snapshot = state.spec();
+    let counts = blocking(move || {
+        let mut counts = Map::new();
+        for resource in &spec_snapshot.resources {
+            counts.insert(resource.name.clone(), json!(store.count(resource)?));
+        }
+        Ok(counts)
+    })
+    .await?;
+    let storage = match state.store.location() {
+        Location::Memory => json!("memory"),
+        Location::File(path) => json!(path.display().to_string()),
+    };
+    Ok(ok_json(&json!({
+        "status": if status.last_reload_error.is_some() { "degraded" } else { "ok" },
+        "title": spec.title,
+        "spec": { "file": status.file, "hash": status.hash, "loaded_at": status.loaded_at },
+        "last_reload_error": status.last_reload_error,
+        "storage": storage,
+        "resources": counts,
+    })))
+}
+
+async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let (store, spec, seed) = (state.store.clone(), state.spec(), state.seed);
+    let report = blocking(move || {
+        store
+            .reset(&spec, seed)
+            .map_err(|detail| Problem::Internal { detail })
+    })
+    .await?;
+    tracing::info!(
+        "reset to the seeded state in {:.1}ms",
+        report.took.as_secs_f64() * 1000.0
+    );
+    Ok(ok_json(&json!({
+        "restored": report.restored,
+        "reseeded": report.reseeded,
+        "took_ms": (report.took.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+    })))
+}
+
+fn requests(request: &HttpRequest, state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    reject_parameters(request, &["method", "path", "status"])?;
+    let mut selection = Selection::default();
+    for (name, value) in form_urlencoded::parse(request.query_string().as_bytes()) {
+        match name.as_ref() {
+            "method" => selection.method = Some(value.into_owned()),
+            "path" => selection.path = Some(value.into_owned()),
+            _ => {
+                let status = value
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|status| (100..=599).contains(status))
+                    .ok_or_else(|| {
+                        Problem::bad_parameter(
+                            "status",
+                            format!("status must be an HTTP status like 404, not '{value}'"),
+                        )
+                    })?;
+                selection.status = Some(status);
+            }
+        }
+    }
+    Ok(ok_json(&json!(state.journal.entries(&selection))))
+}
+
+fn reject_parameters(request: &HttpRequest, known: &[&str]) -> Result<(), Problem> {
+    for (name, _) in form_urlencoded::parse(request.query_string().as_bytes()) {
+        if !known.contains(&name.as_ref()) {
+            let takes = if known.is_empty() {
+                "nothing".to_string()
+            } else {
+                known.join(", ")
+            };
+            return Err(Problem::bad_parameter(
+                name.as_ref(),
+                format!("unknown query parameter '{name}': this admin route takes {takes}"),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! What every request handler shares: the spec in force (swapped atomically
+//! by reloads), the store, the journal, and the spec's load status for
+//! `/_standin/health`.
+
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::journal::Journal;
+use crate::spec::{Diagnostic, Spec};
+use crate::store::Store;
+
+/// Default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// Where the spec in force came from, and how its last reload went.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecStatus {
+    /// The spec file, as given on the command line.
+    pub file: String,
+    /// A hash of the file's text.
+    pub hash: String,
+    /// When the spec in force was loaded.
+    pub loaded_at: String,
+    /// The last reload that was refused, until a valid change arrives.
+    pub last_reload_error: Option<ReloadFailure>,
+}
+
+/// A refused reload: the old spec kept serving.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadFailure {
+    /// When it happened.
+    pub at: String,
+    /// Why, in a line.
+    pub message: String,
+    /// Every problem of the spec, with positions (empty for other failures).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    spec: RwLock<Arc<Spec>>,
+    status: RwLock<SpecStatus>,
+    /// The data.
+    pub store: Arc<Store>,
+    /// The requests received.
+    pub journal: Journal,
+    /// Seed of the fake data (the spec's, or the command line's).
+    pub seed: u64,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl AppState {
+    /// State serving `spec` (read from `file`, whose text hashes to `hash`) from `store`.
+    pub fn new(spec: Spec, store: Store, seed: u64, file: &str, hash: String) -> AppState {
+        AppState {
+            spec: RwLock::new(Arc::new(spec)),
+            status: RwLock::new(SpecStatus {
+                file: file.to_string(),
+                hash,
+                loaded_at: clock::now(),
+                last_reload_error: None,
+            }),
+            store: Arc::new(store),
+            journal: Journal::new(crate::journal::DEFAULT_CAPACITY),
+            seed,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// The spec in force now; a request keeps the one it started with.
+    pub fn spec(&self) -> Arc<Spec> {
+        self.spec
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Puts `spec` in force for every request that starts from now on.
+    pub fn replace_spec(&self, spec: Spec, hash: String) {
+        *self
+            .spec
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(spec);
+        let mut status = self
+            .status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        status.hash = hash;
+        status.loaded_at = clock::now();
+        status.last_reload_error = None;
+    }
+
+    /// Records a refused reload.
+    pub fn reload_failed(&self, failure: ReloadFailure) {
+        self.status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .last_reload_error = Some(failure);
+    }
+
+    /// The spec's load status.
+    pub fn status(&self) -> SpecStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,150 @@
+//! standin in-process, for Rust test suites: a server on a free port from a
+//! spec file or string, with its URL, reset and received requests at hand,
+//! stopped when dropped. In the spirit of wiremock-rs's `MockServer`.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::web;
+
+use crate::http::AppState;
+use crate::journal::{Entry, Selection};
+use crate::reload;
+use crate::server::{Options, SpecFile, StartError, bind, http_server, prepare, url_of};
+use crate::spec::Spec;
+
+/// A standin server running in the background, stopped when dropped.
+///
+/// ```
+/// let server = standin::Server::start_from_str(
+///     "standin: 1\nresources:\n  todos:\n    fields: { title: string }\n    count: 3\n",
+/// )
+/// .expect("the spec is valid");
+/// assert!(server.url().starts_with("http://127.0.0.1:"));
+/// ```
+#[derive(Debug)]
+pub struct Server {
+    url: String,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    state: web::Data<AppState>,
+    _watch: Option<reload::Watch>,
+}
+
+impl Server {
+    /// Starts a server on a free port from a spec's text (YAML or JSON), in memory.
+    pub fn start_from_str(spec: &str) -> Result<Server, StartError> {
+        Server::start_with(SpecFile::parse(spec)?, Options::default())
+    }
+
+    /// Starts a server on a free port from a spec file, in memory.
+    pub fn start_from_file(path: impl AsRef<Path>) -> Result<Server, StartError> {
+        Server::start_with(SpecFile::load(path.as_ref())?, Options::default())
+    }
+
+    /// Starts a server for a spec built in code, with `options`.
+    pub fn start(spec: Spec, options: Options) -> Result<Server, StartError> {
+        Server::start_with(SpecFile::from_spec(spec), options)
+    }
+
+    /// Starts a server for a spec and its origin, with `options` (which may watch the file).
+    pub fn start_with(spec_file: SpecFile, options: Options) -> Result<Server, StartError> {
+        let watched = spec_file.path.clone().filter(|_| options.watch);
+        let prepared = prepare(spec_file, &options)?;
+        let listener = bind(&options)?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: format!("{}:{}", options.host, options.port),
+            source,
+        })?;
+        let url = url_of(address, &prepared.state.spec());
+        let state = prepared.state.clone();
+        let workers = options.workers.or(Some(2));
+        let (sender, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("standin-server".into())
+            .spawn(move || {
+                let system = actix_web::rt::System::new();
+                system.block_on(async move {
+                    match http_server(prepared.state, listener, workers) {
+                        Ok(server) => {
+                            let _ = sender.send(Ok(server.handle()));
+                            let _ = server.await;
+                        }
+                        Err(error) => {
+                            let _ = sender.send(Err(error));
+                        }
+                    }
+                });
+            })
+            .map_err(|source| StartError::Bind {
+                address: url.clone(),
+                source,
+            })?;
+        let handle = receiver
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|_| std::io::Error::other("the server thread did not start"))
+            .and_then(|started| started)
+            .map_err(|source| StartError::Bind {
+                address: url.clone(),
+                source,
+            })?;
+        let watch =
+            match watched {
+                Some(path) => Some(reload::watch(&path, state.clone()).map_err(|error| {
+                    StartError::Watch {
+                        file: path.display().to_string(),
+                        message: error.to_string(),
+                    }
+                })?),
+                None => None,
+            };
+        Ok(Server {
+            url,
+            handle,
+            thread: Some(thread),
+            state,
+            _watch: watch,
+        })
+    }
+
+    /// The base URL of the API, e.g. `http://127.0.0.1:41234/api`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The spec being served.
+    pub fn spec(&self) -> std::sync::Arc<Spec> {
+        self.state.spec()
+    }
+
+    /// Puts the data back in its seeded state, as `POST /_standin/reset` does.
+    pub fn reset(&self) -> Result<(), String> {
+        self.state
+            .store
+            .reset(&self.state.spec(), self.state.seed)
+            .map(|_| ())
+    }
+
+    /// The requests received so far (the last 1,000), oldest first.
+    pub fn received_requests(&self) -> Vec<Entry> {
+        self.state.journal.entries(&Selection::default())
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        self.state.journal.clear();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // The stop command is sent at once; the returned future only reports completion.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The normalised spec as JSON, for `GET /_standin/spec`: every default made
+//! explicit, every field in its long form.
+
+use serde_json::{Map, Value, json};
+
+use super::fields::field_schema;
+use super::model::{Field, IdKind, OnDelete, Return, Spec};
+
+/// A field in its long form.
+pub fn field_to_json(field: &Field) -> Value {
+    let mut object = match field_schema(field) {
+        Value::Object(object) => object,
+        _ => Map::new(),
+    };
+    object.insert("required".into(), json!(field.required));
+    object.insert("unique".into(), json!(field.unique));
+    if let Some(default) = &field.default {
+        object.insert("default".into(), default.clone());
+    }
+    if let Some(fake) = &field.fake {
+        object.insert("fake".into(), json!(fake));
+    }
+    if let Some(reference) = &field.reference {
+        object.insert("ref".into(), json!(reference.resource));
+        let on_delete = match reference.on_delete {
+            OnDelete::Restrict => "restrict",
+            OnDelete::Cascade => "cascade",
+            OnDelete::SetNull => "set_null",
+        };
+        object.insert("on_delete".into(), json!(on_delete));
+    }
+    Value::Object(object)
+}
+
+/// The spec with its defaults filled in.
+pub fn to_json(spec: &Spec) -> Value {
+    let resources: Map<String, Value> = spec
+        .resources
+        .iter()
+        .map(|resource| {
+            let fields: Map<String, Value> = resource
+                .fields
+                .iter()
+                .map(|field| (field.name.clone(), field_to_json(field)))
+                .collect();
+            let sort: Vec<String> = resource
+                .default_sort
+                .iter()
+                .map(|key| format!("{}{}", if key.descending { "-" } else { "" }, key.column))
+                .collect();
+            let mut object = json!({
+                "id": match resource.id {
+                    IdKind::Integer => "integer",
+                    IdKind::Uuid => "uuid",
+                    IdKind::String => "string",
+                },
+                "fields": fields,
+                "records": resource.records,
+                "count": resource.count,
+                "methods": resource.methods.iter().map(|method| method.as_str()).collect::<Vec<_>>(),
+                "soft_delete": resource.soft_delete,
+                "search": resource.search,
+                "sort": sort,
+            });
+            if let Value::Object(map) = &mut object {
+                map.extend(resource.extensions.clone());
+            }
+            (resource.name.clone(), object)
+        })
+        .collect();
+    let mut object = json!({
+        "standin": 1,
+        "title": spec.title,
+        "base_path": if spec.base_path.is_empty() { "/" } else { spec.base_path.as_str() },
+        "seed": spec.seed,
+        "page_size": spec.page_size,
+        "max_page_size": spec.max_page_size,
+        "defaults": {
+            "accept": spec.defaults.accept,
+            "prefer": match spec.defaults.prefer {
+                None => Value::Null,
+                Some(Return::Minimal) => json!("return=minimal"),
+                Some(Return::Representation) => json!("return=representation"),
+            },
+        },
+        "resources": resources,
+    });
+    if let Value::Object(map) = &mut object {
+        map.extend(spec.extensions.clone());
+    }
+    object
+}
