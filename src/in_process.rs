@@ -19,11 +19,28 @@ use crate::spec::Spec;
 /// A standin server running in the background, stopped when dropped.
 ///
 /// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = standin::Server::start_from_str(
 ///     "standin: 1\nresources:\n  todos:\n    fields: { title: string }\n    count: 3\n",
-/// )
-/// .expect("the spec is valid");
-/// assert!(server.url().starts_with("http://127.0.0.1:"));
+/// )?;
+/// let client = reqwest::Client::new();
+/// let created = client
+///     .post(format!("{}/todos", server.url()))
+///     .json(&serde_json::json!({ "title": "Write tests" }))
+///     .send()
+///     .await?;
+/// assert_eq!(created.status(), 201);
+///
+/// // What did the code under test send?
+/// let received = server.received_requests();
+/// assert_eq!(received[0].method, "POST");
+/// assert_eq!(received[0].body["title"], "Write tests");
+///
+/// // Back to the three seeded todos for the next test.
+/// server.reset()?;
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct Server {

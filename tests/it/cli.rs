@@ -93,3 +93,40 @@ fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
     let mut remaining = String::new();
     stdout.read_to_string(&mut remaining).unwrap();
 }
+
+#[test]
+fn the_ready_file_gets_the_url_once_serving() {
+    let directory = tempfile::tempdir().unwrap();
+    let ready = directory.path().join("ready");
+    let mut child = standin()
+        .args([
+            "serve",
+            "specs/todo.yaml",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--no-watch",
+            "--ready-file",
+        ])
+        .arg(&ready)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let url = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready)
+            && text.ends_with('\n')
+        {
+            break text.trim().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no ready file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let address = url.trim_start_matches("http://");
+    let connected = std::net::TcpStream::connect(address);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(connected.is_ok(), "{url} accepts connections");
+}

@@ -1,6 +1,7 @@
 //! standin's integration tests: one binary, one module per capability. Every
 //! test starts its own real server on a free port and speaks HTTP to it.
 
+mod admin;
 mod bad_input;
 mod cli;
 mod clients;
@@ -10,6 +11,7 @@ mod differential;
 mod example_specs;
 mod helpers;
 mod queries;
+mod reload;
 mod representations;
 mod seeding;
 mod spec_check;

@@ -1,0 +1,211 @@
+//! The admin API and the library's test-double features: health, reset,
+//! the request journal, the normalised spec.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{LIBRARY, Storage, TestApp, header, json, problem, spawn, spawn_with};
+
+async fn dump(app: &TestApp) -> String {
+    let mut all = String::new();
+    for resource in ["authors", "books", "reviews"] {
+        let body = app
+            .get_json(&format!("/{resource}?per_page=100"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        all.push_str(&body);
+    }
+    all
+}
+
+#[tokio::test]
+async fn reset_restores_exactly_the_seeded_records() {
+    for storage in Storage::BOTH {
+        let app = spawn_with(LIBRARY, storage);
+        let seeded = dump(&app).await;
+        assert_eq!(
+            app.post("/authors", json!({ "name": "New" }))
+                .await
+                .status(),
+            201
+        );
+        assert_eq!(
+            app.send_json(Method::PATCH, "/books/1", json!({ "title": "Changed" }))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            app.request(Method::DELETE, "/reviews/1")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        assert_ne!(dump(&app).await, seeded);
+
+        let response = app
+            .request(Method::POST, "/_standin/reset")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let report = json(response).await;
+        assert_eq!(report["restored"], json!(["authors", "books", "reviews"]));
+        assert_eq!(dump(&app).await, seeded, "{storage:?}");
+
+        let created = json(app.post("/authors", json!({ "name": "After" })).await).await;
+        assert_eq!(created["id"], 6, "ids count on from the seeded ones");
+    }
+}
+
+#[tokio::test]
+async fn reset_also_resets_search() {
+    let app = spawn(LIBRARY);
+    let created = json(
+        app.post("/books", json!({ "title": "Zanzibar", "author": 1 }))
+            .await,
+    )
+    .await;
+    assert_eq!(created["id"], 26);
+    app.request(Method::POST, "/_standin/reset")
+        .send()
+        .await
+        .unwrap();
+    let found = json(app.get_json("/books?q=zanzibar").await).await;
+    assert_eq!(found, json!([]));
+}
+
+#[tokio::test]
+async fn the_library_resets_and_reads_the_journal() {
+    let app = spawn(LIBRARY);
+    assert_eq!(
+        app.post("/authors", json!({ "name": "New" }))
+            .await
+            .status(),
+        201
+    );
+    app.get("/books/1").await;
+    let received = app.server.received_requests();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].method, "POST");
+    assert_eq!(received[0].body, json!({ "name": "New" }));
+    assert_eq!(received[1].path, "/api/books/1");
+    assert_eq!(received[1].status, 200);
+    app.server.reset().unwrap();
+    assert_eq!(app.get("/authors/6").await.status(), 404);
+    app.server.clear_requests();
+    assert!(app.server.received_requests().is_empty());
+}
+
+#[tokio::test]
+async fn the_journal_lists_requests_newest_last_and_filters_them() {
+    let app = spawn(LIBRARY);
+    app.post("/authors", json!({ "name": "A" })).await;
+    app.request(Method::GET, "/books?page=2")
+        .header("authorization", "Bearer secret")
+        .send()
+        .await
+        .unwrap();
+    app.get("/books/999").await;
+    let all = json(app.get("/_standin/requests").await).await;
+    let entries = all.as_array().unwrap();
+    assert_eq!(entries.len(), 3, "admin requests are not journaled: {all}");
+    assert_eq!(entries[0]["method"], "POST");
+    assert_eq!(entries[0]["body"], json!({ "name": "A" }));
+    assert_eq!(entries[0]["status"], 201);
+    assert_eq!(entries[1]["query"], "page=2");
+    assert_eq!(entries[1]["headers"]["authorization"], "Bearer [redacted]");
+    assert!(entries[2]["duration_ms"].is_number() && entries[2]["time"].is_string());
+    for (query, count) in [
+        ("method=get", 2),
+        ("path=/api/books", 2),
+        ("status=404", 1),
+        ("method=GET&status=200", 1),
+    ] {
+        let found = json(app.get(&format!("/_standin/requests?{query}")).await).await;
+        assert_eq!(found.as_array().unwrap().len(), count, "{query}");
+    }
+    assert_eq!(
+        app.request(Method::DELETE, "/_standin/requests")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(json(app.get("/_standin/requests").await).await, json!([]));
+    problem(app.get("/_standin/requests?status=teapot").await, 400).await;
+    problem(app.get("/_standin/requests?verb=GET").await, 400).await;
+}
+
+#[tokio::test]
+async fn health_reports_the_spec_storage_and_counts() {
+    let app = spawn(LIBRARY);
+    let health = json(app.get("/_standin/health").await).await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["storage"], "memory");
+    assert_eq!(
+        health["resources"],
+        json!({ "authors": 5, "books": 25, "reviews": 10 })
+    );
+    assert_eq!(health["spec"]["hash"].as_str().unwrap().len(), 16);
+    assert_eq!(health["last_reload_error"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_spec_route_shows_the_normalised_spec() {
+    let app = spawn(LIBRARY);
+    let spec = json(app.get("/_standin/spec").await).await;
+    assert_eq!(spec["base_path"], "/api");
+    assert_eq!(spec["page_size"], 10);
+    assert_eq!(spec["resources"]["books"]["id"], "integer");
+    assert_eq!(
+        spec["resources"]["books"]["fields"]["author"]["ref"],
+        "authors"
+    );
+    assert_eq!(
+        spec["resources"]["books"]["fields"]["author"]["on_delete"],
+        "restrict"
+    );
+    assert_eq!(
+        spec["resources"]["books"]["fields"]["genre"]["default"],
+        "fiction"
+    );
+    assert_eq!(
+        spec["resources"]["authors"]["methods"],
+        json!(["GET", "POST", "PUT", "PATCH", "DELETE"])
+    );
+}
+
+#[tokio::test]
+async fn admin_routes_answer_methods_and_mistakes_precisely() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::GET, "/_standin/reset")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "allow").as_deref(), Some("POST, OPTIONS"));
+    problem(response, 405).await;
+    let body = problem(app.get("/_standin/helth").await, 404).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean 'health'?"),
+        "{body}"
+    );
+    assert_eq!(
+        app.request(Method::HEAD, "/_standin/health")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    problem(app.get("/_standin/health?x=1").await, 400).await;
+}

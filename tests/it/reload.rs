@@ -1,0 +1,270 @@
+//! Hot reload: edits of the spec file are served without a restart and
+//! without a failed request; data is kept; invalid edits are reported while
+//! the old spec keeps serving.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use standin::{Options, Server, SpecFile};
+
+use crate::helpers::{header, json};
+
+const NOTES: &str = "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string, required: true }\n    count: 3\n";
+
+struct Watched {
+    server: Server,
+    path: PathBuf,
+    client: reqwest::Client,
+    _directory: tempfile::TempDir,
+}
+
+fn watched(spec: &str) -> Watched {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("spec.yaml");
+    std::fs::write(&path, spec).unwrap();
+    let options = Options {
+        watch: true,
+        workers: Some(2),
+        ..Options::default()
+    };
+    let server = Server::start_with(SpecFile::load(&path).unwrap(), options).unwrap();
+    Watched {
+        server,
+        path,
+        client: reqwest::Client::new(),
+        _directory: directory,
+    }
+}
+
+impl Watched {
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.server.url()))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (up to 10 s) until `path` answers `status`.
+    async fn until_status(&self, path: &str, status: u16) -> reqwest::Response {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let response = self.get(path).await;
+            if response.status().as_u16() == status {
+                return response;
+            }
+            assert!(Instant::now() < deadline, "{path} never answered {status}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn health(&self) -> Value {
+        json(self.get("/_standin/health").await).await
+    }
+}
+
+/// Saves like editors that write a temporary file and rename it over the original.
+fn save_by_rename(path: &Path, text: &str) {
+    let temporary = path.with_extension("yaml.swp");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
+}
+
+#[tokio::test]
+async fn a_new_resource_is_served_and_seeded() {
+    let app = watched(NOTES);
+    app.get("/tags").await; // 404 before
+    std::fs::write(
+        &app.path,
+        format!("{NOTES}  tags:\n    fields: {{ name: string }}\n    count: 4\n"),
+    )
+    .unwrap();
+    let response = app.until_status("/tags", 200).await;
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("4"));
+}
+
+#[tokio::test]
+async fn editors_that_save_by_rename_or_recreate_are_seen() {
+    let app = watched(NOTES);
+    save_by_rename(
+        &app.path,
+        &format!("{NOTES}  tags:\n    fields: {{ name: string }}\n"),
+    );
+    app.until_status("/tags", 200).await;
+    std::fs::remove_file(&app.path).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        app.get("/notes").await.status(),
+        200,
+        "a deleted file keeps the spec serving"
+    );
+    std::fs::write(
+        &app.path,
+        format!("{NOTES}  labels:\n    fields: {{ name: string }}\n"),
+    )
+    .unwrap();
+    app.until_status("/labels", 200).await;
+    app.until_status("/tags", 404).await;
+}
+
+#[tokio::test]
+async fn data_is_kept_and_new_fields_read_as_their_default() {
+    let app = watched(NOTES);
+    let created = app
+        .client
+        .post(format!("{}/notes", app.server.url()))
+        .json(&json!({ "text": "kept" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let with_colour = NOTES.replace(
+        "      text:",
+        "      colour: { type: string, default: red }\n      text:",
+    );
+    std::fs::write(&app.path, &with_colour).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let note = loop {
+        let note = json(app.get("/notes/4").await).await;
+        if note.get("colour").is_some() || Instant::now() > deadline {
+            break note;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(note["text"], "kept");
+    assert_eq!(note["colour"], "red");
+}
+
+#[tokio::test]
+async fn a_removed_resource_comes_back_with_its_data() {
+    let app = watched(&format!(
+        "{NOTES}  tags:\n    fields: {{ name: string }}\n    count: 2\n"
+    ));
+    let created = app
+        .client
+        .post(format!("{}/tags", app.server.url()))
+        .json(&json!({ "name": "precious" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    std::fs::write(&app.path, NOTES).unwrap();
+    app.until_status("/tags", 404).await;
+    std::fs::write(
+        &app.path,
+        format!("{NOTES}  tags:\n    fields: {{ name: string }}\n    count: 2\n"),
+    )
+    .unwrap();
+    let response = app.until_status("/tags/3", 200).await;
+    assert_eq!(json(response).await["name"], "precious");
+    assert_eq!(
+        header(&app.get("/tags").await, "x-total-count").as_deref(),
+        Some("3"),
+        "not seeded again"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_spec_keeps_the_old_one_serving_and_health_shows_why() {
+    let app = watched(NOTES);
+    std::fs::write(&app.path, NOTES.replace("type: string", "type: strng")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let health = loop {
+        let health = app.health().await;
+        if health["status"] == "degraded" || Instant::now() > deadline {
+            break health;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(health["status"], "degraded");
+    let diagnostic = &health["last_reload_error"]["diagnostics"][0];
+    assert_eq!(diagnostic["position"], json!({ "line": 5, "column": 21 }));
+    assert_eq!(diagnostic["path"], "resources.notes.fields.text.type");
+    assert_eq!(
+        app.get("/notes/1").await.status(),
+        200,
+        "the old spec keeps serving"
+    );
+
+    std::fs::write(
+        &app.path,
+        format!("{NOTES}  tags:\n    fields: {{ name: string }}\n"),
+    )
+    .unwrap();
+    app.until_status("/tags", 200).await;
+    let health = app.health().await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["last_reload_error"], Value::Null);
+}
+
+#[tokio::test]
+async fn no_request_fails_while_the_spec_is_rewritten_twenty_times() {
+    let app = Arc::new(watched(NOTES));
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for client in 0..4 {
+        let (app, stop, answered) = (app.clone(), stop.clone(), answered.clone());
+        clients.push(tokio::spawn(async move {
+            let mut failures = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let path = if client % 2 == 0 {
+                    "/notes?per_page=5"
+                } else {
+                    "/notes/1"
+                };
+                let response = app.get(path).await;
+                if !response.status().is_success() {
+                    failures.push(format!("{path}: {}", response.status()));
+                }
+                answered.fetch_add(1, Ordering::Relaxed);
+            }
+            failures
+        }));
+    }
+    for round in 0..20 {
+        let extra = if round % 2 == 1 {
+            format!("      note_{round}: {{ type: integer, default: {round} }}\n")
+        } else {
+            String::new()
+        };
+        let spec = NOTES.replace("      text:", &format!("{extra}      text:"));
+        if round % 3 == 0 {
+            save_by_rename(&app.path, &spec);
+        } else {
+            std::fs::write(&app.path, &spec).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut failures = Vec::new();
+    for client in clients {
+        failures.extend(client.await.unwrap());
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
+    assert!(
+        answered.load(Ordering::Relaxed) > 100,
+        "the clients kept asking"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let note = json(app.get("/notes/1").await).await;
+        if note.get("note_19") == Some(&json!(19)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the last spec is never in force: {note}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
