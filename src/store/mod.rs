@@ -134,6 +134,13 @@ pub enum StoreError {
 pub struct Store {
     connection: Mutex<Connection>,
     location: Location,
+    /// Bumped by every write (under the connection lock), so cached counts
+    /// know when they are stale.
+    generation: std::sync::atomic::AtomicU64,
+    /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
+    counts: Mutex<std::collections::HashMap<String, (u64, i64)>>,
+    /// Indexes made for the filter and sort combinations queries use.
+    auto_indexes: Mutex<std::collections::HashMap<String, usize>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -159,12 +166,20 @@ impl Store {
         Ok(Store {
             connection: Mutex::new(connection),
             location,
+            generation: std::sync::atomic::AtomicU64::new(0),
+            counts: Mutex::new(std::collections::HashMap::new()),
+            auto_indexes: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
     /// Where the data lives.
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// Marks the data as changed; called by every write before it releases the connection.
+    fn written(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

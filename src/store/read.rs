@@ -18,6 +18,11 @@ pub struct Page {
 
 pub(super) const COLUMNS: &str = "id, data, created_at, updated_at, deleted_at";
 
+/// A stable number standing for a resource, to count its automatic indexes.
+fn resource_key(resource: &Resource) -> usize {
+    crate::fingerprint::fnv1a(crate::fingerprint::START, resource.name.bytes()) as usize
+}
+
 /// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
 pub(super) fn record_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(Record, bool)> {
     let id = match kind {
@@ -81,9 +86,9 @@ impl Store {
         let connection = self.lock();
         let table = table(resource);
         let (condition, parameters) = select::where_clause(resource, query, scope);
-        let total: i64 = connection
-            .prepare_cached(&format!("SELECT count(*) FROM {table} WHERE {condition}"))?
-            .query_row(rusqlite::params_from_iter(&parameters), |row| row.get(0))?;
+        self.ensure_index(&connection, resource, query, scope)?;
+        let count_sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
+        let total = self.cached_count(&connection, &count_sql, &parameters)?;
         let sql = format!(
             "SELECT {COLUMNS} FROM {table} WHERE {condition} ORDER BY {} LIMIT ? OFFSET ?",
             select::order_clause(&query.sort)
@@ -103,6 +108,48 @@ impl Store {
             records,
             total: total.unsigned_abs(),
         })
+    }
+
+    /// The result of a count query, from the cache while no write happened since.
+    fn cached_count(&self, connection: &Connection, sql: &str, parameters: &[rusqlite::types::Value]) -> rusqlite::Result<i64> {
+        let key = format!("{sql}\u{0}{parameters:?}");
+        // Read under the connection lock, which writers hold while they bump it.
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((counted_at, total)) = counts.get(&key)
+            && *counted_at == generation
+        {
+            return Ok(*total);
+        }
+        let total: i64 = connection
+            .prepare_cached(sql)?
+            .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0))?;
+        if counts.len() >= 4096 {
+            counts.clear();
+        }
+        counts.insert(key, (generation, total));
+        Ok(total)
+    }
+
+    /// Creates the index that serves a query's equality filters and order
+    /// together, the first time that combination is asked for (at most
+    /// [`select::MAX_AUTO_INDEXES`] per resource), so that sorted, filtered
+    /// pages never sort the whole collection.
+    fn ensure_index(&self, connection: &Connection, resource: &Resource, query: &ListQuery, scope: &[Filter]) -> rusqlite::Result<()> {
+        let Some((name, sql)) = select::auto_index(resource, query, scope) else {
+            return Ok(());
+        };
+        let mut made = self.auto_indexes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if made.contains_key(&name) {
+            return Ok(());
+        }
+        let per_resource = made.values().filter(|owner| **owner == resource_key(resource)).count();
+        if per_resource >= select::MAX_AUTO_INDEXES {
+            return Ok(());
+        }
+        connection.execute_batch(&sql)?;
+        made.insert(name, resource_key(resource));
+        Ok(())
     }
 
     /// How many live records `resource` holds.

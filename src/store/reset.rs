@@ -83,6 +83,7 @@ impl Store {
         transaction
             .commit()
             .map_err(|error| format!("cannot reset: {error}"))?;
+        self.written();
         report.took = started.elapsed();
         Ok(report)
     }

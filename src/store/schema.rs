@@ -41,7 +41,7 @@ fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Resul
             let index = format!("\"ix_{}.{}\"", resource.name, field.name);
             let expression = field_expression(&field.name);
             connection.execute_batch(&format!(
-                "CREATE INDEX IF NOT EXISTS {index} ON {table} ({expression})"
+                "CREATE INDEX IF NOT EXISTS {index} ON {table} ({expression}) WHERE deleted_at IS NULL"
             ))?;
         }
     }

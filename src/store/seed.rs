@@ -35,6 +35,7 @@ impl Store {
         transaction
             .commit()
             .map_err(|error| format!("cannot seed: {error}"))?;
+        self.written();
         Ok(report)
     }
 }

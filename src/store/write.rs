@@ -46,6 +46,7 @@ impl Store {
         let now = clock::now();
         let record = insert(&transaction, resource, id, fields, &now, &now)?;
         transaction.commit()?;
+        self.written();
         Ok(record)
     }
 
@@ -92,6 +93,7 @@ impl Store {
             _ => return Err(StoreError::NotFound),
         };
         transaction.commit()?;
+        self.written();
         Ok(record)
     }
 
@@ -118,6 +120,7 @@ impl Store {
         };
         overwrite(&transaction, resource, &record)?;
         transaction.commit().map_err(StoreError::from)?;
+        self.written();
         Ok(record)
     }
 
@@ -133,6 +136,7 @@ impl Store {
         let record = find_live(&transaction, resource, id)?;
         remove(&transaction, spec, resource, id, &clock::now())?;
         transaction.commit()?;
+        self.written();
         Ok(record)
     }
 }
