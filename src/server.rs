@@ -159,9 +159,10 @@ pub fn http_server(
     listener: TcpListener,
     workers: Option<usize>,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let cors = state.spec().cors.clone();
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(http::cors())
+            .wrap(http::cors(&cors))
             .wrap(from_fn(http::observe))
             .configure(http::configure(state.clone()))
     })

@@ -12,7 +12,11 @@ use super::problem::Problem;
 /// Media types a create or replace accepts.
 pub const ACCEPT_POST: &[&str] = &["application/json"];
 /// Media types a patch accepts.
-pub const ACCEPT_PATCH: &[&str] = &["application/merge-patch+json", "application/json"];
+pub const ACCEPT_PATCH: &[&str] = &[
+    "application/merge-patch+json",
+    "application/json-patch+json",
+    "application/json",
+];
 
 /// How a body is to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,8 @@ pub enum BodyFormat {
     Json,
     /// An RFC 7396 merge patch.
     MergePatch,
+    /// An RFC 6902 JSON patch.
+    JsonPatch,
 }
 
 /// The body's format from `Content-Type`; a missing type is taken as JSON.
@@ -37,6 +43,7 @@ pub fn format(request: &HttpRequest, patch: bool) -> Result<BodyFormat, Problem>
         .to_ascii_lowercase();
     match essence.as_str() {
         "application/merge-patch+json" if patch => Ok(BodyFormat::MergePatch),
+        "application/json-patch+json" if patch => Ok(BodyFormat::JsonPatch),
         "application/json" => Ok(BodyFormat::Json),
         // Any other +json type is JSON (RFC 6839), except patch formats we do not apply.
         other if other.ends_with("+json") && !other.contains("patch") => Ok(BodyFormat::Json),
@@ -80,6 +87,15 @@ pub async fn read(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Parses an RFC 6902 JSON patch document.
+pub fn json_patch(body: &[u8]) -> Result<json_patch::Patch, Problem> {
+    serde_json::from_slice(body).map_err(|error| {
+        Problem::bad_request(format!(
+            "the body is not a JSON patch (an array of operations like {{\"op\": \"replace\", \"path\": \"/title\", \"value\": \"x\"}}): {error}"
+        ))
+    })
 }
 
 /// Parses a body that must be a JSON object.

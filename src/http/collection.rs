@@ -168,6 +168,7 @@ impl Collection<'_> {
             collection_href: &href,
         };
         Ok(respond::page(
+            request,
             self.spec,
             resource,
             &view,

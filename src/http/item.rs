@@ -14,7 +14,10 @@ use crate::patch;
 use crate::query;
 use crate::represent::Shape;
 use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
-use crate::store::RecordId;
+use crate::store::{Record, RecordId, StoreError};
+
+use super::body::BodyFormat;
+use super::conditional::{self, WriteConditions};
 
 /// The methods an item answers.
 fn allowed(resource: &Resource) -> Vec<&'static str> {
@@ -106,6 +109,11 @@ impl ItemTarget<'_> {
             fields: query.fields.as_deref(),
         };
         let embedded = embedded.pop().unwrap_or_default();
+        let etag = crate::represent::etag(self.resource(), &record, representation);
+        let modified = crate::clock::parse_timestamp(&record.updated_at);
+        if conditional::not_modified(request, &etag, modified) {
+            return Ok(respond::not_modified(&etag, modified));
+        }
         Ok(ItemResponse::read(&record).render_shaped(
             self.spec,
             self.resource(),
@@ -137,8 +145,17 @@ impl ItemTarget<'_> {
             self.index,
             self.id.clone(),
         );
+        let conditions = WriteConditions::of(request, resource)?;
         let (record, created) = blocking(move || {
-            Ok(store.replace(&spec, &spec.resources[index], &id, fields, may_create)?)
+            let resource = &spec.resources[index];
+            let check = |current: Option<&Record>, fields: &Map<String, Value>| {
+                conditions.check(resource, current)?;
+                match current {
+                    Some(current) => check_transition(resource, &current.fields, fields),
+                    None => Ok(()),
+                }
+            };
+            Ok(store.replace(&spec, resource, &id, fields, may_create, &check)?)
         })
         .await?;
         let (returns, preference_applied) =
@@ -163,21 +180,34 @@ impl ItemTarget<'_> {
         payload: web::Payload,
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        body::format(request, true)?;
+        let format = body::format(request, true)?;
         let representation = respond::representation(request, self.spec)?;
         let bytes = body::read(request, payload, self.state.body_limit).await?;
-        let mut changes = body::json_object(&bytes)?;
-        self.check_body_id(strip_server_set(&mut changes))?;
+        let changes = match format {
+            BodyFormat::JsonPatch => Changes::JsonPatch(body::json_patch(&bytes)?),
+            BodyFormat::Json | BodyFormat::MergePatch => {
+                let mut changes = body::json_object(&bytes)?;
+                self.check_body_id(strip_server_set(&mut changes))?;
+                Changes::Merge(changes)
+            }
+        };
         let (store, spec, index, id) = (
             self.state.store.clone(),
             self.spec.clone(),
             self.index,
             self.id.clone(),
         );
+        let conditions = WriteConditions::of(request, resource)?;
         let record = blocking(move || {
             let resource = &spec.resources[index];
             store.update(&spec, resource, &id, |current| {
-                merged(resource, &current.fields, &changes)
+                conditions.check(resource, Some(current))?;
+                let fields = match &changes {
+                    Changes::Merge(changes) => merged(resource, &current.fields, changes)?,
+                    Changes::JsonPatch(patch) => patched(resource, current, patch)?,
+                };
+                check_transition(resource, &current.fields, &fields)?;
+                Ok(fields)
             })
         })
         .await?;
@@ -206,8 +236,13 @@ impl ItemTarget<'_> {
             self.index,
             self.id.clone(),
         );
-        let record =
-            blocking(move || Ok(store.delete(&spec, &spec.resources[index], &id)?)).await?;
+        let conditions = WriteConditions::of(request, self.resource())?;
+        let record = blocking(move || {
+            let resource = &spec.resources[index];
+            let check = |current: &Record| conditions.check(resource, Some(current));
+            Ok(store.delete(&spec, resource, &id, &check)?)
+        })
+        .await?;
         let response = ItemResponse {
             status: StatusCode::OK,
             returns,
@@ -237,6 +272,79 @@ impl ItemTarget<'_> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// What a PATCH asks to change.
+enum Changes {
+    /// A merge patch (RFC 7396), or plain JSON taken as one.
+    Merge(Map<String, Value>),
+    /// A JSON patch (RFC 6902).
+    JsonPatch(json_patch::Patch),
+}
+
+/// The fields of a record after a JSON patch, applied to the record as
+/// clients see it (`/title`, `/tags/0`); all operations or none. A failed
+/// `test` is `409`; a path the record does not have is `422`; changing a
+/// server-set field is `400`.
+fn patched(
+    resource: &Resource,
+    current: &Record,
+    patch: &json_patch::Patch,
+) -> Result<Map<String, Value>, Problem> {
+    let before = crate::represent::record_object(resource, current);
+    let mut document = Value::Object(before.clone());
+    if let Err(error) = json_patch::patch(&mut document, &patch.0) {
+        let detail = format!("the JSON patch cannot be applied: {error}");
+        return Err(match error.kind {
+            json_patch::PatchErrorKind::TestFailed => Problem::Conflict {
+                detail,
+                errors: Vec::new(),
+            },
+            _ => Problem::Unprocessable { detail },
+        });
+    }
+    let Value::Object(mut after) = document else {
+        return Err(Problem::Unprocessable {
+            detail: "the JSON patch replaces the whole record with something that is not an object"
+                .into(),
+        });
+    };
+    for key in ["id", "created_at", "updated_at"] {
+        if after.get(key) != before.get(key) {
+            return Err(Problem::Invalid {
+                errors: vec![FieldError::new(
+                    key,
+                    "is set by the server and cannot be patched",
+                )],
+            });
+        }
+        after.remove(key);
+    }
+    let hidden = current
+        .fields
+        .iter()
+        .filter(|(name, _)| resource.field(name).is_none())
+        .map(|(name, value)| (name.clone(), value.clone()));
+    resource
+        .validate(&mut after)
+        .map_err(|errors| Problem::Invalid { errors })?;
+    after.extend(hidden);
+    Ok(after)
+}
+
+/// Refuses a change of state the resource's `transitions` do not allow.
+fn check_transition(
+    resource: &Resource,
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Result<(), StoreError> {
+    match resource.disallowed_transition(before, after) {
+        Some((field, message)) => Err(StoreError::Conflict {
+            errors: vec![FieldError::new(field, message.clone())],
+            message,
+        }),
+        None => Ok(()),
     }
 }
 

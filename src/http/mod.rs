@@ -3,8 +3,11 @@
 //! negotiate → parse → one store call → render. Everything here turns the
 //! engine's results into HTTP; the engine itself lives in `store` and `spec`.
 
+mod access;
 mod body;
 mod collection;
+mod conditional;
+mod faults;
 mod item;
 mod negotiate;
 mod observe;
@@ -29,13 +32,21 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
     }
 }
 
-/// Open CORS for prototyping: any origin (without credentials), the request
-/// headers clients send, and the response headers they need to read.
-pub fn cors() -> actix_cors::Cors {
+/// CORS as the spec's `cors` says: by default open for prototyping (any
+/// origin, without credentials), or limited to a list of origins, or off; with
+/// the request headers clients send and the response headers they need to read.
+/// (Fixed at start: a reload does not change it.)
+pub fn cors(setting: &crate::spec::Cors) -> actix_web::middleware::Condition<actix_cors::Cors> {
     use actix_web::http::header;
-    actix_cors::Cors::default()
-        .allow_any_origin()
-        .send_wildcard()
+    let enabled = *setting != crate::spec::Cors::Off;
+    let mut cors = actix_cors::Cors::default();
+    cors = match setting {
+        crate::spec::Cors::Origins(origins) => origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin)),
+        _ => cors.allow_any_origin().send_wildcard(),
+    };
+    let cors = cors
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers([
             header::ACCEPT,
@@ -56,7 +67,8 @@ pub fn cors() -> actix_cors::Cors {
             header::HeaderName::from_static("x-total-count"),
             header::HeaderName::from_static("preference-applied"),
         ])
-        .max_age(3600)
+        .max_age(3600);
+    actix_web::middleware::Condition::new(enabled, cors)
 }
 
 /// The request logger and journal, to wrap the app with.
@@ -76,6 +88,8 @@ async fn dispatch(
 ) -> Result<HttpResponse, Problem> {
     let spec = state.spec();
     let target = route::resolve(&spec, request.path(), request.query_string())?;
+    access::authorise(&request, &spec, &target)?;
+    faults::inject(&request, &state, &spec, &target).await?;
     match target {
         Target::Redirect(location) => Ok(respond::moved(&location)),
         Target::Home => home(&request, &spec),

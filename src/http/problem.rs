@@ -83,6 +83,41 @@ pub enum Problem {
         /// `Accept-Post` or `Accept-Patch`.
         header: &'static str,
     },
+    /// A precondition (`If-Match`, `If-None-Match: *`, `If-Unmodified-Since`) does not hold.
+    #[error("{detail}")]
+    PreconditionFailed {
+        /// Which precondition, and why.
+        detail: String,
+    },
+    /// The resource requires `If-Match` on writes.
+    #[error("this resource requires If-Match on writes: GET the item and send its ETag")]
+    PreconditionRequired,
+    /// A well-formed patch that cannot be applied to the record.
+    #[error("{detail}")]
+    Unprocessable {
+        /// What could not be applied.
+        detail: String,
+    },
+    /// No token, or an unknown one, where auth is configured.
+    #[error("{detail}")]
+    Unauthorized {
+        /// What was missing or wrong.
+        detail: String,
+    },
+    /// A known token without the scope the request needs.
+    #[error("{detail}")]
+    Forbidden {
+        /// Which scope is missing.
+        detail: String,
+    },
+    /// A status asked for by fault injection (`Prefer: status=503`, `error_rate`).
+    #[error("{detail}")]
+    Injected {
+        /// The status to answer.
+        status: StatusCode,
+        /// Why.
+        detail: String,
+    },
     /// The server failed; only storage failures end here.
     #[error("{detail}")]
     Internal {
@@ -139,6 +174,12 @@ impl Problem {
             Problem::Gone { .. } => "gone",
             Problem::PayloadTooLarge { .. } => "payload-too-large",
             Problem::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Problem::PreconditionFailed { .. } => "precondition-failed",
+            Problem::PreconditionRequired => "precondition-required",
+            Problem::Unprocessable { .. } => "unprocessable",
+            Problem::Unauthorized { .. } => "unauthorized",
+            Problem::Forbidden { .. } => "forbidden",
+            Problem::Injected { .. } => "injected",
             Problem::Internal { .. } => "internal",
         }
     }
@@ -182,6 +223,12 @@ impl ResponseError for Problem {
             Problem::Gone { .. } => StatusCode::GONE,
             Problem::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Problem::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Problem::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Problem::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Problem::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Problem::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Problem::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Problem::Injected { status, .. } => *status,
             Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -204,6 +251,9 @@ impl ResponseError for Problem {
             Problem::NotAcceptable { .. } => {
                 response.insert_header((header::VARY, "Accept"));
             }
+            Problem::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"standin\""));
+            }
             _ => {}
         }
         response.body(self.body().to_string())
@@ -222,6 +272,7 @@ impl From<StoreError> for Problem {
                 errors,
             },
             StoreError::Invalid(errors) => Problem::Invalid { errors },
+            StoreError::PreconditionFailed(detail) => Problem::PreconditionFailed { detail },
             StoreError::Database(error) => {
                 tracing::error!(%error, "database error");
                 Problem::Internal {

@@ -6,9 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
-use super::negotiate;
 use super::problem::Problem;
+use super::{conditional, negotiate};
 use crate::clock;
+use crate::fingerprint;
 use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{Resource, Return, Spec};
 use crate::store::{Embedded, Record};
@@ -164,13 +165,22 @@ impl ItemResponse<'_> {
 
 /// A collection page with its paging headers; `offset` is the index of its first item.
 pub fn page(
+    request: &HttpRequest,
     spec: &Spec,
     resource: &Resource,
     view: &PageView<'_>,
     offset: u64,
     representation: Representation,
 ) -> HttpResponse {
+    let body = represent::collection(spec, resource, view, representation);
+    // A weak validator: the page's bytes, not a single record's state.
+    let hash = fingerprint::fnv1a(fingerprint::START, body.iter().copied());
+    let etag = format!("W/\"{hash:016x}\"");
+    if conditional::not_modified(request, &etag, None) {
+        return not_modified(&etag, None);
+    }
     let mut response = builder(StatusCode::OK);
+    response.insert_header((header::ETAG, etag));
     if let Ok(value) = HeaderValue::from_str(&view.links.header()) {
         response.insert_header((header::LINK, value));
     }
@@ -185,7 +195,7 @@ pub fn page(
         response.insert_header((header::CONTENT_RANGE, value));
     }
     response.content_type(representation.media_type());
-    response.body(represent::collection(spec, resource, view, representation))
+    response.body(body)
 }
 
 /// The home document.
@@ -193,6 +203,16 @@ pub fn home(spec: &Spec, representation: Representation) -> HttpResponse {
     builder(StatusCode::OK)
         .content_type(representation.media_type())
         .body(represent::home(spec, representation))
+}
+
+/// `304 Not Modified`, repeating the validators, `Vary` and `Cache-Control`.
+pub fn not_modified(etag: &str, modified: Option<std::time::SystemTime>) -> HttpResponse {
+    let mut response = builder(StatusCode::NOT_MODIFIED);
+    response.insert_header((header::ETAG, etag.to_string()));
+    if let Some(moment) = modified {
+        response.insert_header((header::LAST_MODIFIED, httpdate::fmt_http_date(moment)));
+    }
+    response.finish()
 }
 
 /// `204` with `Allow`, the answer to OPTIONS.

@@ -33,6 +33,25 @@ pub enum Target {
     Redirect(String),
 }
 
+/// Where a path below the base that a resource's `moved_from` names lives now.
+fn moved(spec: &Spec, rest: &str, query: &str) -> Option<String> {
+    let path = format!("/{rest}");
+    spec.resources.iter().find_map(|resource| {
+        resource.moved_from.iter().find_map(|old| {
+            let remainder = path.strip_prefix(old.as_str())?;
+            if !remainder.is_empty() && !remainder.starts_with('/') {
+                return None;
+            }
+            let location = format!("{}/{}{remainder}", spec.base_path, resource.name);
+            Some(if query.is_empty() {
+                location
+            } else {
+                format!("{location}?{query}")
+            })
+        })
+    })
+}
+
 /// Resolves `path` (still percent-encoded) with `query` against `spec`.
 pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> {
     let home = if spec.base_path.is_empty() {
@@ -64,6 +83,9 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
     };
     if rest.is_empty() {
         return Ok(Target::Home);
+    }
+    if let Some(location) = moved(spec, rest, query) {
+        return Ok(Target::Redirect(location));
     }
     let segments: Vec<String> = rest
         .split('/')

@@ -51,6 +51,8 @@ pub struct AppState {
     pub seed: u64,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Draws for injected latency and errors, seeded for reproducible runs.
+    fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             journal: Journal::new(crate::journal::DEFAULT_CAPACITY),
             seed,
             body_limit: DEFAULT_BODY_LIMIT,
+            fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
         }
     }
 
@@ -100,6 +103,13 @@ impl AppState {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .last_reload_error = Some(failure);
+    }
+
+    /// The generator of injected faults.
+    pub fn fault_random(&self) -> std::sync::MutexGuard<'_, rand_chacha::ChaCha8Rng> {
+        self.fault_random
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The spec's load status.

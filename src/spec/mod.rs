@@ -2,6 +2,7 @@
 //! with compiler-style diagnostics, and the normalised model every other part
 //! of standin works from. Knows nothing of HTTP or storage.
 
+mod behaviour;
 mod diagnostic;
 mod export;
 mod fields;
@@ -15,6 +16,7 @@ mod validate;
 
 use std::path::Path;
 
+pub use behaviour::{Auth, Cors, Faults, Scope, Transitions, duration};
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
 pub use export::{field_to_json, to_json};
 pub use fields::{GENERATORS, field_schema, is_generator};

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 
 use regex::Regex;
+
+pub use super::behaviour::{Auth, Cors, Faults, Transitions};
 use serde_json::{Map, Value};
 
 /// A parsed and validated spec: the whole API description.
@@ -24,7 +26,13 @@ pub struct Spec {
     pub defaults: Defaults,
     /// The resources, in spec order.
     pub resources: Vec<Resource>,
-    /// Keys accepted for capabilities that are configured but not interpreted here.
+    /// Bearer-token authentication, if configured.
+    pub auth: Option<Auth>,
+    /// Cross-origin access.
+    pub cors: Cors,
+    /// Injected latency and errors for every resource without its own.
+    pub faults: Faults,
+    /// The behaviour keys as written (`auth`, `cors`, ...), for the normalised export.
     pub extensions: Map<String, Value>,
 }
 
@@ -120,7 +128,17 @@ pub struct Resource {
     pub schema: Value,
     /// The compiled form of `schema`.
     pub validator: jsonschema::Validator,
-    /// Keys accepted for capabilities that are configured but not interpreted here.
+    /// Whether writes must send `If-Match` (else `428`).
+    pub require_if_match: bool,
+    /// Old paths (below `base_path`) that answer `301` to this collection.
+    pub moved_from: Vec<String>,
+    /// Allowed changes of state, by field.
+    pub transitions: Transitions,
+    /// How long a create takes when the resource is asynchronous (`202` and a monitor).
+    pub async_delay: Option<std::time::Duration>,
+    /// Injected latency and errors (falling back to the spec's).
+    pub faults: Faults,
+    /// The behaviour keys as written (`transitions`, `async`, ...), for the normalised export.
     pub extensions: Map<String, Value>,
 }
 

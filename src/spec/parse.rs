@@ -290,6 +290,12 @@ impl Checker {
             .filter(|(key, _)| TOP_LEVEL_EXTENSIONS.contains(&key.as_str()))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
+        let auth = top.get("auth").and_then(|value| self.auth(value));
+        let cors = match top.get("cors") {
+            Some(value) => self.cors(value),
+            None => super::behaviour::Cors::AnyOrigin,
+        };
+        let faults = self.faults("", top);
         Some(Spec {
             title,
             base_path,
@@ -298,6 +304,9 @@ impl Checker {
             max_page_size,
             defaults,
             resources,
+            auth,
+            cors,
+            faults,
             extensions,
         })
     }
@@ -481,6 +490,24 @@ impl Checker {
             .filter(|(key, _)| RESOURCE_EXTENSIONS.contains(&key.as_str()))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
+        let require_if_match = match map.get("require_if_match") {
+            Some(value) => self
+                .boolean(&join(path, "require_if_match"), value)
+                .unwrap_or(false),
+            None => false,
+        };
+        let moved_from = match map.get("moved_from") {
+            Some(value) => self.moved_from(&join(path, "moved_from"), value),
+            None => Vec::new(),
+        };
+        let transitions = match map.get("transitions") {
+            Some(value) => self.transitions(&join(path, "transitions"), value, &fields),
+            None => Default::default(),
+        };
+        let async_delay = map
+            .get("async")
+            .and_then(|value| self.async_delay(&join(path, "async"), value));
+        let faults = self.faults(path, map);
         Some(Resource {
             name: name.to_string(),
             id,
@@ -493,6 +520,11 @@ impl Checker {
             default_sort,
             schema,
             validator,
+            require_if_match,
+            moved_from,
+            transitions,
+            async_delay,
+            faults,
             extensions,
         })
     }

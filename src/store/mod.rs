@@ -125,6 +125,9 @@ pub enum StoreError {
     /// The fields are invalid.
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
+    /// A request precondition (`If-Match`, ...) does not hold.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -179,7 +182,8 @@ impl Store {
 
     /// Marks the data as changed; called by every write before it releases the connection.
     fn written(&self) {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -111,11 +111,19 @@ impl Store {
     }
 
     /// The result of a count query, from the cache while no write happened since.
-    fn cached_count(&self, connection: &Connection, sql: &str, parameters: &[rusqlite::types::Value]) -> rusqlite::Result<i64> {
+    fn cached_count(
+        &self,
+        connection: &Connection,
+        sql: &str,
+        parameters: &[rusqlite::types::Value],
+    ) -> rusqlite::Result<i64> {
         let key = format!("{sql}\u{0}{parameters:?}");
         // Read under the connection lock, which writers hold while they bump it.
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((counted_at, total)) = counts.get(&key)
             && *counted_at == generation
         {
@@ -135,15 +143,27 @@ impl Store {
     /// together, the first time that combination is asked for (at most
     /// [`select::MAX_AUTO_INDEXES`] per resource), so that sorted, filtered
     /// pages never sort the whole collection.
-    fn ensure_index(&self, connection: &Connection, resource: &Resource, query: &ListQuery, scope: &[Filter]) -> rusqlite::Result<()> {
+    fn ensure_index(
+        &self,
+        connection: &Connection,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+    ) -> rusqlite::Result<()> {
         let Some((name, sql)) = select::auto_index(resource, query, scope) else {
             return Ok(());
         };
-        let mut made = self.auto_indexes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut made = self
+            .auto_indexes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if made.contains_key(&name) {
             return Ok(());
         }
-        let per_resource = made.values().filter(|owner| **owner == resource_key(resource)).count();
+        let per_resource = made
+            .values()
+            .filter(|owner| **owner == resource_key(resource))
+            .count();
         if per_resource >= select::MAX_AUTO_INDEXES {
             return Ok(());
         }

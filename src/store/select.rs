@@ -134,7 +134,11 @@ pub(super) const MAX_AUTO_INDEXES: usize = 16;
 /// The composite index (name and SQL) serving a query's single-value
 /// equality filters and its order: `(status, created_at DESC, id)` for
 /// `status=published&sort=-created_at`. None when the order is by id alone.
-pub(super) fn auto_index(resource: &Resource, query: &ListQuery, scope: &[Filter]) -> Option<(String, String)> {
+pub(super) fn auto_index(
+    resource: &Resource,
+    query: &ListQuery,
+    scope: &[Filter],
+) -> Option<(String, String)> {
     if query.sort.iter().all(|key| key.column == Column::Id) {
         return None;
     }
@@ -142,20 +146,30 @@ pub(super) fn auto_index(resource: &Resource, query: &ListQuery, scope: &[Filter
         .filters
         .iter()
         .chain(scope)
-        .filter(|filter| filter.operator == Operator::Eq && filter.values.len() == 1 && !filter.as_instants)
+        .filter(|filter| {
+            filter.operator == Operator::Eq && filter.values.len() == 1 && !filter.as_instants
+        })
         .map(|filter| column_sql(&filter.column))
         .collect();
     equalities.sort();
     equalities.dedup();
     let mut columns = equalities;
     columns.extend(query.sort.iter().map(|key| {
-        format!("{} {}", column_sql(&key.column), if key.descending { "DESC" } else { "ASC" })
+        format!(
+            "{} {}",
+            column_sql(&key.column),
+            if key.descending { "DESC" } else { "ASC" }
+        )
     }));
     if !query.sort.iter().any(|key| key.column == Column::Id) {
         columns.push("id ASC".to_string());
     }
     let list = columns.join(", ");
-    let name = format!("\"ax_{}_{}\"", resource.name, crate::fingerprint::hex(list.as_bytes()));
+    let name = format!(
+        "\"ax_{}_{}\"",
+        resource.name,
+        crate::fingerprint::hex(list.as_bytes())
+    );
     let sql = format!(
         "CREATE INDEX IF NOT EXISTS {name} ON {} ({list}) WHERE deleted_at IS NULL",
         super::table(resource)

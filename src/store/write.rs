@@ -12,6 +12,10 @@ use super::{
 use crate::clock;
 use crate::spec::{FieldError, IdKind, OnDelete, Resource, Spec};
 
+/// A veto over a replacement: sees the live record (if any) and the new fields.
+pub type ReplaceCheck<'a> =
+    dyn Fn(Option<&Record>, &Map<String, Value>) -> Result<(), StoreError> + 'a;
+
 impl Store {
     /// Stores a new record; `id` is given for client-assigned ids and else made here.
     pub fn create(
@@ -51,7 +55,8 @@ impl Store {
     }
 
     /// Replaces the fields of record `id`; where `create_missing`, a missing
-    /// record is created. Returns the record and whether it was created.
+    /// record is created. `check` sees the live record (if any) and the new
+    /// fields first, and may refuse. Returns the record and whether it was created.
     pub fn replace(
         &self,
         spec: &Spec,
@@ -59,11 +64,20 @@ impl Store {
         id: &RecordId,
         mut fields: Map<String, Value>,
         create_missing: bool,
+        check: &ReplaceCheck<'_>,
     ) -> Result<(Record, bool), StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = clock::now();
-        let record = match find(&transaction, resource, id)? {
+        let found = find(&transaction, resource, id)?;
+        let live = found
+            .as_ref()
+            .filter(|(_, deleted)| !deleted)
+            .map(|(record, _)| record);
+        if live.is_some() || create_missing {
+            check(live, &fields)?;
+        }
+        let record = match found {
             Some((current, false)) => {
                 // Fields the spec no longer has stay stored out of sight.
                 for (name, value) in current.fields {
@@ -124,16 +138,19 @@ impl Store {
         Ok(record)
     }
 
-    /// Deletes the live record `id`, applying each dependant's `on_delete`; returns the record as it was.
+    /// Deletes the live record `id`, applying each dependant's `on_delete`,
+    /// unless `check` refuses; returns the record as it was.
     pub fn delete(
         &self,
         spec: &Spec,
         resource: &Resource,
         id: &RecordId,
+        check: &dyn Fn(&Record) -> Result<(), StoreError>,
     ) -> Result<Record, StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let record = find_live(&transaction, resource, id)?;
+        check(&record)?;
         remove(&transaction, spec, resource, id, &clock::now())?;
         transaction.commit()?;
         self.written();

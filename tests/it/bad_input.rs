@@ -172,7 +172,7 @@ async fn an_unsupported_content_type_is_415_with_accept_post() {
         .unwrap();
     assert_eq!(
         header(&response, "accept-patch").as_deref(),
-        Some("application/merge-patch+json, application/json")
+        Some("application/merge-patch+json, application/json-patch+json, application/json")
     );
     problem(response, 415).await;
 }
