@@ -14,5 +14,6 @@ mod queries;
 mod reload;
 mod representations;
 mod seeding;
+mod semantics;
 mod spec_check;
 mod storage;
