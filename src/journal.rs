@@ -125,12 +125,15 @@ pub fn recorded_header(name: &str, value: &str) -> String {
     }
 }
 
-/// The body to record: JSON when it parses, else (lossy) text, cut at 64 KiB.
+/// The body to record: JSON when it parses (and is at most 64 KiB), else
+/// (lossy) text cut at 64 KiB.
 pub fn recorded_body(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    if let Ok(value) = serde_json::from_slice(bytes) {
+    if bytes.len() <= BODY_LIMIT
+        && let Ok(value) = serde_json::from_slice(bytes)
+    {
         return value;
     }
     let cut = &bytes[..bytes.len().min(BODY_LIMIT)];

@@ -96,6 +96,8 @@ pub struct Pagination {
     pub per_page: u32,
     /// Records in the whole collection.
     pub total: u64,
+    /// Index of the window's first record.
+    pub offset: u64,
 }
 
 impl Pagination {
@@ -111,15 +113,32 @@ pub fn page_links(
     other_parameters: &[(String, String)],
     pagination: Pagination,
 ) -> PageLinks {
-    let page_href = |page: u64| {
+    let with = |window: &[(&str, u64)]| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (name, value) in other_parameters {
             query.append_pair(name, value);
         }
-        query.append_pair("page", &page.to_string());
-        query.append_pair("per_page", &pagination.per_page.to_string());
+        for (name, value) in window {
+            query.append_pair(name, &value.to_string());
+        }
         format!("{href}?{}", query.finish())
     };
+    let size = u64::from(pagination.per_page);
+    if !pagination.offset.is_multiple_of(size) {
+        // A window that does not start on a page (`_start=5&_end=15`) links
+        // to the windows of the same size before and after it.
+        let window = |start: u64| with(&[("_start", start), ("_limit", size)]);
+        let last = pagination.total.saturating_sub(size);
+        return PageLinks {
+            this: window(pagination.offset),
+            first: window(0),
+            prev: (pagination.offset > 0).then(|| window(pagination.offset.saturating_sub(size))),
+            next: (pagination.offset + size < pagination.total)
+                .then(|| window(pagination.offset + size)),
+            last: window(last),
+        };
+    }
+    let page_href = |page: u64| with(&[("page", page), ("per_page", size)]);
     let pages = pagination.pages();
     PageLinks {
         this: page_href(pagination.page),
@@ -162,6 +181,7 @@ mod tests {
                 page: 2,
                 per_page: 10,
                 total: 35,
+                offset: 10,
             },
         );
         assert_eq!(links.prev.as_deref(), Some("/books?page=1&per_page=10"));
@@ -178,6 +198,7 @@ mod tests {
                 page: 1,
                 per_page: 10,
                 total: 5,
+                offset: 0,
             },
         );
         assert_eq!(links.prev, None);
@@ -198,6 +219,7 @@ mod tests {
                 page: 1,
                 per_page: 5,
                 total: 6,
+                offset: 0,
             },
         );
         assert_eq!(

@@ -143,6 +143,7 @@ impl Collection<'_> {
             page: query.page(),
             per_page: query.limit,
             total: page.total,
+            offset: query.offset,
         };
         let href = self.href();
         let page_links = links::page_links(&href, &query.link_parameters, pagination);

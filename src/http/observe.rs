@@ -59,17 +59,39 @@ pub async fn observe(
 /// Reads the body (at most one byte over the limit, so the handler still
 /// answers 413) and puts it back for the handler.
 async fn read_body(request: &mut ServiceRequest, limit: usize) -> Bytes {
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        // The handler answers 413 without reading it; neither do we.
+        return Bytes::new();
+    }
     let mut payload = request.take_payload();
     let mut body = BytesMut::new();
+    let mut failure = None;
     while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else { break };
-        body.extend_from_slice(&chunk);
-        if body.len() > limit {
-            break;
+        match chunk {
+            Ok(chunk) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > limit {
+                    break;
+                }
+            }
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
         }
     }
     let body = body.freeze();
-    request.set_payload(Payload::from(body.clone()));
+    // Hand the handler what was read, and a read error as the error it was.
+    let replay =
+        futures_util::stream::iter(std::iter::once(Ok(body.clone())).chain(failure.map(Err)));
+    request.set_payload(Payload::Stream {
+        payload: Box::pin(replay),
+    });
     body
 }
 

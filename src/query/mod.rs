@@ -11,6 +11,16 @@ use serde_json::Value;
 
 pub use parse::{parse_item, parse_list};
 
+/// Compiles a `_like` pattern as the SQL `REGEXP` function does: ignoring
+/// case, and bounded in size (the query parser and the store share it, so a
+/// pattern the parser accepts always compiles in SQL).
+pub fn like_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 20)
+        .build()
+}
+
 /// A rejected query parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -129,6 +139,8 @@ pub struct Sort {
     pub column: Column,
     /// Largest first.
     pub descending: bool,
+    /// Order as points in time (date-time fields, written with any offset).
+    pub as_instants: bool,
 }
 
 /// Related records to include in each item.
@@ -136,6 +148,8 @@ pub struct Sort {
 pub enum Embed {
     /// The record a reference field points at.
     Reference {
+        /// The name it was asked for by (`author` for a field `authorId`).
+        name: String,
         /// The reference field.
         field: String,
         /// The referenced resource.
@@ -149,7 +163,7 @@ impl Embed {
     /// The name it was asked for by and is embedded under.
     pub fn name(&self) -> &str {
         match self {
-            Embed::Reference { field, .. } => field,
+            Embed::Reference { name, .. } => name,
             Embed::Inverse(inverse) => &inverse.name,
         }
     }

@@ -212,12 +212,19 @@ impl<'a> ListParser<'a> {
             .collect()
     }
 
+    fn sort(&self, column: Column, descending: bool) -> Sort {
+        let as_instants =
+            values::column_kind(self.spec, self.resource, &column) == values::ColumnKind::DateTime;
+        Sort {
+            column,
+            descending,
+            as_instants,
+        }
+    }
+
     fn sort_key(&self, name: &str, field: &str, descending: bool) -> Result<Sort, QueryError> {
         match crate::spec::SortKey::column_error(field, &self.resource.fields) {
-            None => Ok(Sort {
-                column: Column::named(field),
-                descending,
-            }),
+            None => Ok(self.sort(Column::named(field), descending)),
             Some((message, candidates)) => {
                 let hint = suggestion(field, candidates.iter().map(String::as_str));
                 Err(QueryError::new(
@@ -361,6 +368,30 @@ impl<'a> ListParser<'a> {
     }
 
     fn finish(mut self) -> Result<ListQuery, QueryError> {
+        if self.sort.is_some() && !self.json_server_sort.is_empty() {
+            return Err(QueryError::new(
+                "_sort",
+                "_sort and sort both set an order: send one of them",
+            ));
+        }
+        // `_start` takes a size from `_limit`/`per_page` or from `_end`, not both;
+        // and a page number cannot be combined with a start.
+        let windowed = self.start.is_some() || self.end.is_some();
+        let conflict = if windowed && self.page.is_some() {
+            Some("page")
+        } else if self.end.is_some() && self.per_page.is_some() {
+            Some("per_page")
+        } else {
+            None
+        };
+        if let Some(name) = conflict {
+            return Err(QueryError::new(
+                name,
+                format!(
+                    "{name} and _start/_end/range both choose the records: send one way of paging"
+                ),
+            ));
+        }
         let sort = self
             .json_server_sorts()?
             .or(self.sort.take())
@@ -368,10 +399,7 @@ impl<'a> ListParser<'a> {
                 self.resource
                     .default_sort
                     .iter()
-                    .map(|key| Sort {
-                        column: Column::named(&key.column),
-                        descending: key.descending,
-                    })
+                    .map(|key| self.sort(Column::named(&key.column), key.descending))
                     .collect()
             });
         let (offset, limit) = self.window()?;
@@ -508,6 +536,7 @@ fn embeds(
             });
         if let Some((field, reference)) = reference {
             found.push(Embed::Reference {
+                name: name.to_string(),
                 field: field.name.clone(),
                 resource: reference.resource.clone(),
             });

@@ -119,15 +119,12 @@ pub fn typed(
             .ok_or_else(|| wrong("true or false"));
     }
     if operator == Operator::Like {
-        regex::RegexBuilder::new(raw)
-            .size_limit(1 << 20)
-            .build()
-            .map_err(|error| {
-                QueryError::new(
-                    name,
-                    format!("{name} must be a regular expression: {error}"),
-                )
-            })?;
+        crate::query::like_pattern(raw).map_err(|error| {
+            QueryError::new(
+                name,
+                format!("{name} must be a regular expression: {error}"),
+            )
+        })?;
         return Ok(Value::String(raw.to_string()));
     }
     match kind {
@@ -159,8 +156,10 @@ pub fn typed(
         }
         ColumnKind::Date => Err(wrong("a date like 2024-05-31")),
         ColumnKind::DateTime => {
-            if is_date(raw) || is_datetime(raw) {
-                Ok(Value::String(raw.to_string()))
+            // SQLite's julianday() reads only an upper-case T and Z.
+            let raw = raw.to_ascii_uppercase();
+            if is_date(&raw) || is_datetime(&raw) {
+                Ok(Value::String(raw))
             } else {
                 Err(wrong("a date-time like 2024-05-31T12:00:00Z (or a date)"))
             }
@@ -198,11 +197,18 @@ fn boolean(raw: &str) -> Option<bool> {
 }
 
 fn is_date(raw: &str) -> bool {
+    // A signed year (+2024-01-01) would compare as text, wrongly.
+    if !raw.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(raw, &format).is_ok()
 }
 
 fn is_datetime(raw: &str) -> bool {
+    if !raw.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
     time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).is_ok()
 }
 

@@ -41,6 +41,7 @@ impl Store {
                 Embed::Reference {
                     field,
                     resource: target,
+                    ..
                 } => {
                     let target = spec
                         .resource(target)

@@ -166,12 +166,13 @@ impl Store {
         // The seeded state, kept for resets; private to this connection.
         connection.execute_batch("ATTACH DATABASE ':memory:' AS seeded")?;
         schema::create_meta(&connection)?;
+        let auto_indexes = existing_auto_indexes(&connection)?;
         Ok(Store {
             connection: Mutex::new(connection),
             location,
             generation: std::sync::atomic::AtomicU64::new(0),
             counts: Mutex::new(std::collections::HashMap::new()),
-            auto_indexes: Mutex::new(std::collections::HashMap::new()),
+            auto_indexes: Mutex::new(auto_indexes),
         })
     }
 
@@ -195,6 +196,26 @@ impl Store {
     }
 }
 
+/// The indexes made for query patterns in earlier runs (`--db`), by name, with
+/// their resource, so that the per-resource limit holds across restarts.
+fn existing_auto_indexes(
+    connection: &Connection,
+) -> rusqlite::Result<std::collections::HashMap<String, usize>> {
+    let mut statement = connection.prepare(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ax!_%' ESCAPE '!'",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut found = std::collections::HashMap::new();
+    for row in rows {
+        let (name, table) = row?;
+        let resource = table.strip_prefix("res_").unwrap_or(&table);
+        found.insert(name, read::resource_key(resource));
+    }
+    Ok(found)
+}
+
 /// SQL functions the queries use: Unicode case folding and `REGEXP`.
 fn register_functions(connection: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
@@ -212,10 +233,7 @@ fn register_functions(connection: &Connection) -> rusqlite::Result<()> {
     connection.create_scalar_function("regexp", 2, flags, |context| {
         let pattern = context.get_or_create_aux(0, |value| -> Result<regex::Regex, BoxError> {
             let text = value.as_str()?;
-            Ok(regex::RegexBuilder::new(text)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()?)
+            Ok(crate::query::like_pattern(text)?)
         })?;
         Ok(match context.get_raw(1) {
             rusqlite::types::ValueRef::Text(bytes) => {

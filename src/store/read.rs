@@ -19,8 +19,8 @@ pub struct Page {
 pub(super) const COLUMNS: &str = "id, data, created_at, updated_at, deleted_at";
 
 /// A stable number standing for a resource, to count its automatic indexes.
-fn resource_key(resource: &Resource) -> usize {
-    crate::fingerprint::fnv1a(crate::fingerprint::START, resource.name.bytes()) as usize
+pub(super) fn resource_key(name: &str) -> usize {
+    crate::fingerprint::fnv1a(crate::fingerprint::START, name.bytes()) as usize
 }
 
 /// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
@@ -153,6 +153,7 @@ impl Store {
         let Some((name, sql)) = select::auto_index(resource, query, scope) else {
             return Ok(());
         };
+        let name = name.trim_matches('"').to_string();
         let mut made = self
             .auto_indexes
             .lock()
@@ -162,13 +163,13 @@ impl Store {
         }
         let per_resource = made
             .values()
-            .filter(|owner| **owner == resource_key(resource))
+            .filter(|owner| **owner == resource_key(&resource.name))
             .count();
         if per_resource >= select::MAX_AUTO_INDEXES {
             return Ok(());
         }
         connection.execute_batch(&sql)?;
-        made.insert(name, resource_key(resource));
+        made.insert(name, resource_key(&resource.name));
         Ok(())
     }
 

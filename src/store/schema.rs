@@ -48,6 +48,23 @@ fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Resul
     search::prepare(connection, resource)
 }
 
+/// Writes each field's default into records stored before the field existed,
+/// so that filters, sorts and search see what reads show.
+fn backfill_defaults(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    for field in &resource.fields {
+        let Some(default) = &field.default else {
+            continue;
+        };
+        let sql = format!(
+            "UPDATE {} SET data = json_set(data, '$.{name}', json(?1)) WHERE json_type(data, '$.{name}') IS NULL",
+            table(resource),
+            name = field.name
+        );
+        connection.execute(&sql, [default.to_string()])?;
+    }
+    Ok(())
+}
+
 /// Refuses a table whose ids are of another kind than the spec says (a spec
 /// changed from `id: integer` to `id: uuid` over an existing database).
 fn check_id_column(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
@@ -81,7 +98,11 @@ impl Store {
         let transaction = connection.transaction()?;
         for resource in &spec.resources {
             create_table(&transaction, resource)?;
+            backfill_defaults(&transaction, resource)?;
         }
-        transaction.commit()
+        transaction.commit()?;
+        // Search indexes may have been rebuilt: cached totals are stale.
+        self.written();
+        Ok(())
     }
 }

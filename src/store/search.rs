@@ -1,19 +1,21 @@
 //! Full-text search: one FTS5 table per resource with `search` fields, kept in
-//! step with every write. Tokens are Unicode words with diacritics removed, so
+//! step with every write by SQL triggers. Tokens are Unicode words with diacritics removed, so
 //! search ignores case and accents; each query word matches as a prefix. The
 //! index is derived data: it is rebuilt when the spec's search fields change.
 
 use rusqlite::{Connection, OptionalExtension};
-use serde_json::{Map, Value};
 
-use super::{field_expression, table};
+use super::table;
 use crate::spec::Resource;
 
 fn fts_table(resource: &Resource) -> String {
     format!("\"fts_{}\"", resource.name)
 }
 
-/// Creates the search index of `resource` (rebuilding it if its fields changed).
+/// Creates the search index of `resource` and the triggers that keep it in
+/// step with every write, rebuilding both when its search fields change. A
+/// resource whose search is removed keeps its (now unused) index, so that
+/// requests still running on the previous spec never miss the table.
 pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS _standin_search (resource TEXT PRIMARY KEY NOT NULL, fields TEXT NOT NULL)",
@@ -26,106 +28,60 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
             |row| row.get(0),
         )
         .optional()?;
-    if current.as_deref() == Some(wanted.as_str()) {
+    let trigger = |suffix: &str| format!("\"fts_{}_{suffix}\"", resource.name);
+    let names =
+        ["inserted", "updated", "deleted"].map(|suffix| format!("fts_{}_{suffix}", resource.name));
+    let has_triggers: bool = connection.query_row(
+        "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'trigger' AND name IN (?1, ?2, ?3)",
+        rusqlite::params_from_iter(&names),
+        |row| row.get(0),
+    )?;
+    if resource.search.is_empty() || (has_triggers && current.as_deref() == Some(wanted.as_str())) {
         return Ok(());
     }
     let fts = fts_table(resource);
-    connection.execute_batch(&format!("DROP TABLE IF EXISTS {fts}"))?;
-    connection.execute(
-        "DELETE FROM _standin_search WHERE resource = ?1",
-        [&resource.name],
-    )?;
-    if resource.search.is_empty() {
-        return Ok(());
-    }
+    let data = table(resource);
     let columns: Vec<String> = resource
         .search
         .iter()
         .map(|field| format!("\"{field}\""))
         .collect();
+    let columns = columns.join(", ");
+    let values = |row: &str| -> String {
+        resource
+            .search
+            .iter()
+            .map(|field| format!("json_extract({row}.data, '$.{field}')"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     connection.execute_batch(&format!(
-        "CREATE VIRTUAL TABLE {fts} USING fts5({}, tokenize = 'unicode61 remove_diacritics 2')",
-        columns.join(", ")
+        "DROP TRIGGER IF EXISTS {inserted};
+         DROP TRIGGER IF EXISTS {updated};
+         DROP TRIGGER IF EXISTS {deleted};
+         DROP TABLE IF EXISTS {fts};
+         CREATE VIRTUAL TABLE {fts} USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2');
+         INSERT INTO {fts} (rowid, {columns}) SELECT rowid, {existing} FROM {data};
+         CREATE TRIGGER {inserted} AFTER INSERT ON {data} BEGIN
+             INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
+         END;
+         CREATE TRIGGER {updated} AFTER UPDATE OF data ON {data} BEGIN
+             DELETE FROM {fts} WHERE rowid = old.rowid;
+             INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
+         END;
+         CREATE TRIGGER {deleted} AFTER DELETE ON {data} BEGIN
+             DELETE FROM {fts} WHERE rowid = old.rowid;
+         END;",
+        inserted = trigger("inserted"),
+        updated = trigger("updated"),
+        deleted = trigger("deleted"),
+        existing = values(&data),
+        new = values("new"),
     ))?;
-    rebuild(connection, resource)?;
     connection.execute(
-        "INSERT INTO _standin_search (resource, fields) VALUES (?1, ?2)",
+        "INSERT OR REPLACE INTO _standin_search (resource, fields) VALUES (?1, ?2)",
         [&resource.name, &wanted],
     )?;
-    Ok(())
-}
-
-/// Re-indexes every record of `resource` (after its rows were replaced wholesale).
-pub(super) fn rebuild(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
-    if resource.search.is_empty() {
-        return Ok(());
-    }
-    let fts = fts_table(resource);
-    let columns: Vec<String> = resource
-        .search
-        .iter()
-        .map(|field| format!("\"{field}\""))
-        .collect();
-    let extracts: Vec<String> = resource
-        .search
-        .iter()
-        .map(|field| field_expression(field))
-        .collect();
-    connection.execute_batch(&format!(
-        "DELETE FROM {fts}; INSERT INTO {fts} (rowid, {}) SELECT rowid, {} FROM {}",
-        columns.join(", "),
-        extracts.join(", "),
-        table(resource)
-    ))
-}
-
-/// Indexes (or re-indexes) the record stored at `rowid`.
-pub(super) fn index(
-    connection: &Connection,
-    resource: &Resource,
-    rowid: i64,
-    fields: &Map<String, Value>,
-) -> rusqlite::Result<()> {
-    if resource.search.is_empty() {
-        return Ok(());
-    }
-    forget(connection, resource, rowid)?;
-    let columns: Vec<String> = resource
-        .search
-        .iter()
-        .map(|field| format!("\"{field}\""))
-        .collect();
-    let placeholders: Vec<String> = (2..=resource.search.len() + 1)
-        .map(|index| format!("?{index}"))
-        .collect();
-    let sql = format!(
-        "INSERT INTO {} (rowid, {}) VALUES (?1, {})",
-        fts_table(resource),
-        columns.join(", "),
-        placeholders.join(", ")
-    );
-    let mut values: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Integer(rowid)];
-    values.extend(resource.search.iter().map(|field| match fields.get(field) {
-        Some(Value::String(text)) => rusqlite::types::Value::Text(text.clone()),
-        _ => rusqlite::types::Value::Null,
-    }));
-    connection
-        .prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(values))?;
-    Ok(())
-}
-
-/// Removes the record stored at `rowid` from the index.
-pub(super) fn forget(
-    connection: &Connection,
-    resource: &Resource,
-    rowid: i64,
-) -> rusqlite::Result<()> {
-    if resource.search.is_empty() {
-        return Ok(());
-    }
-    let sql = format!("DELETE FROM {} WHERE rowid = ?1", fts_table(resource));
-    connection.prepare_cached(&sql)?.execute([rowid])?;
     Ok(())
 }
 

@@ -157,7 +157,7 @@ pub(super) fn auto_index(
     columns.extend(query.sort.iter().map(|key| {
         format!(
             "{} {}",
-            column_sql(&key.column),
+            sort_expression(key),
             if key.descending { "DESC" } else { "ASC" }
         )
     }));
@@ -177,13 +177,22 @@ pub(super) fn auto_index(
     Some((name, sql))
 }
 
+/// The SQL expression a sort key orders by.
+fn sort_expression(key: &Sort) -> String {
+    if key.as_instants {
+        format!("julianday({})", column_sql(&key.column))
+    } else {
+        column_sql(&key.column)
+    }
+}
+
 /// The ORDER BY clause: the sort keys, then id to break ties.
 pub(super) fn order_clause(sort: &[Sort]) -> String {
     let mut keys: Vec<String> = sort
         .iter()
         .map(|key| {
             let direction = if key.descending { "DESC" } else { "ASC" };
-            format!("{} {direction}", column_sql(&key.column))
+            format!("{} {direction}", sort_expression(key))
         })
         .collect();
     if !sort.iter().any(|key| key.column == Column::Id) {

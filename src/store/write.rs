@@ -6,9 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 
 use super::read::{find, find_live};
-use super::{
-    Record, RecordId, Store, StoreError, field_expression, search, sql_id, sql_value, table,
-};
+use super::{Record, RecordId, Store, StoreError, field_expression, sql_id, sql_value, table};
 use crate::clock;
 use crate::spec::{FieldError, IdKind, OnDelete, Resource, Spec};
 
@@ -165,15 +163,12 @@ fn overwrite(
 ) -> Result<(), StoreError> {
     let data = serde_json::to_string(&record.fields).expect("JSON values serialise");
     let sql = format!(
-        "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3 RETURNING rowid",
+        "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3",
         table(resource)
     );
-    let rowid: i64 = connection
+    connection
         .prepare_cached(&sql)?
-        .query_row((data, &record.updated_at, sql_id(&record.id)), |row| {
-            row.get(0)
-        })?;
-    search::index(connection, resource, rowid, &record.fields)?;
+        .execute((data, &record.updated_at, sql_id(&record.id)))?;
     Ok(())
 }
 
@@ -197,9 +192,7 @@ pub(super) fn insert(
     connection
         .prepare_cached(&sql)?
         .execute((sql_id, data, created_at, updated_at))?;
-    let rowid = connection.last_insert_rowid();
-    search::index(connection, resource, rowid, &fields)?;
-    let id = id.unwrap_or(RecordId::Integer(rowid));
+    let id = id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid()));
     Ok(Record {
         id,
         fields,
@@ -361,23 +354,14 @@ fn remove(
     Ok(())
 }
 
-/// Removes a record's row and its search entry.
+/// Removes a record's row (its search entry goes with it, by trigger).
 fn hard_delete(
     connection: &Connection,
     resource: &Resource,
     id: &RecordId,
 ) -> Result<(), StoreError> {
-    let sql = format!(
-        "DELETE FROM {} WHERE id = ?1 RETURNING rowid",
-        table(resource)
-    );
-    let rowid: Option<i64> = connection
-        .prepare_cached(&sql)?
-        .query_row([sql_id(id)], |row| row.get(0))
-        .optional()?;
-    if let Some(rowid) = rowid {
-        search::forget(connection, resource, rowid)?;
-    }
+    let sql = format!("DELETE FROM {} WHERE id = ?1", table(resource));
+    connection.prepare_cached(&sql)?.execute([sql_id(id)])?;
     Ok(())
 }
 

@@ -209,3 +209,15 @@ async fn admin_routes_answer_methods_and_mistakes_precisely() {
     );
     problem(app.get("/_standin/health?x=1").await, 400).await;
 }
+
+#[tokio::test]
+async fn the_journal_keeps_large_bodies_short() {
+    let app = spawn(LIBRARY);
+    let long = "x".repeat(200_000);
+    app.post("/authors", json!({ "name": long })).await;
+    let entries = json(app.get("/_standin/requests").await).await;
+    let body = entries[0]["body"]
+        .as_str()
+        .expect("a large body is kept as text");
+    assert_eq!(body.len(), 64 * 1024);
+}

@@ -665,3 +665,64 @@ async fn cors_is_open_and_exposes_the_paging_headers() {
             .contains("DELETE")
     );
 }
+
+#[tokio::test]
+async fn expand_adds_the_record_beside_a_json_server_style_id_field() {
+    let spec = "standin: 1\nresources:\n  posts:\n    fields: { title: string }\n    records: [{ title: a }]\n  comments:\n    fields:\n      postId: { ref: posts }\n    records: [{ postId: 1 }]\n";
+    let app = spawn(spec);
+    let comment = json(app.get_json("/comments/1?_expand=post").await).await;
+    assert_eq!(comment["postId"], 1);
+    assert_eq!(comment["post"]["title"], "a");
+}
+
+#[tokio::test]
+async fn an_unaligned_window_links_to_windows_of_its_size() {
+    let app = spawn(BOOKS);
+    let response = app.get("/books?_start=1&_end=3").await;
+    let page = json(response).await;
+    assert_eq!(
+        page["_links"]["next"]["href"],
+        "/api/books?_start=3&_limit=2"
+    );
+    assert_eq!(
+        page["_links"]["prev"]["href"],
+        "/api/books?_start=0&_limit=2"
+    );
+}
+
+#[tokio::test]
+async fn two_ways_of_paging_or_sorting_at_once_are_400() {
+    let app = spawn(BOOKS);
+    for (query, parameter) in [
+        ("sort=year&_sort=title", "_sort"),
+        ("page=2&_start=3", "page"),
+        ("per_page=5&_end=9", "per_page"),
+    ] {
+        let body = problem(app.get(&format!("/books?{query}")).await, 400).await;
+        assert_eq!(body["parameter"], parameter, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_like_pattern_is_400_not_500() {
+    let app = spawn(BOOKS);
+    problem(app.get("/books?title_like=k%7B5000%7D").await, 400).await;
+    problem(app.get("/books?title_like=k%7B40000%7D").await, 400).await;
+}
+
+#[tokio::test]
+async fn date_times_sort_as_points_in_time() {
+    let spec = "standin: 1\nresources:\n  events:\n    fields: { at: datetime }\n    records:\n      - { at: \"2024-01-01T10:00:00+05:00\" }\n      - { at: \"2024-01-01T06:00:00Z\" }\n      - { at: \"2024-01-01T04:00:00Z\" }\n";
+    let app = spawn(spec);
+    let events = json(app.get_json("/events?sort=at").await).await;
+    let ids: Vec<i64> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [3, 1, 2], "05:00Z, 05:00Z+, 06:00Z");
+    let late = json(app.get_json("/events?at__gte=2024-01-01t05:30:00z").await).await;
+    assert_eq!(late.as_array().unwrap().len(), 1);
+    problem(app.get("/events?at__gte=%2B2024-01-01").await, 400).await;
+}

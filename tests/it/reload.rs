@@ -268,3 +268,25 @@ async fn no_request_fails_while_the_spec_is_rewritten_twenty_times() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_new_fields_default_is_seen_by_filters_too() {
+    let app = watched(NOTES);
+    let with_flag = NOTES.replace(
+        "      text:",
+        "      flagged: { type: boolean, default: false }\n      text:",
+    );
+    std::fs::write(&app.path, &with_flag).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = app.get("/notes?flagged=false").await;
+        if response.status() == 200 && header(&response, "x-total-count").as_deref() == Some("3") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the filter never saw the default"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
