@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::problem::Problem;
 
 /// Media types a create or replace accepts.
-pub const ACCEPT_POST: &[&str] = &["application/json"];
+pub const ACCEPT_POST: &[&str] = &["application/json", "application/vnd.collection+json"];
 /// Media types a patch accepts.
 pub const ACCEPT_PATCH: &[&str] = &[
     "application/merge-patch+json",
@@ -27,6 +27,8 @@ pub enum BodyFormat {
     MergePatch,
     /// An RFC 6902 JSON patch.
     JsonPatch,
+    /// A filled-in Collection+JSON template.
+    CollectionJson,
 }
 
 /// The body's format from `Content-Type`; a missing type is taken as JSON.
@@ -45,6 +47,7 @@ pub fn format(request: &HttpRequest, patch: bool) -> Result<BodyFormat, Problem>
         "application/merge-patch+json" if patch => Ok(BodyFormat::MergePatch),
         "application/json-patch+json" if patch => Ok(BodyFormat::JsonPatch),
         "application/json" => Ok(BodyFormat::Json),
+        "application/vnd.collection+json" if !patch => Ok(BodyFormat::CollectionJson),
         // Any other +json type is JSON (RFC 6839), except patch formats we do not apply.
         other if other.ends_with("+json") && !other.contains("patch") => Ok(BodyFormat::Json),
         _ => Err(Problem::UnsupportedMediaType {
@@ -96,6 +99,15 @@ pub fn json_patch(body: &[u8]) -> Result<json_patch::Patch, Problem> {
             "the body is not a JSON patch (an array of operations like {{\"op\": \"replace\", \"path\": \"/title\", \"value\": \"x\"}}): {error}"
         ))
     })
+}
+
+/// The fields a create or replace body gives, in JSON or as a Collection+JSON template.
+pub fn fields(body: &[u8], format: BodyFormat) -> Result<Map<String, Value>, Problem> {
+    let object = json_object(body)?;
+    if format != BodyFormat::CollectionJson {
+        return Ok(object);
+    }
+    crate::represent::fields_of_template(&Value::Object(object)).map_err(Problem::bad_request)
 }
 
 /// Parses a body that must be a JSON object.

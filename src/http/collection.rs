@@ -184,10 +184,10 @@ impl Collection<'_> {
         payload: web::Payload,
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        body::format(request, false)?;
+        let format = body::format(request, false)?;
         let representation = respond::representation(request, self.spec)?;
         let bytes = body::read(request, payload, self.state.body_limit).await?;
-        let mut fields = body::json_object(&bytes)?;
+        let mut fields = body::fields(&bytes, format)?;
         let id = match strip_server_set(&mut fields) {
             None => None,
             Some(value) => Some(client_id(resource, &value)?),

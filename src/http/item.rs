@@ -129,10 +129,10 @@ impl ItemTarget<'_> {
         payload: web::Payload,
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        body::format(request, false)?;
+        let format = body::format(request, false)?;
         let representation = respond::representation(request, self.spec)?;
         let bytes = body::read(request, payload, self.state.body_limit).await?;
-        let mut fields = body::json_object(&bytes)?;
+        let mut fields = body::fields(&bytes, format)?;
         self.check_body_id(strip_server_set(&mut fields))?;
         resource.apply_defaults(&mut fields);
         resource
@@ -185,7 +185,7 @@ impl ItemTarget<'_> {
         let bytes = body::read(request, payload, self.state.body_limit).await?;
         let changes = match format {
             BodyFormat::JsonPatch => Changes::JsonPatch(body::json_patch(&bytes)?),
-            BodyFormat::Json | BodyFormat::MergePatch => {
+            BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::CollectionJson => {
                 let mut changes = body::json_object(&bytes)?;
                 self.check_body_id(strip_server_set(&mut changes))?;
                 Changes::Merge(changes)

@@ -23,6 +23,7 @@ pub use problem::Problem;
 pub use route::Target;
 pub use state::{AppState, ReloadFailure, SpecStatus};
 
+use crate::represent::Representation;
 use crate::spec::Spec;
 
 /// Registers standin's service and middleware on an actix-web app.
@@ -133,7 +134,8 @@ const HOME_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS"];
 fn home(request: &HttpRequest, spec: &Spec) -> Result<HttpResponse, Problem> {
     match *request.method() {
         HttpMethod::GET | HttpMethod::HEAD => {
-            let representation = respond::representation(request, spec)?;
+            let representation =
+                respond::representation_among(request, spec, &Representation::HOME)?;
             Ok(respond::home(spec, representation))
         }
         HttpMethod::OPTIONS => Ok(respond::options(HOME_METHODS)),

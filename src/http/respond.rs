@@ -16,8 +16,16 @@ use crate::store::{Embedded, Record};
 
 /// The representation to answer `request` with, honouring `defaults.accept`.
 pub fn representation(request: &HttpRequest, spec: &Spec) -> Result<Representation, Problem> {
-    let mut offers: Vec<&'static str> =
-        Representation::ALL.iter().map(|r| r.media_type()).collect();
+    representation_among(request, spec, &Representation::ALL)
+}
+
+/// The representation among `available` to answer `request` with.
+pub fn representation_among(
+    request: &HttpRequest,
+    spec: &Spec,
+    available: &[Representation],
+) -> Result<Representation, Problem> {
+    let mut offers: Vec<&'static str> = available.iter().map(|r| r.media_type()).collect();
     if let Some(position) = offers
         .iter()
         .position(|offer| *offer == spec.defaults.accept)

@@ -2,8 +2,12 @@
 //! bytes of each media type. One module per media type; each knows the model
 //! and the links it is handed, and nothing of HTTP or storage.
 
+mod collection_json;
 mod hal;
+mod json_home;
 mod plain;
+
+pub use collection_json::fields_of_template;
 
 use serde_json::{Map, Value};
 
@@ -20,17 +24,33 @@ pub enum Representation {
     Hal,
     /// `application/json`: plain objects and bare arrays.
     Json,
+    /// `application/vnd.collection+json`: Collection+JSON.
+    CollectionJson,
+    /// `application/json-home`: the home document only.
+    JsonHome,
 }
 
 impl Representation {
-    /// Every representation, in the server's order of preference.
-    pub const ALL: [Representation; 2] = [Representation::Hal, Representation::Json];
+    /// The representations of items and collections, in the server's order of preference.
+    pub const ALL: [Representation; 3] = [
+        Representation::Hal,
+        Representation::Json,
+        Representation::CollectionJson,
+    ];
+    /// The representations of the home document.
+    pub const HOME: [Representation; 3] = [
+        Representation::Hal,
+        Representation::Json,
+        Representation::JsonHome,
+    ];
 
     /// The media type sent in `Content-Type`.
     pub fn media_type(self) -> &'static str {
         match self {
             Representation::Hal => "application/hal+json",
             Representation::Json => "application/json",
+            Representation::CollectionJson => "application/vnd.collection+json",
+            Representation::JsonHome => "application/json-home",
         }
     }
 
@@ -38,6 +58,7 @@ impl Representation {
     pub fn from_media_type(media_type: &str) -> Option<Representation> {
         Representation::ALL
             .into_iter()
+            .chain([Representation::JsonHome])
             .find(|representation| representation.media_type() == media_type)
     }
 }
@@ -121,7 +142,10 @@ pub fn item(
 ) -> Vec<u8> {
     let body = match representation {
         Representation::Hal => hal::item(spec, resource, view, shape),
-        Representation::Json => plain::item(spec, resource, view, shape),
+        Representation::CollectionJson => {
+            collection_json::single(spec, resource, view, shape.fields)
+        }
+        Representation::Json | Representation::JsonHome => plain::item(spec, resource, view, shape),
     };
     serde_json::to_vec(&body).expect("JSON values serialise")
 }
@@ -135,7 +159,8 @@ pub fn collection(
 ) -> Vec<u8> {
     let body = match representation {
         Representation::Hal => hal::collection(spec, resource, page),
-        Representation::Json => plain::collection(spec, resource, page),
+        Representation::CollectionJson => collection_json::page(spec, resource, page),
+        Representation::Json | Representation::JsonHome => plain::collection(spec, resource, page),
     };
     serde_json::to_vec(&body).expect("JSON values serialise")
 }
@@ -143,7 +168,8 @@ pub fn collection(
 /// The home document's body.
 pub fn home(spec: &Spec, representation: Representation) -> Vec<u8> {
     let body = match representation {
-        Representation::Hal => hal::home(spec),
+        Representation::Hal | Representation::CollectionJson => hal::home(spec),
+        Representation::JsonHome => json_home::document(spec),
         Representation::Json => plain::home(spec),
     };
     serde_json::to_vec(&body).expect("JSON values serialise")

@@ -160,7 +160,7 @@ async fn an_unsupported_content_type_is_415_with_accept_post() {
         .unwrap();
     assert_eq!(
         header(&response, "accept-post").as_deref(),
-        Some("application/json")
+        Some("application/json, application/vnd.collection+json")
     );
     problem(response, 415).await;
     let response = app
@@ -189,7 +189,11 @@ async fn an_unacceptable_accept_is_406_listing_what_is_available() {
     let body = problem(response, 406).await;
     assert_eq!(
         body["available"],
-        json!(["application/hal+json", "application/json"])
+        json!([
+            "application/hal+json",
+            "application/json",
+            "application/vnd.collection+json"
+        ])
     );
 }
 

@@ -167,3 +167,107 @@ async fn the_home_document_links_every_collection_and_item_with_templates() {
     let body = json(response).await;
     insta::assert_snapshot!("hal_home", pretty(&body));
 }
+
+#[tokio::test]
+async fn collection_json_pages_have_items_links_queries_and_a_template() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::GET, "/books?per_page=2")
+        .header("accept", "application/vnd.collection+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/vnd.collection+json")
+    );
+    let body = json(response).await;
+    let collection = &body["collection"];
+    assert_eq!(collection["version"], "1.0");
+    assert_eq!(collection["href"], "/api/books");
+    assert_eq!(
+        collection["links"][1],
+        json!({ "rel": "next", "href": "/api/books?page=2&per_page=2" })
+    );
+    let item = &collection["items"][0];
+    assert_eq!(item["href"], "/api/books/1");
+    assert_eq!(item["data"][0], json!({ "name": "id", "value": 1 }));
+    assert!(
+        item["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|link| link["rel"] == "author")
+    );
+    assert_eq!(collection["queries"][0]["rel"], "search");
+    let template: Vec<&str> = collection["template"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(template, ["title", "year", "genre", "author", "tags"]);
+}
+
+#[tokio::test]
+async fn collection_json_templates_can_be_posted() {
+    let app = spawn(LIBRARY);
+    let template = json!({ "template": { "data": [
+        { "name": "title", "value": "From a template" },
+        { "name": "author", "value": 2 },
+    ] } });
+    let response = app
+        .request(Method::POST, "/books")
+        .header("content-type", "application/vnd.collection+json")
+        .header("accept", "application/vnd.collection+json")
+        .body(template.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body = json(response).await;
+    assert_eq!(
+        body["collection"]["items"][0]["data"][1],
+        json!({ "name": "title", "value": "From a template" })
+    );
+}
+
+#[tokio::test]
+async fn the_home_document_is_also_json_home() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::GET, "")
+        .header("accept", "application/json-home")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/json-home")
+    );
+    let home = json(response).await;
+    assert_eq!(home["api"]["title"], "Library");
+    let books = &home["resources"]["urn:standin:rel:books"];
+    assert!(
+        books["href-template"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/books{?page,per_page")
+    );
+    assert_eq!(books["hints"]["allow"], json!(["GET", "HEAD", "POST"]));
+    assert_eq!(
+        home["resources"]["urn:standin:rel:books-item"]["href-template"],
+        "/api/books/{id}"
+    );
+    let items = app
+        .request(Method::GET, "/books")
+        .header("accept", "application/json-home")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        items.status(),
+        406,
+        "JSON Home describes only the home route"
+    );
+}

@@ -1,0 +1,136 @@
+//! `application/vnd.collection+json` (Collection+JSON 1.0): items as
+//! name/value `data` with `links`, pages with paging `links`, a `search`
+//! query naming the collection's parameters, and a write `template` listing
+//! the fields. Requests may send a filled-in template back as the body.
+
+use serde_json::{Map, Value, json};
+
+use super::{ItemView, PageView, record_object};
+use crate::links;
+use crate::spec::{Resource, Spec};
+use crate::store::{Record, RecordId};
+
+fn item(spec: &Spec, resource: &Resource, record: &Record, fields: Option<&[String]>) -> Value {
+    let mut object = record_object(resource, record);
+    super::restrict(&mut object, fields);
+    let data: Vec<Value> = object
+        .into_iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    let mut item_links = Vec::new();
+    for (field, reference) in resource.references() {
+        let Some(target) = spec.resource(&reference.resource) else {
+            continue;
+        };
+        if let Some(id) = record
+            .fields
+            .get(&field.name)
+            .and_then(|value| RecordId::from_json(target.id, value))
+        {
+            item_links
+                .push(json!({ "rel": field.name, "href": links::item(spec, &target.name, &id) }));
+        }
+    }
+    for inverse in spec.inverses(&resource.name) {
+        let href = links::inverse(spec, &resource.name, &record.id, &inverse.name);
+        item_links.push(json!({ "rel": inverse.name, "href": href }));
+    }
+    json!({ "href": links::item(spec, &resource.name, &record.id), "data": data, "links": item_links })
+}
+
+/// The write template: one entry per field.
+fn template(resource: &Resource) -> Value {
+    let data: Vec<Value> = resource
+        .fields
+        .iter()
+        .map(|field| {
+            let prompt = if field.required { format!("{} (required)", field.name) } else { field.name.clone() };
+            json!({ "name": field.name, "value": field.default.clone().unwrap_or(Value::Null), "prompt": prompt })
+        })
+        .collect();
+    json!({ "data": data })
+}
+
+/// The search query: the collection's parameters.
+fn queries(resource: &Resource, href: &str) -> Value {
+    let mut names = vec!["page", "per_page", "sort"];
+    if !resource.search.is_empty() {
+        names.push("q");
+    }
+    names.extend(resource.fields.iter().map(|field| field.name.as_str()));
+    let data: Vec<Value> = names
+        .iter()
+        .map(|name| json!({ "name": name, "value": "" }))
+        .collect();
+    json!([{ "rel": "search", "href": href, "prompt": format!("Search {}", resource.name), "data": data }])
+}
+
+fn wrap(collection: Map<String, Value>) -> Value {
+    json!({ "collection": collection })
+}
+
+/// One item, as a collection of one.
+pub(super) fn single(
+    spec: &Spec,
+    resource: &Resource,
+    view: ItemView<'_>,
+    fields: Option<&[String]>,
+) -> Value {
+    let mut collection = Map::new();
+    collection.insert("version".into(), json!("1.0"));
+    collection.insert(
+        "href".into(),
+        json!(links::collection(spec, &resource.name)),
+    );
+    collection.insert(
+        "items".into(),
+        json!([item(spec, resource, view.record, fields)]),
+    );
+    collection.insert("template".into(), template(resource));
+    wrap(collection)
+}
+
+/// A page of a collection.
+pub(super) fn page(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Value {
+    let mut page_links = vec![json!({ "rel": "first", "href": page.links.first })];
+    if let Some(prev) = &page.links.prev {
+        page_links.push(json!({ "rel": "prev", "href": prev }));
+    }
+    if let Some(next) = &page.links.next {
+        page_links.push(json!({ "rel": "next", "href": next }));
+    }
+    page_links.push(json!({ "rel": "last", "href": page.links.last }));
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|view| item(spec, resource, view.record, page.shape.fields))
+        .collect();
+    let mut collection = Map::new();
+    collection.insert("version".into(), json!("1.0"));
+    collection.insert("href".into(), json!(page.collection_href));
+    collection.insert("links".into(), Value::Array(page_links));
+    collection.insert("items".into(), Value::Array(items));
+    collection.insert("queries".into(), queries(resource, page.collection_href));
+    collection.insert("template".into(), template(resource));
+    wrap(collection)
+}
+
+/// The fields of a filled-in template (`{"template": {"data": [{"name": .., "value": ..}]}}`).
+pub fn fields_of_template(body: &Value) -> Result<Map<String, Value>, String> {
+    let data = body
+        .pointer("/template/data")
+        .and_then(Value::as_array)
+        .ok_or("a Collection+JSON write is {\"template\": {\"data\": [{\"name\": ..., \"value\": ...}]}}")?;
+    let mut fields = Map::new();
+    for entry in data {
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("every template entry needs a \"name\"")?;
+        fields.insert(
+            name.to_string(),
+            entry.get("value").cloned().unwrap_or(Value::Null),
+        );
+    }
+    Ok(fields)
+}

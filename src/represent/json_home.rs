@@ -1,0 +1,81 @@
+//! `application/json-home` on the home route: the API's resources as link
+//! relations with URI templates, their variables and hints (allowed methods,
+//! formats, accepted bodies), per draft-nottingham-json-home.
+
+use serde_json::{Map, Value, json};
+
+use super::Representation;
+use crate::links;
+use crate::spec::{Method, Spec};
+
+const FORMATS: [Representation; 3] = [
+    Representation::Hal,
+    Representation::Json,
+    Representation::CollectionJson,
+];
+
+fn formats() -> Value {
+    let formats: Map<String, Value> = FORMATS
+        .iter()
+        .map(|format| (format.media_type().to_string(), json!({})))
+        .collect();
+    Value::Object(formats)
+}
+
+/// The JSON Home document.
+pub(super) fn document(spec: &Spec) -> Value {
+    let mut resources = Map::new();
+    for resource in &spec.resources {
+        let collection = links::collection(spec, &resource.name);
+        let template = links::collection_template(spec, resource, &collection);
+        let variables: Map<String, Value> = template
+            .split_once("{?")
+            .map(|(_, rest)| rest.trim_end_matches('}'))
+            .unwrap_or_default()
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .map(|name| (name.to_string(), json!(format!("urn:standin:param:{name}"))))
+            .collect();
+        let mut collection_allow = Vec::new();
+        if resource.allows(Method::Get) {
+            collection_allow.extend(["GET", "HEAD"]);
+        }
+        if resource.allows(Method::Post) {
+            collection_allow.push("POST");
+        }
+        resources.insert(
+            format!("urn:standin:rel:{}", resource.name),
+            json!({
+                "href-template": template,
+                "href-vars": variables,
+                "hints": {
+                    "allow": collection_allow,
+                    "formats": formats(),
+                    "accept-post": ["application/json", "application/vnd.collection+json"],
+                },
+            }),
+        );
+        let item_allow: Vec<&str> = [Method::Get, Method::Put, Method::Patch, Method::Delete]
+            .into_iter()
+            .filter(|method| resource.allows(*method))
+            .map(Method::as_str)
+            .collect();
+        resources.insert(
+            format!("urn:standin:rel:{}-item", resource.name),
+            json!({
+                "href-template": links::item_template(spec, &resource.name),
+                "href-vars": { "id": "urn:standin:param:id" },
+                "hints": {
+                    "allow": item_allow,
+                    "formats": formats(),
+                    "accept-patch": ["application/merge-patch+json", "application/json-patch+json"],
+                    "accept-ranges": [],
+                },
+            }),
+        );
+    }
+    json!({
+        "api": { "title": spec.title, "links": { "self": links::home(spec) } },
+        "resources": resources,
+    })
+}
