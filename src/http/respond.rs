@@ -194,13 +194,20 @@ pub fn page(
     }
     let total = view.pagination.total;
     response.insert_header(("X-Total-Count", total.to_string()));
-    // react-admin's simple-rest data provider reads the window from Content-Range.
-    let range = match view.items.len() as u64 {
-        0 => format!("{} */{total}", resource.name),
-        count => format!("{} {offset}-{}/{total}", resource.name, offset + count - 1),
-    };
-    if let Ok(value) = HeaderValue::from_str(&range) {
-        response.insert_header((header::CONTENT_RANGE, value));
+    // react-admin's simple-rest data provider reads the window from
+    // Content-Range; it asks with `range=` (and a Range header). Other clients
+    // get no Content-Range, which a 200 is not meant to carry.
+    let asks_for_range = request.headers().contains_key(header::RANGE)
+        || form_urlencoded::parse(request.query_string().as_bytes())
+            .any(|(name, _)| name == "range");
+    if asks_for_range {
+        let range = match view.items.len() as u64 {
+            0 => format!("{} */{total}", resource.name),
+            count => format!("{} {offset}-{}/{total}", resource.name, offset + count - 1),
+        };
+        if let Ok(value) = HeaderValue::from_str(&range) {
+            response.insert_header((header::CONTENT_RANGE, value));
+        }
     }
     response.content_type(representation.media_type());
     response.body(body)
