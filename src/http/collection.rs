@@ -41,7 +41,7 @@ impl Scope {
 
 /// A collection request's target: the listed resource, and the scope for inverse collections.
 struct Collection<'a> {
-    state: &'a AppState,
+    state: &'a Arc<AppState>,
     spec: &'a Arc<Spec>,
     index: usize,
     scope: Option<Scope>,
@@ -200,6 +200,17 @@ impl Collection<'_> {
             .validate(&mut fields)
             .map_err(|errors| Problem::Invalid { errors })?;
         self.check_parent().await?;
+        if let Some(delay) = resource.async_delay {
+            let state = Arc::clone(self.state);
+            return Ok(super::jobs::accept(
+                state,
+                self.spec.clone(),
+                self.index,
+                id,
+                fields,
+                delay,
+            ));
+        }
         let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
         let record = blocking(move || {
             let resource = &spec.resources[index];

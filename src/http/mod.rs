@@ -9,6 +9,7 @@ mod collection;
 mod conditional;
 mod faults;
 mod item;
+mod jobs;
 mod negotiate;
 mod observe;
 mod problem;
@@ -125,6 +126,7 @@ async fn dispatch(
         Target::Item(index, id) => {
             item::handle(request, payload, state.into_inner(), spec, index, id).await
         }
+        Target::Job(job) => jobs::monitor(&request, &state, job),
         Target::Admin(path) => crate::admin::handle(&request, &state, &spec, &path).await,
     }
 }

@@ -232,9 +232,15 @@ pub fn not_modified(etag: &str, modified: Option<std::time::SystemTime>) -> Http
 
 /// `204` with `Allow`, the answer to OPTIONS.
 pub fn options(allow: &[&str]) -> HttpResponse {
-    HttpResponse::NoContent()
-        .insert_header((header::ALLOW, allow.join(", ")))
-        .finish()
+    let mut response = HttpResponse::NoContent();
+    response.insert_header((header::ALLOW, allow.join(", ")));
+    if allow.contains(&"POST") {
+        response.insert_header(("Accept-Post", super::body::ACCEPT_POST.join(", ")));
+    }
+    if allow.contains(&"PATCH") {
+        response.insert_header(("Accept-Patch", super::body::ACCEPT_PATCH.join(", ")));
+    }
+    response.finish()
 }
 
 /// `301` to `location`.

@@ -29,6 +29,8 @@ pub enum Target {
     },
     /// The admin API, with the path below `/_standin/`.
     Admin(String),
+    /// The status monitor of an asynchronous create.
+    Job(u64),
     /// A permanent redirect to this location.
     Redirect(String),
 }
@@ -93,6 +95,12 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
         .collect();
     if segments[0] == "_standin" {
         return Ok(Target::Admin(segments[1..].join("/")));
+    }
+    if segments[0] == "_jobs" && segments.len() == 2 {
+        return match segments[1].parse::<u64>() {
+            Ok(job) => Ok(Target::Job(job)),
+            Err(_) => Err(Problem::not_found(format!("no job '{}'", segments[1]))),
+        };
     }
     if segments.iter().any(String::is_empty) {
         return Err(Problem::not_found(format!(

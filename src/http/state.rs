@@ -51,6 +51,8 @@ pub struct AppState {
     pub seed: u64,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Asynchronous creates and their monitors.
+    pub jobs: super::jobs::Jobs,
     /// Draws for injected latency and errors, seeded for reproducible runs.
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
 }
@@ -71,6 +73,7 @@ impl AppState {
             seed,
             body_limit: DEFAULT_BODY_LIMIT,
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
+            jobs: super::jobs::Jobs::default(),
         }
     }
 
