@@ -1,5 +1,6 @@
 //! Bearer-token authorisation, when the spec configures `auth`: reads need
-//! the `read` scope, other methods `write`, the admin API `admin`. No token
+//! the `read` scope, other methods `write`, the admin API `admin`; OPTIONS
+//! is open (it only tells what a route allows). No token
 //! (without the anonymous scope) or an unknown one is `401`; a known token
 //! without the scope is `403`. Tokens are never logged.
 
@@ -14,7 +15,7 @@ use crate::spec::{Scope, Spec};
 fn needed(method: &Method, target: &Target) -> Scope {
     if matches!(target, Target::Admin(_)) {
         Scope::Admin
-    } else if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    } else if matches!(*method, Method::GET | Method::HEAD) {
         Scope::Read
     } else {
         Scope::Write
@@ -26,6 +27,11 @@ pub fn authorise(request: &HttpRequest, spec: &Spec, target: &Target) -> Result<
     let Some(auth) = &spec.auth else {
         return Ok(());
     };
+    // OPTIONS discloses only what a route allows, and browsers send CORS
+    // preflights without credentials.
+    if request.method() == Method::OPTIONS {
+        return Ok(());
+    }
     let scope = needed(request.method(), target);
     let name = match scope {
         Scope::Read => "read",

@@ -83,7 +83,7 @@ pub async fn handle(
         HttpMethod::POST if resource.allows(Method::Post) => {
             collection.create(&request, payload).await
         }
-        HttpMethod::OPTIONS => Ok(respond::options(&allowed(resource))),
+        HttpMethod::OPTIONS => Ok(respond::options(&request, &spec, &allowed(resource))),
         _ => Err(method_not_allowed(&request, allowed(resource))),
     }
 }

@@ -59,7 +59,7 @@ pub async fn handle(
             target.patch(&request, payload).await
         }
         HttpMethod::DELETE if resource.allows(Method::Delete) => target.delete(&request).await,
-        HttpMethod::OPTIONS => Ok(respond::options(&allowed(resource))),
+        HttpMethod::OPTIONS => Ok(respond::options(&request, &spec, &allowed(resource))),
         _ => Err(method_not_allowed(&request, allowed(resource))),
     }
 }

@@ -230,10 +230,36 @@ pub fn not_modified(etag: &str, modified: Option<std::time::SystemTime>) -> Http
     response.finish()
 }
 
-/// `204` with `Allow`, the answer to OPTIONS.
-pub fn options(allow: &[&str]) -> HttpResponse {
+/// Request headers cross-origin clients may send.
+const CORS_REQUEST_HEADERS: &[&str] = &[
+    "Accept",
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Unmodified-Since",
+    "Prefer",
+    "Range",
+];
+
+/// `204` with `Allow` (and, for a CORS preflight, what the route allows), the answer to OPTIONS.
+pub fn options(request: &HttpRequest, spec: &Spec, allow: &[&str]) -> HttpResponse {
     let mut response = HttpResponse::NoContent();
     response.insert_header((header::ALLOW, allow.join(", ")));
+    let preflight = request.headers().contains_key(header::ORIGIN)
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight && spec.cors != crate::spec::Cors::Off {
+        // The CORS middleware adds the origin; the route says what it allows.
+        response.insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, allow.join(", ")));
+        response.insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            CORS_REQUEST_HEADERS.join(", "),
+        ));
+        response.insert_header((header::ACCESS_CONTROL_MAX_AGE, "3600"));
+    }
     if allow.contains(&"POST") {
         response.insert_header(("Accept-Post", super::body::ACCEPT_POST.join(", ")));
     }

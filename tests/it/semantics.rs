@@ -543,3 +543,114 @@ async fn an_async_resource_answers_202_then_its_monitor_303() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_preflight_is_answered_with_the_methods_the_route_allows() {
+    let spec = "standin: 1\nauth:\n  tokens: { t: [read] }\nresources:\n  logs:\n    fields: { line: string }\n    methods: [GET, POST]\n";
+    let app = spawn(spec);
+    let preflight = |path: &str| {
+        app.request(Method::OPTIONS, path)
+            .header("origin", "http://localhost:3000")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type, prefer")
+    };
+    let response = preflight("/logs").send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "preflights need no token: {}",
+        response.status()
+    );
+    assert_eq!(
+        header(&response, "access-control-allow-methods").as_deref(),
+        Some("GET, HEAD, POST, OPTIONS")
+    );
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert!(
+        header(&response, "access-control-allow-headers")
+            .unwrap()
+            .contains("Prefer")
+    );
+    let response = preflight("/logs/1").send().await.unwrap();
+    assert_eq!(
+        header(&response, "access-control-allow-methods").as_deref(),
+        Some("GET, HEAD, OPTIONS")
+    );
+}
+
+#[tokio::test]
+async fn options_names_the_accepted_bodies() {
+    let app = spawn(LIBRARY);
+    let item = app
+        .request(Method::OPTIONS, "/books/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&item, "accept-patch").as_deref(),
+        Some("application/merge-patch+json, application/json-patch+json, application/json")
+    );
+    let collection = app.request(Method::OPTIONS, "/books").send().await.unwrap();
+    assert_eq!(
+        header(&collection, "accept-post").as_deref(),
+        Some("application/json, application/vnd.collection+json")
+    );
+}
+
+#[tokio::test]
+async fn if_unmodified_since_guards_writes() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::DELETE, "/books/4")
+        .header("if-unmodified-since", "Mon, 01 Jan 2001 00:00:00 GMT")
+        .send()
+        .await
+        .unwrap();
+    problem(response, 412).await;
+    let response = app
+        .request(Method::DELETE, "/books/4")
+        .header("if-unmodified-since", "Wed, 01 Jan 2025 00:10:00 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+#[tokio::test]
+async fn a_collection_json_item_is_a_collection_of_one() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::GET, "/books/2")
+        .header("accept", "application/vnd.collection+json")
+        .send()
+        .await
+        .unwrap();
+    assert!(header(&response, "etag").is_some());
+    let body = json(response).await;
+    assert_eq!(body["collection"]["items"].as_array().unwrap().len(), 1);
+    assert_eq!(body["collection"]["items"][0]["href"], "/api/books/2");
+    assert!(body["collection"]["template"]["data"].is_array());
+}
+
+#[tokio::test]
+async fn latency_and_error_rate_are_checked_in_the_spec() {
+    for (setting, fragment) in [
+        ("latency: soon", "is not a duration"),
+        ("latency: 200ms..20ms", "start is after its end"),
+        ("error_rate: 2", "expected a share from 0 to 1"),
+    ] {
+        let spec = format!(
+            "standin: 1\n{setting}\nresources:\n  notes:\n    fields: {{ text: string }}\n"
+        );
+        let errors = standin::spec::parse("f.yaml", &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(errors.contains(fragment), "{setting}: {errors}");
+    }
+    let app = spawn(
+        "standin: 1\nlatency: 1ms..2ms\nresources:\n  notes:\n    fields: { text: string }\n    count: 1\n",
+    );
+    assert_eq!(app.get("/notes/1").await.status(), 200);
+}
