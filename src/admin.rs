@@ -20,15 +20,18 @@ pub async fn handle(
 ) -> Result<HttpResponse, Problem> {
     let method = request.method();
     let allow: &[&'static str] = match path {
-        "health" | "spec" => &["GET", "HEAD", "OPTIONS"],
+        "health" | "spec" | "openapi.json" => &["GET", "HEAD", "OPTIONS"],
         "reset" => &["POST", "OPTIONS"],
         "requests" => &["GET", "HEAD", "DELETE", "OPTIONS"],
         _ => {
-            let hint = spec::did_you_mean(path, ["health", "reset", "requests", "spec"])
-                .map(|hint| format!(" ({hint})"))
-                .unwrap_or_default();
+            let hint = spec::did_you_mean(
+                path,
+                ["health", "reset", "requests", "spec", "openapi.json"],
+            )
+            .map(|hint| format!(" ({hint})"))
+            .unwrap_or_default();
             return Err(Problem::not_found(format!(
-                "no admin route '{path}'{hint}: there are health, reset, requests and spec"
+                "no admin route '{path}'{hint}: there are health, reset, requests, spec and openapi.json"
             )));
         }
     };
@@ -46,6 +49,7 @@ pub async fn handle(
     match (path, method.as_str()) {
         ("health", _) => health(state, spec).await,
         ("spec", _) => Ok(ok_json(&spec::to_json(spec))),
+        ("openapi.json", _) => Ok(ok_json(&crate::openapi::document(spec))),
         ("reset", _) => reset(state).await,
         ("requests", "DELETE") => {
             state.journal.clear();

@@ -21,6 +21,17 @@ pub enum Command {
         after_help = "Examples:\n  standin serve specs/blog.yaml\n  standin serve specs/shop.yaml --port 0 --db shop.db"
     )]
     Serve(ServeArgs),
+    /// Print the OpenAPI 3.1 description of the API a spec file describes.
+    Openapi {
+        /// The spec file.
+        #[arg(default_value = "standin.yaml")]
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DocumentFormat::Json)]
+        format: DocumentFormat,
+    },
+    /// Print the JSON Schema of the spec format, for editors.
+    Schema,
     /// Check a spec file and report every problem.
     Check {
         /// The spec file.
@@ -59,6 +70,15 @@ pub struct ServeArgs {
     /// How log lines look.
     #[arg(long, value_enum, default_value_t = LogFormat::Pretty, env = "STANDIN_LOG_FORMAT")]
     pub log_format: LogFormat,
+}
+
+/// Formats of printed documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
 }
 
 /// Log line formats.

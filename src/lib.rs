@@ -24,6 +24,7 @@ pub mod http;
 pub mod in_process;
 pub mod journal;
 pub mod links;
+pub mod openapi;
 pub mod patch;
 pub mod query;
 pub mod reload;

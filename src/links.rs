@@ -23,6 +23,11 @@ pub fn home(spec: &Spec) -> String {
     }
 }
 
+/// The href of the OpenAPI description of the API.
+pub fn description(spec: &Spec) -> String {
+    format!("{}/_standin/openapi.json", spec.base_path)
+}
+
 /// The href of a resource's collection.
 pub fn collection(spec: &Spec, resource: &str) -> String {
     format!("{}/{resource}", spec.base_path)

@@ -12,12 +12,16 @@ use standin::server::{self, Options, SpecFile};
 use standin::spec;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, LogFormat, ServeArgs};
+use cli::{Cli, Command, DocumentFormat, LogFormat, ServeArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check { file } => check(&file),
+        Command::Openapi { file, format } => openapi(&file, format),
+        Command::Schema => {
+            print_document(&spec::json_schema(), DocumentFormat::Json).map(|()| ExitCode::SUCCESS)
+        }
         Command::Serve(args) => serve(args),
     };
     match outcome {
@@ -44,6 +48,27 @@ fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn openapi(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<ExitCode> {
+    let spec = match spec::load(file) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    print_document(&standin::openapi::document(&spec), format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_document(document: &serde_json::Value, format: DocumentFormat) -> anyhow::Result<()> {
+    let text = match format {
+        DocumentFormat::Json => serde_json::to_string_pretty(document)?,
+        DocumentFormat::Yaml => serde_yaml::to_string(document)?,
+    };
+    println!("{}", text.trim_end());
+    Ok(())
 }
 
 fn init_logging(format: LogFormat) {

@@ -28,6 +28,7 @@ fn item_links(spec: &Spec, resource: &Resource, record: &Record) -> Map<String, 
         "collection".into(),
         href(links::collection(spec, &resource.name)),
     );
+    item_links.insert("describedby".into(), href(links::description(spec)));
     for (field, reference) in resource.references() {
         let Some(target) = spec.resource(&reference.resource) else {
             continue;
@@ -152,6 +153,7 @@ pub(super) fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) 
 pub(super) fn home(spec: &Spec) -> Value {
     let mut home_links = Map::new();
     home_links.insert("self".into(), href(links::home(spec)));
+    home_links.insert("describedby".into(), href(links::description(spec)));
     for resource in &spec.resources {
         let collection = links::collection(spec, &resource.name);
         home_links.insert(

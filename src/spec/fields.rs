@@ -67,7 +67,7 @@ pub fn is_generator(name: &str) -> bool {
 /// Names every record carries that fields may not take.
 pub const RESERVED_NAMES: &[&str] = &["id", "created_at", "updated_at"];
 /// Names of links every HAL item has, which a field's link would replace.
-const LINK_NAMES: &[&str] = &["self", "collection"];
+const LINK_NAMES: &[&str] = &["self", "collection", "describedby"];
 
 /// What field parsing needs to know about the other resources.
 pub(super) struct FieldContext<'a> {

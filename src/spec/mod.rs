@@ -10,6 +10,7 @@ mod locate;
 mod model;
 mod parse;
 mod records;
+mod schema;
 mod source;
 mod suggest;
 mod validate;
@@ -26,6 +27,7 @@ pub use model::{
 };
 pub use parse::{SERVABLE_MEDIA_TYPES, parse};
 pub use records::is_uuid;
+pub use schema::json_schema;
 pub use suggest::{closest, did_you_mean};
 pub use validate::{FieldError, strip_server_set};
 

@@ -75,3 +75,71 @@ async fn redbot_finds_no_errors_on_items_collections_and_home() {
         assert!(errors.is_empty(), "{path}: {errors:?}");
     }
 }
+
+fn run(command: &mut Command) -> (bool, String) {
+    let output = command.output().expect("the tool runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+#[ignore = "needs schemathesis and openapi-spec-validator from PyPI (.ci/run installs them)"]
+async fn every_example_spec_is_described_truly_per_schemathesis() {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
+    let mut specs: Vec<_> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    specs.sort();
+    for path in specs {
+        let app = spawn(&std::fs::read_to_string(&path).unwrap());
+        let description = app.url("/_standin/openapi.json");
+        let document = reqwest::get(&description)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &document).unwrap();
+        let validate = format!(
+            "import json; from openapi_spec_validator import validate; validate(json.load(open({:?})))",
+            file.path().display().to_string()
+        );
+        let (valid, output) = tokio::task::spawn_blocking(move || {
+            run(Command::new("python3").args(["-c", &validate]))
+        })
+        .await
+        .unwrap();
+        assert!(
+            valid,
+            "{}: not valid OpenAPI 3.1:\n{output}",
+            path.display()
+        );
+        let (passed, output) = tokio::task::spawn_blocking(move || {
+            run(Command::new("st").args([
+                "run",
+                &description,
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
+                "--max-time",
+                "40",
+                "--seed",
+                "1",
+                "--workers",
+                "1",
+            ]))
+        })
+        .await
+        .unwrap();
+        assert!(
+            passed,
+            "{}: schemathesis found failures:\n{output}",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,504 @@
+//! The OpenAPI 3.1 description of exactly what a spec serves: every route and
+//! method, every query parameter, request and response bodies for each
+//! representation, every status with its headers, security when `auth` is
+//! set, and links from a created item to the operations on it. Served at
+//! `/_standin/openapi.json` and printed by `standin openapi`.
+
+mod parameters;
+mod schemas;
+
+use serde_json::{Map, Value, json};
+
+use crate::spec::{Method, Resource, Spec};
+
+use schemas::{name, reference};
+
+const HAL: &str = "application/hal+json";
+const JSON: &str = "application/json";
+const COLLECTION_JSON: &str = "application/vnd.collection+json";
+const PROBLEM: &str = "application/problem+json";
+
+fn header(description: &str, required: bool) -> Value {
+    json!({ "description": description, "required": required, "schema": { "type": "string" } })
+}
+
+fn problem(description: &str) -> Value {
+    json!({ "description": description, "content": { PROBLEM: { "schema": reference("Problem") } } })
+}
+
+/// Bodies of one record in each representation.
+fn item_content(resource: &Resource) -> Value {
+    json!({
+        HAL: { "schema": reference(&name(&resource.name, "Hal")) },
+        JSON: { "schema": reference(&name(&resource.name, "")) },
+        COLLECTION_JSON: { "schema": reference("CollectionJson") },
+    })
+}
+
+fn item_headers(location: bool) -> Value {
+    let mut headers = Map::new();
+    headers.insert(
+        "ETag".into(),
+        header("the record's entity tag in this representation", true),
+    );
+    headers.insert(
+        "Last-Modified".into(),
+        header("when the record last changed", true),
+    );
+    if location {
+        headers.insert("Location".into(), header("the record's URI", true));
+    }
+    Value::Object(headers)
+}
+
+/// Statuses every operation of a spec may answer, besides its own.
+fn common(spec: &Spec, responses: &mut Map<String, Value>, reads: bool) {
+    responses.insert("406".into(), problem("no acceptable representation"));
+    if spec.auth.is_some() {
+        let mut unauthorized = problem("no token, or an unknown one");
+        unauthorized["headers"] =
+            json!({ "WWW-Authenticate": header("Bearer realm=\"standin\"", true) });
+        responses.insert("401".into(), unauthorized);
+        responses.insert("403".into(), problem("the token lacks the scope"));
+    }
+    if !reads {
+        responses.insert("413".into(), problem("the body is over 1 MiB"));
+        responses.insert("415".into(), problem("unsupported Content-Type"));
+    }
+}
+
+fn operation(
+    id: String,
+    summary: String,
+    tag: &str,
+    responses: Map<String, Value>,
+) -> Map<String, Value> {
+    let mut operation = Map::new();
+    operation.insert("operationId".into(), json!(id));
+    operation.insert("summary".into(), json!(summary));
+    operation.insert("tags".into(), json!([tag]));
+    operation.insert("responses".into(), Value::Object(responses));
+    operation
+}
+
+fn write_body(resource: &Resource) -> Value {
+    json!({
+        "required": true,
+        "content": {
+            JSON: { "schema": reference(&name(&resource.name, "Write")) },
+            COLLECTION_JSON: { "schema": reference("CollectionJsonTemplate") },
+        },
+    })
+}
+
+/// Links from a created or read record to the operations on it.
+fn item_links(resource: &Resource) -> Value {
+    let mut links = Map::new();
+    for (method, verb) in [
+        (Method::Get, "get"),
+        (Method::Put, "replace"),
+        (Method::Patch, "patch"),
+        (Method::Delete, "delete"),
+    ] {
+        if resource.allows(method) {
+            links.insert(
+                format!("{verb}_{}", resource.name),
+                json!({ "operationId": format!("{verb}_{}", resource.name), "parameters": { "id": "$response.body#/id" } }),
+            );
+        }
+    }
+    Value::Object(links)
+}
+
+fn list(
+    spec: &Spec,
+    resource: &Resource,
+    id: String,
+    summary: String,
+    scoped: bool,
+) -> Map<String, Value> {
+    let mut responses = Map::new();
+    let mut headers = Map::new();
+    headers.insert("ETag".into(), header("a weak entity tag of the page", true));
+    headers.insert(
+        "Link".into(),
+        header("first, prev, next and last pages (RFC 8288)", true),
+    );
+    headers.insert("X-Total-Count".into(), json!({ "description": "records in the whole collection", "required": true, "schema": { "type": "integer" } }));
+    headers.insert(
+        "Content-Range".into(),
+        header("with range=: the window, like posts 0-24/319", false),
+    );
+    responses.insert("200".into(), json!({
+        "description": "a page of the collection",
+        "headers": headers,
+        "content": {
+            HAL: { "schema": reference(&name(&resource.name, "Page")) },
+            JSON: { "schema": { "type": "array", "items": reference(&name(&resource.name, "")) } },
+            COLLECTION_JSON: { "schema": reference("CollectionJson") },
+        },
+    }));
+    responses.insert("304".into(), json!({ "description": "not modified since the ETag sent", "headers": { "ETag": header("the page's entity tag", true) } }));
+    responses.insert(
+        "400".into(),
+        problem("a query parameter is unknown or has a bad value"),
+    );
+    if scoped {
+        responses.insert(
+            "404".into(),
+            problem("no such record to list the references of"),
+        );
+        responses.insert("410".into(), problem("that record was deleted"));
+    }
+    common(spec, &mut responses, true);
+    let mut operation = operation(id, summary, &resource.name, responses);
+    operation.insert(
+        "parameters".into(),
+        Value::Array(parameters::collection(spec, resource)),
+    );
+    operation
+}
+
+fn create(
+    spec: &Spec,
+    resource: &Resource,
+    id: String,
+    summary: String,
+    scoped: bool,
+) -> Map<String, Value> {
+    let mut responses = Map::new();
+    responses.insert(
+        "201".into(),
+        json!({
+            "description": "created",
+            "headers": item_headers(true),
+            "content": item_content(resource),
+            "links": item_links(resource),
+        }),
+    );
+    responses.insert(
+        "204".into(),
+        json!({ "description": "created (Prefer: return=minimal)", "headers": item_headers(true) }),
+    );
+    if resource.async_delay.is_some() {
+        responses.insert("202".into(), json!({
+            "description": "accepted: the record is created later; Location is the status monitor",
+            "headers": { "Location": header("the job's status monitor", true) },
+            "content": { JSON: { "schema": reference("Job") } },
+        }));
+    }
+    responses.insert("400".into(), problem("malformed JSON or invalid fields"));
+    responses.insert(
+        "409".into(),
+        problem("a unique value is taken, or a reference names a missing record"),
+    );
+    if scoped {
+        responses.insert("404".into(), problem("no such record to reference"));
+        responses.insert("410".into(), problem("that record was deleted"));
+    }
+    common(spec, &mut responses, false);
+    let mut operation = operation(id, summary, &resource.name, responses);
+    operation.insert("requestBody".into(), write_body(resource));
+    operation
+}
+
+/// Statuses of operations on an existing item.
+fn item_responses(
+    spec: &Spec,
+    resource: &Resource,
+    responses: &mut Map<String, Value>,
+    reads: bool,
+) {
+    responses.insert("400".into(), problem("bad input"));
+    responses.insert("404".into(), problem("no record with this id"));
+    if resource.soft_delete {
+        responses.insert("410".into(), problem("the record was deleted"));
+    }
+    if !reads {
+        responses.insert(
+            "412".into(),
+            problem("If-Match, If-None-Match or If-Unmodified-Since does not hold"),
+        );
+        if resource.require_if_match {
+            responses.insert("428".into(), problem("this resource requires If-Match"));
+        }
+    }
+    common(spec, responses, reads);
+}
+
+fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
+    let mut path = Map::new();
+    let parameter = json!({ "name": "id", "in": "path", "required": true, "schema": schemas::id_schema(resource.id) });
+    path.insert("parameters".into(), json!([parameter]));
+    let label = &resource.name;
+    if resource.allows(Method::Get) {
+        let mut responses = Map::new();
+        responses.insert("200".into(), json!({ "description": "the record", "headers": item_headers(false), "content": item_content(resource), "links": item_links(resource) }));
+        responses.insert("304".into(), json!({ "description": "not modified", "headers": { "ETag": header("the record's entity tag", true) } }));
+        item_responses(spec, resource, &mut responses, true);
+        let mut get = operation(
+            format!("get_{label}"),
+            format!("Read one of {label}"),
+            label,
+            responses,
+        );
+        get.insert("parameters".into(), Value::Array(parameters::item()));
+        path.insert("get".into(), Value::Object(get));
+    }
+    if resource.allows(Method::Put) {
+        let mut responses = Map::new();
+        responses.insert("200".into(), json!({ "description": "replaced", "headers": item_headers(false), "content": item_content(resource) }));
+        responses.insert("204".into(), json!({ "description": "replaced (Prefer: return=minimal)", "headers": item_headers(false) }));
+        if resource.id == crate::spec::IdKind::String {
+            responses.insert("201".into(), json!({ "description": "created with the client's id", "headers": item_headers(true), "content": item_content(resource) }));
+        }
+        responses.insert("409".into(), problem("a unique value is taken, a reference is missing, or the change of state is not allowed"));
+        item_responses(spec, resource, &mut responses, false);
+        let mut put = operation(
+            format!("replace_{label}"),
+            format!("Replace one of {label}"),
+            label,
+            responses,
+        );
+        put.insert("requestBody".into(), write_body(resource));
+        path.insert("put".into(), Value::Object(put));
+    }
+    if resource.allows(Method::Patch) {
+        let mut responses = Map::new();
+        responses.insert("200".into(), json!({ "description": "changed", "headers": item_headers(false), "content": item_content(resource) }));
+        responses.insert("204".into(), json!({ "description": "changed (Prefer: return=minimal)", "headers": item_headers(false) }));
+        responses.insert("409".into(), problem("a unique value is taken, a reference is missing, a JSON patch test failed, or the change of state is not allowed"));
+        responses.insert(
+            "422".into(),
+            problem("a JSON patch path the record does not have"),
+        );
+        item_responses(spec, resource, &mut responses, false);
+        let mut patch = operation(
+            format!("patch_{label}"),
+            format!("Change one of {label}"),
+            label,
+            responses,
+        );
+        patch.insert("requestBody".into(), json!({
+            "required": true,
+            "content": {
+                "application/merge-patch+json": { "schema": reference(&name(label, "MergePatch")) },
+                "application/json-patch+json": { "schema": reference("JsonPatch") },
+                JSON: { "schema": reference(&name(label, "MergePatch")) },
+            },
+        }));
+        path.insert("patch".into(), Value::Object(patch));
+    }
+    if resource.allows(Method::Delete) {
+        let mut responses = Map::new();
+        responses.insert("204".into(), json!({ "description": "deleted" }));
+        responses.insert("200".into(), json!({ "description": "deleted (Prefer: return=representation): the record as it was", "headers": item_headers(false), "content": item_content(resource) }));
+        responses.insert(
+            "409".into(),
+            problem("records reference this one and its on_delete is restrict"),
+        );
+        item_responses(spec, resource, &mut responses, false);
+        responses.remove("413");
+        responses.remove("415");
+        path.insert(
+            "delete".into(),
+            Value::Object(operation(
+                format!("delete_{label}"),
+                format!("Delete one of {label}"),
+                label,
+                responses,
+            )),
+        );
+    }
+    path
+}
+
+fn admin_paths(spec: &Spec, paths: &mut Map<String, Value>) {
+    let ok = |description: &str, schema: Value| json!({ "200": { "description": description, "content": { JSON: { "schema": schema } } } });
+    let with_auth = |mut responses: Value| {
+        if spec.auth.is_some() {
+            responses["401"] = problem("no token, or an unknown one");
+            responses["403"] = problem("the token lacks the admin scope");
+        }
+        responses
+    };
+    let get = |id: &str, summary: &str, responses: Value| json!({ "get": { "operationId": id, "summary": summary, "tags": ["admin"], "responses": with_auth(responses) } });
+    paths.insert(
+        "/_standin/health".into(),
+        get(
+            "health",
+            "Status, spec, last reload error, record counts",
+            ok("health", reference("Object")),
+        ),
+    );
+    paths.insert(
+        "/_standin/spec".into(),
+        get(
+            "spec",
+            "The normalised spec",
+            ok("the spec", reference("Object")),
+        ),
+    );
+    paths.insert(
+        "/_standin/openapi.json".into(),
+        get(
+            "openapi",
+            "This document",
+            ok("OpenAPI 3.1", reference("Object")),
+        ),
+    );
+    let mut requests = get(
+        "requests",
+        "The journal of received requests",
+        ok(
+            "requests, oldest first",
+            json!({ "type": "array", "items": { "type": "object" } }),
+        ),
+    );
+    requests["get"]["parameters"] = json!([
+        { "name": "method", "in": "query", "schema": { "type": "string" } },
+        { "name": "path", "in": "query", "schema": { "type": "string" } },
+        { "name": "status", "in": "query", "schema": { "type": "integer", "minimum": 100, "maximum": 599 } },
+    ]);
+    requests["get"]["responses"]["400"] = problem("a bad filter");
+    requests["delete"] = json!({ "operationId": "clear_requests", "summary": "Forget the journal", "tags": ["admin"], "responses": with_auth(json!({ "204": { "description": "cleared" } })) });
+    paths.insert("/_standin/requests".into(), requests);
+    let mut reset = ok("the resources restored", reference("Object"));
+    reset["500"] = problem("the database failed");
+    paths.insert("/_standin/reset".into(), json!({ "post": { "operationId": "reset", "summary": "Back to the seeded records", "tags": ["admin"], "responses": with_auth(reset) } }));
+}
+
+/// The OpenAPI 3.1 document of what `spec` serves.
+pub fn document(spec: &Spec) -> Value {
+    let mut paths = Map::new();
+    let mut home = Map::new();
+    home.insert(
+        "200".into(),
+        json!({
+            "description": "the home document: every collection and item route",
+            "content": {
+                HAL: { "schema": reference("Object") },
+                JSON: { "schema": reference("Object") },
+                "application/json-home": { "schema": reference("Object") },
+            },
+        }),
+    );
+    common(spec, &mut home, true);
+    paths.insert(
+        "/".into(),
+        json!({ "get": operation("home".into(), "The home document".into(), "home", home) }),
+    );
+    for resource in &spec.resources {
+        let label = &resource.name;
+        let mut collection = Map::new();
+        if resource.allows(Method::Get) {
+            collection.insert(
+                "get".into(),
+                Value::Object(list(
+                    spec,
+                    resource,
+                    format!("list_{label}"),
+                    format!("List {label}"),
+                    false,
+                )),
+            );
+        }
+        if resource.allows(Method::Post) {
+            collection.insert(
+                "post".into(),
+                Value::Object(create(
+                    spec,
+                    resource,
+                    format!("create_{label}"),
+                    format!("Create one of {label}"),
+                    false,
+                )),
+            );
+        }
+        paths.insert(format!("/{label}"), Value::Object(collection));
+        paths.insert(
+            format!("/{label}/{{id}}"),
+            Value::Object(item_path(spec, resource)),
+        );
+        for inverse in spec.inverses(label) {
+            let Some(dependant) = spec.resource(&inverse.resource) else {
+                continue;
+            };
+            let mut path = Map::new();
+            let parameter = json!({ "name": "id", "in": "path", "required": true, "schema": schemas::id_schema(resource.id) });
+            path.insert("parameters".into(), json!([parameter]));
+            if dependant.allows(Method::Get) {
+                let summary = format!("List the {} of one of {label}", inverse.name);
+                path.insert(
+                    "get".into(),
+                    Value::Object(list(
+                        spec,
+                        dependant,
+                        format!("list_{label}_{}", inverse.name),
+                        summary,
+                        true,
+                    )),
+                );
+            }
+            if dependant.allows(Method::Post) {
+                let summary = format!(
+                    "Create one of {} referencing one of {label}",
+                    dependant.name
+                );
+                path.insert(
+                    "post".into(),
+                    Value::Object(create(
+                        spec,
+                        dependant,
+                        format!("create_{label}_{}", inverse.name),
+                        summary,
+                        true,
+                    )),
+                );
+            }
+            paths.insert(
+                format!("/{label}/{{id}}/{}", inverse.name),
+                Value::Object(path),
+            );
+        }
+    }
+    if spec
+        .resources
+        .iter()
+        .any(|resource| resource.async_delay.is_some())
+    {
+        paths.insert("/_jobs/{job}".into(), json!({
+            "get": {
+                "operationId": "job",
+                "summary": "The status of an asynchronous create",
+                "tags": ["jobs"],
+                "parameters": [{ "name": "job", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }],
+                "responses": {
+                    "200": { "description": "pending (with Retry-After) or failed", "headers": { "Retry-After": header("seconds to wait", false) }, "content": { JSON: { "schema": reference("Job") } } },
+                    "303": { "description": "done: Location is the created record", "headers": { "Location": header("the record", true) } },
+                    "404": problem("no such job"),
+                },
+            },
+        }));
+    }
+    admin_paths(spec, &mut paths);
+    let mut components = Map::new();
+    components.insert("schemas".into(), Value::Object(schemas::components(spec)));
+    let mut document = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": spec.title,
+            "version": "1.0.0",
+            "description": "Served by standin from a resource description.",
+        },
+        "servers": [{ "url": if spec.base_path.is_empty() { "/" } else { spec.base_path.as_str() } }],
+        "paths": paths,
+        "components": components,
+    });
+    if spec.auth.is_some() {
+        document["components"]["securitySchemes"] =
+            json!({ "bearer": { "type": "http", "scheme": "bearer" } });
+        document["security"] = json!([{ "bearer": [] }]);
+    }
+    document
+}

@@ -1,0 +1,139 @@
+//! The JSON Schema (2020-12) of the spec format itself, for editor completion
+//! and checking (`standin schema`, and `schema/standin.schema.json` in the
+//! repository). `standin check` remains the authority: it also checks what a
+//! schema cannot, such as references between resources.
+
+use serde_json::{Value, json};
+
+use super::fields::GENERATORS;
+use super::model::FieldType;
+
+fn duration() -> Value {
+    json!({
+        "description": "A duration like 200ms, 2s or 1.5s; a bare number is milliseconds.",
+        "type": ["string", "number"],
+        "pattern": "^[0-9.]+ *(ms|s|m|min)?$",
+    })
+}
+
+fn faults() -> (Value, Value) {
+    (
+        json!({
+            "description": "Delay before every answer: a duration (50ms) or a range (20ms..200ms), drawn at random with the spec's seed.",
+            "type": ["string", "number"],
+        }),
+        json!({
+            "description": "Share of requests answered 500, from 0 to 1 (0.05 is 5%), drawn with the spec's seed.",
+            "type": "number", "minimum": 0, "maximum": 1,
+        }),
+    )
+}
+
+fn field() -> Value {
+    json!({
+        "description": "A field: its type alone (`title: string`), or a mapping of JSON Schema keywords and standin's own.",
+        "oneOf": [
+            { "$ref": "#/$defs/type" },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "type": { "$ref": "#/$defs/type" },
+                    "format": { "description": "String format: email, uri, uuid (checked), or date / date-time (same as those types).", "enum": ["email", "uri", "uuid", "date", "date-time"] },
+                    "enum": { "description": "The allowed values.", "type": "array", "minItems": 1 },
+                    "minimum": { "description": "Smallest allowed number (inclusive).", "type": "number" },
+                    "maximum": { "description": "Largest allowed number (inclusive).", "type": "number" },
+                    "minLength": { "description": "Shortest allowed string, in characters.", "type": "integer", "minimum": 0 },
+                    "maxLength": { "description": "Longest allowed string, in characters.", "type": "integer", "minimum": 0 },
+                    "pattern": { "description": "A regular expression strings must match.", "type": "string" },
+                    "items": { "description": "For arrays: the definition of each element.", "$ref": "#/$defs/field" },
+                    "default": { "description": "Value used when a create or replace leaves the field out." },
+                    "required": { "description": "Writes must give a non-null value.", "type": "boolean" },
+                    "unique": { "description": "No two live records share a value (409 on a clash).", "type": "boolean" },
+                    "fake": { "description": "The generator of fake values; without it, one is inferred from the name, format and type.", "enum": GENERATORS },
+                    "ref": { "description": "The resource this field references; its values are ids of that resource.", "type": "string" },
+                    "on_delete": { "description": "With ref: what deleting the referenced record does to this one.", "enum": ["restrict", "cascade", "set_null"] },
+                    "description": { "description": "Free text for readers of the spec.", "type": "string" },
+                },
+            },
+        ],
+    })
+}
+
+fn resource() -> Value {
+    let (latency, error_rate) = faults();
+    json!({
+        "description": "A resource: a collection of records of the same shape, served at /{name} and /{name}/{id}.",
+        "type": "object",
+        "required": ["fields"],
+        "additionalProperties": false,
+        "properties": {
+            "id": { "description": "How ids are made: integer (server-assigned), uuid (server-assigned) or string (client-assigned; PUT creates).", "enum": ["integer", "uuid", "string"] },
+            "fields": { "description": "The fields, by name.", "type": "object", "additionalProperties": { "$ref": "#/$defs/field" } },
+            "records": { "description": "Fixed records, loaded before the generated ones.", "type": "array", "items": { "type": "object" } },
+            "count": { "description": "Number of records to generate.", "type": "integer", "minimum": 0 },
+            "methods": { "description": "Allowed methods (default: all); others answer 405.", "type": "array", "items": { "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"] } },
+            "soft_delete": { "description": "Deleted records answer 410 instead of 404.", "type": "boolean" },
+            "search": { "description": "Text fields searched by q= (default: every text field).", "type": "array", "items": { "type": "string" } },
+            "sort": { "description": "Default order, like -year,title.", "type": ["string", "array"], "items": { "type": "string" } },
+            "moved_from": { "description": "Old paths (below base_path) that answer 301 to this collection.", "type": "array", "items": { "type": "string", "pattern": "^/" } },
+            "transitions": { "description": "Allowed changes of state by field: { status: { draft: [published] } }; other changes are 409.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } } },
+            "async": { "description": "Creates take this long: POST answers 202 with a status monitor.", "$ref": "#/$defs/duration" },
+            "require_if_match": { "description": "Writes must send If-Match (else 428).", "type": "boolean" },
+            "latency": latency,
+            "error_rate": error_rate,
+            "description": { "description": "Free text for readers of the spec.", "type": "string" },
+        },
+    })
+}
+
+/// The JSON Schema of a spec file.
+pub fn json_schema() -> Value {
+    let (latency, error_rate) = faults();
+    let scopes = json!({ "type": "array", "items": { "enum": ["read", "write", "admin"] } });
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "standin spec",
+        "description": "A resource description that standin serves as a REST API.",
+        "type": "object",
+        "required": ["standin", "resources"],
+        "additionalProperties": false,
+        "properties": {
+            "$schema": { "description": "The JSON Schema of this file, for editors.", "type": "string" },
+            "standin": { "description": "Format version.", "const": 1 },
+            "title": { "description": "The API's name.", "type": "string" },
+            "base_path": { "description": "Prefix of every route, like /api.", "type": "string", "pattern": "^/" },
+            "seed": { "description": "Seed of the fake data: the same spec and seed give the same data.", "type": "integer", "minimum": 0 },
+            "page_size": { "description": "Records per page when a request does not say.", "type": "integer", "minimum": 1 },
+            "max_page_size": { "description": "Largest per_page a request may ask for.", "type": "integer", "minimum": 1, "maximum": 10000 },
+            "defaults": {
+                "description": "What requests that send no Accept / Prefer are treated as sending.",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "accept": { "description": "The representation of requests without Accept.", "enum": ["application/hal+json", "application/json"] },
+                    "prefer": { "description": "What writes answer without Prefer.", "enum": ["return=representation", "return=minimal"] },
+                },
+            },
+            "auth": {
+                "description": "Bearer tokens and their scopes; without it everything is open.",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "tokens": { "description": "Scopes of each token.", "type": "object", "additionalProperties": scopes },
+                    "anonymous": { "description": "Scopes granted without a token.", "type": "array", "items": { "enum": ["read", "write", "admin"] } },
+                },
+            },
+            "cors": { "description": "false, \"*\" (the default) or a list of allowed origins.", "type": ["boolean", "string", "array"], "items": { "type": "string" } },
+            "latency": latency,
+            "error_rate": error_rate,
+            "resources": { "description": "The resources, by name.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/resource" } },
+        },
+        "$defs": {
+            "type": { "description": "A field type.", "enum": FieldType::NAMES.iter().copied().chain(["date-time"]).collect::<Vec<_>>() },
+            "field": field(),
+            "resource": resource(),
+            "duration": duration(),
+        },
+    })
+}
