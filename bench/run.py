@@ -1,26 +1,35 @@
 #!/usr/bin/env python3
 """standin's benchmark: one command, bounded in time, 127.0.0.1 only.
 
-    python3 bench/run.py            # full run (about 2 minutes)
-    python3 bench/run.py --quick    # a few seconds per workload, for CI
+    python3 bench/run.py            # full run (about 8 minutes)
+    python3 bench/run.py --quick    # a few seconds per workload (CI)
+    python3 bench/run.py --out docs/benchmark-latest.md
 
-It builds standin in release mode, then measures, on this machine:
-  * queries at scale: a seeded collection of 100,000 posts; GET one item, a
-    page of 20, a filtered + sorted page, a full-text search, POST and PATCH,
-    each with wrk (2 threads, 32 connections) for a fixed duration, and
-    the filtered page and the search also with a single connection (latency);
-  * start-up: exec to first 200 with 100,000 generated records;
-  * reset: POST /_standin/reset with 10,000 seeded records;
-  * reload latency: a spec of 20 resources rewritten, until the change is served;
-  * peak RSS of each server.
-and prints a markdown table (also written to --out). Every process it starts
-is stopped before it exits.
+On this machine and in one run it:
+  1. installs json-server 0.17.4 from npm into a scratch folder, and builds
+     standin and the framework's ceiling (bench/ceiling: actix-web answering
+     standin's own bytes from memory) in release mode; wrk is the load
+     generator (apt-get install wrk);
+  2. generates one dataset (100 authors, 10,000 posts with a 200-character
+     body) as a json-server db.json and as a standin spec with `records`,
+     with identical content;
+  3. runs each workload against json-server, standin in memory, standin with
+     --db and the ceiling, alternating, each for a fixed time with
+     wrk -t2 -c32: GET one item, GET a page of 20, a filtered + sorted page,
+     a full-text search, POST, PATCH;
+  4. measures start-up (20 resources x 10,000 generated records), peak RSS
+     with 1,000,000 records (memory and --db), reset of 10,000 records, reload
+     latency, and the filtered page and search at 100,000 records;
+  5. prints markdown tables with requests/s, p50, p99, peak RSS and the
+     ratios standin/json-server and standin/ceiling.
+Every process it starts is stopped before it exits.
 """
 
 import argparse
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -28,62 +37,156 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "standin")
+STANDIN = os.path.join(ROOT, "target", "release", "standin")
+CEILING = os.path.join(ROOT, "target", "release", "standin-ceiling")
+JSON_SERVER_VERSION = "0.17.4"
+WORDS = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore "
+    "et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip "
+    "ex ea commodo consequat duis aute irure in reprehenderit voluptate velit esse cillum fugiat nulla"
+).split()
 
 
 def build():
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet"],
+        cwd=os.path.join(ROOT, "bench", "ceiling"),
+        env={**os.environ, "CARGO_TARGET_DIR": os.path.join(ROOT, "target")},
+        check=True,
+    )
 
 
-def posts_spec(count, extra_resources=0):
-    lines = [
-        "standin: 1",
-        "seed: 7",
-        "page_size: 20",
-        "resources:",
+def install_json_server(directory):
+    subprocess.run(
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", f"json-server@{JSON_SERVER_VERSION}"],
+        cwd=directory,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return os.path.join(directory, "node_modules", ".bin", "json-server")
+
+
+def stamp(index):
+    """The timestamps standin gives its index-th seeded record."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_735_689_600 + 60 * index))
+
+
+def dataset(directory):
+    """The same data as a json-server db.json and a standin spec with records."""
+    rng = random.Random(2024)
+    authors = [{"name": f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}"} for _ in range(100)]
+    posts = []
+    for _ in range(10_000):
+        body = " ".join(rng.choice(WORDS) for _ in range(60))[:200].ljust(200, ".")
+        posts.append({
+            "title": " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6))),
+            "body": body,
+            "status": rng.choice(["draft", "published", "archived"]),
+            "views": rng.randint(0, 100_000),
+            "author": rng.randint(1, 100),
+        })
+    database = {
+        "authors": [{"id": i + 1, **a, "created_at": stamp(i), "updated_at": stamp(i)} for i, a in enumerate(authors)],
+        "posts": [{"id": i + 1, **p, "created_at": stamp(i), "updated_at": stamp(i)} for i, p in enumerate(posts)],
+    }
+    db_json = os.path.join(directory, "db.json")
+    with open(db_json, "w") as file:
+        json.dump(database, file)
+    spec = {
+        "standin": 1,
+        "title": "Benchmark",
+        "page_size": 20,
+        "defaults": {"accept": "application/json"},
+        "resources": {
+            "authors": {"fields": {"name": {"type": "string", "required": True}}, "records": authors},
+            "posts": {
+                "fields": {
+                    "title": {"type": "string", "required": True},
+                    "body": "string",
+                    "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+                    "views": {"type": "integer", "minimum": 0},
+                    "author": {"ref": "authors", "required": True},
+                },
+                "search": ["title"],
+                "records": posts,
+            },
+        },
+    }
+    spec_json = os.path.join(directory, "bench.json")
+    with open(spec_json, "w") as file:
+        json.dump(spec, file)
+    return db_json, spec_json
+
+
+def generated_spec(count, resources=1):
+    lines = ["standin: 1", "seed: 7", "page_size: 20", "resources:"]
+    lines += [
         "  authors:",
         "    fields:",
         "      name: { type: string, required: true }",
         "    count: 100",
-        "  posts:",
-        "    fields:",
-        "      title: { type: string, required: true, fake: title }",
-        "      body: { type: string, minLength: 200, maxLength: 200 }",
-        "      status: { type: string, enum: [draft, published, archived] }",
-        "      views: { type: integer, minimum: 0, maximum: 100000 }",
-        "      author: { ref: authors, required: true }",
-        "    search: [title]",
-        f"    count: {count}",
     ]
-    for index in range(extra_resources):
-        lines += [f"  extra{index}:", "    fields:", "      name: string", "    count: 10"]
+    for index in range(resources):
+        name = "posts" if index == 0 else f"posts{index}"
+        lines += [
+            f"  {name}:",
+            "    fields:",
+            "      title: { type: string, required: true, fake: title }",
+            "      body: { type: string, minLength: 200, maxLength: 200 }",
+            "      status: { type: string, enum: [draft, published, archived] }",
+            "      views: { type: integer, minimum: 0, maximum: 100000 }",
+            "      author: { ref: authors, required: true }",
+            "    search: [title]",
+            f"    count: {count}",
+        ]
     return "\n".join(lines) + "\n"
 
 
-class Standin:
-    """A release standin process on a free port."""
+def get(url, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("accept", "application/json")
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, response.read()
 
-    def __init__(self, spec_path, *arguments):
-        self.ready = spec_path + ".url"
-        if os.path.exists(self.ready):
-            os.remove(self.ready)
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Process:
+    """A server process; `url` once it answers."""
+
+    def __init__(self, command, url=None, ready_file=None, health="/", env=None):
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [BINARY, "serve", spec_path, "--port", "0", "--workers", "2", "--ready-file", self.ready, *arguments],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "STANDIN_LOG": "warn"},
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
         )
-        deadline = time.monotonic() + 120
-        while not (os.path.exists(self.ready) and open(self.ready).read().endswith("\n")):
+        deadline = time.monotonic() + 300
+        while True:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"standin did not start for {spec_path}")
+                raise SystemExit(f"{command[0]} did not start")
+            if ready_file and os.path.exists(ready_file) and open(ready_file).read().endswith("\n"):
+                url = open(ready_file).read().strip()
+            if url:
+                try:
+                    get(url + health)
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    pass
             time.sleep(0.005)
-        self.url = open(self.ready).read().strip()
-        get(self.url + "/_standin/health")
+        self.url = url
         self.start_seconds = time.monotonic() - self.started
 
     def peak_rss_mib(self):
@@ -102,21 +205,19 @@ class Standin:
             self.process.wait()
 
 
-def get(url, method="GET", body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("accept", "application/json")
-    if data is not None:
-        request.add_header("content-type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.status, response.read()
+def standin(spec, *arguments):
+    ready = spec + f".{time.monotonic_ns()}.url"
+    command = [STANDIN, "serve", spec, "--port", "0", "--workers", "2", "--no-watch", "--ready-file", ready, *arguments]
+    server = Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn"})
+    os.remove(ready)
+    return server
 
 
 WRK_SCRIPTS = {
-    "POST": 'wrk.method = "POST"\nwrk.body = \'{"title": "Benchmark post", "body": "%s", "author": 7}\'\n'
+    "POST": 'wrk.method = "POST"\nwrk.body = \'{"title": "Benchmark post", "body": "%s", "status": "draft", "views": 0, "author": 7}\'\n'
     'wrk.headers["Content-Type"] = "application/json"\n' % ("x" * 200),
     "PATCH": 'wrk.method = "PATCH"\nwrk.body = \'{"views": 42}\'\n'
-    'wrk.headers["Content-Type"] = "application/merge-patch+json"\n',
+    'wrk.headers["Content-Type"] = "application/json"\n',
 }
 
 
@@ -148,69 +249,93 @@ def wrk(url, seconds, method="GET", connections=32):
     return rate, p50, p99, int(errors.group(1)) if errors else 0
 
 
-def queries_at_scale(directory, seconds, count, db):
-    spec = os.path.join(directory, "posts.yaml")
-    with open(spec, "w") as file:
-        file.write(posts_spec(count))
-    arguments = ["--no-watch"]
-    if db:
-        arguments += ["--db", os.path.join(directory, "posts.db")]
-    server = Standin(spec, *arguments)
-    mode = "--db" if db else "memory"
-    rows = []
+# (workload, standin path, json-server path, ceiling path, method)
+WORKLOADS = [
+    ("GET one item", "/posts/5000", "/posts/5000", "/item", "GET"),
+    ("GET a page of 20", "/posts?page=50&per_page=20", "/posts?_page=50&_limit=20", "/page", "GET"),
+    ("filtered + sorted page", "/posts?status=published&sort=-created_at&page=50&per_page=20",
+     "/posts?status=published&_sort=created_at&_order=desc&_page=50&_limit=20", None, "GET"),
+    ("full-text search", "/posts?q=dolor&per_page=20", "/posts?q=dolor&_limit=20", None, "GET"),
+    ("POST a new item", "/posts", "/posts", None, "POST"),
+    ("PATCH an item", "/posts/4242", "/posts/4242", None, "PATCH"),
+]
+
+
+def comparison(directory, seconds, json_server_bin):
+    db_json, spec_json = dataset(directory)
+    systems = {}
+    results = {}
+    port = free_port()
+    systems["json-server"] = Process(
+        [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"], url=f"http://127.0.0.1:{port}", health="/posts/1"
+    )
+    systems["standin"] = standin(spec_json)
+    systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
+    item = get(systems["standin"].url + "/posts/5000")[1]
+    page = get(systems["standin"].url + "/posts?page=50&per_page=20")[1]
+    item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
+    open(item_file, "wb").write(item)
+    open(page_file, "wb").write(page)
+    port = free_port()
+    systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
     try:
-        workloads = [
-            ("GET one item", "/posts/5000", "GET"),
-            ("GET a page of 20", "/posts?page=50", "GET"),
-            ("filtered + sorted page", "/posts?status=published&sort=-created_at&page=50", "GET"),
-            ("full-text search", "/posts?q=dolor&per_page=20", "GET"),
-            ("POST a new item", "/posts", "POST"),
-            ("PATCH an item", "/posts/4242", "PATCH"),
-        ]
-        for name, path, method in workloads:
-            rate, p50, p99, errors = wrk(server.url + path, seconds, method)
-            rows.append((f"{name} ({mode})", rate, p50, p99, errors))
-        # Latency of one client at a time: what a user of the API waits.
-        for name, path, method in workloads[2:4]:
-            rate, p50, p99, errors = wrk(server.url + path, seconds, method, connections=1)
-            rows.append((f"{name}, 1 connection ({mode})", rate, p50, p99, errors))
-        rss = server.peak_rss_mib()
-        start = server.start_seconds
+        for name, standin_path, json_server_path, ceiling_path, method in WORKLOADS:
+            for system, server in systems.items():
+                path = {"json-server": json_server_path, "ceiling": ceiling_path}.get(system, standin_path)
+                if path is None:
+                    continue
+                results[(name, system)] = wrk(server.url + path, seconds, method)
+        rss = {system: server.peak_rss_mib() for system, server in systems.items()}
     finally:
+        for server in systems.values():
+            server.stop()
+    return results, rss
+
+
+def scale(directory, seconds, quick):
+    figures = []
+    count = 1_000 if quick else 10_000
+    spec = os.path.join(directory, "startup.yaml")
+    open(spec, "w").write(generated_spec(count, resources=20))
+    server = standin(spec)
+    figures.append((f"start-up, exec to first 200: 20 resources x {count:,} generated records", f"{server.start_seconds * 1000:,.0f} ms"))
+    server.stop()
+
+    records = 100_000 if quick else 1_000_000
+    for mode, arguments in [("memory", []), ("--db", ["--db", os.path.join(directory, "million.db")])]:
+        spec = os.path.join(directory, f"million-{mode.strip('-')}.yaml")
+        open(spec, "w").write(generated_spec(records))
+        server = standin(spec, *arguments)
+        figures.append((f"peak RSS with {records:,} records ({mode})", f"{server.peak_rss_mib():,.0f} MiB"))
+        figures.append((f"start-up with {records:,} generated records ({mode})", f"{server.start_seconds:,.1f} s"))
         server.stop()
-    return rows, start, rss
 
-
-def reset_time(directory, repeats):
     spec = os.path.join(directory, "reset.yaml")
-    with open(spec, "w") as file:
-        file.write(posts_spec(10_000))
-    server = Standin(spec, "--no-watch")
+    open(spec, "w").write(generated_spec(10_000))
+    server = standin(spec)
+    took = []
     try:
-        took = []
-        for _ in range(repeats):
+        for _ in range(5 if quick else 20):
             get(server.url + "/posts", "POST", {"title": "x", "body": "y" * 200, "author": 1})
             started = time.monotonic()
             get(server.url + "/_standin/reset", "POST")
             took.append((time.monotonic() - started) * 1000)
     finally:
         server.stop()
-    return statistics.median(took)
+    figures.append(("reset of 10,000 seeded records (median)", f"{statistics.median(took):.1f} ms"))
 
-
-def reload_latency(directory, repeats):
     spec = os.path.join(directory, "reload.yaml")
-    base = posts_spec(1_000, extra_resources=18)
-    with open(spec, "w") as file:
-        file.write(base)
-    server = Standin(spec)
+    base = generated_spec(1_000, resources=19)
+    open(spec, "w").write(base)
+    ready = spec + ".url"
+    server = Process([STANDIN, "serve", spec, "--port", "0", "--workers", "2", "--ready-file", ready],
+                     ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn"})
+    took = []
     try:
-        took = []
-        for round in range(repeats):
+        for round in range(3 if quick else 10):
             resource = f"added{round}"
             temporary = spec + ".tmp"
-            with open(temporary, "w") as file:
-                file.write(base + f"  {resource}:\n    fields:\n      name: string\n")
+            open(temporary, "w").write(base + f"  {resource}:\n    fields:\n      name: string\n")
             started = time.monotonic()
             os.replace(temporary, spec)
             while True:
@@ -224,45 +349,72 @@ def reload_latency(directory, repeats):
             took.append((time.monotonic() - started) * 1000)
     finally:
         server.stop()
-    return statistics.median(took)
+    figures.append(("reload latency, 20 resources, write to served (median)", f"{statistics.median(took):.0f} ms"))
+
+    big = 20_000 if quick else 100_000
+    spec = os.path.join(directory, "big.yaml")
+    open(spec, "w").write(generated_spec(big))
+    rows = []
+    for mode, arguments in [("memory", []), ("--db", ["--db", os.path.join(directory, "big.db")])]:
+        server = standin(spec, *arguments)
+        try:
+            for name, path in [
+                ("filtered + sorted page", "/posts?status=published&sort=-created_at&page=50"),
+                ("full-text search", "/posts?q=dolor&per_page=20"),
+            ]:
+                rate, p50, p99, errors = wrk(server.url + path, seconds)
+                rows.append((f"{name}, {big:,} posts ({mode})", rate, p50, p99, errors))
+                rate, p50, p99, errors = wrk(server.url + path, seconds, connections=1)
+                rows.append((f"{name}, {big:,} posts, 1 connection ({mode})", rate, p50, p99, errors))
+        finally:
+            server.stop()
+    return figures, rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a few seconds per workload (CI)")
-    parser.add_argument("--out", default=None, help="also write the table to this markdown file")
+    parser.add_argument("--quick", action="store_true", help="a few seconds per workload, smaller data (CI)")
+    parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
     options = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    for tool in ["wrk", "npm", "cargo"]:
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is needed (wrk: apt-get install wrk)")
+    started = time.monotonic()
     build()
-    seconds = 2 if options.quick else 8
-    count = 20_000 if options.quick else 100_000
+    seconds = 2 if options.quick else 6
     with tempfile.TemporaryDirectory() as directory:
-        memory_rows, start, memory_rss = queries_at_scale(directory, seconds, count, db=False)
-        db_rows, db_start, db_rss = queries_at_scale(directory, seconds, count, db=True)
-        reset_ms = reset_time(directory, 5 if options.quick else 20)
-        reload_ms = reload_latency(directory, 3 if options.quick else 10)
+        json_server_bin = install_json_server(directory)
+        results, rss = comparison(directory, seconds, json_server_bin)
+        figures, rows = scale(directory, seconds, options.quick)
 
+    systems = ["json-server", "standin", "standin --db", "ceiling"]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
-        f"wrk -t2 -c32 -d{seconds}s unless noted; {count:,} seeded posts.",
+        f"wrk -t2 -c32 -d{seconds}s; json-server {JSON_SERVER_VERSION}; 10,000 posts, 100 authors.",
         "",
-        "| workload | requests/s | p50 | p99 | non-2xx |",
-        "|---|---:|---:|---:|---:|",
+        "| workload | system | requests/s | p50 | p99 | non-2xx |",
+        "|---|---|---:|---:|---:|---:|",
     ]
-    for name, rate, p50, p99, errors in memory_rows + db_rows:
-        lines.append(f"| {name} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |")
-    lines += [
-        "",
-        "| figure | value |",
-        "|---|---:|",
-        f"| start-up, exec to ready, {count:,} generated posts (memory) | {start * 1000:,.0f} ms |",
-        f"| start-up, exec to ready, {count:,} generated posts (--db, first run) | {db_start * 1000:,.0f} ms |",
-        f"| peak RSS, memory mode | {memory_rss:,.0f} MiB |",
-        f"| peak RSS, --db | {db_rss:,.0f} MiB |",
-        f"| reset of 10,000 seeded records (median) | {reset_ms:.1f} ms |",
-        f"| reload latency, 20 resources, write to served (median) | {reload_ms:.0f} ms |",
-    ]
+    for name, *_ in WORKLOADS:
+        for system in systems:
+            if (name, system) in results:
+                rate, p50, p99, errors = results[(name, system)]
+                lines.append(f"| {name} | {system} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |")
+    lines += ["", "| workload | standin / json-server | standin --db / json-server | standin / ceiling |", "|---|---:|---:|---:|"]
+    for name, *_ in WORKLOADS:
+        base = results.get((name, "json-server"), (float("nan"),))[0]
+        mine = results[(name, "standin")][0]
+        db = results[(name, "standin --db")][0]
+        ceiling = results.get((name, "ceiling"))
+        ceiling_ratio = f"{mine / ceiling[0] * 100:.0f}%" if ceiling else "—"
+        lines.append(f"| {name} | {mine / base:,.1f}x | {db / base:,.1f}x | {ceiling_ratio} |")
+    lines += ["", "| system | peak RSS |", "|---|---:|"]
+    lines += [f"| {system} | {rss[system]:,.0f} MiB |" for system in systems]
+    lines += ["", "| workload at scale | requests/s | p50 | p99 | non-2xx |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |" for name, rate, p50, p99, errors in rows]
+    lines += ["", "| figure | value |", "|---|---:|"]
+    lines += [f"| {name} | {value} |" for name, value in figures]
+    lines += ["", f"Whole run: {time.monotonic() - started:.0f} s."]
     table = "\n".join(lines)
     print(table)
     if options.out:
