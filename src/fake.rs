@@ -75,7 +75,7 @@ impl Faker {
     pub fn valid_value(&mut self, resource: &Resource, field: &Field) -> Result<Value, String> {
         for _ in 0..50 {
             let value = self.value(field);
-            if self.accepts(resource, field, &value) {
+            if is_valid_by_construction(field) || self.accepts(resource, field, &value) {
                 return Ok(value);
             }
         }
@@ -334,6 +334,26 @@ impl Faker {
                 self.walk(choice, out)
             }
         }
+    }
+}
+
+/// Whether every value `value` makes for `field` is valid without checking:
+/// enums, booleans, numbers within bounds, dates, and text without length,
+/// pattern or format constraints. Checking costs a schema validation per value.
+fn is_valid_by_construction(field: &Field) -> bool {
+    if field.allowed.is_some() {
+        return true;
+    }
+    match field.kind {
+        FieldType::Boolean
+        | FieldType::Integer
+        | FieldType::Number
+        | FieldType::Date
+        | FieldType::DateTime
+        | FieldType::Object => true,
+        // Lengths are fitted by construction (fit_length); patterns and formats are not certain.
+        FieldType::String => field.pattern.is_none() && field.format.is_none(),
+        FieldType::Array => field.items.as_deref().is_none_or(is_valid_by_construction),
     }
 }
 

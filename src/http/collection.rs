@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::respond::{self, ItemResponse};
-use super::{AppState, Problem, blocking, body, method_not_allowed};
+use super::{AppState, Problem, blocking, body, cache, method_not_allowed};
 use crate::links::{self, Pagination};
 use crate::query::{self, Column, Filter, Operator};
 use crate::represent::{ItemView, PageView, Shape};
@@ -122,6 +122,14 @@ impl Collection<'_> {
         let representation = respond::representation(request, self.spec)?;
         let query = query::parse_list(self.spec, resource, request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
+        let version = self.state.version();
+        let cache_key = cache::key(request, representation.media_type());
+        if let Some(hit) = cache_key
+            .as_ref()
+            .and_then(|key| self.state.responses.get(version, key))
+        {
+            return Ok(hit);
+        }
         self.check_parent().await?;
         let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
         let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
@@ -168,14 +176,18 @@ impl Collection<'_> {
             links: &page_links,
             collection_href: &href,
         };
-        Ok(respond::page(
+        let response = respond::page(
             request,
             self.spec,
             resource,
             &view,
             query.offset,
             representation,
-        ))
+        );
+        Ok(match cache_key {
+            Some(key) => self.state.responses.put(version, key, response),
+            None => response,
+        })
     }
 
     async fn create(

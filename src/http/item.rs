@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use super::respond::{self, ItemResponse};
-use super::{AppState, Problem, blocking, body, method_not_allowed};
+use super::{AppState, Problem, blocking, body, cache, method_not_allowed};
 use crate::links;
 use crate::patch;
 use crate::query;
@@ -84,6 +84,14 @@ impl ItemTarget<'_> {
         let representation = respond::representation(request, self.spec)?;
         let query = query::parse_item(self.spec, self.resource(), request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
+        let version = self.state.version();
+        let cache_key = cache::key(request, representation.media_type());
+        if let Some(hit) = cache_key
+            .as_ref()
+            .and_then(|key| self.state.responses.get(version, key))
+        {
+            return Ok(hit);
+        }
         let (store, spec, index, id) = (
             self.state.store.clone(),
             self.spec.clone(),
@@ -114,13 +122,17 @@ impl ItemTarget<'_> {
         if conditional::not_modified(request, &etag, modified) {
             return Ok(respond::not_modified(&etag, modified));
         }
-        Ok(ItemResponse::read(&record).render_shaped(
+        let response = ItemResponse::read(&record).render_shaped(
             self.spec,
             self.resource(),
             &embedded,
             shape,
             representation,
-        ))
+        );
+        Ok(match cache_key {
+            Some(key) => self.state.responses.put(version, key, response),
+            None => response,
+        })
     }
 
     async fn replace(

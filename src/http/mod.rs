@@ -5,6 +5,7 @@
 
 mod access;
 mod body;
+mod cache;
 mod collection;
 mod conditional;
 mod faults;

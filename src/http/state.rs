@@ -51,6 +51,10 @@ pub struct AppState {
     pub seed: u64,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Specs put in force since start (bumped by every reload).
+    reloads: std::sync::atomic::AtomicU64,
+    /// Answers to reads, until the next write.
+    pub responses: super::cache::ResponseCache,
     /// Asynchronous creates and their monitors.
     pub jobs: super::jobs::Jobs,
     /// Draws for injected latency and errors, seeded for reproducible runs.
@@ -74,6 +78,8 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
             jobs: super::jobs::Jobs::default(),
+            responses: super::cache::ResponseCache::default(),
+            reloads: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -91,6 +97,8 @@ impl AppState {
             .spec
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(spec);
+        self.reloads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut status = self
             .status
             .write()
@@ -113,6 +121,14 @@ impl AppState {
         self.fault_random
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What cached answers depend on now: the data's generation and the spec in force.
+    pub fn version(&self) -> super::cache::Version {
+        super::cache::Version {
+            generation: self.store.generation(),
+            spec: self.reloads.load(std::sync::atomic::Ordering::SeqCst),
+        }
     }
 
     /// The spec's load status.

@@ -142,6 +142,8 @@ pub struct Store {
     generation: std::sync::atomic::AtomicU64,
     /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
     counts: Mutex<std::collections::HashMap<String, (u64, i64)>>,
+    /// Single-column indexes made for the filters queries use.
+    column_indexes: Mutex<std::collections::HashSet<String>>,
     /// Indexes made for the filter and sort combinations queries use.
     auto_indexes: Mutex<std::collections::HashMap<String, usize>>,
 }
@@ -173,12 +175,18 @@ impl Store {
             generation: std::sync::atomic::AtomicU64::new(0),
             counts: Mutex::new(std::collections::HashMap::new()),
             auto_indexes: Mutex::new(auto_indexes),
+            column_indexes: Mutex::new(std::collections::HashSet::new()),
         })
     }
 
     /// Where the data lives.
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// A number that changes with every write.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Marks the data as changed; called by every write before it releases the connection.

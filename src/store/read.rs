@@ -150,6 +150,18 @@ impl Store {
         query: &ListQuery,
         scope: &[Filter],
     ) -> rusqlite::Result<()> {
+        {
+            let mut made = self
+                .column_indexes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (name, sql) in select::filter_indexes(resource, query, scope) {
+                if !made.contains(&name) {
+                    connection.execute_batch(&sql)?;
+                    made.insert(name);
+                }
+            }
+        }
         let Some((name, sql)) = select::auto_index(resource, query, scope) else {
             return Ok(());
         };

@@ -3,8 +3,8 @@
 
 use rusqlite::Connection;
 
-use super::{Store, field_expression, search, table};
-use crate::spec::{FieldType, IdKind, Resource, Spec};
+use super::{Store, search, table};
+use crate::spec::{IdKind, Resource, Spec};
 
 pub(super) fn create_meta(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
@@ -28,22 +28,17 @@ fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Resul
         )"
     ))?;
     check_id_column(connection, resource)?;
-    // Every filterable or sortable column gets an index, so that queries on
-    // large collections never scan the table.
-    for column in ["created_at", "updated_at"] {
-        let index = format!("\"ix_{}.{column}\"", resource.name);
-        connection.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})"
-        ))?;
-    }
-    for field in &resource.fields {
-        if !matches!(field.kind, FieldType::Object | FieldType::Array) {
-            let index = format!("\"ix_{}.{}\"", resource.name, field.name);
-            let expression = field_expression(&field.name);
-            connection.execute_batch(&format!(
-                "CREATE INDEX IF NOT EXISTS {index} ON {table} ({expression}) WHERE deleted_at IS NULL"
-            ))?;
-        }
+    // Unique and reference fields are looked up by every write and delete;
+    // other columns get their index the first time a query filters or sorts
+    // on them (see `select::column_index` and `select::auto_index`), so that
+    // seeding and writes maintain only the indexes that are used.
+    for field in resource
+        .fields
+        .iter()
+        .filter(|field| field.unique || field.reference.is_some())
+    {
+        let (_, sql) = super::select::column_index(resource, &field.name);
+        connection.execute_batch(&sql)?;
     }
     search::prepare(connection, resource)
 }

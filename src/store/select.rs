@@ -128,6 +128,47 @@ pub(super) fn where_clause(
     (conditions.join(" AND "), parameters)
 }
 
+/// The index (name and SQL) on one field of a resource, for filters on it.
+pub(super) fn column_index(resource: &Resource, field: &str) -> (String, String) {
+    let name = format!("ix_{}.{field}", resource.name);
+    let sql = format!(
+        "CREATE INDEX IF NOT EXISTS \"{name}\" ON {} ({}) WHERE deleted_at IS NULL",
+        super::table(resource),
+        field_expression(field)
+    );
+    (name, sql)
+}
+
+/// The single-column indexes serving a query's filters.
+pub(super) fn filter_indexes(
+    resource: &Resource,
+    query: &ListQuery,
+    scope: &[Filter],
+) -> Vec<(String, String)> {
+    query
+        .filters
+        .iter()
+        .chain(scope)
+        .filter(|filter| {
+            !filter.as_instants
+                && !matches!(filter.operator, Operator::Contains | Operator::Includes | Operator::Like)
+        })
+        .filter_map(|filter| match &filter.column {
+            Column::Field(name) => Some(column_index(resource, name)),
+            Column::CreatedAt | Column::UpdatedAt => {
+                let column = filter.column.name();
+                let name = format!("ix_{}.{column}", resource.name);
+                let sql = format!(
+                    "CREATE INDEX IF NOT EXISTS \"{name}\" ON {} ({column}) WHERE deleted_at IS NULL",
+                    super::table(resource)
+                );
+                Some((name, sql))
+            }
+            Column::Id => None,
+        })
+        .collect()
+}
+
 /// Most indexes made automatically for one resource's query patterns.
 pub(super) const MAX_AUTO_INDEXES: usize = 16;
 

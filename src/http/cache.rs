@@ -1,0 +1,118 @@
+//! Answers to reads, kept until the next write: a GET of an item or a page is
+//! a function of the data, the spec and the request, so while neither the
+//! data nor the spec changes, the same request gets the same bytes without
+//! touching the store. Conditional requests and anything but a plain 200 are
+//! never cached.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use actix_web::body::MessageBody;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+
+/// Entries kept at most; the cache is emptied when full.
+const CAPACITY: usize = 4096;
+/// Largest body kept.
+const LARGEST: usize = 256 * 1024;
+
+struct Entry {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+/// What a cached answer depends on besides the request: the data's generation and the spec in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    /// The store's write generation.
+    pub generation: u64,
+    /// How many specs were put in force before this one.
+    pub spec: u64,
+}
+
+/// The cache of answers to reads.
+#[derive(Default)]
+pub struct ResponseCache {
+    entries: Mutex<(Option<Version>, HashMap<String, Entry>)>,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseCache")
+    }
+}
+
+/// The cache key of a request answered in `representation`, if it may be cached.
+pub fn key(request: &HttpRequest, representation: &str) -> Option<String> {
+    let headers = request.headers();
+    let conditional = headers.contains_key(header::IF_NONE_MATCH)
+        || headers.contains_key(header::IF_MODIFIED_SINCE);
+    let cacheable_method = matches!(*request.method(), Method::GET | Method::HEAD);
+    // A Range header changes the answer's headers (Content-Range).
+    (cacheable_method && !conditional && !headers.contains_key(header::RANGE)).then(|| {
+        format!(
+            "{representation} {}?{}",
+            request.path(),
+            request.query_string()
+        )
+    })
+}
+
+impl ResponseCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Version>, HashMap<String, Entry>)> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The cached answer for `key` at `version`.
+    pub fn get(&self, version: Version, key: &str) -> Option<HttpResponse> {
+        let guard = self.lock();
+        if guard.0 != Some(version) {
+            return None;
+        }
+        let entry = guard.1.get(key)?;
+        let mut response = HttpResponse::build(StatusCode::OK);
+        for (name, value) in &entry.headers {
+            response.append_header((name.clone(), value.clone()));
+        }
+        Some(response.body(entry.body.clone()))
+    }
+
+    /// Keeps a 200 answer for `key` at `version`, and gives it back.
+    pub fn put(&self, version: Version, key: String, response: HttpResponse) -> HttpResponse {
+        if response.status() != StatusCode::OK {
+            return response;
+        }
+        let (head, body) = response.into_parts();
+        let body = match body.try_into_bytes() {
+            Ok(bytes) => bytes,
+            Err(body) => return head.set_body(body),
+        };
+        let headers: Vec<(HeaderName, HeaderValue)> = head
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        if body.len() <= LARGEST {
+            let mut guard = self.lock();
+            if guard.0 != Some(version) {
+                guard.0 = Some(version);
+                guard.1.clear();
+            }
+            if guard.1.len() >= CAPACITY {
+                guard.1.clear();
+            }
+            guard.1.insert(
+                key,
+                Entry {
+                    headers,
+                    body: body.clone(),
+                },
+            );
+        }
+        head.set_body(body).map_into_boxed_body()
+    }
+}
