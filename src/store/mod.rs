@@ -165,8 +165,14 @@ impl Store {
         };
         connection.set_prepared_statement_cache_capacity(256);
         register_functions(&connection)?;
-        // The seeded state, kept for resets; private to this connection.
-        connection.execute_batch("ATTACH DATABASE ':memory:' AS seeded")?;
+        // The seeded state, kept for resets, private to this connection: in
+        // memory for an in-memory store, else in a temporary file (SQLite
+        // deletes it on close), so that --db keeps its memory small.
+        let snapshot = match &location {
+            Location::Memory => ":memory:",
+            Location::File(_) => "",
+        };
+        connection.execute("ATTACH DATABASE ?1 AS seeded", [snapshot])?;
         schema::create_meta(&connection)?;
         let auto_indexes = existing_auto_indexes(&connection)?;
         Ok(Store {

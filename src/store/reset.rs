@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::seed::seed_unseeded;
-use super::{Store, table};
+use super::{Store, search, table};
 use crate::spec::{IdKind, Resource, Spec};
 
 fn snapshot_table(resource: &Resource) -> String {
@@ -95,6 +95,7 @@ fn restore(
     report: &mut ResetReport,
 ) -> rusqlite::Result<()> {
     let live = table(resource);
+    search::pause(connection, resource)?;
     connection.execute_batch(&format!("DELETE FROM {live}"))?;
     if has_snapshot(connection, resource)? {
         connection.execute_batch(&format!(
@@ -109,6 +110,6 @@ fn restore(
         )?;
         report.reseeded.push(resource.name.clone());
     }
-    // The search index follows the rows through its triggers.
-    restore_sequence(connection, resource)
+    restore_sequence(connection, resource)?;
+    search::resume(connection, resource)
 }

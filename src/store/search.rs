@@ -28,7 +28,6 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
             |row| row.get(0),
         )
         .optional()?;
-    let trigger = |suffix: &str| format!("\"fts_{}_{suffix}\"", resource.name);
     let names =
         ["inserted", "updated", "deleted"].map(|suffix| format!("fts_{}_{suffix}", resource.name));
     let has_triggers: bool = connection.query_row(
@@ -40,27 +39,69 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
         return Ok(());
     }
     let fts = fts_table(resource);
-    let data = table(resource);
-    let columns: Vec<String> = resource
+    let columns = columns(resource);
+    connection.execute_batch(&format!(
+        "{drop}
+         DROP TABLE IF EXISTS {fts};
+         CREATE VIRTUAL TABLE {fts} USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2');",
+        drop = drop_triggers(resource),
+    ))?;
+    resume(connection, resource)?;
+    connection.execute(
+        "INSERT OR REPLACE INTO _standin_search (resource, fields) VALUES (?1, ?2)",
+        [&resource.name, &wanted],
+    )?;
+    Ok(())
+}
+
+fn columns(resource: &Resource) -> String {
+    resource
         .search
         .iter()
         .map(|field| format!("\"{field}\""))
-        .collect();
-    let columns = columns.join(", ");
-    let values = |row: &str| -> String {
-        resource
-            .search
-            .iter()
-            .map(|field| format!("json_extract({row}.data, '$.{field}')"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn values(resource: &Resource, row: &str) -> String {
+    resource
+        .search
+        .iter()
+        .map(|field| format!("json_extract({row}.data, '$.{field}')"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn trigger(resource: &Resource, suffix: &str) -> String {
+    format!("\"fts_{}_{suffix}\"", resource.name)
+}
+
+fn drop_triggers(resource: &Resource) -> String {
+    ["inserted", "updated", "deleted"]
+        .map(|suffix| format!("DROP TRIGGER IF EXISTS {};", trigger(resource, suffix)))
+        .join("\n")
+}
+
+/// Stops keeping `resource`'s search index in step, before a bulk change of
+/// its rows (seeding, a reset); [`resume`] re-indexes them all at once, which
+/// is much faster than a trigger per row. Both run in the caller's transaction.
+pub(super) fn pause(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    if !resource.search.is_empty() {
+        connection.execute_batch(&drop_triggers(resource))?;
+    }
+    Ok(())
+}
+
+/// Re-indexes every row of `resource` and keeps the index in step again.
+pub(super) fn resume(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    if resource.search.is_empty() {
+        return Ok(());
+    }
+    let fts = fts_table(resource);
+    let data = table(resource);
+    let columns = columns(resource);
     connection.execute_batch(&format!(
-        "DROP TRIGGER IF EXISTS {inserted};
-         DROP TRIGGER IF EXISTS {updated};
-         DROP TRIGGER IF EXISTS {deleted};
-         DROP TABLE IF EXISTS {fts};
-         CREATE VIRTUAL TABLE {fts} USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2');
+        "DELETE FROM {fts};
          INSERT INTO {fts} (rowid, {columns}) SELECT rowid, {existing} FROM {data};
          CREATE TRIGGER {inserted} AFTER INSERT ON {data} BEGIN
              INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
@@ -72,17 +113,12 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
          CREATE TRIGGER {deleted} AFTER DELETE ON {data} BEGIN
              DELETE FROM {fts} WHERE rowid = old.rowid;
          END;",
-        inserted = trigger("inserted"),
-        updated = trigger("updated"),
-        deleted = trigger("deleted"),
-        existing = values(&data),
-        new = values("new"),
-    ))?;
-    connection.execute(
-        "INSERT OR REPLACE INTO _standin_search (resource, fields) VALUES (?1, ?2)",
-        [&resource.name, &wanted],
-    )?;
-    Ok(())
+        inserted = trigger(resource, "inserted"),
+        updated = trigger(resource, "updated"),
+        deleted = trigger(resource, "deleted"),
+        existing = values(resource, &data),
+        new = values(resource, "new"),
+    ))
 }
 
 /// The SQL condition selecting records that match `words`, and its parameter.

@@ -55,7 +55,9 @@ pub(super) fn seed_unseeded(
             ids.insert(&resource.name, live);
             continue;
         }
+        super::search::pause(connection, resource).map_err(|error| error.to_string())?;
         let written = seed_resource(connection, spec, resource, seed, &mut ids)?;
+        super::search::resume(connection, resource).map_err(|error| error.to_string())?;
         connection
             .execute(
                 "INSERT INTO _standin_seeded (resource) VALUES (?1)",
