@@ -278,6 +278,7 @@ def comparison(directory, seconds, json_server_bin):
     )
     systems["standin"] = standin(spec_json)
     systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
+    systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
     item = get(systems["standin"].url + "/posts/5000")[1]
     page = get(systems["standin"].url + "/posts?page=50&per_page=20")[1]
     item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
@@ -289,7 +290,7 @@ def comparison(directory, seconds, json_server_bin):
         for name, standin_path, json_server_path, ceiling_path, method in WORKLOADS:
             for system, server in systems.items():
                 path = {"json-server": json_server_path, "ceiling": ceiling_path}.get(system, standin_path)
-                if path is None:
+                if path is None or (system == "standin, no read cache" and method != "GET"):
                     continue
                 results[(name, system)] = wrk(server.url + path, seconds, method)
         rss = {system: server.peak_rss_mib() for system, server in systems.items()}
@@ -362,7 +363,12 @@ def scale(directory, seconds, quick):
     spec = os.path.join(directory, "big.yaml")
     open(spec, "w").write(generated_spec(big))
     rows = []
-    for mode, arguments in [("memory", []), ("--db", ["--db", os.path.join(directory, "big.db")])]:
+    modes = [
+        ("memory", []),
+        ("--db", ["--db", os.path.join(directory, "big.db")]),
+        ("memory, no read cache", ["--no-read-cache"]),
+    ]
+    for mode, arguments in modes:
         server = standin(spec, *arguments)
         try:
             for name, path in [
@@ -394,7 +400,7 @@ def main():
         results, rss = comparison(directory, seconds, json_server_bin)
         figures, rows = scale(directory, seconds, options.quick)
 
-    systems = ["json-server", "standin", "standin --db", "ceiling"]
+    systems = ["json-server", "standin", "standin --db", "standin, no read cache", "ceiling"]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
         f"wrk -t2 -c32 -d{seconds}s; json-server {JSON_SERVER_VERSION}; 10,000 posts, 100 authors.",
@@ -407,14 +413,20 @@ def main():
             if (name, system) in results:
                 rate, p50, p99, errors = results[(name, system)]
                 lines.append(f"| {name} | {system} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |")
-    lines += ["", "| workload | standin / json-server | standin --db / json-server | standin / ceiling |", "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin / ceiling |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, *_ in WORKLOADS:
         base = results.get((name, "json-server"), (float("nan"),))[0]
         mine = results[(name, "standin")][0]
         db = results[(name, "standin --db")][0]
         ceiling = results.get((name, "ceiling"))
         ceiling_ratio = f"{mine / ceiling[0] * 100:.0f}%" if ceiling else "—"
-        lines.append(f"| {name} | {mine / base:,.1f}x | {db / base:,.1f}x | {ceiling_ratio} |")
+        uncached = results.get((name, "standin, no read cache"))
+        uncached_ratio = f"{uncached[0] / base:,.1f}x" if uncached else "—"
+        lines.append(f"| {name} | {mine / base:,.1f}x | {db / base:,.1f}x | {uncached_ratio} | {ceiling_ratio} |")
     lines += ["", "| system | peak RSS |", "|---|---:|"]
     lines += [f"| {system} | {rss[system]:,.0f} MiB |" for system in systems]
     lines += ["", "| workload at scale | requests/s | p50 | p99 | non-2xx |", "|---|---:|---:|---:|---:|"]

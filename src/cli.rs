@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Do not reload the spec when its file changes.
     #[arg(long, env = "STANDIN_NO_WATCH")]
     pub no_watch: bool,
+    /// Answer every read from the store instead of keeping answers until the next write.
+    #[arg(long, env = "STANDIN_NO_READ_CACHE")]
+    pub no_read_cache: bool,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -98,6 +98,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         workers: args.workers,
         watch: !args.no_watch,
+        read_cache: !args.no_read_cache,
     };
     let prepared = server::prepare(spec_file, &options)?;
     let listener = server::bind(&options)?;

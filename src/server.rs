@@ -57,6 +57,8 @@ pub struct Options {
     pub workers: Option<usize>,
     /// Whether to reload the spec when its file changes (for specs read from a file).
     pub watch: bool,
+    /// Whether to keep answers to reads until the next write.
+    pub read_cache: bool,
 }
 
 impl Default for Options {
@@ -68,6 +70,7 @@ impl Default for Options {
             seed: None,
             workers: None,
             watch: false,
+            read_cache: true,
         }
     }
 }
@@ -140,7 +143,8 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     let seeded = store
         .seed(&spec_file.spec, seed)
         .map_err(StartError::Seed)?;
-    let state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
+    let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
+    state.read_cache = options.read_cache;
     Ok(Prepared {
         state: web::Data::new(state),
         seeded,

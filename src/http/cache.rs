@@ -24,7 +24,7 @@ struct Entry {
 }
 
 /// What a cached answer depends on besides the request: the data's generation and the spec in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version {
     /// The store's write generation.
     pub generation: u64,
@@ -98,9 +98,16 @@ impl ResponseCache {
             .collect();
         if body.len() <= LARGEST {
             let mut guard = self.lock();
-            if guard.0 != Some(version) {
-                guard.0 = Some(version);
-                guard.1.clear();
+            match guard.0 {
+                // A slow reader's answer to an older state: not worth keeping.
+                Some(current) if current > version => {
+                    return head.set_body(body).map_into_boxed_body();
+                }
+                Some(current) if current == version => {}
+                _ => {
+                    guard.0 = Some(version);
+                    guard.1.clear();
+                }
             }
             if guard.1.len() >= CAPACITY {
                 guard.1.clear();

@@ -122,11 +122,10 @@ impl Collection<'_> {
         let representation = respond::representation(request, self.spec)?;
         let query = query::parse_list(self.spec, resource, request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
-        let version = self.state.version();
-        let cache_key = cache::key(request, representation.media_type());
-        if let Some(hit) = cache_key
-            .as_ref()
-            .and_then(|key| self.state.responses.get(version, key))
+        let version = self.state.version(self.spec);
+        let cache_key = version.and(cache::key(request, representation.media_type()));
+        if let (Some(version), Some(key)) = (version, &cache_key)
+            && let Some(hit) = self.state.responses.get(version, key)
         {
             return Ok(hit);
         }
@@ -184,9 +183,9 @@ impl Collection<'_> {
             query.offset,
             representation,
         );
-        Ok(match cache_key {
-            Some(key) => self.state.responses.put(version, key, response),
-            None => response,
+        Ok(match (version, cache_key) {
+            (Some(version), Some(key)) => self.state.responses.put(version, key, response),
+            _ => response,
         })
     }
 

@@ -89,7 +89,9 @@ impl WriteConditions {
             if_none_match: tag_condition(request, header::IF_NONE_MATCH),
             if_unmodified_since: date(request, header::IF_UNMODIFIED_SINCE),
         };
-        if resource.require_if_match && conditions.if_match.is_none() {
+        // A create-only PUT (If-None-Match: *) states its precondition too.
+        let create_only = conditions.if_none_match == Some(TagCondition::Any);
+        if resource.require_if_match && conditions.if_match.is_none() && !create_only {
             return Err(Problem::PreconditionRequired);
         }
         Ok(conditions)

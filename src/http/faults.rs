@@ -82,7 +82,9 @@ pub async fn inject(
         });
         (
             delay,
-            faults.error_rate > 0.0 && random.random_bool(faults.error_rate),
+            faults
+                .error_rate
+                .is_some_and(|rate| rate > 0.0 && random.random_bool(rate)),
         )
     };
     if let Some(delay) = delay {
@@ -91,7 +93,10 @@ pub async fn inject(
     if fail {
         return Err(Problem::Injected {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            detail: format!("an injected error (error_rate {})", faults.error_rate),
+            detail: format!(
+                "an injected error (error_rate {})",
+                faults.error_rate.unwrap_or_default()
+            ),
         });
     }
     Ok(())

@@ -84,11 +84,10 @@ impl ItemTarget<'_> {
         let representation = respond::representation(request, self.spec)?;
         let query = query::parse_item(self.spec, self.resource(), request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
-        let version = self.state.version();
-        let cache_key = cache::key(request, representation.media_type());
-        if let Some(hit) = cache_key
-            .as_ref()
-            .and_then(|key| self.state.responses.get(version, key))
+        let version = self.state.version(self.spec);
+        let cache_key = version.and(cache::key(request, representation.media_type()));
+        if let (Some(version), Some(key)) = (version, &cache_key)
+            && let Some(hit) = self.state.responses.get(version, key)
         {
             return Ok(hit);
         }
@@ -117,11 +116,6 @@ impl ItemTarget<'_> {
             fields: query.fields.as_deref(),
         };
         let embedded = embedded.pop().unwrap_or_default();
-        let etag = crate::represent::etag(self.resource(), &record, representation);
-        let modified = crate::clock::parse_timestamp(&record.updated_at);
-        if conditional::not_modified(request, &etag, modified) {
-            return Ok(respond::not_modified(&etag, modified));
-        }
         let response = ItemResponse::read(&record).render_shaped(
             self.spec,
             self.resource(),
@@ -129,9 +123,23 @@ impl ItemTarget<'_> {
             shape,
             representation,
         );
-        Ok(match cache_key {
-            Some(key) => self.state.responses.put(version, key, response),
-            None => response,
+        // The validators of what would be sent (with embeds, they cover those too).
+        let validator = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value: &actix_web::http::header::HeaderValue| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let etag = validator(actix_web::http::header::ETAG).unwrap_or_default();
+        let modified = validator(actix_web::http::header::LAST_MODIFIED)
+            .and_then(|text| httpdate::parse_http_date(&text).ok());
+        if conditional::not_modified(request, &etag, modified) {
+            return Ok(respond::not_modified(&etag, modified));
+        }
+        Ok(match (version, cache_key) {
+            (Some(version), Some(key)) => self.state.responses.put(version, key, response),
+            _ => response,
         })
     }
 

@@ -145,7 +145,9 @@ impl ItemResponse<'_> {
         } else {
             self.status
         });
-        record_headers(&mut response, resource, self.record, representation);
+        if embedded.is_empty() {
+            record_headers(&mut response, resource, self.record, representation);
+        }
         if let Some(location) = self.location
             && let Ok(value) = HeaderValue::from_str(&location)
         {
@@ -167,7 +169,35 @@ impl ItemResponse<'_> {
             record: self.record,
             embedded,
         };
-        response.body(represent::item(spec, resource, view, shape, representation))
+        let body = represent::item(spec, resource, view, shape, representation);
+        if !embedded.is_empty() {
+            embedded_headers(&mut response, self.record, embedded, &body);
+        }
+        response.body(body)
+    }
+}
+
+/// The validators of an item with embedded records: the body's hash (it
+/// changes when an embedded record does) and the newest change among them.
+fn embedded_headers(
+    response: &mut HttpResponseBuilder,
+    record: &Record,
+    embedded: &[Embedded],
+    body: &[u8],
+) {
+    let hash = fingerprint::fnv1a(fingerprint::START, body.iter().copied());
+    response.insert_header((header::ETAG, format!("\"{hash:016x}\"")));
+    let related = embedded.iter().flat_map(|embedded| match embedded {
+        Embedded::One(one) => one.iter().collect::<Vec<_>>(),
+        Embedded::Many(many) => many.iter().collect(),
+    });
+    let newest = std::iter::once(record)
+        .chain(related)
+        .map(|record| record.updated_at.as_str())
+        .max()
+        .and_then(clock::parse_timestamp);
+    if let Some(moment) = newest {
+        response.insert_header((header::LAST_MODIFIED, httpdate::fmt_http_date(moment)));
     }
 }
 

@@ -51,6 +51,8 @@ pub struct AppState {
     pub seed: u64,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Whether answers to reads are cached (on unless `--no-read-cache`).
+    pub read_cache: bool,
     /// Specs put in force since start (bumped by every reload).
     reloads: std::sync::atomic::AtomicU64,
     /// Answers to reads, until the next write.
@@ -80,6 +82,7 @@ impl AppState {
             jobs: super::jobs::Jobs::default(),
             responses: super::cache::ResponseCache::default(),
             reloads: std::sync::atomic::AtomicU64::new(0),
+            read_cache: true,
         }
     }
 
@@ -123,12 +126,22 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// What cached answers depend on now: the data's generation and the spec in force.
-    pub fn version(&self) -> super::cache::Version {
-        super::cache::Version {
+    /// What a cached answer for a request on `spec` depends on: the data's
+    /// generation and the spec in force; `None` once `spec` was replaced (a
+    /// request still running on an old spec must neither read nor fill the
+    /// cache), or when the read cache is off.
+    pub fn version(&self, spec: &Arc<Spec>) -> Option<super::cache::Version> {
+        if !self.read_cache {
+            return None;
+        }
+        let current = self
+            .spec
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::ptr_eq(&current, spec).then(|| super::cache::Version {
             generation: self.store.generation(),
             spec: self.reloads.load(std::sync::atomic::Ordering::SeqCst),
-        }
+        })
     }
 
     /// The spec's load status.

@@ -54,6 +54,14 @@ fn item_headers(location: bool) -> Value {
 /// Statuses every operation of a spec may answer, besides its own.
 fn common(spec: &Spec, responses: &mut Map<String, Value>, reads: bool) {
     responses.insert("406".into(), problem("no acceptable representation"));
+    let injects_errors = spec.faults.error_rate.is_some()
+        || spec
+            .resources
+            .iter()
+            .any(|resource| resource.faults.error_rate.is_some());
+    if injects_errors {
+        responses.insert("500".into(), problem("an injected error (error_rate)"));
+    }
     if spec.auth.is_some() {
         let mut unauthorized = problem("no token, or an unknown one");
         unauthorized["headers"] =
@@ -81,11 +89,12 @@ fn operation(
     operation
 }
 
-fn write_body(resource: &Resource) -> Value {
+fn write_body(resource: &Resource, create: bool) -> Value {
+    let schema = name(&resource.name, if create { "Create" } else { "Write" });
     json!({
         "required": true,
         "content": {
-            JSON: { "schema": reference(&name(&resource.name, "Write")) },
+            JSON: { "schema": reference(&schema) },
             COLLECTION_JSON: { "schema": reference("CollectionJsonTemplate") },
         },
     })
@@ -198,7 +207,7 @@ fn create(
     }
     common(spec, &mut responses, false);
     let mut operation = operation(id, summary, &resource.name, responses);
-    operation.insert("requestBody".into(), write_body(resource));
+    operation.insert("requestBody".into(), write_body(resource, true));
     operation
 }
 
@@ -260,7 +269,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
             label,
             responses,
         );
-        put.insert("requestBody".into(), write_body(resource));
+        put.insert("requestBody".into(), write_body(resource, false));
         path.insert("put".into(), Value::Object(put));
     }
     if resource.allows(Method::Patch) {

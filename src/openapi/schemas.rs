@@ -105,8 +105,9 @@ fn hal_page(resource: &Resource) -> Value {
     })
 }
 
-/// The body of a create or replace: the fields, required ones required.
-fn write(resource: &Resource) -> Value {
+/// The body of a create or replace: the fields, required ones required (and,
+/// for a create where ids are client-assigned, the id).
+fn write(resource: &Resource, create: bool) -> Value {
     let mut properties = Map::new();
     if resource.id == IdKind::String {
         properties.insert("id".into(), id_schema(IdKind::String));
@@ -119,12 +120,15 @@ fn write(resource: &Resource) -> Value {
         };
         properties.insert(field.name.clone(), schema);
     }
-    let required: Vec<&str> = resource
+    let mut required: Vec<&str> = resource
         .fields
         .iter()
         .filter(|field| field.required && field.default.is_none())
         .map(|field| field.name.as_str())
         .collect();
+    if create && resource.id == IdKind::String {
+        required.insert(0, "id");
+    }
     json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
 }
 
@@ -154,7 +158,8 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
         schemas.insert(name(&resource.name, ""), record(resource));
         schemas.insert(name(&resource.name, "Hal"), hal_record(resource));
         schemas.insert(name(&resource.name, "Page"), hal_page(resource));
-        schemas.insert(name(&resource.name, "Write"), write(resource));
+        schemas.insert(name(&resource.name, "Write"), write(resource, false));
+        schemas.insert(name(&resource.name, "Create"), write(resource, true));
         schemas.insert(name(&resource.name, "MergePatch"), merge_patch(resource));
     }
     schemas.insert(

@@ -48,8 +48,8 @@ pub enum Cors {
 pub struct Faults {
     /// Delay before answering, drawn uniformly from the range.
     pub latency: Option<(Duration, Duration)>,
-    /// Share of requests answered `500`, from 0 to 1.
-    pub error_rate: f64,
+    /// Share of requests answered `500`, from 0 to 1, where set.
+    pub error_rate: Option<f64>,
 }
 
 impl Faults {
@@ -57,11 +57,7 @@ impl Faults {
     pub fn or(self, fallback: Faults) -> Faults {
         Faults {
             latency: self.latency.or(fallback.latency),
-            error_rate: if self.error_rate > 0.0 {
-                self.error_rate
-            } else {
-                fallback.error_rate
-            },
+            error_rate: self.error_rate.or(fallback.error_rate),
         }
     }
 }
@@ -148,7 +144,7 @@ impl Checker {
         if let Some(value) = map.get("error_rate") {
             let rate_path = join(path, "error_rate");
             match value.as_f64() {
-                Some(rate) if (0.0..=1.0).contains(&rate) => faults.error_rate = rate,
+                Some(rate) if (0.0..=1.0).contains(&rate) => faults.error_rate = Some(rate),
                 _ => self.error(
                     &rate_path,
                     format!(
@@ -394,10 +390,14 @@ impl super::model::Resource {
         after: &Map<String, Value>,
     ) -> Option<(String, String)> {
         for (field, allowed) in &self.transitions {
-            let (Some(Value::String(from)), Some(Value::String(to))) =
-                (before.get(field), after.get(field))
-            else {
+            // Setting a state where there was none is free; clearing one is a
+            // change like any other (else a final state could be left through null).
+            let Some(Value::String(from)) = before.get(field) else {
                 continue;
+            };
+            let to = match after.get(field) {
+                Some(Value::String(to)) => to.as_str(),
+                _ => "null",
             };
             if from == to {
                 continue;

@@ -45,7 +45,10 @@ fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Resul
 
 /// Writes each field's default into records stored before the field existed,
 /// so that filters, sorts and search see what reads show.
-fn backfill_defaults(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+pub(super) fn backfill_defaults(
+    connection: &Connection,
+    resource: &Resource,
+) -> rusqlite::Result<()> {
     for field in &resource.fields {
         let Some(default) = &field.default else {
             continue;

@@ -290,3 +290,21 @@ async fn a_new_fields_default_is_seen_by_filters_too() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_reset_after_a_reload_keeps_new_defaults_visible_to_filters() {
+    let app = watched(NOTES);
+    let with_flag = NOTES.replace(
+        "      text:",
+        "      flagged: { type: boolean, default: false }\n      text:",
+    );
+    std::fs::write(&app.path, &with_flag).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while header(&app.get("/notes?flagged=false").await, "x-total-count").as_deref() != Some("3") {
+        assert!(Instant::now() < deadline, "the reload never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.server.reset().unwrap();
+    let response = app.get("/notes?flagged=false").await;
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("3"));
+}

@@ -654,3 +654,84 @@ async fn latency_and_error_rate_are_checked_in_the_spec() {
     );
     assert_eq!(app.get("/notes/1").await.status(), 200);
 }
+
+#[tokio::test]
+async fn clearing_a_final_state_is_a_disallowed_transition() {
+    let spec = ORDERS.replace("      status: { type: string, enum: [pending, paid, shipped, cancelled], default: pending }", "      status: { type: string, enum: [pending, paid, shipped, cancelled] }");
+    let app = spawn(&spec.replace(
+        "records: [{ note: first }]",
+        "records: [{ note: first, status: shipped }]",
+    ));
+    problem(
+        app.send_json(Method::PATCH, "/orders/1", json!({ "status": null }))
+            .await,
+        409,
+    )
+    .await;
+    let created = json(app.post("/orders", json!({ "note": "no state yet" })).await).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/orders/{}", created["id"]),
+            json!({ "status": "paid" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "setting a first state is free");
+}
+
+#[tokio::test]
+async fn an_embedded_change_changes_the_items_etag() {
+    let app = spawn(LIBRARY);
+    let first = app.get("/books/1?embed=author").await;
+    let etag = header(&first, "etag").unwrap();
+    let author = json(first).await["author"].as_i64().unwrap();
+    app.send_json(
+        Method::PATCH,
+        &format!("/authors/{author}"),
+        json!({ "name": "Renamed" }),
+    )
+    .await;
+    let again = app
+        .request(Method::GET, "/books/1?embed=author")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "the embedded author changed");
+    assert_eq!(json(again).await["_embedded"]["author"]["name"], "Renamed");
+}
+
+#[tokio::test]
+async fn a_create_only_put_satisfies_require_if_match() {
+    let spec = "standin: 1\nresources:\n  pages:\n    id: string\n    fields: { body: string }\n    require_if_match: true\n";
+    let app = spawn(spec);
+    let response = app
+        .request(Method::PUT, "/pages/home")
+        .header("content-type", "application/json")
+        .header("if-none-match", "*")
+        .body(json!({ "body": "x" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
+#[tokio::test]
+async fn a_resource_can_turn_a_global_error_rate_off() {
+    let spec = "standin: 1\nerror_rate: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 1\n    error_rate: 0\n  tags:\n    fields: { name: string }\n    count: 1\n";
+    let app = spawn(spec);
+    assert_eq!(app.get("/notes/1").await.status(), 200);
+    problem(app.get("/tags/1").await, 500).await;
+}
+
+#[tokio::test]
+async fn the_description_needs_only_the_read_scope() {
+    let app = spawn(SECURED);
+    let response = app
+        .request(Method::GET, "/_standin/openapi.json")
+        .bearer_auth("reader-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
