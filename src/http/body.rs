@@ -66,6 +66,21 @@ pub fn format(request: &HttpRequest, patch: bool) -> Result<BodyFormat, Problem>
     }
 }
 
+/// A write's body, checked in the order HTTP wants: its media type (415),
+/// the representation to answer with (406), then the bytes (413).
+pub async fn incoming(
+    request: &HttpRequest,
+    payload: web::Payload,
+    spec: &crate::spec::Spec,
+    limit: usize,
+    patch: bool,
+) -> Result<(BodyFormat, crate::represent::Representation, BytesMut), Problem> {
+    let format = format(request, patch)?;
+    let representation = super::respond::representation(request, spec)?;
+    let bytes = read(request, payload, limit).await?;
+    Ok((format, representation, bytes))
+}
+
 /// Reads the whole body, refusing more than `limit` bytes.
 pub async fn read(
     request: &HttpRequest,

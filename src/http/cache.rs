@@ -45,7 +45,7 @@ impl std::fmt::Debug for ResponseCache {
 }
 
 /// The cache key of a request answered in `representation`, if it may be cached.
-pub fn key(request: &HttpRequest, representation: &str) -> Option<String> {
+fn key(request: &HttpRequest, representation: &str) -> Option<String> {
     let headers = request.headers();
     let conditional = headers.contains_key(header::IF_NONE_MATCH)
         || headers.contains_key(header::IF_MODIFIED_SINCE);
@@ -60,6 +60,39 @@ pub fn key(request: &HttpRequest, representation: &str) -> Option<String> {
     })
 }
 
+/// A read that may be answered from the cache, and whose answer may be kept.
+pub struct CachedRead<'a> {
+    cache: &'a ResponseCache,
+    slot: Option<(Version, String)>,
+}
+
+impl<'a> CachedRead<'a> {
+    /// A read of `request` in `representation`, cacheable at `version` (none: not cacheable).
+    pub fn begin(
+        cache: &'a ResponseCache,
+        version: Option<Version>,
+        request: &HttpRequest,
+        representation: &str,
+    ) -> Self {
+        let slot = version.zip(key(request, representation));
+        CachedRead { cache, slot }
+    }
+
+    /// The kept answer, if there is one.
+    pub fn hit(&self) -> Option<HttpResponse> {
+        let (version, key) = self.slot.as_ref()?;
+        self.cache.get(*version, key)
+    }
+
+    /// Keeps `response` (if it may be kept) and gives it back.
+    pub fn keep(self, response: HttpResponse) -> HttpResponse {
+        match self.slot {
+            Some((version, key)) => self.cache.put(version, key, response),
+            None => response,
+        }
+    }
+}
+
 impl ResponseCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Version>, HashMap<String, Entry>)> {
         self.entries
@@ -68,7 +101,7 @@ impl ResponseCache {
     }
 
     /// The cached answer for `key` at `version`.
-    pub fn get(&self, version: Version, key: &str) -> Option<HttpResponse> {
+    fn get(&self, version: Version, key: &str) -> Option<HttpResponse> {
         let guard = self.lock();
         if guard.0 != Some(version) {
             return None;
@@ -82,7 +115,7 @@ impl ResponseCache {
     }
 
     /// Keeps a 200 answer for `key` at `version`, and gives it back.
-    pub fn put(&self, version: Version, key: String, response: HttpResponse) -> HttpResponse {
+    fn put(&self, version: Version, key: String, response: HttpResponse) -> HttpResponse {
         if response.status() != StatusCode::OK {
             return response;
         }

@@ -8,8 +8,9 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
+use super::cache::CachedRead;
 use super::respond::{self, ItemResponse};
-use super::{AppState, Problem, blocking, body, cache, method_not_allowed};
+use super::{AppState, Problem, blocking, body, method_not_allowed};
 use crate::links::{self, Pagination};
 use crate::query::{self, Column, Filter, Operator};
 use crate::represent::{ItemView, PageView, Shape};
@@ -123,10 +124,13 @@ impl Collection<'_> {
         let query = query::parse_list(self.spec, resource, request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
         let version = self.state.version(self.spec);
-        let cache_key = version.and(cache::key(request, representation.media_type()));
-        if let (Some(version), Some(key)) = (version, &cache_key)
-            && let Some(hit) = self.state.responses.get(version, key)
-        {
+        let read = CachedRead::begin(
+            &self.state.responses,
+            version,
+            request,
+            representation.media_type(),
+        );
+        if let Some(hit) = read.hit() {
             return Ok(hit);
         }
         self.check_parent().await?;
@@ -183,10 +187,7 @@ impl Collection<'_> {
             query.offset,
             representation,
         );
-        Ok(match (version, cache_key) {
-            (Some(version), Some(key)) => self.state.responses.put(version, key, response),
-            _ => response,
-        })
+        Ok(read.keep(response))
     }
 
     async fn create(
@@ -195,9 +196,8 @@ impl Collection<'_> {
         payload: web::Payload,
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        let format = body::format(request, false)?;
-        let representation = respond::representation(request, self.spec)?;
-        let bytes = body::read(request, payload, self.state.body_limit).await?;
+        let (format, representation, bytes) =
+            body::incoming(request, payload, self.spec, self.state.body_limit, false).await?;
         let mut fields = body::fields(&bytes, format)?;
         let id = match strip_server_set(&mut fields) {
             None => None,

@@ -7,8 +7,9 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
+use super::cache::CachedRead;
 use super::respond::{self, ItemResponse};
-use super::{AppState, Problem, blocking, body, cache, method_not_allowed};
+use super::{AppState, Problem, blocking, body, method_not_allowed};
 use crate::links;
 use crate::patch;
 use crate::query;
@@ -85,10 +86,13 @@ impl ItemTarget<'_> {
         let query = query::parse_item(self.spec, self.resource(), request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
         let version = self.state.version(self.spec);
-        let cache_key = version.and(cache::key(request, representation.media_type()));
-        if let (Some(version), Some(key)) = (version, &cache_key)
-            && let Some(hit) = self.state.responses.get(version, key)
-        {
+        let read = CachedRead::begin(
+            &self.state.responses,
+            version,
+            request,
+            representation.media_type(),
+        );
+        if let Some(hit) = read.hit() {
             return Ok(hit);
         }
         let (store, spec, index, id) = (
@@ -137,10 +141,7 @@ impl ItemTarget<'_> {
         if conditional::not_modified(request, &etag, modified) {
             return Ok(respond::not_modified(&etag, modified));
         }
-        Ok(match (version, cache_key) {
-            (Some(version), Some(key)) => self.state.responses.put(version, key, response),
-            _ => response,
-        })
+        Ok(read.keep(response))
     }
 
     async fn replace(
@@ -149,9 +150,8 @@ impl ItemTarget<'_> {
         payload: web::Payload,
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        let format = body::format(request, false)?;
-        let representation = respond::representation(request, self.spec)?;
-        let bytes = body::read(request, payload, self.state.body_limit).await?;
+        let (format, representation, bytes) =
+            body::incoming(request, payload, self.spec, self.state.body_limit, false).await?;
         let mut fields = body::fields(&bytes, format)?;
         self.check_body_id(strip_server_set(&mut fields))?;
         resource.apply_defaults(&mut fields);
@@ -200,9 +200,8 @@ impl ItemTarget<'_> {
         payload: web::Payload,
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        let format = body::format(request, true)?;
-        let representation = respond::representation(request, self.spec)?;
-        let bytes = body::read(request, payload, self.state.body_limit).await?;
+        let (format, representation, bytes) =
+            body::incoming(request, payload, self.spec, self.state.body_limit, true).await?;
         let changes = match format {
             BodyFormat::JsonPatch => Changes::JsonPatch(body::json_patch(&bytes)?),
             BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::CollectionJson => {
