@@ -142,7 +142,6 @@ impl Collection<'_> {
             let page = store.list(resource, &shared_query, &scope)?;
             let embedded = store.embedded(
                 &spec,
-                resource,
                 &page.records,
                 &shared_query.embed,
                 spec.max_page_size,

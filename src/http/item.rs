@@ -107,7 +107,6 @@ impl ItemTarget<'_> {
             let record = store.get(resource, &id)?;
             let embedded = store.embedded(
                 &spec,
-                resource,
                 std::slice::from_ref(&record),
                 &embeds,
                 spec.max_page_size,

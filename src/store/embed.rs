@@ -26,7 +26,6 @@ impl Store {
     pub fn embedded(
         &self,
         spec: &Spec,
-        resource: &Resource,
         records: &[Record],
         embeds: &[Embed],
         cap: u32,
@@ -76,7 +75,6 @@ impl Store {
                 }
             }
         }
-        let _ = resource;
         Ok(result)
     }
 }
