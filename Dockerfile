@@ -5,10 +5,14 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that they are cached while only the sources change.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+# Stand-ins for the sources (and the example Cargo.toml declares) while the
+# dependencies build.
+RUN mkdir src examples && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && echo 'fn main() {}' > examples/todo_client.rs \
     && cargo build --release --locked \
-    && rm -rf src
+    && rm -rf src examples
 COPY src ./src
+COPY examples ./examples
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked \
     && strip target/release/standin
