@@ -205,9 +205,8 @@ impl Collection<'_> {
         if let Some(scope) = &self.scope {
             set_scope_reference(&mut fields, scope)?;
         }
-        resource.apply_defaults(&mut fields);
         resource
-            .validate(&mut fields)
+            .validate_whole(&mut fields)
             .map_err(|errors| Problem::Invalid { errors })?;
         self.check_parent().await?;
         if let Some(delay) = resource.async_delay {

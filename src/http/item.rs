@@ -153,9 +153,8 @@ impl ItemTarget<'_> {
             body::incoming(request, payload, self.spec, self.state.body_limit, false).await?;
         let mut fields = body::fields(&bytes, format)?;
         self.check_body_id(strip_server_set(&mut fields))?;
-        resource.apply_defaults(&mut fields);
         resource
-            .validate(&mut fields)
+            .validate_whole(&mut fields)
             .map_err(|errors| Problem::Invalid { errors })?;
         let may_create = resource.id == IdKind::String;
         let (store, spec, index, id) = (

@@ -22,11 +22,11 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let state = request.app_data::<web::Data<AppState>>().cloned();
-    let admin_prefix = state
-        .as_ref()
-        .map(|state| format!("{}/_standin", state.spec().base_path))
-        .unwrap_or_else(|| "/_standin".to_string());
-    let journaled = state.is_some() && !request.path().starts_with(&admin_prefix);
+    // Admin requests are not journaled.
+    let journaled = state.as_ref().is_some_and(|state| {
+        let below_base = request.path().strip_prefix(state.spec().base_path.as_str());
+        !below_base.is_some_and(|rest| rest.starts_with("/_standin"))
+    });
     let mut pending = None;
     if let Some(state) = state.as_ref().filter(|_| journaled) {
         let body = read_body(&mut request, state.body_limit).await;

@@ -22,25 +22,9 @@ const PAGING: &[&str] = &[
     "_end",
     "range",
 ];
-/// Every parameter name that is not a filter.
-const RESERVED: &[&str] = &[
-    "page",
-    "per_page",
-    "_page",
-    "_per_page",
-    "_limit",
-    "_start",
-    "_end",
-    "range",
-    "sort",
-    "_sort",
-    "_order",
-    "q",
-    "embed",
-    "_embed",
-    "_expand",
-    "fields",
-    "filter",
+/// The other parameter names that are not filters.
+const OPTIONS: &[&str] = &[
+    "sort", "_sort", "_order", "q", "embed", "_embed", "_expand", "fields", "filter",
 ];
 
 /// Parses the query string of a collection request.
@@ -315,7 +299,7 @@ impl<'a> ListParser<'a> {
     }
 
     fn unknown(&self, parameter: &str, field: &str) -> QueryError {
-        let mut candidates: Vec<&str> = RESERVED.to_vec();
+        let mut candidates: Vec<&str> = PAGING.iter().chain(OPTIONS).copied().collect();
         candidates.extend(["id", "created_at", "updated_at"]);
         candidates.extend(self.resource.fields.iter().map(|field| field.name.as_str()));
         let hint = suggestion(field, candidates);

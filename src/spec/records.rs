@@ -88,8 +88,7 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
                     );
                 }
             }
-            resource.apply_defaults(&mut fields);
-            if let Err(errors) = resource.validate(&mut fields) {
+            if let Err(errors) = resource.validate_whole(&mut fields) {
                 for error in errors {
                     let field_path = join(&path, &error.field.replace('/', "."));
                     checker.error_at_key(&field_path, error.message);

@@ -30,8 +30,15 @@ impl FieldError {
 }
 
 impl Resource {
+    /// Checks a whole record (a create, a replace, a fixed record): fills in
+    /// defaults for the fields it leaves out, then validates it.
+    pub fn validate_whole(&self, fields: &mut Map<String, Value>) -> Result<(), Vec<FieldError>> {
+        self.apply_defaults(fields);
+        self.validate(fields)
+    }
+
     /// Fills in spec defaults for fields a create omits.
-    pub fn apply_defaults(&self, fields: &mut Map<String, Value>) {
+    fn apply_defaults(&self, fields: &mut Map<String, Value>) {
         for field in &self.fields {
             if let Some(default) = &field.default
                 && !fields.contains_key(&field.name)

@@ -161,9 +161,9 @@ fn fixed_record(
 ) -> (Option<RecordId>, Map<String, Value>) {
     let mut fields = record.clone();
     let id = strip_server_set(&mut fields).and_then(|id| RecordId::from_json(resource.id, &id));
-    resource.apply_defaults(&mut fields);
-    // The spec check validated these records; this only normalises integers.
-    let _ = resource.validate(&mut fields);
+    // The spec check validated these records; this fills in defaults and
+    // normalises integers.
+    let _ = resource.validate_whole(&mut fields);
     (id, fields)
 }
 
