@@ -84,21 +84,17 @@ impl Store {
         scope: &[Filter],
     ) -> Result<Page, StoreError> {
         let connection = self.lock();
-        let table = table(resource);
-        let (condition, parameters) = select::where_clause(resource, query, scope);
-        self.ensure_index(&connection, resource, query, scope)?;
-        let count_sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
-        let total = self.cached_count(&connection, &count_sql, &parameters)?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM {table} WHERE {condition} ORDER BY {} LIMIT ? OFFSET ?",
-            select::order_clause(&query.sort)
-        );
-        let mut all_parameters = parameters;
+        let compiled = select::compile(resource, query, scope);
+        if query.search.is_none() {
+            self.ensure_index(&connection, resource, query, scope)?;
+        }
+        let total = self.cached_count(&connection, &compiled.count, &compiled.count_parameters)?;
+        let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
         all_parameters.push(rusqlite::types::Value::Integer(
             i64::try_from(query.offset).unwrap_or(i64::MAX),
         ));
-        let mut statement = connection.prepare_cached(&sql)?;
+        let mut statement = connection.prepare_cached(&compiled.page)?;
         let records = statement
             .query_map(rusqlite::params_from_iter(&all_parameters), |row| {
                 record_from_row(resource.id, row).map(|(record, _)| record)

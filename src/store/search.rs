@@ -1,14 +1,22 @@
 //! Full-text search: one FTS5 table per resource with `search` fields, kept in
-//! step with every write by SQL triggers. Tokens are Unicode words with diacritics removed, so
-//! search ignores case and accents; each query word matches as a prefix. The
-//! index is derived data: it is rebuilt when the spec's search fields change.
+//! step with every write by SQL triggers. Tokens are Unicode words with
+//! diacritics removed, so search ignores case and accents; each query word
+//! matches as a prefix. The index holds live records only and no copy of
+//! their text (it is contentless), so a match is a live record and a search
+//! alone is counted from the index. The index is derived data: it is rebuilt
+//! when the spec's search fields, or this module's layout of it, change.
 
 use rusqlite::{Connection, OptionalExtension};
 
 use super::table;
 use crate::spec::Resource;
 
-fn fts_table(resource: &Resource) -> String {
+/// The layout of the index and its triggers, stored beside the search
+/// fields: an index written by an earlier layout is rebuilt.
+const LAYOUT: &str = "2";
+
+/// The quoted name of `resource`'s search index.
+pub(super) fn index_table(resource: &Resource) -> String {
     format!("\"fts_{}\"", resource.name)
 }
 
@@ -20,7 +28,7 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
     connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS _standin_search (resource TEXT PRIMARY KEY NOT NULL, fields TEXT NOT NULL)",
     )?;
-    let wanted = resource.search.join(",");
+    let wanted = format!("{LAYOUT}:{}", resource.search.join(","));
     let current: Option<String> = connection
         .query_row(
             "SELECT fields FROM _standin_search WHERE resource = ?1",
@@ -38,12 +46,15 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
     if resource.search.is_empty() || (has_triggers && current.as_deref() == Some(wanted.as_str())) {
         return Ok(());
     }
-    let fts = fts_table(resource);
+    let fts = index_table(resource);
     let columns = columns(resource);
     connection.execute_batch(&format!(
         "{drop}
          DROP TABLE IF EXISTS {fts};
-         CREATE VIRTUAL TABLE {fts} USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2');",
+         CREATE VIRTUAL TABLE {fts} USING fts5(
+             {columns}, content = '', contentless_delete = 1,
+             tokenize = 'unicode61 remove_diacritics 2'
+         );",
         drop = drop_triggers(resource),
     ))?;
     resume(connection, resource)?;
@@ -54,11 +65,11 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
     Ok(())
 }
 
+/// The index's columns, one per search field: `s0, s1, ...`, names that can
+/// never clash with the record table's when the two are joined.
 fn columns(resource: &Resource) -> String {
-    resource
-        .search
-        .iter()
-        .map(|field| format!("\"{field}\""))
+    (0..resource.search.len())
+        .map(|position| format!("s{position}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -97,18 +108,19 @@ pub(super) fn resume(connection: &Connection, resource: &Resource) -> rusqlite::
     if resource.search.is_empty() {
         return Ok(());
     }
-    let fts = fts_table(resource);
+    let fts = index_table(resource);
     let data = table(resource);
     let columns = columns(resource);
     connection.execute_batch(&format!(
-        "DELETE FROM {fts};
-         INSERT INTO {fts} (rowid, {columns}) SELECT rowid, {existing} FROM {data};
-         CREATE TRIGGER {inserted} AFTER INSERT ON {data} BEGIN
+        "INSERT INTO {fts} ({fts}) VALUES ('delete-all');
+         INSERT INTO {fts} (rowid, {columns})
+             SELECT rowid, {existing} FROM {data} WHERE deleted_at IS NULL;
+         CREATE TRIGGER {inserted} AFTER INSERT ON {data} WHEN new.deleted_at IS NULL BEGIN
              INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
          END;
-         CREATE TRIGGER {updated} AFTER UPDATE OF data ON {data} BEGIN
+         CREATE TRIGGER {updated} AFTER UPDATE OF data, deleted_at ON {data} BEGIN
              DELETE FROM {fts} WHERE rowid = old.rowid;
-             INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
+             INSERT INTO {fts} (rowid, {columns}) SELECT new.rowid, {new} WHERE new.deleted_at IS NULL;
          END;
          CREATE TRIGGER {deleted} AFTER DELETE ON {data} BEGIN
              DELETE FROM {fts} WHERE rowid = old.rowid;
@@ -121,13 +133,9 @@ pub(super) fn resume(connection: &Connection, resource: &Resource) -> rusqlite::
     ))
 }
 
-/// The SQL condition selecting records that match `words`, and its parameter.
-pub(super) fn condition(resource: &Resource, words: &str) -> (String, rusqlite::types::Value) {
-    let sql = format!(
-        "rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
-        fts = fts_table(resource)
-    );
-    (sql, rusqlite::types::Value::Text(match_expression(words)))
+/// The FTS5 query of a search for `words`, to bind to `{index} MATCH ?`.
+pub(super) fn match_parameter(words: &str) -> rusqlite::types::Value {
+    rusqlite::types::Value::Text(match_expression(words))
 }
 
 /// An FTS5 query matching every word of `words` as a prefix: `"dun"* "her"*`.

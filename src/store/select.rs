@@ -6,7 +6,7 @@ use rusqlite::types::Value as Sql;
 
 use super::{field_expression, search, sql_value};
 use crate::query::{Column, Filter, ListQuery, Operator, Sort};
-use crate::spec::Resource;
+use crate::spec::{IdKind, Resource};
 
 /// The SQL expression of a column.
 pub(super) fn column_sql(column: &Column) -> String {
@@ -109,23 +109,67 @@ fn instant_filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
     format!("{column} {symbol} julianday(?)")
 }
 
-/// The WHERE clause (live records, filters, search) and its parameters.
-pub(super) fn where_clause(
-    resource: &Resource,
-    query: &ListQuery,
-    extra: &[Filter],
-) -> (String, Vec<Sql>) {
+/// A list query compiled to SQL: the statement of its page, whose parameters
+/// end with LIMIT and OFFSET, and the statement counting its matches.
+pub(super) struct Compiled {
+    /// Selects the page's rows, as [`super::read::COLUMNS`].
+    pub page: String,
+    /// The page's parameters, but for LIMIT and OFFSET.
+    pub parameters: Vec<Sql>,
+    /// Counts the matching records.
+    pub count: String,
+    /// The count's parameters.
+    pub count_parameters: Vec<Sql>,
+}
+
+/// Compiles a list query on `resource`, with `extra` filters (an inverse
+/// collection's scope). A search is driven by the search index: its matches
+/// are joined to their records and, ordered by an integer id, come in the
+/// index's own order, so that a page stops after its last record; a search
+/// alone is counted from the index, which holds live records only.
+pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) -> Compiled {
+    let table = super::table(resource);
     let mut parameters = Vec::new();
     let mut conditions = vec!["deleted_at IS NULL".to_string()];
+    let mut from = table.clone();
+    let mut order = order_clause(&query.sort);
+    let mut search_count = None;
+    if let Some(words) = &query.search {
+        let index = search::index_table(resource);
+        let matches = search::match_parameter(words);
+        from = format!("{index} CROSS JOIN {table} ON {table}.rowid = {index}.rowid");
+        conditions.push(format!("{index} MATCH ?"));
+        parameters.push(matches.clone());
+        if resource.id == IdKind::Integer && query.sort.iter().all(|key| key.column == Column::Id) {
+            let descending = query.sort.first().is_some_and(|key| key.descending);
+            order = format!("{index}.rowid {}", if descending { "DESC" } else { "ASC" });
+        }
+        search_count = Some((
+            format!("SELECT count(*) FROM {index} WHERE {index} MATCH ?"),
+            vec![matches],
+        ));
+    }
+    let searched_only = query.filters.is_empty() && extra.is_empty();
     for filter in query.filters.iter().chain(extra) {
         conditions.push(filter_sql(filter, &mut parameters));
     }
-    if let Some(words) = &query.search {
-        let (condition, parameter) = search::condition(resource, words);
-        conditions.push(condition);
-        parameters.push(parameter);
+    let condition = conditions.join(" AND ");
+    let (count, count_parameters) = match search_count {
+        Some(count) if searched_only => count,
+        _ => (
+            format!("SELECT count(*) FROM {from} WHERE {condition}"),
+            parameters.clone(),
+        ),
+    };
+    Compiled {
+        page: format!(
+            "SELECT {} FROM {from} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+            super::read::COLUMNS
+        ),
+        parameters,
+        count,
+        count_parameters,
     }
-    (conditions.join(" AND "), parameters)
 }
 
 /// The index (name and SQL) on one field of a resource, for filters on it.
@@ -228,7 +272,7 @@ fn sort_expression(key: &Sort) -> String {
 }
 
 /// The ORDER BY clause: the sort keys, then id to break ties.
-pub(super) fn order_clause(sort: &[Sort]) -> String {
+fn order_clause(sort: &[Sort]) -> String {
     let mut keys: Vec<String> = sort
         .iter()
         .map(|key| {

@@ -363,6 +363,92 @@ async fn search_follows_every_write() {
     }
 }
 
+/// Notes kept when deleted, searched through pages; labels with string ids.
+const NOTES: &str = r#"
+standin: 1
+page_size: 2
+resources:
+  notes:
+    soft_delete: true
+    fields:
+      text: { type: string, required: true }
+      pinned: boolean
+    search: [text]
+    records:
+      - { text: "alpha one", pinned: true }
+      - { text: "alpha two" }
+      - { text: "beta three", pinned: true }
+      - { text: "alpha four", pinned: true }
+      - { text: "alpha five" }
+  labels:
+    id: string
+    fields:
+      name: { type: string, required: true }
+    search: [name]
+    records:
+      - { id: zeta, name: "alpha red" }
+      - { id: beta, name: "blue" }
+      - { id: alpha, name: "alpha green" }
+"#;
+
+#[tokio::test]
+async fn search_pages_and_counts_live_matches_only() {
+    for storage in Storage::BOTH {
+        let app = spawn_with(NOTES, storage);
+        let page = |query: &'static str| {
+            let app = &app;
+            async move {
+                let response = app.get_json(&format!("/notes?{query}")).await;
+                assert_eq!(response.status(), 200, "{query}");
+                let total = header(&response, "x-total-count").unwrap();
+                let ids: Vec<i64> = json(response)
+                    .await
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|note| note["id"].as_i64().unwrap())
+                    .collect();
+                (ids, total)
+            }
+        };
+        assert_eq!(page("q=alpha").await, (vec![1, 2], "4".into()));
+        assert_eq!(page("q=alpha&page=2").await, (vec![4, 5], "4".into()));
+        assert_eq!(page("q=alpha&sort=-id").await, (vec![5, 4], "4".into()));
+        assert_eq!(page("q=alpha&pinned=true").await, (vec![1, 4], "2".into()));
+        let response = app
+            .request(Method::DELETE, "/notes/2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        assert_eq!(page("q=alpha").await, (vec![1, 4], "3".into()));
+        assert_eq!(page("q=alpha&page=2").await, (vec![5], "3".into()));
+        assert_eq!(page("q=two").await, (vec![], "0".into()));
+        let response = app
+            .request(Method::POST, "/_standin/reset")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(page("q=alpha").await, (vec![1, 2], "4".into()));
+
+        let response = app.get_json("/labels?q=alpha").await;
+        assert_eq!(header(&response, "x-total-count").as_deref(), Some("2"));
+        let names: Vec<Value> = json(response)
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|label| label["id"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            [json!("alpha"), json!("zeta")],
+            "ordered by id, not by insertion"
+        );
+    }
+}
+
 #[tokio::test]
 async fn search_without_text_fields_is_400() {
     let app = spawn("standin: 1\nresources:\n  counters:\n    fields: { value: integer }\n");

@@ -206,3 +206,63 @@ async fn replacing_a_record_keeps_fields_the_spec_no_longer_has() {
     assert_eq!(note["text"], "b");
     assert_eq!(note["colour"], "red", "the hidden field came back");
 }
+
+/// A search index written by an earlier layout (before 0.2 it also indexed
+/// soft-deleted records) is rebuilt when the store opens.
+#[tokio::test]
+async fn a_search_index_of_an_earlier_layout_is_rebuilt() {
+    const SPEC: &str = "standin: 1\nresources:\n  notes:\n    soft_delete: true\n    fields:\n      text: { type: string, required: true }\n    search: [text]\n    records:\n      - { text: zanzibar one }\n      - { text: zanzibar two }\n";
+    let start = |db: &std::path::Path| {
+        let spec = standin::spec::parse("notes.yaml", SPEC).unwrap();
+        let options = Options {
+            db: Some(db.to_path_buf()),
+            workers: Some(1),
+            ..Options::default()
+        };
+        Server::start(spec, options).unwrap()
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("notes.db");
+    let client = reqwest::Client::new();
+    {
+        let server = start(&db);
+        let response = client
+            .delete(format!("{}/notes/1", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+    }
+    // The earlier layout: the record's text copied in, every row indexed.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            r#"DROP TRIGGER fts_notes_inserted; DROP TRIGGER fts_notes_updated; DROP TRIGGER fts_notes_deleted;
+               DROP TABLE fts_notes;
+               CREATE VIRTUAL TABLE fts_notes USING fts5("text", tokenize = 'unicode61 remove_diacritics 2');
+               INSERT INTO fts_notes (rowid, "text") SELECT rowid, json_extract(data, '$.text') FROM res_notes;
+               CREATE TRIGGER fts_notes_inserted AFTER INSERT ON res_notes BEGIN
+                   INSERT INTO fts_notes (rowid, "text") VALUES (new.rowid, json_extract(new.data, '$.text'));
+               END;
+               CREATE TRIGGER fts_notes_updated AFTER UPDATE OF data ON res_notes BEGIN
+                   DELETE FROM fts_notes WHERE rowid = old.rowid;
+                   INSERT INTO fts_notes (rowid, "text") VALUES (new.rowid, json_extract(new.data, '$.text'));
+               END;
+               CREATE TRIGGER fts_notes_deleted AFTER DELETE ON res_notes BEGIN
+                   DELETE FROM fts_notes WHERE rowid = old.rowid;
+               END;
+               UPDATE _standin_search SET fields = 'text' WHERE resource = 'notes';"#,
+        )
+        .unwrap();
+    let server = start(&db);
+    let response = client
+        .get(format!("{}/notes?q=zanzibar", server.url()))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("1"));
+    let found = json(response).await;
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["text"], "zanzibar two");
+}
