@@ -14,6 +14,11 @@ use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command, DocumentFormat, LogFormat, ServeArgs};
 
+/// mimalloc: a server allocating small, short-lived values on many threads
+/// spends a sixth of its time in glibc's malloc without it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {

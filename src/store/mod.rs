@@ -17,7 +17,7 @@ mod select;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use rusqlite::Connection;
 use serde_json::{Map, Value};
@@ -135,7 +135,7 @@ pub enum StoreError {
 
 /// A SQLite-backed store of records.
 pub struct Store {
-    connection: Mutex<Connection>,
+    connection: parking_lot::Mutex<Connection>,
     location: Location,
     /// Bumped by every write (under the connection lock), so cached counts
     /// know when they are stale.
@@ -164,6 +164,13 @@ impl Store {
             Location::File(path) => open_file(path)?,
         };
         connection.set_prepared_statement_cache_capacity(256);
+        // Plans must not depend on bound values: SQLite otherwise plans a
+        // statement for its LIMIT's value and prepares it again whenever a
+        // new one is bound, which is every time a page is read.
+        connection.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         register_functions(&connection)?;
         // The seeded state, kept for resets, private to this connection: in
         // memory for an in-memory store, else in a temporary file (SQLite
@@ -176,7 +183,7 @@ impl Store {
         schema::create_meta(&connection)?;
         let auto_indexes = existing_auto_indexes(&connection)?;
         Ok(Store {
-            connection: Mutex::new(connection),
+            connection: parking_lot::Mutex::new(connection),
             location,
             generation: std::sync::atomic::AtomicU64::new(0),
             counts: Mutex::new(std::collections::HashMap::new()),
@@ -201,12 +208,39 @@ impl Store {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (transactions
-        // roll back on drop), so a poisoned lock is still safe to use.
-        self.connection
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The connection, for this thread alone until the guard drops. (A panic
+    /// while holding it leaves SQLite consistent: transactions roll back on
+    /// drop.)
+    fn lock(&self) -> Held<'_> {
+        Held(Some(self.connection.lock()))
+    }
+}
+
+/// The store's connection, held by one thread; on drop it passes straight to
+/// the thread that has waited longest. An ordinary unlock lets the releasing
+/// thread take it back at once, and under load a worker's requests then
+/// starve behind the other's for as long as a second.
+struct Held<'a>(Option<parking_lot::MutexGuard<'a, Connection>>);
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.0.as_deref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.0.as_deref_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(guard) = self.0.take() {
+            parking_lot::MutexGuard::unlock_fair(guard);
+        }
     }
 }
 
