@@ -24,6 +24,8 @@ const REFERENCE_DAY: i64 = 20_089;
 /// A seeded source of fake records for one resource.
 pub struct Faker {
     rng: ChaCha8Rng,
+    /// The generator inferred from each field name met so far.
+    inferred: std::collections::HashMap<String, &'static str>,
 }
 
 impl Faker {
@@ -33,6 +35,7 @@ impl Faker {
         let mixed = fingerprint::fnv1a(seed ^ fingerprint::START, resource.bytes());
         Faker {
             rng: ChaCha8Rng::seed_from_u64(mixed),
+            inferred: std::collections::HashMap::new(),
         }
     }
 
@@ -202,7 +205,13 @@ impl Faker {
                 Some(Format::Uuid) => Some("uuid"),
                 None => None,
             })
-            .unwrap_or_else(|| infer_generator(&field.name));
+            .unwrap_or_else(|| match self.inferred.get(&field.name) {
+                Some(generator) => generator,
+                None => self
+                    .inferred
+                    .entry(field.name.clone())
+                    .or_insert_with(|| infer_generator(&field.name)),
+            });
         let mut text = self.generate(generator);
         if let Some(pattern) = &field.pattern
             && !pattern.is_match(&text)
@@ -261,15 +270,18 @@ impl Faker {
 
     fn fit_length(&mut self, mut text: String, min: Option<u64>, max: Option<u64>) -> String {
         let min = min.unwrap_or(0) as usize;
-        while text.chars().count() < min {
+        let mut length = text.chars().count();
+        while length < min {
             let word = self.word();
             if !text.is_empty() {
                 text.push(' ');
+                length += 1;
             }
             text.push_str(&word);
+            length += word.chars().count();
         }
         if let Some(max) = max.map(|max| max as usize)
-            && text.chars().count() > max
+            && length > max
         {
             text = text.chars().take(max).collect::<String>();
             let trimmed = text.trim_end().to_string();

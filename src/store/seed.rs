@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-use super::write::insert;
-use super::{RecordId, Store, StoreError, sql_id, table};
+use super::write::insert_data;
+use super::{RecordId, Store, sql_id, table};
 use crate::clock;
 use crate::fake::Faker;
 use crate::spec::{Field, IdKind, Resource, Spec, strip_server_set};
@@ -122,37 +122,133 @@ fn seed_resource<'s>(
     seed: u64,
     ids: &mut HashMap<&'s str, Vec<Value>>,
 ) -> Result<u64, String> {
-    let mut faker = Faker::new(seed, &resource.name);
-    let mut taken = UniqueValues::new(resource);
-    let total = resource.records.len() + resource.count as usize;
-    ids.entry(&resource.name).or_default();
-    for index in 0..total {
-        let fixed = resource.records.get(index);
-        let path = match fixed {
-            Some(_) => format!("resources.{}.records.{index}", resource.name),
-            None => format!("resources.{}.count", resource.name),
-        };
-        let (id, fields) = match fixed {
-            Some(record) => fixed_record(resource, record),
-            None => generated_record(resource, &mut faker, &mut taken, ids)?,
-        };
-        taken.record(&fields);
-        let stamp = clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0);
-        let record =
-            insert(connection, resource, id, fields, &stamp, &stamp).map_err(
-                |error| match error {
-                    StoreError::Database(rusqlite::Error::SqliteFailure(_, Some(message))) => {
-                        format!("{path}: cannot store the record: {message}")
-                    }
-                    other => format!("{path}: cannot store the record: {other}"),
-                },
-            )?;
-        check_references(connection, spec, resource, &record.fields, &path)?;
-        ids.entry(&resource.name)
-            .or_default()
-            .push(record.id.to_json());
+    let mut plan = Plan::new(resource, seed);
+    let total = plan.total as u64;
+    let mut own = ids.remove(resource.name.as_str()).unwrap_or_default();
+    if resource
+        .references()
+        .any(|(_, reference)| reference.resource == resource.name)
+    {
+        // A reference to its own resource draws from the records stored so
+        // far: each record is planned after the one before it is stored.
+        ids.insert(&resource.name, own);
+        while let Some(planned) = plan.next(ids) {
+            let id = store(connection, spec, resource, planned?)?;
+            ids.entry(&resource.name).or_default().push(id);
+        }
+        return Ok(total);
     }
-    Ok(total as u64)
+    // Generating values costs about as much as storing them: records are
+    // planned on a second thread while this one stores them, in order.
+    let others = &*ids;
+    let stored = std::thread::scope(|scope| {
+        let (sender, planned) = std::sync::mpsc::sync_channel(256);
+        scope.spawn(move || {
+            while let Some(next) = plan.next(others) {
+                let failed = next.is_err();
+                if sender.send(next).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for next in planned {
+            own.push(store(connection, spec, resource, next?)?);
+        }
+        Ok(())
+    });
+    ids.insert(&resource.name, own);
+    stored.map(|()| total)
+}
+
+/// A record ready to store: its position among the resource's records, its
+/// id where chosen up front, its fields serialised, and its timestamp.
+struct Planned {
+    index: usize,
+    fixed: bool,
+    id: Option<RecordId>,
+    fields: Map<String, Value>,
+    data: String,
+    stamp: String,
+}
+
+/// The records to seed for one resource, in order: its fixed records, then
+/// generated ones; the same seed plans the same records.
+struct Plan<'s> {
+    resource: &'s Resource,
+    faker: Faker,
+    taken: UniqueValues,
+    index: usize,
+    total: usize,
+}
+
+impl<'s> Plan<'s> {
+    fn new(resource: &'s Resource, seed: u64) -> Plan<'s> {
+        Plan {
+            resource,
+            faker: Faker::new(seed, &resource.name),
+            taken: UniqueValues::new(resource),
+            index: 0,
+            total: resource.records.len() + resource.count as usize,
+        }
+    }
+
+    /// The next record, drawing references from `ids`; None after the last.
+    fn next(&mut self, ids: &HashMap<&str, Vec<Value>>) -> Option<Result<Planned, String>> {
+        if self.index == self.total {
+            return None;
+        }
+        let index = self.index;
+        self.index += 1;
+        let fixed = self.resource.records.get(index);
+        let (id, fields) = match fixed {
+            Some(record) => fixed_record(self.resource, record),
+            None => match generated_record(self.resource, &mut self.faker, &mut self.taken, ids) {
+                Ok(generated) => generated,
+                Err(error) => return Some(Err(error)),
+            },
+        };
+        self.taken.record(&fields);
+        Some(Ok(Planned {
+            index,
+            fixed: fixed.is_some(),
+            id,
+            data: serde_json::to_string(&fields).expect("JSON values serialise"),
+            fields,
+            stamp: clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0),
+        }))
+    }
+}
+
+/// Stores a planned record of `resource`; returns its id.
+fn store(
+    connection: &Connection,
+    spec: &Spec,
+    resource: &Resource,
+    planned: Planned,
+) -> Result<Value, String> {
+    let path = || match planned.fixed {
+        true => format!("resources.{}.records.{}", resource.name, planned.index),
+        false => format!("resources.{}.count", resource.name),
+    };
+    let id = insert_data(
+        connection,
+        resource,
+        planned.id.clone(),
+        &planned.data,
+        &planned.stamp,
+        &planned.stamp,
+    )
+    .map_err(|error| match error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => {
+            format!("{}: cannot store the record: {message}", path())
+        }
+        other => format!("{}: cannot store the record: {other}", path()),
+    })?;
+    if planned.fixed {
+        // Generated references are drawn from existing ids.
+        check_references(connection, spec, resource, &planned.fields, &path())?;
+    }
+    Ok(id.to_json())
 }
 
 fn fixed_record(
@@ -210,11 +306,10 @@ fn generated_record(
             .map(Vec::as_slice)
             .unwrap_or_default();
         // A unique reference takes each target at most once.
-        let candidates: Vec<&Value> = all
-            .iter()
-            .filter(|id| !field.unique || !taken.contains(field, id))
-            .collect();
-        let value = match candidates.len() {
+        let free: Option<Vec<&Value>> = field
+            .unique
+            .then(|| all.iter().filter(|id| !taken.contains(field, id)).collect());
+        let value = match free.as_ref().map_or(all.len(), Vec::len) {
             0 if field.required => {
                 let problem = if all.is_empty() {
                     format!(
@@ -234,7 +329,13 @@ fn generated_record(
                 ));
             }
             0 => Value::Null,
-            len => candidates[faker.index(len)].clone(),
+            len => {
+                let pick = faker.index(len);
+                match &free {
+                    Some(free) => free[pick].clone(),
+                    None => all[pick].clone(),
+                }
+            }
         };
         fields.insert(field.name.clone(), value);
     }
@@ -264,7 +365,8 @@ fn check_references(
             Some(id) => {
                 let sql = format!("SELECT 1 FROM {} WHERE id = ?1", table(target));
                 connection
-                    .query_row(&sql, [sql_id(&id)], |_| Ok(()))
+                    .prepare_cached(&sql)
+                    .and_then(|mut statement| statement.query_row([sql_id(&id)], |_| Ok(())))
                     .optional()
                     .map_err(|error| error.to_string())?
                     .is_some()

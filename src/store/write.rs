@@ -181,6 +181,24 @@ pub(super) fn insert(
     updated_at: &str,
 ) -> Result<Record, StoreError> {
     let data = serde_json::to_string(&fields).expect("JSON values serialise");
+    let id = insert_data(connection, resource, id, &data, created_at, updated_at)?;
+    Ok(Record {
+        id,
+        fields,
+        created_at: created_at.to_string(),
+        updated_at: updated_at.to_string(),
+    })
+}
+
+/// Stores a record whose fields are already serialised as `data`; returns its id.
+pub(super) fn insert_data(
+    connection: &Connection,
+    resource: &Resource,
+    id: Option<RecordId>,
+    data: &str,
+    created_at: &str,
+    updated_at: &str,
+) -> rusqlite::Result<RecordId> {
     let sql = format!(
         "INSERT INTO {} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
         table(resource)
@@ -192,13 +210,7 @@ pub(super) fn insert(
     connection
         .prepare_cached(&sql)?
         .execute((sql_id, data, created_at, updated_at))?;
-    let id = id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid()));
-    Ok(Record {
-        id,
-        fields,
-        created_at: created_at.to_string(),
-        updated_at: updated_at.to_string(),
-    })
+    Ok(id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid())))
 }
 
 fn conflict(field: &str, message: String) -> StoreError {
