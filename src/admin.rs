@@ -6,7 +6,7 @@ use actix_web::http::{Method as HttpMethod, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use crate::http::{AppState, Problem, blocking, method_not_allowed};
+use crate::http::{AppState, Problem, method_not_allowed};
 use crate::journal::Selection;
 use crate::spec::{self, Spec};
 use crate::store::Location;
@@ -70,14 +70,15 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
     let status = state.status();
     let store = state.store.clone();
     let spec_snapshot = state.spec();
-    let counts = blocking(move || {
-        let mut counts = Map::new();
-        for resource in &spec_snapshot.resources {
-            counts.insert(resource.name.clone(), json!(store.count(resource)?));
-        }
-        Ok(counts)
-    })
-    .await?;
+    let counts = state
+        .blocking(move || {
+            let mut counts = Map::new();
+            for resource in &spec_snapshot.resources {
+                counts.insert(resource.name.clone(), json!(store.count(resource)?));
+            }
+            Ok(counts)
+        })
+        .await?;
     let storage = match state.store.location() {
         Location::Memory => json!("memory"),
         Location::File(path) => json!(path.display().to_string()),
@@ -94,12 +95,13 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
 
 async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let (store, spec, seed) = (state.store.clone(), state.spec(), state.seed);
-    let report = blocking(move || {
-        store
-            .reset(&spec, seed)
-            .map_err(|detail| Problem::Internal { detail })
-    })
-    .await?;
+    let report = state
+        .blocking(move || {
+            store
+                .reset(&spec, seed)
+                .map_err(|detail| Problem::Internal { detail })
+        })
+        .await?;
     tracing::info!(
         "reset to the seeded state in {:.1}ms",
         report.took.as_secs_f64() * 1000.0

@@ -171,11 +171,6 @@ pub fn http_server(
             .configure(http::configure(state.clone()))
     })
     .shutdown_timeout(10)
-    // Store work runs on one SQLite connection at a time, so more threads
-    // per worker only queue on its lock, each handing over with a context
-    // switch; one thread each and the queue in front of it serve more
-    // requests at lower latency (see docs/benchmarks.md).
-    .worker_max_blocking_threads(1)
     // Signals are the binary's business (see `run_until_signal`); a library must not take them.
     .disable_signals();
     if let Some(workers) = workers {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::cache::CachedRead;
 use super::respond::{self, ItemResponse};
-use super::{AppState, Problem, blocking, body, method_not_allowed};
+use super::{AppState, Problem, body, method_not_allowed};
 use crate::links::{self, Pagination};
 use crate::query::{self, Column, Filter, Operator};
 use crate::represent::{ItemView, PageView, Shape};
@@ -115,7 +115,9 @@ impl Collection<'_> {
             scope.parent,
             scope.id.clone(),
         );
-        blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)).await
+        self.state
+            .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+            .await
     }
 
     async fn list(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
@@ -137,18 +139,20 @@ impl Collection<'_> {
         let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
         let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
         let shared_query = query.clone();
-        let (page, embedded) = blocking(move || {
-            let resource = &spec.resources[index];
-            let page = store.list(resource, &shared_query, &scope)?;
-            let embedded = store.embedded(
-                &spec,
-                &page.records,
-                &shared_query.embed,
-                spec.max_page_size,
-            )?;
-            Ok((page, embedded))
-        })
-        .await?;
+        let (page, embedded) = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                let page = store.list(resource, &shared_query, &scope)?;
+                let embedded = store.embedded(
+                    &spec,
+                    &page.records,
+                    &shared_query.embed,
+                    spec.max_page_size,
+                )?;
+                Ok((page, embedded))
+            })
+            .await?;
         let pagination = Pagination {
             page: query.page(),
             per_page: query.limit,
@@ -221,11 +225,13 @@ impl Collection<'_> {
             ));
         }
         let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
-        let record = blocking(move || {
-            let resource = &spec.resources[index];
-            Ok(store.create(&spec, resource, id, fields)?)
-        })
-        .await?;
+        let record = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                Ok(store.create(&spec, resource, id, fields)?)
+            })
+            .await?;
         let (returns, preference_applied) =
             respond::write_return(request, self.spec, Return::Representation);
         let response = ItemResponse {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::cache::CachedRead;
 use super::respond::{self, ItemResponse};
-use super::{AppState, Problem, blocking, body, method_not_allowed};
+use super::{AppState, Problem, body, method_not_allowed};
 use crate::links;
 use crate::patch;
 use crate::query;
@@ -102,18 +102,20 @@ impl ItemTarget<'_> {
             self.id.clone(),
         );
         let embeds = query.embed.clone();
-        let (record, mut embedded) = blocking(move || {
-            let resource = &spec.resources[index];
-            let record = store.get(resource, &id)?;
-            let embedded = store.embedded(
-                &spec,
-                std::slice::from_ref(&record),
-                &embeds,
-                spec.max_page_size,
-            )?;
-            Ok((record, embedded))
-        })
-        .await?;
+        let (record, mut embedded) = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                let record = store.get(resource, &id)?;
+                let embedded = store.embedded(
+                    &spec,
+                    std::slice::from_ref(&record),
+                    &embeds,
+                    spec.max_page_size,
+                )?;
+                Ok((record, embedded))
+            })
+            .await?;
         let shape = Shape {
             embeds: &query.embed,
             fields: query.fields.as_deref(),
@@ -164,18 +166,20 @@ impl ItemTarget<'_> {
             self.id.clone(),
         );
         let conditions = WriteConditions::of(request, resource)?;
-        let (record, created) = blocking(move || {
-            let resource = &spec.resources[index];
-            let check = |current: Option<&Record>, fields: &Map<String, Value>| {
-                conditions.check(resource, current)?;
-                match current {
-                    Some(current) => check_transition(resource, &current.fields, fields),
-                    None => Ok(()),
-                }
-            };
-            Ok(store.replace(&spec, resource, &id, fields, may_create, &check)?)
-        })
-        .await?;
+        let (record, created) = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                let check = |current: Option<&Record>, fields: &Map<String, Value>| {
+                    conditions.check(resource, current)?;
+                    match current {
+                        Some(current) => check_transition(resource, &current.fields, fields),
+                        None => Ok(()),
+                    }
+                };
+                Ok(store.replace(&spec, resource, &id, fields, may_create, &check)?)
+            })
+            .await?;
         let (returns, preference_applied) =
             respond::write_return(request, self.spec, Return::Representation);
         let response = ItemResponse {
@@ -215,19 +219,21 @@ impl ItemTarget<'_> {
             self.id.clone(),
         );
         let conditions = WriteConditions::of(request, resource)?;
-        let record = blocking(move || {
-            let resource = &spec.resources[index];
-            store.update(&spec, resource, &id, |current| {
-                conditions.check(resource, Some(current))?;
-                let fields = match &changes {
-                    Changes::Merge(changes) => merged(resource, &current.fields, changes)?,
-                    Changes::JsonPatch(patch) => patched(resource, current, patch)?,
-                };
-                check_transition(resource, &current.fields, &fields)?;
-                Ok(fields)
+        let record = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                store.update(&spec, resource, &id, |current| {
+                    conditions.check(resource, Some(current))?;
+                    let fields = match &changes {
+                        Changes::Merge(changes) => merged(resource, &current.fields, changes)?,
+                        Changes::JsonPatch(patch) => patched(resource, current, patch)?,
+                    };
+                    check_transition(resource, &current.fields, &fields)?;
+                    Ok(fields)
+                })
             })
-        })
-        .await?;
+            .await?;
         let (returns, preference_applied) =
             respond::write_return(request, self.spec, Return::Representation);
         let response = ItemResponse {
@@ -254,12 +260,14 @@ impl ItemTarget<'_> {
             self.id.clone(),
         );
         let conditions = WriteConditions::of(request, self.resource())?;
-        let record = blocking(move || {
-            let resource = &spec.resources[index];
-            let check = |current: &Record| conditions.check(resource, Some(current));
-            Ok(store.delete(&spec, resource, &id, &check)?)
-        })
-        .await?;
+        let record = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                let check = |current: &Record| conditions.check(resource, Some(current));
+                Ok(store.delete(&spec, resource, &id, &check)?)
+            })
+            .await?;
         let response = ItemResponse {
             status: StatusCode::OK,
             returns,

@@ -12,7 +12,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::{AppState, Problem, blocking, method_not_allowed};
+use super::{AppState, Problem, method_not_allowed};
 use crate::links;
 use crate::spec::Spec;
 use crate::store::RecordId;
@@ -82,11 +82,12 @@ pub fn accept(
     actix_web::rt::spawn(async move {
         actix_web::rt::time::sleep(delay).await;
         let (store, shared_spec) = (state.store.clone(), spec.clone());
-        let created = blocking(move || {
-            let resource = &shared_spec.resources[index];
-            Ok(store.create(&shared_spec, resource, id, fields)?)
-        })
-        .await;
+        let created = state
+            .blocking(move || {
+                let resource = &shared_spec.resources[index];
+                Ok(store.create(&shared_spec, resource, id, fields)?)
+            })
+            .await;
         let outcome = match created {
             Ok(record) => State::Done {
                 location: links::item(&spec, &spec.resources[index].name, &record.id),

@@ -17,6 +17,7 @@ mod problem;
 mod respond;
 mod route;
 mod state;
+mod store_thread;
 
 use actix_web::http::Method as HttpMethod;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -70,13 +71,6 @@ pub fn cors(setting: &crate::spec::Cors) -> actix_web::middleware::Condition<act
 
 /// The request logger and journal, to wrap the app with.
 pub use observe::observe;
-
-/// Runs a blocking store operation off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    operation: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    web::block(operation).await?
-}
 
 async fn dispatch(
     request: HttpRequest,

@@ -61,6 +61,8 @@ pub struct AppState {
     pub jobs: super::jobs::Jobs,
     /// Draws for injected latency and errors, seeded for reproducible runs.
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
+    /// Where requests' store operations run.
+    store_thread: super::store_thread::StoreThread,
 }
 
 impl AppState {
@@ -83,7 +85,16 @@ impl AppState {
             responses: super::cache::ResponseCache::default(),
             reloads: std::sync::atomic::AtomicU64::new(0),
             read_cache: true,
+            store_thread: super::store_thread::StoreThread::start(),
         }
+    }
+
+    /// Runs a store operation off the async workers, after those before it.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce() -> Result<T, super::Problem> + Send + 'static,
+    ) -> Result<T, super::Problem> {
+        self.store_thread.run(operation).await
     }
 
     /// The spec in force now; a request keeps the one it started with.
