@@ -1,6 +1,7 @@
-//! A small, stable hash (FNV-1a, 64 bits) for entity tags, spec hashes and
-//! seed mixing: the same bytes give the same value on every build and platform,
-//! which std's hasher does not promise.
+//! Small, stable hashes: FNV-1a (64 bits) for spec hashes, index names and
+//! seed mixing, and a faster word-at-a-time [`digest`] for the entity tags of
+//! response bodies. The same bytes give the same value on every build and
+//! platform, which std's hasher does not promise.
 
 /// The FNV-1a hash of `bytes`, continuing from `start` (use [`START`] to begin).
 pub fn fnv1a(start: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
@@ -11,6 +12,24 @@ pub fn fnv1a(start: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
 
 /// The FNV-1a offset basis.
 pub const START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// A hash of `bytes` for entity tags, eight bytes at a time: a body of a
+/// few kilobytes hashes in a fraction of FNV-1a's time.
+pub fn digest(bytes: &[u8]) -> u64 {
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut words = bytes.chunks_exact(8);
+    let mut hash = (&mut words).fold(START ^ bytes.len() as u64, |hash, word| {
+        let word = u64::from_le_bytes(std::array::from_fn(|index| word[index]));
+        (hash ^ word).wrapping_mul(MULTIPLIER).rotate_left(31)
+    });
+    hash = fnv1a(hash, words.remainder().iter().copied());
+    // MurmurHash3's finaliser: every input bit reaches every output bit.
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
 
 /// The hash of `bytes` as 16 hex digits.
 pub fn hex(bytes: &[u8]) -> String {
@@ -25,5 +44,19 @@ mod tests {
     fn matches_the_reference_values() {
         assert_eq!(fnv1a(START, *b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(START, *b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn digest_tells_apart_bodies_that_differ_anywhere() {
+        let body = br#"[{"id":1,"title":"Dune","year":1965},{"id":2,"title":"Emma"}]"#.to_vec();
+        let original = digest(&body);
+        assert_eq!(digest(&body), original, "stable");
+        for position in 0..body.len() {
+            let mut changed = body.clone();
+            changed[position] ^= 0x01;
+            assert_ne!(digest(&changed), original, "byte {position}");
+        }
+        assert_ne!(digest(&body[..body.len() - 1]), original, "length");
+        assert_ne!(digest(b""), digest(b"\0"));
     }
 }

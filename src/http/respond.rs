@@ -185,7 +185,7 @@ fn embedded_headers(
     embedded: &[Embedded],
     body: &[u8],
 ) {
-    let hash = fingerprint::fnv1a(fingerprint::START, body.iter().copied());
+    let hash = fingerprint::digest(body);
     response.insert_header((header::ETAG, format!("\"{hash:016x}\"")));
     let related = embedded.iter().flat_map(|embedded| match embedded {
         Embedded::One(one) => one.iter().collect::<Vec<_>>(),
@@ -212,7 +212,7 @@ pub fn page(
 ) -> HttpResponse {
     let body = represent::collection(spec, resource, view, representation);
     // A weak validator: the page's bytes, not a single record's state.
-    let hash = fingerprint::fnv1a(fingerprint::START, body.iter().copied());
+    let hash = fingerprint::digest(&body);
     let etag = format!("W/\"{hash:016x}\"");
     if conditional::not_modified(request, &etag, None) {
         return not_modified(&etag, None);

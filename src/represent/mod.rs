@@ -127,8 +127,10 @@ fn restrict(object: &mut Map<String, Value>, fields: Option<&[String]>) {
 pub fn etag(resource: &Resource, record: &Record, representation: Representation) -> String {
     let bytes =
         serde_json::to_vec(&record_object(resource, record)).expect("JSON values serialise");
-    let media_type = representation.media_type().bytes();
-    let hash = fingerprint::fnv1a(fingerprint::START, media_type.chain(bytes));
+    let hash = fingerprint::fnv1a(
+        fingerprint::digest(&bytes),
+        representation.media_type().bytes(),
+    );
     format!("\"{hash:016x}\"")
 }
 
