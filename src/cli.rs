@@ -1,4 +1,4 @@
-//! The command line: `standin serve` and `standin check`.
+//! The command line: `standin serve`, `check`, `openapi`, `schema` and `init`.
 
 use std::path::PathBuf;
 
@@ -35,6 +35,12 @@ pub enum Command {
     /// Check a spec file and report every problem.
     Check {
         /// The spec file.
+        #[arg(default_value = "standin.yaml")]
+        file: PathBuf,
+    },
+    /// Write a starter spec (never over an existing file).
+    Init {
+        /// Where to write it.
         #[arg(default_value = "standin.yaml")]
         file: PathBuf,
     },

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             print_document(&spec::json_schema(), DocumentFormat::Json).map(|()| ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(args),
+        Command::Init { file } => init(&file),
     };
     match outcome {
         Ok(code) => code,
@@ -36,6 +37,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The spec `standin init` writes.
+const STARTER: &str = include_str!("starter.yaml");
+
+fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    // `create_new`: an existing file, even one created a moment ago, is kept.
+    let mut created = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)
+    {
+        Ok(created) => created,
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} exists; init writes only new files",
+                file.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot create {}", file.display()));
+        }
+    };
+    created
+        .write_all(STARTER.as_bytes())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "wrote {file}: serve it with `standin serve {file}`",
+        file = file.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {

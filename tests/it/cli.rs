@@ -130,3 +130,43 @@ fn the_ready_file_gets_the_url_once_serving() {
     child.wait().unwrap();
     assert!(connected.is_ok(), "{url} accepts connections");
 }
+
+#[test]
+fn init_writes_a_starter_spec_that_checks_and_never_overwrites() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = standin()
+        .arg("init")
+        .current_dir(directory.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "wrote standin.yaml: serve it with `standin serve standin.yaml`\n"
+    );
+    let check = standin()
+        .arg("check")
+        .current_dir(directory.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout),
+        "standin.yaml: ok (2 resources)\n",
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let path = directory.path().join("standin.yaml");
+    std::fs::write(&path, "mine").unwrap();
+    let again = standin()
+        .arg("init")
+        .current_dir(directory.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr),
+        "error: standin.yaml exists; init writes only new files\n"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+}
