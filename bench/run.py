@@ -6,15 +6,17 @@
     python3 bench/run.py --out docs/benchmark-latest.md
 
 On this machine and in one run it:
-  1. installs json-server 0.17.4 from npm into a scratch folder, and builds
-     standin and the framework's ceiling (bench/ceiling: actix-web answering
-     standin's own bytes from memory) in release mode; wrk is the load
-     generator (apt-get install wrk);
+  1. installs json-server 0.17.4 and Prism's CLI from npm into a scratch
+     folder (Prism, stateless, mocks the GET item and page cases from the
+     OpenAPI document standin exports; it is left out where it does not
+     install), and builds standin and the framework's ceiling (bench/ceiling:
+     actix-web answering standin's own bytes from memory) in release mode;
+     wrk is the load generator (apt-get install wrk);
   2. generates one dataset (100 authors, 10,000 posts with a 200-character
      body) as a json-server db.json and as a standin spec with `records`,
      with identical content;
-  3. runs each workload against json-server, standin in memory, standin with
-     --db and the ceiling, alternating, each for a fixed time with
+  3. runs each workload against json-server, Prism, standin in memory,
+     standin with --db and the ceiling, alternating, each for a fixed time with
      wrk -t2 -c32: GET one item, GET a page of 20, a filtered + sorted page,
      a full-text search, POST, PATCH;
   4. measures start-up (20 resources x 10,000 generated records), peak RSS
@@ -44,6 +46,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STANDIN = os.path.join(ROOT, "target", "release", "standin")
 CEILING = os.path.join(ROOT, "target", "release", "standin-ceiling")
 JSON_SERVER_VERSION = "0.17.4"
+PRISM_PACKAGE = "@stoplight/prism-cli@5"
 WORDS = (
     "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore "
     "et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip "
@@ -69,6 +72,27 @@ def install_json_server(directory):
         stdout=subprocess.DEVNULL,
     )
     return os.path.join(directory, "node_modules", ".bin", "json-server")
+
+
+def install_prism(directory):
+    """Prism's CLI, or None (with a note) where it does not install."""
+    try:
+        subprocess.run(
+            ["npm", "install", "--silent", "--no-audit", "--no-fund", PRISM_PACKAGE],
+            cwd=directory,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=300,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        print(f"Prism is left out: {PRISM_PACKAGE} did not install ({error})", file=sys.stderr)
+        return None
+    return os.path.join(directory, "node_modules", ".bin", "prism")
+
+
+def prism_version(directory):
+    with open(os.path.join(directory, "node_modules", "@stoplight", "prism-cli", "package.json")) as file:
+        return json.load(file)["version"]
 
 
 def stamp(index):
@@ -256,19 +280,20 @@ def wrk(url, seconds, method="GET", connections=32):
     return rate, p50, p99, int(errors.group(1)) if errors else 0
 
 
-# (workload, standin path, json-server path, ceiling path, method)
+# (workload, standin path, json-server path, ceiling path, Prism path, method)
 WORKLOADS = [
-    ("GET one item", "/posts/5000", "/posts/5000", "/item", "GET"),
-    ("GET a page of 20", "/posts?page=50&per_page=20", "/posts?_page=50&_limit=20", "/page", "GET"),
+    ("GET one item", "/posts/5000", "/posts/5000", "/item", "/posts/5000", "GET"),
+    ("GET a page of 20", "/posts?page=50&per_page=20", "/posts?_page=50&_limit=20", "/page",
+     "/posts?page=50&per_page=20", "GET"),
     ("filtered + sorted page", "/posts?status=published&sort=-created_at&page=50&per_page=20",
-     "/posts?status=published&_sort=created_at&_order=desc&_page=50&_limit=20", None, "GET"),
-    ("full-text search", "/posts?q=dolor&per_page=20", "/posts?q=dolor&_limit=20", None, "GET"),
-    ("POST a new item", "/posts", "/posts", None, "POST"),
-    ("PATCH an item", "/posts/4242", "/posts/4242", None, "PATCH"),
+     "/posts?status=published&_sort=created_at&_order=desc&_page=50&_limit=20", None, None, "GET"),
+    ("full-text search", "/posts?q=dolor&per_page=20", "/posts?q=dolor&_limit=20", None, None, "GET"),
+    ("POST a new item", "/posts", "/posts", None, None, "POST"),
+    ("PATCH an item", "/posts/4242", "/posts/4242", None, None, "PATCH"),
 ]
 
 
-def comparison(directory, seconds, json_server_bin):
+def comparison(directory, seconds, json_server_bin, prism_bin):
     db_json, spec_json = dataset(directory)
     systems = {}
     results = {}
@@ -276,6 +301,14 @@ def comparison(directory, seconds, json_server_bin):
     systems["json-server"] = Process(
         [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"], url=f"http://127.0.0.1:{port}", health="/posts/1"
     )
+    if prism_bin:
+        openapi = os.path.join(directory, "openapi.json")
+        with open(openapi, "w") as file:
+            subprocess.run([STANDIN, "openapi", spec_json], stdout=file, check=True)
+        port = free_port()
+        systems["Prism"] = Process(
+            [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), openapi], url=f"http://127.0.0.1:{port}", health="/posts/1"
+        )
     systems["standin"] = standin(spec_json)
     systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
     systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
@@ -287,12 +320,27 @@ def comparison(directory, seconds, json_server_bin):
     port = free_port()
     systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
     try:
-        for name, standin_path, json_server_path, ceiling_path, method in WORKLOADS:
+        for name, standin_path, json_server_path, ceiling_path, prism_path, method in WORKLOADS:
+            runs = []
             for system, server in systems.items():
-                path = {"json-server": json_server_path, "ceiling": ceiling_path}.get(system, standin_path)
+                path = {"json-server": json_server_path, "ceiling": ceiling_path, "Prism": prism_path}.get(
+                    system, standin_path
+                )
                 if path is None or (system == "standin, no read cache" and method != "GET"):
                     continue
-                results[(name, system)] = wrk(server.url + path, seconds, method)
+                runs.append((system, server.url + path))
+            # Each system runs twice for half the time, in order and then in
+            # reverse, so that a slow spell of the machine weighs on all alike.
+            halves = {}
+            for system, url in runs + runs[::-1]:
+                halves.setdefault(system, []).append(wrk(url, max(1, seconds // 2), method))
+            for system, measured in halves.items():
+                results[(name, system)] = (
+                    statistics.mean(rate for rate, *_ in measured),
+                    statistics.mean(p50 for _, p50, _, _ in measured),
+                    max(p99 for *_, p99, _ in measured),
+                    sum(errors for *_, errors in measured),
+                )
         rss = {system: server.peak_rss_mib() for system, server in systems.items()}
     finally:
         for server in systems.values():
@@ -305,9 +353,14 @@ def scale(directory, seconds, quick):
     count = 1_000 if quick else 10_000
     spec = os.path.join(directory, "startup.yaml")
     open(spec, "w").write(generated_spec(count, resources=20))
-    server = standin(spec)
-    figures.append((f"start-up, exec to first 200: 20 resources x {count:,} generated records", f"{server.start_seconds * 1000:,.0f} ms"))
-    server.stop()
+    took = []
+    for _ in range(1 if quick else 5):
+        server = standin(spec)
+        took.append(server.start_seconds * 1000)
+        server.stop()
+    figures.append(
+        (f"start-up, exec to first 200: 20 resources x {count:,} generated records (median)", f"{statistics.median(took):,.0f} ms")
+    )
 
     records = 100_000 if quick else 1_000_000
     for mode, arguments in [("memory", []), ("--db", ["--db", os.path.join(directory, "million.db")])]:
@@ -397,13 +450,15 @@ def main():
     seconds = 2 if options.quick else 6
     with tempfile.TemporaryDirectory() as directory:
         json_server_bin = install_json_server(directory)
-        results, rss = comparison(directory, seconds, json_server_bin)
+        prism_bin = install_prism(directory)
+        prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
+        results, rss = comparison(directory, seconds, json_server_bin, prism_bin)
         figures, rows = scale(directory, seconds, options.quick)
 
-    systems = ["json-server", "standin", "standin --db", "standin, no read cache", "ceiling"]
+    systems = ["json-server", "Prism", "standin", "standin --db", "standin, no read cache", "ceiling"]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
-        f"wrk -t2 -c32 -d{seconds}s; json-server {JSON_SERVER_VERSION}; 10,000 posts, 100 authors.",
+        f"wrk -t2 -c32 -d{seconds}s; json-server {JSON_SERVER_VERSION}; {prism}; 10,000 posts, 100 authors.",
         "",
         "| workload | system | requests/s | p50 | p99 | non-2xx |",
         "|---|---|---:|---:|---:|---:|",
@@ -415,8 +470,8 @@ def main():
                 lines.append(f"| {name} | {system} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |")
     lines += [
         "",
-        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin / ceiling |",
-        "|---|---:|---:|---:|---:|",
+        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin / Prism | standin / ceiling |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, *_ in WORKLOADS:
         base = results.get((name, "json-server"), (float("nan"),))[0]
@@ -426,9 +481,13 @@ def main():
         ceiling_ratio = f"{mine / ceiling[0] * 100:.0f}%" if ceiling else "—"
         uncached = results.get((name, "standin, no read cache"))
         uncached_ratio = f"{uncached[0] / base:,.1f}x" if uncached else "—"
-        lines.append(f"| {name} | {mine / base:,.1f}x | {db / base:,.1f}x | {uncached_ratio} | {ceiling_ratio} |")
+        prism_result = results.get((name, "Prism"))
+        prism_ratio = f"{mine / prism_result[0]:,.1f}x" if prism_result else "—"
+        lines.append(
+            f"| {name} | {mine / base:,.1f}x | {db / base:,.1f}x | {uncached_ratio} | {prism_ratio} | {ceiling_ratio} |"
+        )
     lines += ["", "| system | peak RSS |", "|---|---:|"]
-    lines += [f"| {system} | {rss[system]:,.0f} MiB |" for system in systems]
+    lines += [f"| {system} | {rss[system]:,.0f} MiB |" for system in systems if system in rss]
     lines += ["", "| workload at scale | requests/s | p50 | p99 | non-2xx |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {name} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |" for name, rate, p50, p99, errors in rows]
     lines += ["", "| figure | value |", "|---|---:|"]
