@@ -192,15 +192,17 @@ def free_port():
 class Process:
     """A server process; `url` once it answers."""
 
-    def __init__(self, command, url=None, ready_file=None, health="/", env=None):
+    def __init__(self, command, url=None, ready_file=None, health="/", env=None, patience=300):
         self.started = time.monotonic()
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+            command, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + patience
         while True:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{command[0]} did not start")
+                self.stop()
+                raise SystemExit(f"{command[0]} did not start:\n{self.last_words()}")
             if ready_file and os.path.exists(ready_file) and open(ready_file).read().endswith("\n"):
                 url = open(ready_file).read().strip()
             if url:
@@ -213,12 +215,25 @@ class Process:
         self.url = url
         self.start_seconds = time.monotonic() - self.started
 
+    def last_words(self):
+        """The end of what the process wrote to stderr."""
+        self.log.seek(0)
+        return self.log.read()[-2000:].decode(errors="replace")
+
     def peak_rss_mib(self):
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
         return float("nan")
+
+    def exited(self, grace=0.0):
+        """Whether the process has ended, waiting up to `grace` seconds for one that is ending."""
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def stop(self):
         self.process.terminate()
@@ -262,7 +277,10 @@ def wrk(url, seconds, method="GET", connections=32):
         script.write(WRK_SCRIPTS[method])
         script.close()
         command += ["-s", script.name]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    finished = subprocess.run(command + [url], capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise SystemExit(f"wrk failed on {method} {url}:\n{finished.stdout}{finished.stderr}")
+    output = finished.stdout
     if script:
         os.remove(script.name)
 
@@ -306,9 +324,15 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
         with open(openapi, "w") as file:
             subprocess.run([STANDIN, "openapi", spec_json], stdout=file, check=True)
         port = free_port()
-        systems["Prism"] = Process(
-            [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), openapi], url=f"http://127.0.0.1:{port}", health="/posts/1"
-        )
+        try:
+            systems["Prism"] = Process(
+                [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), openapi],
+                url=f"http://127.0.0.1:{port}",
+                health="/posts/1",
+                patience=60,
+            )
+        except SystemExit as failure:
+            print(f"Prism is left out: {failure}", file=sys.stderr)
     systems["standin"] = standin(spec_json)
     systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
     systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
@@ -319,6 +343,8 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
     open(page_file, "wb").write(page)
     port = free_port()
     systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
+    rss = {}
+    exits = []
     try:
         for name, standin_path, json_server_path, ceiling_path, prism_path, method in WORKLOADS:
             runs = []
@@ -333,19 +359,38 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
             # reverse, so that a slow spell of the machine weighs on all alike.
             halves = {}
             for system, url in runs + runs[::-1]:
-                halves.setdefault(system, []).append(wrk(url, max(1, seconds // 2), method))
+                server = systems[system]
+                if server.exited():
+                    continue
+                for attempt in range(3):
+                    try:
+                        halves.setdefault(system, []).append(wrk(url, max(1, seconds // 2), method))
+                        break
+                    except SystemExit as failure:
+                        if server.exited(grace=2.0):
+                            exits.append(f"{system} exited (status {server.process.returncode}) during {name}")
+                            break
+                        # json-server --watch restarts its listener when db.json
+                        # changes, refusing connections for a moment.
+                        if attempt == 2:
+                            raise SystemExit(f"{failure}\n{system} said:\n{server.last_words()}") from None
+                        time.sleep(1)
+            for system, server in systems.items():
+                if not server.exited():
+                    rss[system] = max(rss.get(system, 0.0), server.peak_rss_mib())
             for system, measured in halves.items():
+                if not measured:
+                    continue
                 results[(name, system)] = (
                     statistics.mean(rate for rate, *_ in measured),
                     statistics.mean(p50 for _, p50, _, _ in measured),
                     max(p99 for *_, p99, _ in measured),
                     sum(errors for *_, errors in measured),
                 )
-        rss = {system: server.peak_rss_mib() for system, server in systems.items()}
     finally:
         for server in systems.values():
             server.stop()
-    return results, rss
+    return results, rss, exits
 
 
 def scale(directory, seconds, quick):
@@ -452,13 +497,14 @@ def main():
         json_server_bin = install_json_server(directory)
         prism_bin = install_prism(directory)
         prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
-        results, rss = comparison(directory, seconds, json_server_bin, prism_bin)
+        results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
         figures, rows = scale(directory, seconds, options.quick)
 
     systems = ["json-server", "Prism", "standin", "standin --db", "standin, no read cache", "ceiling"]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
-        f"wrk -t2 -c32 -d{seconds}s; json-server {JSON_SERVER_VERSION}; {prism}; 10,000 posts, 100 authors.",
+        f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; json-server {JSON_SERVER_VERSION}; "
+        f"{prism}; 10,000 posts, 100 authors.",
         "",
         "| workload | system | requests/s | p50 | p99 | non-2xx |",
         "|---|---|---:|---:|---:|---:|",
@@ -468,24 +514,28 @@ def main():
             if (name, system) in results:
                 rate, p50, p99, errors = results[(name, system)]
                 lines.append(f"| {name} | {system} | {rate:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {errors} |")
+    if exits:
+        lines += [""] + [f"{exit}; its figures there are from the runs it finished." for exit in exits]
     lines += [
         "",
         "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin / Prism | standin / ceiling |",
         "|---|---:|---:|---:|---:|---:|",
     ]
+    def ratio(name, system, over, percent=False):
+        mine, theirs = results.get((name, system)), results.get((name, over))
+        if not mine or not theirs:
+            return "—"
+        return f"{mine[0] / theirs[0] * 100:.0f}%" if percent else f"{mine[0] / theirs[0]:,.1f}x"
+
     for name, *_ in WORKLOADS:
-        base = results.get((name, "json-server"), (float("nan"),))[0]
-        mine = results[(name, "standin")][0]
-        db = results[(name, "standin --db")][0]
-        ceiling = results.get((name, "ceiling"))
-        ceiling_ratio = f"{mine / ceiling[0] * 100:.0f}%" if ceiling else "—"
-        uncached = results.get((name, "standin, no read cache"))
-        uncached_ratio = f"{uncached[0] / base:,.1f}x" if uncached else "—"
-        prism_result = results.get((name, "Prism"))
-        prism_ratio = f"{mine / prism_result[0]:,.1f}x" if prism_result else "—"
-        lines.append(
-            f"| {name} | {mine / base:,.1f}x | {db / base:,.1f}x | {uncached_ratio} | {prism_ratio} | {ceiling_ratio} |"
-        )
+        cells = [
+            ratio(name, "standin", "json-server"),
+            ratio(name, "standin --db", "json-server"),
+            ratio(name, "standin, no read cache", "json-server"),
+            ratio(name, "standin", "Prism"),
+            ratio(name, "standin", "ceiling", percent=True),
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "| system | peak RSS |", "|---|---:|"]
     lines += [f"| {system} | {rss[system]:,.0f} MiB |" for system in systems if system in rss]
     lines += ["", "| workload at scale | requests/s | p50 | p99 | non-2xx |", "|---|---:|---:|---:|---:|"]

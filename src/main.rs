@@ -61,9 +61,11 @@ fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
             return Err(error).with_context(|| format!("cannot create {}", file.display()));
         }
     };
-    created
-        .write_all(STARTER.as_bytes())
-        .with_context(|| format!("cannot write {}", file.display()))?;
+    if let Err(error) = created.write_all(STARTER.as_bytes()) {
+        // A partial starter would stop the next `init` from writing a whole one.
+        let _ = std::fs::remove_file(file);
+        return Err(error).with_context(|| format!("cannot write {}", file.display()));
+    }
     println!(
         "wrote {file}: serve it with `standin serve {file}`",
         file = file.display()

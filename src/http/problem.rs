@@ -282,11 +282,3 @@ impl From<StoreError> for Problem {
         }
     }
 }
-
-impl From<actix_web::error::BlockingError> for Problem {
-    fn from(_: actix_web::error::BlockingError) -> Problem {
-        Problem::Internal {
-            detail: "the server is shutting down".into(),
-        }
-    }
-}

@@ -61,17 +61,22 @@ mod tests {
     async fn operations_run_in_order_and_a_panic_is_an_error() {
         let thread = StoreThread::start();
         let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut answers = Vec::new();
-        for step in 0..5 {
+        let answers = (0..5).map(|step| {
             let order = order.clone();
-            answers.push(thread.run(move || {
+            thread.run(move || {
+                // The first waits, so that the others queue up behind it.
+                if step == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
                 order.lock().unwrap().push(step);
                 Ok(step)
-            }));
-        }
-        for (step, answer) in answers.into_iter().enumerate() {
-            assert_eq!(answer.await.unwrap(), step);
-        }
+            })
+        });
+        let answers = futures_util::future::join_all(answers).await;
+        assert_eq!(
+            answers.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
+        );
         assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4]);
         let failed = thread.run::<()>(|| panic!("a bug")).await;
         assert!(matches!(failed, Err(Problem::Internal { .. })));

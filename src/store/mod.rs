@@ -217,9 +217,10 @@ impl Store {
 }
 
 /// The store's connection, held by one thread; on drop it passes straight to
-/// the thread that has waited longest. An ordinary unlock lets the releasing
-/// thread take it back at once, and under load a worker's requests then
-/// starve behind the other's for as long as a second.
+/// the thread that has waited longest. Requests reach the store from one
+/// thread (`http::store_thread`), but seeding, reloads and the in-process API
+/// take turns with it, and an ordinary unlock lets a busy thread take the
+/// lock back at once, starving the others.
 struct Held<'a>(Option<parking_lot::MutexGuard<'a, Connection>>);
 
 impl std::ops::Deref for Held<'_> {

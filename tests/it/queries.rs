@@ -363,23 +363,31 @@ async fn search_follows_every_write() {
     }
 }
 
-/// Notes kept when deleted, searched through pages; labels with string ids.
+/// Notes in folders, kept when deleted, searched through pages; labels with string ids.
 const NOTES: &str = r#"
 standin: 1
 page_size: 2
 resources:
+  folders:
+    fields:
+      name: { type: string, required: true }
+    records:
+      - { name: inbox }
+      - { name: archive }
   notes:
     soft_delete: true
     fields:
       text: { type: string, required: true }
       pinned: boolean
+      rank: integer
+      folder: { ref: folders }
     search: [text]
     records:
-      - { text: "alpha one", pinned: true }
-      - { text: "alpha two" }
-      - { text: "beta three", pinned: true }
-      - { text: "alpha four", pinned: true }
-      - { text: "alpha five" }
+      - { text: "alpha one", pinned: true, rank: 3, folder: 1 }
+      - { text: "alpha two", rank: 1, folder: 2 }
+      - { text: "beta three", pinned: true, rank: 5, folder: 1 }
+      - { text: "alpha four", pinned: true, rank: 2, folder: 1 }
+      - { text: "alpha five", rank: 4, folder: 2 }
   labels:
     id: string
     fields:
@@ -415,6 +423,22 @@ async fn search_pages_and_counts_live_matches_only() {
         assert_eq!(page("q=alpha&page=2").await, (vec![4, 5], "4".into()));
         assert_eq!(page("q=alpha&sort=-id").await, (vec![5, 4], "4".into()));
         assert_eq!(page("q=alpha&pinned=true").await, (vec![1, 4], "2".into()));
+        assert_eq!(page("q=alpha&sort=rank").await, (vec![2, 4], "4".into()));
+        assert_eq!(
+            page("q=alpha&sort=-rank&page=2").await,
+            (vec![4, 2], "4".into())
+        );
+        let response = app.get_json("/folders/1/notes?q=alpha").await;
+        assert_eq!(header(&response, "x-total-count").as_deref(), Some("2"));
+        let in_folder: Vec<Value> = json(response).await.as_array().unwrap().to_vec();
+        assert_eq!(
+            in_folder
+                .iter()
+                .map(|note| note["id"].clone())
+                .collect::<Vec<_>>(),
+            [json!(1), json!(4)],
+            "search within an inverse collection"
+        );
         let response = app
             .request(Method::DELETE, "/notes/2")
             .send()
@@ -446,6 +470,14 @@ async fn search_pages_and_counts_live_matches_only() {
             [json!("alpha"), json!("zeta")],
             "ordered by id, not by insertion"
         );
+        let descending: Vec<Value> = json(app.get_json("/labels?q=alpha&sort=-id").await)
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|label| label["id"].clone())
+            .collect();
+        assert_eq!(descending, [json!("zeta"), json!("alpha")]);
     }
 }
 

@@ -207,7 +207,7 @@ async fn replacing_a_record_keeps_fields_the_spec_no_longer_has() {
     assert_eq!(note["colour"], "red", "the hidden field came back");
 }
 
-/// A search index written by an earlier layout (before 0.2 it also indexed
+/// A search index written by an earlier layout (layout 1 also indexed
 /// soft-deleted records) is rebuilt when the store opens.
 #[tokio::test]
 async fn a_search_index_of_an_earlier_layout_is_rebuilt() {
