@@ -68,6 +68,14 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Bytes {
         // The handler answers 413 without reading it; neither do we.
         return Bytes::new();
     }
+    // A request with neither a length nor a chunked body has none (RFC 9112,
+    // section 6.3): the payload is left as it is.
+    let chunked = request
+        .headers()
+        .contains_key(actix_web::http::header::TRANSFER_ENCODING);
+    if !chunked && declared.unwrap_or(0) == 0 {
+        return Bytes::new();
+    }
     let mut payload = request.take_payload();
     let mut body = BytesMut::new();
     let mut failure = None;
