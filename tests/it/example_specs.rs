@@ -1,5 +1,6 @@
-//! Every example spec in `specs/` serves as it is: the home document, every
-//! collection and an item of each, in both representations.
+//! Every example spec in `specs/`, and the starter `standin init` writes,
+//! serves as it is: the home document, every collection and an item of each,
+//! in both representations.
 
 use crate::helpers::{json, spawn};
 
@@ -7,8 +8,12 @@ use crate::helpers::{json, spawn};
 async fn every_example_spec_serves_its_collections_and_items() {
     let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
     let mut served = 0;
-    for entry in std::fs::read_dir(directory).unwrap() {
-        let path = entry.unwrap().path();
+    let starter =
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/starter.yaml"));
+    let examples = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path());
+    for path in examples.chain([starter]) {
         let source = std::fs::read_to_string(&path).unwrap();
         let app = spawn(&source);
         let home = app
@@ -57,5 +62,5 @@ async fn every_example_spec_serves_its_collections_and_items() {
         }
         served += 1;
     }
-    assert!(served >= 3, "blog, shop and todo at least");
+    assert!(served >= 4, "blog, shop, todo and the starter at least");
 }
