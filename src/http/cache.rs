@@ -5,7 +5,7 @@
 //! never cached.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -32,10 +32,17 @@ pub struct Version {
     pub spec: u64,
 }
 
-/// The cache of answers to reads.
+/// The answers kept, all for one version of the data and the spec.
+#[derive(Default)]
+struct Kept {
+    version: Option<Version>,
+    answers: HashMap<String, Arc<Entry>>,
+}
+
+/// The cache of answers to reads; readers look up in parallel.
 #[derive(Default)]
 pub struct ResponseCache {
-    entries: Mutex<(Option<Version>, HashMap<String, Entry>)>,
+    kept: parking_lot::RwLock<Kept>,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -94,19 +101,15 @@ impl<'a> CachedRead<'a> {
 }
 
 impl ResponseCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Version>, HashMap<String, Entry>)> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// The cached answer for `key` at `version`.
     fn get(&self, version: Version, key: &str) -> Option<HttpResponse> {
-        let guard = self.lock();
-        if guard.0 != Some(version) {
-            return None;
-        }
-        let entry = guard.1.get(key)?;
+        let entry = {
+            let kept = self.kept.read();
+            if kept.version != Some(version) {
+                return None;
+            }
+            kept.answers.get(key)?.clone()
+        };
         let mut response = HttpResponse::build(StatusCode::OK);
         for (name, value) in &entry.headers {
             response.append_header((name.clone(), value.clone()));
@@ -130,27 +133,27 @@ impl ResponseCache {
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
         if body.len() <= LARGEST {
-            let mut guard = self.lock();
-            match guard.0 {
+            let mut kept = self.kept.write();
+            match kept.version {
                 // A slow reader's answer to an older state: not worth keeping.
                 Some(current) if current > version => {
                     return head.set_body(body).map_into_boxed_body();
                 }
                 Some(current) if current == version => {}
                 _ => {
-                    guard.0 = Some(version);
-                    guard.1.clear();
+                    kept.version = Some(version);
+                    kept.answers.clear();
                 }
             }
-            if guard.1.len() >= CAPACITY {
-                guard.1.clear();
+            if kept.answers.len() >= CAPACITY {
+                kept.answers.clear();
             }
-            guard.1.insert(
+            kept.answers.insert(
                 key,
-                Entry {
+                Arc::new(Entry {
                     headers,
                     body: body.clone(),
-                },
+                }),
             );
         }
         head.set_body(body).map_into_boxed_body()
