@@ -2,9 +2,12 @@
 //! step with every write by SQL triggers. Tokens are Unicode words with
 //! diacritics removed, so search ignores case and accents; each query word
 //! matches as a prefix. The index holds live records only and no copy of
-//! their text (it is contentless), so a match is a live record and a search
-//! alone is counted from the index. The index is derived data: it is rebuilt
-//! when the spec's search fields, or this module's layout of it, change.
+//! their text (it is contentless, and keeps no per-record sizes, which only
+//! ranking needs), so a match is a live record and a search alone is counted
+//! from the index. A record leaves the index through FTS5's 'delete' command
+//! with the values it was indexed with, read from its stored document. The
+//! index is derived data: it is rebuilt when the spec's search fields, or
+//! this module's layout of it, change.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -13,7 +16,7 @@ use crate::spec::Resource;
 
 /// The layout of the index and its triggers, stored beside the search
 /// fields: an index written by an earlier layout is rebuilt.
-const LAYOUT: &str = "2";
+const LAYOUT: &str = "3";
 
 /// The quoted name of `resource`'s search index.
 pub(super) fn index_table(resource: &Resource) -> String {
@@ -52,7 +55,7 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
         "{drop}
          DROP TABLE IF EXISTS {fts};
          CREATE VIRTUAL TABLE {fts} USING fts5(
-             {columns}, content = '', contentless_delete = 1,
+             {columns}, content = '', columnsize = 0,
              tokenize = 'unicode61 remove_diacritics 2'
          );",
         drop = drop_triggers(resource),
@@ -119,17 +122,20 @@ pub(super) fn resume(connection: &Connection, resource: &Resource) -> rusqlite::
              INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
          END;
          CREATE TRIGGER {updated} AFTER UPDATE OF data, deleted_at ON {data} BEGIN
-             DELETE FROM {fts} WHERE rowid = old.rowid;
+             INSERT INTO {fts} ({fts}, rowid, {columns})
+                 SELECT 'delete', old.rowid, {old} WHERE old.deleted_at IS NULL;
              INSERT INTO {fts} (rowid, {columns}) SELECT new.rowid, {new} WHERE new.deleted_at IS NULL;
          END;
          CREATE TRIGGER {deleted} AFTER DELETE ON {data} BEGIN
-             DELETE FROM {fts} WHERE rowid = old.rowid;
+             INSERT INTO {fts} ({fts}, rowid, {columns})
+                 SELECT 'delete', old.rowid, {old} WHERE old.deleted_at IS NULL;
          END;",
         inserted = trigger(resource, "inserted"),
         updated = trigger(resource, "updated"),
         deleted = trigger(resource, "deleted"),
         existing = values(resource, &data),
         new = values(resource, "new"),
+        old = values(resource, "old"),
     ))
 }
 
