@@ -52,8 +52,8 @@ fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
         Ok(created) => created,
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
             eprintln!(
-                "error: {} exists; init writes only new files",
-                file.display()
+                "error: {file} exists; init writes only new files: remove it, or name another (standin init other.yaml)",
+                file = file.display()
             );
             return Ok(ExitCode::FAILURE);
         }

@@ -164,9 +164,11 @@ fn seed_resource<'s>(
 /// id where chosen up front, its fields serialised, and its timestamp.
 struct Planned {
     index: usize,
-    fixed: bool,
+    /// A fixed record's fields, whose references are checked once it is
+    /// stored; none for a generated one (its references are drawn from
+    /// existing ids, and its fields are dropped on the planning thread).
+    fixed: Option<Map<String, Value>>,
     id: Option<RecordId>,
-    fields: Map<String, Value>,
     data: String,
     stamp: String,
 }
@@ -210,10 +212,9 @@ impl<'s> Plan<'s> {
         self.taken.record(&fields);
         Some(Ok(Planned {
             index,
-            fixed: fixed.is_some(),
             id,
             data: serde_json::to_string(&fields).expect("JSON values serialise"),
-            fields,
+            fixed: fixed.is_some().then_some(fields),
             stamp: clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0),
         }))
     }
@@ -227,8 +228,8 @@ fn store(
     planned: Planned,
 ) -> Result<Value, String> {
     let path = || match planned.fixed {
-        true => format!("resources.{}.records.{}", resource.name, planned.index),
-        false => format!("resources.{}.count", resource.name),
+        Some(_) => format!("resources.{}.records.{}", resource.name, planned.index),
+        None => format!("resources.{}.count", resource.name),
     };
     let id = insert_data(
         connection,
@@ -244,9 +245,8 @@ fn store(
         }
         other => format!("{}: cannot store the record: {other}", path()),
     })?;
-    if planned.fixed {
-        // Generated references are drawn from existing ids.
-        check_references(connection, spec, resource, &planned.fields, &path())?;
+    if let Some(fields) = &planned.fixed {
+        check_references(connection, spec, resource, fields, &path())?;
     }
     Ok(id.to_json())
 }

@@ -166,7 +166,7 @@ fn init_writes_a_starter_spec_that_checks_and_never_overwrites() {
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&again.stderr),
-        "error: standin.yaml exists; init writes only new files\n"
+        "error: standin.yaml exists; init writes only new files: remove it, or name another (standin init other.yaml)\n"
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
 }
