@@ -10,6 +10,7 @@ mod crud;
 mod differential;
 mod example_specs;
 mod helpers;
+mod hostile;
 mod openapi;
 mod queries;
 mod reload;
