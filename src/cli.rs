@@ -73,6 +73,11 @@ pub struct ServeArgs {
     /// Answer every read from the store instead of keeping answers until the next write.
     #[arg(long, env = "STANDIN_NO_READ_CACHE")]
     pub no_read_cache: bool,
+    /// Stop a request's store operation after this many milliseconds (answered 503), so
+    /// that no one request holds the data for long.
+    #[arg(long, env = "STANDIN_QUERY_BUDGET_MS", value_name = "MS", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub query_budget_ms: u64,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

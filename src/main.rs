@@ -139,6 +139,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workers: args.workers,
         watch: !args.no_watch,
         read_cache: !args.no_read_cache,
+        query_budget: std::time::Duration::from_millis(args.query_budget_ms),
     };
     let prepared = server::prepare(spec_file, &options)?;
     let listener = server::bind(&options)?;

@@ -59,6 +59,8 @@ pub struct Options {
     pub watch: bool,
     /// Whether to keep answers to reads until the next write.
     pub read_cache: bool,
+    /// How long one request's store operation may run before it is stopped (503).
+    pub query_budget: std::time::Duration,
 }
 
 impl Default for Options {
@@ -71,6 +73,7 @@ impl Default for Options {
             workers: None,
             watch: false,
             read_cache: true,
+            query_budget: crate::store::DEFAULT_QUERY_BUDGET,
         }
     }
 }
@@ -138,6 +141,7 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
         None => Location::Memory,
     };
     let store = Store::open(location)?;
+    store.set_query_budget(options.query_budget);
     store.prepare(&spec_file.spec)?;
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
     let seeded = store

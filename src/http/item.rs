@@ -11,7 +11,7 @@ use super::cache::CachedRead;
 use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
 use crate::links;
-use crate::patch;
+use crate::patch::{self, JsonPatchFailure};
 use crate::query;
 use crate::represent::Shape;
 use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
@@ -219,6 +219,8 @@ impl ItemTarget<'_> {
             self.id.clone(),
         );
         let conditions = WriteConditions::of(request, resource)?;
+        // A patched record may be as large as a body may be, no larger.
+        let size_limit = self.state.body_limit;
         let record = self
             .state
             .blocking(move || {
@@ -227,7 +229,7 @@ impl ItemTarget<'_> {
                     conditions.check(resource, Some(current))?;
                     let fields = match &changes {
                         Changes::Merge(changes) => merged(resource, &current.fields, changes)?,
-                        Changes::JsonPatch(patch) => patched(resource, current, patch)?,
+                        Changes::JsonPatch(patch) => patched(resource, current, patch, size_limit)?,
                     };
                     check_transition(resource, &current.fields, &fields)?;
                     Ok(fields)
@@ -316,17 +318,24 @@ fn patched(
     resource: &Resource,
     current: &Record,
     patch: &json_patch::Patch,
+    size_limit: usize,
 ) -> Result<Map<String, Value>, Problem> {
     let before = crate::represent::record_object(resource, current);
     let mut document = Value::Object(before.clone());
-    if let Err(error) = json_patch::patch(&mut document, &patch.0) {
-        let detail = format!("the JSON patch cannot be applied: {error}");
-        return Err(match error.kind {
-            json_patch::PatchErrorKind::TestFailed => Problem::Conflict {
-                detail,
-                errors: Vec::new(),
-            },
-            _ => Problem::Unprocessable { detail },
+    if let Err(failure) = patch::apply_json_patch(&mut document, &patch.0, size_limit) {
+        let detail = format!("the JSON patch cannot be applied: {failure}");
+        return Err(match failure {
+            JsonPatchFailure::TooManyOperations(_) => Problem::bad_request(detail),
+            JsonPatchFailure::TooLarge(limit) => Problem::RecordTooLarge { limit },
+            JsonPatchFailure::Failed(error)
+                if matches!(error.kind, json_patch::PatchErrorKind::TestFailed) =>
+            {
+                Problem::Conflict {
+                    detail,
+                    errors: Vec::new(),
+                }
+            }
+            JsonPatchFailure::Failed(_) => Problem::Unprocessable { detail },
         });
     }
     let Value::Object(mut after) = document else {

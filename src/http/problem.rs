@@ -73,6 +73,14 @@ pub enum Problem {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The record a write would make is larger than the limit (a JSON patch can grow one).
+    #[error(
+        "the patched record would be larger than the limit of {limit} bytes: a record may be as large as a request body, no larger"
+    )]
+    RecordTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The body's media type is not accepted.
     #[error("{content_type} is not accepted here; send one of: {}", accepted.join(", "))]
     UnsupportedMediaType {
@@ -118,6 +126,11 @@ pub enum Problem {
         /// Why.
         detail: String,
     },
+    /// The request's store operation ran past its budget and was stopped.
+    #[error(
+        "the request ran past the time one request may hold the data for (its query budget), and was stopped with no effect: narrow it (equality filters, a smaller page, fewer search words)"
+    )]
+    OverBudget,
     /// The server failed; only storage failures end here.
     #[error("{detail}")]
     Internal {
@@ -173,6 +186,7 @@ impl Problem {
             Problem::Conflict { .. } => "conflict",
             Problem::Gone { .. } => "gone",
             Problem::PayloadTooLarge { .. } => "payload-too-large",
+            Problem::RecordTooLarge { .. } => "record-too-large",
             Problem::UnsupportedMediaType { .. } => "unsupported-media-type",
             Problem::PreconditionFailed { .. } => "precondition-failed",
             Problem::PreconditionRequired => "precondition-required",
@@ -180,6 +194,7 @@ impl Problem {
             Problem::Unauthorized { .. } => "unauthorized",
             Problem::Forbidden { .. } => "forbidden",
             Problem::Injected { .. } => "injected",
+            Problem::OverBudget => "over-budget",
             Problem::Internal { .. } => "internal",
         }
     }
@@ -221,7 +236,9 @@ impl ResponseError for Problem {
             Problem::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             Problem::Conflict { .. } => StatusCode::CONFLICT,
             Problem::Gone { .. } => StatusCode::GONE,
-            Problem::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::PayloadTooLarge { .. } | Problem::RecordTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Problem::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Problem::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Problem::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -229,6 +246,7 @@ impl ResponseError for Problem {
             Problem::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Problem::Forbidden { .. } => StatusCode::FORBIDDEN,
             Problem::Injected { status, .. } => *status,
+            Problem::OverBudget => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -273,10 +291,13 @@ impl From<StoreError> for Problem {
             },
             StoreError::Invalid(errors) => Problem::Invalid { errors },
             StoreError::PreconditionFailed(detail) => Problem::PreconditionFailed { detail },
+            StoreError::OverBudget => Problem::OverBudget,
+            // The database's own message stays in the log: it names tables
+            // and SQL, which are no business of the client's.
             StoreError::Database(error) => {
                 tracing::error!(%error, "database error");
                 Problem::Internal {
-                    detail: format!("the database failed: {error}"),
+                    detail: "the database failed; the server's log says why".into(),
                 }
             }
         }

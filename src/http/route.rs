@@ -54,6 +54,24 @@ fn moved(spec: &Spec, rest: &str, query: &str) -> Option<String> {
     })
 }
 
+/// The path's segments, percent-decoded. Bytes that are not UTF-8 are
+/// refused rather than replaced, so that two different ids never collapse
+/// into one (`%FE` and `%FF` would both become U+FFFD).
+fn decoded_segments(rest: &str) -> Result<Vec<String>, Problem> {
+    rest.split('/')
+        .map(|segment| {
+            percent_decode_str(segment)
+                .decode_utf8()
+                .map(|decoded| decoded.into_owned())
+                .map_err(|_| {
+                    Problem::bad_request(format!(
+                        "the path segment '{segment}' is not UTF-8 once percent-decoded: ids and names are UTF-8 text"
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// Resolves `path` (still percent-encoded) with `query` against `spec`.
 pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> {
     let home = if spec.base_path.is_empty() {
@@ -89,10 +107,7 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
     if let Some(location) = moved(spec, rest, query) {
         return Ok(Target::Redirect(location));
     }
-    let segments: Vec<String> = rest
-        .split('/')
-        .map(|segment| percent_decode_str(segment).decode_utf8_lossy().into_owned())
-        .collect();
+    let segments = decoded_segments(rest)?;
     if segments[0] == "_standin" {
         return Ok(Target::Admin(segments[1..].join("/")));
     }

@@ -11,6 +11,18 @@ use serde_json::Value;
 
 pub use parse::{parse_item, parse_list};
 
+/// Most sort keys a query may give.
+pub const MAX_SORT_KEYS: usize = 16;
+/// Most filter conditions a query may give (each operator on a field is one;
+/// repeated equalities on one field count once).
+pub const MAX_FILTERS: usize = 64;
+/// Most values all filters may list together (`id=1&id=2`, `__in`).
+pub const MAX_FILTER_VALUES: usize = 1000;
+/// Most words a search (`q`) may have.
+pub const MAX_SEARCH_WORDS: usize = 32;
+/// Longest search (`q`), in characters.
+pub const MAX_SEARCH_LENGTH: usize = 1000;
+
 /// Compiles a `_like` pattern as the SQL `REGEXP` function does: ignoring
 /// case, and bounded in size (the query parser and the store share it, so a
 /// pattern the parser accepts always compiles in SQL).

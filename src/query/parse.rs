@@ -162,6 +162,21 @@ impl<'a> ListParser<'a> {
             ));
         }
         let words = value.trim();
+        let count = words
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .count();
+        if count > super::MAX_SEARCH_WORDS || words.chars().count() > super::MAX_SEARCH_LENGTH {
+            return Err(QueryError::new(
+                name,
+                format!(
+                    "a search takes at most {} words and {} characters; this one has {count} words and {} characters",
+                    super::MAX_SEARCH_WORDS,
+                    super::MAX_SEARCH_LENGTH,
+                    words.chars().count()
+                ),
+            ));
+        }
         self.search = (!words.is_empty()).then(|| words.to_string());
         Ok(())
     }
@@ -339,16 +354,17 @@ impl<'a> ListParser<'a> {
                 .find(|filter| filter.column == column && filter.operator == Operator::Eq)
         {
             existing.values.extend(typed);
-            return Ok(());
+        } else {
+            let as_instants = kind == values::ColumnKind::DateTime;
+            self.filters.push(Filter {
+                column,
+                operator,
+                values: typed,
+                as_instants,
+            });
         }
-        let as_instants = kind == values::ColumnKind::DateTime;
-        self.filters.push(Filter {
-            column,
-            operator,
-            values: typed,
-            as_instants,
-        });
-        Ok(())
+        // Checked as filters arrive, so that a huge query stops early.
+        self.check_size()
     }
 
     fn finish(mut self) -> Result<ListQuery, QueryError> {
@@ -376,6 +392,7 @@ impl<'a> ListParser<'a> {
                 ),
             ));
         }
+        self.check_size()?;
         let sort = self
             .json_server_sorts()?
             .or(self.sort.take())
@@ -397,6 +414,51 @@ impl<'a> ListParser<'a> {
             fields: self.fields,
             link_parameters: self.link_parameters,
         })
+    }
+
+    /// Refuses a query over the limits of sort keys, filters and values, which
+    /// keep every query's SQL small enough to plan and run quickly.
+    fn check_size(&self) -> Result<(), QueryError> {
+        let (sort_name, sort_keys) = if self.json_server_sort.is_empty() {
+            ("sort", self.sort.as_ref().map_or(0, Vec::len))
+        } else {
+            ("_sort", self.json_server_sort.len())
+        };
+        if sort_keys > super::MAX_SORT_KEYS {
+            return Err(QueryError::new(
+                sort_name,
+                format!(
+                    "a query sorts by at most {} keys; this one gives {sort_keys}",
+                    super::MAX_SORT_KEYS
+                ),
+            ));
+        }
+        if let Some(filter) = self.filters.get(super::MAX_FILTERS) {
+            return Err(QueryError::new(
+                filter.column.name(),
+                format!(
+                    "a query has at most {} filters; this one has {}",
+                    super::MAX_FILTERS,
+                    self.filters.len()
+                ),
+            ));
+        }
+        let values: usize = self.filters.iter().map(|filter| filter.values.len()).sum();
+        if values > super::MAX_FILTER_VALUES {
+            let widest = self
+                .filters
+                .iter()
+                .max_by_key(|filter| filter.values.len())
+                .expect("values come from filters");
+            return Err(QueryError::new(
+                widest.column.name(),
+                format!(
+                    "a query's filters list at most {} values together; this one lists {values}",
+                    super::MAX_FILTER_VALUES
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// json-server's `_sort=title,year&_order=asc,desc` (or `_sort=-year`).

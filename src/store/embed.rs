@@ -34,7 +34,7 @@ impl Store {
         if records.is_empty() {
             return Ok(result);
         }
-        let connection = self.lock();
+        let connection = self.lock_for_request();
         for embed in embeds {
             match embed {
                 Embed::Reference {

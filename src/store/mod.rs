@@ -128,10 +128,29 @@ pub enum StoreError {
     /// A request precondition (`If-Match`, ...) does not hold.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A request's operation ran past the query budget and was stopped.
+    #[error("the operation ran past its time budget")]
+    OverBudget,
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
 }
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        match error.sqlite_error_code() {
+            // Only the query budget interrupts the connection.
+            Some(rusqlite::ErrorCode::OperationInterrupted) => StoreError::OverBudget,
+            _ => StoreError::Database(error),
+        }
+    }
+}
+
+/// How long one request's store operation may run before it is stopped, by
+/// default, so that no single request holds the store for long.
+pub const DEFAULT_QUERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+/// SQLite virtual-machine steps between checks of the budget.
+const BUDGET_CHECK_STEPS: i32 = 1000;
 
 /// A SQLite-backed store of records.
 pub struct Store {
@@ -146,6 +165,39 @@ pub struct Store {
     column_indexes: Mutex<std::collections::HashSet<String>>,
     /// Indexes made for the filter and sort combinations queries use.
     auto_indexes: Mutex<std::collections::HashMap<String, usize>>,
+    /// When the operation holding the connection must stop (see [`DEFAULT_QUERY_BUDGET`]).
+    deadline: std::sync::Arc<Deadline>,
+}
+
+/// The deadline of the operation in progress, read by SQLite's progress
+/// handler: nanoseconds after `start`, or 0 for none; and the budget requests get.
+#[derive(Debug)]
+struct Deadline {
+    start: std::time::Instant,
+    nanos: std::sync::atomic::AtomicU64,
+    budget_nanos: std::sync::atomic::AtomicU64,
+}
+
+impl Deadline {
+    fn start_budget(&self) {
+        let budget = self.budget_nanos.load(std::sync::atomic::Ordering::Relaxed);
+        let at = self
+            .start
+            .elapsed()
+            .as_nanos()
+            .saturating_add(u128::from(budget));
+        let at = u64::try_from(at).unwrap_or(u64::MAX).max(1);
+        self.nanos.store(at, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn clear(&self) {
+        self.nanos.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn passed(&self) -> bool {
+        let at = self.nanos.load(std::sync::atomic::Ordering::Relaxed);
+        at != 0 && self.start.elapsed().as_nanos() >= u128::from(at)
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -159,7 +211,7 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) a store at `location`.
     pub fn open(location: Location) -> Result<Store, rusqlite::Error> {
-        let connection = match &location {
+        let mut connection = match &location {
             Location::Memory => Connection::open_in_memory()?,
             Location::File(path) => open_file(path)?,
         };
@@ -172,6 +224,13 @@ impl Store {
             true,
         )?;
         register_functions(&connection)?;
+        let deadline = std::sync::Arc::new(Deadline {
+            start: std::time::Instant::now(),
+            nanos: std::sync::atomic::AtomicU64::new(0),
+            budget_nanos: std::sync::atomic::AtomicU64::new(nanos_of(DEFAULT_QUERY_BUDGET)),
+        });
+        let watched = deadline.clone();
+        connection.progress_handler(BUDGET_CHECK_STEPS, Some(move || watched.passed()))?;
         // The seeded state, kept for resets, private to this connection: in
         // memory for an in-memory store, else in a temporary file (SQLite
         // deletes it on close), so that --db keeps its memory small.
@@ -189,7 +248,15 @@ impl Store {
             counts: Mutex::new(std::collections::HashMap::new()),
             auto_indexes: Mutex::new(auto_indexes),
             column_indexes: Mutex::new(std::collections::HashSet::new()),
+            deadline,
         })
+    }
+
+    /// Sets how long one request's operation may run before it is stopped.
+    pub fn set_query_budget(&self, budget: std::time::Duration) {
+        self.deadline
+            .budget_nanos
+            .store(nanos_of(budget), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Where the data lives.
@@ -212,7 +279,21 @@ impl Store {
     /// while holding it leaves SQLite consistent: transactions roll back on
     /// drop.)
     fn lock(&self) -> Held<'_> {
-        Held(Some(self.connection.lock()))
+        Held {
+            guard: Some(self.connection.lock()),
+            deadline: None,
+        }
+    }
+
+    /// The connection for one request's operation, which SQLite stops (and
+    /// rolls back) if it runs past the query budget.
+    fn lock_for_request(&self) -> Held<'_> {
+        let guard = self.connection.lock();
+        self.deadline.start_budget();
+        Held {
+            guard: Some(guard),
+            deadline: Some(&self.deadline),
+        }
     }
 }
 
@@ -221,28 +302,39 @@ impl Store {
 /// thread (`http::store_thread`), but seeding, reloads and the in-process API
 /// take turns with it, and an ordinary unlock lets a busy thread take the
 /// lock back at once, starving the others.
-struct Held<'a>(Option<parking_lot::MutexGuard<'a, Connection>>);
+/// A request's hold also carries its deadline, cleared when it ends.
+struct Held<'a> {
+    guard: Option<parking_lot::MutexGuard<'a, Connection>>,
+    deadline: Option<&'a Deadline>,
+}
 
 impl std::ops::Deref for Held<'_> {
     type Target = Connection;
 
     fn deref(&self) -> &Connection {
-        self.0.as_deref().expect("held until dropped")
+        self.guard.as_deref().expect("held until dropped")
     }
 }
 
 impl std::ops::DerefMut for Held<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        self.0.as_deref_mut().expect("held until dropped")
+        self.guard.as_deref_mut().expect("held until dropped")
     }
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        if let Some(guard) = self.0.take() {
+        if let Some(deadline) = self.deadline {
+            deadline.clear();
+        }
+        if let Some(guard) = self.guard.take() {
             parking_lot::MutexGuard::unlock_fair(guard);
         }
     }
+}
+
+fn nanos_of(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The indexes made for query patterns in earlier runs (`--db`), by name, with

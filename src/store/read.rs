@@ -72,7 +72,7 @@ pub(super) fn find_live(
 impl Store {
     /// The live record of `resource` with `id`.
     pub fn get(&self, resource: &Resource, id: &RecordId) -> Result<Record, StoreError> {
-        find_live(&self.lock(), resource, id)
+        find_live(&self.lock_for_request(), resource, id)
     }
 
     /// The live records of `resource` that `query` selects (and `scope`, for
@@ -83,7 +83,7 @@ impl Store {
         query: &ListQuery,
         scope: &[Filter],
     ) -> Result<Page, StoreError> {
-        let connection = self.lock();
+        let connection = self.lock_for_request();
         let compiled = select::compile(resource, query, scope);
         if query.search.is_none() {
             self.ensure_index(&connection, resource, query, scope)?;
@@ -183,7 +183,7 @@ impl Store {
 
     /// How many live records `resource` holds.
     pub fn count(&self, resource: &Resource) -> Result<u64, StoreError> {
-        let connection = self.lock();
+        let connection = self.lock_for_request();
         let sql = format!(
             "SELECT count(*) FROM {} WHERE deleted_at IS NULL",
             table(resource)

@@ -23,7 +23,7 @@ impl Store {
         id: Option<RecordId>,
         mut fields: Map<String, Value>,
     ) -> Result<Record, StoreError> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_for_request();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = match (resource.id, id) {
             (_, Some(id)) => {
@@ -64,7 +64,7 @@ impl Store {
         create_missing: bool,
         check: &ReplaceCheck<'_>,
     ) -> Result<(Record, bool), StoreError> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_for_request();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = clock::now();
         let found = find(&transaction, resource, id)?;
@@ -117,7 +117,7 @@ impl Store {
         id: &RecordId,
         change: impl FnOnce(&Record) -> Result<Map<String, Value>, E>,
     ) -> Result<Record, E> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_for_request();
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
@@ -145,7 +145,7 @@ impl Store {
         id: &RecordId,
         check: &dyn Fn(&Record) -> Result<(), StoreError>,
     ) -> Result<Record, StoreError> {
-        let mut connection = self.lock();
+        let mut connection = self.lock_for_request();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let record = find_live(&transaction, resource, id)?;
         check(&record)?;

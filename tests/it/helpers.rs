@@ -29,6 +29,21 @@ pub fn spawn(spec: &str) -> TestApp {
     spawn_with(spec, Storage::Memory)
 }
 
+/// Starts a server for `spec` in memory, with options changed by `adjust`.
+pub fn spawn_with_options(spec: &str, adjust: impl FnOnce(&mut Options)) -> TestApp {
+    let spec = standin::spec::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
+    let mut options = Options {
+        workers: Some(1),
+        ..Options::default()
+    };
+    adjust(&mut options);
+    TestApp {
+        server: Server::start(spec, options).expect("the server starts"),
+        client: Client::new(),
+        _directory: None,
+    }
+}
+
 /// Starts a server for `spec` with the given storage.
 pub fn spawn_with(spec: &str, storage: Storage) -> TestApp {
     let spec = standin::spec::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
