@@ -3,3 +3,4 @@
 //! bound, and what standin answers now.
 
 mod queries;
+mod query_fuzz;
