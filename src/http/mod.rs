@@ -82,7 +82,7 @@ async fn dispatch(
     access::authorise(&request, &spec, &target)?;
     faults::inject(&request, &state, &spec, &target).await?;
     match target {
-        Target::Redirect(location) => Ok(respond::moved(&location)),
+        Target::Redirect(location) => Ok(respond::moved(request.method(), &location)),
         Target::Home => home(&request, &spec),
         Target::Collection(index) => {
             collection::handle(request, payload, state.into_inner(), spec, index, None).await

@@ -75,9 +75,13 @@ pub fn choose<'a>(accept: Option<&str>, offers: &[&'a str]) -> Option<&'a str> {
         // Nothing parsable names an acceptable type.
         return None;
     }
-    let mut best: Option<(&str, f32)> = None;
+    // Each offer's quality comes from the most specific range matching it;
+    // among equal qualities, a type the client named beats one it reached
+    // only through a wildcard (`application/json, */*` is JSON), and then
+    // the server's order decides.
+    let mut best: Option<(&str, f32, u8)> = None;
     for offer in offers {
-        let quality = ranges
+        let Some((specificity, quality)) = ranges
             .iter()
             .filter_map(|range| {
                 range
@@ -85,13 +89,17 @@ pub fn choose<'a>(accept: Option<&str>, offers: &[&'a str]) -> Option<&'a str> {
                     .map(|specificity| (specificity, range.quality))
             })
             .max_by_key(|(specificity, _)| *specificity)
-            .map(|(_, quality)| quality)
-            .unwrap_or(0.0);
-        if quality > 0.0 && best.is_none_or(|(_, best_quality)| quality > best_quality) {
-            best = Some((offer, quality));
+        else {
+            continue;
+        };
+        let better = best.is_none_or(|(_, best_quality, best_specificity)| {
+            quality > best_quality || (quality == best_quality && specificity > best_specificity)
+        });
+        if quality > 0.0 && better {
+            best = Some((offer, quality, specificity));
         }
     }
-    best.map(|(offer, _)| offer)
+    best.map(|(offer, _, _)| offer)
 }
 
 #[cfg(test)]
@@ -140,6 +148,20 @@ mod tests {
     fn an_unparsable_accept_accepts_nothing() {
         assert_eq!(choose(Some("json"), OFFERS), None);
         assert_eq!(choose(Some("application/json;q=2"), OFFERS), None);
+    }
+
+    #[test]
+    fn a_named_type_beats_one_reached_through_a_wildcard() {
+        // axios's and Angular's default Accept.
+        let accept = "application/json, text/plain, */*";
+        assert_eq!(choose(Some(accept), OFFERS), Some("application/json"));
+        assert_eq!(
+            choose(Some("application/*, application/json"), OFFERS),
+            Some("application/json")
+        );
+        // A higher q-value still wins over specificity.
+        let accept = "application/json;q=0.5, */*";
+        assert_eq!(choose(Some(accept), OFFERS), Some("application/hal+json"));
     }
 
     #[test]

@@ -299,12 +299,23 @@ pub fn options(request: &HttpRequest, spec: &Spec, allow: &[&str]) -> HttpRespon
     response.finish()
 }
 
-/// `301` to `location`.
-pub fn moved(location: &str) -> HttpResponse {
-    match HeaderValue::from_str(location) {
-        Ok(value) => HttpResponse::MovedPermanently()
-            .insert_header((header::LOCATION, value))
-            .finish(),
-        Err(_) => HttpResponse::NotFound().finish(),
-    }
+/// A permanent redirect to `location`: `301` for GET and HEAD, `308` for
+/// other methods.
+pub fn moved(method: &actix_web::http::Method, location: &str) -> HttpResponse {
+    use actix_web::http::Method;
+    let Ok(value) = HeaderValue::from_str(location) else {
+        return HttpResponse::NotFound().finish();
+    };
+    // Clients follow a 301 with a GET; 308 keeps the method and the body.
+    let mut response = if matches!(*method, Method::GET | Method::HEAD) {
+        HttpResponse::MovedPermanently()
+    } else {
+        HttpResponse::PermanentRedirect()
+    };
+    response
+        .insert_header((header::LOCATION, value))
+        // Permanent, but a spec edit can take it back, and browsers would
+        // otherwise keep a 301 for good: clients revalidate.
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .finish()
 }

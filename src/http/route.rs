@@ -89,6 +89,10 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
         };
         return Ok(Target::Redirect(location));
     }
+    if path == "/" && home != "/" {
+        // The server's root leads to the API's home document.
+        return Ok(Target::Redirect(home.to_string()));
+    }
     let rest = if path == home {
         ""
     } else if let Some(rest) = path

@@ -488,6 +488,37 @@ async fn a_trailing_slash_is_301_to_the_canonical_path() {
     );
     let response = client.get(app.url("/")).send().await.unwrap();
     assert_eq!(header(&response, "location").as_deref(), Some("/api"));
+    // The server's root leads to the API, under its base path.
+    let root = app.url("").replace("/api", "/");
+    let response = client.get(root).send().await.unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(header(&response, "location").as_deref(), Some("/api"));
+}
+
+#[tokio::test]
+async fn a_write_to_a_trailing_slash_is_308_and_a_client_following_it_creates() {
+    let app = spawn(LIBRARY);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let body = json!({ "title": "Slashed", "author": 1 });
+    let response = client
+        .post(app.url("/books/"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 308);
+    assert_eq!(header(&response, "location").as_deref(), Some("/api/books"));
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("no-cache")
+    );
+    // A client that follows redirects repeats the POST, body and all.
+    let response = app.post("/books/", body).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(json(response).await["title"], "Slashed");
 }
 
 #[tokio::test]
