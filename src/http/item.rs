@@ -389,6 +389,16 @@ fn merged(
     current: &Map<String, Value>,
     changes: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Problem> {
+    // A key the resource does not have is an error even when it is null,
+    // which a merge would otherwise take as "remove nothing".
+    let unknown: Vec<FieldError> = changes
+        .keys()
+        .filter(|name| resource.field(name).is_none())
+        .map(|name| FieldError::new(name, "is not a field of this resource"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Problem::Invalid { errors: unknown });
+    }
     let (mut visible, hidden): (Map<String, Value>, Map<String, Value>) = current
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))

@@ -211,6 +211,23 @@ async fn patching_with_plain_json_is_a_merge_patch() {
 }
 
 #[tokio::test]
+async fn a_merge_patch_naming_an_unknown_field_is_400_even_with_null() {
+    let app = spawn(LIBRARY);
+    let before = json(app.get_json("/books/4").await).await;
+    for value in [json!(null), json!(1)] {
+        let response = app
+            .request(Method::PATCH, "/books/4")
+            .header("content-type", "application/merge-patch+json")
+            .body(json!({ "nope": value, "year": 2001 }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_fields(&problem(response, 400).await), ["nope"]);
+    }
+    assert_eq!(json(app.get_json("/books/4").await).await, before);
+}
+
+#[tokio::test]
 async fn patching_a_required_field_away_is_400() {
     let app = spawn(LIBRARY);
     let response = app
