@@ -82,6 +82,7 @@ pub async fn handle(
             collection.list(&request).await
         }
         HttpMethod::POST if resource.allows(Method::Post) => {
+            super::refuse_query_on_write(&request)?;
             collection.create(&request, payload).await
         }
         HttpMethod::OPTIONS => Ok(respond::options(&request, &spec, &allowed(resource))),

@@ -55,11 +55,18 @@ pub async fn handle(
         HttpMethod::GET | HttpMethod::HEAD if resource.allows(Method::Get) => {
             target.read(&request).await
         }
-        HttpMethod::PUT if resource.allows(Method::Put) => target.replace(&request, payload).await,
+        HttpMethod::PUT if resource.allows(Method::Put) => {
+            super::refuse_query_on_write(&request)?;
+            target.replace(&request, payload).await
+        }
         HttpMethod::PATCH if resource.allows(Method::Patch) => {
+            super::refuse_query_on_write(&request)?;
             target.patch(&request, payload).await
         }
-        HttpMethod::DELETE if resource.allows(Method::Delete) => target.delete(&request).await,
+        HttpMethod::DELETE if resource.allows(Method::Delete) => {
+            super::refuse_query_on_write(&request)?;
+            target.delete(&request).await
+        }
         HttpMethod::OPTIONS => Ok(respond::options(&request, &spec, &allowed(resource))),
         _ => Err(method_not_allowed(&request, allowed(resource))),
     }

@@ -134,6 +134,21 @@ fn home(request: &HttpRequest, spec: &Spec) -> Result<HttpResponse, Problem> {
     }
 }
 
+/// Refuses a write that carries query parameters: reads refuse unknown
+/// ones, and a write takes none, so nothing is silently ignored.
+pub(crate) fn refuse_query_on_write(request: &HttpRequest) -> Result<(), Problem> {
+    match form_urlencoded::parse(request.query_string().as_bytes()).next() {
+        Some((name, _)) => Err(Problem::bad_parameter(
+            name.as_ref(),
+            format!(
+                "unknown query parameter '{name}': a {} takes no query parameters",
+                request.method()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn method_not_allowed(request: &HttpRequest, allow: Vec<&'static str>) -> Problem {
     Problem::MethodNotAllowed {
         method: request.method().to_string(),

@@ -233,3 +233,21 @@ async fn an_unparsable_accept_is_406() {
         problem(response, 406).await;
     }
 }
+
+#[tokio::test]
+async fn writes_with_query_parameters_are_400_like_reads() {
+    let app = spawn(LIBRARY);
+    let before = json(app.get_json("/books?per_page=100").await).await;
+    let book = json!({ "title": "Queried", "author": 1 });
+    for (method, path) in [
+        (Method::POST, "/books?foo=1"),
+        (Method::PUT, "/books/1?foo=1"),
+        (Method::PATCH, "/books/1?foo=1"),
+        (Method::DELETE, "/books/2?foo=1"),
+    ] {
+        let response = app.send_json(method.clone(), path, book.clone()).await;
+        let body = problem(response, 400).await;
+        assert_eq!(body["parameter"], "foo", "{method} {path}");
+    }
+    assert_eq!(json(app.get_json("/books?per_page=100").await).await, before);
+}
