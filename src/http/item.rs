@@ -256,8 +256,14 @@ impl ItemTarget<'_> {
     }
 
     async fn delete(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
-        let (returns, preference_applied) =
-            respond::write_return(request, self.spec, Return::Minimal);
+        // Plain-JSON clients get the deleted record, as json-server answers
+        // and react-admin's data providers read; others get 204.
+        let negotiated = respond::representation(request, self.spec).ok();
+        let fallback = match negotiated {
+            Some(crate::represent::Representation::Json) => Return::Representation,
+            _ => Return::Minimal,
+        };
+        let (returns, preference_applied) = respond::write_return(request, self.spec, fallback);
         let representation = match returns {
             Return::Representation => Some(respond::representation(request, self.spec)?),
             Return::Minimal => None,

@@ -301,7 +301,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     if resource.allows(Method::Delete) {
         let mut responses = Map::new();
         responses.insert("204".into(), json!({ "description": "deleted" }));
-        responses.insert("200".into(), json!({ "description": "deleted (Prefer: return=representation): the record as it was", "headers": item_headers(false), "content": item_content(resource) }));
+        responses.insert("200".into(), json!({ "description": "deleted, answered with the record as it was (plain JSON clients, or Prefer: return=representation)", "headers": item_headers(false), "content": item_content(resource) }));
         responses.insert(
             "409".into(),
             problem("records reference this one and its on_delete is restrict"),

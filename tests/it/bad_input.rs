@@ -249,5 +249,8 @@ async fn writes_with_query_parameters_are_400_like_reads() {
         let body = problem(response, 400).await;
         assert_eq!(body["parameter"], "foo", "{method} {path}");
     }
-    assert_eq!(json(app.get_json("/books?per_page=100").await).await, before);
+    assert_eq!(
+        json(app.get_json("/books?per_page=100").await).await,
+        before
+    );
 }

@@ -8,25 +8,68 @@ use std::process::Command;
 
 use crate::helpers::spawn;
 
-#[tokio::test]
-#[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
-async fn react_admin_data_providers_work_unchanged() {
-    let spec =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/todo.yaml")).unwrap();
-    let app = spawn(&spec);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/react-admin.mjs");
+/// Runs `tests/node/{script}` with `arguments`, asserting it succeeds and prints `expected`.
+fn node(script: &str, arguments: &[&str], expected: &[&str]) {
+    let script = format!("{}/tests/node/{script}", env!("CARGO_MANIFEST_DIR"));
     let output = Command::new("node")
-        .arg(script)
-        .arg(app.server.url())
+        .arg(&script)
+        .args(arguments)
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("ra-data-json-server: ok") && stdout.contains("ra-data-simple-rest: ok"),
-        "{stdout}"
+        output.status.success(),
+        "{script} {arguments:?}\n{stdout}\n{stderr}"
     );
+    for line in expected {
+        assert!(stdout.contains(line), "{script} {arguments:?}: {stdout}");
+    }
+}
+
+fn example_spec(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/specs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+const PROVIDERS_OK: &[&str] = &["ra-data-json-server: ok", "ra-data-simple-rest: ok"];
+
+#[tokio::test]
+#[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
+async fn react_admin_data_providers_work_unchanged() {
+    let app = spawn(&example_spec("todo.yaml"));
+    node("react-admin.mjs", &[app.server.url()], PROVIDERS_OK);
+}
+
+#[tokio::test]
+#[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
+async fn react_admin_works_with_defaults_accept_alone() {
+    let spec = example_spec("todo.yaml").replace("  prefer: return=representation\n", "");
+    assert!(!spec.contains("prefer:"));
+    let app = spawn(&spec);
+    node("react-admin.mjs", &[app.server.url()], PROVIDERS_OK);
+}
+
+#[tokio::test]
+#[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
+async fn react_admin_works_with_an_accept_header_alone() {
+    let spec = example_spec("todo.yaml").replace(
+        "defaults:\n  accept: application/json\n  prefer: return=representation\n",
+        "",
+    );
+    assert!(!spec.contains("defaults:"));
+    let app = spawn(&spec);
+    node(
+        "react-admin.mjs",
+        &[app.server.url(), "accept-json"],
+        PROVIDERS_OK,
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
+async fn axios_gets_plain_json_with_its_default_accept() {
+    let app = spawn(&example_spec("blog.yaml"));
+    node("axios.mjs", &[app.server.url()], &["axios: ok"]);
 }
 
 /// The notes REDbot rates as errors ("BAD") for `url`.

@@ -237,6 +237,33 @@ async fn patching_a_required_field_away_is_400() {
 }
 
 #[tokio::test]
+async fn deleting_answers_plain_json_clients_with_the_deleted_record() {
+    let app = spawn(LIBRARY);
+    let book = json(app.get_json("/books/7").await).await;
+    let response = app
+        .request(Method::DELETE, "/books/7")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await, book);
+    // The same for a spec whose clients get plain JSON by default.
+    let spec = LIBRARY.replace(
+        "page_size: 10",
+        "page_size: 10\ndefaults: { accept: application/json }",
+    );
+    let app = spawn(&spec);
+    let response = app
+        .request(Method::DELETE, "/books/7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["id"], 7);
+}
+
+#[tokio::test]
 async fn deleting_is_204_then_404() {
     for storage in Storage::BOTH {
         let app = spawn_with(LIBRARY, storage);

@@ -1,12 +1,24 @@
-// Drives react-admin's two REST data providers, unchanged, against a running
-// standin serving specs/todo.yaml. Usage: node react-admin.mjs URL
-// Exits non-zero (with the failed assertion) if any call misbehaves.
+// Drives react-admin's two REST data providers, unchanged, through every
+// method, against a running standin serving specs/todo.yaml (or a variant of
+// it). Usage: node react-admin.mjs URL [accept-json]
+// With `accept-json`, the providers' HTTP client sends `Accept:
+// application/json`, the setup docs/queries.md gives for a spec without
+// `defaults.accept`. Exits non-zero (with the failed assertion) if any call
+// misbehaves.
 import assert from 'node:assert/strict';
+import { fetchUtils } from 'ra-core';
 import jsonServerProvider from 'ra-data-json-server';
 import simpleRestProvider from 'ra-data-simple-rest';
 
 const url = process.argv[2];
-assert.ok(url, 'usage: node react-admin.mjs URL');
+assert.ok(url, 'usage: node react-admin.mjs URL [accept-json]');
+const httpClient = process.argv[3] === 'accept-json'
+    ? (target, options = {}) => {
+        const headers = new Headers(options.headers || {});
+        headers.set('Accept', 'application/json');
+        return fetchUtils.fetchJson(target, { ...options, headers });
+    }
+    : fetchUtils.fetchJson;
 
 async function exercise(name, provider) {
     const page = await provider.getList('todos', {
@@ -61,14 +73,27 @@ async function exercise(name, provider) {
     });
     assert.equal(updated.data.done, true, `${name}: update`);
 
+    const second_made = await provider.create('todos', { data: { title: `Also by ${name}` } });
+    // Both providers PUT the same data to every id: a replacement, so it
+    // carries every required field.
+    const updatedMany = await provider.updateMany('todos', {
+        ids: [created.data.id, second_made.data.id],
+        data: { title: 'Bulk', priority: 5 },
+    });
+    assert.deepEqual(updatedMany.data.map(Number).sort(), [created.data.id, second_made.data.id].sort(), `${name}: updateMany`);
+    const again = await provider.getOne('todos', { id: second_made.data.id });
+    assert.equal(again.data.priority, 5, `${name}: updateMany changed the records`);
+    await provider.delete('todos', { id: second_made.data.id, previousData: again.data });
+
     const deleted = await provider.delete('todos', { id: created.data.id, previousData: updated.data });
     assert.equal(deleted.data.id, created.data.id, `${name}: delete answers the record`);
 
     const extra = await provider.create('todos', { data: { title: 'Temporary' } });
     const removed = await provider.deleteMany('todos', { ids: [extra.data.id] });
     assert.deepEqual(removed.data.map(Number), [extra.data.id], `${name}: deleteMany`);
+    await assert.rejects(provider.getOne('todos', { id: extra.data.id }), `${name}: deleted for good`);
     console.log(`${name}: ok`);
 }
 
-await exercise('ra-data-json-server', jsonServerProvider(url));
-await exercise('ra-data-simple-rest', simpleRestProvider(url));
+await exercise('ra-data-json-server', jsonServerProvider(url, httpClient));
+await exercise('ra-data-simple-rest', simpleRestProvider(url, httpClient));
