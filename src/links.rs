@@ -48,9 +48,19 @@ pub fn inverse(spec: &Spec, resource: &str, id: &RecordId, inverse: &str) -> Str
     format!("{}/{inverse}", item(spec, resource, id))
 }
 
-/// The RFC 6570 template of a collection at `href`, naming its query parameters:
-/// paging, sort, search, embed, fields, and a filter per field.
+/// The RFC 6570 template of a collection at `href`, naming its query parameters.
 pub fn collection_template(spec: &Spec, resource: &Resource, href: &str) -> String {
+    format!(
+        "{href}{{?{}}}",
+        collection_parameters(spec, resource).join(",")
+    )
+}
+
+/// The query parameters a collection advertises, each of which it accepts
+/// with a single plain value: paging, sort, search, embed, fields, and an
+/// equality filter per scalar field (arrays and objects are filtered only
+/// through operators, like `tags__contains`).
+pub fn collection_parameters<'a>(spec: &Spec, resource: &'a Resource) -> Vec<&'a str> {
     let mut parameters = vec!["page", "per_page", "sort"];
     if !resource.search.is_empty() {
         parameters.push("q");
@@ -69,7 +79,7 @@ pub fn collection_template(spec: &Spec, resource: &Resource, href: &str) -> Stri
             .filter(|field| !matches!(field.kind, FieldType::Object | FieldType::Array))
             .map(|field| field.name.as_str()),
     );
-    format!("{href}{{?{}}}", parameters.join(","))
+    parameters
 }
 
 /// The RFC 6570 template of a resource's items.

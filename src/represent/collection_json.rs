@@ -51,14 +51,9 @@ fn template(resource: &Resource) -> Value {
     json!({ "data": data })
 }
 
-/// The search query: the collection's parameters.
-fn queries(resource: &Resource, href: &str) -> Value {
-    let mut names = vec!["page", "per_page", "sort"];
-    if !resource.search.is_empty() {
-        names.push("q");
-    }
-    names.extend(resource.fields.iter().map(|field| field.name.as_str()));
-    let data: Vec<Value> = names
+/// The search query: the collection's parameters, as its URI template names them.
+fn queries(spec: &Spec, resource: &Resource, href: &str) -> Value {
+    let data: Vec<Value> = crate::links::collection_parameters(spec, resource)
         .iter()
         .map(|name| json!({ "name": name, "value": "" }))
         .collect();
@@ -110,7 +105,10 @@ pub(super) fn page(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Val
     collection.insert("href".into(), json!(page.collection_href));
     collection.insert("links".into(), Value::Array(page_links));
     collection.insert("items".into(), Value::Array(items));
-    collection.insert("queries".into(), queries(resource, page.collection_href));
+    collection.insert(
+        "queries".into(),
+        queries(spec, resource, page.collection_href),
+    );
     collection.insert("template".into(), template(resource));
     wrap(collection)
 }

@@ -271,3 +271,40 @@ async fn the_home_document_is_also_json_home() {
         "JSON Home describes only the home route"
     );
 }
+
+#[tokio::test]
+async fn collection_json_queries_advertise_exactly_what_the_hal_template_names_and_is_accepted() {
+    let app = spawn(LIBRARY);
+    let cj = json(
+        app.request(Method::GET, "/books")
+            .header("accept", "application/vnd.collection+json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let advertised: Vec<String> = cj["collection"]["queries"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["name"].as_str().unwrap().to_string())
+        .collect();
+    let hal = json(app.get("/books").await).await;
+    let template = hal["_links"]["search"]["href"].as_str().unwrap();
+    let named = template.split("{?").nth(1).unwrap().trim_end_matches('}');
+    assert_eq!(advertised.join(","), named);
+    assert!(!advertised.contains(&"tags".to_string()), "{advertised:?}");
+    // Each one, given a value of its kind, is accepted.
+    let book = json(app.get_json("/books/1").await).await;
+    for name in &advertised {
+        let value = match name.as_str() {
+            "page" | "per_page" => "1".to_string(),
+            "sort" | "fields" => "title".to_string(),
+            "embed" => "author".to_string(),
+            "q" => "a".to_string(),
+            field => book[field].to_string().trim_matches('"').to_string(),
+        };
+        let response = app.get(&format!("/books?{name}={value}")).await;
+        assert_eq!(response.status(), 200, "{name}={value}");
+    }
+}
