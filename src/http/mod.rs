@@ -127,7 +127,7 @@ fn home(request: &HttpRequest, spec: &Spec) -> Result<HttpResponse, Problem> {
         HttpMethod::GET | HttpMethod::HEAD => {
             let representation =
                 respond::representation_among(request, spec, &Representation::HOME)?;
-            Ok(respond::home(spec, representation))
+            Ok(respond::home(request, spec, representation))
         }
         HttpMethod::OPTIONS => Ok(respond::options(request, spec, HOME_METHODS)),
         _ => Err(method_not_allowed(request, HOME_METHODS.to_vec())),

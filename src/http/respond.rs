@@ -244,10 +244,17 @@ pub fn page(
 }
 
 /// The home document.
-pub fn home(spec: &Spec, representation: Representation) -> HttpResponse {
+pub fn home(request: &HttpRequest, spec: &Spec, representation: Representation) -> HttpResponse {
+    let body = represent::home(spec, representation);
+    // It changes only with the spec: its bytes are its validator.
+    let etag = format!("\"{:016x}\"", fingerprint::digest(&body));
+    if conditional::not_modified(request, &etag, None) {
+        return not_modified(&etag, None);
+    }
     builder(StatusCode::OK)
         .content_type(representation.media_type())
-        .body(represent::home(spec, representation))
+        .insert_header((header::ETAG, etag))
+        .body(body)
 }
 
 /// `304 Not Modified`, repeating the validators, `Vary` and `Cache-Control`.

@@ -79,6 +79,28 @@ async fn pages_have_weak_etags_and_answer_304() {
 }
 
 #[tokio::test]
+async fn the_home_document_has_an_etag_per_representation_and_answers_304() {
+    let app = spawn(LIBRARY);
+    let hal = header(&app.get("").await, "etag").unwrap();
+    let home = app
+        .request(Method::GET, "")
+        .header("accept", "application/json-home")
+        .send()
+        .await
+        .unwrap();
+    let json_home = header(&home, "etag").unwrap();
+    assert_ne!(hal, json_home);
+    let response = app
+        .request(Method::GET, "")
+        .header("if-none-match", &hal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    assert_eq!(header(&response, "etag").as_deref(), Some(hal.as_str()));
+}
+
+#[tokio::test]
 async fn if_match_guards_writes_against_lost_updates() {
     for storage in Storage::BOTH {
         let app = spawn_with(LIBRARY, storage);
