@@ -15,7 +15,7 @@ pub use parse::{parse_item, parse_list};
 pub const MAX_SORT_KEYS: usize = 16;
 /// Most filter conditions a query may give (each operator on a field is one;
 /// repeated equalities on one field count once).
-pub const MAX_FILTERS: usize = 64;
+pub const MAX_FILTERS: usize = 500;
 /// Most values all filters may list together (`id=1&id=2`, `__in`).
 pub const MAX_FILTER_VALUES: usize = 1000;
 /// Most words a search (`q`) may have.

@@ -153,7 +153,7 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
     for filter in query.filters.iter().chain(extra) {
         conditions.push(filter_sql(filter, &mut parameters));
     }
-    let condition = conditions.join(" AND ");
+    let condition = conjunction(&conditions);
     let (count, count_parameters) = match search_count {
         Some(count) if searched_only => count,
         _ => (
@@ -170,6 +170,17 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
         count,
         count_parameters,
     }
+}
+
+/// `conditions` joined with AND, nested as a balanced tree: SQLite refuses
+/// expressions deeper than 1,000, and a flat chain is as deep as it is long.
+/// (Nesting changes no plan: SQLite splits a WHERE into all its AND terms.)
+fn conjunction(conditions: &[String]) -> String {
+    if conditions.len() <= 16 {
+        return conditions.join(" AND ");
+    }
+    let (left, right) = conditions.split_at(conditions.len() / 2);
+    format!("({}) AND ({})", conjunction(left), conjunction(right))
 }
 
 /// The index (name and SQL) on one field of a resource, for filters on it.
