@@ -325,8 +325,8 @@ enum Changes {
 
 /// The fields of a record after a JSON patch, applied to the record as
 /// clients see it (`/title`, `/tags/0`); all operations or none. A failed
-/// `test` is `409`; a path the record does not have is `422`; changing a
-/// server-set field is `400`.
+/// `test` or a path the record does not have is `409`; changing a server-set
+/// field is `400`; a result that is not an object is `422`.
 fn patched(
     resource: &Resource,
     current: &Record,
@@ -340,15 +340,12 @@ fn patched(
         return Err(match failure {
             JsonPatchFailure::TooManyOperations(_) => Problem::bad_request(detail),
             JsonPatchFailure::TooLarge(limit) => Problem::RecordTooLarge { limit },
-            JsonPatchFailure::Failed(error)
-                if matches!(error.kind, json_patch::PatchErrorKind::TestFailed) =>
-            {
-                Problem::Conflict {
-                    detail,
-                    errors: Vec::new(),
-                }
-            }
-            JsonPatchFailure::Failed(_) => Problem::Unprocessable { detail },
+            // A failed test, or a path the record does not have: the
+            // record's state does not fit the patch (RFC 5789, section 2.2).
+            JsonPatchFailure::Failed(_) => Problem::Conflict {
+                detail,
+                errors: Vec::new(),
+            },
         });
     }
     let Value::Object(mut after) = document else {
@@ -357,8 +354,13 @@ fn patched(
                 .into(),
         });
     };
+    // A server-set field may be left out (a patch replacing the whole
+    // record need not repeat it) but not changed.
     for key in ["id", "created_at", "updated_at"] {
-        if after.get(key) != before.get(key) {
+        if after
+            .get(key)
+            .is_some_and(|value| Some(value) != before.get(key))
+        {
             return Err(Problem::Invalid {
                 errors: vec![FieldError::new(
                     key,

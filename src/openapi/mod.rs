@@ -62,6 +62,10 @@ fn common(spec: &Spec, responses: &mut Map<String, Value>, reads: bool) {
     if injects_errors {
         responses.insert("500".into(), problem("an injected error (error_rate)"));
     }
+    responses.insert(
+        "503".into(),
+        problem("the request ran past its query budget and was stopped"),
+    );
     if spec.auth.is_some() {
         let mut unauthorized = problem("no token, or an unknown one");
         unauthorized["headers"] =
@@ -89,15 +93,19 @@ fn operation(
     operation
 }
 
-fn write_body(resource: &Resource, create: bool) -> Value {
-    let schema = name(&resource.name, if create { "Create" } else { "Write" });
-    json!({
-        "required": true,
-        "content": {
-            JSON: { "schema": reference(&schema) },
-            COLLECTION_JSON: { "schema": reference("CollectionJsonTemplate") },
-        },
-    })
+/// The body of a create or replace; `omit` is a field the URL sets. (A
+/// filled-in Collection+JSON template is accepted too, but not described:
+/// tools generating bodies from an OpenAPI document mix the members of two
+/// media types' schemas into one body, which the server rightly refuses.)
+fn write_body(resource: &Resource, create: bool, omit: Option<&str>) -> Value {
+    let schema = match omit {
+        Some(_) => schemas::write(resource, create, omit),
+        None => reference(&name(
+            &resource.name,
+            if create { "Create" } else { "Write" },
+        )),
+    };
+    json!({ "required": true, "content": { JSON: { "schema": schema } } })
 }
 
 /// Links from a created or read record to the operations on it.
@@ -168,12 +176,13 @@ fn list(
     operation
 }
 
+/// A create; `scope` is the reference field an inverse collection's URL sets.
 fn create(
     spec: &Spec,
     resource: &Resource,
     id: String,
     summary: String,
-    scoped: bool,
+    scope: Option<&str>,
 ) -> Map<String, Value> {
     let mut responses = Map::new();
     responses.insert(
@@ -201,13 +210,13 @@ fn create(
         "409".into(),
         problem("a unique value is taken, or a reference names a missing record"),
     );
-    if scoped {
+    if scope.is_some() {
         responses.insert("404".into(), problem("no such record to reference"));
         responses.insert("410".into(), problem("that record was deleted"));
     }
     common(spec, &mut responses, false);
     let mut operation = operation(id, summary, &resource.name, responses);
-    operation.insert("requestBody".into(), write_body(resource, true));
+    operation.insert("requestBody".into(), write_body(resource, true, scope));
     operation
 }
 
@@ -251,7 +260,10 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
             label,
             responses,
         );
-        get.insert("parameters".into(), Value::Array(parameters::item()));
+        get.insert(
+            "parameters".into(),
+            Value::Array(parameters::item(spec, resource)),
+        );
         path.insert("get".into(), Value::Object(get));
     }
     if resource.allows(Method::Put) {
@@ -269,17 +281,17 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
             label,
             responses,
         );
-        put.insert("requestBody".into(), write_body(resource, false));
+        put.insert("requestBody".into(), write_body(resource, false, None));
         path.insert("put".into(), Value::Object(put));
     }
     if resource.allows(Method::Patch) {
         let mut responses = Map::new();
         responses.insert("200".into(), json!({ "description": "changed", "headers": item_headers(false), "content": item_content(resource) }));
         responses.insert("204".into(), json!({ "description": "changed (Prefer: return=minimal)", "headers": item_headers(false) }));
-        responses.insert("409".into(), problem("a unique value is taken, a reference is missing, a JSON patch test failed, or the change of state is not allowed"));
+        responses.insert("409".into(), problem("a unique value is taken, a reference is missing, a JSON patch test failed or names a path the record does not have, or the change of state is not allowed"));
         responses.insert(
             "422".into(),
-            problem("a JSON patch path the record does not have"),
+            problem("a JSON patch whose result is not an object"),
         );
         item_responses(spec, resource, &mut responses, false);
         let mut patch = operation(
@@ -292,7 +304,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
             "required": true,
             "content": {
                 "application/merge-patch+json": { "schema": reference(&name(label, "MergePatch")) },
-                "application/json-patch+json": { "schema": reference("JsonPatch") },
+                "application/json-patch+json": { "schema": reference(&name(label, "JsonPatch")) },
                 JSON: { "schema": reference(&name(label, "MergePatch")) },
             },
         }));
@@ -420,7 +432,7 @@ pub fn document(spec: &Spec) -> Value {
                     resource,
                     format!("create_{label}"),
                     format!("Create one of {label}"),
-                    false,
+                    None,
                 )),
             );
         }
@@ -461,7 +473,7 @@ pub fn document(spec: &Spec) -> Value {
                         dependant,
                         format!("create_{label}_{}", inverse.name),
                         summary,
-                        true,
+                        Some(&inverse.field),
                     )),
                 );
             }

@@ -1,235 +1,177 @@
 //! Query parameters of the OpenAPI document: paging, sort, search, embed,
-//! sparse fields, a filter per field with each operator it takes, and the
-//! json-server and react-admin dialects.
+//! sparse fields, and a filter per field with each operator it takes, each
+//! described as exactly what the query parser accepts. json-server's and
+//! react-admin's dialects are accepted too but not described: they are
+//! aliases, and some combinations of them exclude each other.
 
 use serde_json::{Value, json};
 
-use crate::query::Operator;
-use crate::spec::{FieldType, IdKind, Resource, Spec, field_schema};
+use crate::query::{self, Column, ColumnKind, Operator};
+use crate::spec::{Resource, SortKey, Spec};
 
 fn parameter(name: &str, schema: Value, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
 }
 
-/// The scalar schema a filter on `field` compares with, and whether it is text.
-fn filter_schema(spec: &Spec, resource: &Resource, field: &str) -> Option<(Value, FieldType)> {
-    let field = resource.field(field)?;
-    if let Some(reference) = &field.reference {
-        let target = spec.resource(&reference.resource)?;
-        let kind = if target.id == IdKind::Integer {
-            FieldType::Integer
-        } else {
-            FieldType::String
-        };
-        return Some((super::schemas::id_schema(target.id), kind));
+/// A comma-separated list of `names` (`style: form`, not exploded).
+fn list_of(name: &str, names: Vec<String>, max: Option<usize>, description: &str) -> Value {
+    let mut schema = json!({ "type": "array", "items": { "enum": names } });
+    if let Some(max) = max {
+        schema["minItems"] = json!(1);
+        schema["maxItems"] = json!(max);
     }
-    let mut schema = field_schema(field);
-    if let Some(object) = schema.as_object_mut() {
-        // A filter value need not satisfy the field's constraints to be asked about.
-        for keyword in [
-            "minimum",
-            "maximum",
-            "minLength",
-            "maxLength",
-            "pattern",
-            "enum",
-            "items",
-        ] {
-            object.remove(keyword);
+    let mut parameter = parameter(name, schema, description);
+    parameter["style"] = json!("form");
+    parameter["explode"] = json!(false);
+    parameter
+}
+
+/// The schema of one value compared with a column of `kind`.
+fn value_schema(kind: &ColumnKind) -> Value {
+    match kind {
+        ColumnKind::Integer => {
+            json!({ "type": "integer", "minimum": i64::MIN, "maximum": i64::MAX })
         }
+        ColumnKind::Number => json!({ "type": "number" }),
+        ColumnKind::Boolean => json!({ "type": "boolean" }),
+        ColumnKind::Date => json!({ "type": "string", "format": "date" }),
+        ColumnKind::DateTime | ColumnKind::Timestamp => json!({
+            "anyOf": [
+                { "type": "string", "format": "date-time" },
+                { "type": "string", "format": "date" },
+            ],
+        }),
+        ColumnKind::Array(inner) => value_schema(inner),
+        ColumnKind::Text | ColumnKind::Object => json!({ "type": "string" }),
     }
-    Some((schema, field.kind))
+}
+
+/// The names `fields=` takes, and those `sort=` orders by.
+fn columns(resource: &Resource) -> Vec<String> {
+    let mut names: Vec<String> = ["id", "created_at", "updated_at"]
+        .map(String::from)
+        .to_vec();
+    names.extend(resource.fields.iter().map(|field| field.name.clone()));
+    names
 }
 
 /// Every query parameter a collection of `resource` takes.
 pub fn collection(spec: &Spec, resource: &Resource) -> Vec<Value> {
-    let page = json!({ "type": "integer", "minimum": 1 });
-    let size = json!({ "type": "integer", "minimum": 1, "maximum": spec.max_page_size });
     let mut parameters = vec![
-        parameter("page", page.clone(), "1-based page number"),
-        parameter("per_page", size.clone(), "records per page"),
         parameter(
-            "sort",
-            json!({ "type": "string" }),
-            "order, like -year,title; ties are broken by id",
+            "page",
+            json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX }),
+            "1-based page number",
         ),
         parameter(
-            "fields",
-            json!({ "type": "string" }),
-            "comma-separated fields to keep in each item",
-        ),
-        parameter(
-            "embed",
-            json!({ "type": "string" }),
-            "comma-separated references or inverses to embed",
-        ),
-        parameter("_page", page, "json-server: page"),
-        parameter("_per_page", size.clone(), "json-server: per_page"),
-        parameter("_limit", size, "json-server: records per page"),
-        parameter(
-            "_start",
-            json!({ "type": "integer", "minimum": 0 }),
-            "json-server: index of the first record",
-        ),
-        parameter(
-            "_end",
-            json!({ "type": "integer", "minimum": 0 }),
-            "json-server: index after the last record",
-        ),
-        parameter(
-            "_sort",
-            json!({ "type": "string" }),
-            "json-server: fields to sort by",
-        ),
-        parameter(
-            "_order",
-            json!({ "type": "string" }),
-            "json-server: asc or desc for each _sort field",
-        ),
-        parameter("_embed", json!({ "type": "string" }), "json-server: embed"),
-        parameter(
-            "_expand",
-            json!({ "type": "string" }),
-            "json-server: embed a reference",
-        ),
-        parameter(
-            "range",
-            json!({ "type": "string" }),
-            "react-admin: [first, last] (answered with Content-Range)",
-        ),
-        parameter(
-            "filter",
-            json!({ "type": "string" }),
-            "react-admin: a JSON object of filters",
+            "per_page",
+            json!({ "type": "integer", "minimum": 1, "maximum": spec.max_page_size }),
+            "records per page",
         ),
     ];
+    let sort_keys: Vec<String> = columns(resource)
+        .into_iter()
+        .filter(|name| SortKey::column_error(name, &resource.fields).is_none())
+        .flat_map(|name| [format!("-{name}"), name])
+        .collect();
+    parameters.push(list_of(
+        "sort",
+        sort_keys,
+        Some(query::MAX_SORT_KEYS),
+        "order, like -year,title (- descends); ties are broken by id",
+    ));
     if !resource.search.is_empty() {
         parameters.push(parameter(
             "q",
-            json!({ "type": "string" }),
-            "words to find in the search fields",
+            json!({ "type": "string", "maxLength": query::MAX_SEARCH_LENGTH }),
+            "words to find in the search fields (at most 32)",
         ));
     }
-    let mut columns: Vec<(String, Value, FieldType)> = vec![
-        (
-            "id".into(),
-            super::schemas::id_schema(resource.id),
-            if resource.id == IdKind::Integer {
-                FieldType::Integer
-            } else {
-                FieldType::String
-            },
-        ),
-        (
-            "created_at".into(),
-            json!({ "type": "string" }),
-            FieldType::DateTime,
-        ),
-        (
-            "updated_at".into(),
-            json!({ "type": "string" }),
-            FieldType::DateTime,
-        ),
-    ];
-    for field in &resource.fields {
-        if let Some((schema, kind)) = filter_schema(spec, resource, &field.name) {
-            columns.push((field.name.clone(), schema, kind));
-        }
-    }
-    for (name, schema, kind) in columns {
-        let array_of = |schema: &Value| json!({ "type": "array", "items": schema });
-        match kind {
-            FieldType::Object => {}
-            FieldType::Array => {
-                let item = resource
-                    .field(&name)
-                    .and_then(|field| field.items.as_deref())
-                    .map(field_schema)
-                    .unwrap_or(json!({ "type": "string" }));
-                parameters.push(parameter(
-                    &format!("{name}__contains"),
-                    item,
-                    "arrays containing the value",
-                ));
-            }
-            _ => {
-                let mut equality =
-                    parameter(&name, array_of(&schema), "equal to any of the values");
-                equality["style"] = json!("form");
-                equality["explode"] = json!(true);
-                parameters.push(equality);
-                for (suffix, operator) in Operator::SUFFIXES {
-                    let applies = match operator {
-                        Operator::IsNull | Operator::Ne | Operator::Eq => true,
-                        Operator::Lt | Operator::Lte | Operator::Gt | Operator::Gte => {
-                            kind != FieldType::Boolean
-                        }
-                        Operator::Contains
-                        | Operator::StartsWith
-                        | Operator::Like
-                        | Operator::Includes => kind == FieldType::String,
-                    };
-                    if !applies || (suffix == "like") {
-                        continue;
-                    }
-                    let value = match operator {
-                        Operator::IsNull => json!({ "type": "boolean" }),
-                        Operator::Eq => {
-                            json!({ "type": "string", "description": "comma-separated values" })
-                        }
-                        _ => schema.clone(),
-                    };
-                    parameters.push(parameter(
-                        &format!("{name}__{suffix}"),
-                        value,
-                        &format!("{name} {suffix}"),
-                    ));
-                }
-                if kind != FieldType::Boolean {
-                    for suffix in ["gte", "lte"] {
-                        parameters.push(parameter(
-                            &format!("{name}_{suffix}"),
-                            schema.clone(),
-                            "json-server",
-                        ));
-                    }
-                }
-                parameters.push(parameter(
-                    &format!("{name}_ne"),
-                    schema.clone(),
-                    "json-server",
-                ));
-                if kind == FieldType::String {
-                    parameters.push(parameter(
-                        &format!("{name}_like"),
-                        json!({ "type": "string" }),
-                        "json-server: a regular expression, ignoring case",
-                    ));
-                }
-            }
-        }
+    parameters.extend(item_parameters(spec, resource));
+    for name in columns(resource) {
+        parameters.extend(filters(spec, resource, &name));
     }
     parameters
 }
 
-/// The query parameters of an item.
-pub fn item() -> Vec<Value> {
-    vec![
-        parameter(
-            "fields",
-            json!({ "type": "string" }),
-            "comma-separated fields to keep",
-        ),
-        parameter(
+/// The filters on the column `name`: equality, and each operator its kind takes.
+fn filters(spec: &Spec, resource: &Resource, name: &str) -> Vec<Value> {
+    let kind = query::column_kind(spec, resource, &Column::named(name));
+    let value = value_schema(&kind);
+    let takes = |operator| query::check_operator(name, &kind, operator).is_ok();
+    let mut parameters = Vec::new();
+    if takes(Operator::Eq) {
+        let mut equality = parameter(
+            name,
+            json!({ "type": "array", "items": value }),
+            "equal to any of the values",
+        );
+        equality["style"] = json!("form");
+        equality["explode"] = json!(true);
+        parameters.push(equality);
+    }
+    for (suffix, operator) in Operator::SUFFIXES {
+        // `like` is json-server's dialect (`_like`); `__in` is equality's list.
+        if operator == Operator::Like || !takes(operator) {
+            continue;
+        }
+        let schema = match (suffix, operator) {
+            ("in", _) => {
+                let mut item = value.clone();
+                if item["type"] == "string" {
+                    // Commas separate the values: none can hold one.
+                    item["pattern"] = json!("^[^,]+$");
+                }
+                json!({ "type": "array", "items": item, "minItems": 1 })
+            }
+            (_, Operator::IsNull) => json!({ "type": "boolean" }),
+            _ => value.clone(),
+        };
+        let mut filter = parameter(
+            &format!("{name}__{suffix}"),
+            schema,
+            &format!("{name} {suffix}"),
+        );
+        if suffix == "in" {
+            filter["style"] = json!("form");
+            filter["explode"] = json!(false);
+        }
+        parameters.push(filter);
+    }
+    parameters
+}
+
+/// `fields` and, where the resource has references or inverses, `embed`.
+fn item_parameters(spec: &Spec, resource: &Resource) -> Vec<Value> {
+    let mut parameters = vec![list_of(
+        "fields",
+        columns(resource),
+        None,
+        "fields to keep in each item",
+    )];
+    let mut embeddable: Vec<String> = resource
+        .fields
+        .iter()
+        .filter(|field| field.reference.is_some())
+        .map(|field| field.name.clone())
+        .collect();
+    embeddable.extend(
+        spec.inverses(&resource.name)
+            .into_iter()
+            .map(|inverse| inverse.name),
+    );
+    if !embeddable.is_empty() {
+        parameters.push(list_of(
             "embed",
-            json!({ "type": "string" }),
-            "comma-separated references or inverses to embed",
-        ),
-        parameter("_embed", json!({ "type": "string" }), "json-server: embed"),
-        parameter(
-            "_expand",
-            json!({ "type": "string" }),
-            "json-server: embed a reference",
-        ),
-    ]
+            embeddable,
+            None,
+            "references or inverses to embed",
+        ));
+    }
+    parameters
+}
+
+/// The query parameters of an item of `resource`.
+pub fn item(spec: &Spec, resource: &Resource) -> Vec<Value> {
+    item_parameters(spec, resource)
 }

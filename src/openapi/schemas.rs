@@ -50,6 +50,41 @@ fn nullable(field: &Field) -> Value {
     schema
 }
 
+/// A field as a write sends it: its schema, or null where it is optional;
+/// integers within the 64 bits the store keeps.
+fn written_field(field: &Field) -> Value {
+    let mut schema = if field.required {
+        field_schema(field)
+    } else {
+        nullable(field)
+    };
+    bound_integers(&mut schema);
+    if schema["format"] == "date" {
+        // A format alone is an annotation in OpenAPI 3.1; the store checks it.
+        schema["pattern"] = json!("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$");
+    }
+    schema
+}
+
+/// Gives integer schemas (and their array items) the range of a 64-bit integer
+/// where the field sets no bound of its own.
+fn bound_integers(schema: &mut Value) {
+    let is_integer = match &schema["type"] {
+        Value::String(kind) => kind == "integer",
+        Value::Array(kinds) => kinds.iter().any(|kind| kind == "integer"),
+        _ => false,
+    };
+    if let Some(object) = schema.as_object_mut() {
+        if is_integer {
+            object.entry("minimum").or_insert(json!(i64::MIN));
+            object.entry("maximum").or_insert(json!(i64::MAX));
+        }
+        if let Some(items) = object.get_mut("items") {
+            bound_integers(items);
+        }
+    }
+}
+
 /// A field as served: its type, or null; a reference may also be the embedded record.
 fn served_field(field: &Field) -> Value {
     if field.reference.is_some() {
@@ -105,31 +140,77 @@ fn hal_page(resource: &Resource) -> Value {
     })
 }
 
-/// The body of a create or replace: the fields, required ones required (and,
-/// for a create where ids are client-assigned, the id).
-fn write(resource: &Resource, create: bool) -> Value {
+/// The fields a create or replace sends, with their schemas, and the names
+/// it must send: required fields without a default (and, for a create where
+/// ids are client-assigned, the id). `omit` is a field the URL sets (the
+/// reference of a create in an inverse collection).
+fn writable(
+    resource: &Resource,
+    create: bool,
+    omit: Option<&str>,
+) -> (Map<String, Value>, Vec<String>) {
     let mut properties = Map::new();
-    if resource.id == IdKind::String {
+    // A replace may repeat the id of its URL, but a schema cannot say which
+    // id that is: only a create where ids are client-assigned names one.
+    if create && resource.id == IdKind::String {
         properties.insert("id".into(), id_schema(IdKind::String));
     }
-    for field in &resource.fields {
-        let schema = if field.required {
-            field_schema(field)
-        } else {
-            nullable(field)
-        };
-        properties.insert(field.name.clone(), schema);
-    }
-    let mut required: Vec<&str> = resource
+    let kept = resource
         .fields
         .iter()
+        .filter(|field| Some(field.name.as_str()) != omit);
+    for field in kept.clone() {
+        properties.insert(field.name.clone(), written_field(field));
+    }
+    let mut required: Vec<String> = kept
         .filter(|field| field.required && field.default.is_none())
-        .map(|field| field.name.as_str())
+        .map(|field| field.name.clone())
         .collect();
     if create && resource.id == IdKind::String {
-        required.insert(0, "id");
+        required.insert(0, "id".into());
     }
+    (properties, required)
+}
+
+/// The body of a create or replace, as JSON.
+pub fn write(resource: &Resource, create: bool, omit: Option<&str>) -> Value {
+    let (properties, required) = writable(resource, create, omit);
     json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+}
+
+/// A JSON patch of the resource's fields: `add` or `replace` a field with a
+/// value of its schema, `remove` an optional one, or `test` one (a failed
+/// test is `409`). The server takes any RFC 6902 patch; this describes those
+/// that can succeed.
+fn json_patch(resource: &Resource) -> Value {
+    let mut operations = Vec::new();
+    for field in &resource.fields {
+        let path = format!("/{}", field.name);
+        let value = written_field(field);
+        operations.push(json!({
+            "type": "object",
+            "required": ["op", "path", "value"],
+            "properties": { "op": { "enum": ["add", "replace"] }, "path": { "const": path }, "value": value },
+        }));
+        if !field.required {
+            operations.push(json!({
+                "type": "object",
+                "required": ["op", "path"],
+                "properties": { "op": { "const": "remove" }, "path": { "const": path } },
+            }));
+        }
+        operations.push(json!({
+            "type": "object",
+            "required": ["op", "path", "value"],
+            "properties": { "op": { "const": "test" }, "path": { "const": path }, "value": {} },
+        }));
+    }
+    json!({
+        "type": "array",
+        "description": "An RFC 6902 JSON patch.",
+        "maxItems": crate::patch::MAX_JSON_PATCH_OPERATIONS,
+        "items": { "oneOf": operations },
+    })
 }
 
 /// A merge patch: any of the fields; `null` removes an optional one.
@@ -137,16 +218,7 @@ fn merge_patch(resource: &Resource) -> Value {
     let properties: Map<String, Value> = resource
         .fields
         .iter()
-        .map(|field| {
-            (
-                field.name.clone(),
-                if field.required {
-                    field_schema(field)
-                } else {
-                    nullable(field)
-                },
-            )
-        })
+        .map(|field| (field.name.clone(), written_field(field)))
         .collect();
     json!({ "type": "object", "properties": properties, "additionalProperties": false })
 }
@@ -158,8 +230,9 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
         schemas.insert(name(&resource.name, ""), record(resource));
         schemas.insert(name(&resource.name, "Hal"), hal_record(resource));
         schemas.insert(name(&resource.name, "Page"), hal_page(resource));
-        schemas.insert(name(&resource.name, "Write"), write(resource, false));
-        schemas.insert(name(&resource.name, "Create"), write(resource, true));
+        schemas.insert(name(&resource.name, "Write"), write(resource, false, None));
+        schemas.insert(name(&resource.name, "Create"), write(resource, true, None));
+        schemas.insert(name(&resource.name, "JsonPatch"), json_patch(resource));
         schemas.insert(name(&resource.name, "MergePatch"), merge_patch(resource));
     }
     schemas.insert(
@@ -192,23 +265,6 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
         },
     }));
     schemas.insert(
-        "JsonPatch".into(),
-        json!({
-            "type": "array",
-            "description": "An RFC 6902 JSON patch.",
-            "items": {
-                "type": "object",
-                "required": ["op", "path"],
-                "properties": {
-                    "op": { "enum": ["add", "remove", "replace", "move", "copy", "test"] },
-                    "path": { "type": "string" },
-                    "from": { "type": "string" },
-                    "value": {},
-                },
-            },
-        }),
-    );
-    schemas.insert(
         "CollectionJson".into(),
         json!({
             "type": "object",
@@ -217,22 +273,6 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
             "properties": { "collection": { "type": "object", "required": ["version", "href"] } },
         }),
     );
-    schemas.insert("CollectionJsonTemplate".into(), json!({
-        "type": "object",
-        "required": ["template"],
-        "properties": {
-            "template": {
-                "type": "object",
-                "required": ["data"],
-                "properties": {
-                    "data": {
-                        "type": "array",
-                        "items": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string" }, "value": {} } },
-                    },
-                },
-            },
-        },
-    }));
     schemas.insert("Job".into(), json!({
         "type": "object",
         "required": ["status"],

@@ -10,6 +10,7 @@ mod values;
 use serde_json::Value;
 
 pub use parse::{parse_item, parse_list};
+pub use values::{ColumnKind, check_operator, column_kind};
 
 /// Most sort keys a query may give.
 pub const MAX_SORT_KEYS: usize = 16;

@@ -338,7 +338,16 @@ impl<'a> ListParser<'a> {
             _ => operator,
         };
         let raw_values: Vec<&str> = if name.ends_with("__in") {
-            value.split(',').collect()
+            let values: Vec<&str> = value.split(',').collect();
+            if values.iter().any(|value| value.is_empty()) {
+                return Err(QueryError::new(
+                    name,
+                    format!(
+                        "{name} takes a comma-separated list of values, none of them empty, not '{value}'"
+                    ),
+                ));
+            }
+            values
         } else {
             vec![value]
         };

@@ -115,10 +115,25 @@ pub(super) fn page(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Val
 
 /// The fields of a filled-in template (`{"template": {"data": [{"name": .., "value": ..}]}}`).
 pub fn fields_of_template(body: &Value) -> Result<Map<String, Value>, String> {
+    const SHAPE: &str =
+        "a Collection+JSON write is {\"template\": {\"data\": [{\"name\": ..., \"value\": ...}]}}";
+    // Nothing beside the template is read, so nothing else may be sent.
+    let only = |value: &Value, key: &str| {
+        value
+            .as_object()
+            .is_some_and(|object| object.keys().all(|name| name == key))
+    };
+    if !only(body, "template")
+        || !body
+            .get("template")
+            .is_some_and(|template| only(template, "data"))
+    {
+        return Err(format!("{SHAPE}, with nothing else"));
+    }
     let data = body
         .pointer("/template/data")
         .and_then(Value::as_array)
-        .ok_or("a Collection+JSON write is {\"template\": {\"data\": [{\"name\": ..., \"value\": ...}]}}")?;
+        .ok_or(SHAPE)?;
     let mut fields = Map::new();
     for entry in data {
         let name = entry

@@ -229,7 +229,23 @@ async fn json_patch_failures_have_their_own_statuses() {
         json!([{ "op": "remove", "path": "/nothing/here" }]),
     )
     .await;
-    problem(bad_path, 422).await;
+    problem(bad_path, 409).await;
+    // Replacing the whole record may leave the server-set fields out.
+    let whole = json_patch(
+        &app,
+        "/books/5",
+        json!([{ "op": "add", "path": "", "value": { "title": "Whole", "author": 1 } }]),
+    )
+    .await;
+    assert_eq!(whole.status(), 200);
+    assert_eq!(json(whole).await["title"], "Whole");
+    let not_an_object = json_patch(
+        &app,
+        "/books/5",
+        json!([{ "op": "replace", "path": "", "value": 1 }]),
+    )
+    .await;
+    problem(not_an_object, 422).await;
     let server_set = json_patch(
         &app,
         "/books/5",
