@@ -73,6 +73,14 @@ pub struct ServeArgs {
     /// Answer every read from the store instead of keeping answers until the next write.
     #[arg(long, env = "STANDIN_NO_READ_CACHE")]
     pub no_read_cache: bool,
+    /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_standin: reset, requests, ...).
+    #[arg(
+        long,
+        env = "STANDIN_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,
