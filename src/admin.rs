@@ -1,6 +1,7 @@
 //! The admin API under `{base_path}/_standin`: `health`, `reset`, the
 //! `requests` journal and the normalised `spec`, for test suites and tooling.
-//! Admin requests are not journaled.
+//! Admin requests are not journaled, never carry CORS headers, and are
+//! refused to web pages of other sites (see `http::access`).
 
 use actix_web::http::{Method as HttpMethod, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -90,6 +91,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
         "last_reload_error": status.last_reload_error,
         "storage": storage,
         "resources": counts,
+        "journal": state.journal.usage(),
     })))
 }
 
@@ -135,7 +137,11 @@ fn requests(request: &HttpRequest, state: &web::Data<AppState>) -> Result<HttpRe
             }
         }
     }
-    Ok(ok_json(&json!(state.journal.entries(&selection))))
+    // Bodies are parsed one entry at a time, as the list is written.
+    Ok(HttpResponse::build(StatusCode::OK)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(state.journal.to_json(&selection)))
 }
 
 fn reject_parameters(request: &HttpRequest, known: &[&str]) -> Result<(), Problem> {

@@ -78,6 +78,14 @@ pub struct ServeArgs {
     #[arg(long, env = "STANDIN_QUERY_BUDGET_MS", value_name = "MS", default_value_t = 3000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub query_budget_ms: u64,
+    /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_standin: reset, requests, ...).
+    #[arg(
+        long,
+        env = "STANDIN_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -145,7 +145,7 @@ impl Server {
             .map(|_| ())
     }
 
-    /// The requests received so far (the last 1,000), oldest first.
+    /// The requests received so far (the newest the journal keeps: at most 1,000 and 8 MiB), oldest first.
     pub fn received_requests(&self) -> Vec<Entry> {
         self.state.journal.entries(&Selection::default())
     }

@@ -1,17 +1,25 @@
 //! The journal of received requests, for tests that assert on what standin
-//! was sent: a bounded, in-memory list, newest last. Credentials are redacted
-//! before they are recorded.
+//! was sent: an in-memory list, newest last, bounded both in requests
+//! (1,000) and in bytes (8 MiB of bodies, headers and paths). Bodies are
+//! kept as the bytes received (at most 64 KiB each) and parsed only when the
+//! journal is read. Credentials are redacted before they are recorded.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Default number of requests kept.
 pub const DEFAULT_CAPACITY: usize = 1000;
+/// Default bound on the bytes kept (bodies, headers, paths and bookkeeping).
+pub const DEFAULT_MAX_BYTES: usize = 8 << 20;
 /// Bodies longer than this are recorded cut short.
-const BODY_LIMIT: usize = 64 * 1024;
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// What an entry costs besides its text: the record itself, its `Arc`, the
+/// slot in the list, and a header's two strings.
+const ENTRY_OVERHEAD: usize = 256;
+const HEADER_OVERHEAD: usize = 2 * size_of::<String>();
 
 /// One received request and the status it was answered with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +44,109 @@ pub struct Entry {
     pub duration_ms: f64,
 }
 
+/// A request as observed, to be recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// When it arrived (RFC 3339).
+    pub time: String,
+    /// The method.
+    pub method: String,
+    /// The path, as sent.
+    pub path: String,
+    /// The query string, without `?`.
+    pub query: String,
+    /// The headers as received, names lower-case (redacted when recorded).
+    pub headers: Vec<(String, String)>,
+    /// The body as read (cut at [`BODY_LIMIT`] when recorded).
+    pub body: Vec<u8>,
+    /// The answer's status.
+    pub status: u16,
+    /// Time to answer, in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// A recorded request: text as received, the body as bytes.
+#[derive(Debug)]
+struct Recorded {
+    sequence: u64,
+    time: String,
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Box<[u8]>,
+    /// Whether `body` is the whole body (a cut one is never parsed).
+    whole: bool,
+    status: u16,
+    duration_ms: f64,
+}
+
+impl Recorded {
+    fn new(sequence: u64, observed: Observed) -> Recorded {
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(observed.headers.len());
+        for (name, value) in observed.headers {
+            let value = recorded_header(&name, &value);
+            match headers.iter_mut().find(|(existing, _)| *existing == name) {
+                Some((_, joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                }
+                None => headers.push((name, value)),
+            }
+        }
+        let whole = observed.body.len() <= BODY_LIMIT;
+        let mut body = observed.body;
+        body.truncate(BODY_LIMIT);
+        Recorded {
+            sequence,
+            time: observed.time,
+            method: observed.method,
+            path: observed.path,
+            query: observed.query,
+            headers,
+            // An exact allocation: nothing of the buffer it was read into is kept.
+            body: body.into_boxed_slice(),
+            whole,
+            status: observed.status,
+            duration_ms: observed.duration_ms,
+        }
+    }
+
+    /// The bytes this entry holds, as counted against the journal's bound.
+    fn size(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + HEADER_OVERHEAD)
+            .sum();
+        ENTRY_OVERHEAD
+            + self.time.len()
+            + self.method.len()
+            + self.path.len()
+            + self.query.len()
+            + headers
+            + self.body.len()
+    }
+
+    fn entry(&self) -> Entry {
+        Entry {
+            sequence: self.sequence,
+            time: self.time.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                .collect(),
+            body: body_value(&self.body, self.whole),
+            status: self.status,
+            duration_ms: self.duration_ms,
+        }
+    }
+}
+
 /// A filter on the journal, from `GET /_standin/requests`'s query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -48,7 +159,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn matches(&self, entry: &Entry) -> bool {
+    fn matches(&self, entry: &Recorded) -> bool {
         self.method
             .as_ref()
             .is_none_or(|method| entry.method.eq_ignore_ascii_case(method))
@@ -60,56 +171,125 @@ impl Selection {
     }
 }
 
+/// How full the journal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Requests kept.
+    pub requests: usize,
+    /// Bytes they hold.
+    pub bytes: usize,
+    /// The most requests kept.
+    pub max_requests: usize,
+    /// The most bytes kept.
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    /// The last sequence number given.
+    sequence: u64,
+    /// The bytes `list` holds.
+    bytes: usize,
+    list: VecDeque<Arc<Recorded>>,
+}
+
 /// The bounded journal.
 #[derive(Debug)]
 pub struct Journal {
-    entries: Mutex<(u64, VecDeque<Entry>)>,
+    entries: Mutex<Entries>,
     capacity: usize,
+    max_bytes: usize,
 }
 
 impl Journal {
-    /// A journal keeping the last `capacity` requests.
-    pub fn new(capacity: usize) -> Journal {
+    /// A journal keeping at most the last `capacity` requests, in at most `max_bytes`.
+    pub fn new(capacity: usize, max_bytes: usize) -> Journal {
         Journal {
-            entries: Mutex::new((0, VecDeque::with_capacity(capacity.min(4096)))),
+            entries: Mutex::default(),
             capacity,
+            max_bytes,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, VecDeque<Entry>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records a request; its `sequence` is assigned here.
-    pub fn record(&self, mut entry: Entry) {
+    /// Records a request, evicting the oldest ones to stay within the bounds.
+    pub fn record(&self, observed: Observed) {
         if self.capacity == 0 {
             return;
         }
-        let mut guard = self.lock();
-        let (sequence, entries) = &mut *guard;
-        *sequence += 1;
-        entry.sequence = *sequence;
-        if entries.len() == self.capacity {
-            entries.pop_front();
+        let mut entries = self.lock();
+        entries.sequence += 1;
+        let recorded = Recorded::new(entries.sequence, observed);
+        let size = recorded.size();
+        if size > self.max_bytes {
+            return;
         }
-        entries.push_back(entry);
+        while entries.list.len() >= self.capacity || entries.bytes + size > self.max_bytes {
+            let Some(oldest) = entries.list.pop_front() else {
+                break;
+            };
+            entries.bytes -= oldest.size();
+        }
+        entries.bytes += size;
+        entries.list.push_back(Arc::new(recorded));
     }
 
     /// The recorded requests that `selection` matches, oldest first.
     pub fn entries(&self, selection: &Selection) -> Vec<Entry> {
-        self.lock()
-            .1
+        self.selected(selection)
             .iter()
-            .filter(|entry| selection.matches(entry))
+            .map(|recorded| recorded.entry())
+            .collect()
+    }
+
+    /// The recorded requests that `selection` matches as a JSON array, each
+    /// body parsed only while it is written.
+    pub fn to_json(&self, selection: &Selection) -> Vec<u8> {
+        let selected = self.selected(selection);
+        let mut out = Vec::with_capacity(selected.iter().map(|entry| entry.size()).sum());
+        out.push(b'[');
+        for (index, recorded) in selected.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, &recorded.entry())
+                .expect("an entry serialises to memory");
+        }
+        out.push(b']');
+        out
+    }
+
+    /// The matching entries, shared: the lock is held only to take them.
+    fn selected(&self, selection: &Selection) -> Vec<Arc<Recorded>> {
+        self.lock()
+            .list
+            .iter()
+            .filter(|recorded| selection.matches(recorded))
             .cloned()
             .collect()
     }
 
-    /// Forgets every recorded request.
+    /// How full the journal is.
+    pub fn usage(&self) -> Usage {
+        let entries = self.lock();
+        Usage {
+            requests: entries.list.len(),
+            bytes: entries.bytes,
+            max_requests: self.capacity,
+            max_bytes: self.max_bytes,
+        }
+    }
+
+    /// Forgets every recorded request and gives their memory back.
     pub fn clear(&self) {
-        self.lock().1.clear();
+        let mut entries = self.lock();
+        entries.list = VecDeque::new();
+        entries.bytes = 0;
     }
 }
 
@@ -125,60 +305,104 @@ pub fn recorded_header(name: &str, value: &str) -> String {
     }
 }
 
-/// The body to record: JSON when it parses (and is at most 64 KiB), else
-/// (lossy) text cut at 64 KiB.
-pub fn recorded_body(bytes: &[u8]) -> Value {
+/// A recorded body as JSON: the document when a whole body parses, else
+/// (lossy) text; `null` when empty.
+fn body_value(bytes: &[u8], whole: bool) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    if bytes.len() <= BODY_LIMIT
-        && let Ok(value) = serde_json::from_slice(bytes)
-    {
+    if whole && let Ok(value) = serde_json::from_slice(bytes) {
         return value;
     }
-    let cut = &bytes[..bytes.len().min(BODY_LIMIT)];
-    Value::String(String::from_utf8_lossy(cut).into_owned())
+    Value::String(String::from_utf8_lossy(bytes).into_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(method: &str, path: &str, status: u16) -> Entry {
-        Entry {
-            sequence: 0,
-            time: String::new(),
+    fn observed(method: &str, path: &str, status: u16) -> Observed {
+        Observed {
             method: method.into(),
             path: path.into(),
-            query: String::new(),
-            headers: Map::new(),
-            body: Value::Null,
             status,
-            duration_ms: 0.0,
+            ..Observed::default()
         }
+    }
+
+    fn paths(journal: &Journal) -> Vec<String> {
+        journal
+            .entries(&Selection::default())
+            .into_iter()
+            .map(|entry| entry.path)
+            .collect()
     }
 
     #[test]
     fn keeps_the_newest_within_capacity() {
-        let journal = Journal::new(2);
+        let journal = Journal::new(2, DEFAULT_MAX_BYTES);
         for path in ["/a", "/b", "/c"] {
-            journal.record(entry("GET", path, 200));
+            journal.record(observed("GET", path, 200));
         }
-        let paths: Vec<String> = journal
-            .entries(&Selection::default())
-            .into_iter()
-            .map(|e| e.path)
-            .collect();
-        assert_eq!(paths, ["/b", "/c"]);
+        assert_eq!(paths(&journal), ["/b", "/c"]);
         assert_eq!(journal.entries(&Selection::default())[1].sequence, 3);
     }
 
     #[test]
+    fn keeps_the_newest_within_its_bytes() {
+        let journal = Journal::new(100, 3 * (BODY_LIMIT + ENTRY_OVERHEAD + 16));
+        for path in ["/a", "/b", "/c", "/d", "/e"] {
+            journal.record(Observed {
+                body: vec![b'7'; 200_000],
+                ..observed("POST", path, 404)
+            });
+        }
+        let usage = journal.usage();
+        assert!(usage.bytes <= usage.max_bytes, "{usage:?}");
+        assert_eq!(paths(&journal), ["/c", "/d", "/e"]);
+        let body = &journal.entries(&Selection::default())[2].body;
+        assert_eq!(
+            body.as_str().map(str::len),
+            Some(BODY_LIMIT),
+            "cut, not parsed"
+        );
+        journal.clear();
+        assert_eq!(journal.usage().bytes, 0);
+    }
+
+    #[test]
+    fn bodies_are_parsed_when_read() {
+        let journal = Journal::new(10, DEFAULT_MAX_BYTES);
+        for body in [&b"{\"a\": [1, 2]}"[..], b"not json", b""] {
+            journal.record(Observed {
+                body: body.to_vec(),
+                ..observed("POST", "/", 201)
+            });
+        }
+        let bodies: Vec<Value> = journal
+            .entries(&Selection::default())
+            .into_iter()
+            .map(|entry| entry.body)
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                serde_json::json!({ "a": [1, 2] }),
+                "not json".into(),
+                Value::Null
+            ]
+        );
+        let listed: Value = serde_json::from_slice(&journal.to_json(&Selection::default()))
+            .expect("the journal lists as JSON");
+        assert_eq!(listed[0]["body"]["a"][1], 2);
+    }
+
+    #[test]
     fn selects_by_method_path_and_status() {
-        let journal = Journal::new(10);
-        journal.record(entry("GET", "/books/1", 200));
-        journal.record(entry("POST", "/books", 201));
-        journal.record(entry("GET", "/authors", 404));
+        let journal = Journal::new(10, DEFAULT_MAX_BYTES);
+        journal.record(observed("GET", "/books/1", 200));
+        journal.record(observed("POST", "/books", 201));
+        journal.record(observed("GET", "/authors", 404));
         let selection = Selection {
             method: Some("get".into()),
             path: Some("/books".into()),
@@ -193,14 +417,18 @@ mod tests {
     }
 
     #[test]
-    fn credentials_are_redacted() {
-        assert_eq!(
-            recorded_header("authorization", "Bearer admin-secret"),
-            "Bearer [redacted]"
-        );
-        assert_eq!(
-            recorded_header("accept", "application/json"),
-            "application/json"
-        );
+    fn credentials_are_redacted_and_repeated_headers_joined() {
+        let journal = Journal::new(10, DEFAULT_MAX_BYTES);
+        journal.record(Observed {
+            headers: vec![
+                ("authorization".into(), "Bearer admin-secret".into()),
+                ("accept".into(), "application/json".into()),
+                ("accept".into(), "text/plain".into()),
+            ],
+            ..observed("GET", "/", 200)
+        });
+        let headers = &journal.entries(&Selection::default())[0].headers;
+        assert_eq!(headers["authorization"], "Bearer [redacted]");
+        assert_eq!(headers["accept"], "application/json, text/plain");
     }
 }

@@ -111,8 +111,15 @@ fn print_document(document: &serde_json::Value, format: DocumentFormat) -> anyho
     Ok(())
 }
 
+/// Logged by default: standin's lines at `info`, not the lines actix-http's
+/// connection handler writes at `error` for requests too malformed to reach
+/// standin (a bad `Content-Length`, an unknown HTTP version, ...), which it
+/// has already answered 400 or 431: a client's mistake, not the server's.
+const DEFAULT_LOG: &str = "info,actix_http::h1::dispatcher=off";
+
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("STANDIN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("STANDIN_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -140,7 +147,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         watch: !args.no_watch,
         read_cache: !args.no_read_cache,
         query_budget: std::time::Duration::from_millis(args.query_budget_ms),
+        admin_token: args.admin_token.clone(),
+        ..Options::default()
     };
+    let open_files = server::raise_open_file_limit();
+    tracing::debug!("up to {open_files} open files");
     let prepared = server::prepare(spec_file, &options)?;
     let listener = server::bind(&options)?;
     let address = listener.local_addr().context("reading the bound address")?;

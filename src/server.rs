@@ -61,6 +61,10 @@ pub struct Options {
     pub read_cache: bool,
     /// How long one request's store operation may run before it is stopped (503).
     pub query_budget: std::time::Duration,
+    /// The token the admin API (`/_standin`) requires, when set.
+    pub admin_token: Option<String>,
+    /// How long a client may take to send a request.
+    pub timeouts: http::Timeouts,
 }
 
 impl Default for Options {
@@ -74,6 +78,8 @@ impl Default for Options {
             watch: false,
             read_cache: true,
             query_budget: crate::store::DEFAULT_QUERY_BUDGET,
+            admin_token: None,
+            timeouts: http::Timeouts::default(),
         }
     }
 }
@@ -149,6 +155,8 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
         .map_err(StartError::Seed)?;
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;
+    state.admin_token = options.admin_token.clone();
+    state.timeouts = options.timeouts;
     Ok(Prepared {
         state: web::Data::new(state),
         seeded,
@@ -168,19 +176,85 @@ pub fn http_server(
     workers: Option<usize>,
 ) -> std::io::Result<actix_web::dev::Server> {
     let cors = state.spec().cors.clone();
-    let mut server = HttpServer::new(move || {
+    let head_timeout = state.timeouts.head;
+    let workers = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let server = HttpServer::new(move || {
         App::new()
             .wrap(http::cors(&cors))
+            .wrap(from_fn(http::admin_without_cors))
             .wrap(from_fn(http::observe))
             .configure(http::configure(state.clone()))
     })
     .shutdown_timeout(10)
+    // A request line and headers that take longer are answered 408 and closed.
+    .client_request_timeout(head_timeout)
+    .workers(workers)
+    .max_connections(connections_per_worker(open_file_limit(), workers))
     // Signals are the binary's business (see `run_until_signal`); a library must not take them.
     .disable_signals();
-    if let Some(workers) = workers {
-        server = server.workers(workers);
-    }
     Ok(server.listen(listener)?.run())
+}
+
+/// Files the process keeps open besides connections: the listener, the
+/// database and its WAL, the spec watcher, standard streams.
+const RESERVED_FILES: u64 = 64;
+
+/// actix-web's own cap on each worker's connections.
+const MOST_CONNECTIONS_PER_WORKER: usize = 25_000;
+
+/// How many connections each worker takes before it stops accepting (the
+/// rest wait in the listen backlog): below the open-file limit, so that
+/// accepting never fails for want of a file descriptor.
+fn connections_per_worker(open_files: u64, workers: usize) -> usize {
+    let spare = open_files
+        .saturating_sub(RESERVED_FILES)
+        .max(workers as u64);
+    usize::try_from(spare / workers.max(1) as u64)
+        .unwrap_or(usize::MAX)
+        .clamp(1, MOST_CONNECTIONS_PER_WORKER)
+}
+
+/// The limit on this process's open files (its soft `RLIMIT_NOFILE`).
+fn open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    limit.rlim_cur
+}
+
+/// Raises this process's limit on open files to the most it may have (the
+/// hard limit; on macOS at most `OPEN_MAX`), so that many clients do not
+/// exhaust the common default of 1,024. Returns the limit in force.
+pub fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    for wanted in [limit.rlim_max, limit.rlim_max.min(10_240)] {
+        if wanted <= limit.rlim_cur {
+            break;
+        }
+        let raised = libc::rlimit {
+            rlim_cur: wanted,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct it is given.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return wanted;
+        }
+    }
+    limit.rlim_cur
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully (in-flight

@@ -1,13 +1,83 @@
-//! Request bodies: the size limit, the accepted media types, and parsing into
-//! a JSON object, each failure a precise problem (413, 415, 400).
+//! Request bodies: the size limit, the time a client may take to send one,
+//! the accepted media types and content coding, and parsing into a JSON
+//! object, each failure a precise problem (413, 408, 415, 400).
+
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
-use actix_web::web::{self, BytesMut};
-use futures_util::StreamExt;
+use actix_web::web::{self, Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
 
 use super::problem::Problem;
+
+/// How long a client may take to send a request; a late one is answered
+/// `408` and its connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To send the request line and headers of a connection's first request.
+    pub head: Duration,
+    /// Between two pieces of a body.
+    pub body_idle: Duration,
+    /// To send a whole body.
+    pub body_total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            head: Duration::from_secs(5),
+            body_idle: Duration::from_secs(10),
+            body_total: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The next piece of a body whose reading began at `started`, or `408`
+    /// when it does not come in time.
+    pub async fn next_chunk<S>(
+        &self,
+        payload: &mut S,
+        started: Instant,
+    ) -> Result<Option<Result<Bytes, PayloadError>>, Problem>
+    where
+        S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+    {
+        let left = self.body_total.saturating_sub(started.elapsed());
+        let wait = self.body_idle.min(left);
+        actix_web::rt::time::timeout(wait, payload.next())
+            .await
+            .map_err(|_| Problem::RequestTimeout {
+                detail: format!(
+                    "the body did not arrive in time: each piece must come within {}s, the whole body within {}s",
+                    self.body_idle.as_secs_f64(),
+                    self.body_total.as_secs_f64()
+                ),
+            })
+    }
+}
+
+/// Refuses a body in a content coding (`gzip`, `br`, ...): bodies are read
+/// as sent, so a coded one would be taken for what it encodes.
+pub fn uncoded(request: &HttpRequest) -> Result<(), Problem> {
+    let Some(value) = request.headers().get(header::CONTENT_ENCODING) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let coded = text
+        .split(',')
+        .map(str::trim)
+        .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"));
+    if coded {
+        return Err(Problem::UnsupportedEncoding {
+            encoding: text.into_owned(),
+        });
+    }
+    Ok(())
+}
 
 /// Media types a create or replace accepts.
 pub const ACCEPT_POST: &[&str] = &["application/json", "application/vnd.collection+json"];
@@ -75,13 +145,14 @@ pub async fn incoming(
     limit: usize,
     patch: bool,
 ) -> Result<(BodyFormat, crate::represent::Representation, BytesMut), Problem> {
+    uncoded(request)?;
     let format = format(request, patch)?;
     let representation = super::respond::representation(request, spec)?;
     let bytes = read(request, payload, limit).await?;
     Ok((format, representation, bytes))
 }
 
-/// Reads the whole body, refusing more than `limit` bytes.
+/// Reads the whole body, refusing more than `limit` bytes or a late one.
 pub async fn read(
     request: &HttpRequest,
     mut payload: web::Payload,
@@ -95,8 +166,13 @@ pub async fn read(
     if declared.is_some_and(|length| length > limit) {
         return Err(Problem::PayloadTooLarge { limit });
     }
+    let timeouts = request
+        .app_data::<web::Data<super::AppState>>()
+        .map(|state| state.timeouts)
+        .unwrap_or_default();
+    let started = Instant::now();
     let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    while let Some(chunk) = timeouts.next_chunk(&mut payload, started).await? {
         let chunk = chunk
             .map_err(|error| Problem::bad_request(format!("cannot read the body: {error}")))?;
         if body.len() + chunk.len() > limit {

@@ -19,9 +19,13 @@ mod route;
 mod state;
 mod store_thread;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method as HttpMethod;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
+pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
 pub use state::{AppState, ReloadFailure, SpecStatus};
@@ -69,6 +73,31 @@ pub fn cors(setting: &crate::spec::Cors) -> actix_web::middleware::Condition<act
     actix_web::middleware::Condition::new(enabled, cors)
 }
 
+/// Takes the CORS headers off the admin API's answers, so that no web page
+/// of another origin may read them; to wrap the app with, outside `cors`.
+pub async fn admin_without_cors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(request).await?;
+    if response
+        .request()
+        .extensions()
+        .contains::<access::AdminRequest>()
+    {
+        let headers = response.headers_mut();
+        let cors: Vec<_> = headers
+            .keys()
+            .filter(|name| name.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        for name in cors {
+            headers.remove(name);
+        }
+    }
+    Ok(response)
+}
+
 /// The request logger and journal, to wrap the app with.
 pub use observe::observe;
 
@@ -79,7 +108,10 @@ async fn dispatch(
 ) -> Result<HttpResponse, Problem> {
     let spec = state.spec();
     let target = route::resolve(&spec, request.path(), request.query_string())?;
-    access::authorise(&request, &spec, &target)?;
+    if access::is_admin(&target) {
+        request.extensions_mut().insert(access::AdminRequest);
+    }
+    access::authorise(&request, &spec, &target, state.admin_token.as_deref())?;
     faults::inject(&request, &state, &spec, &target).await?;
     match target {
         Target::Redirect(location) => Ok(respond::moved(request.method(), &location)),

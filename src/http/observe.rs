@@ -1,25 +1,26 @@
 //! Observing every request: one log line (method, path, status, time) and,
 //! outside the admin API, an entry in the journal with headers and body.
+//! Reading the body for the journal is where a body too slow to arrive is
+//! answered `408`.
 
 use std::time::Instant;
 
-use actix_web::HttpMessage;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
-use futures_util::StreamExt;
-use serde_json::{Map, Value};
+use actix_web::{HttpMessage, ResponseError};
 
-use super::AppState;
+use super::body::Timeouts;
+use super::{AppState, Problem};
 use crate::clock;
-use crate::journal::{self, Entry};
+use crate::journal::{self, Observed};
 
 /// Logs the request once answered, and records it in the journal.
-pub async fn observe(
+pub async fn observe<B: MessageBody + 'static>(
     mut request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let started = Instant::now();
     let state = request.app_data::<web::Data<AppState>>().cloned();
     // Admin requests are not journaled (the spec, for its base path, is
@@ -31,37 +32,54 @@ pub async fn observe(
         }
     });
     let mut pending = None;
+    let mut late = None;
     if let Some(state) = state.as_ref().filter(|_| journaled) {
-        let body = read_body(&mut request, state.body_limit).await;
-        pending = Some(Entry {
-            sequence: 0,
+        let body = match read_body(&mut request, state.body_limit, &state.timeouts).await {
+            Ok(body) => body,
+            Err(problem) => {
+                late = Some(problem);
+                Bytes::new()
+            }
+        };
+        pending = Some(Observed {
             time: clock::now(),
             method: request.method().to_string(),
             path: request.path().to_string(),
             query: request.query_string().to_string(),
             headers: headers(&request),
-            body: journal::recorded_body(&body),
+            // One byte over the journal's limit tells it the body was cut.
+            body: body[..body.len().min(journal::BODY_LIMIT + 1)].to_vec(),
             status: 0,
             duration_ms: 0.0,
         });
     }
     let method = request.method().clone();
     let path = request.path().to_string();
-    let response = next.call(request).await?;
+    let response = match late {
+        Some(problem) => request
+            .into_response(problem.error_response())
+            .map_into_right_body(),
+        None => next.call(request).await?.map_into_left_body(),
+    };
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
     tracing::info!(target: "standin::request", "{method} {path} {status} {elapsed:.1}ms");
-    if let (Some(state), Some(mut entry)) = (state, pending) {
-        entry.status = status;
-        entry.duration_ms = (elapsed * 1000.0).round() / 1000.0;
-        state.journal.record(entry);
+    if let (Some(state), Some(mut observed)) = (state, pending) {
+        observed.status = status;
+        observed.duration_ms = (elapsed * 1000.0).round() / 1000.0;
+        state.journal.record(observed);
     }
     Ok(response)
 }
 
 /// Reads the body (at most one byte over the limit, so the handler still
-/// answers 413) and puts it back for the handler.
-async fn read_body(request: &mut ServiceRequest, limit: usize) -> Bytes {
+/// answers 413) and puts it back for the handler; `408` when it comes too
+/// slowly.
+async fn read_body(
+    request: &mut ServiceRequest,
+    limit: usize,
+    timeouts: &Timeouts,
+) -> Result<Bytes, Problem> {
     let declared = request
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -69,7 +87,7 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Bytes {
         .and_then(|text| text.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
         // The handler answers 413 without reading it; neither do we.
-        return Bytes::new();
+        return Ok(Bytes::new());
     }
     // A request with neither a length nor a chunked body has none (RFC 9112,
     // section 6.3): the payload is left as it is.
@@ -77,12 +95,13 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Bytes {
         .headers()
         .contains_key(actix_web::http::header::TRANSFER_ENCODING);
     if !chunked && declared.unwrap_or(0) == 0 {
-        return Bytes::new();
+        return Ok(Bytes::new());
     }
     let mut payload = request.take_payload();
     let mut body = BytesMut::new();
     let mut failure = None;
-    while let Some(chunk) = payload.next().await {
+    let started = Instant::now();
+    while let Some(chunk) = timeouts.next_chunk(&mut payload, started).await? {
         match chunk {
             Ok(chunk) => {
                 body.extend_from_slice(&chunk);
@@ -103,23 +122,18 @@ async fn read_body(request: &mut ServiceRequest, limit: usize) -> Bytes {
     request.set_payload(Payload::Stream {
         payload: Box::pin(replay),
     });
-    body
+    Ok(body)
 }
 
-fn headers(request: &ServiceRequest) -> Map<String, Value> {
-    let mut headers: Map<String, Value> = Map::new();
-    for (name, value) in request.headers() {
-        let value =
-            journal::recorded_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
-        match headers.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
-            }
-            _ => {
-                headers.insert(name.as_str().to_string(), Value::String(value));
-            }
-        }
-    }
-    headers
+fn headers(request: &ServiceRequest) -> Vec<(String, String)> {
+    request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }

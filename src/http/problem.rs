@@ -91,6 +91,20 @@ pub enum Problem {
         /// `Accept-Post` or `Accept-Patch`.
         header: &'static str,
     },
+    /// The body is in a content coding standin does not decode.
+    #[error(
+        "the body is sent with Content-Encoding '{encoding}', which is not accepted: send it uncoded (identity)"
+    )]
+    UnsupportedEncoding {
+        /// The `Content-Encoding` sent.
+        encoding: String,
+    },
+    /// The client took too long to send its request (the connection is closed).
+    #[error("{detail}")]
+    RequestTimeout {
+        /// What was late.
+        detail: String,
+    },
     /// A precondition (`If-Match`, `If-None-Match: *`, `If-Unmodified-Since`) does not hold.
     #[error("{detail}")]
     PreconditionFailed {
@@ -188,6 +202,8 @@ impl Problem {
             Problem::PayloadTooLarge { .. } => "payload-too-large",
             Problem::RecordTooLarge { .. } => "record-too-large",
             Problem::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Problem::UnsupportedEncoding { .. } => "unsupported-encoding",
+            Problem::RequestTimeout { .. } => "request-timeout",
             Problem::PreconditionFailed { .. } => "precondition-failed",
             Problem::PreconditionRequired => "precondition-required",
             Problem::Unprocessable { .. } => "unprocessable",
@@ -239,7 +255,10 @@ impl ResponseError for Problem {
             Problem::PayloadTooLarge { .. } | Problem::RecordTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            Problem::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Problem::UnsupportedMediaType { .. } | Problem::UnsupportedEncoding { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Problem::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Problem::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Problem::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Problem::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -268,6 +287,14 @@ impl ResponseError for Problem {
             }
             Problem::NotAcceptable { .. } => {
                 response.insert_header((header::VARY, "Accept"));
+            }
+            // RFC 9110, section 15.5.16: the codings that would be accepted.
+            Problem::UnsupportedEncoding { .. } => {
+                response.insert_header((header::ACCEPT_ENCODING, "identity"));
+            }
+            // The rest of the body may never come: the connection cannot be reused.
+            Problem::RequestTimeout { .. } => {
+                response.force_close();
             }
             Problem::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"standin\""));

@@ -51,6 +51,10 @@ pub struct AppState {
     pub seed: u64,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// How long a client may take to send a request.
+    pub timeouts: super::body::Timeouts,
+    /// The token the admin API requires, when set (`--admin-token`).
+    pub admin_token: Option<String>,
     /// Whether answers to reads are cached (on unless `--no-read-cache`).
     pub read_cache: bool,
     /// Specs put in force since start (bumped by every reload).
@@ -77,9 +81,14 @@ impl AppState {
                 last_reload_error: None,
             }),
             store: Arc::new(store),
-            journal: Journal::new(crate::journal::DEFAULT_CAPACITY),
+            journal: Journal::new(
+                crate::journal::DEFAULT_CAPACITY,
+                crate::journal::DEFAULT_MAX_BYTES,
+            ),
             seed,
             body_limit: DEFAULT_BODY_LIMIT,
+            timeouts: super::body::Timeouts::default(),
+            admin_token: None,
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
             jobs: super::jobs::Jobs::default(),
             responses: super::cache::ResponseCache::default(),

@@ -2,5 +2,6 @@
 //! attacker or a careless user sent that once took standin down or past a
 //! bound, and what standin answers now.
 
+mod boundary;
 mod queries;
 mod query_fuzz;
