@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Turn a resource description file into a real, stateful REST API.
@@ -68,10 +69,10 @@ pub struct ServeArgs {
     #[arg(long, env = "STANDIN_WORKERS")]
     pub workers: Option<usize>,
     /// Do not reload the spec when its file changes.
-    #[arg(long, env = "STANDIN_NO_WATCH")]
+    #[arg(long, env = "STANDIN_NO_WATCH", value_parser = BoolishValueParser::new())]
     pub no_watch: bool,
     /// Answer every read from the store instead of keeping answers until the next write.
-    #[arg(long, env = "STANDIN_NO_READ_CACHE")]
+    #[arg(long, env = "STANDIN_NO_READ_CACHE", value_parser = BoolishValueParser::new())]
     pub no_read_cache: bool,
     /// Stop a request's store operation after this many milliseconds (answered 503), so
     /// that no one request holds the data for long.

@@ -120,8 +120,12 @@ const DEFAULT_LOG: &str = "info,actix_http::h1::dispatcher=off";
 fn init_logging(format: LogFormat) {
     let filter =
         EnvFilter::try_from_env("STANDIN_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
+    // Colour only for a person at a terminal: a file or a pipe gets plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.with_target(false).init(),
@@ -210,6 +214,21 @@ fn print_banner(
             resource.name
         )?;
     }
+    if spec.defaults.accept == "application/json" {
+        writeln!(
+            out,
+            "Plain JSON by default (defaults.accept); HAL with Accept: application/hal+json."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Plain JSON (json-server style): send Accept: application/json, or set defaults.accept in the spec."
+        )?;
+    }
+    writeln!(
+        out,
+        "Admin API: {url}/_standin/health, /_standin/reset (POST), /_standin/requests, /_standin/openapi.json"
+    )?;
     if options.watch {
         writeln!(out, "Watching {} for changes.", file.display())?;
     }

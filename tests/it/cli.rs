@@ -92,6 +92,49 @@ fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
     assert!(exit.success(), "a clean exit on SIGTERM: {exit:?}");
     let mut remaining = String::new();
     stdout.read_to_string(&mut remaining).unwrap();
+    let banner = rest + &remaining;
+    assert!(banner.contains("Plain JSON by default"), "{banner}");
+    assert!(
+        banner.contains(&format!("Admin API: {url}/_standin/health")),
+        "{banner}"
+    );
+}
+
+#[test]
+fn boolean_options_from_the_environment_accept_what_people_write() {
+    for value in ["1", "yes", "true", "on", "0", "no", "false", "off"] {
+        let output = standin()
+            .args(["serve", "specs/nope.yaml"])
+            .env("STANDIN_NO_WATCH", value)
+            .env("STANDIN_NO_READ_CACHE", value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // Past the options: the spec file is what fails.
+        assert!(!stderr.contains("invalid value"), "{value}: {stderr}");
+        assert!(stderr.contains("nope.yaml"), "{value}: {stderr}");
+    }
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let mut child = standin()
+        .args(["serve", "specs/todo.yaml", "--port", "0", "--workers", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("INFO"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "{logs:?}");
 }
 
 #[test]
