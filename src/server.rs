@@ -183,7 +183,7 @@ pub fn http_server(
     let server = HttpServer::new(move || {
         App::new()
             .wrap(http::cors(&cors))
-            .wrap(from_fn(http::admin_without_cors))
+            .wrap(from_fn(http::settle_cors))
             .wrap(from_fn(http::observe))
             .configure(http::configure(state.clone()))
     })

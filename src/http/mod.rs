@@ -60,32 +60,34 @@ pub fn cors(setting: &crate::spec::Cors) -> actix_web::middleware::Condition<act
     let cors = cors
         .disable_preflight()
         .block_on_origin_mismatch(false)
-        .expose_headers([
-            header::CONTENT_RANGE,
-            header::ETAG,
-            header::LAST_MODIFIED,
-            header::LINK,
-            header::LOCATION,
-            header::HeaderName::from_static("x-total-count"),
-            header::HeaderName::from_static("preference-applied"),
-        ])
+        .expose_headers(EXPOSED_HEADERS.split(", ").map(header::HeaderName::from_static))
         .max_age(3600);
     actix_web::middleware::Condition::new(enabled, cors)
 }
 
-/// Takes the CORS headers off the admin API's answers, so that no web page
-/// of another origin may read them; to wrap the app with, outside `cors`.
-pub async fn admin_without_cors(
+/// The response headers cross-origin clients may read, in a fixed order.
+const EXPOSED_HEADERS: &str =
+    "content-range, etag, last-modified, link, location, preference-applied, x-total-count";
+
+/// Settles the CORS headers `cors` wrote; to wrap the app with, outside it.
+/// The admin API's answers lose them all, so that no web page of another
+/// origin may read them. Others list the exposed headers in one order
+/// (actix-cors keeps them in a hash set, whose order differs from worker to
+/// worker), and name the preflight's request headers in `Vary` only on
+/// preflights, the one answer that depends on them.
+pub async fn settle_cors(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{self, HeaderValue};
     let mut response = next.call(request).await?;
-    if response
+    let admin = response
         .request()
         .extensions()
-        .contains::<access::AdminRequest>()
-    {
-        let headers = response.headers_mut();
+        .contains::<access::AdminRequest>();
+    let preflight = response.request().method() == HttpMethod::OPTIONS;
+    let headers = response.headers_mut();
+    if admin {
         let cors: Vec<_> = headers
             .keys()
             .filter(|name| name.as_str().starts_with("access-control-"))
@@ -93,6 +95,23 @@ pub async fn admin_without_cors(
             .collect();
         for name in cors {
             headers.remove(name);
+        }
+    } else if headers.contains_key(header::ACCESS_CONTROL_EXPOSE_HEADERS) {
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+    if !preflight && let Some(vary) = headers.get(header::VARY) {
+        let kept: Vec<&str> = vary
+            .to_str()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.to_ascii_lowercase().starts_with("access-control-request-"))
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&kept.join(", ")) {
+            headers.insert(header::VARY, value);
         }
     }
     Ok(response)

@@ -502,6 +502,39 @@ async fn error_rate_fails_a_seeded_share_of_requests() {
 }
 
 #[tokio::test]
+async fn cors_headers_are_deterministic_and_vary_names_preflight_headers_only_on_preflights() {
+    let app = spawn(LIBRARY);
+    let plain = app.get("/books/1").await;
+    let vary = header(&plain, "vary").unwrap();
+    assert!(!vary.contains("Access-Control-Request"), "{vary}");
+    assert!(vary.contains("Accept") && vary.contains("Origin"), "{vary}");
+    let mut exposed = Vec::new();
+    for _ in 0..6 {
+        let response = app
+            .request(Method::GET, "/books/1")
+            .header("origin", "http://app.example")
+            .send()
+            .await
+            .unwrap();
+        exposed.push(header(&response, "access-control-expose-headers").unwrap());
+    }
+    assert_eq!(
+        exposed[0],
+        "content-range, etag, last-modified, link, location, preference-applied, x-total-count"
+    );
+    assert!(exposed.iter().all(|value| value == &exposed[0]), "{exposed:?}");
+    let preflight = app
+        .request(Method::OPTIONS, "/books/1")
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "PATCH")
+        .send()
+        .await
+        .unwrap();
+    let vary = header(&preflight, "vary").unwrap();
+    assert!(vary.contains("Access-Control-Request-Method"), "{vary}");
+}
+
+#[tokio::test]
 async fn cors_can_be_limited_to_origins() {
     let app = spawn(&format!("{LIBRARY}cors: [https://app.example.com]\n"));
     let allowed = app
