@@ -60,7 +60,11 @@ pub fn cors(setting: &crate::spec::Cors) -> actix_web::middleware::Condition<act
     let cors = cors
         .disable_preflight()
         .block_on_origin_mismatch(false)
-        .expose_headers(EXPOSED_HEADERS.split(", ").map(header::HeaderName::from_static))
+        .expose_headers(
+            EXPOSED_HEADERS
+                .split(", ")
+                .map(header::HeaderName::from_static),
+        )
         .max_age(3600);
     actix_web::middleware::Condition::new(enabled, cors)
 }
@@ -108,7 +112,11 @@ pub async fn settle_cors(
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
-            .filter(|name| !name.to_ascii_lowercase().starts_with("access-control-request-"))
+            .filter(|name| {
+                !name
+                    .to_ascii_lowercase()
+                    .starts_with("access-control-request-")
+            })
             .collect();
         if let Ok(value) = HeaderValue::from_str(&kept.join(", ")) {
             headers.insert(header::VARY, value);

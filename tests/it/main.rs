@@ -8,6 +8,7 @@ mod clients;
 mod concurrency;
 mod crud;
 mod differential;
+mod docs;
 mod example_specs;
 mod helpers;
 mod hostile;

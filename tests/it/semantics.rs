@@ -522,7 +522,10 @@ async fn cors_headers_are_deterministic_and_vary_names_preflight_headers_only_on
         exposed[0],
         "content-range, etag, last-modified, link, location, preference-applied, x-total-count"
     );
-    assert!(exposed.iter().all(|value| value == &exposed[0]), "{exposed:?}");
+    assert!(
+        exposed.iter().all(|value| value == &exposed[0]),
+        "{exposed:?}"
+    );
     let preflight = app
         .request(Method::OPTIONS, "/books/1")
         .header("origin", "http://app.example")
