@@ -1,5 +1,6 @@
 //! Real, independently written clients driven against standin: react-admin's
-//! data providers and the REDbot HTTP linter. They need tools beyond Rust
+//! data providers and axios (Node), halchemy and collection-json (Python),
+//! schemathesis, and the REDbot HTTP linter. They need tools beyond Rust
 //! (Node, npm and PyPI packages), so they are ignored by a plain
 //! `cargo test`; `.ci/run` installs what they need and runs them with
 //! `cargo test --test it -- --ignored`.
@@ -70,6 +71,26 @@ async fn react_admin_works_with_an_accept_header_alone() {
 async fn axios_gets_plain_json_with_its_default_accept() {
     let app = spawn(&example_spec("blog.yaml"));
     node("axios.mjs", &[app.server.url()], &["axios: ok"]);
+}
+
+#[tokio::test]
+#[ignore = "needs halchemy and collection-json from PyPI (.ci/run installs them)"]
+async fn a_python_hal_client_and_a_collection_json_client_work_unchanged() {
+    let app = spawn(&example_spec("blog.yaml"));
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/hal_and_collection_json.py"
+    );
+    let url = app.server.url().to_string();
+    let (passed, output) =
+        tokio::task::spawn_blocking(move || run(Command::new("python3").args([script, &url])))
+            .await
+            .unwrap();
+    assert!(passed, "{output}");
+    assert!(
+        output.contains("halchemy: ok") && output.contains("collection-json: ok"),
+        "{output}"
+    );
 }
 
 /// The notes REDbot rates as errors ("BAD") for `url`.
