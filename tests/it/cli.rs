@@ -60,18 +60,39 @@ fn serve_refuses_a_bad_spec() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported format version 2"));
 }
 
-#[test]
-fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
+/// `standin serve specs/todo.yaml` on a free port, with its standard output
+/// and the URL it printed first; `stderr` says what becomes of its logs.
+fn serve_todo(
+    stderr: Stdio,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
     let mut child = standin()
         .args(["serve", "specs/todo.yaml", "--port", "0", "--workers", "1"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut url = String::new();
     stdout.read_line(&mut url).unwrap();
-    let url = url.trim().to_string();
+    (child, stdout, url.trim().to_string())
+}
+
+/// Sends SIGTERM to `child`.
+fn terminate(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
+    let (mut child, mut stdout, url) = serve_todo(Stdio::null());
     assert!(
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{url}"
@@ -83,11 +104,7 @@ fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
     assert!(rest.contains(&format!("{url}/todos")), "{rest}");
     assert!(rest.contains("(22 records)"), "{rest}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&child);
     let exit = child.wait().unwrap();
     assert!(exit.success(), "a clean exit on SIGTERM: {exit:?}");
     let mut remaining = String::new();
@@ -118,19 +135,8 @@ fn boolean_options_from_the_environment_accept_what_people_write() {
 
 #[test]
 fn logs_to_a_pipe_carry_no_colour_codes() {
-    let mut child = standin()
-        .args(["serve", "specs/todo.yaml", "--port", "0", "--workers", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut url = String::new();
-    stdout.read_line(&mut url).unwrap();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let (child, _stdout, _url) = serve_todo(Stdio::piped());
+    terminate(&child);
     let output = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(logs.contains("INFO"), "{logs}");
