@@ -17,6 +17,10 @@ use crate::spec::{Field, IdKind, Resource, Spec, strip_server_set};
 /// stamped from there, one minute apart, so timestamps are reproducible.
 const SEED_EPOCH: i64 = 1_735_689_600;
 
+/// Records from which seeding a resource re-indexes its search in bulk
+/// instead of row by row.
+const BULK: usize = 1_000;
+
 /// What seeding did, per resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeedReport {
@@ -55,9 +59,16 @@ pub(super) fn seed_unseeded(
             ids.insert(&resource.name, live);
             continue;
         }
-        super::search::pause(connection, resource).map_err(|error| error.to_string())?;
+        // Re-indexing in bulk pays for itself only on many records: pausing
+        // and resuming are schema changes, whose cost grows with the schema.
+        let bulk = resource.records.len() + resource.count as usize >= BULK;
+        if bulk {
+            super::search::pause(connection, resource).map_err(|error| error.to_string())?;
+        }
         let written = seed_resource(connection, spec, resource, seed, &mut ids)?;
-        super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+        if bulk {
+            super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+        }
         connection
             .execute(
                 "INSERT INTO _standin_seeded (resource) VALUES (?1)",
