@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock;
 use crate::fingerprint;
-use crate::spec::{Field, FieldType, Format, Resource};
+use crate::spec::{Field, FieldType, Format, Resource, Values, infer_generator, number_range};
 
 pub use crate::spec::{GENERATORS, is_generator};
 
@@ -26,6 +26,8 @@ pub struct Faker {
     rng: ChaCha8Rng,
     /// The generator inferred from each field name met so far.
     inferred: std::collections::HashMap<String, &'static str>,
+    /// The value each field falls back on when random ones keep missing its constraints.
+    fallbacks: std::collections::HashMap<String, Option<Value>>,
 }
 
 impl Faker {
@@ -36,6 +38,7 @@ impl Faker {
         Faker {
             rng: ChaCha8Rng::seed_from_u64(mixed),
             inferred: std::collections::HashMap::new(),
+            fallbacks: std::collections::HashMap::new(),
         }
     }
 
@@ -74,7 +77,9 @@ impl Faker {
         Ok(record)
     }
 
-    /// A value for `field` that passes the resource's validation.
+    /// A value for `field` that passes the resource's validation: a random
+    /// one, else (a pattern random strings keep missing) the first value the
+    /// field's constraints allow, which the spec check made sure exists.
     pub fn valid_value(&mut self, resource: &Resource, field: &Field) -> Result<Value, String> {
         for _ in 0..50 {
             let value = self.value(field);
@@ -82,7 +87,17 @@ impl Faker {
                 return Ok(value);
             }
         }
-        Err(format!(
+        let fallback = match self.fallbacks.get(&field.name) {
+            Some(fallback) => fallback.clone(),
+            None => {
+                let fallback = Values::of(field, 1)
+                    .take(1_000)
+                    .find(|value| self.accepts(resource, field, value));
+                self.fallbacks.insert(field.name.clone(), fallback.clone());
+                fallback
+            }
+        };
+        fallback.ok_or_else(|| format!(
             "cannot generate a value for resources.{}.fields.{} that satisfies its constraints: set `fake:` or loosen them",
             resource.name, field.name
         ))
@@ -159,16 +174,17 @@ impl Faker {
     }
 
     fn number(&mut self, field: &Field) -> f64 {
-        let (low, high) = match (field.minimum, field.maximum) {
-            (Some(low), Some(high)) => (low, high),
-            (Some(low), None) => (low, low.max(0.0) + 500.0),
-            (None, Some(high)) => (high.min(0.0) - 500.0, high),
-            (None, None) => (0.0, 500.0),
-        };
+        let (low, high) = number_range(field);
         if low >= high {
             return low;
         }
-        let value = self.rng.random_range(low..=high);
+        let value = if (high - low).is_finite() {
+            self.rng.random_range(low..=high)
+        } else {
+            // The width overflows (bounds near ±1.8e308): interpolate instead.
+            let share: f64 = self.rng.random_range(0.0..=1.0);
+            (low * (1.0 - share) + high * share).clamp(low, high)
+        };
         let rounded = (value * 100.0).round() / 100.0;
         if rounded < low || rounded > high {
             value
@@ -373,65 +389,9 @@ fn is_future(field: &Field) -> bool {
     field.fake.as_deref() == Some("date_future")
 }
 
-/// The generator a field's name suggests.
-fn infer_generator(field_name: &str) -> &'static str {
-    let name = field_name.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
-    match () {
-        _ if has(&["email"]) => "email",
-        _ if has(&["first_name", "firstname", "given_name"]) => "first_name",
-        _ if has(&["last_name", "lastname", "surname", "family_name"]) => "last_name",
-        _ if has(&["username", "login", "handle", "nickname"]) => "username",
-        _ if has(&["company", "organisation", "organization", "employer"]) => "company",
-        _ if has(&["city", "town"]) => "city",
-        _ if has(&["country"]) => "country",
-        _ if has(&["street", "address"]) => "street",
-        _ if has(&["zip", "postal", "postcode"]) => "zip",
-        _ if has(&["phone", "mobile", "fax"]) => "phone",
-        _ if has(&["url", "website", "homepage", "link"]) => "url",
-        _ if has(&["uuid", "guid"]) => "uuid",
-        _ if has(&["ip_address", "ipv4"]) || name == "ip" => "ipv4",
-        _ if has(&["color", "colour"]) => "color",
-        _ if has(&["isbn"]) => "isbn",
-        _ if has(&["job", "occupation", "profession", "position", "role"]) => "job",
-        _ if has(&["title", "headline", "subject", "heading"]) => "title",
-        _ if has(&[
-            "description",
-            "body",
-            "content",
-            "text",
-            "bio",
-            "summary",
-            "comment",
-            "note",
-            "message",
-        ]) =>
-        {
-            "paragraph"
-        }
-        _ if has(&["name"]) => "name",
-        _ if has(&[
-            "tag", "slug", "category", "label", "word", "keyword", "status", "type", "kind",
-        ]) =>
-        {
-            "word"
-        }
-        _ => "words",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_pick_generators() {
-        assert_eq!(infer_generator("email"), "email");
-        assert_eq!(infer_generator("contact_email"), "email");
-        assert_eq!(infer_generator("city"), "city");
-        assert_eq!(infer_generator("name"), "name");
-        assert_eq!(infer_generator("body"), "paragraph");
-    }
 
     #[test]
     fn the_same_seed_gives_the_same_values() {
@@ -458,6 +418,41 @@ mod tests {
         for _ in 0..20 {
             let text = faker.matching(pattern.as_str()).unwrap();
             assert!(pattern.is_match(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn generators_keep_to_the_longest_text_the_spec_check_assumes() {
+        let mut faker = Faker::new(3, "x");
+        for generator in GENERATORS {
+            for _ in 0..2_000 {
+                let text = faker.generate(generator);
+                let written = Value::from(text.as_str()).to_string().len() - 2;
+                assert!(
+                    written <= crate::spec::longest_text(generator),
+                    "{generator}: {text:?}"
+                );
+                // Cut at maxLength, a character takes two bytes at most.
+                assert!(written <= 2 * text.chars().count(), "{generator}: {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_between_the_largest_bounds_are_drawn_without_panicking() {
+        let mut faker = Faker::new(1, "x");
+        let mut field = crate::spec::parse(
+            "spec.yaml",
+            "standin: 1\nresources:\n  x:\n    fields:\n      n: number\n",
+        )
+        .unwrap()
+        .resources[0]
+            .fields[0]
+            .clone();
+        field.minimum = Some(-f64::MAX);
+        field.maximum = Some(f64::MAX);
+        for _ in 0..100 {
+            assert!(faker.number(&field).is_finite());
         }
     }
 

@@ -6,9 +6,12 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::generators::{GENERATORS, is_generator};
+use super::limits::{MAX_FIELDS, MAX_NESTING};
 use super::model::{Field, FieldType, Format, IdKind, OnDelete, Reference};
 use super::parse::{Checker, compile_pattern, describe, join};
 use super::suggest::did_you_mean;
+use super::values::integer_bounds;
 
 const FIELD_KEYS: &[&str] = &[
     "type",
@@ -30,40 +33,6 @@ const FIELD_KEYS: &[&str] = &[
 ];
 const FORMATS: &[&str] = &["email", "uri", "uuid", "date", "date-time"];
 const ON_DELETE: &[&str] = &["restrict", "cascade", "set_null"];
-/// Every generator a spec may name with `fake:`.
-pub const GENERATORS: &[&str] = &[
-    "name",
-    "first_name",
-    "last_name",
-    "email",
-    "username",
-    "phone",
-    "sentence",
-    "paragraph",
-    "word",
-    "words",
-    "title",
-    "company",
-    "job",
-    "street",
-    "city",
-    "country",
-    "zip",
-    "url",
-    "uuid",
-    "ipv4",
-    "color",
-    "isbn",
-    "date_past",
-    "date_future",
-    "price",
-];
-
-/// Whether `name` is a generator a spec may name.
-pub fn is_generator(name: &str) -> bool {
-    GENERATORS.contains(&name)
-}
-
 /// Names every record carries that fields may not take.
 pub const RESERVED_NAMES: &[&str] = &["id", "created_at", "updated_at"];
 /// Names of links every HAL item has, which a field's link would replace.
@@ -85,9 +54,23 @@ pub(super) fn fields(
     let Some(map) = checker.mapping(path, value) else {
         return Vec::new();
     };
+    if map.len() > MAX_FIELDS {
+        checker.error_at_key(
+            path,
+            format!("{} fields: a resource has at most {MAX_FIELDS}", map.len()),
+        );
+    }
     let mut fields = Vec::new();
+    let mut by_folded: HashMap<String, &str> = HashMap::new();
     for (name, definition) in map {
         let field_path = join(path, name);
+        if let Some(other) = by_folded.insert(name.to_ascii_lowercase(), name) {
+            checker.error_at_key(
+                &field_path,
+                format!("'{name}' differs from field '{other}' only in case, and they would share an index (SQLite ignores case in names): rename one"),
+            );
+            continue;
+        }
         if RESERVED_NAMES.contains(&name.as_str()) {
             checker.error(
                 &field_path,
@@ -106,7 +89,7 @@ pub(super) fn fields(
             checker.error(&field_path, format!("'{name}' cannot be a field name: use letters, digits and '_', starting with a letter"));
             continue;
         }
-        if let Some(field) = field(checker, &field_path, name, definition, context) {
+        if let Some(field) = field(checker, &field_path, name, definition, context, 0) {
             fields.push(field);
         }
     }
@@ -156,12 +139,14 @@ fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType
     kind
 }
 
+/// One field's definition; `depth` counts the `items` it is nested in.
 fn field(
     checker: &mut Checker,
     path: &str,
     name: &str,
     definition: &Value,
     context: &FieldContext<'_>,
+    depth: usize,
 ) -> Option<Field> {
     if let Value::String(type_name) = definition {
         let kind = field_type(checker, path, type_name)?;
@@ -238,7 +223,14 @@ fn field(
         let items_path = join(path, "items");
         if kind != FieldType::Array {
             checker.error_at_key(&items_path, "items applies only to array fields");
-        } else if let Some(items) = self::field(checker, &items_path, name, value, context) {
+        } else if depth == MAX_NESTING {
+            checker.error_at_key(
+                &items_path,
+                format!("arrays nest more than {MAX_NESTING} deep here: flatten the structure"),
+            );
+        } else if let Some(items) =
+            self::field(checker, &items_path, name, value, context, depth + 1)
+        {
             if items.reference.is_some() {
                 checker.error(
                     &items_path,
@@ -249,6 +241,7 @@ fn field(
         }
     }
     flags(checker, path, map, &mut field);
+    check_enum(checker, &join(path, "enum"), &field);
     if let Some(value) = map.get("default") {
         check_default(checker, &join(path, "default"), value, &field);
         field.default = Some(value.clone());
@@ -337,6 +330,30 @@ fn constraints(checker: &mut Checker, path: &str, map: &Map<String, Value>, fiel
             &join(path, "maximum"),
             format!("maximum {maximum} is below minimum {minimum}"),
         );
+    } else if field.kind == FieldType::Integer && integer_bounds(field).is_none() {
+        let written = |number: f64| json!(number).to_string();
+        let (key, message) = match (field.minimum, field.maximum) {
+            (Some(minimum), Some(maximum)) if minimum.ceil() > maximum.floor() => (
+                "maximum",
+                format!(
+                    "no integer lies between minimum {} and maximum {}",
+                    written(minimum),
+                    written(maximum)
+                ),
+            ),
+            (Some(minimum), _) if minimum > 0.0 => (
+                "minimum",
+                format!(
+                    "minimum {} is above the largest integer standin stores (2^63 - 1)",
+                    written(minimum)
+                ),
+            ),
+            _ => (
+                "maximum",
+                "maximum is below the smallest integer standin stores (-2^63)".to_string(),
+            ),
+        };
+        checker.error(&join(path, key), message);
     }
     for key in ["minLength", "maxLength"] {
         if let Some(value) = map.get(key) {
@@ -423,6 +440,28 @@ fn flags(checker: &mut Checker, path: &str, map: &Map<String, Value>, field: &mu
             &join(path, "on_delete"),
             "set_null cannot apply to a required reference: use restrict or cascade",
         );
+    }
+}
+
+/// Reports enum values that break the field's other constraints (generated
+/// values are drawn from the enum, unchecked).
+fn check_enum(checker: &mut Checker, path: &str, field: &Field) {
+    let Some(allowed) = &field.allowed else {
+        return;
+    };
+    let Ok(validator) = compile(&field_schema(field)) else {
+        return;
+    };
+    for (index, value) in allowed.iter().enumerate() {
+        if type_mismatch(field, value).is_some() {
+            continue;
+        }
+        if let Some(error) = validator.iter_errors(value).next() {
+            checker.error(
+                &join(path, &index.to_string()),
+                format!("{value} breaks the field's other constraints: {error}"),
+            );
+        }
     }
 }
 

@@ -6,21 +6,31 @@ mod behaviour;
 mod diagnostic;
 mod export;
 mod fields;
+mod generators;
+mod limits;
 mod locate;
 mod model;
 mod parse;
+mod pattern;
 mod records;
 mod schema;
+mod seeding;
 mod source;
 mod suggest;
 mod validate;
+mod values;
 
 use std::path::Path;
 
 pub use behaviour::{Auth, Cors, Faults, Scope, Transitions, duration};
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
 pub use export::{field_to_json, to_json};
-pub use fields::{GENERATORS, field_schema, is_generator};
+pub use fields::field_schema;
+pub use generators::{GENERATORS, generator_of, infer_generator, is_generator, longest_text};
+pub use limits::{
+    MAX_COUNT, MAX_FIELDS, MAX_GENERATED_BYTES, MAX_INDEXED_FIELDS, MAX_NESTING, MAX_RECORD_BYTES,
+    MAX_RESOURCES, MAX_SPEC_FIELDS, record_bytes,
+};
 pub use model::{
     Defaults, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference, Resource,
     Return, SortKey, Spec,
@@ -30,6 +40,7 @@ pub use records::is_uuid;
 pub use schema::json_schema;
 pub use suggest::{closest, did_you_mean};
 pub use validate::{FieldError, strip_server_set};
+pub use values::{Values, number_range};
 
 /// Reads and parses the spec file at `path`.
 pub fn load(path: &Path) -> Result<Spec, SpecErrors> {

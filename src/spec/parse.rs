@@ -62,9 +62,6 @@ pub const SERVABLE_MEDIA_TYPES: &[&str] = &["application/hal+json", "application
 const ID_KINDS: &[&str] = &["integer", "uuid", "string"];
 const METHOD_NAMES: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-/// Largest number of generated records per resource.
-pub const MAX_COUNT: u64 = 10_000_000;
-
 /// Parses and validates a spec from its source text; `file` names it in diagnostics.
 pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     let mut checker = Checker::new(file, source);
@@ -109,6 +106,16 @@ impl Checker {
             diagnostics: self.diagnostics,
             source: self.source,
         }
+    }
+
+    /// Whether a problem was reported at `path` or below it.
+    pub(super) fn has_problems_under(&self, path: &str) -> bool {
+        self.diagnostics.iter().any(|diagnostic| {
+            diagnostic
+                .path
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
     }
 
     /// Reports a problem with the value at `path`.
@@ -375,6 +382,16 @@ impl Checker {
         if map.is_empty() {
             self.error("resources", "no resources: describe at least one");
         }
+        if map.len() > super::limits::MAX_RESOURCES {
+            self.error_at_key(
+                "resources",
+                format!(
+                    "{} resources: a spec describes at most {}",
+                    map.len(),
+                    super::limits::MAX_RESOURCES
+                ),
+            );
+        }
         let names: Vec<&str> = map.keys().map(String::as_str).collect();
         let id_kinds: HashMap<&str, IdKind> = map
             .iter()
@@ -401,6 +418,10 @@ impl Checker {
             }
         }
         super::records::check_fixed_records(self, &resources);
+        super::limits::check_totals(self, &resources);
+        super::limits::check_names(self, &resources);
+        super::limits::check_sizes(self, &resources);
+        super::seeding::check(self, &resources);
         resources
     }
 
@@ -440,7 +461,7 @@ impl Checker {
         let records = self.fixed_records(&join(path, "records"), map.get("records"));
         let count = match map.get("count") {
             Some(value) => self
-                .unsigned(&join(path, "count"), value, (0, MAX_COUNT))
+                .unsigned(&join(path, "count"), value, (0, super::limits::MAX_COUNT))
                 .unwrap_or(0),
             None => 0,
         } as u32;

@@ -10,33 +10,47 @@ use super::model::{IdKind, Resource};
 use super::parse::{Checker, join};
 use super::validate::strip_server_set;
 
-/// The ids seeding will give a resource's records, where they can be known in advance.
-enum PlannedIds {
-    Known(HashSet<String>),
-    Unknown,
+/// The ids seeding will give a resource's records that can be known in
+/// advance: the fixed records', and the generated ones' where ids count up.
+struct PlannedIds {
+    fixed: HashSet<String>,
+    generated: std::ops::Range<i64>,
+}
+
+impl PlannedIds {
+    fn contains(&self, value: &Value) -> bool {
+        self.fixed.contains(&id_text(value))
+            || value
+                .as_i64()
+                .is_some_and(|id| self.generated.contains(&id))
+    }
 }
 
 fn planned_ids(resource: &Resource) -> PlannedIds {
-    let explicit = resource
-        .records
-        .iter()
-        .filter_map(|record| record.get("id"))
-        .map(id_text);
     match resource.id {
         IdKind::Integer => {
-            let mut ids = HashSet::new();
+            let mut fixed = HashSet::new();
             let mut next: i64 = 1;
             for record in &resource.records {
                 let id = record.get("id").and_then(Value::as_i64).unwrap_or(next);
-                ids.insert(id.to_string());
+                fixed.insert(id.to_string());
                 next = next.max(id.saturating_add(1));
             }
-            let generated = next..next.saturating_add(i64::from(resource.count));
-            ids.extend(generated.map(|id| id.to_string()));
-            PlannedIds::Known(ids)
+            PlannedIds {
+                fixed,
+                generated: next..next.saturating_add(i64::from(resource.count)),
+            }
         }
-        IdKind::Uuid if resource.count > 0 => PlannedIds::Unknown,
-        IdKind::Uuid | IdKind::String => PlannedIds::Known(explicit.collect()),
+        // Other uuids are drawn at random: no record can name them in advance.
+        IdKind::Uuid | IdKind::String => PlannedIds {
+            fixed: resource
+                .records
+                .iter()
+                .filter_map(|record| record.get("id"))
+                .map(id_text)
+                .collect(),
+            generated: 0..0,
+        },
     }
 }
 
@@ -98,8 +112,8 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
                 let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
                     continue;
                 };
-                if let Some(PlannedIds::Known(ids)) = plans.get(reference.resource.as_str())
-                    && !ids.contains(&id_text(value))
+                if let Some(ids) = plans.get(reference.resource.as_str())
+                    && !ids.contains(value)
                 {
                     checker.error(
                         &join(&path, &field.name),

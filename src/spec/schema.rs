@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::fields::GENERATORS;
+use super::generators::GENERATORS;
 use super::model::FieldType;
 
 fn duration() -> Value {
@@ -71,7 +71,7 @@ fn resource() -> Value {
             "id": { "description": "How ids are made: integer (server-assigned), uuid (server-assigned) or string (client-assigned; PUT creates).", "enum": ["integer", "uuid", "string"] },
             "fields": { "description": "The fields, by name.", "type": "object", "additionalProperties": { "$ref": "#/$defs/field" } },
             "records": { "description": "Fixed records, loaded before the generated ones.", "type": "array", "items": { "type": "object" } },
-            "count": { "description": "Number of records to generate.", "type": "integer", "minimum": 0 },
+            "count": { "description": "Number of records to generate.", "type": "integer", "minimum": 0, "maximum": 1000000 },
             "methods": { "description": "Allowed methods (default: all); others answer 405.", "type": "array", "items": { "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"] } },
             "soft_delete": { "description": "Deleted records answer 410 instead of 404.", "type": "boolean" },
             "search": { "description": "Text fields searched by q= (default: every text field).", "type": "array", "items": { "type": "string" } },

@@ -18,6 +18,35 @@ fn is_json(file: &str, source: &str) -> bool {
     source.trim_start().starts_with('{')
 }
 
+/// How deep `[` and `{` may nest in YAML: the reader refuses deeper
+/// documents anyway, but only after a scan that slows down with the square
+/// of the depth (minutes for a file of a few hundred kilobytes).
+const MAX_DEPTH: usize = 128;
+
+/// Where brackets first nest deeper than [`MAX_DEPTH`], counting every
+/// bracket (quoted ones too), so that nothing deeper reaches the reader.
+fn too_deep(source: &str) -> Option<Position> {
+    let mut depth = 0usize;
+    for (number, line) in source.lines().enumerate() {
+        for (column, c) in line.chars().enumerate() {
+            match c {
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(Position {
+                            line: number + 1,
+                            column: column + 1,
+                        });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Parses the source as YAML or JSON.
 pub(super) fn document(file: &str, source: &str) -> Result<Value, Diagnostic> {
     let syntax_error = |position: Option<Position>, message: String| Diagnostic {
@@ -40,6 +69,12 @@ pub(super) fn document(file: &str, source: &str) -> Result<Value, Diagnostic> {
             return Err(syntax_error(
                 None,
                 "the file is empty: a spec needs `standin: 1` and `resources`".into(),
+            ));
+        }
+        if let Some(position) = too_deep(source) {
+            return Err(syntax_error(
+                Some(position),
+                format!("invalid YAML: brackets nest more than {MAX_DEPTH} deep"),
             ));
         }
         serde_yaml::from_str(source).map_err(|error| {

@@ -11,11 +11,15 @@ use super::write::insert_data;
 use super::{RecordId, Store, sql_id, table};
 use crate::clock;
 use crate::fake::Faker;
-use crate::spec::{Field, IdKind, Resource, Spec, strip_server_set};
+use crate::spec::{Field, IdKind, Resource, Spec, Values, strip_server_set};
 
 /// Seconds from the Unix epoch to 2025-01-01T00:00:00Z: seeded records are
 /// stamped from there, one minute apart, so timestamps are reproducible.
 const SEED_EPOCH: i64 = 1_735_689_600;
+
+/// Records from which seeding a resource re-indexes its search in bulk
+/// instead of row by row.
+const BULK: usize = 1_000;
 
 /// What seeding did, per resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,15 +53,22 @@ pub(super) fn seed_unseeded(
 ) -> Result<SeedReport, String> {
     let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
     let mut report = SeedReport::default();
-    for resource in seeding_order(spec) {
+    for resource in spec.seeding_order() {
         if is_seeded(connection, resource).map_err(|error| error.to_string())? {
             let live = live_ids(connection, resource).map_err(|error| error.to_string())?;
             ids.insert(&resource.name, live);
             continue;
         }
-        super::search::pause(connection, resource).map_err(|error| error.to_string())?;
+        // Re-indexing in bulk pays for itself only on many records: pausing
+        // and resuming are schema changes, whose cost grows with the schema.
+        let bulk = resource.records.len() + resource.count as usize >= BULK;
+        if bulk {
+            super::search::pause(connection, resource).map_err(|error| error.to_string())?;
+        }
         let written = seed_resource(connection, spec, resource, seed, &mut ids)?;
-        super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+        if bulk {
+            super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+        }
         connection
             .execute(
                 "INSERT INTO _standin_seeded (resource) VALUES (?1)",
@@ -69,24 +80,6 @@ pub(super) fn seed_unseeded(
         report.seeded.push((resource.name.clone(), written));
     }
     Ok(report)
-}
-
-/// Resources ordered so that referenced ones come first where the references allow it.
-fn seeding_order(spec: &Spec) -> Vec<&Resource> {
-    let mut ordered: Vec<&Resource> = Vec::new();
-    let mut remaining: Vec<&Resource> = spec.resources.iter().collect();
-    while !remaining.is_empty() {
-        let ready = remaining.iter().position(|resource| {
-            resource.references().all(|(_, reference)| {
-                reference.resource == resource.name
-                    || ordered.iter().any(|done| done.name == reference.resource)
-            })
-        });
-        // A cycle: take the next one anyway; its references into the cycle are
-        // drawn from whatever exists (or left null where optional).
-        ordered.push(remaining.remove(ready.unwrap_or(0)));
-    }
-    ordered
 }
 
 fn is_seeded(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
@@ -203,7 +196,14 @@ impl<'s> Plan<'s> {
         self.index += 1;
         let fixed = self.resource.records.get(index);
         let (id, fields) = match fixed {
-            Some(record) => fixed_record(self.resource, record),
+            Some(record) => {
+                let (id, fields) = fixed_record(self.resource, record);
+                // A fixed record of a uuid resource may leave its id to the server.
+                let id = id.or_else(|| {
+                    (self.resource.id == IdKind::Uuid).then(|| RecordId::Text(self.faker.uuid()))
+                });
+                (id, fields)
+            }
             None => match generated_record(self.resource, &mut self.faker, &mut self.taken, ids) {
                 Ok(generated) => generated,
                 Err(error) => return Some(Err(error)),
@@ -278,13 +278,18 @@ fn generated_record(
         let mut attempt = 0;
         while taken.contains(field, &fields[&field.name]) {
             attempt += 1;
-            if attempt > 1_000 {
-                return Err(format!(
-                    "resources.{}.fields.{}: cannot generate {} distinct values; lower the count or widen the constraints",
-                    resource.name,
-                    field.name,
-                    resource.records.len() + resource.count as usize
-                ));
+            if attempt > 1_000 || taken.ran_out(field) {
+                // Random values ran out: the values the field allows, in order.
+                let value = taken.next_free(resource, field, faker).ok_or_else(|| {
+                    format!(
+                        "resources.{}.fields.{}: cannot generate {} distinct values; lower the count or widen the constraints",
+                        resource.name,
+                        field.name,
+                        resource.records.len() + resource.count as usize
+                    )
+                })?;
+                fields.insert(field.name.clone(), value);
+                break;
             }
             let mut value = faker.valid_value(resource, field)?;
             // Small generator vocabularies (city names...) run out: a numeric
@@ -383,9 +388,11 @@ fn check_references(
     Ok(())
 }
 
-/// Values of unique fields already used while seeding one resource.
+/// Values of unique fields already used while seeding one resource, and the
+/// supply of values of those whose random values ran out.
 struct UniqueValues {
     used: HashMap<String, HashSet<String>>,
+    supplies: HashMap<String, Values>,
 }
 
 impl UniqueValues {
@@ -396,7 +403,30 @@ impl UniqueValues {
             .filter(|field| field.unique)
             .map(|field| (field.name.clone(), HashSet::new()))
             .collect();
-        UniqueValues { used }
+        UniqueValues {
+            used,
+            supplies: HashMap::new(),
+        }
+    }
+
+    /// Whether random values of `field` ran out earlier.
+    fn ran_out(&self, field: &Field) -> bool {
+        self.supplies.contains_key(&field.name)
+    }
+
+    /// The next value the field allows that is not used yet.
+    fn next_free(&mut self, resource: &Resource, field: &Field, faker: &Faker) -> Option<Value> {
+        let wanted = (resource.records.len() + resource.count as usize) as u64;
+        let supply = self
+            .supplies
+            .entry(field.name.clone())
+            .or_insert_with(|| Values::of(field, wanted));
+        let used = self.used.get(&field.name)?;
+        // Values are skipped only for being used (or, against the check, invalid).
+        let limit = used.len() + 1_000;
+        supply.by_ref().take(limit).find(|value| {
+            !used.contains(&value.to_string()) && faker.accepts(resource, field, value)
+        })
     }
 
     fn contains(&self, field: &Field, value: &Value) -> bool {

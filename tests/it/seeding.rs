@@ -157,14 +157,13 @@ async fn the_seed_option_overrides_the_spec() {
 }
 
 #[test]
-fn a_unique_field_that_cannot_get_enough_values_refuses_to_start() {
+fn a_unique_field_that_cannot_get_enough_values_is_refused_by_the_check() {
     let spec = "standin: 1\nresources:\n  tags:\n    fields:\n      name: { type: string, enum: [a, b], unique: true }\n    count: 3\n";
-    let spec = standin::spec::parse("tags.yaml", spec).unwrap();
-    let error = standin::Server::start(spec, standin::Options::default()).unwrap_err();
+    let error = standin::spec::parse("tags.yaml", spec).unwrap_err();
     assert!(
-        error
-            .to_string()
-            .contains("resources.tags.fields.name: cannot generate 3 distinct values"),
+        error.to_string().contains(
+            "tags.yaml:5:7: error at resources.tags.fields.name: standin can generate only 2 distinct values for this unique field, and tags needs 3"
+        ),
         "{error}"
     );
 }

@@ -5,3 +5,4 @@
 mod boundary;
 mod queries;
 mod query_fuzz;
+mod specs;
