@@ -118,7 +118,8 @@ impl Faker {
 
     /// A value of `field`'s type, shaped by its constraints.
     pub fn value(&mut self, field: &Field) -> Value {
-        if let Some(allowed) = &field.allowed {
+        // A state field takes only states a record can reach.
+        if let Some(allowed) = field.reachable_states.as_ref().or(field.allowed.as_ref()) {
             return allowed[self.index(allowed.len())].clone();
         }
         match field.kind {
@@ -369,7 +370,7 @@ impl Faker {
 /// enums, booleans, numbers within bounds, dates, and text without length,
 /// pattern or format constraints. Checking costs a schema validation per value.
 fn is_valid_by_construction(field: &Field) -> bool {
-    if field.allowed.is_some() {
+    if field.allowed.is_some() || field.reachable_states.is_some() {
         return true;
     }
     match field.kind {

@@ -213,6 +213,7 @@ impl Collection<'_> {
         resource
             .validate_whole(&mut fields)
             .map_err(|errors| Problem::Invalid { errors })?;
+        super::item::check_transition(resource, None, &fields)?;
         self.check_parent().await?;
         if let Some(delay) = resource.async_delay {
             let state = Arc::clone(self.state);

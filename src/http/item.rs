@@ -179,10 +179,7 @@ impl ItemTarget<'_> {
                 let resource = &spec.resources[index];
                 let check = |current: Option<&Record>, fields: &Map<String, Value>| {
                     conditions.check(resource, current)?;
-                    match current {
-                        Some(current) => check_transition(resource, &current.fields, fields),
-                        None => Ok(()),
-                    }
+                    check_transition(resource, current.map(|current| &current.fields), fields)
                 };
                 Ok(store.replace(&spec, resource, &id, fields, may_create, &check)?)
             })
@@ -238,7 +235,7 @@ impl ItemTarget<'_> {
                         Changes::Merge(changes) => merged(resource, &current.fields, changes)?,
                         Changes::JsonPatch(patch) => patched(resource, current, patch, size_limit)?,
                     };
-                    check_transition(resource, &current.fields, &fields)?;
+                    check_transition(resource, Some(&current.fields), &fields)?;
                     Ok(fields)
                 })
             })
@@ -383,9 +380,9 @@ fn patched(
 }
 
 /// Refuses a change of state the resource's `transitions` do not allow.
-fn check_transition(
+pub(super) fn check_transition(
     resource: &Resource,
-    before: &Map<String, Value>,
+    before: Option<&Map<String, Value>>,
     after: &Map<String, Value>,
 ) -> Result<(), StoreError> {
     match resource.disallowed_transition(before, after) {

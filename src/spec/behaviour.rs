@@ -1,7 +1,7 @@
 //! The spec's keys for HTTP behaviour beyond data: `auth`, `cors`, fault
 //! injection (`latency`, `error_rate`), and per resource `require_if_match`,
 //! `moved_from`, `transitions` and `async`. Parsed and checked here; applied
-//! by the HTTP layer.
+//! by the HTTP layer. (States' initial and reachable values: `states`.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -379,43 +379,6 @@ impl Checker {
     /// A resource's `async`: how long creating takes.
     pub(super) fn async_delay(&mut self, path: &str, value: &Value) -> Option<Duration> {
         self.duration_value(path, value)
-    }
-}
-
-impl super::model::Resource {
-    /// Why changing `before` into `after` breaks the resource's transitions, if it does.
-    pub fn disallowed_transition(
-        &self,
-        before: &Map<String, Value>,
-        after: &Map<String, Value>,
-    ) -> Option<(String, String)> {
-        for (field, allowed) in &self.transitions {
-            // Setting a state where there was none is free; clearing one is a
-            // change like any other (else a final state could be left through null).
-            let Some(Value::String(from)) = before.get(field) else {
-                continue;
-            };
-            let to = match after.get(field) {
-                Some(Value::String(to)) => to.as_str(),
-                _ => "null",
-            };
-            if from == to {
-                continue;
-            }
-            let next = allowed.get(from).map(Vec::as_slice).unwrap_or_default();
-            if !next.iter().any(|state| state == to) {
-                let options = if next.is_empty() {
-                    format!("'{from}' is final")
-                } else {
-                    format!("from '{from}' it may change to {}", next.join(", "))
-                };
-                return Some((
-                    field.clone(),
-                    format!("{field} cannot change from '{from}' to '{to}': {options}"),
-                ));
-            }
-        }
-        None
     }
 }
 

@@ -120,6 +120,7 @@ fn blank_field(name: &str, kind: FieldType) -> Field {
         items: None,
         fake: None,
         reference: None,
+        reachable_states: None,
     }
 }
 

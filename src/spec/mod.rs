@@ -16,6 +16,7 @@ mod records;
 mod schema;
 mod seeding;
 mod source;
+mod states;
 mod suggest;
 mod validate;
 mod values;

@@ -134,6 +134,9 @@ pub struct Resource {
     pub moved_from: Vec<String>,
     /// Allowed changes of state, by field.
     pub transitions: Transitions,
+    /// The states a record may start in, by field of `transitions` (by
+    /// default the first state the field's transitions list).
+    pub initial_states: std::collections::BTreeMap<String, Vec<String>>,
     /// How long a create takes when the resource is asynchronous (`202` and a monitor).
     pub async_delay: Option<std::time::Duration>,
     /// Injected latency and errors (falling back to the spec's).
@@ -268,6 +271,9 @@ pub struct Field {
     pub fake: Option<String>,
     /// The referenced resource, for reference fields.
     pub reference: Option<Reference>,
+    /// For a field with `transitions`, the states a record can reach from
+    /// its initial ones: generated records are put in one of them.
+    pub reachable_states: Option<Vec<Value>>,
 }
 
 /// One key of an ordering: a column (`id`, `created_at`, `updated_at` or a field) and its direction.

@@ -42,6 +42,7 @@ const RESOURCE_KEYS: &[&str] = &[
     "sort",
     "moved_from",
     "transitions",
+    "initial_states",
     "async",
     "require_if_match",
     "latency",
@@ -52,6 +53,7 @@ const RESOURCE_KEYS: &[&str] = &[
 const RESOURCE_EXTENSIONS: &[&str] = &[
     "moved_from",
     "transitions",
+    "initial_states",
     "async",
     "require_if_match",
     "latency",
@@ -451,7 +453,7 @@ impl Checker {
             None => IdKind::Integer,
         };
         let fields_path = join(path, "fields");
-        let fields = match map.get("fields") {
+        let mut fields = match map.get("fields") {
             Some(value) => fields::fields(self, &fields_path, value, context),
             None => {
                 self.error_at_key(path, format!("resource '{name}' has no 'fields'"));
@@ -525,6 +527,7 @@ impl Checker {
             Some(value) => self.transitions(&join(path, "transitions"), value, &fields),
             None => Default::default(),
         };
+        let initial_states = self.initial_states(path, map, &transitions, &mut fields);
         let async_delay = map
             .get("async")
             .and_then(|value| self.async_delay(&join(path, "async"), value));
@@ -544,6 +547,7 @@ impl Checker {
             require_if_match,
             moved_from,
             transitions,
+            initial_states,
             async_delay,
             faults,
             extensions,

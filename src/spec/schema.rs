@@ -78,6 +78,7 @@ fn resource() -> Value {
             "sort": { "description": "Default order, like -year,title.", "type": ["string", "array"], "items": { "type": "string" } },
             "moved_from": { "description": "Old paths (below base_path) that answer 301 to this collection.", "type": "array", "items": { "type": "string", "pattern": "^/" } },
             "transitions": { "description": "Allowed changes of state by field: { status: { draft: [published] } }; other changes are 409.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } } },
+            "initial_states": { "description": "The states a record may start in, by field of transitions: { status: [draft] }; default: the first state its transitions list.", "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" }, "minItems": 1 } },
             "async": { "description": "Creates take this long: POST answers 202 with a status monitor.", "$ref": "#/$defs/duration" },
             "require_if_match": { "description": "Writes must send If-Match (else 428).", "type": "boolean" },
             "latency": latency,

@@ -185,7 +185,7 @@ impl Iterator for Values {
 }
 
 fn supply(field: &Field) -> Supply {
-    if let Some(allowed) = &field.allowed {
+    if let Some(allowed) = field.reachable_states.as_ref().or(field.allowed.as_ref()) {
         let mut seen = HashSet::new();
         let distinct = allowed
             .iter()
