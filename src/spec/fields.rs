@@ -127,7 +127,11 @@ fn blank_field(name: &str, kind: FieldType) -> Field {
 fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType> {
     let kind = FieldType::from_name(name);
     if kind.is_none() {
-        let hint = did_you_mean(name, FieldType::NAMES.iter().copied());
+        let hint = if name == "enum" {
+            Some("there is no type 'enum': give the values' type and list them under 'enum', as in { type: string, enum: [draft, published] }".to_string())
+        } else {
+            did_you_mean(name, FieldType::NAMES.iter().copied())
+        };
         checker.error_with(
             path,
             format!(

@@ -64,6 +64,27 @@ pub const SERVABLE_MEDIA_TYPES: &[&str] = &["application/hal+json", "application
 const ID_KINDS: &[&str] = &["integer", "uuid", "string"];
 const METHOD_NAMES: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// Advice for a key written where another format, or another level of the
+/// spec, would have it: better than the nearest known key's name.
+fn misplaced(key: &str, known: &[&str]) -> Option<String> {
+    let in_field = known.contains(&"type") && known.contains(&"required");
+    let in_resource = known == RESOURCE_KEYS;
+    let advice = match key {
+        "required" if in_resource => {
+            "JSON Schema lists required fields on the object; here each field says so: name: { type: string, required: true }".to_string()
+        }
+        "properties" if in_resource => "a resource lists its fields under 'fields'".to_string(),
+        "values" | "options" | "choices" if in_field => {
+            "list the allowed values under 'enum': { type: string, enum: [a, b] }".to_string()
+        }
+        key if in_field && RESOURCE_KEYS.contains(&key) => format!(
+            "'{key}' belongs to the resource, beside 'fields', not to a field"
+        ),
+        _ => return None,
+    };
+    Some(advice)
+}
+
 /// Parses and validates a spec from its source text; `file` names it in diagnostics.
 pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     let mut checker = Checker::new(file, source);
@@ -158,7 +179,7 @@ impl Checker {
     /// Reports every key of `map` not in `known`, with a suggestion.
     pub(super) fn unknown_keys(&mut self, path: &str, map: &Map<String, Value>, known: &[&str]) {
         for key in map.keys().filter(|key| !known.contains(&key.as_str())) {
-            let hint = did_you_mean(key, known.iter().copied());
+            let hint = misplaced(key, known).or_else(|| did_you_mean(key, known.iter().copied()));
             let key_path = join(path, key);
             self.report(&key_path, format!("unknown key '{key}'"), hint, true);
         }

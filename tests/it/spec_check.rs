@@ -193,3 +193,15 @@ fn link_names_cannot_be_fields() {
         "spec.yaml:5:7: error at resources.a.fields.self: 'self' is the name of a link every item has and cannot be a field"
     );
 }
+
+#[test]
+fn keys_from_json_schema_or_the_wrong_level_get_advice_not_a_near_name() {
+    let source = "standin: 1\nresources:\n  posts:\n    required: [title]\n    fields:\n      title: string\n      status: { type: enum, values: [draft, published], transitions: { draft: [published] } }\n";
+    check(
+        source,
+        "spec.yaml:4:5: error at resources.posts.required: unknown key 'required' (JSON Schema lists required fields on the object; here each field says so: name: { type: string, required: true })\n\
+         spec.yaml:7:23: error at resources.posts.fields.status.type: unknown type 'enum': expected one of string, integer, number, boolean, date, datetime, object, array (there is no type 'enum': give the values' type and list them under 'enum', as in { type: string, enum: [draft, published] })\n\
+         spec.yaml:7:29: error at resources.posts.fields.status.values: unknown key 'values' (list the allowed values under 'enum': { type: string, enum: [a, b] })\n\
+         spec.yaml:7:57: error at resources.posts.fields.status.transitions: unknown key 'transitions' ('transitions' belongs to the resource, beside 'fields', not to a field)",
+    );
+}
