@@ -104,6 +104,13 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
             }
             if let Err(errors) = resource.validate_whole(&mut fields) {
                 for error in errors {
+                    // A field whose definition has a problem reports that
+                    // problem alone, not each record's value as it reads.
+                    let field = error.field.split('/').next().unwrap_or_default();
+                    let definition = format!("resources.{}.fields.{field}", resource.name);
+                    if checker.has_problems_under(&definition) {
+                        continue;
+                    }
                     let field_path = join(&path, &error.field.replace('/', "."));
                     checker.error_at_key(&field_path, error.message);
                 }

@@ -205,3 +205,19 @@ fn keys_from_json_schema_or_the_wrong_level_get_advice_not_a_near_name() {
          spec.yaml:7:57: error at resources.posts.fields.status.transitions: unknown key 'transitions' ('transitions' belongs to the resource, beside 'fields', not to a field)",
     );
 }
+
+#[test]
+fn a_misspelt_reference_is_reported_once_at_its_cause_as_the_docs_show() {
+    let blog = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/blog.yaml"))
+        .unwrap()
+        .replace("author: { ref: authors,", "author: { ref: autors,");
+    let errors = parse("specs/blog.yaml", &blog).unwrap_err().to_string();
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/spec-format.md"))
+        .unwrap();
+    let shown = docs
+        .split("```text\n")
+        .find(|block| block.starts_with("specs/blog.yaml:27:22"))
+        .and_then(|block| block.split("```").next())
+        .expect("docs/spec-format.md shows the check's output");
+    assert_eq!(errors.trim_end(), shown.trim_end());
+}
