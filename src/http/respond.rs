@@ -322,7 +322,7 @@ pub fn moved(method: &actix_web::http::Method, location: &str) -> HttpResponse {
     response
         .insert_header((header::LOCATION, value))
         // Permanent, but a spec edit can take it back, and browsers would
-        // otherwise keep a 301 for good: clients revalidate.
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // otherwise keep a 301 for good: caches do not keep it.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }

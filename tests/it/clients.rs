@@ -93,8 +93,8 @@ async fn a_python_hal_client_and_a_collection_json_client_work_unchanged() {
     );
 }
 
-/// The notes REDbot rates as errors ("BAD") for `url`.
-fn redbot_errors(url: &str) -> Vec<String> {
+/// The notes REDbot rates as errors or warnings ("BAD", "WARN") for `url`.
+fn redbot_findings(url: &str) -> Vec<String> {
     let output = Command::new("redbot")
         .args(["-o", "har", url])
         .output()
@@ -115,14 +115,14 @@ fn redbot_errors(url: &str) -> Vec<String> {
                 .cloned()
                 .unwrap_or_default()
         })
-        .filter(|note| note["level"] == "BAD")
+        .filter(|note| note["level"] == "BAD" || note["level"] == "WARN")
         .map(|note| format!("{}: {}", note["subject"], note["summary"]))
         .collect()
 }
 
 #[tokio::test]
 #[ignore = "needs REDbot from PyPI (.ci/run installs it)"]
-async fn redbot_finds_no_errors_on_items_collections_and_home() {
+async fn redbot_finds_no_errors_or_warnings_on_items_collections_home_and_redirects() {
     let spec =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/blog.yaml")).unwrap();
     let app = spawn(&spec);
@@ -131,9 +131,10 @@ async fn redbot_finds_no_errors_on_items_collections_and_home() {
         "/posts/1",
         "/posts?page=2&per_page=5",
         "/authors/1/posts",
+        "/posts/",
     ] {
         let url = app.url(path);
-        let errors = tokio::task::spawn_blocking(move || redbot_errors(&url))
+        let errors = tokio::task::spawn_blocking(move || redbot_findings(&url))
             .await
             .unwrap();
         assert!(errors.is_empty(), "{path}: {errors:?}");

@@ -557,7 +557,7 @@ async fn a_write_to_a_trailing_slash_is_308_and_a_client_following_it_creates() 
     assert_eq!(header(&response, "location").as_deref(), Some("/api/books"));
     assert_eq!(
         header(&response, "cache-control").as_deref(),
-        Some("no-cache")
+        Some("no-store")
     );
     // A client that follows redirects repeats the POST, body and all.
     let response = app.post("/books/", body).await;
