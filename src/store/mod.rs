@@ -146,6 +146,9 @@ pub struct Store {
     column_indexes: Mutex<std::collections::HashSet<String>>,
     /// Indexes made for the filter and sort combinations queries use.
     auto_indexes: Mutex<std::collections::HashMap<String, usize>>,
+    /// The lock that keeps other standins off a database file, held until
+    /// the connection has closed (fields drop in order).
+    _exclusive: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Store {
@@ -159,6 +162,10 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) a store at `location`.
     pub fn open(location: Location) -> Result<Store, rusqlite::Error> {
+        let exclusive = match &location {
+            Location::Memory => None,
+            Location::File(path) => Some(lock_file(path)?),
+        };
         let connection = match &location {
             Location::Memory => Connection::open_in_memory()?,
             Location::File(path) => open_file(path)?,
@@ -189,6 +196,7 @@ impl Store {
             counts: Mutex::new(std::collections::HashMap::new()),
             auto_indexes: Mutex::new(auto_indexes),
             column_indexes: Mutex::new(std::collections::HashSet::new()),
+            _exclusive: exclusive,
         })
     }
 
@@ -294,6 +302,45 @@ fn register_functions(connection: &Connection) -> rusqlite::Result<()> {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Takes the lock file beside a database file (`<file>.lock`), so that a
+/// second standin cannot serve the same file: each keeps a cache of answers
+/// that the other's writes would make stale. The operating system releases
+/// the lock when the process ends, however it ends.
+fn lock_file(path: &Path) -> Result<std::fs::File, rusqlite::Error> {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let refuse = |code: i32, message: String| {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message))
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|error| {
+            refuse(
+                rusqlite::ffi::SQLITE_CANTOPEN,
+                format!("cannot create {}: {error}", lock_path.display()),
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(refuse(
+            rusqlite::ffi::SQLITE_BUSY,
+            format!(
+                "{} is in use by another standin (it holds {}); stop that one, or give this one another --db file",
+                path.display(),
+                lock_path.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(error)) => Err(refuse(
+            rusqlite::ffi::SQLITE_CANTOPEN,
+            format!("cannot lock {}: {error}", lock_path.display()),
+        )),
+    }
+}
 
 fn open_file(path: &Path) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open(path)?;
