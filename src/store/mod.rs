@@ -8,12 +8,14 @@
 //! spliced into SQL come from the validated spec (identifiers only).
 
 mod embed;
+mod jobs;
 mod read;
 mod reset;
 mod schema;
 mod search;
 mod seed;
 mod select;
+mod steps;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::spec::{FieldError, IdKind, Resource};
 
 pub use embed::Embedded;
+pub use jobs::{JobState, KEPT_JOBS};
 pub use read::Page;
 pub use reset::ResetReport;
 pub use seed::SeedReport;
@@ -187,6 +190,7 @@ impl Store {
             Location::File(_) => "",
         };
         connection.execute("ATTACH DATABASE ?1 AS seeded", [snapshot])?;
+        reset::create_snapshots(&connection)?;
         schema::create_meta(&connection)?;
         let auto_indexes = existing_auto_indexes(&connection)?;
         Ok(Store {

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
+use super::steps::{Steps, Writer};
 use super::write::insert_data;
 use super::{RecordId, Store, sql_id, table};
 use crate::clock;
@@ -17,6 +18,17 @@ use crate::spec::{Field, IdKind, Resource, Spec, strip_server_set};
 /// stamped from there, one minute apart, so timestamps are reproducible.
 const SEED_EPOCH: i64 = 1_735_689_600;
 
+/// Above this many records, a resource is seeded in bulk: its search index is
+/// made up front and filled once after seeding instead of row by row.
+/// Dropping and creating its triggers changes the schema, which costs in
+/// proportion to the whole schema, so it only pays for large seedings.
+const BULK: usize = 1_000;
+
+/// Whether `resource` is seeded in bulk (see [`BULK`]).
+pub(super) fn is_bulk(resource: &Resource) -> bool {
+    resource.records.len() + resource.count as usize > BULK
+}
+
 /// What seeding did, per resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeedReport {
@@ -25,17 +37,15 @@ pub struct SeedReport {
 }
 
 impl Store {
-    /// Seeds every resource of `spec` that has never been seeded.
+    /// Seeds every resource of `spec` that has never been seeded, in steps
+    /// that let requests use the store in between.
     pub fn seed(&self, spec: &Spec, seed: u64) -> Result<SeedReport, String> {
-        let mut connection = self.lock();
-        let transaction = connection
-            .transaction()
-            .map_err(|error| format!("cannot seed: {error}"))?;
-        let report = seed_unseeded(&transaction, spec, seed)?;
-        transaction
-            .commit()
-            .map_err(|error| format!("cannot seed: {error}"))?;
-        self.written();
+        let cannot = |error: rusqlite::Error| format!("cannot seed: {error}");
+        let mut writer = Writer::Steps(Steps::begin(self).map_err(cannot)?);
+        let report = seed_unseeded(&mut writer, spec, seed)?;
+        if let Writer::Steps(steps) = writer {
+            steps.finish().map_err(cannot)?;
+        }
         Ok(report)
     }
 }
@@ -43,21 +53,29 @@ impl Store {
 /// Seeds every resource of `spec` not seeded yet, keeping a snapshot of what
 /// it writes (in the attached `seeded` database) for resets.
 pub(super) fn seed_unseeded(
-    connection: &Connection,
+    writer: &mut Writer<'_>,
     spec: &Spec,
     seed: u64,
 ) -> Result<SeedReport, String> {
     let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
     let mut report = SeedReport::default();
     for resource in seeding_order(spec) {
+        let connection = writer.connection();
         if is_seeded(connection, resource).map_err(|error| error.to_string())? {
             let live = live_ids(connection, resource).map_err(|error| error.to_string())?;
             ids.insert(&resource.name, live);
             continue;
         }
-        super::search::pause(connection, resource).map_err(|error| error.to_string())?;
-        let written = seed_resource(connection, spec, resource, seed, &mut ids)?;
-        super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+        let bulk = is_bulk(resource);
+        if bulk {
+            super::search::pause(connection, resource).map_err(|error| error.to_string())?;
+        }
+        clear_unfinished(connection, resource).map_err(|error| error.to_string())?;
+        let written = seed_resource(writer, spec, resource, seed, &mut ids)?;
+        let connection = writer.connection();
+        if bulk {
+            super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+        }
         connection
             .execute(
                 "INSERT INTO _standin_seeded (resource) VALUES (?1)",
@@ -67,8 +85,28 @@ pub(super) fn seed_unseeded(
         super::reset::snapshot(connection, resource)
             .map_err(|error| format!("cannot keep the seeded state: {error}"))?;
         report.seeded.push((resource.name.clone(), written));
+        writer.pause().map_err(|error| error.to_string())?;
     }
     Ok(report)
+}
+
+/// Removes the rows of a seeding that never finished (a process stopped
+/// between two of its steps), so that seeding starts again from nothing and
+/// gives the same records and ids.
+fn clear_unfinished(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    let table = table(resource);
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {table})");
+    let unfinished: bool = connection.query_row(&sql, [], |row| row.get(0))?;
+    if unfinished {
+        connection.execute_batch(&format!("DELETE FROM {table}"))?;
+    }
+    if unfinished && resource.id == IdKind::Integer {
+        connection.execute(
+            "DELETE FROM main.sqlite_sequence WHERE name = ?1",
+            [format!("res_{}", resource.name)],
+        )?;
+    }
+    Ok(())
 }
 
 /// Resources ordered so that referenced ones come first where the references allow it.
@@ -116,7 +154,7 @@ fn live_ids(connection: &Connection, resource: &Resource) -> rusqlite::Result<Ve
 }
 
 fn seed_resource<'s>(
-    connection: &Connection,
+    writer: &mut Writer<'_>,
     spec: &'s Spec,
     resource: &'s Resource,
     seed: u64,
@@ -133,7 +171,7 @@ fn seed_resource<'s>(
         // far: each record is planned after the one before it is stored.
         ids.insert(&resource.name, own);
         while let Some(planned) = plan.next(ids) {
-            let id = store(connection, spec, resource, planned?)?;
+            let id = store(writer, spec, resource, planned?)?;
             ids.entry(&resource.name).or_default().push(id);
         }
         return Ok(total);
@@ -152,7 +190,7 @@ fn seed_resource<'s>(
             }
         });
         for next in planned {
-            own.push(store(connection, spec, resource, next?)?);
+            own.push(store(writer, spec, resource, next?)?);
         }
         Ok(())
     });
@@ -220,13 +258,15 @@ impl<'s> Plan<'s> {
     }
 }
 
-/// Stores a planned record of `resource`; returns its id.
+/// Stores a planned record of `resource`, then lets others use the store if
+/// the step is over; returns its id.
 fn store(
-    connection: &Connection,
+    writer: &mut Writer<'_>,
     spec: &Spec,
     resource: &Resource,
     planned: Planned,
 ) -> Result<Value, String> {
+    let connection = writer.connection();
     let path = || match planned.fixed {
         Some(_) => format!("resources.{}.records.{}", resource.name, planned.index),
         None => format!("resources.{}.count", resource.name),
@@ -248,6 +288,9 @@ fn store(
     if let Some(fields) = &planned.fixed {
         check_references(connection, spec, resource, fields, &path())?;
     }
+    writer
+        .pause()
+        .map_err(|error| format!("cannot seed: {error}"))?;
     Ok(id.to_json())
 }
 
