@@ -9,6 +9,7 @@
 
 mod embed;
 mod jobs;
+mod plan;
 mod read;
 mod reset;
 mod schema;
