@@ -48,7 +48,7 @@ pub struct Server {
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
     state: web::Data<AppState>,
-    _watch: Option<reload::Watch>,
+    watch: Option<reload::Watch>,
 }
 
 impl Server {
@@ -123,7 +123,7 @@ impl Server {
             handle,
             thread: Some(thread),
             state,
-            _watch: watch,
+            watch,
         })
     }
 
@@ -157,11 +157,22 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the server and waits (up to 5 s) until the store is closed, so
+    /// that another server can open its database file at once.
     fn drop(&mut self) {
         // The stop command is sent at once; the returned future only reports completion.
         drop(self.handle.stop(false));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        drop(self.watch.take());
+        // Worker threads and the watcher's thread let go of the state just after.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while (std::sync::Arc::strong_count(&self.state) > 1
+            || std::sync::Arc::strong_count(&self.state.store) > 1)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 }

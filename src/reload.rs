@@ -31,6 +31,12 @@ impl std::fmt::Debug for Watch {
 }
 
 /// Watches the spec file at `path` and reloads `state` on every valid change.
+///
+/// The directory is watched, not the file: editors save by rename, and a
+/// Kubernetes ConfigMap changes by swapping a symbolic link (`..data`) that
+/// the spec's own link goes through, so a change shows either as an event on
+/// the spec's name or as its resolved path changing. A directory elsewhere
+/// that the spec links to is watched too.
 pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
     let directory = absolute
@@ -38,37 +44,84 @@ pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let file_name = absolute.file_name().map(|name| name.to_os_string());
+    let mut resolved = std::fs::canonicalize(&absolute).ok();
+    let linked_directory = resolved
+        .as_ref()
+        .and_then(|resolved| resolved.parent())
+        .map(Path::to_path_buf)
+        .filter(|linked| std::fs::canonicalize(&directory).ok().as_ref() != Some(linked));
     let target = path.to_path_buf();
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
+        let now_resolved = std::fs::canonicalize(&absolute).ok();
+        let swapped = now_resolved != resolved;
         let touches_spec = events.iter().any(|event| {
-            event
-                .paths
-                .iter()
-                .any(|changed| changed.file_name().map(|name| name.to_os_string()) == file_name)
+            event.paths.iter().any(|changed| {
+                changed.file_name().map(|name| name.to_os_string()) == file_name
+                    || Some(changed) == resolved.as_ref()
+            })
         });
-        if touches_spec {
+        resolved = now_resolved;
+        if touches_spec || swapped {
             reload(&target, &state);
         }
     })?;
     debouncer.watch(&directory, RecursiveMode::NonRecursive)?;
+    if let Some(linked) = linked_directory {
+        debouncer.watch(&linked, RecursiveMode::NonRecursive)?;
+    }
     Ok(Watch {
         _debouncer: debouncer,
     })
 }
 
-/// Reads the spec file again and, if it changed and is valid, puts it in force.
+/// Reads the spec file again and, if it changed and is valid, puts it in
+/// force. Whatever happens, even a panic (a bug), the old spec keeps serving,
+/// health tells why, and the next change is read as usual.
 pub fn reload(path: &Path, state: &AppState) {
-    let started = Instant::now();
     let file = path.display().to_string();
+    survive(state, &file, || apply(path, &file, state));
+}
+
+/// Runs a reload's `work`, turning a panic into a refused reload: the
+/// watcher's thread must outlive any reload. (The store is left usable: its
+/// lock does not poison and an open transaction rolls back as it unwinds.)
+fn survive(state: &AppState, file: &str, work: impl FnOnce()) {
+    let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) else {
+        return;
+    };
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string());
+    tracing::error!("reloading {file} failed ({why}); the previous spec keeps serving");
+    refuse(
+        state,
+        file,
+        format!("reloading failed, a bug in standin ({why}); the previous spec keeps serving"),
+        Vec::new(),
+    );
+}
+
+fn apply(path: &Path, file: &str, state: &AppState) {
+    let started = Instant::now();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        // Saved by delete-and-recreate: the new file's own event follows.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            // Maybe saved by delete-and-recreate, whose new file's event follows.
+            return refuse(
+                state,
+                file,
+                "the spec file is gone; the previous spec keeps serving until it is back"
+                    .to_string(),
+                Vec::new(),
+            );
+        }
         Err(error) => {
             return refuse(
                 state,
-                &file,
+                file,
                 format!("cannot read the spec: {error}"),
                 Vec::new(),
             );
@@ -79,14 +132,14 @@ pub fn reload(path: &Path, state: &AppState) {
     if hash == status.hash && status.last_reload_error.is_none() {
         return;
     }
-    let spec = match spec::parse(&file, &text) {
+    let spec = match spec::parse(file, &text) {
         Ok(spec) => spec,
         Err(errors) => {
             tracing::error!(
                 "{file} changed but is invalid; the previous spec keeps serving:\n{errors}"
             );
             let message = format!("{} problem(s) in the spec", errors.diagnostics.len());
-            return refuse(state, &file, message, errors.diagnostics);
+            return refuse(state, file, message, errors.diagnostics);
         }
     };
     let prepared = state
@@ -98,7 +151,7 @@ pub fn reload(path: &Path, state: &AppState) {
         tracing::error!(
             "{file} changed but cannot be served ({error}); the previous spec keeps serving"
         );
-        return refuse(state, &file, error, Vec::new());
+        return refuse(state, file, error, Vec::new());
     }
     let changes = describe_changes(&state.spec(), &spec);
     state.replace_spec(spec, hash);
@@ -169,4 +222,44 @@ pub fn describe_changes(old: &Spec, new: &Spec) -> String {
 /// The JSON of one resource, for comparing its settings.
 fn single(spec: &Spec, resource: &spec::Resource) -> serde_json::Value {
     spec::to_json(spec)["resources"][&resource.name].clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Location, Store};
+
+    const NOTES: &str =
+        "standin: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 2\n";
+
+    fn state_for(file: &str) -> AppState {
+        let spec = spec::parse(file, NOTES).expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("an in-memory store");
+        store.prepare(&spec).expect("tables");
+        store.seed(&spec, 1).expect("seeded");
+        AppState::new(spec, store, 1, file, fingerprint::hex(NOTES.as_bytes()))
+    }
+
+    #[test]
+    fn a_panicking_reload_is_reported_and_the_next_one_applies() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path = directory.path().join("spec.yaml");
+        let file = path.display().to_string();
+        let state = state_for(&file);
+        survive(&state, &file, || panic!("a bug in the seeder"));
+        let failure = state
+            .status()
+            .last_reload_error
+            .expect("the panic is reported");
+        assert!(
+            failure.message.contains("a bug in the seeder"),
+            "{}",
+            failure.message
+        );
+        let edited = format!("{NOTES}  tags:\n    fields: {{ label: string }}\n    count: 1\n");
+        std::fs::write(&path, edited).expect("the spec is written");
+        reload(&path, &state);
+        assert!(state.status().last_reload_error.is_none());
+        assert!(state.spec().resource("tags").is_some());
+    }
 }

@@ -169,12 +169,14 @@ pub fn bind(options: &Options) -> Result<TcpListener, StartError> {
     TcpListener::bind(&address).map_err(|source| StartError::Bind { address, source })
 }
 
-/// The actix-web server for `state` on `listener`; must be awaited inside an actix or tokio runtime.
+/// The actix-web server for `state` on `listener` (and the asynchronous
+/// creates a previous run left pending); must be called inside an actix runtime.
 pub fn http_server(
     state: web::Data<AppState>,
     listener: TcpListener,
     workers: Option<usize>,
 ) -> std::io::Result<actix_web::dev::Server> {
+    http::jobs::resume(state.clone().into_inner());
     let cors = state.spec().cors.clone();
     let head_timeout = state.timeouts.head;
     let workers = workers.unwrap_or_else(|| {

@@ -217,14 +217,8 @@ impl Collection<'_> {
         self.check_parent().await?;
         if let Some(delay) = resource.async_delay {
             let state = Arc::clone(self.state);
-            return Ok(super::jobs::accept(
-                state,
-                self.spec.clone(),
-                self.index,
-                id,
-                fields,
-                delay,
-            ));
+            return super::jobs::accept(state, self.spec.clone(), self.index, id, fields, delay)
+                .await;
         }
         let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
         let record = self

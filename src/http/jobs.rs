@@ -2,11 +2,11 @@
 //! the `Location` of a status monitor; the record is created after the delay;
 //! the monitor answers `200` with the job's state and `Retry-After` while it
 //! is pending, then `303 See Other` to the created record (or `200` with the
-//! problem, if creating failed).
+//! problem, if creating failed). Jobs live in the store (see `store::jobs`):
+//! with `--db` they survive a restart, which finishes the pending ones.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,101 +15,86 @@ use serde_json::{Map, Value, json};
 use super::{AppState, Problem, method_not_allowed};
 use crate::links;
 use crate::spec::Spec;
-use crate::store::RecordId;
-
-/// Jobs kept for their monitors; older ones are forgotten.
-const KEPT: usize = 10_000;
-
-#[derive(Debug, Clone)]
-enum State {
-    Pending { ready_at: Instant },
-    Done { location: String },
-    Failed { problem: Value },
-}
-
-/// The asynchronous creates in progress or done.
-#[derive(Debug, Default)]
-pub struct Jobs {
-    jobs: Mutex<(u64, BTreeMap<u64, State>)>,
-}
-
-impl Jobs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, BTreeMap<u64, State>)> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn start(&self, delay: Duration) -> u64 {
-        let mut guard = self.lock();
-        let (counter, jobs) = &mut *guard;
-        *counter += 1;
-        jobs.insert(
-            *counter,
-            State::Pending {
-                ready_at: Instant::now() + delay,
-            },
-        );
-        while jobs.len() > KEPT {
-            jobs.pop_first();
-        }
-        *counter
-    }
-
-    fn finish(&self, job: u64, state: State) {
-        if let Some(slot) = self.lock().1.get_mut(&job) {
-            *slot = state;
-        }
-    }
-}
+use crate::store::{JobState, KEPT_JOBS, RecordId, StoreError};
 
 /// The monitor of job `job`.
 pub fn monitor_href(spec: &Spec, job: u64) -> String {
     format!("{}/_jobs/{job}", spec.base_path)
 }
 
-/// Accepts a create for later: answers 202 and creates the record after `delay`.
-pub fn accept(
+/// Milliseconds since the Unix epoch: jobs' due times outlive the process.
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+/// Accepts a create of `fields` in resource `index` for later: keeps the job
+/// in the store (committed before answering), answers 202, and creates the
+/// record after `delay`.
+pub async fn accept(
     state: Arc<AppState>,
     spec: Arc<Spec>,
     index: usize,
     id: Option<RecordId>,
     fields: Map<String, Value>,
     delay: Duration,
-) -> HttpResponse {
-    let job = state.jobs.start(delay);
+) -> Result<HttpResponse, Problem> {
+    let due_at = now_millis().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+    let (store, resource) = (state.store.clone(), spec.resources[index].name.clone());
+    let job = state
+        .blocking(move || Ok(store.add_job(&resource, id.as_ref(), &fields, due_at)?))
+        .await?;
+    schedule(state, job, delay);
     let monitor = monitor_href(&spec, job);
-    actix_web::rt::spawn(async move {
-        actix_web::rt::time::sleep(delay).await;
-        let (store, shared_spec) = (state.store.clone(), spec.clone());
-        let created = state
-            .blocking(move || {
-                let resource = &shared_spec.resources[index];
-                Ok(store.create(&shared_spec, resource, id, fields)?)
-            })
-            .await;
-        let outcome = match created {
-            Ok(record) => State::Done {
-                location: links::item(&spec, &spec.resources[index].name, &record.id),
-            },
-            Err(problem) => State::Failed {
-                problem: problem.body(),
-            },
-        };
-        state.jobs.finish(job, outcome);
-    });
-    HttpResponse::build(StatusCode::ACCEPTED)
+    Ok(HttpResponse::build(StatusCode::ACCEPTED)
         .insert_header((header::LOCATION, monitor.clone()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
         .body(
             json!({ "status": "pending", "_links": { "monitor": { "href": monitor } } })
                 .to_string(),
-        )
+        ))
+}
+
+/// Schedules every job a previous run left pending (with `--db`): those past
+/// due run at once. Must be called inside the server's runtime.
+pub fn resume(state: Arc<AppState>) {
+    let pending = match state.store.pending_jobs() {
+        Ok(pending) => pending,
+        Err(error) => {
+            tracing::error!("cannot read the pending asynchronous creates: {error}");
+            return;
+        }
+    };
+    let now = now_millis();
+    for (job, due_at) in pending {
+        let wait = Duration::from_millis(due_at.saturating_sub(now).max(0).unsigned_abs());
+        schedule(state.clone(), job, wait);
+    }
+}
+
+/// Creates job `job`'s record after `delay`, with the spec then in force.
+fn schedule(state: Arc<AppState>, job: u64, delay: Duration) {
+    actix_web::rt::spawn(async move {
+        actix_web::rt::time::sleep(delay).await;
+        let (store, spec) = (state.store.clone(), state.spec());
+        let outcome = state
+            .blocking(move || match store.run_job(&spec, job) {
+                Ok(_) | Err(StoreError::NotFound) => Ok(()),
+                Err(error) => Ok(store.fail_job(job, &Problem::from(error).body())?),
+            })
+            .await;
+        if let Err(problem) = outcome {
+            tracing::error!("asynchronous create {job}: {}", problem.body());
+        }
+    });
 }
 
 /// Answers a request to a job's monitor.
-pub fn monitor(
+pub async fn monitor(
     request: &HttpRequest,
     state: &web::Data<AppState>,
     job: u64,
@@ -120,16 +105,15 @@ pub fn monitor(
     ) {
         return Err(method_not_allowed(request, vec!["GET", "HEAD"]));
     }
-    let found = state.jobs.lock().1.get(&job).cloned();
+    let store = state.store.clone();
+    let found = state.blocking(move || Ok(store.job(job)?)).await?;
     let body = |status: &str| json!({ "status": status, "_links": { "self": { "href": request.path() } } });
     match found {
         None => Err(Problem::not_found(format!(
-            "no job {job} (jobs are kept for their last {KEPT})"
+            "no job {job} (finished jobs are kept for the last {KEPT_JOBS})"
         ))),
-        Some(State::Pending { ready_at }) => {
-            let wait = ready_at
-                .saturating_duration_since(Instant::now())
-                .as_secs_f64()
+        Some(JobState::Pending { due_at }) => {
+            let wait = (due_at.saturating_sub(now_millis()) as f64 / 1000.0)
                 .ceil()
                 .max(1.0);
             Ok(HttpResponse::Ok()
@@ -138,11 +122,11 @@ pub fn monitor(
                 .content_type("application/json")
                 .body(body("pending").to_string()))
         }
-        Some(State::Done { location }) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, location))
+        Some(JobState::Done { resource, id }) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, links::item(&state.spec(), &resource, &id)))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()),
-        Some(State::Failed { problem }) => {
+        Some(JobState::Failed { problem }) => {
             let mut failed = body("failed");
             failed["problem"] = problem;
             Ok(HttpResponse::Ok()

@@ -10,7 +10,7 @@ mod collection;
 mod conditional;
 mod faults;
 mod item;
-mod jobs;
+pub(crate) mod jobs;
 mod negotiate;
 mod observe;
 mod problem;
@@ -174,7 +174,7 @@ async fn dispatch(
         Target::Item(index, id) => {
             item::handle(request, payload, state.into_inner(), spec, index, id).await
         }
-        Target::Job(job) => jobs::monitor(&request, &state, job),
+        Target::Job(job) => jobs::monitor(&request, &state, job).await,
         Target::Admin(path) => crate::admin::handle(&request, &state, &spec, &path).await,
     }
 }

@@ -61,8 +61,6 @@ pub struct AppState {
     reloads: std::sync::atomic::AtomicU64,
     /// Answers to reads, until the next write.
     pub responses: super::cache::ResponseCache,
-    /// Asynchronous creates and their monitors.
-    pub jobs: super::jobs::Jobs,
     /// Draws for injected latency and errors, seeded for reproducible runs.
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
     /// Where requests' store operations run.
@@ -90,7 +88,6 @@ impl AppState {
             timeouts: super::body::Timeouts::default(),
             admin_token: None,
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
-            jobs: super::jobs::Jobs::default(),
             responses: super::cache::ResponseCache::default(),
             reloads: std::sync::atomic::AtomicU64::new(0),
             read_cache: true,

@@ -8,12 +8,15 @@
 //! spliced into SQL come from the validated spec (identifiers only).
 
 mod embed;
+mod jobs;
+mod plan;
 mod read;
 mod reset;
 mod schema;
 mod search;
 mod seed;
 mod select;
+mod steps;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +28,7 @@ use serde_json::{Map, Value};
 use crate::spec::{FieldError, IdKind, Resource};
 
 pub use embed::Embedded;
+pub use jobs::{JobState, KEPT_JOBS};
 pub use read::Page;
 pub use reset::ResetReport;
 pub use seed::SeedReport;
@@ -167,6 +171,9 @@ pub struct Store {
     auto_indexes: Mutex<std::collections::HashMap<String, usize>>,
     /// When the operation holding the connection must stop (see [`DEFAULT_QUERY_BUDGET`]).
     deadline: std::sync::Arc<Deadline>,
+    /// The lock that keeps other standins off a database file, held until
+    /// the connection has closed (fields drop in order).
+    _exclusive: Option<std::fs::File>,
 }
 
 /// The deadline of the operation in progress, read by SQLite's progress
@@ -211,6 +218,10 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) a store at `location`.
     pub fn open(location: Location) -> Result<Store, rusqlite::Error> {
+        let exclusive = match &location {
+            Location::Memory => None,
+            Location::File(path) => Some(lock_file(path)?),
+        };
         let mut connection = match &location {
             Location::Memory => Connection::open_in_memory()?,
             Location::File(path) => open_file(path)?,
@@ -239,6 +250,7 @@ impl Store {
             Location::File(_) => "",
         };
         connection.execute("ATTACH DATABASE ?1 AS seeded", [snapshot])?;
+        reset::create_snapshots(&connection)?;
         schema::create_meta(&connection)?;
         let auto_indexes = existing_auto_indexes(&connection)?;
         Ok(Store {
@@ -249,6 +261,7 @@ impl Store {
             auto_indexes: Mutex::new(auto_indexes),
             column_indexes: Mutex::new(std::collections::HashSet::new()),
             deadline,
+            _exclusive: exclusive,
         })
     }
 
@@ -386,6 +399,45 @@ fn register_functions(connection: &Connection) -> rusqlite::Result<()> {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Takes the lock file beside a database file (`<file>.lock`), so that a
+/// second standin cannot serve the same file: each keeps a cache of answers
+/// that the other's writes would make stale. The operating system releases
+/// the lock when the process ends, however it ends.
+fn lock_file(path: &Path) -> Result<std::fs::File, rusqlite::Error> {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let refuse = |code: i32, message: String| {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message))
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|error| {
+            refuse(
+                rusqlite::ffi::SQLITE_CANTOPEN,
+                format!("cannot create {}: {error}", lock_path.display()),
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(refuse(
+            rusqlite::ffi::SQLITE_BUSY,
+            format!(
+                "{} is in use by another standin (it holds {}); stop that one, or give this one another --db file",
+                path.display(),
+                lock_path.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(error)) => Err(refuse(
+            rusqlite::ffi::SQLITE_CANTOPEN,
+            format!("cannot lock {}: {error}", lock_path.display()),
+        )),
+    }
+}
 
 fn open_file(path: &Path) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open(path)?;

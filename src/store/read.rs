@@ -87,6 +87,8 @@ impl Store {
         let compiled = select::compile(resource, query, scope);
         if query.search.is_none() {
             self.ensure_index(&connection, resource, query, scope)?;
+        } else {
+            super::search::ensure(&connection, resource)?;
         }
         let total = self.cached_count(&connection, &compiled.count, &compiled.count_parameters)?;
         let mut all_parameters = compiled.parameters;

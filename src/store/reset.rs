@@ -1,39 +1,59 @@
 //! Resetting to the seeded state: each resource's rows are restored from the
-//! snapshot taken when it was seeded (kept in an attached in-memory database),
+//! snapshot taken when it was seeded (kept in an attached database, in memory
+//! or a temporary file),
 //! in one transaction and in milliseconds. A resource seeded by an earlier
 //! process (`--db`) has no snapshot: it is emptied and seeded again, which is
 //! deterministic and so gives the same records.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::seed::seed_unseeded;
+use super::steps::Writer;
 use super::{Store, search, table};
 use crate::spec::{IdKind, Resource, Spec};
 
-fn snapshot_table(resource: &Resource) -> String {
-    format!("seeded.\"res_{}\"", resource.name)
+/// Creates the snapshot tables in the attached `seeded` database: one for
+/// the rows of every resource, not one per resource, so that seeding a
+/// resource changes no schema (each change costs in proportion to the whole
+/// schema, which made start-up quadratic in the number of resources).
+pub(super) fn create_snapshots(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch(
+        "CREATE TABLE IF NOT EXISTS seeded.snapshots (resource TEXT PRIMARY KEY NOT NULL);
+         CREATE TABLE IF NOT EXISTS seeded.records (
+             resource TEXT NOT NULL, id, data TEXT NOT NULL,
+             created_at TEXT NOT NULL, updated_at TEXT NOT NULL, deleted_at TEXT
+         );
+         CREATE INDEX IF NOT EXISTS seeded.records_of ON records (resource);",
+    )
 }
 
 /// Keeps a copy of `resource`'s rows as its seeded state.
 pub(super) fn snapshot(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
-    let copy = snapshot_table(resource);
-    connection.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {copy}; CREATE TABLE {copy} AS SELECT * FROM {}",
+    connection.execute(
+        "DELETE FROM seeded.records WHERE resource = ?1",
+        [&resource.name],
+    )?;
+    let sql = format!(
+        "INSERT INTO seeded.records (resource, id, data, created_at, updated_at, deleted_at)
+         SELECT ?1, id, data, created_at, updated_at, deleted_at FROM {} ORDER BY rowid",
         table(resource)
-    ))
+    );
+    connection.execute(&sql, [&resource.name])?;
+    connection.execute(
+        "INSERT OR IGNORE INTO seeded.snapshots (resource) VALUES (?1)",
+        [&resource.name],
+    )?;
+    Ok(())
 }
 
-fn has_snapshot(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
-    connection
-        .query_row(
-            "SELECT 1 FROM seeded.sqlite_master WHERE type = 'table' AND name = ?1",
-            [format!("res_{}", resource.name)],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
+/// The resources with a snapshot.
+fn snapshots(connection: &Connection) -> rusqlite::Result<HashSet<String>> {
+    let mut statement = connection.prepare("SELECT resource FROM seeded.snapshots")?;
+    let names = statement.query_map([], |row| row.get(0))?;
+    names.collect()
 }
 
 /// Sets the next automatic id of an integer-id resource after its highest id.
@@ -75,11 +95,14 @@ impl Store {
             reseeded: Vec::new(),
             took: Duration::ZERO,
         };
+        let snapshots =
+            snapshots(&transaction).map_err(|error| format!("cannot reset: {error}"))?;
         for resource in &spec.resources {
-            restore(&transaction, resource, &mut report)
+            let has_snapshot = snapshots.contains(&resource.name);
+            restore(&transaction, resource, has_snapshot, &mut report)
                 .map_err(|error| format!("cannot reset {}: {error}", resource.name))?;
         }
-        seed_unseeded(&transaction, spec, seed)?;
+        seed_unseeded(&mut Writer::Within(&transaction), spec, seed)?;
         transaction
             .commit()
             .map_err(|error| format!("cannot reset: {error}"))?;
@@ -92,16 +115,19 @@ impl Store {
 fn restore(
     connection: &Connection,
     resource: &Resource,
+    has_snapshot: bool,
     report: &mut ResetReport,
 ) -> rusqlite::Result<()> {
     let live = table(resource);
     search::pause(connection, resource)?;
     connection.execute_batch(&format!("DELETE FROM {live}"))?;
-    if has_snapshot(connection, resource)? {
-        connection.execute_batch(&format!(
-            "INSERT INTO {live} SELECT * FROM {}",
-            snapshot_table(resource)
-        ))?;
+    if has_snapshot {
+        let sql = format!(
+            "INSERT INTO {live} (id, data, created_at, updated_at, deleted_at)
+             SELECT id, data, created_at, updated_at, deleted_at FROM seeded.records
+             WHERE resource = ?1 ORDER BY rowid"
+        );
+        connection.execute(&sql, [&resource.name])?;
         report.restored.push(resource.name.clone());
     } else {
         connection.execute(

@@ -1,18 +1,27 @@
 //! Tables and indexes derived from the spec. Tables are only ever created,
 //! never dropped: data of a resource that leaves the spec stays on disk.
 
-use rusqlite::Connection;
+use std::collections::HashSet;
 
-use super::{Store, search, table};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::steps::{Steps, Writer};
+use super::{Store, field_expression, search, table};
 use crate::spec::{IdKind, Resource, Spec};
 
 pub(super) fn create_meta(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS _standin_seeded (resource TEXT PRIMARY KEY NOT NULL)",
-    )
+    )?;
+    search::create_meta(connection)?;
+    super::jobs::create_table(connection)
 }
 
-fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+fn create_table(
+    connection: &Connection,
+    resource: &Resource,
+    triggers: &HashSet<String>,
+) -> rusqlite::Result<()> {
     let id_column = match resource.id {
         IdKind::Integer => "id INTEGER PRIMARY KEY AUTOINCREMENT",
         IdKind::Uuid | IdKind::String => "id TEXT PRIMARY KEY NOT NULL",
@@ -40,7 +49,48 @@ fn create_table(connection: &Connection, resource: &Resource) -> rusqlite::Resul
         let (_, sql) = super::select::column_index(resource, &field.name);
         connection.execute_batch(&sql)?;
     }
-    search::prepare(connection, resource)
+    check_unique(connection, resource)?;
+    search::prepare(
+        connection,
+        resource,
+        super::seed::is_bulk(resource),
+        triggers,
+    )
+}
+
+/// Refuses a unique field whose stored live records already share a value
+/// (`unique: true` added over existing data): writes would then answer 409
+/// to any change of those records, whatever it changes.
+fn check_unique(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    for field in resource.fields.iter().filter(|field| field.unique) {
+        let value = field_expression(&field.name);
+        let sql = format!(
+            "SELECT {value}, count(*) FROM {} WHERE deleted_at IS NULL AND {value} IS NOT NULL
+             GROUP BY {value} HAVING count(*) > 1 LIMIT 1",
+            table(resource)
+        );
+        let shared: Option<(rusqlite::types::Value, i64)> = connection
+            .query_row(&sql, [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let Some((shared, count)) = shared else {
+            continue;
+        };
+        let shown = match shared {
+            rusqlite::types::Value::Text(text) => serde_json::Value::from(text).to_string(),
+            rusqlite::types::Value::Integer(number) => number.to_string(),
+            rusqlite::types::Value::Real(number) => number.to_string(),
+            other => format!("{other:?}"),
+        };
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+            Some(format!(
+                "resources.{name}.fields.{field}: `unique: true`, but {count} stored {name} records share the value {shown}; make their {field} distinct first, or drop `unique`",
+                name = resource.name,
+                field = field.name,
+            )),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes each field's default into records stored before the field existed,
@@ -92,15 +142,16 @@ fn check_id_column(connection: &Connection, resource: &Resource) -> rusqlite::Re
 impl Store {
     /// Creates the tables and indexes `spec` needs (existing ones are kept as they are).
     pub fn prepare(&self, spec: &Spec) -> rusqlite::Result<()> {
-        let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let mut writer = Writer::Steps(Steps::begin(self)?);
+        let triggers = search::existing_triggers(writer.connection())?;
         for resource in &spec.resources {
-            create_table(&transaction, resource)?;
-            backfill_defaults(&transaction, resource)?;
+            create_table(writer.connection(), resource, &triggers)?;
+            backfill_defaults(writer.connection(), resource)?;
+            writer.pause()?;
         }
-        transaction.commit()?;
-        // Search indexes may have been rebuilt: cached totals are stale.
-        self.written();
+        if let Writer::Steps(steps) = writer {
+            steps.finish()?;
+        }
         Ok(())
     }
 }

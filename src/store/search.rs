@@ -6,8 +6,11 @@
 //! ranking needs), so a match is a live record and a search alone is counted
 //! from the index. A record leaves the index through FTS5's 'delete' command
 //! with the values it was indexed with, read from its stored document. The
-//! index is derived data: it is rebuilt when the spec's search fields, or
-//! this module's layout of it, change.
+//! index is derived data: it is made by a resource's first search (or when
+//! the resource is seeded in bulk), and rebuilt when the spec's search
+//! fields, or this module's layout of it, change.
+
+use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -23,32 +26,80 @@ pub(super) fn index_table(resource: &Resource) -> String {
     format!("\"fts_{}\"", resource.name)
 }
 
-/// Creates the search index of `resource` and the triggers that keep it in
-/// step with every write, rebuilding both when its search fields change. A
-/// resource whose search is removed keeps its (now unused) index, so that
-/// requests still running on the previous spec never miss the table.
-pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+/// Creates the table recording each index's layout and search fields.
+pub(super) fn create_meta(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS _standin_search (resource TEXT PRIMARY KEY NOT NULL, fields TEXT NOT NULL)",
+    )
+}
+
+/// The names of the search indexes' triggers, read once for a whole spec:
+/// `sqlite_master` has no index, so a query per resource would cost in
+/// proportion to the number of resources, each time.
+pub(super) fn existing_triggers(connection: &Connection) -> rusqlite::Result<HashSet<String>> {
+    let mut statement = connection.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fts!_%' ESCAPE '!'",
     )?;
-    let wanted = format!("{LAYOUT}:{}", resource.search.join(","));
-    let current: Option<String> = connection
-        .query_row(
-            "SELECT fields FROM _standin_search WHERE resource = ?1",
-            [&resource.name],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let names =
-        ["inserted", "updated", "deleted"].map(|suffix| format!("fts_{}_{suffix}", resource.name));
-    let has_triggers: bool = connection.query_row(
-        "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'trigger' AND name IN (?1, ?2, ?3)",
-        rusqlite::params_from_iter(&names),
-        |row| row.get(0),
-    )?;
-    if resource.search.is_empty() || (has_triggers && current.as_deref() == Some(wanted.as_str())) {
+    let names = statement.query_map([], |row| row.get(0))?;
+    names.collect()
+}
+
+/// Keeps the search index of `resource` as the spec wants it, when it has
+/// one: an index of other search fields or of an earlier layout, or one
+/// missing its triggers, is rebuilt. A resource without an index gets one
+/// now only if it is seeded in bulk, else from its first search ([`ensure`]):
+/// creating an index changes the schema several times, and each change costs
+/// in proportion to the whole schema, which made start-up quadratic in the
+/// number of resources. A resource whose search is removed keeps its (now
+/// unused) index, so that requests still running on the previous spec never
+/// miss the table. `triggers` are the [`existing_triggers`].
+pub(super) fn prepare(
+    connection: &Connection,
+    resource: &Resource,
+    bulk: bool,
+    triggers: &HashSet<String>,
+) -> rusqlite::Result<()> {
+    if resource.search.is_empty() {
         return Ok(());
     }
+    let names =
+        ["inserted", "updated", "deleted"].map(|suffix| format!("fts_{}_{suffix}", resource.name));
+    let has_triggers = names.iter().all(|name| triggers.contains(name));
+    match current_layout(connection, resource)? {
+        Some(current) if current == layout(resource) && has_triggers => Ok(()),
+        None if !bulk => Ok(()),
+        _ => create(connection, resource),
+    }
+}
+
+/// Makes the search index of `resource` if it has none yet, before a search.
+pub(super) fn ensure(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    if resource.search.is_empty() || current_layout(connection, resource)?.is_some() {
+        return Ok(());
+    }
+    let transaction = connection.unchecked_transaction()?;
+    create(&transaction, resource)?;
+    transaction.commit()
+}
+
+/// The layout and search fields `resource`'s index is wanted with.
+fn layout(resource: &Resource) -> String {
+    format!("{LAYOUT}:{}", resource.search.join(","))
+}
+
+/// The layout and search fields of `resource`'s index, if it has one.
+fn current_layout(
+    connection: &Connection,
+    resource: &Resource,
+) -> rusqlite::Result<Option<String>> {
+    connection
+        .prepare_cached("SELECT fields FROM _standin_search WHERE resource = ?1")?
+        .query_row([&resource.name], |row| row.get(0))
+        .optional()
+}
+
+/// (Re)creates the index of `resource` from its live records, with its triggers.
+fn create(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     let fts = index_table(resource);
     let columns = columns(resource);
     connection.execute_batch(&format!(
@@ -60,10 +111,10 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
          );",
         drop = drop_triggers(resource),
     ))?;
-    resume(connection, resource)?;
+    index_all(connection, resource)?;
     connection.execute(
         "INSERT OR REPLACE INTO _standin_search (resource, fields) VALUES (?1, ?2)",
-        [&resource.name, &wanted],
+        [&resource.name, &layout(resource)],
     )?;
     Ok(())
 }
@@ -96,21 +147,32 @@ fn drop_triggers(resource: &Resource) -> String {
         .join("\n")
 }
 
-/// Stops keeping `resource`'s search index in step, before a bulk change of
-/// its rows (seeding, a reset); [`resume`] re-indexes them all at once, which
-/// is much faster than a trigger per row. Both run in the caller's transaction.
+/// Stops keeping `resource`'s search index (if it has one) in step, before
+/// a bulk change of its rows (seeding, a reset); [`resume`] re-indexes them
+/// all at once, which is much faster than a trigger per row. Both run in the
+/// caller's transaction.
 pub(super) fn pause(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
-    if !resource.search.is_empty() {
+    if has_index(connection, resource)? {
         connection.execute_batch(&drop_triggers(resource))?;
     }
     Ok(())
 }
 
-/// Re-indexes every row of `resource` and keeps the index in step again.
+/// Re-indexes every row of `resource` (if it has an index) and keeps the
+/// index in step again.
 pub(super) fn resume(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
-    if resource.search.is_empty() {
-        return Ok(());
+    if has_index(connection, resource)? {
+        index_all(connection, resource)?;
     }
+    Ok(())
+}
+
+fn has_index(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
+    Ok(!resource.search.is_empty() && current_layout(connection, resource)?.is_some())
+}
+
+/// Indexes every live row of `resource` afresh, and creates the triggers.
+fn index_all(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     let fts = index_table(resource);
     let data = table(resource);
     let columns = columns(resource);

@@ -2,24 +2,27 @@
 //! written once per resource (never on top of existing data) and
 //! deterministic: the same spec and seed give byte-identical data.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
+use super::plan::{Plan, Planned};
+use super::steps::{Steps, Writer};
 use super::write::insert_data;
 use super::{RecordId, Store, sql_id, table};
-use crate::clock;
-use crate::fake::Faker;
-use crate::spec::{Field, IdKind, Resource, Spec, Values, strip_server_set};
+use crate::spec::{IdKind, Resource, Spec};
 
-/// Seconds from the Unix epoch to 2025-01-01T00:00:00Z: seeded records are
-/// stamped from there, one minute apart, so timestamps are reproducible.
-const SEED_EPOCH: i64 = 1_735_689_600;
-
-/// Records from which seeding a resource re-indexes its search in bulk
-/// instead of row by row.
+/// Above this many records, a resource is seeded in bulk: its search index is
+/// made up front and filled once after seeding instead of row by row.
+/// Dropping and creating its triggers changes the schema, which costs in
+/// proportion to the whole schema, so it only pays for large seedings.
 const BULK: usize = 1_000;
+
+/// Whether `resource` is seeded in bulk (see [`BULK`]).
+pub(super) fn is_bulk(resource: &Resource) -> bool {
+    resource.records.len() + resource.count as usize > BULK
+}
 
 /// What seeding did, per resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,17 +32,15 @@ pub struct SeedReport {
 }
 
 impl Store {
-    /// Seeds every resource of `spec` that has never been seeded.
+    /// Seeds every resource of `spec` that has never been seeded, in steps
+    /// that let requests use the store in between.
     pub fn seed(&self, spec: &Spec, seed: u64) -> Result<SeedReport, String> {
-        let mut connection = self.lock();
-        let transaction = connection
-            .transaction()
-            .map_err(|error| format!("cannot seed: {error}"))?;
-        let report = seed_unseeded(&transaction, spec, seed)?;
-        transaction
-            .commit()
-            .map_err(|error| format!("cannot seed: {error}"))?;
-        self.written();
+        let cannot = |error: rusqlite::Error| format!("cannot seed: {error}");
+        let mut writer = Writer::Steps(Steps::begin(self).map_err(cannot)?);
+        let report = seed_unseeded(&mut writer, spec, seed)?;
+        if let Writer::Steps(steps) = writer {
+            steps.finish().map_err(cannot)?;
+        }
         Ok(report)
     }
 }
@@ -47,25 +48,26 @@ impl Store {
 /// Seeds every resource of `spec` not seeded yet, keeping a snapshot of what
 /// it writes (in the attached `seeded` database) for resets.
 pub(super) fn seed_unseeded(
-    connection: &Connection,
+    writer: &mut Writer<'_>,
     spec: &Spec,
     seed: u64,
 ) -> Result<SeedReport, String> {
     let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
     let mut report = SeedReport::default();
     for resource in spec.seeding_order() {
+        let connection = writer.connection();
         if is_seeded(connection, resource).map_err(|error| error.to_string())? {
             let live = live_ids(connection, resource).map_err(|error| error.to_string())?;
             ids.insert(&resource.name, live);
             continue;
         }
-        // Re-indexing in bulk pays for itself only on many records: pausing
-        // and resuming are schema changes, whose cost grows with the schema.
-        let bulk = resource.records.len() + resource.count as usize >= BULK;
+        let bulk = is_bulk(resource);
         if bulk {
             super::search::pause(connection, resource).map_err(|error| error.to_string())?;
         }
-        let written = seed_resource(connection, spec, resource, seed, &mut ids)?;
+        clear_unfinished(connection, resource).map_err(|error| error.to_string())?;
+        let written = seed_resource(writer, spec, resource, seed, &mut ids)?;
+        let connection = writer.connection();
         if bulk {
             super::search::resume(connection, resource).map_err(|error| error.to_string())?;
         }
@@ -78,8 +80,28 @@ pub(super) fn seed_unseeded(
         super::reset::snapshot(connection, resource)
             .map_err(|error| format!("cannot keep the seeded state: {error}"))?;
         report.seeded.push((resource.name.clone(), written));
+        writer.pause().map_err(|error| error.to_string())?;
     }
     Ok(report)
+}
+
+/// Removes the rows of a seeding that never finished (a process stopped
+/// between two of its steps), so that seeding starts again from nothing and
+/// gives the same records and ids.
+fn clear_unfinished(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    let table = table(resource);
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {table})");
+    let unfinished: bool = connection.query_row(&sql, [], |row| row.get(0))?;
+    if unfinished {
+        connection.execute_batch(&format!("DELETE FROM {table}"))?;
+    }
+    if unfinished && resource.id == IdKind::Integer {
+        connection.execute(
+            "DELETE FROM main.sqlite_sequence WHERE name = ?1",
+            [format!("res_{}", resource.name)],
+        )?;
+    }
+    Ok(())
 }
 
 fn is_seeded(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
@@ -109,7 +131,7 @@ fn live_ids(connection: &Connection, resource: &Resource) -> rusqlite::Result<Ve
 }
 
 fn seed_resource<'s>(
-    connection: &Connection,
+    writer: &mut Writer<'_>,
     spec: &'s Spec,
     resource: &'s Resource,
     seed: u64,
@@ -126,7 +148,7 @@ fn seed_resource<'s>(
         // far: each record is planned after the one before it is stored.
         ids.insert(&resource.name, own);
         while let Some(planned) = plan.next(ids) {
-            let id = store(connection, spec, resource, planned?)?;
+            let id = store(writer, spec, resource, planned?)?;
             ids.entry(&resource.name).or_default().push(id);
         }
         return Ok(total);
@@ -145,7 +167,7 @@ fn seed_resource<'s>(
             }
         });
         for next in planned {
-            own.push(store(connection, spec, resource, next?)?);
+            own.push(store(writer, spec, resource, next?)?);
         }
         Ok(())
     });
@@ -153,80 +175,15 @@ fn seed_resource<'s>(
     stored.map(|()| total)
 }
 
-/// A record ready to store: its position among the resource's records, its
-/// id where chosen up front, its fields serialised, and its timestamp.
-struct Planned {
-    index: usize,
-    /// A fixed record's fields, whose references are checked once it is
-    /// stored; none for a generated one (its references are drawn from
-    /// existing ids, and its fields are dropped on the planning thread).
-    fixed: Option<Map<String, Value>>,
-    id: Option<RecordId>,
-    data: String,
-    stamp: String,
-}
-
-/// The records to seed for one resource, in order: its fixed records, then
-/// generated ones; the same seed plans the same records.
-struct Plan<'s> {
-    resource: &'s Resource,
-    faker: Faker,
-    taken: UniqueValues,
-    index: usize,
-    total: usize,
-}
-
-impl<'s> Plan<'s> {
-    fn new(resource: &'s Resource, seed: u64) -> Plan<'s> {
-        Plan {
-            resource,
-            faker: Faker::new(seed, &resource.name),
-            taken: UniqueValues::new(resource),
-            index: 0,
-            total: resource.records.len() + resource.count as usize,
-        }
-    }
-
-    /// The next record, drawing references from `ids`; None after the last.
-    fn next(&mut self, ids: &HashMap<&str, Vec<Value>>) -> Option<Result<Planned, String>> {
-        if self.index == self.total {
-            return None;
-        }
-        let index = self.index;
-        self.index += 1;
-        let fixed = self.resource.records.get(index);
-        let (id, fields) = match fixed {
-            Some(record) => {
-                let (id, fields) = fixed_record(self.resource, record);
-                // A fixed record of a uuid resource may leave its id to the server.
-                let id = id.or_else(|| {
-                    (self.resource.id == IdKind::Uuid).then(|| RecordId::Text(self.faker.uuid()))
-                });
-                (id, fields)
-            }
-            None => match generated_record(self.resource, &mut self.faker, &mut self.taken, ids) {
-                Ok(generated) => generated,
-                Err(error) => return Some(Err(error)),
-            },
-        };
-        self.taken.record(&fields);
-        Some(Ok(Planned {
-            index,
-            id,
-            data: serde_json::to_string(&fields).expect("JSON values serialise"),
-            fixed: fixed.is_some().then_some(fields),
-            stamp: clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0),
-        }))
-    }
-}
-
-/// Stores a planned record of `resource`; returns its id.
+/// Stores a planned record of `resource`, then lets others use the store if
+/// the step is over; returns its id.
 fn store(
-    connection: &Connection,
+    writer: &mut Writer<'_>,
     spec: &Spec,
     resource: &Resource,
     planned: Planned,
 ) -> Result<Value, String> {
+    let connection = writer.connection();
     let path = || match planned.fixed {
         Some(_) => format!("resources.{}.records.{}", resource.name, planned.index),
         None => format!("resources.{}.count", resource.name),
@@ -248,108 +205,10 @@ fn store(
     if let Some(fields) = &planned.fixed {
         check_references(connection, spec, resource, fields, &path())?;
     }
+    writer
+        .pause()
+        .map_err(|error| format!("cannot seed: {error}"))?;
     Ok(id.to_json())
-}
-
-fn fixed_record(
-    resource: &Resource,
-    record: &Map<String, Value>,
-) -> (Option<RecordId>, Map<String, Value>) {
-    let mut fields = record.clone();
-    let id = strip_server_set(&mut fields).and_then(|id| RecordId::from_json(resource.id, &id));
-    // The spec check validated these records; this fills in defaults and
-    // normalises integers.
-    let _ = resource.validate_whole(&mut fields);
-    (id, fields)
-}
-
-fn generated_record(
-    resource: &Resource,
-    faker: &mut Faker,
-    taken: &mut UniqueValues,
-    ids: &HashMap<&str, Vec<Value>>,
-) -> Result<(Option<RecordId>, Map<String, Value>), String> {
-    let mut fields = faker.record(resource)?;
-    for field in resource
-        .fields
-        .iter()
-        .filter(|field| field.unique && field.reference.is_none())
-    {
-        let mut attempt = 0;
-        while taken.contains(field, &fields[&field.name]) {
-            attempt += 1;
-            if attempt > 1_000 || taken.ran_out(field) {
-                // Random values ran out: the values the field allows, in order.
-                let value = taken.next_free(resource, field, faker).ok_or_else(|| {
-                    format!(
-                        "resources.{}.fields.{}: cannot generate {} distinct values; lower the count or widen the constraints",
-                        resource.name,
-                        field.name,
-                        resource.records.len() + resource.count as usize
-                    )
-                })?;
-                fields.insert(field.name.clone(), value);
-                break;
-            }
-            let mut value = faker.valid_value(resource, field)?;
-            // Small generator vocabularies (city names...) run out: a numeric
-            // suffix keeps values distinct, where the field's constraints allow it.
-            if attempt > 20
-                && let Value::String(text) = &value
-            {
-                let suffixed = Value::from(format!("{text} {attempt}"));
-                if faker.accepts(resource, field, &suffixed) {
-                    value = suffixed;
-                }
-            }
-            fields.insert(field.name.clone(), value);
-        }
-    }
-    for (field, reference) in resource.references() {
-        let all = ids
-            .get(reference.resource.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        // A unique reference takes each target at most once.
-        let free: Option<Vec<&Value>> = field
-            .unique
-            .then(|| all.iter().filter(|id| !taken.contains(field, id)).collect());
-        let value = match free.as_ref().map_or(all.len(), Vec::len) {
-            0 if field.required => {
-                let problem = if all.is_empty() {
-                    format!(
-                        "no {} records exist to reference; give {} a count or records",
-                        reference.resource, reference.resource
-                    )
-                } else {
-                    format!(
-                        "only {} {} records exist for this unique reference; lower the count",
-                        all.len(),
-                        reference.resource
-                    )
-                };
-                return Err(format!(
-                    "resources.{}.fields.{}: {problem}",
-                    resource.name, field.name
-                ));
-            }
-            0 => Value::Null,
-            len => {
-                let pick = faker.index(len);
-                match &free {
-                    Some(free) => free[pick].clone(),
-                    None => all[pick].clone(),
-                }
-            }
-        };
-        fields.insert(field.name.clone(), value);
-    }
-    let id = match resource.id {
-        IdKind::Integer => None,
-        IdKind::Uuid => Some(RecordId::Text(faker.uuid())),
-        IdKind::String => Some(RecordId::Text(faker.uuid())),
-    };
-    Ok((id, fields))
 }
 
 fn check_references(
@@ -386,62 +245,4 @@ fn check_references(
         }
     }
     Ok(())
-}
-
-/// Values of unique fields already used while seeding one resource, and the
-/// supply of values of those whose random values ran out.
-struct UniqueValues {
-    used: HashMap<String, HashSet<String>>,
-    supplies: HashMap<String, Values>,
-}
-
-impl UniqueValues {
-    fn new(resource: &Resource) -> UniqueValues {
-        let used = resource
-            .fields
-            .iter()
-            .filter(|field| field.unique)
-            .map(|field| (field.name.clone(), HashSet::new()))
-            .collect();
-        UniqueValues {
-            used,
-            supplies: HashMap::new(),
-        }
-    }
-
-    /// Whether random values of `field` ran out earlier.
-    fn ran_out(&self, field: &Field) -> bool {
-        self.supplies.contains_key(&field.name)
-    }
-
-    /// The next value the field allows that is not used yet.
-    fn next_free(&mut self, resource: &Resource, field: &Field, faker: &Faker) -> Option<Value> {
-        let wanted = (resource.records.len() + resource.count as usize) as u64;
-        let supply = self
-            .supplies
-            .entry(field.name.clone())
-            .or_insert_with(|| Values::of(field, wanted));
-        let used = self.used.get(&field.name)?;
-        // Values are skipped only for being used (or, against the check, invalid).
-        let limit = used.len() + 1_000;
-        supply.by_ref().take(limit).find(|value| {
-            !used.contains(&value.to_string()) && faker.accepts(resource, field, value)
-        })
-    }
-
-    fn contains(&self, field: &Field, value: &Value) -> bool {
-        !value.is_null()
-            && self
-                .used
-                .get(&field.name)
-                .is_some_and(|values| values.contains(&value.to_string()))
-    }
-
-    fn record(&mut self, fields: &Map<String, Value>) {
-        for (name, values) in &mut self.used {
-            if let Some(value) = fields.get(name).filter(|value| !value.is_null()) {
-                values.insert(value.to_string());
-            }
-        }
-    }
 }

@@ -21,32 +21,11 @@ impl Store {
         spec: &Spec,
         resource: &Resource,
         id: Option<RecordId>,
-        mut fields: Map<String, Value>,
+        fields: Map<String, Value>,
     ) -> Result<Record, StoreError> {
         let mut connection = self.lock_for_request();
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = match (resource.id, id) {
-            (_, Some(id)) => {
-                if find(&transaction, resource, &id)?.is_some() {
-                    return Err(conflict(
-                        "id",
-                        format!("a record with id {} exists", id.to_path_segment()),
-                    ));
-                }
-                Some(id)
-            }
-            (IdKind::Uuid, None) => Some(RecordId::Text(random_uuid())),
-            (IdKind::Integer, None) => None,
-            (IdKind::String, None) => {
-                return Err(StoreError::Invalid(vec![FieldError::new(
-                    "id",
-                    "is required: ids of this resource are chosen by the client",
-                )]));
-            }
-        };
-        check_integrity(&transaction, spec, resource, None, &mut fields)?;
-        let now = clock::now();
-        let record = insert(&transaction, resource, id, fields, &now, &now)?;
+        let record = create_in(&transaction, spec, resource, id, fields)?;
         transaction.commit()?;
         self.written();
         Ok(record)
@@ -170,6 +149,38 @@ fn overwrite(
         .prepare_cached(&sql)?
         .execute((data, &record.updated_at, sql_id(&record.id)))?;
     Ok(())
+}
+
+/// Stores a new record inside the caller's transaction (see [`Store::create`]).
+pub(super) fn create_in(
+    connection: &Connection,
+    spec: &Spec,
+    resource: &Resource,
+    id: Option<RecordId>,
+    mut fields: Map<String, Value>,
+) -> Result<Record, StoreError> {
+    let id = match (resource.id, id) {
+        (_, Some(id)) => {
+            if find(connection, resource, &id)?.is_some() {
+                return Err(conflict(
+                    "id",
+                    format!("a record with id {} exists", id.to_path_segment()),
+                ));
+            }
+            Some(id)
+        }
+        (IdKind::Uuid, None) => Some(RecordId::Text(random_uuid())),
+        (IdKind::Integer, None) => None,
+        (IdKind::String, None) => {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "id",
+                "is required: ids of this resource are chosen by the client",
+            )]));
+        }
+    };
+    check_integrity(connection, spec, resource, None, &mut fields)?;
+    let now = clock::now();
+    insert(connection, resource, id, fields, &now, &now)
 }
 
 pub(super) fn insert(

@@ -226,6 +226,13 @@ async fn a_search_index_of_an_earlier_layout_is_rebuilt() {
     let client = reqwest::Client::new();
     {
         let server = start(&db);
+        // The index is made by the first search.
+        let searched = client
+            .get(format!("{}/notes?q=zanzibar", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(searched.status(), 200);
         let response = client
             .delete(format!("{}/notes/1", server.url()))
             .send()

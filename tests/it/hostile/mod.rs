@@ -3,6 +3,7 @@
 //! bound, and what standin answers now.
 
 mod boundary;
+mod lifecycle;
 mod queries;
 mod query_fuzz;
 mod specs;

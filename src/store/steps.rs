@@ -1,0 +1,163 @@
+//! Long writes (preparing tables, seeding) in bounded steps: each step is a
+//! transaction of its own, committed after about [`STEP`], and the connection
+//! is handed to whoever waits for it in between, so that requests are served
+//! while a reload seeds a large resource. A step that fails or panics is
+//! rolled back; the steps before it stay committed, which is why seeding
+//! clears the rows of a resource it never finished (see `seed`).
+
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+use super::{Held, Store};
+
+/// How long one step holds the connection.
+pub(super) const STEP: Duration = Duration::from_millis(25);
+
+/// Where a long write goes: into a transaction the caller holds (a reset,
+/// which must be atomic), or into steps of its own.
+pub(super) enum Writer<'a> {
+    /// Inside the caller's transaction: nothing is committed here.
+    Within(&'a Connection),
+    /// Transactions of its own, committed step by step.
+    Steps(Steps<'a>),
+}
+
+impl Writer<'_> {
+    /// The connection, inside the current transaction.
+    pub(super) fn connection(&self) -> &Connection {
+        match self {
+            Writer::Within(connection) => connection,
+            Writer::Steps(steps) => steps.connection(),
+        }
+    }
+
+    /// Ends the step once it has lasted [`STEP`]: commits what it wrote,
+    /// lets waiting threads use the connection, and begins the next one.
+    pub(super) fn pause(&mut self) -> rusqlite::Result<()> {
+        match self {
+            Writer::Within(_) => Ok(()),
+            Writer::Steps(steps) => steps.pause(),
+        }
+    }
+}
+
+/// Transactions committed every [`STEP`], on the store's connection.
+pub(super) struct Steps<'a> {
+    store: &'a Store,
+    held: Option<Held<'a>>,
+    since: Instant,
+}
+
+impl<'a> Steps<'a> {
+    /// Takes the connection and begins the first step.
+    pub(super) fn begin(store: &'a Store) -> rusqlite::Result<Steps<'a>> {
+        let held = store.lock();
+        held.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Steps {
+            store,
+            held: Some(held),
+            since: Instant::now(),
+        })
+    }
+
+    fn connection(&self) -> &Connection {
+        self.held.as_ref().expect("held between steps")
+    }
+
+    fn pause(&mut self) -> rusqlite::Result<()> {
+        if self.since.elapsed() < STEP {
+            return Ok(());
+        }
+        self.commit()?;
+        // Dropping the guard hands the connection to the longest waiter.
+        self.held = None;
+        let held = self.store.lock();
+        held.execute_batch("BEGIN IMMEDIATE")?;
+        self.held = Some(held);
+        self.since = Instant::now();
+        Ok(())
+    }
+
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        self.connection().execute_batch("COMMIT")?;
+        self.store.written();
+        Ok(())
+    }
+
+    /// Commits the last step.
+    pub(super) fn finish(mut self) -> rusqlite::Result<()> {
+        self.commit()?;
+        self.held = None;
+        Ok(())
+    }
+}
+
+impl Drop for Steps<'_> {
+    /// A step left open by an error or a panic is rolled back, so that the
+    /// connection goes back to others outside any transaction.
+    fn drop(&mut self) {
+        if let Some(held) = &self.held
+            && !held.is_autocommit()
+        {
+            let _ = held.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Location;
+
+    fn rows(store: &Store) -> i64 {
+        store
+            .lock()
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .expect("t exists")
+    }
+
+    fn store_with_table() -> Store {
+        let store = Store::open(Location::Memory).expect("an in-memory store");
+        store
+            .lock()
+            .execute_batch("CREATE TABLE t (x)")
+            .expect("a table");
+        store
+    }
+
+    #[test]
+    fn a_panic_inside_a_step_rolls_it_back_and_frees_the_connection() {
+        let store = store_with_table();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let steps = Steps::begin(&store).expect("a step");
+            steps
+                .connection()
+                .execute_batch("INSERT INTO t VALUES (1)")
+                .expect("an insert");
+            panic!("a bug while seeding");
+        }));
+        assert!(outcome.is_err());
+        assert_eq!(rows(&store), 0);
+        assert!(store.lock().is_autocommit(), "no transaction left open");
+    }
+
+    #[test]
+    fn steps_commit_as_they_go() {
+        let store = store_with_table();
+        let mut writer = Writer::Steps(Steps::begin(&store).expect("a step"));
+        writer
+            .connection()
+            .execute_batch("INSERT INTO t VALUES (1)")
+            .expect("an insert");
+        std::thread::sleep(STEP);
+        writer.pause().expect("a new step");
+        writer
+            .connection()
+            .execute_batch("INSERT INTO t VALUES (2)")
+            .expect("an insert");
+        // Abandoned: the first step stays, the second is rolled back.
+        drop(writer);
+        assert_eq!(rows(&store), 1);
+    }
+}
