@@ -265,6 +265,15 @@ impl Store {
         })
     }
 
+    /// Runs `work` (under a request's hold of the connection) without the
+    /// query budget, which starts again afterwards.
+    fn without_budget<T>(&self, work: impl FnOnce() -> T) -> T {
+        self.deadline.clear();
+        let done = work();
+        self.deadline.start_budget();
+        done
+    }
+
     /// Sets how long one request's operation may run before it is stopped.
     pub fn set_query_budget(&self, budget: std::time::Duration) {
         self.deadline

@@ -85,11 +85,12 @@ impl Store {
     ) -> Result<Page, StoreError> {
         let connection = self.lock_for_request();
         let compiled = select::compile(resource, query, scope);
-        if query.search.is_none() {
-            self.ensure_index(&connection, resource, query, scope)?;
-        } else {
-            super::search::ensure(&connection, resource)?;
-        }
+        // Indexes are made once, for every later query: that work is not
+        // this query's, and stopping it would only make the next one redo it.
+        self.without_budget(|| match query.search {
+            None => self.ensure_index(&connection, resource, query, scope),
+            Some(_) => Ok(super::search::ensure(&connection, resource)?),
+        })?;
         let total = self.cached_count(&connection, &compiled.count, &compiled.count_parameters)?;
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
