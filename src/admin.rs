@@ -96,11 +96,11 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
 }
 
 async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let (store, spec, seed) = (state.store.clone(), state.spec(), state.seed);
+    let shared = state.clone();
     let report = state
         .blocking(move || {
-            store
-                .reset(&spec, seed)
+            shared
+                .reset()
                 .map_err(|detail| Problem::Internal { detail })
         })
         .await?;

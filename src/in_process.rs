@@ -139,10 +139,7 @@ impl Server {
 
     /// Puts the data back in its seeded state, as `POST /_standin/reset` does.
     pub fn reset(&self) -> Result<(), String> {
-        self.state
-            .store
-            .reset(&self.state.spec(), self.state.seed)
-            .map(|_| ())
+        self.state.reset().map(|_| ())
     }
 
     /// The requests received so far (the newest the journal keeps: at most 1,000 and 8 MiB), oldest first.

@@ -140,6 +140,13 @@ async fn dispatch(
     }
     access::authorise(&request, &spec, &target, state.admin_token.as_deref())?;
     faults::inject(&request, &state, &spec, &target).await?;
+    let reads_data = matches!(
+        target,
+        Target::Collection(_) | Target::Inverse { .. } | Target::Item(..) | Target::Job(_)
+    );
+    if reads_data && state.is_resetting() {
+        return Err(Problem::Resetting);
+    }
     match target {
         Target::Redirect(location) => Ok(respond::moved(request.method(), &location)),
         Target::Home => home(&request, &spec),

@@ -145,6 +145,9 @@ pub enum Problem {
         "the request ran past the time one request may hold the data for (its query budget), and was stopped with no effect: narrow it (equality filters, a smaller page, fewer search words)"
     )]
     OverBudget,
+    /// A reset is restoring the seeded data.
+    #[error("a reset is restoring the seeded data: retry in a moment")]
+    Resetting,
     /// The server failed; only storage failures end here.
     #[error("{detail}")]
     Internal {
@@ -211,6 +214,7 @@ impl Problem {
             Problem::Forbidden { .. } => "forbidden",
             Problem::Injected { .. } => "injected",
             Problem::OverBudget => "over-budget",
+            Problem::Resetting => "resetting",
             Problem::Internal { .. } => "internal",
         }
     }
@@ -265,7 +269,7 @@ impl ResponseError for Problem {
             Problem::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Problem::Forbidden { .. } => StatusCode::FORBIDDEN,
             Problem::Injected { status, .. } => *status,
-            Problem::OverBudget => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::OverBudget | Problem::Resetting => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -298,6 +302,9 @@ impl ResponseError for Problem {
             }
             Problem::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"standin\""));
+            }
+            Problem::Resetting => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

@@ -65,6 +65,9 @@ pub struct AppState {
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
     /// Where requests' store operations run.
     store_thread: super::store_thread::StoreThread,
+    /// Whether a reset is restoring the seeded data: requests for data are
+    /// answered `503` meanwhile instead of waiting for it.
+    resetting: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
             reloads: std::sync::atomic::AtomicU64::new(0),
             read_cache: true,
             store_thread: super::store_thread::StoreThread::start(),
+            resetting: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -101,6 +105,27 @@ impl AppState {
         operation: impl FnOnce() -> Result<T, super::Problem> + Send + 'static,
     ) -> Result<T, super::Problem> {
         self.store_thread.run(operation).await
+    }
+
+    /// Restores the seeded data, answering requests for data `503` while it
+    /// runs (a reset of a large store takes seconds, and holds the store).
+    pub fn reset(&self) -> Result<crate::store::ResetReport, String> {
+        use std::sync::atomic::Ordering;
+        /// Clears the flag however the reset ends.
+        struct Resetting<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Resetting<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::SeqCst);
+            }
+        }
+        self.resetting.store(true, Ordering::SeqCst);
+        let _resetting = Resetting(&self.resetting);
+        self.store.reset(&self.spec(), self.seed)
+    }
+
+    /// Whether a reset is restoring the seeded data now.
+    pub fn is_resetting(&self) -> bool {
+        self.resetting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The spec in force now; a request keeps the one it started with.

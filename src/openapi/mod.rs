@@ -64,7 +64,7 @@ fn common(spec: &Spec, responses: &mut Map<String, Value>, reads: bool) {
     }
     responses.insert(
         "503".into(),
-        problem("the request ran past its query budget and was stopped"),
+        problem("the request ran past its query budget and was stopped, or a reset is restoring the seeded data (Retry-After)"),
     );
     if spec.auth.is_some() {
         let mut unauthorized = problem("no token, or an unknown one");

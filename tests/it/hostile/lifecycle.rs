@@ -281,3 +281,29 @@ async fn a_second_server_on_the_same_database_file_is_refused() {
     drop(first);
     start_on(&db).expect("the file is free once the first server stopped");
 }
+
+#[tokio::test]
+async fn requests_during_a_long_reset_are_answered_503_at_once_not_held() {
+    let app = crate::helpers::spawn(
+        "standin: 1\nresources:\n  notes:\n    fields: { text: string, n: integer }\n    count: 30000\n",
+    );
+    let reset = tokio::spawn(app.client.post(app.url("/_standin/reset")).send());
+    let mut refused = None;
+    while !reset.is_finished() {
+        let response = app.get("/notes/1").await;
+        if response.status() == 503 {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let refused = refused.expect("a request during the reset is refused, not held");
+    assert_eq!(
+        crate::helpers::header(&refused, "retry-after").as_deref(),
+        Some("1")
+    );
+    let body = crate::helpers::problem(refused, 503).await;
+    assert_eq!(body["type"], "urn:standin:problem:resetting");
+    assert_eq!(reset.await.unwrap().unwrap().status(), 200);
+    assert_eq!(app.get("/notes/1").await.status(), 200);
+}
