@@ -76,7 +76,8 @@ pub struct ServeArgs {
     pub no_read_cache: bool,
     /// Stop a request's store operation after this many milliseconds (answered 503), so
     /// that no one request holds the data for long.
-    #[arg(long, env = "STANDIN_QUERY_BUDGET_MS", value_name = "MS", default_value_t = 3000,
+    #[arg(long, env = "STANDIN_QUERY_BUDGET_MS", value_name = "MS",
+          default_value_t = standin::store::DEFAULT_QUERY_BUDGET.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub query_budget_ms: u64,
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_standin: reset, requests, ...).

@@ -370,7 +370,8 @@ impl Faker {
 /// enums, booleans, numbers within bounds, dates, and text without length,
 /// pattern or format constraints. Checking costs a schema validation per value.
 fn is_valid_by_construction(field: &Field) -> bool {
-    if field.allowed.is_some() || field.reachable_states.is_some() {
+    // Reachable states are checked against the enum, where there is one.
+    if field.allowed.is_some() {
         return true;
     }
     match field.kind {

@@ -8,7 +8,8 @@ fn diagnostics(source: &str) -> String {
     diagnostics_of("spec.yaml", source)
 }
 
-fn diagnostics_of(file: &str, source: &str) -> String {
+/// Every diagnostic of `source` read from `file`, one per line; `ok` if none.
+pub(crate) fn diagnostics_of(file: &str, source: &str) -> String {
     match parse(file, source) {
         Ok(_) => "ok".to_string(),
         Err(errors) => errors

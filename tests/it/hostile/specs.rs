@@ -14,15 +14,7 @@ use crate::helpers::{json, spawn};
 
 /// Every diagnostic of `source`, one per line, without source excerpts; `ok` if none.
 fn check(source: &str) -> String {
-    match standin::spec::parse("test.yaml", source) {
-        Ok(_) => "ok".to_string(),
-        Err(errors) => errors
-            .diagnostics
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    }
+    crate::spec_check::diagnostics_of("test.yaml", source)
 }
 
 /// A spec of one resource `things` with the given fields, generating `count` records.
