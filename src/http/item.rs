@@ -330,6 +330,7 @@ fn patched(
     patch: &json_patch::Patch,
     size_limit: usize,
 ) -> Result<Map<String, Value>, Problem> {
+    check_patch_values(resource, &patch.0)?;
     let before = crate::represent::record_object(resource, current);
     let mut document = Value::Object(before.clone());
     if let Err(failure) = patch::apply_json_patch(&mut document, &patch.0, size_limit) {
@@ -377,6 +378,38 @@ fn patched(
         .map_err(|errors| Problem::Invalid { errors })?;
     after.extend(hidden);
     Ok(after)
+}
+
+/// Refuses a JSON patch that `add`s or `replace`s a field with a value the
+/// field can never hold, even if a later operation replaces it again: each
+/// operation is a write of that field, as the API's description says.
+fn check_patch_values(
+    resource: &Resource,
+    operations: &[json_patch::PatchOperation],
+) -> Result<(), Problem> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    for operation in operations {
+        let (path, value) = match operation {
+            json_patch::PatchOperation::Add(add) => (add.path.as_str(), &add.value),
+            json_patch::PatchOperation::Replace(replace) => (replace.path.as_str(), &replace.value),
+            _ => continue,
+        };
+        let Some(field) = path.strip_prefix('/').and_then(|name| resource.field(name)) else {
+            continue;
+        };
+        let mut alone = Map::new();
+        alone.insert(field.name.clone(), value.clone());
+        if let Err(found) = resource.validate(&mut alone) {
+            let about_field = |error: &FieldError| {
+                error.field == field.name || error.field.starts_with(&format!("{}/", field.name))
+            };
+            errors.extend(found.into_iter().filter(about_field));
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(Problem::Invalid { errors }),
+    }
 }
 
 /// Refuses a change of state the resource's `transitions` do not allow.

@@ -246,6 +246,18 @@ async fn json_patch_failures_have_their_own_statuses() {
     )
     .await;
     problem(not_an_object, 422).await;
+    // Each add or replace writes its field: a value it can never hold is
+    // refused even if a later operation replaces it.
+    let passing_through = json_patch(
+        &app,
+        "/books/5",
+        json!([
+            { "op": "replace", "path": "/year", "value": "not a year" },
+            { "op": "replace", "path": "/year", "value": 1999 }
+        ]),
+    )
+    .await;
+    assert_eq!(error_fields(&problem(passing_through, 400).await), ["year"]);
     let server_set = json_patch(
         &app,
         "/books/5",
