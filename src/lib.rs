@@ -21,6 +21,7 @@ pub mod clock;
 pub mod fake;
 pub mod fingerprint;
 pub mod http;
+pub mod import;
 pub mod in_process;
 pub mod journal;
 pub mod links;

@@ -74,7 +74,7 @@ fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    match spec::load(file) {
+    match standin::import::load(file) {
         Ok(spec) => {
             println!(
                 "{}: ok ({} resources)",
@@ -91,7 +91,7 @@ fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 fn openapi(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<ExitCode> {
-    let spec = match spec::load(file) {
+    let spec = match standin::import::load(file) {
         Ok(spec) => spec,
         Err(errors) => {
             eprintln!("{errors}");

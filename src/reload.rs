@@ -132,7 +132,7 @@ fn apply(path: &Path, file: &str, state: &AppState) {
     if hash == status.hash && status.last_reload_error.is_none() {
         return;
     }
-    let spec = match spec::parse(file, &text) {
+    let spec = match crate::import::parse(file, &text) {
         Ok(spec) => spec,
         Err(errors) => {
             tracing::error!(

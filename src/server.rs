@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fingerprint;
 use crate::http::{self, AppState};
+use crate::import;
 use crate::spec::{self, Spec, SpecErrors};
 use crate::store::{Location, SeedReport, Store};
 
@@ -103,7 +104,7 @@ impl SpecFile {
         let text = spec::read(path)?;
         let file = path.display().to_string();
         Ok(SpecFile {
-            spec: spec::parse(&file, &text)?,
+            spec: import::parse(&file, &text)?,
             hash: fingerprint::hex(text.as_bytes()),
             file,
             path: Some(path.to_path_buf()),
@@ -113,7 +114,7 @@ impl SpecFile {
     /// Parses a spec's text (YAML or JSON).
     pub fn parse(text: &str) -> Result<SpecFile, SpecErrors> {
         Ok(SpecFile {
-            spec: spec::parse("spec", text)?,
+            spec: import::parse("spec", text)?,
             file: "spec".to_string(),
             path: None,
             hash: fingerprint::hex(text.as_bytes()),

@@ -33,12 +33,13 @@ pub use limits::{
     MAX_RESOURCES, MAX_SPEC_FIELDS, record_bytes,
 };
 pub use model::{
-    Defaults, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference, Resource,
-    Return, SortKey, Spec,
+    Defaults, Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference,
+    Resource, Return, SortKey, Spec,
 };
 pub use parse::{SERVABLE_MEDIA_TYPES, parse};
 pub use records::is_uuid;
 pub use schema::json_schema;
+pub use source::document;
 pub use suggest::{closest, did_you_mean};
 pub use validate::{FieldError, strip_server_set};
 pub use values::{Values, number_range};

@@ -34,6 +34,19 @@ pub struct Spec {
     pub faults: Faults,
     /// The behaviour keys as written (`auth`, `cors`, ...), for the normalised export.
     pub extensions: Map<String, Value>,
+    /// What kind of input the spec was read from, which decides the wire behaviour.
+    pub dialect: Dialect,
+}
+
+/// The kind of input a spec was read from. The engine is the same for all;
+/// the dialect decides what clients see where the inputs' conventions differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// standin's own spec format: HAL, validation, timestamps, strict queries.
+    #[default]
+    Standin,
+    /// A json-server `db.json`, served the way json-server 0.17 serves it.
+    JsonServer,
 }
 
 /// Request defaults from the spec's `defaults` section.

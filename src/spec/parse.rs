@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use super::diagnostic::{Diagnostic, SpecErrors};
 use super::fields::{self, FieldContext};
 use super::locate::Locations;
-use super::model::{Defaults, Field, FieldType, IdKind, Method, Resource, Return, SortKey, Spec};
+use super::model::{
+    Defaults, Dialect, Field, FieldType, IdKind, Method, Resource, Return, SortKey, Spec,
+};
 use super::suggest::did_you_mean;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -338,6 +340,7 @@ impl Checker {
             cors,
             faults,
             extensions,
+            dialect: Dialect::Standin,
         })
     }
 

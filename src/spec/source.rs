@@ -48,7 +48,7 @@ fn too_deep(source: &str) -> Option<Position> {
 }
 
 /// Parses the source as YAML or JSON.
-pub(super) fn document(file: &str, source: &str) -> Result<Value, Diagnostic> {
+pub fn document(file: &str, source: &str) -> Result<Value, Diagnostic> {
     let syntax_error = |position: Option<Position>, message: String| Diagnostic {
         file: file.to_string(),
         position,

@@ -1,0 +1,141 @@
+//! Reading any input standin serves: its own spec format, a json-server
+//! `db.json`, or an OpenAPI 3 document. The kind is found from the content,
+//! never from the file's name, and every kind becomes the same [`Spec`].
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::spec::{self, Diagnostic, Spec, SpecErrors};
+
+/// The kinds of input standin recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// standin's own spec format (`standin: 1`).
+    Standin,
+    /// A json-server `db.json`: an object whose values are arrays or objects.
+    DbJson,
+    /// An OpenAPI 3.x document.
+    OpenApi,
+    /// A Swagger 2.0 document, which standin does not read.
+    Swagger,
+}
+
+/// The kind of input `document` is, judged from its top-level keys.
+pub fn detect(document: &Value) -> InputKind {
+    let Some(object) = document.as_object() else {
+        return InputKind::Standin;
+    };
+    if object.contains_key("standin") {
+        return InputKind::Standin;
+    }
+    if object.get("openapi").is_some_and(Value::is_string) {
+        return InputKind::OpenApi;
+    }
+    if object.contains_key("swagger") {
+        return InputKind::Swagger;
+    }
+    let data_only = object
+        .values()
+        .all(|value| value.is_array() || value.is_object());
+    if !object.is_empty() && data_only && !object.contains_key("resources") {
+        return InputKind::DbJson;
+    }
+    InputKind::Standin
+}
+
+/// Reads and parses the input at `path`, of any kind standin serves.
+pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
+    let source = spec::read(path)?;
+    parse(&path.display().to_string(), &source)
+}
+
+/// Parses an input's text, of any kind standin serves; `file` names it in diagnostics.
+pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
+    let document = match spec::document(file, source) {
+        Ok(document) => document,
+        Err(diagnostic) => return Err(errors(diagnostic, source)),
+    };
+    match detect(&document) {
+        InputKind::Standin => spec::parse(file, source),
+        InputKind::DbJson => Err(errors(
+            whole_file(file, "json-server db.json files are not supported yet"),
+            source,
+        )),
+        InputKind::OpenApi => Err(errors(
+            whole_file(file, "OpenAPI documents are not supported yet"),
+            source,
+        )),
+        InputKind::Swagger => Err(errors(
+            whole_file(
+                file,
+                "this is a Swagger 2.0 document, which standin does not read: convert it to \
+                 OpenAPI 3 first (for example `npx swagger2openapi FILE -o openapi.yaml`), then serve that",
+            ),
+            source,
+        )),
+    }
+}
+
+/// A diagnostic about the whole input rather than one place in it.
+fn whole_file(file: &str, message: &str) -> Diagnostic {
+    Diagnostic {
+        file: file.to_string(),
+        position: None,
+        path: String::new(),
+        message: message.to_string(),
+        suggestion: None,
+    }
+}
+
+/// `diagnostic` as the errors of `source`.
+fn errors(diagnostic: Diagnostic, source: &str) -> SpecErrors {
+    SpecErrors {
+        diagnostics: vec![diagnostic],
+        source: source.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_kind_comes_from_the_content() {
+        assert_eq!(
+            detect(&json!({"standin": 1, "resources": {}})),
+            InputKind::Standin
+        );
+        assert_eq!(
+            detect(&json!({"openapi": "3.1.0", "paths": {}})),
+            InputKind::OpenApi
+        );
+        assert_eq!(detect(&json!({"swagger": "2.0"})), InputKind::Swagger);
+        assert_eq!(
+            detect(&json!({"posts": [], "profile": {"name": "typicode"}})),
+            InputKind::DbJson
+        );
+    }
+
+    #[test]
+    fn a_spec_missing_its_version_is_still_a_spec() {
+        // Diagnosed as a spec (missing `standin: 1`), not guessed to be data.
+        assert_eq!(
+            detect(&json!({"resources": {"books": {}}})),
+            InputKind::Standin
+        );
+        assert_eq!(
+            detect(&json!({"title": "x", "posts": []})),
+            InputKind::Standin
+        );
+        assert_eq!(detect(&json!({})), InputKind::Standin);
+        assert_eq!(detect(&json!([1, 2])), InputKind::Standin);
+    }
+
+    #[test]
+    fn swagger_two_is_refused_with_what_to_do() {
+        let errors = parse("api.json", r#"{"swagger": "2.0", "paths": {}}"#).unwrap_err();
+        assert!(errors.diagnostics[0].message.contains("OpenAPI 3"));
+    }
+}
