@@ -88,6 +88,9 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// Custom routes in json-server's routes.json format, e.g. {"/api/*": "/$1"}.
+    #[arg(long, env = "STANDIN_ROUTES", value_name = "FILE")]
+    pub routes: Option<PathBuf>,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -30,6 +30,7 @@ pub mod patch;
 pub mod query;
 pub mod reload;
 pub mod represent;
+pub mod rewrite;
 pub mod server;
 pub mod spec;
 pub mod store;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use standin::reload;
+use standin::rewrite::CustomRoutes;
 use standin::server::{self, Options, SpecFile};
 use standin::spec;
 use tracing_subscriber::EnvFilter;
@@ -142,7 +143,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let custom_routes = match args.routes.as_deref().map(load_routes).transpose() {
+        Ok(routes) => routes.map(std::sync::Arc::new),
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let options = Options {
+        custom_routes,
         host: args.host,
         port: args.port,
         db: args.db,
@@ -183,6 +192,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads a routes file; failing to read it is reported like a problem in it.
+fn load_routes(path: &std::path::Path) -> Result<CustomRoutes, standin::spec::SpecErrors> {
+    let text = spec::read(path)?;
+    CustomRoutes::parse(&path.display().to_string(), &text)
+}
+
 fn print_banner(
     url: &str,
     file: &std::path::Path,
@@ -204,6 +219,13 @@ fn print_banner(
         spec.title,
         file.display()
     )?;
+    if let Some(routes) = &options.custom_routes {
+        writeln!(
+            out,
+            "  {} custom route(s), listed at GET /__rules",
+            routes.document().len()
+        )?;
+    }
     let origin = url.strip_suffix(spec.base_path.as_str()).unwrap_or(url);
     for resource in &spec.resources {
         let count = store.count(resource).unwrap_or(0);

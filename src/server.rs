@@ -66,6 +66,8 @@ pub struct Options {
     pub admin_token: Option<String>,
     /// How long a client may take to send a request.
     pub timeouts: http::Timeouts,
+    /// Custom routes in json-server's `routes.json` format (`--routes`).
+    pub custom_routes: Option<std::sync::Arc<crate::rewrite::CustomRoutes>>,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
             query_budget: crate::store::DEFAULT_QUERY_BUDGET,
             admin_token: None,
             timeouts: http::Timeouts::default(),
+            custom_routes: None,
         }
     }
 }
@@ -158,6 +161,7 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     state.read_cache = options.read_cache;
     state.admin_token = options.admin_token.clone();
     state.timeouts = options.timeouts;
+    state.custom_routes = options.custom_routes.clone();
     Ok(Prepared {
         state: web::Data::new(state),
         seeded,
@@ -185,6 +189,7 @@ pub fn http_server(
     });
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(http::rewrite))
             .wrap(http::cors(&cors))
             .wrap(from_fn(http::settle_cors))
             .wrap(from_fn(http::observe))

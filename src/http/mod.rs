@@ -15,6 +15,7 @@ mod negotiate;
 mod observe;
 mod problem;
 mod respond;
+mod rewrite;
 mod route;
 mod state;
 mod store_thread;
@@ -127,6 +128,8 @@ pub async fn settle_cors(
 
 /// The request logger and journal, to wrap the app with.
 pub use observe::observe;
+/// Custom routes (`--routes`), to wrap the app with, inside the logger.
+pub use rewrite::rewrite;
 
 async fn dispatch(
     request: HttpRequest,

@@ -219,3 +219,24 @@ fn init_writes_a_starter_spec_that_checks_and_never_overwrites() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
 }
+
+#[test]
+fn serve_refuses_bad_custom_routes_with_their_position() {
+    let directory = tempfile::tempdir().unwrap();
+    let routes = directory.path().join("routes.json");
+    std::fs::write(
+        &routes,
+        "{\n  \"/api/*\": \"/$1\",\n  \"/x/:id\": \"/posts/:slug\"\n}\n",
+    )
+    .unwrap();
+    let output = standin()
+        .args(["serve", "specs/todo.yaml", "--port", "0", "--routes"])
+        .arg(&routes)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("{}:3:3", routes.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains(":slug"), "{stderr}");
+}

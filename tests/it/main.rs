@@ -7,6 +7,7 @@ mod cli;
 mod clients;
 mod concurrency;
 mod crud;
+mod custom_routes;
 mod differential;
 mod docs;
 mod example_specs;
