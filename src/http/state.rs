@@ -38,10 +38,19 @@ pub struct ReloadFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The spec in force and how many specs were put in force before it: they
+/// change together, under one lock, so that a cache key never pairs a spec
+/// with another's count.
+#[derive(Debug)]
+struct InForce {
+    spec: Arc<Spec>,
+    reloads: u64,
+}
+
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct AppState {
-    spec: RwLock<Arc<Spec>>,
+    in_force: RwLock<InForce>,
     status: RwLock<SpecStatus>,
     /// The data.
     pub store: Arc<Store>,
@@ -59,8 +68,6 @@ pub struct AppState {
     pub custom_routes: Option<Arc<crate::rewrite::CustomRoutes>>,
     /// Whether answers to reads are cached (on unless `--no-read-cache`).
     pub read_cache: bool,
-    /// Specs put in force since start (bumped by every reload).
-    reloads: std::sync::atomic::AtomicU64,
     /// Answers to reads, until the next write.
     pub responses: super::cache::ResponseCache,
     /// Draws for injected latency and errors, seeded for reproducible runs.
@@ -76,7 +83,10 @@ impl AppState {
     /// State serving `spec` (read from `file`, whose text hashes to `hash`) from `store`.
     pub fn new(spec: Spec, store: Store, seed: u64, file: &str, hash: String) -> AppState {
         AppState {
-            spec: RwLock::new(Arc::new(spec)),
+            in_force: RwLock::new(InForce {
+                spec: Arc::new(spec),
+                reloads: 0,
+            }),
             status: RwLock::new(SpecStatus {
                 file: file.to_string(),
                 hash,
@@ -95,7 +105,6 @@ impl AppState {
             custom_routes: None,
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
             responses: super::cache::ResponseCache::default(),
-            reloads: std::sync::atomic::AtomicU64::new(0),
             read_cache: true,
             store_thread: super::store_thread::StoreThread::start(),
             resetting: std::sync::atomic::AtomicBool::new(false),
@@ -133,20 +142,23 @@ impl AppState {
 
     /// The spec in force now; a request keeps the one it started with.
     pub fn spec(&self) -> Arc<Spec> {
-        self.spec
+        self.in_force
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .spec
             .clone()
     }
 
     /// Puts `spec` in force for every request that starts from now on.
     pub fn replace_spec(&self, spec: Spec, hash: String) {
-        *self
-            .spec
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(spec);
-        self.reloads
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        {
+            let mut in_force = self
+                .in_force
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            in_force.spec = Arc::new(spec);
+            in_force.reloads += 1;
+        }
         let mut status = self
             .status
             .write()
@@ -179,13 +191,13 @@ impl AppState {
         if !self.read_cache {
             return None;
         }
-        let current = self
-            .spec
+        let in_force = self
+            .in_force
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::ptr_eq(&current, spec).then(|| super::cache::Version {
+        Arc::ptr_eq(&in_force.spec, spec).then(|| super::cache::Version {
             generation: self.store.generation(),
-            spec: self.reloads.load(std::sync::atomic::Ordering::SeqCst),
+            spec: in_force.reloads,
         })
     }
 
@@ -195,5 +207,52 @@ impl AppState {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Location, Store};
+
+    fn spec() -> Spec {
+        crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string }\n",
+        )
+        .expect("a valid spec")
+    }
+
+    #[test]
+    fn a_cache_key_never_pairs_a_spec_with_another_specs_count() {
+        let state = Arc::new(AppState::new(
+            spec(),
+            Store::open(Location::Memory).expect("a store"),
+            1,
+            "test.yaml",
+            String::new(),
+        ));
+        let reloader = {
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || {
+                for _ in 0..2_000 {
+                    state.replace_spec(spec(), String::new());
+                }
+            })
+        };
+        let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        while !reloader.is_finished() {
+            let current = state.spec();
+            if let Some(version) = state.version(&current) {
+                let address = Arc::as_ptr(&current) as usize;
+                let first = *seen.entry(version.spec).or_insert(address);
+                assert_eq!(first, address, "count {} named two specs", version.spec);
+            }
+        }
+        reloader.join().expect("the reloader finishes");
+        assert_eq!(
+            state.version(&state.spec()).map(|version| version.spec),
+            Some(2_000)
+        );
     }
 }
