@@ -71,13 +71,13 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
     let status = state.status();
     let store = state.store.clone();
     let spec_snapshot = state.spec();
-    let counts = state
+    let (counts, durability) = state
         .blocking(move || {
             let mut counts = Map::new();
             for resource in &spec_snapshot.resources {
                 counts.insert(resource.name.clone(), json!(store.count(resource)?));
             }
-            Ok(counts)
+            Ok((counts, store.durability()?))
         })
         .await?;
     let storage = match state.store.location() {
@@ -90,6 +90,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
         "spec": { "file": status.file, "hash": status.hash, "loaded_at": status.loaded_at },
         "last_reload_error": status.last_reload_error,
         "storage": storage,
+        "durability": durability,
         "resources": counts,
         "journal": state.journal.usage(),
     })))

@@ -286,6 +286,25 @@ impl Store {
         &self.location
     }
 
+    /// The settings durability rests on, as the connection reports them.
+    pub fn durability(&self) -> Result<Durability, StoreError> {
+        let connection = self.lock_for_request();
+        let journal_mode: String =
+            connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        let synchronous: i64 = connection.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
+        let synchronous = match synchronous {
+            0 => "off",
+            1 => "normal",
+            2 => "full",
+            3 => "extra",
+            _ => "unknown",
+        };
+        Ok(Durability {
+            journal_mode: journal_mode.to_ascii_lowercase(),
+            synchronous: synchronous.to_string(),
+        })
+    }
+
     /// A number that changes with every write.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
@@ -455,6 +474,15 @@ fn open_file(path: &Path) -> Result<Connection, rusqlite::Error> {
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(connection)
+}
+
+/// SQLite's settings that decide what survives a crash, as in force.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Durability {
+    /// `wal` with `--db` (`memory` in memory).
+    pub journal_mode: String,
+    /// `full` with `--db`: each commit is synced to disk before it is acknowledged.
+    pub synchronous: String,
 }
 
 /// The quoted table name of a resource.

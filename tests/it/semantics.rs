@@ -673,7 +673,8 @@ async fn cors_can_be_limited_to_origins() {
 
 #[tokio::test]
 async fn an_async_resource_answers_202_then_its_monitor_303() {
-    let spec = "standin: 1\nresources:\n  reports:\n    fields: { name: { type: string, required: true } }\n    async: 300ms\n";
+    // `reports` stays pending for the whole test; `exports` ends at once.
+    let spec = "standin: 1\nresources:\n  reports:\n    fields: { name: { type: string, required: true } }\n    async: 60s\n  exports:\n    fields: { name: { type: string, required: true } }\n    async: 10ms\n";
     let app = spawn(spec);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -692,6 +693,9 @@ async fn an_async_resource_answers_202_then_its_monitor_303() {
     assert_eq!(pending.status(), 200);
     assert!(header(&pending, "retry-after").is_some());
     assert_eq!(json(pending).await["status"], "pending");
+    let response = app.post("/exports", json!({ "name": "quarterly" })).await;
+    assert_eq!(response.status(), 202);
+    let monitor = header(&response, "location").unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let done = loop {
         let response = client
@@ -708,8 +712,9 @@ async fn an_async_resource_answers_202_then_its_monitor_303() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    assert_eq!(header(&done, "location").as_deref(), Some("/reports/1"));
-    assert_eq!(json(app.get("/reports/1").await).await["name"], "quarterly");
+    assert_eq!(header(&done, "location").as_deref(), Some("/exports/1"));
+    assert_eq!(json(app.get("/exports/1").await).await["name"], "quarterly");
+    assert_eq!(app.get("/reports/1").await.status(), 404, "still pending");
     problem(app.post("/reports", json!({})).await, 400).await;
     problem(
         client

@@ -113,6 +113,20 @@ async fn acknowledged_writes_survive_kill_9() {
             .unwrap();
         assert_eq!(response.status(), 201);
     }
+    // Surviving SIGKILL shows the commits reached the operating system; that
+    // they reach the disk before the answer rests on these settings.
+    let health: serde_json::Value = client
+        .get(format!("{url}/_standin/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        health["durability"],
+        json!({ "journal_mode": "wal", "synchronous": "full" })
+    );
     child.kill().unwrap(); // SIGKILL: no chance to flush anything
     child.wait().unwrap();
 
