@@ -308,3 +308,27 @@ async fn collection_json_queries_advertise_exactly_what_the_hal_template_names_a
         assert_eq!(response.status(), 200, "{name}={value}");
     }
 }
+
+#[tokio::test]
+async fn a_hal_page_in_whole() {
+    let app = spawn(LIBRARY);
+    let body = json(app.get("/books?page=2&per_page=2&sort=-year").await).await;
+    insta::assert_snapshot!("hal_page", pretty(&body));
+}
+
+#[tokio::test]
+async fn collection_json_in_whole() {
+    let app = spawn(LIBRARY);
+    for (name, path) in [
+        ("collection_json_page", "/books?per_page=2"),
+        ("collection_json_item", "/books/1"),
+    ] {
+        let response = app
+            .request(Method::GET, path)
+            .header("accept", "application/vnd.collection+json")
+            .send()
+            .await
+            .unwrap();
+        insta::assert_snapshot!(name, pretty(&json(response).await));
+    }
+}
