@@ -183,3 +183,105 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "standin: 1
+base_path: /api
+resources:
+  authors:
+    fields: { name: string }
+  books:
+    fields:
+      title: string
+      author: { ref: authors }
+    moved_from: [/volumes]
+  tags:
+    id: string
+    fields: { label: string }
+";
+
+    fn spec() -> Spec {
+        crate::spec::parse("test.yaml", SPEC).expect("a valid spec")
+    }
+
+    fn inverse() -> Inverse {
+        Inverse {
+            name: "books".into(),
+            resource: "books".into(),
+            field: "author".into(),
+        }
+    }
+
+    #[test]
+    fn paths_name_what_they_route_to() {
+        let spec = spec();
+        let cases = [
+            ("/api", "", Target::Home),
+            ("/", "", Target::Redirect("/api".into())),
+            ("/api/authors", "", Target::Collection(0)),
+            ("/api/books/7", "", Target::Item(1, RecordId::Integer(7))),
+            (
+                "/api/tags/r%C3%A9sum%C3%A9",
+                "",
+                Target::Item(2, RecordId::Text("résumé".into())),
+            ),
+            (
+                "/api/authors/3/books",
+                "",
+                Target::Inverse {
+                    parent: 0,
+                    id: RecordId::Integer(3),
+                    inverse: inverse(),
+                },
+            ),
+            ("/api/_standin/health", "", Target::Admin("health".into())),
+            ("/api/_jobs/12", "", Target::Job(12)),
+            (
+                "/api/books/",
+                "page=2",
+                Target::Redirect("/api/books?page=2".into()),
+            ),
+            (
+                "//evil.example/",
+                "",
+                Target::Redirect("/evil.example".into()),
+            ),
+            (
+                "/api/volumes/7",
+                "embed=author",
+                Target::Redirect("/api/books/7?embed=author".into()),
+            ),
+            ("/api/volumes", "", Target::Redirect("/api/books".into())),
+        ];
+        for (path, query, expected) in cases {
+            match resolve(&spec, path, query) {
+                Ok(target) => assert_eq!(target, expected, "{path}?{query}"),
+                Err(problem) => panic!("{path}?{query}: {problem}"),
+            }
+        }
+    }
+
+    #[test]
+    fn paths_that_name_nothing_say_why() {
+        let spec = spec();
+        let cases = [
+            ("/books", "the API is at /api"),
+            ("/api/autors", "did you mean 'authors'?"),
+            ("/api/books/0", "ids of books are positive integers"),
+            ("/api/books/07", "ids of books are positive integers"),
+            ("/api/tags/..", "non-empty strings other than . and .."),
+            ("/api/authors/3/boks", "did you mean 'books'?"),
+            ("/api/authors/3/books/1", "no route"),
+            ("/api/authors//3", "empty segment"),
+            ("/api/_jobs/x", "no job 'x'"),
+            ("/api/tags/%FE", "not UTF-8"),
+        ];
+        for (path, expected) in cases {
+            let problem = resolve(&spec, path, "").expect_err(path);
+            assert!(problem.to_string().contains(expected), "{path}: {problem}");
+        }
+    }
+}
