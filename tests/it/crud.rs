@@ -707,3 +707,53 @@ resources:
         }
     }
 }
+
+#[tokio::test]
+async fn moved_paths_redirect_to_the_new_collection() {
+    let spec = LIBRARY.replace(
+        "    count: 25\n",
+        "    count: 25\n    moved_from: [/volumes, /old/books]\n",
+    );
+    let app = spawn(&spec);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (old, new) in [
+        ("/volumes", "/api/books"),
+        ("/volumes/7?embed=author", "/api/books/7?embed=author"),
+        ("/old/books?page=2", "/api/books?page=2"),
+    ] {
+        let response = client.get(app.url(old)).send().await.unwrap();
+        assert_eq!(response.status(), 301, "{old}");
+        assert_eq!(header(&response, "location").as_deref(), Some(new));
+    }
+    assert_eq!(
+        client
+            .get(app.url("/volumesx"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn options_names_the_accepted_bodies() {
+    let app = spawn(LIBRARY);
+    let item = app
+        .request(Method::OPTIONS, "/books/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&item, "accept-patch").as_deref(),
+        Some("application/merge-patch+json, application/json-patch+json, application/json")
+    );
+    let collection = app.request(Method::OPTIONS, "/books").send().await.unwrap();
+    assert_eq!(
+        header(&collection, "accept-post").as_deref(),
+        Some("application/json, application/vnd.collection+json")
+    );
+}

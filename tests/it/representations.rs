@@ -332,3 +332,19 @@ async fn collection_json_in_whole() {
         insta::assert_snapshot!(name, pretty(&json(response).await));
     }
 }
+
+#[tokio::test]
+async fn a_collection_json_item_is_a_collection_of_one() {
+    let app = spawn(LIBRARY);
+    let response = app
+        .request(Method::GET, "/books/2")
+        .header("accept", "application/vnd.collection+json")
+        .send()
+        .await
+        .unwrap();
+    assert!(header(&response, "etag").is_some());
+    let body = json(response).await;
+    assert_eq!(body["collection"]["items"].as_array().unwrap().len(), 1);
+    assert_eq!(body["collection"]["items"][0]["href"], "/api/books/2");
+    assert!(body["collection"]["template"]["data"].is_array());
+}
