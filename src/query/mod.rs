@@ -218,3 +218,6 @@ pub struct ItemQuery {
     /// The only fields to include, if restricted.
     pub fields: Option<Vec<String>>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! Who may do what: bearer-token scopes (401, 403) and cross-origin access (CORS).
+
+use crate::helpers::{LIBRARY, header, problem, spawn};
+use reqwest::Method;
+use serde_json::json;
+
+const SECURED: &str = r#"
+standin: 1
+auth:
+  tokens: { admin-secret: [read, write, admin], writer-secret: [read, write], reader-secret: [read] }
+resources:
+  notes:
+    fields: { text: string }
+    count: 2
+"#;
+
+#[tokio::test]
+async fn auth_answers_401_and_403_by_scope() {
+    let app = spawn(SECURED);
+    let response = app.get("/notes").await;
+    assert_eq!(
+        header(&response, "www-authenticate").as_deref(),
+        Some("Bearer realm=\"standin\"")
+    );
+    problem(response, 401).await;
+    let unknown = app
+        .request(Method::GET, "/notes")
+        .bearer_auth("guess")
+        .send()
+        .await
+        .unwrap();
+    problem(unknown, 401).await;
+    let read = app
+        .request(Method::GET, "/notes")
+        .bearer_auth("reader-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let write = app
+        .request(Method::POST, "/notes")
+        .bearer_auth("reader-secret")
+        .json(&json!({ "text": "x" }))
+        .send()
+        .await
+        .unwrap();
+    problem(write, 403).await;
+    let write = app
+        .request(Method::POST, "/notes")
+        .bearer_auth("writer-secret")
+        .json(&json!({ "text": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 201);
+    let admin = app
+        .request(Method::GET, "/_standin/health")
+        .bearer_auth("writer-secret")
+        .send()
+        .await
+        .unwrap();
+    problem(admin, 403).await;
+    let admin = app
+        .request(Method::GET, "/_standin/requests")
+        .bearer_auth("admin-secret")
+        .send()
+        .await
+        .unwrap();
+    let journal = admin.text().await.unwrap();
+    assert!(
+        !journal.contains("secret"),
+        "tokens never reach the journal: {journal}"
+    );
+}
+
+#[tokio::test]
+async fn anonymous_scopes_open_reads() {
+    let app = spawn(&SECURED.replace("  tokens:", "  anonymous: [read]\n  tokens:"));
+    assert_eq!(app.get("/notes").await.status(), 200);
+    problem(app.post("/notes", json!({ "text": "x" })).await, 401).await;
+}
+
+#[tokio::test]
+async fn cors_headers_are_deterministic_and_vary_names_preflight_headers_only_on_preflights() {
+    let app = spawn(LIBRARY);
+    let plain = app.get("/books/1").await;
+    let vary = header(&plain, "vary").unwrap();
+    assert!(!vary.contains("Access-Control-Request"), "{vary}");
+    assert!(vary.contains("Accept") && vary.contains("Origin"), "{vary}");
+    let mut exposed = Vec::new();
+    for _ in 0..6 {
+        let response = app
+            .request(Method::GET, "/books/1")
+            .header("origin", "http://app.example")
+            .send()
+            .await
+            .unwrap();
+        exposed.push(header(&response, "access-control-expose-headers").unwrap());
+    }
+    assert_eq!(
+        exposed[0],
+        "content-range, etag, last-modified, link, location, preference-applied, x-total-count"
+    );
+    assert!(
+        exposed.iter().all(|value| value == &exposed[0]),
+        "{exposed:?}"
+    );
+    let preflight = app
+        .request(Method::OPTIONS, "/books/1")
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "PATCH")
+        .send()
+        .await
+        .unwrap();
+    let vary = header(&preflight, "vary").unwrap();
+    assert!(vary.contains("Access-Control-Request-Method"), "{vary}");
+}
+
+#[tokio::test]
+async fn cors_can_be_limited_to_origins() {
+    let app = spawn(&format!("{LIBRARY}cors: [https://app.example.com]\n"));
+    let allowed = app
+        .request(Method::GET, "/books")
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&allowed, "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    let other = app
+        .request(Method::GET, "/books")
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(header(&other, "access-control-allow-origin").is_none());
+    let off = spawn(&format!("{LIBRARY}cors: false\n"));
+    let response = off
+        .request(Method::GET, "/books")
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(header(&response, "access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn a_preflight_is_answered_with_the_methods_the_route_allows() {
+    let spec = "standin: 1\nauth:\n  tokens: { t: [read] }\nresources:\n  logs:\n    fields: { line: string }\n    methods: [GET, POST]\n";
+    let app = spawn(spec);
+    let preflight = |path: &str| {
+        app.request(Method::OPTIONS, path)
+            .header("origin", "http://localhost:3000")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type, prefer")
+    };
+    let response = preflight("/logs").send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "preflights need no token: {}",
+        response.status()
+    );
+    assert_eq!(
+        header(&response, "access-control-allow-methods").as_deref(),
+        Some("GET, HEAD, POST, OPTIONS")
+    );
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert!(
+        header(&response, "access-control-allow-headers")
+            .unwrap()
+            .contains("Prefer")
+    );
+    let response = preflight("/logs/1").send().await.unwrap();
+    assert_eq!(
+        header(&response, "access-control-allow-methods").as_deref(),
+        Some("GET, HEAD, OPTIONS")
+    );
+}
+
+#[tokio::test]
+async fn the_description_needs_only_the_read_scope() {
+    let app = spawn(SECURED);
+    let response = app
+        .request(Method::GET, "/_standin/openapi.json")
+        .bearer_auth("reader-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
