@@ -7,8 +7,9 @@ use actix_web::http::{Method as HttpMethod, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use crate::http::{AppState, Problem, method_not_allowed};
+use crate::http::{AppState, Problem, method_not_allowed, respond};
 use crate::journal::Selection;
+use crate::represent::{Representation, html};
 use crate::spec::{self, Spec};
 use crate::store::Location;
 
@@ -20,6 +21,9 @@ pub async fn handle(
     path: &str,
 ) -> Result<HttpResponse, Problem> {
     let method = request.method();
+    if let Some(page) = page(request, spec, path) {
+        return page;
+    }
     let allow: &[&'static str] = match path {
         "health" | "spec" | "openapi.json" => &["GET", "HEAD", "OPTIONS"],
         "reset" => &["POST", "OPTIONS"],
@@ -58,6 +62,40 @@ pub async fn handle(
         }
         _ => requests(request, state),
     }
+}
+
+/// The browsable API's admin page (`/_standin` asked for as `text/html`) and
+/// the pages' assets (`/_standin/assets/`), if `path` names one of them.
+fn page(request: &HttpRequest, spec: &Spec, path: &str) -> Option<Result<HttpResponse, Problem>> {
+    let (body, media_type) = match path.strip_prefix("assets/") {
+        Some(name) => {
+            let (body, media_type) = html::asset(name)?;
+            (web::Bytes::from_static(body.as_bytes()), media_type)
+        }
+        None if path.is_empty() => {
+            let representation =
+                respond::representation_among(request, spec, &[Representation::Html]);
+            if representation.is_err() {
+                return None;
+            }
+            (
+                web::Bytes::from(html::admin(spec)),
+                "text/html; charset=utf-8",
+            )
+        }
+        None => return None,
+    };
+    if !matches!(*request.method(), HttpMethod::GET | HttpMethod::HEAD) {
+        return Some(Err(method_not_allowed(request, vec!["GET", "HEAD"])));
+    }
+    Some(Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            html::CONTENT_SECURITY_POLICY,
+        ))
+        .content_type(media_type)
+        .body(body)))
 }
 
 fn ok_json(body: &Value) -> HttpResponse {

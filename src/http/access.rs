@@ -20,9 +20,12 @@ use crate::spec::{Scope, Spec};
 pub struct AdminRequest;
 
 /// Whether `target` is the admin API proper; the API's description
-/// (`openapi.json`) is for every client (home and items link to it).
+/// (`openapi.json`) is for every client (home and items link to it), and so
+/// are the browsable API's assets and the admin page's shell, which holds no
+/// data (its script fetches the admin API, with the token if one is set).
 pub fn is_admin(target: &Target) -> bool {
-    matches!(target, Target::Admin(path) if path != "openapi.json")
+    matches!(target, Target::Admin(path)
+        if path != "openapi.json" && !path.is_empty() && !path.starts_with("assets/"))
 }
 
 /// The scope a request to `target` needs.

@@ -13,7 +13,7 @@ use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
 use crate::links::{self, Pagination};
 use crate::query::{self, Column, Filter, Operator};
-use crate::represent::{ItemView, PageView, Shape};
+use crate::represent::{ItemView, PageView, Representation, Shape};
 use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
 use crate::store::RecordId;
 
@@ -123,7 +123,8 @@ impl Collection<'_> {
 
     async fn list(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
-        let representation = respond::representation(request, self.spec)?;
+        let representation =
+            respond::representation_among(request, self.spec, &Representation::PAGES)?;
         let query = query::parse_list(self.spec, resource, request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
         let version = self.state.version(self.spec);

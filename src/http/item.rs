@@ -13,7 +13,7 @@ use super::{AppState, Problem, body, method_not_allowed};
 use crate::links;
 use crate::patch::{self, JsonPatchFailure};
 use crate::query;
-use crate::represent::Shape;
+use crate::represent::{Representation, Shape};
 use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
 use crate::store::{Record, RecordId, StoreError};
 
@@ -89,7 +89,8 @@ impl ItemTarget<'_> {
     }
 
     async fn read(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
-        let representation = respond::representation(request, self.spec)?;
+        let representation =
+            respond::representation_among(request, self.spec, &Representation::PAGES)?;
         let query = query::parse_item(self.spec, self.resource(), request.query_string())
             .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
         let version = self.state.version(self.spec);

@@ -14,7 +14,7 @@ pub(crate) mod jobs;
 mod negotiate;
 mod observe;
 mod problem;
-mod respond;
+pub(crate) mod respond;
 mod rewrite;
 mod route;
 mod state;
@@ -152,7 +152,7 @@ async fn dispatch(
     }
     match target {
         Target::Redirect(location) => Ok(respond::moved(request.method(), &location)),
-        Target::Home => home(&request, &spec),
+        Target::Home => home(&request, &state, &spec).await,
         Target::Collection(index) => {
             collection::handle(request, payload, state.into_inner(), spec, index, None).await
         }
@@ -191,11 +191,29 @@ async fn dispatch(
 
 const HOME_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS"];
 
-fn home(request: &HttpRequest, spec: &Spec) -> Result<HttpResponse, Problem> {
+async fn home(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    spec: &std::sync::Arc<Spec>,
+) -> Result<HttpResponse, Problem> {
     match *request.method() {
         HttpMethod::GET | HttpMethod::HEAD => {
             let representation =
-                respond::representation_among(request, spec, &Representation::HOME)?;
+                respond::representation_among(request, spec, &Representation::HOME_PAGES)?;
+            if representation == Representation::Html {
+                let (store, shared) = (state.store.clone(), spec.clone());
+                let counts = state
+                    .blocking(move || {
+                        let counts: Vec<Option<u64>> = shared
+                            .resources
+                            .iter()
+                            .map(|resource| store.count(resource).ok())
+                            .collect();
+                        Ok(counts)
+                    })
+                    .await?;
+                return Ok(respond::home_page(request, spec, &counts));
+            }
             Ok(respond::home(request, spec, representation))
         }
         HttpMethod::OPTIONS => Ok(respond::options(request, spec, HOME_METHODS)),

@@ -164,7 +164,7 @@ impl ItemResponse<'_> {
         if minimal {
             return response.finish();
         }
-        response.content_type(representation.media_type());
+        content_type(&mut response, representation);
         let view = ItemView {
             record: self.record,
             embedded,
@@ -239,22 +239,47 @@ pub fn page(
             response.insert_header((header::CONTENT_RANGE, value));
         }
     }
-    response.content_type(representation.media_type());
+    content_type(&mut response, representation);
     response.body(body)
 }
 
 /// The home document.
 pub fn home(request: &HttpRequest, spec: &Spec, representation: Representation) -> HttpResponse {
-    let body = represent::home(spec, representation);
-    // It changes only with the spec: its bytes are its validator.
+    home_body(
+        request,
+        represent::home(spec, representation),
+        representation,
+    )
+}
+
+/// The home page for browsers, with the collections' counts.
+pub fn home_page(request: &HttpRequest, spec: &Spec, counts: &[Option<u64>]) -> HttpResponse {
+    let body = represent::html::home(spec, counts).into_bytes();
+    home_body(request, body, Representation::Html)
+}
+
+fn home_body(request: &HttpRequest, body: Vec<u8>, representation: Representation) -> HttpResponse {
+    // It changes only with the spec (and its page with the data): its bytes are its validator.
     let etag = format!("\"{:016x}\"", fingerprint::digest(&body));
     if conditional::not_modified(request, &etag, None) {
         return not_modified(&etag, None);
     }
-    builder(StatusCode::OK)
-        .content_type(representation.media_type())
-        .insert_header((header::ETAG, etag))
-        .body(body)
+    let mut response = builder(StatusCode::OK);
+    content_type(&mut response, representation);
+    response.insert_header((header::ETAG, etag)).body(body)
+}
+
+/// `Content-Type`, and for pages their `Content-Security-Policy`.
+pub fn content_type(response: &mut HttpResponseBuilder, representation: Representation) {
+    if representation == Representation::Html {
+        response.content_type("text/html; charset=utf-8");
+        response.insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            represent::html::CONTENT_SECURITY_POLICY,
+        ));
+    } else {
+        response.content_type(representation.media_type());
+    }
 }
 
 /// `304 Not Modified`, repeating the validators, `Vary` and `Cache-Control`.

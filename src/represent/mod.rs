@@ -4,6 +4,7 @@
 
 mod collection_json;
 mod hal;
+pub mod html;
 mod json_home;
 mod plain;
 
@@ -28,6 +29,8 @@ pub enum Representation {
     CollectionJson,
     /// `application/json-home`: the home document only.
     JsonHome,
+    /// `text/html`: the browsable API's pages, for reads only.
+    Html,
 }
 
 impl Representation {
@@ -44,6 +47,22 @@ impl Representation {
         Representation::JsonHome,
     ];
 
+    /// The representations of reads of items and collections: [`Representation::ALL`]
+    /// and, last (so that `*/*` never picks it), the page for browsers.
+    pub const PAGES: [Representation; 4] = [
+        Representation::Hal,
+        Representation::Json,
+        Representation::CollectionJson,
+        Representation::Html,
+    ];
+    /// The representations of the home document, its page included.
+    pub const HOME_PAGES: [Representation; 4] = [
+        Representation::Hal,
+        Representation::Json,
+        Representation::JsonHome,
+        Representation::Html,
+    ];
+
     /// The media type sent in `Content-Type`.
     pub fn media_type(self) -> &'static str {
         match self {
@@ -51,6 +70,7 @@ impl Representation {
             Representation::Json => "application/json",
             Representation::CollectionJson => "application/vnd.collection+json",
             Representation::JsonHome => "application/json-home",
+            Representation::Html => "text/html",
         }
     }
 
@@ -58,7 +78,7 @@ impl Representation {
     pub fn from_media_type(media_type: &str) -> Option<Representation> {
         Representation::ALL
             .into_iter()
-            .chain([Representation::JsonHome])
+            .chain([Representation::JsonHome, Representation::Html])
             .find(|representation| representation.media_type() == media_type)
     }
 }
@@ -143,6 +163,7 @@ pub fn item(
     representation: Representation,
 ) -> Vec<u8> {
     let body = match representation {
+        Representation::Html => return html::item(spec, resource, view, shape).into_bytes(),
         Representation::Hal => hal::item(spec, resource, view, shape),
         Representation::CollectionJson => {
             collection_json::single(spec, resource, view, shape.fields)
@@ -160,6 +181,7 @@ pub fn collection(
     representation: Representation,
 ) -> Vec<u8> {
     let body = match representation {
+        Representation::Html => return html::collection(spec, resource, page).into_bytes(),
         Representation::Hal => hal::collection(spec, resource, page),
         Representation::CollectionJson => collection_json::page(spec, resource, page),
         Representation::Json | Representation::JsonHome => plain::collection(spec, resource, page),
@@ -170,6 +192,7 @@ pub fn collection(
 /// The home document's body.
 pub fn home(spec: &Spec, representation: Representation) -> Vec<u8> {
     let body = match representation {
+        Representation::Html => return html::home(spec, &[]).into_bytes(),
         Representation::Hal | Representation::CollectionJson => hal::home(spec),
         Representation::JsonHome => json_home::document(spec),
         Representation::Json => plain::home(spec),
