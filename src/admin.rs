@@ -73,9 +73,10 @@ fn page(request: &HttpRequest, spec: &Spec, path: &str) -> Option<Result<HttpRes
             (web::Bytes::from_static(body.as_bytes()), media_type)
         }
         None if path.is_empty() => {
-            let representation =
-                respond::representation_among(request, spec, &[Representation::Html]);
-            if representation.is_err() {
+            // Only for browsers: others get the admin API's answer, as before.
+            let offers = [Representation::Json, Representation::Html];
+            let representation = respond::representation_among(request, spec, &offers);
+            if representation.ok() != Some(Representation::Html) {
                 return None;
             }
             (

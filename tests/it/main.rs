@@ -17,6 +17,7 @@ mod example_specs;
 mod faults;
 mod helpers;
 mod hostile;
+mod html;
 mod json_patch;
 mod openapi;
 mod queries;

@@ -9,11 +9,14 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::form::{self, Purpose};
-use super::{Crumb, display, escape, home_crumb, layout};
+use super::{Crumb, display, escape, home_crumb, layout, shorten};
 use crate::links;
 use crate::represent::{PageView, record_object};
 use crate::spec::{Field, FieldType, Method, Resource, Spec};
 use crate::store::RecordId;
+
+/// The longest text shown in a cell, in characters (the item's page has it whole).
+const CELL_LENGTH: usize = 60;
 
 /// Page sizes offered, besides the current one (capped by `max_page_size`).
 const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
@@ -99,7 +102,7 @@ fn sortable(field: &Field) -> bool {
 
 /// The table cell of one value; references link to the referenced record.
 fn cell(out: &mut String, spec: &Spec, field: &Field, value: &Value) {
-    let text = display(value);
+    let text = shorten(&display(value), CELL_LENGTH);
     let target = field.reference.as_ref().and_then(|reference| {
         let target = spec.resource(&reference.resource)?;
         let id = RecordId::from_json(target.id, value)?;
@@ -134,10 +137,15 @@ fn filters(
     parameters: &[(String, String)],
     per_page: u32,
 ) {
+    // Open while a search or filter is in force.
+    let filtering = parameters.iter().any(|(name, _)| {
+        !is_window(name) && !matches!(name.as_str(), "per_page" | "_per_page" | "_limit")
+    });
     let _ = write!(
         out,
-        "<details class=\"filters\" open><summary>Search and filter</summary>\
+        "<details class=\"filters\"{}><summary>Search and filter</summary>\
          <form method=\"get\" action=\"{}\" data-standin-filters>",
+        if filtering { " open" } else { "" },
         escape(href)
     );
     let input = |out: &mut String, name: &str, label: &str, kind: &str| {

@@ -56,6 +56,14 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` cut to at most `limit` characters, marked with an ellipsis when cut.
+fn shorten(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 /// A JSON value as text for a person: strings bare, `null` empty, others as JSON.
 fn display(value: &Value) -> String {
     match value {
@@ -107,10 +115,9 @@ fn layout(spec: &Spec, title: &str, crumbs: &[Crumb], main: &str) -> String {
     }
     let _ = write!(
         page,
-        "</ol></nav></header><main id=\"main\">{main}\
-         <section class=\"raw\" aria-label=\"JSON\"><button type=\"button\" data-raw-json \
-         aria-expanded=\"false\" aria-controls=\"raw-json\">View JSON</button>\
-         <pre id=\"raw-json\" hidden></pre></section></main>\
+        "</ol></nav><button type=\"button\" data-raw-json aria-expanded=\"false\" \
+         aria-controls=\"raw-json\">View JSON</button></header><main id=\"main\">\
+         <pre id=\"raw-json\" aria-label=\"JSON\" hidden></pre>{main}</main>\
          <footer><a href=\"{home}\">{api}</a> · <a href=\"{openapi}\">OpenAPI</a> · \
          <a href=\"{admin}\">Admin</a></footer></body></html>",
         home = escape(&links::home(spec)),
@@ -196,5 +203,11 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
         );
         assert_eq!(escape("plain é"), "plain é");
+    }
+
+    #[test]
+    fn shortens_by_characters() {
+        assert_eq!(super::shorten("ééééé", 3), "ééé…");
+        assert_eq!(super::shorten("abc", 3), "abc");
     }
 }

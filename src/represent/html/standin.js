@@ -1,6 +1,6 @@
 // The browsable API's script: it talks to the API itself with fetch and JSON
-// bodies. Every value it puts into the page goes through textContent, never
-// innerHTML, so that records cannot inject markup.
+// bodies. Every value it puts into the page goes through textContent (it
+// never parses markup), so that records cannot inject any.
 "use strict";
 
 const JSON_HEADERS = { Accept: "application/json" };
@@ -34,11 +34,16 @@ function rawJson() {
       button.textContent = "View JSON";
       return;
     }
-    const response = await fetch(location.href, { headers: JSON_HEADERS });
+    // The admin page's JSON is its health.
+    const admin = document.querySelector("[data-admin]");
+    const href = admin ? `${admin.dataset.admin}/health` : location.href;
+    const token = sessionStorage.getItem("standin-admin-token");
+    const headers = admin && token ? { ...JSON_HEADERS, Authorization: `Bearer ${token}` } : JSON_HEADERS;
+    const response = await fetch(href, { headers });
     const text = await response.text();
     let shown = text;
     try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (_) { /* as sent */ }
-    pre.textContent = `GET ${location.pathname}${location.search}  →  ${response.status}\n${shown}`;
+    pre.textContent = `GET ${new URL(href, location.href).pathname}${admin ? "" : location.search}  →  ${response.status}\n${shown}`;
     pre.hidden = false;
     button.setAttribute("aria-expanded", "true");
     button.textContent = "Hide JSON";

@@ -1,0 +1,237 @@
+//! The browsable API over HTTP: which requests get pages, what the pages hold,
+//! that user data is escaped, and that JSON clients are unaffected. (The
+//! pages in a real browser: `clients::the_browsable_api_works_in_chromium`.)
+
+use reqwest::{Method, Response};
+use serde_json::json;
+
+use crate::helpers::{LIBRARY, TestApp, header, json, spawn};
+
+/// What Chromium and Firefox send when navigating.
+const BROWSER: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+async fn browse(app: &TestApp, path: &str) -> Response {
+    app.request(Method::GET, path)
+        .header("accept", BROWSER)
+        .send()
+        .await
+        .expect("the request is answered")
+}
+
+/// The page at `path`, asserting it is one.
+async fn page(app: &TestApp, path: &str) -> String {
+    let response = browse(app, path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let policy = header(&response, "content-security-policy").expect("a CSP");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn browsers_get_pages_of_home_collections_items_and_inverse_collections() {
+    let app = spawn(LIBRARY);
+    let home = page(&app, "").await;
+    assert!(home.contains("<h1>Library</h1>"), "{home}");
+    assert!(home.contains("<a href=\"/api/books\">books</a></td><td class=\"number\">25</td>"));
+    let books = page(&app, "/books").await;
+    assert!(books.contains("10 records") || books.contains("25 records"));
+    let item = page(&app, "/books/1").await;
+    assert!(
+        item.contains("<a href=\"/api/books/1/reviews\">reviews</a>"),
+        "{item}"
+    );
+    let reviews = page(&app, "/books/1/reviews").await;
+    assert!(reviews.contains("<li aria-current=\"page\">/api/books/1/reviews</li>"));
+    let admin = page(&app, "/_standin").await;
+    assert!(admin.contains("data-admin=\"/api/_standin\""));
+}
+
+#[tokio::test]
+async fn json_clients_get_json_exactly_as_before() {
+    let app = spawn(LIBRARY);
+    for accept in [None, Some("*/*"), Some("application/json, text/plain, */*")] {
+        let mut request = app.request(Method::GET, "/books/1");
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
+        let kind = header(&response, "content-type").unwrap();
+        assert!(kind.starts_with("application/"), "{accept:?}: {kind}");
+        assert!(header(&response, "content-security-policy").is_none());
+        json(response).await;
+    }
+    // HTML named with a lower q-value than JSON loses.
+    let response = app
+        .request(Method::GET, "/books")
+        .header("accept", "text/html;q=0.5, application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("application/json")
+    );
+    // Writes never answer pages: a browser's script asks for JSON.
+    let response = app
+        .request(Method::POST, "/authors")
+        .header("accept", "text/html")
+        .header("content-type", "application/json")
+        .body(json!({ "name": "Ann" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 406);
+}
+
+#[tokio::test]
+async fn pages_and_json_are_cached_and_tagged_apart() {
+    let app = spawn(LIBRARY);
+    for path in ["/books?per_page=5", "/books/2"] {
+        let html = browse(&app, path).await;
+        let html_tag = header(&html, "etag").unwrap();
+        let plain = app.get_json(path).await;
+        let plain_tag = header(&plain, "etag").unwrap();
+        assert_ne!(html_tag, plain_tag, "{path}");
+        assert_eq!(
+            header(&plain, "content-type").as_deref(),
+            Some("application/json")
+        );
+        // Again, now from the read cache: each still gets its own.
+        let again = browse(&app, path).await;
+        assert_eq!(header(&again, "etag").unwrap(), html_tag);
+        assert!(
+            header(&again, "content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let again = app.get_json(path).await;
+        assert_eq!(
+            header(&again, "content-type").as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(header(&again, "vary").as_deref(), Some("Accept, Origin"));
+    }
+}
+
+#[tokio::test]
+async fn markup_in_records_is_shown_as_text() {
+    let app = spawn(LIBRARY);
+    let hostile = "<script>alert(\"x\")</script><img src=x onerror='alert(1)'>";
+    let created = app
+        .post(
+            "/authors",
+            json!({ "name": hostile, "email": "a@b.example" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let id = json(created).await["id"].clone();
+    let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&#39;alert(1)&#39;&gt;";
+    for path in [format!("/authors/{id}"), "/authors?sort=-id".to_string()] {
+        let body = page(&app, &path).await;
+        assert!(body.contains(escaped), "{path}: {body}");
+        assert!(!body.contains("<script>alert"), "{path}");
+        assert!(!body.contains("<img src=x"), "{path}");
+    }
+    // Query parameters shown back in the filter form are escaped too.
+    let body = page(&app, "/authors?name__contains=%22%3E%3Cscript%3E").await;
+    assert!(
+        body.contains("value=\"&quot;&gt;&lt;script&gt;\""),
+        "{body}"
+    );
+    assert!(!body.contains("\"><script>"));
+}
+
+#[tokio::test]
+async fn a_collection_page_has_paging_sorting_filters_search_and_a_create_form() {
+    let app = spawn(LIBRARY);
+    let body = page(&app, "/books?page=2&per_page=5&genre=fiction").await;
+    // Paging: the page's own links.
+    for rel in ["first", "prev", "next", "last"] {
+        assert!(body.contains(&format!("rel=\"{rel}\"")), "{rel}: {body}");
+    }
+    // Sorting by a column keeps the filter and starts again at page 1.
+    assert!(
+        body.contains("href=\"/api/books?genre=fiction&amp;per_page=5&amp;sort=year\""),
+        "{body}"
+    );
+    // Filters from the fields: an enum is a select showing the value in force,
+    // numbers get ranges with the API's operators.
+    assert!(body.contains("<select id=\"filter-genre\" name=\"genre\">"));
+    assert!(body.contains("<option value=\"fiction\" selected>fiction</option>"));
+    assert!(body.contains("name=\"year__gte\"") && body.contains("name=\"year__lte\""));
+    assert!(body.contains("name=\"q\""));
+    // The create form from the fields: required, bounds, enum choices.
+    assert!(body.contains("data-standin-form=\"POST\" data-action=\"/api/books\""));
+    assert!(body.contains("name=\"title\" data-type=\"string\""));
+    assert!(body.contains("min=\"1450\" max=\"2100\""));
+    assert!(body.contains("<option value=\"&quot;science&quot;\">science</option>"));
+    assert!(body.contains("data-error-for=\"year\""));
+    // Each filter the page offers is one the API accepts.
+    for query in [
+        "year__gte=1900&year__lte=2000",
+        "q=the",
+        "genre=history&sort=-year",
+    ] {
+        let response = browse(&app, &format!("/books?{query}")).await;
+        assert_eq!(response.status(), 200, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn an_item_page_links_references_and_carries_the_tag_edits_need() {
+    let app = spawn(LIBRARY);
+    let plain = app.get_json("/books/3").await;
+    let tag = header(&plain, "etag").unwrap();
+    let book = json(plain).await;
+    let body = page(&app, "/books/3").await;
+    let author = format!(
+        "<a href=\"/api/authors/{}\">authors {}</a>",
+        book["author"], book["author"]
+    );
+    assert!(body.contains(&author), "{body}");
+    // The edit form PATCHes with If-Match: the JSON's entity tag, which the API accepts.
+    let escaped_tag = tag.replace('"', "&quot;");
+    assert!(
+        body.contains(&format!(
+            "data-standin-form=\"PATCH\" data-action=\"/api/books/3\" data-etag=\"{escaped_tag}\""
+        )),
+        "{body}"
+    );
+    let patched = app
+        .request(Method::PATCH, "/books/3")
+        .header("content-type", "application/json")
+        .header("if-match", tag.as_str())
+        .body(json!({ "title": "New" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert!(body.contains("data-standin-delete=\"/api/books/3\""));
+}
+
+#[tokio::test]
+async fn the_assets_are_served_and_missing_ones_are_404() {
+    let app = spawn(LIBRARY);
+    let script = app.get("/_standin/assets/standin.js").await;
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        header(&script, "content-type").as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
+    let text = script.text().await.unwrap();
+    assert!(
+        !text.contains("innerHTML"),
+        "the script never parses markup"
+    );
+    let style = app.get("/_standin/assets/standin.css").await;
+    assert_eq!(style.status(), 200);
+    assert_eq!(app.get("/_standin/assets/nothing.js").await.status(), 404);
+    // The admin route itself still answers JSON clients as before.
+    assert_eq!(app.get("/_standin").await.status(), 404);
+}
