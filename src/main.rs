@@ -251,6 +251,10 @@ fn print_banner(
         out,
         "Admin API: {url}/_standin/health, /_standin/reset (POST), /_standin/requests, /_standin/openapi.json"
     )?;
+    writeln!(
+        out,
+        "Browse the API: open {url} in a web browser (admin page: {url}/_standin)."
+    )?;
     if options.watch {
         writeln!(out, "Watching {} for changes.", file.display())?;
     }

@@ -115,6 +115,10 @@ fn serve_on_port_0_prints_the_url_first_and_stops_on_sigterm() {
         banner.contains(&format!("Admin API: {url}/_standin/health")),
         "{banner}"
     );
+    assert!(
+        banner.contains(&format!("Browse the API: open {url} in a web browser")),
+        "{banner}"
+    );
 }
 
 #[test]

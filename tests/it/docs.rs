@@ -154,6 +154,7 @@ async fn every_curl_example_in_the_docs_answers_as_shown() {
     let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "md"))
         .collect();
     docs.sort();
     files.extend(docs);
