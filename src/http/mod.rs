@@ -131,7 +131,21 @@ pub use observe::observe;
 /// Custom routes (`--routes`), to wrap the app with, inside the logger.
 pub use rewrite::rewrite;
 
+/// Answers a request; a problem answering a browser's navigation is a page.
 async fn dispatch(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let spec = state.spec();
+    let page = respond::wants_page(&request, &spec);
+    match answer(request, payload, state).await {
+        Err(problem) if page => Ok(respond::problem_page(&spec, &problem).await),
+        answered => answered,
+    }
+}
+
+async fn answer(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,

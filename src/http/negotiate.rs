@@ -165,6 +165,36 @@ mod tests {
     }
 
     #[test]
+    fn browsers_get_pages_and_wildcards_never_do() {
+        // The read offers: HTML last, so that it wins only when named.
+        let pages = &[
+            "application/hal+json",
+            "application/json",
+            "application/vnd.collection+json",
+            "text/html",
+        ];
+        let chromium = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
+        assert_eq!(choose(Some(chromium), pages), Some("text/html"));
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert_eq!(choose(Some(firefox), pages), Some("text/html"));
+        assert_eq!(choose(None, pages), Some("application/hal+json"));
+        assert_eq!(choose(Some("*/*"), pages), Some("application/hal+json"));
+        assert_eq!(
+            choose(Some("application/json, text/plain, */*"), pages),
+            Some("application/json")
+        );
+        assert_eq!(
+            choose(Some("text/html;q=0.5, application/json"), pages),
+            Some("application/json")
+        );
+        // A page script's fetch names JSON.
+        assert_eq!(
+            choose(Some("application/json"), pages),
+            Some("application/json")
+        );
+    }
+
+    #[test]
     fn subtype_wildcards_match() {
         assert_eq!(
             choose(Some("application/*"), OFFERS),

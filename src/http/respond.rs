@@ -269,6 +269,34 @@ fn home_body(request: &HttpRequest, body: Vec<u8>, representation: Representatio
     response.insert_header((header::ETAG, etag)).body(body)
 }
 
+/// Whether `request` is a browser's read, which gets pages (problems included).
+pub fn wants_page(request: &HttpRequest, spec: &Spec) -> bool {
+    use actix_web::http::Method;
+    let offers = [Representation::Json, Representation::Html];
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && representation_among(request, spec, &offers).ok() == Some(Representation::Html)
+}
+
+/// `problem` as a page: its status and headers, its details as HTML.
+pub async fn problem_page(spec: &Spec, problem: &Problem) -> HttpResponse {
+    use actix_web::ResponseError;
+    let (response, body) = problem.error_response().into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    let details = serde_json::from_slice(&bytes).unwrap_or_default();
+    let mut response = response.set_body(represent::html::problem(spec, &details));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(represent::html::CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    response.map_into_boxed_body()
+}
+
 /// `Content-Type`, and for pages their `Content-Security-Policy`.
 pub fn content_type(response: &mut HttpResponseBuilder, representation: Representation) {
     if representation == Representation::Html {

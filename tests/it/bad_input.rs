@@ -192,7 +192,8 @@ async fn an_unacceptable_accept_is_406_listing_what_is_available() {
         json!([
             "application/hal+json",
             "application/json",
-            "application/vnd.collection+json"
+            "application/vnd.collection+json",
+            "text/html"
         ])
     );
 }

@@ -235,3 +235,37 @@ async fn the_assets_are_served_and_missing_ones_are_404() {
     // The admin route itself still answers JSON clients as before.
     assert_eq!(app.get("/_standin").await.status(), 404);
 }
+
+#[tokio::test]
+async fn problems_answering_a_browser_are_pages_with_their_status() {
+    let app = spawn(LIBRARY);
+    let response = browse(&app, "/books/999").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    let body = response.text().await.unwrap();
+    assert!(body.contains("<h1>404 Not Found</h1>"), "{body}");
+    // Reviews are soft-deleted: a deleted one is 410, as a page too.
+    let deleted = app
+        .request(Method::DELETE, "/reviews/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let response = browse(&app, "/reviews/1").await;
+    assert_eq!(response.status(), 410);
+    assert!(response.text().await.unwrap().contains("<h1>410 Gone</h1>"));
+    // A bad query parameter's page names it, escaped.
+    let response = browse(&app, "/books?%3Cb%3E=1").await;
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("&lt;b&gt;") && !body.contains("<b>"),
+        "{body}"
+    );
+    // JSON clients still get problem+json.
+    crate::helpers::problem(app.get("/books/999").await, 404).await;
+    crate::helpers::problem(app.get_json("/reviews/1").await, 410).await;
+}

@@ -154,6 +154,7 @@ await page.locator("[data-delete-status]", { hasText: "Deleted" }).waitFor();
 assert.match(await page.locator("[data-delete-status]").textContent(), /410/);
 response = await page.goto(`${origin}${created}`);
 assert.equal(response.status(), 410);
+assert.equal(await page.locator("h1").textContent(), "410 Gone");
 
 step("escaping: a record's markup is shown as text, never run");
 const hostile = `<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">`;

@@ -192,6 +192,43 @@ pub fn admin(spec: &Spec) -> String {
     )
 }
 
+/// The page of a problem (RFC 9457 problem+json `body`) answering a browser.
+pub fn problem(spec: &Spec, body: &Value) -> String {
+    let text = |key: &str| body.get(key).map(display).unwrap_or_default();
+    let title = format!("{} {}", text("status"), text("title"));
+    let mut main = format!(
+        "<h1>{}</h1><p>{}</p>",
+        escape(&title),
+        escape(&text("detail"))
+    );
+    if let Some(errors) = body.get("errors").and_then(Value::as_array) {
+        main.push_str("<ul>");
+        for error in errors {
+            let field = error.get("field").map(display).unwrap_or_default();
+            let message = error.get("message").map(display).unwrap_or_default();
+            let _ = write!(
+                main,
+                "<li><strong>{}</strong> {}</li>",
+                escape(&field),
+                escape(&message)
+            );
+        }
+        main.push_str("</ul>");
+    }
+    let _ = write!(
+        main,
+        "<p><a href=\"{}\">Back to {}</a></p>",
+        escape(&links::home(spec)),
+        escape(&spec.title)
+    );
+    layout(
+        spec,
+        &title,
+        &[home_crumb(spec), (title.clone(), None)],
+        &main,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape;
