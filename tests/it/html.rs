@@ -269,3 +269,63 @@ async fn problems_answering_a_browser_are_pages_with_their_status() {
     crate::helpers::problem(app.get("/books/999").await, 404).await;
     crate::helpers::problem(app.get_json("/reviews/1").await, 410).await;
 }
+
+#[tokio::test]
+async fn every_collection_and_item_of_the_example_specs_has_a_page() {
+    for name in ["blog.yaml", "shop.yaml", "todo.yaml"] {
+        let path = format!("{}/specs/{name}", env!("CARGO_MANIFEST_DIR"));
+        let app = spawn(&std::fs::read_to_string(path).unwrap());
+        let home = json(app.get_json("").await).await;
+        page(&app, "").await;
+        let collections: Vec<String> = home
+            .as_object()
+            .map(|home| home.keys().cloned().collect())
+            .unwrap_or_default();
+        let spec = json(app.get("/_standin/spec").await).await;
+        let resources = spec["resources"].as_object().expect("resources").clone();
+        assert!(!resources.is_empty(), "{name}: {collections:?}");
+        for resource in resources.keys() {
+            let body = page(&app, &format!("/{resource}")).await;
+            assert!(body.contains("<table>"), "{name} {resource}");
+            let items = json(app.get_json(&format!("/{resource}?per_page=1")).await).await;
+            if let Some(id) = items[0]["id"]
+                .as_str()
+                .map(String::from)
+                .or(items[0]["id"].as_i64().map(|id| id.to_string()))
+            {
+                let body = page(&app, &format!("/{resource}/{id}")).await;
+                assert!(
+                    body.contains("<dl class=\"record\">"),
+                    "{name} {resource} {id}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admin_page_needs_no_token_but_its_data_does() {
+    let app = crate::helpers::spawn_with_options(LIBRARY, |options| {
+        options.admin_token = Some("sesame".into());
+    });
+    let body = page(&app, "/_standin").await;
+    assert!(body.contains("<label for=\"admin-token\">"));
+    assert_eq!(browse(&app, "/_standin/health").await.status(), 401);
+    let health = app
+        .request(Method::GET, "/_standin/health")
+        .header("authorization", "Bearer sesame")
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    // A page of another site is refused, as before.
+    let foreign = app
+        .request(Method::POST, "/_standin/reset")
+        .header("authorization", "Bearer sesame")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+}

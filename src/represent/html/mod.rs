@@ -87,7 +87,7 @@ fn layout(spec: &Spec, title: &str, crumbs: &[Crumb], main: &str) -> String {
     let _ = write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
          <title>{title} · {api}</title>\
          <link rel=\"stylesheet\" href=\"{css}\">\
          <script src=\"{js}\" defer></script></head><body>\
