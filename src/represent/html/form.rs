@@ -35,6 +35,13 @@ fn value_type(field: &Field) -> &'static str {
 
 /// A short description of what a field takes, shown under its label.
 fn hint(field: &Field) -> String {
+    let characters = |count: u64| match count {
+        1 => "1 character".to_string(),
+        count => format!("{count} characters"),
+    };
+    if field.allowed.is_some() {
+        return "one of the choices".into();
+    }
     let mut parts = vec![
         match field.kind {
             FieldType::String => "text",
@@ -58,9 +65,9 @@ fn hint(field: &Field) -> String {
         (None, None) => {}
     }
     match (field.min_length, field.max_length) {
-        (Some(min), Some(max)) => parts.push(format!("{min} to {max} characters")),
-        (Some(min), None) => parts.push(format!("at least {min} characters")),
-        (None, Some(max)) => parts.push(format!("at most {max} characters")),
+        (Some(min), Some(max)) => parts.push(format!("{min} to {}", characters(max))),
+        (Some(min), None) => parts.push(format!("at least {}", characters(min))),
+        (None, Some(max)) => parts.push(format!("at most {}", characters(max))),
         (None, None) => {}
     }
     if field.unique {
