@@ -18,6 +18,7 @@ mod respond;
 mod route;
 mod state;
 mod store_thread;
+mod transport;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -29,6 +30,7 @@ pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
 pub use state::{AppState, ReloadFailure, SpecStatus};
+pub(crate) use transport::Guarded;
 
 use crate::represent::Representation;
 use crate::spec::Spec;
