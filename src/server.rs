@@ -221,7 +221,11 @@ pub fn http_server(
                 .client_request_timeout(std::time::Duration::ZERO)
                 .client_disconnect_timeout(std::time::Duration::from_secs(1))
                 .local_addr(local)
-                .finish(map_config(app, |()| AppConfig::default()));
+                // As `HttpServer` does: the host for requests without a `Host` header is
+                // the bound address (`AppConfig::new` is crate-private in actix-web).
+                .finish(map_config(app, move |()| {
+                    AppConfig::__priv_test_new(false, local.to_string(), local)
+                }));
             fn_service(move |io: actix_rt::net::TcpStream| {
                 let peer = io.peer_addr().ok();
                 std::future::ready(Ok::<_, actix_http::error::DispatchError>((
