@@ -3,7 +3,7 @@
 //! library's in-process [`Server`](crate::Server).
 
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
@@ -176,33 +176,72 @@ pub fn bind(options: &Options) -> Result<TcpListener, StartError> {
 
 /// The actix-web server for `state` on `listener` (and the asynchronous
 /// creates a previous run left pending); must be called inside an actix runtime.
+///
+/// Built from actix-web's parts as `HttpServer::listen` builds it, with one
+/// difference: each connection is served through [`http::Guarded`], which
+/// times every request's head and answers actix-http's own rejections as
+/// problem+json.
 pub fn http_server(
     state: web::Data<AppState>,
     listener: TcpListener,
     workers: Option<usize>,
 ) -> std::io::Result<actix_web::dev::Server> {
+    use actix_http::{HttpService, Protocol};
+    use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
+    use actix_web::dev::AppConfig;
+
     http::jobs::resume(state.clone().into_inner());
     let cors = state.spec().cors.clone();
     let head_timeout = state.timeouts.head;
     let workers = workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(from_fn(http::rewrite))
-            .wrap(http::cors(&cors))
-            .wrap(from_fn(http::settle_cors))
-            .wrap(from_fn(http::observe))
-            .configure(http::configure(state.clone()))
-    })
-    .shutdown_timeout(10)
-    // A request line and headers that take longer are answered 408 and closed.
-    .client_request_timeout(head_timeout)
-    .workers(workers)
-    .max_connections(connections_per_worker(open_file_limit(), workers))
-    // Signals are the binary's business (see `run_until_signal`); a library must not take them.
-    .disable_signals();
-    Ok(server.listen(listener)?.run())
+    let local = listener.local_addr()?;
+    let builder = actix_server::Server::build();
+    let shutdown = builder.graceful_shutdown_signal();
+    let builder = builder
+        .shutdown_timeout(10)
+        .workers(workers)
+        .max_concurrent_connections(connections_per_worker(open_file_limit(), workers))
+        // Signals are the binary's business (see `run_until_signal`); a library must not take them.
+        .disable_signals()
+        .listen(format!("standin-{local}"), listener, move || {
+            let state = state.clone();
+            let app = App::new()
+                .wrap(from_fn(http::rewrite))
+                .wrap(http::cors(&cors))
+                .wrap(from_fn(http::settle_cors))
+                .wrap(from_fn(http::observe))
+                .configure(http::configure(state))
+                .into_factory()
+                .map_err(|error| error.error_response());
+            let shutdown = shutdown.clone();
+            let service = HttpService::build()
+                // Idle keep-alive connections close at once on a graceful stop.
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                // Every head is timed by `Guarded` (actix-http times only the first).
+                .client_request_timeout(std::time::Duration::ZERO)
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .local_addr(local)
+                // As `HttpServer` does: the host for requests without a `Host` header is
+                // the bound address (`AppConfig::new` is crate-private in actix-web).
+                .finish(map_config(app, move |()| {
+                    AppConfig::__priv_test_new(false, local.to_string(), local)
+                }));
+            fn_service(move |io: actix_rt::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                std::future::ready(Ok::<_, actix_http::error::DispatchError>((
+                    http::Guarded::new(io, head_timeout),
+                    Protocol::Http1,
+                    peer,
+                )))
+            })
+            .and_then(service)
+        })?;
+    Ok(builder.run())
 }
 
 /// Files the process keeps open besides connections: the listener, the

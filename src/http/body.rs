@@ -17,7 +17,7 @@ use super::problem::Problem;
 /// `408` and its connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// To send the request line and headers of a connection's first request.
+    /// To send one request's line and headers, from its first byte.
     pub head: Duration,
     /// Between two pieces of a body.
     pub body_idle: Duration,

@@ -19,6 +19,7 @@ mod rewrite;
 mod route;
 mod state;
 mod store_thread;
+mod transport;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,6 +31,7 @@ pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
 pub use state::{AppState, ReloadFailure, SpecStatus};
+pub(crate) use transport::Guarded;
 
 use crate::represent::Representation;
 use crate::spec::Spec;

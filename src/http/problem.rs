@@ -105,6 +105,12 @@ pub enum Problem {
         /// What was late.
         detail: String,
     },
+    /// The request's line and headers are larger than the limit (answered by the transport).
+    #[error("{detail}")]
+    HeadTooLarge {
+        /// Which limit.
+        detail: String,
+    },
     /// A precondition (`If-Match`, `If-None-Match: *`, `If-Unmodified-Since`) does not hold.
     #[error("{detail}")]
     PreconditionFailed {
@@ -207,6 +213,7 @@ impl Problem {
             Problem::UnsupportedMediaType { .. } => "unsupported-media-type",
             Problem::UnsupportedEncoding { .. } => "unsupported-encoding",
             Problem::RequestTimeout { .. } => "request-timeout",
+            Problem::HeadTooLarge { .. } => "head-too-large",
             Problem::PreconditionFailed { .. } => "precondition-failed",
             Problem::PreconditionRequired => "precondition-required",
             Problem::Unprocessable { .. } => "unprocessable",
@@ -263,6 +270,7 @@ impl ResponseError for Problem {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Problem::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Problem::HeadTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Problem::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Problem::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Problem::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -7,3 +7,4 @@ mod lifecycle;
 mod queries;
 mod query_fuzz;
 mod specs;
+mod transport;
