@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check { file } => check(&file),
+        Command::Import { file, format } => import(&file, format),
         Command::Openapi { file, format } => openapi(&file, format),
         Command::Schema => {
             print_document(&spec::json_schema(), DocumentFormat::Json).map(|()| ExitCode::SUCCESS)
@@ -71,6 +72,25 @@ fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
         file = file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn import(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<ExitCode> {
+    match standin::import::standin_spec(file) {
+        Ok((document, warnings)) => {
+            for warning in warnings {
+                eprintln!(
+                    "{}",
+                    warning.to_string().replacen(": error", ": warning", 1)
+                );
+            }
+            print_document(&document, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
@@ -150,6 +170,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workers: args.workers,
         watch: !args.no_watch,
         read_cache: !args.no_read_cache,
+        write_back: !args.no_write_back,
         query_budget: std::time::Duration::from_millis(args.query_budget_ms),
         admin_token: args.admin_token.clone(),
         ..Options::default()

@@ -66,6 +66,8 @@ pub struct Options {
     pub admin_token: Option<String>,
     /// How long a client may take to send a request.
     pub timeouts: http::Timeouts,
+    /// Whether changes to a json-server db.json served from a file are written back to it.
+    pub write_back: bool,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
             query_budget: crate::store::DEFAULT_QUERY_BUDGET,
             admin_token: None,
             timeouts: http::Timeouts::default(),
+            write_back: true,
         }
     }
 }
@@ -150,14 +153,28 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     let store = Store::open(location)?;
     store.set_query_budget(options.query_budget);
     store.prepare(&spec_file.spec)?;
+    let json_server = spec_file.spec.dialect == crate::spec::Dialect::JsonServer;
+    if json_server {
+        // A db.json is the truth: its contents replace what --db kept.
+        store
+            .forget_seeded(&spec_file.spec)
+            .map_err(StartError::Seed)?;
+    }
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
     let seeded = store
         .seed(&spec_file.spec, seed)
         .map_err(StartError::Seed)?;
+    let spec_file_path = spec_file.path.clone();
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;
     state.admin_token = options.admin_token.clone();
     state.timeouts = options.timeouts;
+    if json_server
+        && options.write_back
+        && let Some(path) = &spec_file_path
+    {
+        state.write_back = Some(crate::json_server::WriteBack::new(path));
+    }
     Ok(Prepared {
         state: web::Data::new(state),
         seeded,
@@ -179,13 +196,14 @@ pub fn http_server(
 ) -> std::io::Result<actix_web::dev::Server> {
     http::jobs::resume(state.clone().into_inner());
     let cors = state.spec().cors.clone();
+    let json_server = state.spec().dialect == crate::spec::Dialect::JsonServer;
     let head_timeout = state.timeouts.head;
     let workers = workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(http::cors(&cors))
+            .wrap(http::cors(&cors, json_server))
             .wrap(from_fn(http::settle_cors))
             .wrap(from_fn(http::observe))
             .configure(http::configure(state.clone()))

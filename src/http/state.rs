@@ -65,6 +65,8 @@ pub struct AppState {
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
     /// Where requests' store operations run.
     store_thread: super::store_thread::StoreThread,
+    /// Where changes to a db.json are written back, when they are.
+    pub write_back: Option<crate::json_server::WriteBack>,
     /// Whether a reset is restoring the seeded data: requests for data are
     /// answered `503` meanwhile instead of waiting for it.
     resetting: std::sync::atomic::AtomicBool,
@@ -96,6 +98,7 @@ impl AppState {
             read_cache: true,
             store_thread: super::store_thread::StoreThread::start(),
             resetting: std::sync::atomic::AtomicBool::new(false),
+            write_back: None,
         }
     }
 
@@ -151,6 +154,15 @@ impl AppState {
         status.hash = hash;
         status.loaded_at = clock::now();
         status.last_reload_error = None;
+    }
+
+    /// Records that standin wrote the file itself (its text hashes to
+    /// `hash`), so that the watcher does not take it for an edit.
+    pub fn file_written(&self, hash: String) {
+        self.status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .hash = hash;
     }
 
     /// Records a refused reload.

@@ -12,6 +12,8 @@ mod docs;
 mod example_specs;
 mod helpers;
 mod hostile;
+mod json_server;
+mod json_server_files;
 mod openapi;
 mod queries;
 mod reload;
