@@ -96,6 +96,16 @@ fn import(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<Exit
 fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     match standin::import::load(file) {
         Ok(spec) => {
+            if spec.dialect == standin::spec::Dialect::JsonServer
+                && let Ok((_, warnings)) = standin::import::standin_spec(file)
+            {
+                for warning in warnings {
+                    eprintln!(
+                        "{}",
+                        warning.to_string().replacen(": error", ": warning", 1)
+                    );
+                }
+            }
             println!(
                 "{}: ok ({} resources)",
                 file.display(),
@@ -235,7 +245,16 @@ fn print_banner(
             resource.name
         )?;
     }
-    if spec.defaults.accept == "application/json" {
+    if spec.dialect == standin::spec::Dialect::JsonServer {
+        let back = match prepared.state.write_back.is_some() {
+            true => format!("changes are written back to {}", file.display()),
+            false => "changes are not written back (--no-write-back)".to_string(),
+        };
+        writeln!(
+            out,
+            "A json-server db.json, served as json-server 0.17 serves it (plus {url}/db); {back}."
+        )?;
+    } else if spec.defaults.accept == "application/json" {
         writeln!(
             out,
             "Plain JSON by default (defaults.accept); HAL with Accept: application/hal+json."

@@ -226,17 +226,23 @@ impl Call<'_> {
     }
 
     async fn list(&self, index: usize) -> Result<HttpResponse, Problem> {
-        let (spec, store) = (self.spec.clone(), self.state.store.clone());
+        let (spec, state) = (self.spec.clone(), self.state.clone());
         let params = self.params.clone();
         let answer = self
             .state
             .blocking(move || {
                 let resource = &spec.resources[index];
-                let records = store.stored_in_order(resource)?;
-                let records = records.into_iter().map(Value::Object).collect();
-                let mut answer = json_server::list(records, &params)
+                let store = &state.store;
+                let records =
+                    state
+                        .db_json_records
+                        .records(&resource.name, store.generation(), || {
+                            let records = store.stored_in_order(resource)?;
+                            Ok::<_, Problem>(records.into_iter().map(Value::Object).collect())
+                        })?;
+                let mut answer = json_server::list(&records, &params)
                     .map_err(|(parameter, detail)| Problem::bad_parameter(parameter, detail))?;
-                let mut related = Related::new(&spec, &store, &params);
+                let mut related = Related::new(&spec, store, &params);
                 for record in &mut answer.records {
                     related.add(resource, record)?;
                 }
@@ -322,8 +328,11 @@ impl Call<'_> {
                 Ok(fields)
             })
             .await?;
+        let info = self.request.connection_info();
         let location = format!(
-            "{}/{}",
+            "{}://{}{}/{}",
+            info.scheme(),
+            info.host(),
             self.request.path().trim_end_matches('/'),
             id_text(&record["id"])
         );

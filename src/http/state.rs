@@ -65,6 +65,8 @@ pub struct AppState {
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
     /// Where requests' store operations run.
     store_thread: super::store_thread::StoreThread,
+    /// A db.json's collections as last read, for lists.
+    pub db_json_records: crate::json_server::RecordCache,
     /// Where changes to a db.json are written back, when they are.
     pub write_back: Option<crate::json_server::WriteBack>,
     /// Whether a reset is restoring the seeded data: requests for data are
@@ -99,6 +101,7 @@ impl AppState {
             store_thread: super::store_thread::StoreThread::start(),
             resetting: std::sync::atomic::AtomicBool::new(false),
             write_back: None,
+            db_json_records: crate::json_server::RecordCache::default(),
         }
     }
 

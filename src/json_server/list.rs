@@ -49,10 +49,10 @@ fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Lists `records` as json-server answers a request with `params` (in
 /// order, repeated ones included); an error names a parameter that cannot apply.
 pub fn list(
-    records: Vec<Value>,
+    records: &[Value],
     params: &[(String, String)],
 ) -> Result<ListAnswer, (String, String)> {
-    let mut chain = records;
+    let mut chain: Vec<&Value> = records.iter().collect();
     // Parameters no record has are dropped, as json-server drops them.
     let mut filters: Vec<(&str, Vec<&str>)> = Vec::new();
     for (key, value) in params {
@@ -131,7 +131,7 @@ pub fn list(
         );
     }
     Ok(ListAnswer {
-        records: chain,
+        records: chain.into_iter().cloned().collect(),
         total,
         links,
     })
@@ -260,7 +260,7 @@ fn compare_ascending(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering
 }
 
 /// JavaScript's `array.slice(start, end)`.
-fn js_slice(items: Vec<Value>, start: i64, end: i64) -> Vec<Value> {
+fn js_slice<T>(items: Vec<T>, start: i64, end: i64) -> Vec<T> {
     let length = i64::try_from(items.len()).unwrap_or(i64::MAX);
     let clamp = |index: i64| {
         if index < 0 {
@@ -281,7 +281,7 @@ fn js_slice(items: Vec<Value>, start: i64, end: i64) -> Vec<Value> {
 }
 
 /// json-server's `getPage`: the items of `page` and the neighbouring pages.
-fn paginate(items: Vec<Value>, page: i64, per_page: i64) -> (Vec<Value>, PageLinks) {
+fn paginate<T>(items: Vec<T>, page: i64, per_page: i64) -> (Vec<T>, PageLinks) {
     let length = items.len() as i64;
     let start = (page - 1).saturating_mul(per_page);
     let end = page.saturating_mul(per_page);
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn filters_follow_json_server() {
-        let run = |pairs: &[(&str, &str)]| ids(&list(books(), &params(pairs)).unwrap());
+        let run = |pairs: &[(&str, &str)]| ids(&list(&books(), &params(pairs)).unwrap());
         assert_eq!(run(&[("nosuch", "1")]), [1, 2, 3]);
         assert_eq!(run(&[("views", "10")]), [1]);
         assert_eq!(run(&[("views_gte", "20")]), [2]);
@@ -353,15 +353,15 @@ mod tests {
         assert_eq!(run(&[("_sort", "author.name")]), [2, 1, 3]);
         assert_eq!(run(&[("_sort", "views"), ("_order", "desc")]), [3, 2, 1]);
         assert_eq!(run(&[("_", "123"), ("callback", "f")]), [1, 2, 3]);
-        assert!(list(books(), &params(&[("title_like", "(")])).is_err());
+        assert!(list(&books(), &params(&[("title_like", "(")])).is_err());
     }
 
     #[test]
     fn windows_and_pages_follow_json_server() {
         let many: Vec<Value> = (1..=25).map(|id| json!({"id": id})).collect();
-        let all = list(many.clone(), &[]).unwrap();
+        let all = list(&many, &[]).unwrap();
         assert_eq!((all.records.len(), all.total), (25, None));
-        let page = list(many.clone(), &params(&[("_page", "3")])).unwrap();
+        let page = list(&many, &params(&[("_page", "3")])).unwrap();
         assert_eq!(ids(&page), [21, 22, 23, 24, 25]);
         assert_eq!(page.total, Some(25));
         assert_eq!(
@@ -374,9 +374,9 @@ mod tests {
                 last: Some(3)
             })
         );
-        let limited = list(many.clone(), &params(&[("_limit", "200")])).unwrap();
+        let limited = list(&many, &params(&[("_limit", "200")])).unwrap();
         assert_eq!(limited.records.len(), 25);
-        let window = list(many, &params(&[("_start", "5"), ("_end", "8")])).unwrap();
+        let window = list(&many, &params(&[("_start", "5"), ("_end", "8")])).unwrap();
         assert_eq!(ids(&window), [6, 7, 8]);
     }
 }

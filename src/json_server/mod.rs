@@ -15,6 +15,41 @@ use serde_json::{Map, Value};
 
 use crate::spec::{Method, Resource};
 
+/// Each collection's records as last read from the store, with the store's
+/// write generation then, so that lists filter parsed records until the next write.
+#[derive(Debug, Default)]
+pub struct RecordCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
+}
+
+/// A collection's records and the store generation they were read at.
+type Cached = (u64, std::sync::Arc<Vec<Value>>);
+
+impl RecordCache {
+    /// The records of `name` at store generation `generation` (read before
+    /// `read` runs), from the cache or from `read`.
+    pub fn records<E>(
+        &self,
+        name: &str,
+        generation: u64,
+        read: impl FnOnce() -> Result<Vec<Value>, E>,
+    ) -> Result<std::sync::Arc<Vec<Value>>, E> {
+        let entries = || {
+            self.entries
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((at, records)) = entries().get(name)
+            && *at == generation
+        {
+            return Ok(records.clone());
+        }
+        let records = std::sync::Arc::new(read()?);
+        entries().insert(name.to_string(), (generation, records.clone()));
+        Ok(records)
+    }
+}
+
 /// Whether a resource of a db.json is a singular one (`/profile`): the
 /// importer gives those no DELETE.
 pub fn is_singular(resource: &Resource) -> bool {

@@ -70,6 +70,8 @@ async fn a_hand_edit_of_the_file_replaces_the_data() {
         json!({"title": "made before the edit"}),
     )
     .await;
+    // Read once, so that a list kept from before the edit would show.
+    assert_eq!(app.body("/posts").await.as_array().unwrap().len(), 2);
     let edited = json!({
         "posts": [{"id": 50, "title": "edited by hand"}],
         "comments": [],
@@ -89,6 +91,8 @@ async fn a_hand_edit_of_the_file_replaces_the_data() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         served = app.body("/db").await;
     }
+    assert_eq!(app.body("/posts").await, edited["posts"]);
+    assert_eq!(app.body("/posts").await, edited["posts"]);
 }
 
 #[actix_web::test]
@@ -141,4 +145,29 @@ async fn the_imported_spec_is_a_standin_spec_that_serves() {
     assert_eq!(comments.status(), 200);
     let body = crate::helpers::json(comments).await;
     assert!(body.to_string().contains("some comment"), "{body}");
+}
+
+#[test]
+fn check_reports_what_is_left_out_with_its_place() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("db.json");
+    std::fs::write(
+        &path,
+        "{\n  \"posts\": [\n    {\"id\": 1},\n    \"not a record\"\n  ]\n}\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "db.json:4:5: warning at posts.1: left out: a record of 'posts' must be an object"
+        ),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok (1 resources)"));
 }
