@@ -525,7 +525,7 @@ fn database(spec: &Spec, store: &crate::store::Store) -> Result<Value, Problem> 
 }
 
 /// Writes the database back to its file, where the server does that.
-fn write_back(state: &AppState, spec: &Spec) -> Result<(), Problem> {
+pub(super) fn write_back(state: &AppState, spec: &Spec) -> Result<(), Problem> {
     let Some(back) = &state.write_back else {
         return Ok(());
     };

@@ -126,7 +126,11 @@ impl AppState {
         }
         self.resetting.store(true, Ordering::SeqCst);
         let _resetting = Resetting(&self.resetting);
-        self.store.reset(&self.spec(), self.seed)
+        let spec = self.spec();
+        let report = self.store.reset(&spec, self.seed)?;
+        // A db.json written back holds the data reset to.
+        super::json_server::write_back(self, &spec).map_err(|problem| problem.to_string())?;
+        Ok(report)
     }
 
     /// Whether a reset is restoring the seeded data now.

@@ -171,3 +171,31 @@ fn check_reports_what_is_left_out_with_its_place() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("ok (1 resources)"));
 }
+
+#[actix_web::test]
+async fn a_reset_restores_the_file_too() {
+    let text = import_case("json-server-0.17.4-example.json");
+    let app = serve_with(&text, |_| {});
+    let created = app
+        .send(
+            Method::POST,
+            "/posts",
+            json!({"title": "gone after the reset"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    assert_eq!(
+        file_contents(&app.path)["posts"].as_array().unwrap().len(),
+        2
+    );
+    let reset = app
+        .client
+        .post(app.url("/_standin/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success(), "{}", reset.status());
+    let original: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(app.body("/db").await, original);
+    assert_eq!(file_contents(&app.path), original);
+}
