@@ -105,9 +105,8 @@ impl Call<'_> {
         let read = method == HttpMethod::GET || method == HttpMethod::HEAD;
         match segments {
             [name] if name == "db" && self.index(name).is_none() && read => {
-                let spec = self.spec.clone();
-                let store = self.state.store.clone();
-                let db = self.state.blocking(move || database(&spec, &store)).await?;
+                let (spec, state) = (self.spec.clone(), self.state.clone());
+                let db = self.state.blocking(move || database(&state, &spec)).await?;
                 Ok(json(StatusCode::OK, &db))
             }
             [name] => {
@@ -233,13 +232,7 @@ impl Call<'_> {
             .blocking(move || {
                 let resource = &spec.resources[index];
                 let store = &state.store;
-                let records =
-                    state
-                        .db_json_records
-                        .records(&resource.name, store.generation(), || {
-                            let records = store.stored_in_order(resource)?;
-                            Ok::<_, Problem>(records.into_iter().map(Value::Object).collect())
-                        })?;
+                let records = collection(&state, resource)?;
                 let mut answer = json_server::list(&records, &params)
                     .map_err(|(parameter, detail)| Problem::bad_parameter(parameter, detail))?;
                 let mut related = Related::new(&spec, store, &params);
@@ -319,8 +312,9 @@ impl Call<'_> {
                 let resource = &spec.resources[index];
                 let store = &state.store;
                 if fields.get("id").is_none_or(is_falsy) {
-                    let existing = store.stored_in_order(resource)?;
-                    fields.insert("id".into(), json_server::next_id(existing.iter()));
+                    let existing = collection(&state, resource)?;
+                    let existing = existing.iter().filter_map(Value::as_object);
+                    fields.insert("id".into(), json_server::next_id(existing));
                 }
                 let id = RecordId::Text(id_text(&fields["id"]));
                 store.create(&spec, resource, Some(id), fields.clone())?;
@@ -504,20 +498,25 @@ fn singular_object(resource: &Resource, store: &crate::store::Store) -> Result<V
     ))
 }
 
+/// The records of a collection, parsed once per write.
+fn collection(state: &AppState, resource: &Resource) -> Result<Arc<Vec<Value>>, Problem> {
+    let store = &state.store;
+    state
+        .db_json_records
+        .records(&resource.name, store.generation(), || {
+            let records = store.stored_in_order(resource)?;
+            Ok(records.into_iter().map(Value::Object).collect())
+        })
+}
+
 /// The whole database, as `GET /db` answers and the file is written.
-fn database(spec: &Spec, store: &crate::store::Store) -> Result<Value, Problem> {
+fn database(state: &AppState, spec: &Spec) -> Result<Value, Problem> {
     let mut db = Map::new();
     for resource in &spec.resources {
         let value = if is_singular(resource) {
-            singular_object(resource, store)?
+            singular_object(resource, &state.store)?
         } else {
-            Value::Array(
-                store
-                    .stored_in_order(resource)?
-                    .into_iter()
-                    .map(Value::Object)
-                    .collect(),
-            )
+            Value::Array(collection(state, resource)?.as_ref().clone())
         };
         db.insert(resource.name.clone(), value);
     }
@@ -530,7 +529,7 @@ pub(super) fn write_back(state: &AppState, spec: &Spec) -> Result<(), Problem> {
         return Ok(());
     };
     let _held = back.hold();
-    let db = database(spec, &state.store)?;
+    let db = database(state, spec)?;
     let text = back.write(&db).map_err(|error| Problem::Internal {
         detail: format!("the change is stored but cannot be written to the file: {error}"),
     })?;
