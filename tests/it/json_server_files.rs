@@ -19,6 +19,9 @@ async fn concurrent_writes_are_all_written_back_and_not_taken_for_edits() {
     let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
         options.watch = true;
     });
+    let loaded_at = app.body("/_standin/health").await["spec"]["loaded_at"].clone();
+    // Loading times are written to the millisecond: a reload would change it.
+    tokio::time::sleep(Duration::from_millis(5)).await;
     let writes = (0..24).map(|n| {
         let app = &app;
         async move {
@@ -55,6 +58,11 @@ async fn concurrent_writes_are_all_written_back_and_not_taken_for_edits() {
     );
     // The watcher sees standin's own writes and leaves the data alone.
     tokio::time::sleep(Duration::from_millis(400)).await;
+    let health = app.body("/_standin/health").await;
+    assert_eq!(
+        health["spec"]["loaded_at"], loaded_at,
+        "no reload: {health}"
+    );
     assert_eq!(app.body("/posts").await.as_array().unwrap().len(), 25);
     assert_eq!(app.body("/db").await, written);
 }
