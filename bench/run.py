@@ -336,6 +336,11 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
     systems["standin"] = standin(spec_json)
     systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
     systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
+    # The same db.json json-server serves, served by standin in json-server's
+    # dialect (a copy: each writes its changes back to its own file).
+    db_json_copy = os.path.join(directory, "standin-db.json")
+    shutil.copyfile(db_json, db_json_copy)
+    systems["standin, db.json"] = standin(db_json_copy)
     item = get(systems["standin"].url + "/posts/5000")[1]
     page = get(systems["standin"].url + "/posts?page=50&per_page=20")[1]
     item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
@@ -349,7 +354,12 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
         for name, standin_path, json_server_path, ceiling_path, prism_path, method in WORKLOADS:
             runs = []
             for system, server in systems.items():
-                path = {"json-server": json_server_path, "ceiling": ceiling_path, "Prism": prism_path}.get(
+                path = {
+                    "json-server": json_server_path,
+                    "standin, db.json": json_server_path,
+                    "ceiling": ceiling_path,
+                    "Prism": prism_path,
+                }.get(
                     system, standin_path
                 )
                 if path is None or (system == "standin, no read cache" and method != "GET"):
@@ -500,7 +510,7 @@ def main():
         results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
         figures, rows = scale(directory, seconds, options.quick)
 
-    systems = ["json-server", "Prism", "standin", "standin --db", "standin, no read cache", "ceiling"]
+    systems = ["json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json", "ceiling"]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
         f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; json-server {JSON_SERVER_VERSION}; "
@@ -518,8 +528,8 @@ def main():
         lines += [""] + [f"{exit}; its figures there are from the runs it finished." for exit in exits]
     lines += [
         "",
-        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin / Prism | standin / ceiling |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin db.json / json-server | standin / Prism | standin / ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     def ratio(name, system, over, percent=False):
         mine, theirs = results.get((name, system)), results.get((name, over))
@@ -532,6 +542,7 @@ def main():
             ratio(name, "standin", "json-server"),
             ratio(name, "standin --db", "json-server"),
             ratio(name, "standin, no read cache", "json-server"),
+            ratio(name, "standin, db.json", "json-server"),
             ratio(name, "standin", "Prism"),
             ratio(name, "standin", "ceiling", percent=True),
         ]

@@ -33,6 +33,15 @@ pub enum Command {
     },
     /// Print the JSON Schema of the spec format, for editors.
     Schema,
+    /// Print the standin spec inferred from a json-server db.json (YAML by default).
+    #[command(after_help = "Example:\n  standin import db.json > standin.yaml")]
+    Import {
+        /// The db.json file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DocumentFormat::Yaml)]
+        format: DocumentFormat,
+    },
     /// Check a spec file and report every problem.
     Check {
         /// The spec file.
@@ -71,6 +80,10 @@ pub struct ServeArgs {
     /// Do not reload the spec when its file changes.
     #[arg(long, env = "STANDIN_NO_WATCH", value_parser = BoolishValueParser::new())]
     pub no_watch: bool,
+    /// Serving a json-server db.json: keep changes in memory (and --db) instead of
+    /// writing them back to the file.
+    #[arg(long, env = "STANDIN_NO_WRITE_BACK", value_parser = BoolishValueParser::new())]
+    pub no_write_back: bool,
     /// Answer every read from the store instead of keeping answers until the next write.
     #[arg(long, env = "STANDIN_NO_READ_CACHE", value_parser = BoolishValueParser::new())]
     pub no_read_cache: bool,

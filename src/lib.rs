@@ -24,6 +24,7 @@ pub mod http;
 pub mod import;
 pub mod in_process;
 pub mod journal;
+pub mod json_server;
 pub mod links;
 pub mod openapi;
 pub mod patch;

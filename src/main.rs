@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check { file } => check(&file),
+        Command::Import { file, format } => import(&file, format),
         Command::Openapi { file, format } => openapi(&file, format),
         Command::Schema => {
             print_document(&spec::json_schema(), DocumentFormat::Json).map(|()| ExitCode::SUCCESS)
@@ -74,9 +75,38 @@ fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn import(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<ExitCode> {
+    match standin::import::standin_spec(file) {
+        Ok((document, warnings)) => {
+            for warning in warnings {
+                eprintln!(
+                    "{}",
+                    warning.to_string().replacen(": error", ": warning", 1)
+                );
+            }
+            print_document(&document, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     match standin::import::load(file) {
         Ok(spec) => {
+            if spec.dialect == standin::spec::Dialect::JsonServer
+                && let Ok((_, warnings)) = standin::import::standin_spec(file)
+            {
+                for warning in warnings {
+                    eprintln!(
+                        "{}",
+                        warning.to_string().replacen(": error", ": warning", 1)
+                    );
+                }
+            }
             println!(
                 "{}: ok ({} resources)",
                 file.display(),
@@ -159,6 +189,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workers: args.workers,
         watch: !args.no_watch,
         read_cache: !args.no_read_cache,
+        write_back: !args.no_write_back,
         query_budget: std::time::Duration::from_millis(args.query_budget_ms),
         admin_token: args.admin_token.clone(),
         ..Options::default()
@@ -236,7 +267,16 @@ fn print_banner(
             resource.name
         )?;
     }
-    if spec.defaults.accept == "application/json" {
+    if spec.dialect == standin::spec::Dialect::JsonServer {
+        let back = match prepared.state.write_back.is_some() {
+            true => format!("changes are written back to {}", file.display()),
+            false => "changes are not written back (--no-write-back)".to_string(),
+        };
+        writeln!(
+            out,
+            "A json-server db.json, served as json-server 0.17 serves it (plus {url}/db); {back}."
+        )?;
+    } else if spec.defaults.accept == "application/json" {
         writeln!(
             out,
             "Plain JSON by default (defaults.accept); HAL with Accept: application/hal+json."

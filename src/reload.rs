@@ -106,6 +106,11 @@ fn survive(state: &AppState, file: &str, work: impl FnOnce()) {
 
 fn apply(path: &Path, file: &str, state: &AppState) {
     let started = Instant::now();
+    // A db.json written back is read whole, never between two writes.
+    let _held = state
+        .write_back
+        .as_ref()
+        .map(crate::json_server::WriteBack::hold);
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -142,10 +147,19 @@ fn apply(path: &Path, file: &str, state: &AppState) {
             return refuse(state, file, message, errors.diagnostics);
         }
     };
+    // A db.json edited by hand is reloaded with its contents, as json-server does.
+    let reseed = || {
+        if spec.dialect == spec::Dialect::JsonServer {
+            state.store.forget_seeded(&spec)
+        } else {
+            Ok(())
+        }
+    };
     let prepared = state
         .store
         .prepare(&spec)
         .map_err(|error| error.to_string())
+        .and_then(|()| reseed())
         .and_then(|()| state.store.seed(&spec, state.seed));
     if let Err(error) = prepared {
         tracing::error!(

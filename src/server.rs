@@ -68,6 +68,8 @@ pub struct Options {
     pub timeouts: http::Timeouts,
     /// Custom routes in json-server's `routes.json` format (`--routes`).
     pub custom_routes: Option<std::sync::Arc<crate::rewrite::CustomRoutes>>,
+    /// Whether changes to a json-server db.json served from a file are written back to it.
+    pub write_back: bool,
 }
 
 impl Default for Options {
@@ -84,6 +86,7 @@ impl Default for Options {
             admin_token: None,
             timeouts: http::Timeouts::default(),
             custom_routes: None,
+            write_back: true,
         }
     }
 }
@@ -153,15 +156,29 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     let store = Store::open(location)?;
     store.set_query_budget(options.query_budget);
     store.prepare(&spec_file.spec)?;
+    let json_server = spec_file.spec.dialect == crate::spec::Dialect::JsonServer;
+    if json_server {
+        // A db.json is the truth: its contents replace what --db kept.
+        store
+            .forget_seeded(&spec_file.spec)
+            .map_err(StartError::Seed)?;
+    }
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
     let seeded = store
         .seed(&spec_file.spec, seed)
         .map_err(StartError::Seed)?;
+    let spec_file_path = spec_file.path.clone();
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;
     state.admin_token = options.admin_token.clone();
     state.timeouts = options.timeouts;
     state.custom_routes = options.custom_routes.clone();
+    if json_server
+        && options.write_back
+        && let Some(path) = &spec_file_path
+    {
+        state.write_back = Some(crate::json_server::WriteBack::new(path));
+    }
     Ok(Prepared {
         state: web::Data::new(state),
         seeded,
@@ -192,6 +209,7 @@ pub fn http_server(
 
     http::jobs::resume(state.clone().into_inner());
     let cors = state.spec().cors.clone();
+    let json_server = state.spec().dialect == crate::spec::Dialect::JsonServer;
     let head_timeout = state.timeouts.head;
     let workers = workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -209,7 +227,7 @@ pub fn http_server(
             let state = state.clone();
             let app = App::new()
                 .wrap(from_fn(http::rewrite))
-                .wrap(http::cors(&cors))
+                .wrap(http::cors(&cors, json_server))
                 .wrap(from_fn(http::settle_cors))
                 .wrap(from_fn(http::observe))
                 .configure(http::configure(state))

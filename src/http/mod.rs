@@ -11,6 +11,7 @@ mod conditional;
 mod faults;
 mod item;
 pub(crate) mod jobs;
+mod json_server;
 mod negotiate;
 mod observe;
 mod problem;
@@ -46,9 +47,28 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 /// CORS as the spec's `cors` says: by default open for prototyping (any
 /// origin, without credentials), or limited to a list of origins, or off; with
 /// the request headers clients send and the response headers they need to read.
-/// (Fixed at start: a reload does not change it.)
-pub fn cors(setting: &crate::spec::Cors) -> actix_web::middleware::Condition<actix_cors::Cors> {
+/// (Fixed at start: a reload does not change it.) A json-server db.json gets
+/// json-server's CORS: the origin reflected, credentials allowed, preflights
+/// answered for any method and header.
+pub fn cors(
+    setting: &crate::spec::Cors,
+    json_server: bool,
+) -> actix_web::middleware::Condition<actix_cors::Cors> {
     use actix_web::http::header;
+    if json_server {
+        let cors = actix_cors::Cors::default()
+            .allow_any_origin()
+            .allow_any_method()
+            .allow_any_header()
+            .supports_credentials()
+            .block_on_origin_mismatch(false)
+            .expose_headers(
+                EXPOSED_HEADERS
+                    .split(", ")
+                    .map(header::HeaderName::from_static),
+            );
+        return actix_web::middleware::Condition::new(true, cors);
+    }
     let enabled = *setting != crate::spec::Cors::Off;
     let mut cors = actix_cors::Cors::default();
     cors = match setting {
@@ -153,6 +173,11 @@ async fn answer(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let spec = state.spec();
+    if spec.dialect == crate::spec::Dialect::JsonServer
+        && let Some(segments) = json_server::claims(&request, &spec)
+    {
+        return json_server::handle(&request, payload, state.into_inner(), spec, segments).await;
+    }
     let target = route::resolve(&spec, request.path(), request.query_string())?;
     if access::is_admin(&target) {
         request.extensions_mut().insert(access::AdminRequest);

@@ -74,6 +74,10 @@ pub struct AppState {
     fault_random: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
     /// Where requests' store operations run.
     store_thread: super::store_thread::StoreThread,
+    /// A db.json's collections as last read, for lists.
+    pub db_json_records: crate::json_server::RecordCache,
+    /// Where changes to a db.json are written back, when they are.
+    pub write_back: Option<crate::json_server::WriteBack>,
     /// Whether a reset is restoring the seeded data: requests for data are
     /// answered `503` meanwhile instead of waiting for it.
     resetting: std::sync::atomic::AtomicBool,
@@ -108,6 +112,8 @@ impl AppState {
             read_cache: true,
             store_thread: super::store_thread::StoreThread::start(),
             resetting: std::sync::atomic::AtomicBool::new(false),
+            write_back: None,
+            db_json_records: crate::json_server::RecordCache::default(),
         }
     }
 
@@ -132,7 +138,11 @@ impl AppState {
         }
         self.resetting.store(true, Ordering::SeqCst);
         let _resetting = Resetting(&self.resetting);
-        self.store.reset(&self.spec(), self.seed)
+        let spec = self.spec();
+        let report = self.store.reset(&spec, self.seed)?;
+        // A db.json written back holds the data reset to.
+        super::json_server::write_back(self, &spec).map_err(|problem| problem.to_string())?;
+        Ok(report)
     }
 
     /// Whether a reset is restoring the seeded data now.
@@ -166,6 +176,15 @@ impl AppState {
         status.hash = hash;
         status.loaded_at = clock::now();
         status.last_reload_error = None;
+    }
+
+    /// Records that standin wrote the file itself (its text hashes to
+    /// `hash`), so that the watcher does not take it for an edit.
+    pub fn file_written(&self, hash: String) {
+        self.status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .hash = hash;
     }
 
     /// Records a refused reload.

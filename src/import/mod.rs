@@ -2,6 +2,8 @@
 //! `db.json`, or an OpenAPI 3 document. The kind is found from the content,
 //! never from the file's name, and every kind becomes the same [`Spec`].
 
+pub mod dbjson;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -35,9 +37,11 @@ pub fn detect(document: &Value) -> InputKind {
     if object.contains_key("swagger") {
         return InputKind::Swagger;
     }
+    // json-server 1.0's files name their JSON Schema in `$schema`.
     let data_only = object
-        .values()
-        .all(|value| value.is_array() || value.is_object());
+        .iter()
+        .filter(|(key, _)| key.as_str() != "$schema")
+        .all(|(_, value)| value.is_array() || value.is_object());
     if !object.is_empty() && data_only && !object.contains_key("resources") {
         return InputKind::DbJson;
     }
@@ -50,6 +54,26 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     parse(&path.display().to_string(), &source)
 }
 
+/// The standin spec inferred from the json-server db.json at `path`, with
+/// what could not be mapped.
+pub fn standin_spec(path: &Path) -> Result<(Value, Vec<Diagnostic>), SpecErrors> {
+    let source = spec::read(path)?;
+    let file = path.display().to_string();
+    let document =
+        spec::document(&file, &source).map_err(|diagnostic| errors(diagnostic, &source))?;
+    if detect(&document) != InputKind::DbJson {
+        return Err(errors(
+            whole_file(
+                &file,
+                "this is not a json-server db.json (an object whose values are arrays of records or objects)",
+            ),
+            &source,
+        ));
+    }
+    let db = dbjson::read(&file, &source, &document);
+    Ok((dbjson::standin_spec(&file, &db), db.warnings))
+}
+
 /// Parses an input's text, of any kind standin serves; `file` names it in diagnostics.
 pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     let document = match spec::document(file, source) {
@@ -58,10 +82,16 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     };
     match detect(&document) {
         InputKind::Standin => spec::parse(file, source),
-        InputKind::DbJson => Err(errors(
-            whole_file(file, "json-server db.json files are not supported yet"),
-            source,
-        )),
+        InputKind::DbJson => {
+            let db = dbjson::read(file, source, &document);
+            for warning in &db.warnings {
+                tracing::warn!(
+                    "{}",
+                    warning.to_string().replacen(": error", ": warning", 1)
+                );
+            }
+            dbjson::served_spec(file, &db)
+        }
         InputKind::OpenApi => Err(errors(
             whole_file(file, "OpenAPI documents are not supported yet"),
             source,

@@ -37,16 +37,20 @@ pub(super) struct Plan<'s> {
     taken: UniqueValues,
     index: usize,
     pub(super) total: usize,
+    /// Whether fixed records are stored exactly as written, their `id`
+    /// included (a json-server db.json's records).
+    verbatim: bool,
 }
 
 impl<'s> Plan<'s> {
-    pub(super) fn new(resource: &'s Resource, seed: u64) -> Plan<'s> {
+    pub(super) fn new(resource: &'s Resource, seed: u64, verbatim: bool) -> Plan<'s> {
         Plan {
             resource,
             faker: Faker::new(seed, &resource.name),
             taken: UniqueValues::new(resource),
             index: 0,
             total: resource.records.len() + resource.count as usize,
+            verbatim,
         }
     }
 
@@ -62,6 +66,7 @@ impl<'s> Plan<'s> {
         self.index += 1;
         let fixed = self.resource.records.get(index);
         let (id, fields) = match fixed {
+            Some(record) if self.verbatim => (Some(verbatim_id(record)), record.clone()),
             Some(record) => {
                 let (id, fields) = fixed_record(self.resource, record);
                 // A fixed record of a uuid resource may leave its id to the server.
@@ -84,6 +89,16 @@ impl<'s> Plan<'s> {
             stamp: clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0),
         }))
     }
+}
+
+/// The stored id of a record kept verbatim: its `id` as text (json-server
+/// compares ids as text), or the one id of a singular resource's record.
+fn verbatim_id(record: &Map<String, Value>) -> RecordId {
+    RecordId::Text(match record.get("id") {
+        Some(Value::String(text)) => text.clone(),
+        Some(id @ Value::Number(_)) => crate::json_server::js_string(id),
+        _ => crate::import::dbjson::SINGULAR_ID.to_string(),
+    })
 }
 
 fn fixed_record(

@@ -184,6 +184,28 @@ impl Store {
         Ok(())
     }
 
+    /// The fields of every live record of `resource`, in the order they were stored.
+    pub fn stored_in_order(
+        &self,
+        resource: &Resource,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, StoreError> {
+        let connection = self.lock_for_request();
+        let sql = format!(
+            "SELECT data FROM {} WHERE deleted_at IS NULL ORDER BY rowid",
+            super::table(resource)
+        );
+        let mut statement = connection.prepare_cached(&sql)?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        let mut records = Vec::new();
+        for data in rows {
+            // Stored by standin, so always a JSON object.
+            if let Ok(fields) = serde_json::from_str(&data?) {
+                records.push(fields);
+            }
+        }
+        Ok(records)
+    }
+
     /// How many live records `resource` holds.
     pub fn count(&self, resource: &Resource) -> Result<u64, StoreError> {
         let connection = self.lock_for_request();

@@ -45,6 +45,37 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Drops the records of every resource of `spec` and forgets they were
+    /// seeded, so that the next seeding stores the spec's records afresh (a
+    /// json-server db.json edited by hand is reloaded with its contents).
+    pub fn forget_seeded(&self, spec: &Spec) -> Result<(), String> {
+        let mut connection = self.lock_for_request();
+        let work = |connection: &mut Connection| -> rusqlite::Result<()> {
+            let transaction = connection.transaction()?;
+            for resource in &spec.resources {
+                let exists: bool = transaction.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = ?1)",
+                    [format!("res_{}", resource.name)],
+                    |row| row.get(0),
+                )?;
+                if exists {
+                    transaction.execute_batch(&format!("DELETE FROM {}", table(resource)))?;
+                }
+                transaction.execute(
+                    "DELETE FROM _standin_seeded WHERE resource = ?1",
+                    [&resource.name],
+                )?;
+            }
+            transaction.commit()
+        };
+        work(&mut connection).map_err(|error| format!("cannot reload the data: {error}"))?;
+        self.written();
+        drop(connection);
+        Ok(())
+    }
+}
+
 /// Seeds every resource of `spec` not seeded yet, keeping a snapshot of what
 /// it writes (in the attached `seeded` database) for resets.
 pub(super) fn seed_unseeded(
@@ -137,7 +168,8 @@ fn seed_resource<'s>(
     seed: u64,
     ids: &mut HashMap<&'s str, Vec<Value>>,
 ) -> Result<u64, String> {
-    let mut plan = Plan::new(resource, seed);
+    let verbatim = spec.dialect == crate::spec::Dialect::JsonServer;
+    let mut plan = Plan::new(resource, seed, verbatim);
     let total = plan.total as u64;
     let mut own = ids.remove(resource.name.as_str()).unwrap_or_default();
     if resource

@@ -90,6 +90,24 @@ async fn the_browsable_api_works_in_chromium() {
 }
 
 #[tokio::test]
+#[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
+async fn react_admins_json_server_provider_works_on_a_db_json() {
+    let books: Vec<serde_json::Value> = (1..=12)
+        .map(|id| serde_json::json!({"id": id, "title": format!("Book {id}"), "authorId": id % 3 + 1}))
+        .collect();
+    let db = serde_json::json!({
+        "books": books,
+        "authors": [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bo"}, {"id": 3, "name": "Cy"}]
+    });
+    let app = crate::json_server::serve(&db.to_string());
+    node(
+        "react-admin-dbjson.mjs",
+        &[app.server.url()],
+        &["ra-data-json-server on a db.json: ok"],
+    );
+}
+
+#[tokio::test]
 #[ignore = "needs halchemy and collection-json from PyPI (.ci/run installs them)"]
 async fn a_python_hal_client_and_a_collection_json_client_work_unchanged() {
     let app = spawn(&example_spec("blog.yaml"));

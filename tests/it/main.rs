@@ -19,6 +19,8 @@ mod helpers;
 mod hostile;
 mod html;
 mod json_patch;
+mod json_server;
+mod json_server_files;
 mod openapi;
 mod queries;
 mod reload;

@@ -1,0 +1,209 @@
+//! A db.json as a file: changes written back atomically (every acknowledged
+//! write kept, even when many arrive at once, and never mistaken for a hand
+//! edit), hand edits reloaded, and `standin import` writing a spec that serves.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::json_server::{import_case, serve_with};
+
+fn file_contents(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("the file is whole JSON")
+}
+
+#[actix_web::test]
+async fn concurrent_writes_are_all_written_back_and_not_taken_for_edits() {
+    let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
+        options.watch = true;
+    });
+    let loaded_at = app.body("/_standin/health").await["spec"]["loaded_at"].clone();
+    // Loading times are written to the millisecond: a reload would change it.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let writes = (0..24).map(|n| {
+        let app = &app;
+        async move {
+            let response = app
+                .send(
+                    Method::POST,
+                    "/posts",
+                    json!({"title": format!("post {n}")}),
+                )
+                .await;
+            assert_eq!(response.status(), 201);
+            let patched = app
+                .send(Method::PATCH, "/profile", json!({format!("k{n}"): n}))
+                .await;
+            assert_eq!(patched.status(), 200);
+        }
+    });
+    futures_util::future::join_all(writes).await;
+    let written = file_contents(&app.path);
+    let posts = written["posts"].as_array().unwrap();
+    assert_eq!(posts.len(), 25);
+    let mut ids: Vec<i64> = posts
+        .iter()
+        .map(|post| post["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=25).collect::<Vec<_>>());
+    assert_eq!(written["profile"].as_object().unwrap().len(), 25);
+    let directory = app.path.parent().unwrap();
+    assert_eq!(
+        std::fs::read_dir(directory).unwrap().count(),
+        1,
+        "no temporary file stays"
+    );
+    // The watcher sees standin's own writes and leaves the data alone.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let health = app.body("/_standin/health").await;
+    assert_eq!(
+        health["spec"]["loaded_at"], loaded_at,
+        "no reload: {health}"
+    );
+    assert_eq!(app.body("/posts").await.as_array().unwrap().len(), 25);
+    assert_eq!(app.body("/db").await, written);
+}
+
+#[actix_web::test]
+async fn a_hand_edit_of_the_file_replaces_the_data() {
+    let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
+        options.watch = true;
+    });
+    app.send(
+        Method::POST,
+        "/posts",
+        json!({"title": "made before the edit"}),
+    )
+    .await;
+    // Read once, so that a list kept from before the edit would show.
+    assert_eq!(app.body("/posts").await.as_array().unwrap().len(), 2);
+    let edited = json!({
+        "posts": [{"id": 50, "title": "edited by hand"}],
+        "comments": [],
+        "profile": {"name": "edited"}
+    });
+    let temporary = app.path.with_extension("tmp");
+    std::fs::write(&temporary, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
+    std::fs::rename(&temporary, &app.path).unwrap();
+    // Resources are reloaded one after another: wait for the last.
+    let started = Instant::now();
+    let mut served = app.body("/db").await;
+    while served != edited {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the edit was never reloaded: {served}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        served = app.body("/db").await;
+    }
+    assert_eq!(app.body("/posts").await, edited["posts"]);
+    assert_eq!(app.body("/posts").await, edited["posts"]);
+}
+
+#[actix_web::test]
+async fn without_write_back_the_file_is_left_as_it_was() {
+    let text = import_case("json-server-0.17.4-example.json");
+    let app = serve_with(&text, |options| options.write_back = false);
+    let response = app
+        .send(Method::POST, "/posts", json!({"title": "kept in memory"}))
+        .await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.body("/posts").await.as_array().unwrap().len(), 2);
+    assert_eq!(std::fs::read_to_string(&app.path).unwrap(), text);
+}
+
+#[actix_web::test]
+async fn the_imported_spec_is_a_standin_spec_that_serves() {
+    let directory = tempfile::tempdir().unwrap();
+    for name in [
+        "json-server-0.17.4-example.json",
+        "json-server-1.0-readme-db.json",
+        "json-server-1.0-fixtures-db.json",
+        "confusion-react-db.json",
+    ] {
+        let path = directory.path().join(name);
+        std::fs::write(&path, import_case(name)).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_standin"))
+            .arg("import")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let yaml = String::from_utf8(output.stdout).unwrap();
+        let spec = standin::spec::parse("spec.yaml", &yaml)
+            .unwrap_or_else(|errors| panic!("{name}: {errors}\n{yaml}"));
+        assert_eq!(spec.dialect, standin::spec::Dialect::Standin);
+    }
+    let path = directory.path().join("json-server-0.17.4-example.json");
+    let (document, warnings) = standin::import::standin_spec(&path).unwrap();
+    assert!(warnings.is_empty());
+    assert_eq!(
+        document["resources"]["comments"]["fields"]["postId"]["ref"],
+        "posts"
+    );
+    let app = crate::helpers::spawn(&serde_yaml::to_string(&document).unwrap());
+    let comments = app.get_json("/posts/1/comments").await;
+    assert_eq!(comments.status(), 200);
+    let body = crate::helpers::json(comments).await;
+    assert!(body.to_string().contains("some comment"), "{body}");
+}
+
+#[test]
+fn check_reports_what_is_left_out_with_its_place() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("db.json");
+    std::fs::write(
+        &path,
+        "{\n  \"posts\": [\n    {\"id\": 1},\n    \"not a record\"\n  ]\n}\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "db.json:4:5: warning at posts.1: left out: a record of 'posts' must be an object"
+        ),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok (1 resources)"));
+}
+
+#[actix_web::test]
+async fn a_reset_restores_the_file_too() {
+    let text = import_case("json-server-0.17.4-example.json");
+    let app = serve_with(&text, |_| {});
+    let created = app
+        .send(
+            Method::POST,
+            "/posts",
+            json!({"title": "gone after the reset"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    assert_eq!(
+        file_contents(&app.path)["posts"].as_array().unwrap().len(),
+        2
+    );
+    let reset = app
+        .client
+        .post(app.url("/_standin/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success(), "{}", reset.status());
+    let original: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(app.body("/db").await, original);
+    assert_eq!(file_contents(&app.path), original);
+}
