@@ -81,6 +81,11 @@ fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
                 file.display(),
                 spec.resources.len()
             );
+            // An OpenAPI document: what standin understood of it.
+            let source = std::fs::read_to_string(file).unwrap_or_default();
+            let model =
+                standin::import::openapi::describe(&spec, &file.display().to_string(), &source);
+            print!("{model}");
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {

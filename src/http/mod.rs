@@ -13,6 +13,7 @@ mod item;
 pub(crate) mod jobs;
 mod negotiate;
 mod observe;
+mod openapi;
 mod problem;
 mod respond;
 mod route;
@@ -134,6 +135,11 @@ async fn dispatch(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let spec = state.spec();
+    if matches!(spec.dialect, crate::spec::Dialect::OpenApi(_))
+        && !openapi::is_admin(&spec, request.path())
+    {
+        return openapi::handle(request, payload, state.into_inner(), spec).await;
+    }
     let target = route::resolve(&spec, request.path(), request.query_string())?;
     if access::is_admin(&target) {
         request.extensions_mut().insert(access::AdminRequest);

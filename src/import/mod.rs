@@ -2,6 +2,8 @@
 //! `db.json`, or an OpenAPI 3 document. The kind is found from the content,
 //! never from the file's name, and every kind becomes the same [`Spec`].
 
+pub mod openapi;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -62,10 +64,7 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
             whole_file(file, "json-server db.json files are not supported yet"),
             source,
         )),
-        InputKind::OpenApi => Err(errors(
-            whole_file(file, "OpenAPI documents are not supported yet"),
-            source,
-        )),
+        InputKind::OpenApi => openapi::parse(file, source, document),
         InputKind::Swagger => Err(errors(
             whole_file(
                 file,

@@ -32,6 +32,7 @@ pub use limits::{
     MAX_COUNT, MAX_FIELDS, MAX_GENERATED_BYTES, MAX_INDEXED_FIELDS, MAX_NESTING, MAX_RECORD_BYTES,
     MAX_RESOURCES, MAX_SPEC_FIELDS, record_bytes,
 };
+pub use locate::Locations;
 pub use model::{
     Defaults, Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference,
     Resource, Return, SortKey, Spec,

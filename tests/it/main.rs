@@ -13,6 +13,7 @@ mod example_specs;
 mod helpers;
 mod hostile;
 mod openapi;
+mod openapi_import;
 mod queries;
 mod reload;
 mod representations;

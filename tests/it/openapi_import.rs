@@ -1,0 +1,205 @@
+//! Serving OpenAPI documents: resources inferred from their paths, answers in
+//! the documents' own shapes and statuses, requests checked against them.
+//! The documents are public ones (tests/import-cases/openapi/README.md).
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, header, json, spawn};
+
+fn import_case(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/import-cases/openapi/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn petstore_expanded() -> TestApp {
+    spawn(&import_case("petstore-expanded.yaml"))
+}
+
+#[tokio::test]
+async fn a_list_is_the_bare_array_the_document_declares() {
+    let app = petstore_expanded();
+    assert!(
+        app.url("/pets").ends_with("/v2/pets"),
+        "base path from servers"
+    );
+    let response = app.get("/pets?limit=3").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-type").unwrap(),
+        "application/json"
+    );
+    let pets = json(response).await;
+    let pets = pets.as_array().expect("a bare array");
+    assert_eq!(pets.len(), 3);
+    assert_eq!(pets[0]["id"], 1);
+    assert!(pets[0]["name"].is_string());
+    assert!(pets[0].get("created_at").is_none() && pets[0].get("_links").is_none());
+    let all = json(app.get("/pets").await).await;
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        10,
+        "without a limit, every record"
+    );
+}
+
+#[tokio::test]
+async fn writes_answer_the_declared_statuses_and_persist() {
+    let app = petstore_expanded();
+    let created = app
+        .post("/pets", json!({"name": "Rex", "tag": "dog"}))
+        .await;
+    assert_eq!(created.status(), 200, "the document declares 200 on create");
+    let pet = json(created).await;
+    assert_eq!(pet, json!({"id": 11, "name": "Rex", "tag": "dog"}));
+    assert_eq!(json(app.get("/pets/11").await).await, pet);
+    let tagged = json(app.get("/pets?tags=dog").await).await;
+    assert_eq!(tagged, json!([pet]), "tags filters by the tag field");
+    let deleted = app
+        .request(Method::DELETE, "/pets/11")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let gone = app.get("/pets/11").await;
+    assert_eq!(gone.status(), 404);
+    assert_eq!(header(&gone, "content-type").unwrap(), "application/json");
+    let error = json(gone).await;
+    assert_eq!(
+        error["code"], 404,
+        "problems take the document's Error shape: {error}"
+    );
+    assert!(error["message"].is_string());
+}
+
+#[tokio::test]
+async fn requests_are_checked_against_the_document() {
+    let app = petstore_expanded();
+    let missing = app.post("/pets", json!({"tag": "dog"})).await;
+    assert_eq!(missing.status(), 400);
+    let error = json(missing).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("name"),
+        "{error}"
+    );
+    let bad_limit = app.get("/pets?limit=many").await;
+    assert_eq!(bad_limit.status(), 400);
+    assert!(
+        json(bad_limit).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit")
+    );
+    let out_of_range = app.get("/pets?limit=2147483648").await;
+    assert_eq!(out_of_range.status(), 400, "int32 bounds the limit");
+    let bad_id = app.get("/pets/abc").await;
+    assert_eq!(bad_id.status(), 400);
+    let text = app
+        .request(Method::POST, "/pets")
+        .header("content-type", "text/plain")
+        .body("Rex")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415);
+    let method = app.request(Method::PUT, "/pets").send().await.unwrap();
+    assert_eq!(method.status(), 405);
+    assert_eq!(header(&method, "allow").unwrap(), "GET, POST");
+}
+
+#[tokio::test]
+async fn other_paths_of_a_resource_list_replace_and_need_credentials() {
+    let app = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let pet = json!({"id": 3, "name": "Rex", "photoUrls": [], "status": "sold"});
+    let put = |body: serde_json::Value| {
+        app.request(Method::PUT, "/pet")
+            .header("authorization", "Bearer token")
+            .json(&body)
+            .send()
+    };
+    let anonymous = app.send_json(Method::PUT, "/pet", pet.clone()).await;
+    assert_eq!(anonymous.status(), 401, "petstore_auth is required");
+    let replaced = put(pet.clone()).await.unwrap();
+    assert_eq!(
+        replaced.status(),
+        200,
+        "PUT /pet replaces the pet its body names"
+    );
+    assert_eq!(json(replaced).await, pet);
+    let sold = app
+        .request(Method::GET, "/pet/findByStatus?status=sold")
+        .header("authorization", "Bearer token")
+        .send()
+        .await
+        .unwrap();
+    let sold = json(sold).await;
+    let sold = sold.as_array().unwrap();
+    assert!(
+        sold.contains(&pet),
+        "findByStatus filters by the status field"
+    );
+    assert!(sold.iter().all(|pet| pet["status"] == "sold"));
+    let unknown = put(json!({"id": 999, "name": "x", "photoUrls": []}))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let anonymous = app.get("/store/inventory").await;
+    assert_eq!(anonymous.status(), 401, "api_key is required");
+    let with_key = app
+        .request(Method::GET, "/store/inventory")
+        .header("api_key", "special-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status(), 200);
+    assert!(json(with_key).await.is_object());
+}
+
+#[tokio::test]
+async fn operations_outside_resources_answer_from_their_declarations() {
+    let app = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let login = app.get("/user/login?username=a&password=b").await;
+    assert_eq!(login.status(), 200);
+    assert!(
+        header(&login, "x-rate-limit").is_some(),
+        "declared headers are sent"
+    );
+    assert!(json(login).await.is_string());
+    let refused = app
+        .request(Method::GET, "/user/login")
+        .header("prefer", "code=400")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        400,
+        "Prefer: code= picks a declared response"
+    );
+}
+
+#[test]
+fn check_prints_what_was_inferred() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .args([
+            "check",
+            "tests/import-cases/openapi/swagger-petstore-v3.yaml",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("resource user (id: username"), "{stdout}");
+    assert!(
+        stdout.contains("GET /api/v3/pet/findByStatus  (list)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("served from examples and schemas:\n  POST /api/v3/pet/{petId}\n"),
+        "{stdout}"
+    );
+}
