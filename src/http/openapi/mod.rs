@@ -5,6 +5,7 @@
 
 mod request;
 mod shape;
+mod xml;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -332,6 +333,7 @@ impl Context<'_> {
         let (resource, map) = self.resource(index);
         let mut fields = match body {
             Some(Value::Object(fields)) => fields,
+            // The document makes the body optional: an empty record.
             None => Map::new(),
             Some(_) => return Err(Problem::bad_request("the body must be a JSON object")),
         };
@@ -345,7 +347,35 @@ impl Context<'_> {
             fields = inner;
         }
         let id = fields.remove(&map.id_field);
+        if self.operation.role != Role::Update(index) {
+            self.complete(index, &mut fields);
+        }
         Ok((fields, id))
+    }
+
+    /// Fills the properties items require that a write leaves out (server-set
+    /// ones like `createdAt` or `author`): the schema's default, else a generated value.
+    fn complete(&self, index: usize, fields: &mut Map<String, Value>) {
+        let (_, map) = self.resource(index);
+        let required = map.item_schema.get("required").and_then(Value::as_array);
+        let properties = map.item_schema.get("properties").and_then(Value::as_object);
+        let (Some(required), Some(properties)) = (required, properties) else {
+            return;
+        };
+        let mut generator = Generator::new(&self.api.document, self.spec.seed, &map.name);
+        for name in required.iter().filter_map(Value::as_str) {
+            if name == map.id_field || fields.contains_key(name) {
+                continue;
+            }
+            let Some(property) = properties.get(name) else {
+                continue;
+            };
+            let value = property
+                .get("default")
+                .cloned()
+                .unwrap_or_else(|| generator.value(property, name));
+            fields.insert(name.to_string(), value);
+        }
     }
 
     async fn create(&self, index: usize, body: Option<Value>) -> Result<HttpResponse, Problem> {

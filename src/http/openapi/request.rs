@@ -139,6 +139,16 @@ pub fn parameters(
             }
             continue;
         }
+        if sent.len() > 1 && schema_kind(&parameter.schema) != "array" {
+            return Err(Problem::bad_parameter(
+                name,
+                format!(
+                    "the {} parameter '{name}' takes one value and was sent {} times",
+                    location_name(parameter.location),
+                    sent.len()
+                ),
+            ));
+        }
         let value = typed_value(&parameter.schema, &sent);
         if let Some(validator) = &parameter.validator
             && let Some(error) = validator.iter_errors(&value).next()
@@ -189,7 +199,7 @@ fn typed_value(schema: &Value, sent: &[String]) -> Value {
     scalar(&kind, &sent[0])
 }
 
-fn schema_kind(schema: &Value) -> String {
+pub(super) fn schema_kind(schema: &Value) -> String {
     crate::import::openapi::infer::kind_of(schema).unwrap_or_else(|| {
         if schema.get("items").is_some() {
             "array".into()
@@ -199,7 +209,7 @@ fn schema_kind(schema: &Value) -> String {
     })
 }
 
-fn scalar(kind: &str, text: &str) -> Value {
+pub(super) fn scalar(kind: &str, text: &str) -> Value {
     match kind {
         "integer" => text
             .parse::<i64>()
@@ -278,6 +288,24 @@ pub fn body(
     let Some(declared) = &operation.body else {
         return Ok(None);
     };
+    let xml = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .ends_with("xml")
+        });
+    if bytes.is_empty() && xml {
+        // An XML document has a root element: an empty one is malformed, not absent.
+        return Err(Problem::bad_request(
+            "the body is not valid XML: it is empty",
+        ));
+    }
     if bytes.is_empty() {
         if declared.required {
             return Err(Problem::bad_request("this operation needs a request body"));
@@ -328,14 +356,20 @@ pub fn body(
         }
         serde_json::from_slice::<Value>(bytes)
             .map_err(|error| Problem::bad_request(format!("the body is not valid JSON: {error}")))?
-    } else if essence == "application/x-www-form-urlencoded" {
-        let types = declared
-            .form_types
+    } else if essence == "application/x-www-form-urlencoded" || essence.ends_with("xml") {
+        let shape = declared
+            .shapes
             .iter()
             .find(|(declared, _)| declared == media_type)
-            .map(|(_, types)| types.as_slice())
+            .map(|(_, shape)| shape.clone())
             .unwrap_or_default();
-        form(bytes, types)
+        if essence.ends_with("xml") {
+            super::xml::read(bytes, &shape).map_err(|error| {
+                Problem::bad_request(format!("the body is not valid XML: {error}"))
+            })?
+        } else {
+            form(bytes, &shape)
+        }
     } else {
         return Ok(Some(Value::from(
             String::from_utf8_lossy(bytes).into_owned(),
@@ -400,13 +434,16 @@ fn cookie(request: &HttpRequest, name: &str) -> Option<String> {
 
 /// A form body as a JSON object, each field typed as the schema's property
 /// says (repeated fields and array properties become arrays).
-fn form(bytes: &[u8], types: &[(String, String)]) -> Value {
+fn form(bytes: &[u8], shape: &Value) -> Value {
     let mut object = Map::new();
     for (name, value) in form_urlencoded::parse(bytes) {
-        let kind = types
-            .iter()
-            .find(|(property, _)| *property == name)
-            .map_or("string", |(_, kind)| kind.as_str());
+        let kind = shape
+            .pointer(&format!(
+                "/properties/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            ))
+            .map_or_else(|| "string".to_string(), schema_kind);
+        let kind = kind.as_str();
         let typed = if kind == "array" {
             Value::from(value.as_ref())
         } else {
@@ -459,10 +496,15 @@ fn beyond_64_bits(bytes: &[u8]) -> Option<String> {
             }
             let token = String::from_utf8_lossy(&bytes[start..index]).into_owned();
             let integral = !token.contains(['.', 'e', 'E']);
+            // Only those rounding onto the 64-bit limits, where validation cannot tell them apart.
+            let at_limit = token.parse::<f64>().is_ok_and(|number| {
+                number.abs() == 9_223_372_036_854_775_808.0
+                    || number == 18_446_744_073_709_551_616.0
+            });
             if integral
+                && at_limit
                 && token.parse::<i64>().is_err()
                 && token.parse::<u64>().is_err()
-                && token != "-"
             {
                 return Some(token);
             }

@@ -42,6 +42,8 @@ pub struct ResourceMap {
     pub item: Option<String>,
     /// The property of items holding the record's id.
     pub id_field: String,
+    /// The items' schema, references inlined and wrappers removed.
+    pub item_schema: Value,
 }
 
 /// What an operation does to the store.
@@ -109,8 +111,8 @@ pub struct Body {
     pub required: bool,
     /// The media types accepted, each with its validator where it compiles.
     pub content: Vec<(String, Option<jsonschema::Validator>)>,
-    /// The properties' types of each media type's schema (for typing form fields), by media type.
-    pub form_types: Vec<(String, Vec<(String, String)>)>,
+    /// Each media type's schema, references inlined (for typing form and XML fields).
+    pub shapes: Vec<(String, Value)>,
 }
 
 /// Which statuses a declared response covers.
@@ -265,6 +267,7 @@ pub fn operations(document: &Value, notes: &mut Vec<Note>) -> Vec<Operation> {
         return operations;
     };
     let global_security = document.get("security");
+    let request_document = schema::for_requests(document);
     for (template, item) in paths {
         let item_pointer = format!("/paths/{}", escape(template));
         let item = refs::resolve(document, item);
@@ -297,7 +300,12 @@ pub fn operations(document: &Value, notes: &mut Vec<Note>) -> Vec<Operation> {
                 template: template.clone(),
                 segments: segments(template),
                 body: operation.get("requestBody").map(|body| {
-                    request_body(document, refs::resolve(document, body), &pointer, notes)
+                    request_body(
+                        &request_document,
+                        refs::resolve(document, body),
+                        &pointer,
+                        notes,
+                    )
                 }),
                 responses: responses(document, operation.get("responses")),
                 parameters,
@@ -353,7 +361,7 @@ fn parameter(
 
 fn request_body(document: &Value, body: &Value, pointer: &str, notes: &mut Vec<Note>) -> Body {
     let mut content = Vec::new();
-    let mut form_types = Vec::new();
+    let mut shapes = Vec::new();
     if let Some(types) = body.get("content").and_then(Value::as_object) {
         for (media_type, declared) in types {
             let validator = declared.get("schema").and_then(|schema| {
@@ -373,29 +381,14 @@ fn request_body(document: &Value, body: &Value, pointer: &str, notes: &mut Vec<N
             });
             content.push((media_type.clone(), validator));
             if let Some(schema) = declared.get("schema") {
-                let inlined = refs::inline(document, schema);
-                let types = inlined
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .map(|properties| {
-                        properties
-                            .iter()
-                            .map(|(name, property)| {
-                                let kind = super::infer::kind_of(property)
-                                    .unwrap_or_else(|| "string".into());
-                                (name.clone(), kind)
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                form_types.push((media_type.clone(), types));
+                shapes.push((media_type.clone(), refs::inline(document, schema)));
             }
         }
     }
     Body {
         required: body.get("required").and_then(Value::as_bool) == Some(true),
         content,
-        form_types,
+        shapes,
     }
 }
 

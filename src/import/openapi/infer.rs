@@ -161,6 +161,7 @@ pub fn resources(
                 collection: collection_template,
                 item: Some(item_template.clone()),
                 id_field: id_field.clone(),
+                item_schema: inlined.clone(),
             },
             definition: json!({
                 "id": id_kind,

@@ -54,10 +54,16 @@ pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, Spec
     for resource in &inferred {
         resources.insert(resource.map.name.clone(), resource.definition.clone());
     }
+    // standin specs describe at least one resource; a document may map none.
+    let placeholder = resources.is_empty();
+    if placeholder {
+        resources.insert("placeholder".into(), json!({"fields": {}}));
+    }
     let standin = json!({
         "standin": 1,
         "title": title,
-        "base_path": if base_path.is_empty() { "/" } else { base_path.as_str() },
+        // Set below: a document's base path may hold characters a spec's may not.
+        "base_path": "/",
         "max_page_size": 10000,
         "defaults": {"accept": "application/json"},
         "resources": resources,
@@ -79,6 +85,10 @@ pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, Spec
             .collect(),
         source: source.to_string(),
     })?;
+    if placeholder {
+        spec.resources.clear();
+    }
+    spec.base_path = base_path.clone();
     for (resource, inferred) in spec.resources.iter_mut().zip(&inferred) {
         resource.records = records(&document, inferred, spec.seed, &mut notes);
     }

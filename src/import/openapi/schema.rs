@@ -100,6 +100,51 @@ pub fn bound_integer_formats(value: &mut Value) {
     }
 }
 
+/// `document` as requests see it: a `readOnly` property is never required
+/// of a request (OpenAPI: such properties are only sent in responses).
+pub fn for_requests(document: &Value) -> Value {
+    let mut copy = document.clone();
+    drop_read_only(document, &mut copy);
+    copy
+}
+
+fn drop_read_only(document: &Value, value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let read_only: Vec<String> = object
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|properties| {
+                    properties
+                        .iter()
+                        .filter(|(_, property)| {
+                            super::refs::resolve(document, property).get("readOnly")
+                                == Some(&Value::Bool(true))
+                        })
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.retain(|name| {
+                    !name
+                        .as_str()
+                        .is_some_and(|name| read_only.iter().any(|r| r == name))
+                });
+            }
+            for (key, member) in object.iter_mut() {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    drop_read_only(document, member);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| drop_read_only(document, item)),
+        _ => {}
+    }
+}
+
 /// A validator of `schema` (part of `document`), resolving its references to
 /// the document's components; `None` where the schema does not compile.
 pub fn validator(document: &Value, schema: &Value) -> Result<jsonschema::Validator, String> {
