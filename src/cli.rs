@@ -88,6 +88,11 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// For OpenAPI documents: a credential value (bearer token, API key, ...)
+    /// operations with security requirements accept; repeatable. Without
+    /// any, every credential present is accepted.
+    #[arg(long = "credential", value_name = "VALUE", hide_env_values = true)]
+    pub credentials: Vec<String>,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -157,6 +157,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         read_cache: !args.no_read_cache,
         query_budget: std::time::Duration::from_millis(args.query_budget_ms),
         admin_token: args.admin_token.clone(),
+        credentials: args.credentials.clone(),
         ..Options::default()
     };
     let open_files = server::raise_open_file_limit();

@@ -64,6 +64,8 @@ pub struct Options {
     pub query_budget: std::time::Duration,
     /// The token the admin API (`/_standin`) requires, when set.
     pub admin_token: Option<String>,
+    /// The credential values OpenAPI documents' security accepts (any present one when empty).
+    pub credentials: Vec<String>,
     /// How long a client may take to send a request.
     pub timeouts: http::Timeouts,
 }
@@ -80,6 +82,7 @@ impl Default for Options {
             read_cache: true,
             query_budget: crate::store::DEFAULT_QUERY_BUDGET,
             admin_token: None,
+            credentials: Vec::new(),
             timeouts: http::Timeouts::default(),
         }
     }
@@ -157,6 +160,7 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;
     state.admin_token = options.admin_token.clone();
+    state.credentials = options.credentials.clone();
     state.timeouts = options.timeouts;
     Ok(Prepared {
         state: web::Data::new(state),

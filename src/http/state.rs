@@ -55,6 +55,8 @@ pub struct AppState {
     pub timeouts: super::body::Timeouts,
     /// The token the admin API requires, when set (`--admin-token`).
     pub admin_token: Option<String>,
+    /// The credential values OpenAPI documents' security accepts (any present one when empty).
+    pub credentials: Vec<String>,
     /// Whether answers to reads are cached (on unless `--no-read-cache`).
     pub read_cache: bool,
     /// Specs put in force since start (bumped by every reload).
@@ -90,6 +92,7 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             timeouts: super::body::Timeouts::default(),
             admin_token: None,
+            credentials: Vec::new(),
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
             responses: super::cache::ResponseCache::default(),
             reloads: std::sync::atomic::AtomicU64::new(0),

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, header, json, spawn};
+use crate::helpers::{TestApp, header, json, spawn, spawn_with_options};
 
 fn import_case(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -179,6 +179,59 @@ async fn operations_outside_resources_answer_from_their_declarations() {
         400,
         "Prefer: code= picks a declared response"
     );
+}
+
+#[tokio::test]
+async fn configured_credentials_are_the_only_ones_accepted() {
+    let app = spawn_with_options(&import_case("swagger-petstore-v3.yaml"), |options| {
+        options.credentials = vec!["special-key".into()];
+    });
+    let inventory = |key: &'static str| {
+        app.request(Method::GET, "/store/inventory")
+            .header("api_key", key)
+            .send()
+    };
+    assert_eq!(inventory("special-key").await.unwrap().status(), 200);
+    assert_eq!(inventory("guessed").await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn xml_and_form_bodies_are_read_as_the_schema_says() {
+    let app = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let xml = app
+        .request(Method::POST, "/user")
+        .header("content-type", "application/xml")
+        .body("<user><username>ada</username><userStatus>2</userStatus></user>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xml.status(), 200);
+    let user = json(xml).await;
+    assert_eq!(
+        (user["username"].as_str(), user["userStatus"].as_i64()),
+        (Some("ada"), Some(2))
+    );
+    let form = app
+        .request(Method::POST, "/store/order")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("petId=3&quantity=2&complete=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let order = json(form).await;
+    assert_eq!(
+        (order["quantity"].as_i64(), order["complete"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let broken = app
+        .request(Method::POST, "/user")
+        .header("content-type", "application/xml")
+        .body("<user><username>ada</user>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
 }
 
 #[test]

@@ -103,7 +103,7 @@ async fn serve(
     operation: &Operation,
     path: &HashMap<String, String>,
 ) -> Result<HttpResponse, Problem> {
-    request::credentials(request, operation)?;
+    request::credentials(request, operation, &state.credentials)?;
     let query = request::parameters(request, operation, path)?;
     let bytes = match payload.to_bytes_limited(state.body_limit).await {
         Ok(Ok(bytes)) => bytes,
@@ -267,7 +267,7 @@ impl Context<'_> {
             Some(parameter) => query
                 .get(&parameter.name)
                 .or_else(|| parameter.schema.get("default"))
-                .and_then(Value::as_i64)
+                .and_then(as_whole)
                 .unwrap_or(i64::from(DEFAULT_LIMIT)),
             None => i64::from(self.spec.max_page_size),
         };
@@ -275,9 +275,9 @@ impl Context<'_> {
             .unwrap_or(DEFAULT_LIMIT);
         let mut offset = declared(&OFFSET_NAMES)
             .and_then(|parameter| query.get(&parameter.name))
-            .and_then(Value::as_i64)
+            .and_then(as_whole)
             .map_or(0, |offset| offset.max(0).unsigned_abs());
-        if let Some(page) = query.get("page").and_then(Value::as_i64) {
+        if let Some(page) = query.get("page").and_then(as_whole) {
             offset = (page.max(1).unsigned_abs() - 1).saturating_mul(u64::from(limit));
         }
         let filters = filters(resource, query);
@@ -386,9 +386,11 @@ impl Context<'_> {
                 RecordId::parse(IdKind::String, &text)
                     .ok_or_else(|| Problem::bad_request(format!("'{text}' cannot be an id")))?,
             ),
-            (IdKind::String, _) => {
+            // The document lets the id out: the server makes one.
+            (IdKind::String, None) => Some(RecordId::Text(fresh_uuid(&map.name))),
+            (IdKind::String, Some(other)) => {
                 return Err(Problem::bad_request(format!(
-                    "the body needs the id property '{}'",
+                    "the id property '{}' must be a string, not {other}",
                     map.id_field
                 )));
             }
@@ -453,6 +455,24 @@ impl Context<'_> {
         Ok(self.item(index, &record, &[200]))
     }
 
+    /// A value of `schema`, valid against it where a few tries find one.
+    fn generated(&self, schema: &Value) -> Value {
+        let validator = crate::import::openapi::schema::validator(&self.api.document, schema).ok();
+        let mut generator =
+            Generator::new(&self.api.document, self.spec.seed, &self.operation.pointer);
+        let mut value = generator.value(schema, "response");
+        for _ in 0..10 {
+            if validator
+                .as_ref()
+                .is_none_or(|validator| validator.is_valid(&value))
+            {
+                break;
+            }
+            value = generator.value(schema, "response");
+        }
+        value
+    }
+
     /// An operation answered from the document: the response `Prefer: code=`
     /// names (else the declared success), with the example `Prefer: example=`
     /// names (else the first), else a value generated from its schema.
@@ -493,16 +513,21 @@ impl Context<'_> {
             });
             named
                 .or_else(|| content.examples.first().map(|(_, value)| value.clone()))
-                .or_else(|| {
-                    content.schema.as_ref().map(|schema| {
-                        Generator::new(&self.api.document, self.spec.seed, &self.operation.pointer)
-                            .value(schema, "response")
-                    })
-                })
+                .or_else(|| content.schema.as_ref().map(|schema| self.generated(schema)))
                 .unwrap_or(Value::Null)
         });
         shape::respond(status, &self.api.document, response, body, self.spec.seed).finish()
     }
+}
+
+/// A number as a whole number, saturating (`1e30` is `i64::MAX`).
+fn as_whole(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|number| number.fract() == 0.0)
+            .map(|number| number as i64)
+    })
 }
 
 /// Equality filters from the query parameters named like a scalar field (or its plural).
@@ -530,4 +555,15 @@ fn filters(resource: &Resource, query: &HashMap<String, Value>) -> Vec<Filter> {
         });
     }
     filters
+}
+
+/// A new random UUID, for a record whose client left its id to the server.
+fn fresh_uuid(stream: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+    let seed = nanos ^ MADE.fetch_add(1, Ordering::Relaxed).rotate_left(32);
+    crate::fake::Faker::new(seed, stream).uuid()
 }

@@ -211,10 +211,22 @@ pub(super) fn schema_kind(schema: &Value) -> String {
 
 pub(super) fn scalar(kind: &str, text: &str) -> Value {
     match kind {
-        "integer" => text
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(text)),
+        "integer" => match text.parse::<i64>() {
+            Ok(integer) => Value::from(integer),
+            // Beyond 64 bits, still an integer to the schema.
+            Err(_)
+                if text
+                    .trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()) =>
+            {
+                text.parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::from(text), Value::Number)
+            }
+            Err(_) => Value::from(text),
+        },
         "number" => text
             .parse::<f64>()
             .ok()
@@ -232,25 +244,40 @@ pub(super) fn scalar(kind: &str, text: &str) -> Value {
 }
 
 /// Fails unless the request carries every credential of one of `operation`'s alternatives.
-pub fn credentials(request: &HttpRequest, operation: &Operation) -> Result<(), Problem> {
+pub fn credentials(
+    request: &HttpRequest,
+    operation: &Operation,
+    accepted: &[String],
+) -> Result<(), Problem> {
     if operation.security.is_empty() {
         return Ok(());
     }
+    let valid = |value: &str| accepted.is_empty() || accepted.iter().any(|token| token == value);
     let present = |credential: &Credential| match credential {
         Credential::Authorization(scheme) => request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| {
-                let mut words = value.split_whitespace();
-                let sent = words.next().unwrap_or_default();
-                let has_value = words.next().is_some();
-                has_value && (scheme.is_empty() || sent.eq_ignore_ascii_case(scheme))
+                let (sent, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
+                let rest = rest.trim();
+                // `basic`, `bearer`, ...: the scheme then the value; an API
+                // key in the Authorization header (`Token xxx`) is checked whole.
+                !rest.is_empty()
+                    && (scheme.is_empty() || sent.eq_ignore_ascii_case(scheme))
+                    && (valid(rest) || valid(value.trim()))
             }),
-        Credential::Header(name) => request.headers().contains_key(name.as_str()),
+        Credential::Header(name) => request
+            .headers()
+            .get(name.as_str())
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                let (_, rest) = value.trim().split_once(' ').unwrap_or(("", value));
+                valid(value.trim()) || valid(rest.trim())
+            }),
         Credential::Query(name) => form_urlencoded::parse(request.query_string().as_bytes())
-            .any(|(key, _)| key == name.as_str()),
-        Credential::Cookie(name) => cookie(request, name).is_some(),
+            .any(|(key, value)| key == name.as_str() && valid(&value)),
+        Credential::Cookie(name) => cookie(request, name).is_some_and(|value| valid(&value)),
     };
     if operation
         .security
@@ -458,6 +485,17 @@ fn form(bytes: &[u8], shape: &Value) -> Value {
             None => {
                 object.insert(name.into_owned(), typed);
             }
+        }
+    }
+    // A form cannot send an empty array: an array property it leaves out is one.
+    for (name, property) in shape
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if schema_kind(property) == "array" && !object.contains_key(name) {
+            object.insert(name.clone(), Value::Array(Vec::new()));
         }
     }
     Value::Object(object)

@@ -23,11 +23,18 @@ pub fn read(bytes: &[u8], schema: &Value) -> Result<Value, String> {
     let mut parser = Parser { text, at: 0 };
     parser.skip_prolog();
     let root = parser.element(0)?;
+    parser.skip_prolog();
+    if !parser.rest().is_empty() {
+        return Err("content after the root element".into());
+    }
     Ok(value(&root, schema))
 }
 
 fn value(element: &Element, schema: &Value) -> Value {
+    let text = element.text.trim();
     match schema_kind(schema).as_str() {
+        // Text where elements belong stays text, for validation to refuse.
+        "object" | "array" if element.children.is_empty() && !text.is_empty() => Value::from(text),
         "object" => {
             let mut object = Map::new();
             let properties = schema.get("properties").and_then(Value::as_object);
@@ -70,7 +77,7 @@ fn value(element: &Element, schema: &Value) -> Value {
                     .collect(),
             )
         }
-        kind => scalar(kind, element.text.trim()),
+        kind => scalar(kind, text),
     }
 }
 

@@ -459,6 +459,12 @@ fn content(document: &Value, media_type: &str, declared: &Value) -> Content {
             }
         }
     }
+    // An example its own schema refuses would make the answer break the contract.
+    if let Some(schema) = declared.get("schema")
+        && let Ok(validator) = schema::validator(document, schema)
+    {
+        examples.retain(|(_, example)| validator.is_valid(example));
+    }
     Content {
         media_type: media_type.to_string(),
         schema: declared.get("schema").cloned(),
