@@ -171,7 +171,17 @@ async fn serve(
                 .await?;
             Ok(context.item(index, &record, &[204, 200]))
         }
-        Role::Other => Ok(context.example(request)),
+        Role::Other => {
+            if let Some(parent) = operation.parent {
+                // Below an item: the item must exist.
+                let id = context.parent_id(parent, path)?;
+                let (store, spec) = (state.store.clone(), Arc::clone(spec));
+                state
+                    .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+                    .await?;
+            }
+            Ok(context.example(request))
+        }
     }
 }
 
@@ -196,13 +206,39 @@ impl Context<'_> {
             .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
     }
 
+    /// The id of the item of resource `index` that an operation below it names.
+    fn parent_id(&self, index: usize, path: &HashMap<String, String>) -> Result<RecordId, Problem> {
+        let (resource, map) = self.resource(index);
+        let item = map
+            .item
+            .as_deref()
+            .map(crate::import::openapi::api::segments)
+            .unwrap_or_default();
+        let name = match item.last() {
+            Some(crate::import::openapi::api::Segment::Parameter(name)) => name.as_str(),
+            _ => "",
+        };
+        let text = path.get(name).map(String::as_str).unwrap_or_default();
+        RecordId::parse(resource.id, text)
+            .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
+    }
+
     /// A record as the document's items look: its id under the id property, then its fields.
     fn item_value(&self, index: usize, record: &Record) -> Value {
         let (_, map) = self.resource(index);
         let mut item = Map::new();
         item.insert(map.id_field.clone(), record.id.to_json());
+        let write_only = |name: &str| {
+            map.item_schema
+                .pointer(&format!(
+                    "/properties/{}",
+                    name.replace('~', "~0").replace('/', "~1")
+                ))
+                .and_then(|property| property.get("writeOnly"))
+                == Some(&Value::Bool(true))
+        };
         for (name, value) in &record.fields {
-            if *name != map.id_field {
+            if *name != map.id_field && !write_only(name) {
                 item.insert(name.clone(), value.clone());
             }
         }

@@ -86,16 +86,7 @@ pub fn list(
         let lower = name.to_ascii_lowercase().replace('_', "");
         let value = if *name == array {
             Value::Array(items.take().unwrap_or_default())
-        } else if [
-            "total",
-            "count",
-            "totalcount",
-            "totalitems",
-            "totalresults",
-            "totalelements",
-        ]
-        .contains(&lower.as_str())
-        {
+        } else if lower.starts_with("total") || lower.ends_with("count") {
             Value::from(window.total)
         } else if ["limit", "perpage", "pagesize", "size"].contains(&lower.as_str()) {
             Value::from(window.limit)
@@ -196,6 +187,47 @@ impl HttpResponseBuilderWithBody {
     }
 }
 
+/// The declared status and response a problem of `status` is answered with:
+/// its own where declared (exactly, by class or by `default`); else, for a
+/// client error, the document's own refusal: 400 and 422 stand for each
+/// other, then the lowest declared 4xx that is not about credentials.
+fn declared_status(operation: &Operation, status: u16) -> Option<(u16, &Response)> {
+    if let Some(response) = operation.response(status) {
+        return Some((status, response));
+    }
+    if !(400..500).contains(&status) {
+        return None;
+    }
+    let declared = |code: u16| {
+        operation
+            .responses
+            .iter()
+            .find(|response| response.status == crate::import::openapi::api::Status::Code(code))
+            .map(|response| (code, response))
+    };
+    let twin = match status {
+        400 => declared(422),
+        422 => declared(400),
+        _ => None,
+    };
+    twin.or_else(|| {
+        let mut codes: Vec<u16> = operation
+            .responses
+            .iter()
+            .filter_map(|response| match response.status {
+                crate::import::openapi::api::Status::Code(code)
+                    if (400..500).contains(&code) && code != 401 && code != 403 =>
+                {
+                    Some(code)
+                }
+                _ => None,
+            })
+            .collect();
+        codes.sort_unstable();
+        codes.first().and_then(|code| declared(*code))
+    })
+}
+
 /// `problem` answered as `operation` declares its status: its body fitted to
 /// the declared schema, in the declared media type; standin's own
 /// problem+json where the document declares nothing for the status.
@@ -205,11 +237,12 @@ pub fn problem(
     problem: Problem,
     seed: u64,
 ) -> HttpResponse {
-    let status = problem.status_code();
     let plain = problem.error_response();
-    let Some(response) = operation.response(status.as_u16()) else {
+    let Some((status, response)) = declared_status(operation, problem.status_code().as_u16())
+    else {
         return plain;
     };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let content = json_content(response);
     let body = content.map(|content| {
         let ours = problem.body();

@@ -182,6 +182,9 @@ pub struct Operation {
     pub security: Vec<Vec<Credential>>,
     /// What it does to the store.
     pub role: Role,
+    /// For an operation below a resource's item (`/articles/{slug}/comments`):
+    /// that resource, whose record must exist.
+    pub parent: Option<usize>,
 }
 
 /// HTTP methods an OpenAPI path item may declare.
@@ -312,6 +315,7 @@ pub fn operations(document: &Value, notes: &mut Vec<Note>) -> Vec<Operation> {
                 security,
                 pointer,
                 role: Role::Other,
+                parent: None,
             });
         }
     }
@@ -463,7 +467,10 @@ fn content(document: &Value, media_type: &str, declared: &Value) -> Content {
     if let Some(schema) = declared.get("schema")
         && let Ok(validator) = schema::validator(document, schema)
     {
-        examples.retain(|(_, example)| validator.is_valid(example));
+        let write_only = schema::write_only_names(&refs::inline(document, schema));
+        examples.retain(|(_, example)| {
+            validator.is_valid(example) && !has_any_key(example, &write_only)
+        });
     }
     Content {
         media_type: media_type.to_string(),
@@ -506,4 +513,15 @@ fn security(document: &Value, requirements: &Value) -> Vec<Vec<Credential>> {
         return Vec::new();
     }
     alternatives
+}
+
+/// Whether `value` holds, at any depth, an object with one of the keys `names`.
+fn has_any_key(value: &Value, names: &[String]) -> bool {
+    match value {
+        Value::Object(object) => object
+            .iter()
+            .any(|(key, member)| names.contains(key) || has_any_key(member, names)),
+        Value::Array(items) => items.iter().any(|item| has_any_key(item, names)),
+        _ => false,
+    }
 }

@@ -110,6 +110,11 @@ impl<'a> Generator<'a> {
                 if depth >= FULL_DEPTH && !required.contains(&name.as_str()) {
                     continue;
                 }
+                // Generated values are answers: what only requests send stays out.
+                if refs::resolve(self.document, schema).get("writeOnly") == Some(&Value::Bool(true))
+                {
+                    continue;
+                }
                 out.insert(name.clone(), self.at(schema, name, depth + 1));
             }
         }

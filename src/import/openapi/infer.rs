@@ -185,6 +185,17 @@ fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Infer
         .iter()
         .map(|resource| unwrap_item(refs::inline(document, &resource.item_schema)))
         .collect();
+    for operation in operations.iter_mut() {
+        operation.parent = inferred.iter().position(|resource| {
+            let item = resource
+                .map
+                .item
+                .as_deref()
+                .map(super::api::segments)
+                .unwrap_or_default();
+            operation.segments.len() > item.len() && operation.segments.starts_with(&item)
+        });
+    }
     for operation in operations
         .iter_mut()
         .filter(|operation| operation.role == Role::Other)

@@ -132,21 +132,19 @@ fn records(
     seed: u64,
     notes: &mut Vec<Note>,
 ) -> Vec<Map<String, Value>> {
-    let Ok(validator) = schema::validator(document, &inferred.item_schema) else {
+    let item_schema = &inferred.map.item_schema;
+    let Ok(validator) = schema::validator(&schema::for_responses(document), item_schema) else {
         return Vec::new();
     };
     let mut generator = generate::Generator::new(document, seed, &inferred.map.name);
     let mut records = Vec::new();
     let mut ids = std::collections::HashSet::new();
-    for attempt in 0..SEEDED_RECORDS * 5 {
+    for _ in 0..SEEDED_RECORDS * 5 {
         if records.len() == SEEDED_RECORDS {
             break;
         }
-        let generated = generator.value(&inferred.item_schema, &inferred.map.name);
-        let wrapped = infer::unwrap_item(generated.clone());
-        let mut record = match wrapped {
-            Value::Object(record) => record,
-            _ => break,
+        let Value::Object(mut record) = generator.value(item_schema, &inferred.map.name) else {
+            break;
         };
         // Integer ids are the store's, counted from 1: the record takes the one it will get.
         if inferred.id_kind == "integer" {
@@ -155,53 +153,33 @@ fn records(
                 Value::from(records.len() as u64 + 1),
             );
         }
-        let candidate = rewrap(&generated, &record);
-        if !validator.is_valid(&candidate) {
-            if attempt + 1 == SEEDED_RECORDS * 5 && records.is_empty() {
-                notes.push(Note {
-                    pointer: String::new(),
-                    message: format!(
-                        "no record generated for '{}' validates against its schema: it starts empty",
-                        inferred.map.name
-                    ),
-                });
-            }
+        if !validator.is_valid(&Value::Object(record.clone())) {
             continue;
         }
         let id = record.remove(&inferred.map.id_field);
-        match inferred.id_kind {
-            "integer" | "uuid" => {}
-            _ => match id {
+        if inferred.id_kind == "string" {
+            match id {
                 Some(Value::String(id)) if !id.is_empty() && ids.insert(id.clone()) => {
                     record.insert("id".into(), Value::String(id));
                 }
                 _ => continue,
-            },
+            }
         }
         records.push(record);
+    }
+    if records.is_empty() {
+        notes.push(Note {
+            pointer: String::new(),
+            message: format!(
+                "no record generated for '{}' validates against its schema: it starts empty",
+                inferred.map.name
+            ),
+        });
     }
     records
 }
 
 use infer::Inferred;
-
-/// `record` put back in the wrapper `generated` had, if any.
-fn rewrap(generated: &Value, record: &Map<String, Value>) -> Value {
-    match generated.as_object() {
-        Some(object)
-            if object.len() == 1
-                && object
-                    .values()
-                    .next()
-                    .is_some_and(|inner| inner.is_object())
-                && infer::unwrap_item(generated.clone()) != *generated =>
-        {
-            let key = object.keys().next().cloned().unwrap_or_default();
-            json!({ key: record })
-        }
-        _ => Value::Object(record.clone()),
-    }
-}
 
 /// A diagnostic at `pointer` (a JSON pointer, or a dotted path) of the document.
 pub fn diagnostic(file: &str, source: &str, pointer: &str, message: String) -> Diagnostic {

@@ -104,21 +104,60 @@ pub fn bound_integer_formats(value: &mut Value) {
 /// of a request (OpenAPI: such properties are only sent in responses).
 pub fn for_requests(document: &Value) -> Value {
     let mut copy = document.clone();
-    drop_read_only(document, &mut copy);
+    drop_flagged(document, &mut copy, "readOnly");
     copy
 }
 
-fn drop_read_only(document: &Value, value: &mut Value) {
+/// `document` as responses see it: a `writeOnly` property is never required of a response.
+pub fn for_responses(document: &Value) -> Value {
+    let mut copy = document.clone();
+    drop_flagged(document, &mut copy, "writeOnly");
+    copy
+}
+
+/// The names of the properties flagged `writeOnly` anywhere in `schema` (references inlined).
+pub fn write_only_names(schema: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    collect_write_only(schema, &mut names);
+    names
+}
+
+fn collect_write_only(value: &Value, names: &mut Vec<String>) {
     match value {
         Value::Object(object) => {
-            let read_only: Vec<String> = object
+            if let Some(Value::Object(properties)) = object.get("properties") {
+                for (name, property) in properties {
+                    if property.get("writeOnly") == Some(&Value::Bool(true))
+                        && !names.contains(name)
+                    {
+                        names.push(name.clone());
+                    }
+                }
+            }
+            for (key, member) in object {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    collect_write_only(member, names);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_write_only(item, names)),
+        _ => {}
+    }
+}
+
+fn drop_flagged(document: &Value, value: &mut Value, flag: &str) {
+    match value {
+        Value::Object(object) => {
+            let flagged: Vec<String> = object
                 .get("properties")
                 .and_then(Value::as_object)
                 .map(|properties| {
                     properties
                         .iter()
                         .filter(|(_, property)| {
-                            super::refs::resolve(document, property).get("readOnly")
+                            super::refs::resolve(document, property).get(flag)
                                 == Some(&Value::Bool(true))
                         })
                         .map(|(name, _)| name.clone())
@@ -129,18 +168,18 @@ fn drop_read_only(document: &Value, value: &mut Value) {
                 required.retain(|name| {
                     !name
                         .as_str()
-                        .is_some_and(|name| read_only.iter().any(|r| r == name))
+                        .is_some_and(|name| flagged.iter().any(|r| r == name))
                 });
             }
             for (key, member) in object.iter_mut() {
                 if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
-                    drop_read_only(document, member);
+                    drop_flagged(document, member, flag);
                 }
             }
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|item| drop_read_only(document, item)),
+            .for_each(|item| drop_flagged(document, item, flag)),
         _ => {}
     }
 }
