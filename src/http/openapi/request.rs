@@ -222,6 +222,8 @@ pub(super) fn scalar(kind: &str, text: &str) -> Value {
             {
                 text.parse::<f64>()
                     .ok()
+                    // Rounded onto the 64-bit limit, it would pass for it: kept as text.
+                    .filter(|number| number.abs() != 9_223_372_036_854_775_808.0)
                     .and_then(serde_json::Number::from_f64)
                     .map_or_else(|| Value::from(text), Value::Number)
             }
@@ -333,7 +335,13 @@ pub fn body(
             "the body is not valid XML: it is empty",
         ));
     }
-    if bytes.is_empty() {
+    let form_sent = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    // An empty form is a form without fields, checked like any other.
+    if bytes.is_empty() && !form_sent {
         if declared.required {
             return Err(Problem::bad_request("this operation needs a request body"));
         }
