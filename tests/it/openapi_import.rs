@@ -258,23 +258,51 @@ fn check_prints_what_was_inferred() {
 }
 
 /// The import cases schemathesis finds no failure in, run with the document
-/// itself as the schema (the others are listed in docs/importing.md).
-const CONFORMING_CASES: &[&str] = &["petstore-expanded.yaml"];
+/// itself as the schema, each with the credential header its security needs
+/// (the others, and why, are in docs/importing.md).
+const CONFORMING_CASES: &[(&str, Option<&str>)] = &[
+    ("petstore-expanded.yaml", None),
+    ("uspto.yaml", None),
+    (
+        "realworld-conduit.yaml",
+        Some("Authorization: Token standin"),
+    ),
+];
 
 #[tokio::test]
 #[ignore = "needs schemathesis from PyPI (.ci/run installs it)"]
 async fn served_documents_conform_to_themselves_per_schemathesis() {
-    for case in CONFORMING_CASES {
-        let app = spawn(&import_case(case));
+    for (case, credential) in CONFORMING_CASES {
+        let app = spawn_with_options(&import_case(case), |options| {
+            options.credentials = vec!["standin".into()];
+        });
         let base = app.url("");
         let document = format!(
             "{}/tests/import-cases/openapi/{case}",
             env!("CARGO_MANIFEST_DIR")
         );
+        let config = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/schemathesis/import.toml"
+        );
+        let credential = credential.map(str::to_string);
         let output = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("st")
-                .args(["run", &document, "--url", &base, "--checks", "all"])
-                .args(["--max-time", "40", "--seed", "1", "--workers", "1"])
+            let mut command = std::process::Command::new("st");
+            command.args(["--config-file", config, "run", &document, "--url", &base]);
+            if let Some(credential) = &credential {
+                command.args(["-H", credential]);
+            }
+            command
+                .args([
+                    "--checks",
+                    "all",
+                    "--max-time",
+                    "40",
+                    "--seed",
+                    "1",
+                    "--workers",
+                    "1",
+                ])
                 .output()
                 .expect("schemathesis runs")
         })
@@ -287,4 +315,32 @@ async fn served_documents_conform_to_themselves_per_schemathesis() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+#[tokio::test]
+async fn an_edited_document_is_reloaded() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("openapi.yaml");
+    let original = import_case("petstore-expanded.yaml");
+    std::fs::write(&path, &original).unwrap();
+    let options = standin::Options {
+        watch: true,
+        workers: Some(1),
+        ..standin::Options::default()
+    };
+    let server =
+        standin::Server::start_with(standin::SpecFile::load(&path).unwrap(), options).unwrap();
+    let url = |path: &str| format!("{}{path}", server.url());
+    assert_eq!(reqwest::get(url("/pets")).await.unwrap().status(), 200);
+    let temporary = path.with_extension("swp");
+    std::fs::write(&temporary, original.replace("/pets", "/animals")).unwrap();
+    std::fs::rename(&temporary, &path).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while reqwest::get(url("/animals")).await.unwrap().status() != 200 {
+        assert!(std::time::Instant::now() < deadline, "never reloaded");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let animals = json(reqwest::get(url("/animals")).await.unwrap()).await;
+    assert_eq!(animals.as_array().unwrap().len(), 10);
+    assert_eq!(reqwest::get(url("/pets")).await.unwrap().status(), 404);
 }

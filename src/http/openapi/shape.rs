@@ -252,6 +252,11 @@ pub fn problem(
         let Ok(validator) = schema::validator(document, declared) else {
             return ours;
         };
+        let mut ours = ours;
+        if let Some(field) = ours.get_mut("status") {
+            // Answered with the document's status, the body says the same.
+            *field = Value::from(status.as_u16());
+        }
         if validator.is_valid(&ours) {
             return ours;
         }
