@@ -142,6 +142,29 @@ async fn other_paths_of_a_resource_list_replace_and_need_credentials() {
         "findByStatus filters by the status field"
     );
     assert!(sold.iter().all(|pet| pet["status"] == "sold"));
+    let post = |body: serde_json::Value| {
+        app.request(Method::POST, "/pet")
+            .header("authorization", "Bearer token")
+            .json(&body)
+            .send()
+    };
+    let chosen = json(
+        post(json!({"id": 500, "name": "Kept", "photoUrls": []}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(chosen["id"], 500, "a free client id is kept");
+    let taken = json(
+        post(json!({"id": 500, "name": "Again", "photoUrls": []}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        taken["id"], 501,
+        "a taken one is replaced by the store's: {taken}"
+    );
     let unknown = put(json!({"id": 999, "name": "x", "photoUrls": []}))
         .await
         .unwrap();

@@ -430,12 +430,30 @@ impl Context<'_> {
                     map.id_field
                 )));
             }
+            // A client's id is kept where it is free (`POST /pet` with `id: 10`), else the store makes one.
+            (IdKind::Integer, Some(value)) => {
+                value.as_i64().filter(|id| *id > 0).map(RecordId::Integer)
+            }
+            (IdKind::Uuid, Some(Value::String(text))) => RecordId::parse(IdKind::Uuid, &text),
             _ => None,
         };
+        let kept = resource.id != IdKind::String;
         let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
         let record = self
             .state
-            .blocking(move || Ok(store.create(&spec, &spec.resources[index], id, fields)?))
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                match store.create(&spec, resource, id.clone(), fields.clone()) {
+                    Err(crate::store::StoreError::Conflict { errors, .. })
+                        if kept
+                            && id.is_some()
+                            && errors.iter().any(|error| error.field == "id") =>
+                    {
+                        Ok(store.create(&spec, resource, None, fields)?)
+                    }
+                    other => Ok(other?),
+                }
+            })
             .await?;
         Ok(self.item(index, &record, &[201, 200]))
     }
