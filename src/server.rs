@@ -106,9 +106,10 @@ impl SpecFile {
     pub fn load(path: &Path) -> Result<SpecFile, SpecErrors> {
         let text = spec::read(path)?;
         let file = path.display().to_string();
+        let spec = import::parse(&file, &text)?;
         Ok(SpecFile {
-            spec: import::parse(&file, &text)?,
-            hash: fingerprint::hex(text.as_bytes()),
+            hash: import::input_hash(&text, &import::referenced_files(&spec)),
+            spec,
             file,
             path: Some(path.to_path_buf()),
         })

@@ -76,6 +76,25 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     }
 }
 
+/// A hash of an input's text and of every other file it was read from
+/// (an OpenAPI document's references), which changes when any of them does.
+pub fn input_hash(text: &str, files: &[std::path::PathBuf]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for file in files {
+        bytes.extend(file.display().to_string().bytes());
+        bytes.extend(std::fs::read(file).unwrap_or_default());
+    }
+    crate::fingerprint::hex(&bytes)
+}
+
+/// The other files `spec` was read from.
+pub fn referenced_files(spec: &Spec) -> Vec<std::path::PathBuf> {
+    match &spec.dialect {
+        crate::spec::Dialect::OpenApi(api) => api.files.clone(),
+        _ => Vec::new(),
+    }
+}
+
 /// A diagnostic about the whole input rather than one place in it.
 fn whole_file(file: &str, message: &str) -> Diagnostic {
     Diagnostic {

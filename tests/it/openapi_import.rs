@@ -367,3 +367,48 @@ async fn an_edited_document_is_reloaded() {
     assert_eq!(animals.as_array().unwrap().len(), 10);
     assert_eq!(reqwest::get(url("/pets")).await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn referenced_files_are_read_and_watched() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("openapi.yaml");
+    let document = import_case("petstore-expanded.yaml").replace(
+        "    NewPet:\n      type: object\n      required:\n        - name  \n      properties:\n        name:\n          type: string\n        tag:\n          type: string    \n",
+        "    NewPet:\n      $ref: './schemas/new-pet.yaml'\n",
+    );
+    assert!(
+        document.contains("new-pet.yaml"),
+        "the variant references a file"
+    );
+    std::fs::write(&path, document).unwrap();
+    std::fs::create_dir(directory.path().join("schemas")).unwrap();
+    let schema = directory.path().join("schemas/new-pet.yaml");
+    let new_pet = "type: object\nrequired: [name]\nproperties:\n  name: { type: string }\n  tag: { type: string }\n";
+    std::fs::write(&schema, new_pet).unwrap();
+    let options = standin::Options {
+        watch: true,
+        workers: Some(1),
+        ..standin::Options::default()
+    };
+    let server =
+        standin::Server::start_with(standin::SpecFile::load(&path).unwrap(), options).unwrap();
+    let client = reqwest::Client::new();
+    let create = || {
+        client
+            .post(format!("{}/pets", server.url()))
+            .json(&json!({"name": "Rex"}))
+            .send()
+    };
+    assert_eq!(create().await.unwrap().status(), 200);
+    let temporary = schema.with_extension("swp");
+    std::fs::write(&temporary, new_pet.replace("[name]", "[name, age]")).unwrap();
+    std::fs::rename(&temporary, &schema).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while create().await.unwrap().status() != 400 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the referenced file's change never reloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

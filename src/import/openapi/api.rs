@@ -20,6 +20,8 @@ pub struct Api {
     pub resources: Vec<ResourceMap>,
     /// What could not be mapped, and why.
     pub notes: Vec<Note>,
+    /// The other files the document references (watched for reloads).
+    pub files: Vec<std::path::PathBuf>,
 }
 
 /// Something in the document standin could not map (the rest still serves).

@@ -5,6 +5,7 @@
 //! document, so that the HTTP layer answers in the document's own shapes.
 
 pub mod api;
+pub mod bundle;
 pub mod generate;
 pub mod infer;
 pub mod refs;
@@ -32,6 +33,12 @@ pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, Spec
         diagnostics: vec![diagnostic(file, source, path, message)],
         source: source.to_string(),
     };
+    let mut notes = Vec::new();
+    let directory = std::path::Path::new(file)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let files = bundle::bundle(&mut document, &directory, &mut notes);
     if version.starts_with("3.0") {
         schema::convert_3_0(&mut document);
     } else if !version.starts_with("3.1") {
@@ -41,7 +48,6 @@ pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, Spec
         ));
     }
     schema::bound_integer_formats(&mut document);
-    let mut notes = Vec::new();
     let mut operations = api::operations(&document, &mut notes);
     let inferred = infer::resources(&document, &mut operations, &mut notes);
     let base_path = base_path(&document);
@@ -98,6 +104,7 @@ pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, Spec
         resources: inferred.into_iter().map(|resource| resource.map).collect(),
         notes,
         document,
+        files,
     }));
     Ok(spec)
 }
