@@ -249,7 +249,7 @@ impl Context<'_> {
     fn item(&self, index: usize, record: &Record, preferred: &[u16]) -> HttpResponse {
         let (status, response) = self.operation.success(preferred);
         let content = response.and_then(shape::json_content);
-        let body = shape::item(&self.api.document, content, self.item_value(index, record));
+        let body = shape::item(content, self.item_value(index, record));
         let mut built = shape::respond(
             status,
             &self.api.document,

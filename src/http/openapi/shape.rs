@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::http::Problem;
 use crate::import::openapi::api::{Content, Operation, Response};
 use crate::import::openapi::generate::Generator;
-use crate::import::openapi::{infer, refs, schema};
+use crate::import::openapi::infer;
 
 /// The JSON content of a response, else its first content.
 pub fn json_content(response: &Response) -> Option<&Content> {
@@ -23,13 +23,12 @@ pub fn json_content(response: &Response) -> Option<&Content> {
 }
 
 /// `item` as the response schema wants it: inside its wrapper where the schema is one.
-pub fn item(document: &Value, content: Option<&Content>, item: Value) -> Value {
-    let Some(schema) = content.and_then(|content| content.schema.as_ref()) else {
+pub fn item(content: Option<&Content>, item: Value) -> Value {
+    let Some(inlined) = content.and_then(|content| content.inlined.as_ref()) else {
         return item;
     };
-    let inlined = refs::inline(document, schema);
     let unwrapped = infer::unwrap_item(inlined.clone());
-    if unwrapped == inlined {
+    if unwrapped == *inlined {
         return item;
     }
     let key = inlined
@@ -60,10 +59,9 @@ pub fn list(
     window: &Window,
     seed: u64,
 ) -> Value {
-    let Some(schema) = content.and_then(|content| content.schema.as_ref()) else {
+    let Some(inlined) = content.and_then(|content| content.inlined.as_ref()) else {
         return Value::Array(items);
     };
-    let inlined = refs::inline(document, schema);
     let Some(properties) = inlined.get("properties").and_then(Value::as_object) else {
         return Value::Array(items);
     };
@@ -246,10 +244,7 @@ pub fn problem(
     let content = json_content(response);
     let body = content.map(|content| {
         let ours = problem.body();
-        let Some(declared) = &content.schema else {
-            return ours;
-        };
-        let Ok(validator) = schema::validator(document, declared) else {
+        let (Some(declared), Some(validator)) = (&content.schema, &content.validator) else {
             return ours;
         };
         let mut ours = ours;

@@ -148,6 +148,10 @@ pub struct Content {
     pub schema: Option<Value>,
     /// Named examples (`example` is named `example`).
     pub examples: Vec<(String, Value)>,
+    /// The schema with its references inlined and `allOf` merged, for shaping answers.
+    pub inlined: Option<Value>,
+    /// The schema's validator, where it compiles.
+    pub validator: Option<jsonschema::Validator>,
 }
 
 /// A scheme's credential a request must carry.
@@ -465,19 +469,22 @@ fn content(document: &Value, media_type: &str, declared: &Value) -> Content {
             }
         }
     }
+    let schema = declared.get("schema");
+    let inlined = schema.map(|schema| refs::inline(document, schema));
+    let validator = schema.and_then(|schema| schema::validator(document, schema).ok());
     // An example its own schema refuses would make the answer break the contract.
-    if let Some(schema) = declared.get("schema")
-        && let Ok(validator) = schema::validator(document, schema)
-    {
-        let write_only = schema::write_only_names(&refs::inline(document, schema));
+    if let (Some(inlined), Some(validator)) = (&inlined, &validator) {
+        let write_only = schema::write_only_names(inlined);
         examples.retain(|(_, example)| {
             validator.is_valid(example) && !has_any_key(example, &write_only)
         });
     }
     Content {
         media_type: media_type.to_string(),
-        schema: declared.get("schema").cloned(),
+        schema: schema.cloned(),
         examples,
+        inlined,
+        validator,
     }
 }
 
