@@ -412,3 +412,99 @@ async fn referenced_files_are_read_and_watched() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A document written for this test: an envelope list with page, per_page and sort.
+const BOOKS: &str = r##"
+openapi: 3.1.0
+info: { title: Books, version: "1" }
+servers: [{ url: "http://localhost/api" }]
+paths:
+  /books:
+    get:
+      parameters:
+        - { name: page, in: query, schema: { type: integer, minimum: 1 } }
+        - { name: per_page, in: query, schema: { type: integer, default: 2 } }
+        - { name: sort, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: a page
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, total]
+                properties:
+                  data: { type: array, items: { $ref: "#/components/schemas/Book" } }
+                  total: { type: integer }
+                  page: { type: integer }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Book" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Book" }
+  /books/{id}:
+    get:
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200":
+          description: a book
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Book" }
+components:
+  schemas:
+    Book:
+      type: object
+      required: [title, year]
+      properties:
+        id: { type: integer, readOnly: true }
+        title: { type: string, minLength: 1 }
+        year: { type: integer, minimum: 1450, maximum: 2100 }
+"##;
+
+#[tokio::test]
+async fn an_envelope_is_filled_from_the_store_with_its_page_and_order() {
+    let app = spawn(BOOKS);
+    let first = json(app.get("/books").await).await;
+    assert_eq!(first["total"], 10, "{first}");
+    assert_eq!(first["page"], 1);
+    assert_eq!(
+        first["data"].as_array().unwrap().len(),
+        2,
+        "per_page's default"
+    );
+    let created = app
+        .post("/books", json!({"title": "Dune", "year": 1965}))
+        .await;
+    assert_eq!(created.status(), 201, "the declared 201");
+    let page = json(app.get("/books?page=2&per_page=3&sort=-year").await).await;
+    assert_eq!(page["total"], 11);
+    assert_eq!(page["page"], 2);
+    let years: Vec<i64> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|book| book["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years.len(), 3);
+    assert!(years.windows(2).all(|pair| pair[0] >= pair[1]), "{years:?}");
+    let everything = json(app.get("/books?per_page=100&sort=-year").await).await;
+    let all: Vec<i64> = everything["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|book| book["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        &all[3..6],
+        years.as_slice(),
+        "page 2 of 3 is the 4th to 6th"
+    );
+}

@@ -317,10 +317,11 @@ impl Context<'_> {
             offset = (page.max(1).unsigned_abs() - 1).saturating_mul(u64::from(limit));
         }
         let filters = filters(resource, query);
+        let sort = sort(resource, query);
         let list_query = ListQuery {
             filters,
             search: None,
-            sort: Vec::new(),
+            sort,
             offset,
             limit,
             embed: Vec::new(),
@@ -572,6 +573,44 @@ impl Context<'_> {
         });
         shape::respond(status, &self.api.document, response, body, self.spec.seed).finish()
     }
+}
+
+/// Names of query parameters that order a list.
+const SORT_NAMES: [&str; 5] = ["sort", "sort_by", "sortBy", "order_by", "orderBy"];
+
+/// The order a declared sort parameter asks for: field names, comma-separated,
+/// each descending when written `-name` or `name:desc`; names of no
+/// sortable field are passed over.
+fn sort(resource: &Resource, query: &HashMap<String, Value>) -> Vec<crate::query::Sort> {
+    let Some(text) = SORT_NAMES
+        .iter()
+        .find_map(|name| query.get(*name).and_then(Value::as_str))
+    else {
+        return Vec::new();
+    };
+    let descending_order = query
+        .get("order")
+        .and_then(Value::as_str)
+        .is_some_and(|order| order.eq_ignore_ascii_case("desc"));
+    text.split(',')
+        .filter_map(|part| {
+            let part = part.trim();
+            let (name, descending) = match (part.strip_prefix('-'), part.split_once(':')) {
+                (Some(name), _) => (name, true),
+                (None, Some((name, direction))) => (name, direction.eq_ignore_ascii_case("desc")),
+                (None, None) => (part, descending_order),
+            };
+            let field = resource.field(name)?;
+            if matches!(field.kind, FieldType::Object | FieldType::Array) {
+                return None;
+            }
+            Some(crate::query::Sort {
+                column: Column::Field(field.name.clone()),
+                descending,
+                as_instants: field.kind == FieldType::DateTime,
+            })
+        })
+        .collect()
 }
 
 /// A number as a whole number, saturating (`1e30` is `i64::MAX`).
