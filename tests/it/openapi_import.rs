@@ -165,6 +165,16 @@ async fn other_paths_of_a_resource_list_replace_and_need_credentials() {
         taken["id"], 501,
         "a taken one is replaced by the store's: {taken}"
     );
+    let huge = json!({"id": 9_223_372_036_854_775_807_i64, "name": "Max", "photoUrls": []});
+    let replaced_id = json(post(huge).await.unwrap()).await;
+    assert_eq!(
+        replaced_id["id"], 502,
+        "ids near the 64-bit limit are not kept"
+    );
+    let next = post(json!({"name": "Next", "photoUrls": []}))
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 200, "and the store's ids do not run out");
     let unknown = put(json!({"id": 999, "name": "x", "photoUrls": []}))
         .await
         .unwrap();

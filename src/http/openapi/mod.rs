@@ -35,6 +35,8 @@ const LIMIT_NAMES: [&str; 7] = [
 ];
 /// Names of query parameters that skip records.
 const OFFSET_NAMES: [&str; 3] = ["offset", "skip", "start"];
+/// The largest client-chosen integer id a create keeps (JavaScript's largest safe integer).
+const MAX_KEPT_ID: i64 = (1 << 53) - 1;
 /// Page size when a document declares a limit without a default.
 const DEFAULT_LIMIT: u32 = 20;
 
@@ -432,9 +434,12 @@ impl Context<'_> {
                 )));
             }
             // A client's id is kept where it is free (`POST /pet` with `id: 10`), else the store makes one.
-            (IdKind::Integer, Some(value)) => {
-                value.as_i64().filter(|id| *id > 0).map(RecordId::Integer)
-            }
+            // Up to 2^53 - 1: the store's next ids count on from the largest,
+            // which must not run out of 64-bit integers.
+            (IdKind::Integer, Some(value)) => value
+                .as_i64()
+                .filter(|id| (1..=MAX_KEPT_ID).contains(id))
+                .map(RecordId::Integer),
             (IdKind::Uuid, Some(Value::String(text))) => RecordId::parse(IdKind::Uuid, &text),
             _ => None,
         };
