@@ -58,7 +58,7 @@ impl<'a> Generator<'a> {
             let mut merged = Map::new();
             let mut other = None;
             for part in parts {
-                match self.at(part, name, depth) {
+                match self.at(part, name, depth + 1) {
                     Value::Object(members) => merged.extend(members),
                     value => other = other.or(Some(value)),
                 }
@@ -78,7 +78,7 @@ impl<'a> Generator<'a> {
             if let Some(Value::Array(branches)) = object.get(keyword)
                 && let Some(first) = branches.first()
             {
-                let mut value = self.at(first, name, depth);
+                let mut value = self.at(first, name, depth + 1);
                 // Properties beside oneOf/anyOf apply too.
                 if let (Value::Object(members), Some(_)) = (&mut value, object.get("properties"))
                     && let Value::Object(own) = self.at(&without(object, keyword), name, depth)
@@ -274,6 +274,16 @@ fn fits(field: &Field, value: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemas_that_compose_themselves_end() {
+        let document = json!({"components": {"schemas": {
+            "Loop": {"allOf": [{"$ref": "#/components/schemas/Loop"}], "oneOf": [{"$ref": "#/components/schemas/Loop"}]}
+        }}});
+        let value = Generator::new(&document, 1, "loop")
+            .value(&json!({"$ref": "#/components/schemas/Loop"}), "x");
+        assert!(value.is_object() || value.is_null(), "{value}");
+    }
 
     #[test]
     fn generated_objects_follow_their_schema() {
