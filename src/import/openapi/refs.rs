@@ -33,10 +33,21 @@ pub fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
 /// back into its own chain, or past [`MAX_DEPTH`], becomes `{}`) and `allOf`
 /// merged into one object schema.
 pub fn inline(document: &Value, schema: &Value) -> Value {
-    inline_within(document, schema, &mut Vec::new())
+    let mut budget = MAX_INLINED_REFERENCES;
+    inline_within(document, schema, &mut Vec::new(), &mut budget)
 }
 
-fn inline_within(document: &Value, schema: &Value, chain: &mut Vec<String>) -> Value {
+/// How many references one inlined schema may expand (documents whose
+/// schemas share parts widely would otherwise grow exponentially); past it,
+/// references become `{}`.
+pub const MAX_INLINED_REFERENCES: usize = 10_000;
+
+fn inline_within(
+    document: &Value,
+    schema: &Value,
+    chain: &mut Vec<String>,
+    budget: &mut usize,
+) -> Value {
     if chain.len() > MAX_DEPTH {
         return Value::Object(Map::new());
     }
@@ -44,14 +55,15 @@ fn inline_within(document: &Value, schema: &Value, chain: &mut Vec<String>) -> V
         return schema.clone();
     };
     if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
-        if chain.iter().any(|seen| seen == reference) {
+        if chain.iter().any(|seen| seen == reference) || *budget == 0 {
             return Value::Object(Map::new());
         }
+        *budget -= 1;
         let Some(found) = target(document, reference) else {
             return Value::Object(Map::new());
         };
         chain.push(reference.to_string());
-        let inlined = inline_within(document, found, chain);
+        let inlined = inline_within(document, found, chain, budget);
         chain.pop();
         return inlined;
     }
@@ -63,7 +75,7 @@ fn inline_within(document: &Value, schema: &Value, chain: &mut Vec<String>) -> V
                     members
                         .iter()
                         .map(|(name, member)| {
-                            (name.clone(), inline_within(document, member, chain))
+                            (name.clone(), inline_within(document, member, chain, budget))
                         })
                         .collect(),
                 ),
@@ -78,12 +90,12 @@ fn inline_within(document: &Value, schema: &Value, chain: &mut Vec<String>) -> V
             | "unevaluatedItems"
             | "if"
             | "then"
-            | "else" => inline_within(document, value, chain),
+            | "else" => inline_within(document, value, chain, budget),
             "allOf" | "oneOf" | "anyOf" | "prefixItems" => match value {
                 Value::Array(members) => Value::Array(
                     members
                         .iter()
-                        .map(|member| inline_within(document, member, chain))
+                        .map(|member| inline_within(document, member, chain, budget))
                         .collect(),
                 ),
                 other => other.clone(),
