@@ -518,3 +518,55 @@ async fn an_envelope_is_filled_from_the_store_with_its_page_and_order() {
         "page 2 of 3 is the 4th to 6th"
     );
 }
+
+/// A document written for this test: an operation with named examples.
+const SEARCH: &str = r##"
+openapi: 3.0.3
+info: { title: Search, version: "1" }
+paths:
+  /search:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { type: object, required: [q], properties: { q: { type: string } } }
+      responses:
+        "200":
+          description: hits
+          content:
+            application/json:
+              schema: { type: array, items: { type: string } }
+              examples:
+                few: { value: [dune] }
+                none: { value: [] }
+        "404":
+          description: nothing
+          content:
+            application/json:
+              schema: { type: object, required: [message], properties: { message: { type: string } } }
+"##;
+
+#[tokio::test]
+async fn other_operations_validate_then_answer_the_example_asked_for() {
+    let app = spawn(SEARCH);
+    let search = |prefer: &'static str| {
+        app.request(Method::POST, "/search")
+            .header("prefer", prefer)
+            .json(&json!({"q": "dune"}))
+            .send()
+    };
+    assert_eq!(
+        json(app.post("/search", json!({"q": "x"})).await).await,
+        json!(["dune"])
+    );
+    assert_eq!(json(search("example=none").await.unwrap()).await, json!([]));
+    let missing = search("code=404").await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(json(missing).await["message"].is_string());
+    // Refused; the document declares no 400 or 422, so its own refusal (404) answers.
+    let invalid = app.post("/search", json!({"query": "x"})).await;
+    assert_eq!(invalid.status(), 404);
+    let message = json(invalid).await["message"].as_str().unwrap().to_string();
+    assert!(message.contains("invalid field: q"), "{message}");
+}
