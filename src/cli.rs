@@ -104,6 +104,11 @@ pub struct ServeArgs {
     /// Custom routes in json-server's routes.json format, e.g. {"/api/*": "/$1"}.
     #[arg(long, env = "STANDIN_ROUTES", value_name = "FILE")]
     pub routes: Option<PathBuf>,
+    /// For OpenAPI documents: a credential value (bearer token, API key, ...)
+    /// operations with security requirements accept; repeatable. Without
+    /// any, every credential present is accepted.
+    #[arg(long = "credential", value_name = "VALUE", hide_env_values = true)]
+    pub credentials: Vec<String>,
     /// Write the URL to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -112,6 +112,11 @@ fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
                 file.display(),
                 spec.resources.len()
             );
+            // An OpenAPI document: what standin understood of it.
+            let source = std::fs::read_to_string(file).unwrap_or_default();
+            let model =
+                standin::import::openapi::describe(&spec, &file.display().to_string(), &source);
+            print!("{model}");
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
@@ -192,6 +197,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         write_back: !args.no_write_back,
         query_budget: std::time::Duration::from_millis(args.query_budget_ms),
         admin_token: args.admin_token.clone(),
+        credentials: args.credentials.clone(),
         ..Options::default()
     };
     let open_files = server::raise_open_file_limit();

@@ -12,7 +12,6 @@ use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
 use crate::clock;
-use crate::fingerprint;
 use crate::http::{AppState, ReloadFailure};
 use crate::spec::{self, Spec};
 
@@ -51,28 +50,64 @@ pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
         .map(Path::to_path_buf)
         .filter(|linked| std::fs::canonicalize(&directory).ok().as_ref() != Some(linked));
     let target = path.to_path_buf();
+    // An OpenAPI document's referenced files reload it too (those of the
+    // document as loaded: the directories watched are fixed at start).
+    let referenced_directories: Vec<PathBuf> = referenced_files(&state)
+        .iter()
+        .filter_map(|file| file.parent().map(Path::to_path_buf))
+        .filter(|parent| {
+            std::fs::canonicalize(parent).ok() != std::fs::canonicalize(&directory).ok()
+        })
+        .collect();
+    let watcher_state = state.clone();
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let now_resolved = std::fs::canonicalize(&absolute).ok();
         let swapped = now_resolved != resolved;
+        let referenced = referenced_files(&watcher_state);
         let touches_spec = events.iter().any(|event| {
             event.paths.iter().any(|changed| {
                 changed.file_name().map(|name| name.to_os_string()) == file_name
                     || Some(changed) == resolved.as_ref()
+                    || referenced.iter().any(|file| same_file(file, changed))
             })
         });
         resolved = now_resolved;
         if touches_spec || swapped {
-            reload(&target, &state);
+            reload(&target, &watcher_state);
         }
     })?;
     debouncer.watch(&directory, RecursiveMode::NonRecursive)?;
     if let Some(linked) = linked_directory {
         debouncer.watch(&linked, RecursiveMode::NonRecursive)?;
     }
+    for referenced in referenced_directories {
+        // A directory that vanished is not worth failing the watch for.
+        let _ = debouncer.watch(&referenced, RecursiveMode::NonRecursive);
+    }
     Ok(Watch {
         _debouncer: debouncer,
     })
+}
+
+/// The other files the serving spec was read from (an OpenAPI document's references).
+fn referenced_files(state: &AppState) -> Vec<PathBuf> {
+    match &state.spec().dialect {
+        crate::spec::Dialect::OpenApi(api) => api
+            .files
+            .iter()
+            .map(|file| std::path::absolute(file).unwrap_or_else(|_| file.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `one` and `other` name the same file (compared as written, then resolved).
+fn same_file(one: &Path, other: &Path) -> bool {
+    one == other
+        || std::fs::canonicalize(one)
+            .ok()
+            .is_some_and(|one| std::fs::canonicalize(other).ok() == Some(one))
 }
 
 /// Reads the spec file again and, if it changed and is valid, puts it in
@@ -132,7 +167,7 @@ fn apply(path: &Path, file: &str, state: &AppState) {
             );
         }
     };
-    let hash = fingerprint::hex(text.as_bytes());
+    let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&state.spec()));
     let status = state.status();
     if hash == status.hash && status.last_reload_error.is_none() {
         return;
@@ -168,6 +203,7 @@ fn apply(path: &Path, file: &str, state: &AppState) {
         return refuse(state, file, error, Vec::new());
     }
     let changes = describe_changes(&state.spec(), &spec);
+    let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
     state.replace_spec(spec, hash);
     tracing::info!(
         "reloaded {file} in {:.1}ms: {changes}",
@@ -251,7 +287,13 @@ mod tests {
         let store = Store::open(Location::Memory).expect("an in-memory store");
         store.prepare(&spec).expect("tables");
         store.seed(&spec, 1).expect("seeded");
-        AppState::new(spec, store, 1, file, fingerprint::hex(NOTES.as_bytes()))
+        AppState::new(
+            spec,
+            store,
+            1,
+            file,
+            crate::fingerprint::hex(NOTES.as_bytes()),
+        )
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct Options {
     pub query_budget: std::time::Duration,
     /// The token the admin API (`/_standin`) requires, when set.
     pub admin_token: Option<String>,
+    /// The credential values OpenAPI documents' security accepts (any present one when empty).
+    pub credentials: Vec<String>,
     /// How long a client may take to send a request.
     pub timeouts: http::Timeouts,
     /// Custom routes in json-server's `routes.json` format (`--routes`).
@@ -84,6 +86,7 @@ impl Default for Options {
             read_cache: true,
             query_budget: crate::store::DEFAULT_QUERY_BUDGET,
             admin_token: None,
+            credentials: Vec::new(),
             timeouts: http::Timeouts::default(),
             custom_routes: None,
             write_back: true,
@@ -109,9 +112,10 @@ impl SpecFile {
     pub fn load(path: &Path) -> Result<SpecFile, SpecErrors> {
         let text = spec::read(path)?;
         let file = path.display().to_string();
+        let spec = import::parse(&file, &text)?;
         Ok(SpecFile {
-            spec: import::parse(&file, &text)?,
-            hash: fingerprint::hex(text.as_bytes()),
+            hash: import::input_hash(&text, &import::referenced_files(&spec)),
+            spec,
             file,
             path: Some(path.to_path_buf()),
         })
@@ -171,6 +175,7 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;
     state.admin_token = options.admin_token.clone();
+    state.credentials = options.credentials.clone();
     state.timeouts = options.timeouts;
     state.custom_routes = options.custom_routes.clone();
     if json_server

@@ -14,6 +14,7 @@ pub(crate) mod jobs;
 mod json_server;
 mod negotiate;
 mod observe;
+mod openapi;
 mod problem;
 pub(crate) mod respond;
 mod rewrite;
@@ -177,6 +178,11 @@ async fn answer(
         && let Some(segments) = json_server::claims(&request, &spec)
     {
         return json_server::handle(&request, payload, state.into_inner(), spec, segments).await;
+    }
+    if matches!(spec.dialect, crate::spec::Dialect::OpenApi(_))
+        && !openapi::is_admin(&spec, request.path())
+    {
+        return openapi::handle(request, payload, state.into_inner(), spec).await;
     }
     let target = route::resolve(&spec, request.path(), request.query_string())?;
     if access::is_admin(&target) {

@@ -66,6 +66,8 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Custom routes in json-server's format (`--routes`), fixed at start.
     pub custom_routes: Option<Arc<crate::rewrite::CustomRoutes>>,
+    /// The credential values OpenAPI documents' security accepts (any present one when empty).
+    pub credentials: Vec<String>,
     /// Whether answers to reads are cached (on unless `--no-read-cache`).
     pub read_cache: bool,
     /// Answers to reads, until the next write.
@@ -107,6 +109,7 @@ impl AppState {
             timeouts: super::body::Timeouts::default(),
             admin_token: None,
             custom_routes: None,
+            credentials: Vec::new(),
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
             responses: super::cache::ResponseCache::default(),
             read_cache: true,

@@ -3,6 +3,7 @@
 //! never from the file's name, and every kind becomes the same [`Spec`].
 
 pub mod dbjson;
+pub mod openapi;
 
 use std::path::Path;
 
@@ -92,10 +93,7 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
             }
             dbjson::served_spec(file, &db)
         }
-        InputKind::OpenApi => Err(errors(
-            whole_file(file, "OpenAPI documents are not supported yet"),
-            source,
-        )),
+        InputKind::OpenApi => openapi::parse(file, source, document),
         InputKind::Swagger => Err(errors(
             whole_file(
                 file,
@@ -104,6 +102,25 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
             ),
             source,
         )),
+    }
+}
+
+/// A hash of an input's text and of every other file it was read from
+/// (an OpenAPI document's references), which changes when any of them does.
+pub fn input_hash(text: &str, files: &[std::path::PathBuf]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for file in files {
+        bytes.extend(file.display().to_string().bytes());
+        bytes.extend(std::fs::read(file).unwrap_or_default());
+    }
+    crate::fingerprint::hex(&bytes)
+}
+
+/// The other files `spec` was read from.
+pub fn referenced_files(spec: &Spec) -> Vec<std::path::PathBuf> {
+    match &spec.dialect {
+        crate::spec::Dialect::OpenApi(api) => api.files.clone(),
+        _ => Vec::new(),
     }
 }
 

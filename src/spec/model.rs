@@ -40,14 +40,30 @@ pub struct Spec {
 
 /// The kind of input a spec was read from. The engine is the same for all;
 /// the dialect decides what clients see where the inputs' conventions differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum Dialect {
     /// standin's own spec format: HAL, validation, timestamps, strict queries.
     #[default]
     Standin,
     /// A json-server `db.json`, served the way json-server 0.17 serves it.
     JsonServer,
+    /// An OpenAPI document, answered in the document's own shapes.
+    OpenApi(std::sync::Arc<crate::import::openapi::Api>),
 }
+
+impl PartialEq for Dialect {
+    fn eq(&self, other: &Dialect) -> bool {
+        match (self, other) {
+            (Dialect::Standin, Dialect::Standin) | (Dialect::JsonServer, Dialect::JsonServer) => {
+                true
+            }
+            (Dialect::OpenApi(one), Dialect::OpenApi(other)) => std::sync::Arc::ptr_eq(one, other),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Dialect {}
 
 /// Request defaults from the spec's `defaults` section.
 #[derive(Debug, Clone, PartialEq, Eq)]

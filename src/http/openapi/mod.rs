@@ -1,0 +1,667 @@
+//! Serving an OpenAPI document: each request matched to the document's
+//! operation, checked against it (`request`), then answered from the store
+//! for the operations inference mapped to a resource, or from the declared
+//! examples and schemas for the others, in the document's shapes (`shape`).
+
+mod request;
+mod shape;
+mod xml;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::Method as HttpMethod;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::{AppState, Problem};
+use crate::import::openapi::api::{Api, Operation, ResourceMap, Role};
+use crate::import::openapi::generate::Generator;
+use crate::query::{Column, Filter, ListQuery, Operator};
+use crate::spec::{Dialect, FieldType, IdKind, Resource, Spec};
+use crate::store::{Record, RecordId};
+use request::Matched;
+use shape::Window;
+
+/// Names of query parameters that set a list's page size.
+const LIMIT_NAMES: [&str; 7] = [
+    "limit",
+    "per_page",
+    "perPage",
+    "page_size",
+    "pageSize",
+    "size",
+    "maxResults",
+];
+/// Names of query parameters that skip records.
+const OFFSET_NAMES: [&str; 3] = ["offset", "skip", "start"];
+/// The largest client-chosen integer id a create keeps (JavaScript's largest safe integer).
+const MAX_KEPT_ID: i64 = (1 << 53) - 1;
+/// Page size when a document declares a limit without a default.
+const DEFAULT_LIMIT: u32 = 20;
+
+/// Whether `path` is standin's admin API of a spec served from an OpenAPI document.
+pub fn is_admin(spec: &Spec, path: &str) -> bool {
+    path.strip_prefix(spec.base_path.as_str())
+        .is_some_and(|rest| rest == "/_standin" || rest.starts_with("/_standin/"))
+}
+
+/// Answers a request to the OpenAPI document `spec` was read from.
+pub async fn handle(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: Arc<AppState>,
+    spec: Arc<Spec>,
+) -> Result<HttpResponse, Problem> {
+    let Dialect::OpenApi(api) = &spec.dialect else {
+        return Err(Problem::not_found(
+            "this API is not served from an OpenAPI document",
+        ));
+    };
+    let api = Arc::clone(api);
+    let path = request.path();
+    let rest = path
+        .strip_prefix(api.base_path.as_str())
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .ok_or_else(|| {
+            Problem::not_found(format!("no route {path}: the API is at {}/", api.base_path))
+        })?;
+    match request::find(&api, request.method().as_str(), rest) {
+        Matched::None => Err(Problem::not_found(format!(
+            "no operation of the document matches {path}"
+        ))),
+        Matched::Methods(allow) if request.method() == HttpMethod::OPTIONS => {
+            Ok(HttpResponse::NoContent()
+                .insert_header(("allow", allow.join(", ")))
+                .finish())
+        }
+        Matched::Methods(allow) => Err(super::method_not_allowed(&request, allow)),
+        Matched::Operation(operation, path_values) => {
+            let seed = spec.seed;
+            let answer = serve(
+                &request,
+                payload,
+                &state,
+                &spec,
+                &api,
+                operation,
+                &path_values,
+            )
+            .await;
+            Ok(match answer {
+                Ok(response) => response,
+                Err(problem) => shape::problem(&api.document, operation, problem, seed),
+            })
+        }
+    }
+}
+
+async fn serve(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &Arc<AppState>,
+    spec: &Arc<Spec>,
+    api: &Api,
+    operation: &Operation,
+    path: &HashMap<String, String>,
+) -> Result<HttpResponse, Problem> {
+    request::credentials(request, operation, &state.credentials)?;
+    let query = request::parameters(request, operation, path)?;
+    let bytes = match payload.to_bytes_limited(state.body_limit).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) => {
+            return Err(Problem::bad_request(format!(
+                "the body could not be read: {error}"
+            )));
+        }
+        Err(_) => {
+            return Err(Problem::PayloadTooLarge {
+                limit: state.body_limit,
+            });
+        }
+    };
+    let body = request::body(request, operation, &bytes)?;
+    if state.is_resetting() && operation.role != Role::Other {
+        return Err(Problem::Resetting);
+    }
+    let context = Context {
+        state,
+        spec,
+        api,
+        operation,
+    };
+    match operation.role {
+        Role::List(index) => context.list(index, &query).await,
+        Role::Create(index) => context.create(index, body).await,
+        Role::Read(index) => {
+            let id = context.id(index, path)?;
+            let (store, spec) = (state.store.clone(), Arc::clone(spec));
+            let record = state
+                .blocking(move || Ok(store.get(&spec.resources[index], &id)?))
+                .await?;
+            Ok(context.item(index, &record, &[200]))
+        }
+        Role::Replace(index) => {
+            let id = context.id(index, path)?;
+            context.replace(index, id, body).await
+        }
+        Role::ReplaceInBody(index) => {
+            let (resource, map) = context.resource(index);
+            let unwrapped = context.fields(index, body.clone())?.1;
+            let id = unwrapped
+                .as_ref()
+                .and_then(|value| match value {
+                    Value::String(text) => RecordId::parse(resource.id, text),
+                    other => RecordId::from_json(resource.id, other),
+                })
+                .ok_or_else(|| {
+                    Problem::not_found(format!(
+                        "no {} with the body's {}",
+                        resource.name, map.id_field
+                    ))
+                })?;
+            context.replace(index, id, body).await
+        }
+        Role::Update(index) => context.update(index, path, body).await,
+        Role::Delete(index) => {
+            let id = context.id(index, path)?;
+            let (store, spec) = (state.store.clone(), Arc::clone(spec));
+            let record = state
+                .blocking(
+                    move || Ok(store.delete(&spec, &spec.resources[index], &id, &|_| Ok(()))?),
+                )
+                .await?;
+            Ok(context.item(index, &record, &[204, 200]))
+        }
+        Role::Other => {
+            if let Some(parent) = operation.parent {
+                // Below an item: the item must exist.
+                let id = context.parent_id(parent, path)?;
+                let (store, spec) = (state.store.clone(), Arc::clone(spec));
+                state
+                    .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+                    .await?;
+            }
+            Ok(context.example(request))
+        }
+    }
+}
+
+struct Context<'a> {
+    state: &'a Arc<AppState>,
+    spec: &'a Arc<Spec>,
+    api: &'a Api,
+    operation: &'a Operation,
+}
+
+impl Context<'_> {
+    fn resource(&self, index: usize) -> (&Resource, &ResourceMap) {
+        (&self.spec.resources[index], &self.api.resources[index])
+    }
+
+    /// The record id the item path names; a malformed one is not found.
+    fn id(&self, index: usize, path: &HashMap<String, String>) -> Result<RecordId, Problem> {
+        let (resource, _) = self.resource(index);
+        let name = self.operation.path_names().last().unwrap_or_default();
+        let text = path.get(name).map(String::as_str).unwrap_or_default();
+        RecordId::parse(resource.id, text)
+            .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
+    }
+
+    /// The id of the item of resource `index` that an operation below it names.
+    fn parent_id(&self, index: usize, path: &HashMap<String, String>) -> Result<RecordId, Problem> {
+        let (resource, map) = self.resource(index);
+        let item = map
+            .item
+            .as_deref()
+            .map(crate::import::openapi::api::segments)
+            .unwrap_or_default();
+        let name = match item.last() {
+            Some(crate::import::openapi::api::Segment::Parameter(name)) => name.as_str(),
+            _ => "",
+        };
+        let text = path.get(name).map(String::as_str).unwrap_or_default();
+        RecordId::parse(resource.id, text)
+            .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
+    }
+
+    /// A record as the document's items look: its id under the id property, then its fields.
+    fn item_value(&self, index: usize, record: &Record) -> Value {
+        let (_, map) = self.resource(index);
+        let mut item = Map::new();
+        item.insert(map.id_field.clone(), record.id.to_json());
+        let write_only = |name: &str| {
+            map.item_schema
+                .pointer(&format!(
+                    "/properties/{}",
+                    name.replace('~', "~0").replace('/', "~1")
+                ))
+                .and_then(|property| property.get("writeOnly"))
+                == Some(&Value::Bool(true))
+        };
+        for (name, value) in &record.fields {
+            if *name != map.id_field && !write_only(name) {
+                item.insert(name.clone(), value.clone());
+            }
+        }
+        Value::Object(item)
+    }
+
+    /// The response to a write or read of `record`, with the first declared status of `preferred`.
+    fn item(&self, index: usize, record: &Record, preferred: &[u16]) -> HttpResponse {
+        let (status, response) = self.operation.success(preferred);
+        let content = response.and_then(shape::json_content);
+        let body = shape::item(content, self.item_value(index, record));
+        let mut built = shape::respond(
+            status,
+            &self.api.document,
+            response,
+            Some(body),
+            self.spec.seed,
+        );
+        if let Role::Create(_) = self.operation.role
+            && let Some(location) = self.location(index, &record.id)
+        {
+            built.builder.insert_header(("location", location));
+        }
+        built.finish()
+    }
+
+    fn location(&self, index: usize, id: &RecordId) -> Option<String> {
+        let (_, map) = self.resource(index);
+        let template = map.item.as_ref()?;
+        let segments = crate::import::openapi::api::segments(template);
+        let mut path = self.api.base_path.clone();
+        for segment in segments {
+            path.push('/');
+            match segment {
+                crate::import::openapi::api::Segment::Literal(text) => path.push_str(&text),
+                crate::import::openapi::api::Segment::Parameter(_) => path.push_str(
+                    &percent_encoding::utf8_percent_encode(
+                        &id.to_path_segment(),
+                        percent_encoding::NON_ALPHANUMERIC,
+                    )
+                    .to_string(),
+                ),
+            }
+        }
+        Some(path)
+    }
+
+    async fn list(
+        &self,
+        index: usize,
+        query: &HashMap<String, Value>,
+    ) -> Result<HttpResponse, Problem> {
+        let (resource, _) = self.resource(index);
+        let declared = |names: &[&str]| {
+            self.operation
+                .parameters
+                .iter()
+                .find(|parameter| names.contains(&parameter.name.as_str()))
+        };
+        let limit_parameter = declared(&LIMIT_NAMES);
+        let limit = match limit_parameter {
+            Some(parameter) => query
+                .get(&parameter.name)
+                .or_else(|| parameter.schema.get("default"))
+                .and_then(as_whole)
+                .unwrap_or(i64::from(DEFAULT_LIMIT)),
+            None => i64::from(self.spec.max_page_size),
+        };
+        let limit = u32::try_from(limit.clamp(0, i64::from(self.spec.max_page_size)))
+            .unwrap_or(DEFAULT_LIMIT);
+        let mut offset = declared(&OFFSET_NAMES)
+            .and_then(|parameter| query.get(&parameter.name))
+            .and_then(as_whole)
+            .map_or(0, |offset| offset.max(0).unsigned_abs());
+        if let Some(page) = query.get("page").and_then(as_whole) {
+            offset = (page.max(1).unsigned_abs() - 1).saturating_mul(u64::from(limit));
+        }
+        let filters = filters(resource, query);
+        let sort = sort(resource, query);
+        let list_query = ListQuery {
+            filters,
+            search: None,
+            sort,
+            offset,
+            limit,
+            embed: Vec::new(),
+            fields: None,
+            link_parameters: Vec::new(),
+        };
+        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let page = self
+            .state
+            .blocking(move || Ok(store.list(&spec.resources[index], &list_query, &[])?))
+            .await?;
+        let items: Vec<Value> = page
+            .records
+            .iter()
+            .map(|record| self.item_value(index, record))
+            .collect();
+        let (status, response) = self.operation.success(&[200]);
+        let window = Window {
+            offset,
+            limit,
+            total: page.total,
+        };
+        let body = shape::list(
+            &self.api.document,
+            response.and_then(shape::json_content),
+            items,
+            &window,
+            self.spec.seed,
+        );
+        Ok(shape::respond(
+            status,
+            &self.api.document,
+            response,
+            Some(body),
+            self.spec.seed,
+        )
+        .finish())
+    }
+
+    /// The fields of a write body: unwrapped from its wrapper, without the id property.
+    fn fields(
+        &self,
+        index: usize,
+        body: Option<Value>,
+    ) -> Result<(Map<String, Value>, Option<Value>), Problem> {
+        let (resource, map) = self.resource(index);
+        let mut fields = match body {
+            Some(Value::Object(fields)) => fields,
+            // The document makes the body optional: an empty record.
+            None => Map::new(),
+            Some(_) => return Err(Problem::bad_request("the body must be a JSON object")),
+        };
+        let wrapped = fields.len() == 1
+            && !fields.contains_key(&map.id_field)
+            && resource
+                .field(fields.keys().next().map(String::as_str).unwrap_or_default())
+                .is_none()
+            && fields.values().next().is_some_and(Value::is_object);
+        if wrapped && let Some((_, Value::Object(inner))) = fields.clone().into_iter().next() {
+            fields = inner;
+        }
+        let id = fields.remove(&map.id_field);
+        if self.operation.role != Role::Update(index) {
+            self.complete(index, &mut fields);
+        }
+        Ok((fields, id))
+    }
+
+    /// Fills the properties items require that a write leaves out (server-set
+    /// ones like `createdAt` or `author`): the schema's default, else a generated value.
+    fn complete(&self, index: usize, fields: &mut Map<String, Value>) {
+        let (_, map) = self.resource(index);
+        let required = map.item_schema.get("required").and_then(Value::as_array);
+        let properties = map.item_schema.get("properties").and_then(Value::as_object);
+        let (Some(required), Some(properties)) = (required, properties) else {
+            return;
+        };
+        let mut generator = Generator::new(&self.api.document, self.spec.seed, &map.name);
+        for name in required.iter().filter_map(Value::as_str) {
+            if name == map.id_field || fields.contains_key(name) {
+                continue;
+            }
+            let Some(property) = properties.get(name) else {
+                continue;
+            };
+            let value = property
+                .get("default")
+                .cloned()
+                .unwrap_or_else(|| generator.value(property, name));
+            fields.insert(name.to_string(), value);
+        }
+    }
+
+    async fn create(&self, index: usize, body: Option<Value>) -> Result<HttpResponse, Problem> {
+        let (resource, map) = self.resource(index);
+        let (fields, id) = self.fields(index, body)?;
+        let id = match (resource.id, id) {
+            (IdKind::String, Some(Value::String(text))) => Some(
+                RecordId::parse(IdKind::String, &text)
+                    .ok_or_else(|| Problem::bad_request(format!("'{text}' cannot be an id")))?,
+            ),
+            // The document lets the id out: the server makes one.
+            (IdKind::String, None) => Some(RecordId::Text(fresh_uuid(&map.name))),
+            (IdKind::String, Some(other)) => {
+                return Err(Problem::bad_request(format!(
+                    "the id property '{}' must be a string, not {other}",
+                    map.id_field
+                )));
+            }
+            // A client's id is kept where it is free (`POST /pet` with `id: 10`), else the store makes one.
+            // Up to 2^53 - 1: the store's next ids count on from the largest,
+            // which must not run out of 64-bit integers.
+            (IdKind::Integer, Some(value)) => value
+                .as_i64()
+                .filter(|id| (1..=MAX_KEPT_ID).contains(id))
+                .map(RecordId::Integer),
+            (IdKind::Uuid, Some(Value::String(text))) => RecordId::parse(IdKind::Uuid, &text),
+            _ => None,
+        };
+        let kept = resource.id != IdKind::String;
+        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let record = self
+            .state
+            .blocking(move || {
+                let resource = &spec.resources[index];
+                match store.create(&spec, resource, id.clone(), fields.clone()) {
+                    Err(crate::store::StoreError::Conflict { errors, .. })
+                        if kept
+                            && id.is_some()
+                            && errors.iter().any(|error| error.field == "id") =>
+                    {
+                        Ok(store.create(&spec, resource, None, fields)?)
+                    }
+                    other => Ok(other?),
+                }
+            })
+            .await?;
+        Ok(self.item(index, &record, &[201, 200]))
+    }
+
+    async fn replace(
+        &self,
+        index: usize,
+        id: RecordId,
+        body: Option<Value>,
+    ) -> Result<HttpResponse, Problem> {
+        let (fields, _) = self.fields(index, body)?;
+        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let (record, _) = self
+            .state
+            .blocking(move || {
+                Ok(store.replace(
+                    &spec,
+                    &spec.resources[index],
+                    &id,
+                    fields,
+                    false,
+                    &|_, _| Ok(()),
+                )?)
+            })
+            .await?;
+        Ok(self.item(index, &record, &[200]))
+    }
+
+    async fn update(
+        &self,
+        index: usize,
+        path: &HashMap<String, String>,
+        body: Option<Value>,
+    ) -> Result<HttpResponse, Problem> {
+        let id = self.id(index, path)?;
+        let (changes, _) = self.fields(index, body)?;
+        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let record = self
+            .state
+            .blocking(move || {
+                Ok(store.update::<crate::store::StoreError>(
+                    &spec,
+                    &spec.resources[index],
+                    &id,
+                    |current| {
+                        let mut fields = current.fields.clone();
+                        crate::patch::merge(&mut fields, &changes);
+                        Ok(fields)
+                    },
+                )?)
+            })
+            .await?;
+        Ok(self.item(index, &record, &[200]))
+    }
+
+    /// A value of `schema`, valid against it where a few tries find one.
+    fn generated(&self, schema: &Value) -> Value {
+        let validator = crate::import::openapi::schema::validator(&self.api.document, schema).ok();
+        let mut generator =
+            Generator::new(&self.api.document, self.spec.seed, &self.operation.pointer);
+        let mut value = generator.value(schema, "response");
+        for _ in 0..10 {
+            if validator
+                .as_ref()
+                .is_none_or(|validator| validator.is_valid(&value))
+            {
+                break;
+            }
+            value = generator.value(schema, "response");
+        }
+        value
+    }
+
+    /// An operation answered from the document: the response `Prefer: code=`
+    /// names (else the declared success), with the example `Prefer: example=`
+    /// names (else the first), else a value generated from its schema.
+    fn example(&self, request: &HttpRequest) -> HttpResponse {
+        let prefer: Vec<(String, String)> = request
+            .headers()
+            .get_all("prefer")
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split([',', ';']))
+            .filter_map(|part| part.trim().split_once('='))
+            .map(|(key, value)| {
+                (
+                    key.trim().to_ascii_lowercase(),
+                    value.trim().trim_matches('"').to_string(),
+                )
+            })
+            .collect();
+        let wanted = |key: &str| {
+            prefer
+                .iter()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.clone())
+        };
+        let (status, response) = match wanted("code").and_then(|code| code.parse::<u16>().ok()) {
+            Some(code) if self.operation.response(code).is_some() => {
+                (code, self.operation.response(code))
+            }
+            _ => self.operation.success(&[]),
+        };
+        let content = response.and_then(shape::json_content);
+        let body = content.map(|content| {
+            let named = wanted("example").and_then(|name| {
+                content
+                    .examples
+                    .iter()
+                    .find(|(example, _)| *example == name)
+                    .map(|(_, value)| value.clone())
+            });
+            named
+                .or_else(|| content.examples.first().map(|(_, value)| value.clone()))
+                .or_else(|| content.schema.as_ref().map(|schema| self.generated(schema)))
+                .unwrap_or(Value::Null)
+        });
+        shape::respond(status, &self.api.document, response, body, self.spec.seed).finish()
+    }
+}
+
+/// Names of query parameters that order a list.
+const SORT_NAMES: [&str; 5] = ["sort", "sort_by", "sortBy", "order_by", "orderBy"];
+
+/// The order a declared sort parameter asks for: field names, comma-separated,
+/// each descending when written `-name` or `name:desc`; names of no
+/// sortable field are passed over.
+fn sort(resource: &Resource, query: &HashMap<String, Value>) -> Vec<crate::query::Sort> {
+    let Some(text) = SORT_NAMES
+        .iter()
+        .find_map(|name| query.get(*name).and_then(Value::as_str))
+    else {
+        return Vec::new();
+    };
+    let descending_order = query
+        .get("order")
+        .and_then(Value::as_str)
+        .is_some_and(|order| order.eq_ignore_ascii_case("desc"));
+    text.split(',')
+        .filter_map(|part| {
+            let part = part.trim();
+            let (name, descending) = match (part.strip_prefix('-'), part.split_once(':')) {
+                (Some(name), _) => (name, true),
+                (None, Some((name, direction))) => (name, direction.eq_ignore_ascii_case("desc")),
+                (None, None) => (part, descending_order),
+            };
+            let field = resource.field(name)?;
+            if matches!(field.kind, FieldType::Object | FieldType::Array) {
+                return None;
+            }
+            Some(crate::query::Sort {
+                column: Column::Field(field.name.clone()),
+                descending,
+                as_instants: field.kind == FieldType::DateTime,
+            })
+        })
+        .collect()
+}
+
+/// A number as a whole number, saturating (`1e30` is `i64::MAX`).
+fn as_whole(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|number| number.fract() == 0.0)
+            .map(|number| number as i64)
+    })
+}
+
+/// Equality filters from the query parameters named like a scalar field (or its plural).
+fn filters(resource: &Resource, query: &HashMap<String, Value>) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    for (name, value) in query {
+        let field = resource.field(name).or_else(|| {
+            name.strip_suffix('s')
+                .and_then(|singular| resource.field(singular))
+        });
+        let Some(field) = field else { continue };
+        if matches!(field.kind, FieldType::Object | FieldType::Array) {
+            continue;
+        }
+        let values = match value {
+            Value::Array(values) if values.is_empty() => continue,
+            Value::Array(values) => values.clone(),
+            other => vec![other.clone()],
+        };
+        filters.push(Filter {
+            column: Column::Field(field.name.clone()),
+            operator: Operator::Eq,
+            values,
+            as_instants: false,
+        });
+    }
+    filters
+}
+
+/// A new random UUID, for a record whose client left its id to the server.
+fn fresh_uuid(stream: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+    let seed = nanos ^ MADE.fetch_add(1, Ordering::Relaxed).rotate_left(32);
+    crate::fake::Faker::new(seed, stream).uuid()
+}

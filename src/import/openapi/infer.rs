@@ -1,0 +1,372 @@
+//! Resources inferred from an OpenAPI document's paths: a collection path and
+//! its item path (`/pets` + `/pets/{petId}`) make a resource, whose items'
+//! shape comes from the item GET's response (or the collection's array
+//! items, or the create body), and whose id is the item parameter's property.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::api::{Note, Operation, ResourceMap, Role, Segment, escape};
+use super::refs;
+
+/// A resource inferred from the document, before it becomes a spec resource.
+#[derive(Debug)]
+pub struct Inferred {
+    /// Where it appears in the document.
+    pub map: ResourceMap,
+    /// standin's resource definition (`id`, `fields`, `methods`).
+    pub definition: Value,
+    /// The item schema as the document writes it (converted), for generating records.
+    pub item_schema: Value,
+    /// How ids are made: `integer`, `uuid` or `string`.
+    pub id_kind: &'static str,
+}
+
+/// Infers the resources of `operations`, giving each CRUD operation its role.
+pub fn resources(
+    document: &Value,
+    operations: &mut [Operation],
+    notes: &mut Vec<Note>,
+) -> Vec<Inferred> {
+    let mut by_template: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (index, operation) in operations.iter().enumerate() {
+        by_template
+            .entry(normalise(&operation.template))
+            .or_default()
+            .push(index);
+    }
+    let mut inferred: Vec<Inferred> = Vec::new();
+    for (item_template, item_operations) in &by_template {
+        let segments = super::api::segments(item_template);
+        let Some((Segment::Parameter(parameter), parent)) = segments.split_last() else {
+            continue;
+        };
+        let Some(Segment::Literal(collection_name)) = parent.last() else {
+            continue;
+        };
+        let collection_template = format!(
+            "/{}",
+            parent
+                .iter()
+                .map(|segment| match segment {
+                    Segment::Literal(text) => text.clone(),
+                    Segment::Parameter(name) => format!("{{{name}}}"),
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        );
+        let Some(collection_operations) = by_template.get(&collection_template) else {
+            continue;
+        };
+        let pointer = format!(
+            "/paths/{}",
+            escape(&operations[item_operations[0]].template)
+        );
+        if parent
+            .iter()
+            .any(|segment| matches!(segment, Segment::Parameter(_)))
+        {
+            notes.push(Note {
+                pointer,
+                message: "nested collections are not mapped to resources yet: served from the document's examples and schemas".into(),
+            });
+            continue;
+        }
+        let find = |operations: &[Operation], list: &[usize], method: &str| {
+            list.iter()
+                .copied()
+                .find(|index| operations[*index].method == method)
+        };
+        let item_get = find(operations, item_operations, "GET");
+        let list = find(operations, collection_operations, "GET");
+        let create = find(operations, collection_operations, "POST");
+        let schema = item_get
+            .and_then(|index| success_schema(document, &operations[index]))
+            .or_else(|| {
+                list.and_then(|index| success_schema(document, &operations[index]))
+                    .and_then(|schema| array_items(document, &schema))
+            })
+            .or_else(|| create.and_then(|index| success_schema(document, &operations[index])));
+        let Some(item_schema) = schema else {
+            notes.push(Note {
+                pointer,
+                message: "no item schema found (no JSON response to GET on the item or the collection): served from the document's examples and schemas".into(),
+            });
+            continue;
+        };
+        let inlined = unwrap_item(refs::inline(document, &item_schema));
+        let Some(properties) = inlined.get("properties").and_then(Value::as_object) else {
+            notes.push(Note {
+                pointer,
+                message: "the item schema is not an object with properties: served from the document's examples and schemas".into(),
+            });
+            continue;
+        };
+        let id_field = if properties.contains_key(parameter.as_str()) {
+            parameter.clone()
+        } else if properties.contains_key("id") {
+            "id".to_string()
+        } else {
+            notes.push(Note {
+                pointer,
+                message: format!("items have no property for the path parameter '{parameter}' (nor `id`): served from the document's examples and schemas"),
+            });
+            continue;
+        };
+        let id_schema = &properties[&id_field];
+        let create_has_id = create
+            .and_then(|index| body_schema(document, &operations[index]))
+            .and_then(|schema| {
+                let inlined = unwrap_item(refs::inline(document, &schema));
+                inlined
+                    .get("properties")
+                    .map(|p| p.get(&id_field).is_some())
+            })
+            .unwrap_or(false);
+        let id_kind = match (kind_of(id_schema).as_deref(), id_schema.get("format")) {
+            (Some("integer"), _) => "integer",
+            (Some("string"), Some(format)) if format == "uuid" && !create_has_id => "uuid",
+            (Some("string"), _) if create_has_id => "string",
+            (Some("string"), _) => "uuid",
+            _ => {
+                notes.push(Note {
+                    pointer,
+                    message: format!("the id property '{id_field}' is neither an integer nor a string: served from the document's examples and schemas"),
+                });
+                continue;
+            }
+        };
+        let name = unique_name(collection_name, &inferred);
+        let index = inferred.len();
+        let mut methods = vec!["GET"];
+        for (list, method, role) in [
+            (collection_operations, "GET", Role::List(index)),
+            (collection_operations, "POST", Role::Create(index)),
+            (item_operations, "GET", Role::Read(index)),
+            (item_operations, "PUT", Role::Replace(index)),
+            (item_operations, "PATCH", Role::Update(index)),
+            (item_operations, "DELETE", Role::Delete(index)),
+        ] {
+            if let Some(found) = find(operations, list, method) {
+                operations[found].role = role;
+                if !methods.contains(&method) {
+                    methods.push(method);
+                }
+            }
+        }
+        inferred.push(Inferred {
+            map: ResourceMap {
+                name,
+                collection: collection_template,
+                item: Some(item_template.clone()),
+                id_field: id_field.clone(),
+                item_schema: inlined.clone(),
+            },
+            definition: json!({
+                "id": id_kind,
+                "fields": fields(properties, &id_field),
+                "methods": methods,
+            }),
+            item_schema,
+            id_kind,
+        });
+    }
+    other_roles(document, operations, &inferred);
+    inferred
+}
+
+/// Roles of operations outside the collection and item paths: a GET answering
+/// an array of a resource's items lists it (`/pet/findByStatus`, its
+/// parameters named like fields filter), and a PUT on the collection with a
+/// body carrying the id replaces that record (`PUT /pet`).
+fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Inferred]) {
+    let items: Vec<Value> = inferred
+        .iter()
+        .map(|resource| unwrap_item(refs::inline(document, &resource.item_schema)))
+        .collect();
+    for operation in operations.iter_mut() {
+        operation.parent = inferred.iter().position(|resource| {
+            let item = resource
+                .map
+                .item
+                .as_deref()
+                .map(super::api::segments)
+                .unwrap_or_default();
+            operation.segments.len() > item.len() && operation.segments.starts_with(&item)
+        });
+    }
+    for operation in operations
+        .iter_mut()
+        .filter(|operation| operation.role == Role::Other)
+    {
+        if operation.method == "GET" {
+            let listed = success_schema(document, operation)
+                .filter(|schema| refs::resolve(document, schema).get("items").is_some())
+                .and_then(|schema| array_items(document, &schema))
+                .map(|schema| unwrap_item(refs::inline(document, &schema)));
+            if let Some(index) =
+                listed.and_then(|listed| items.iter().position(|item| *item == listed))
+            {
+                operation.role = Role::List(index);
+            }
+        } else if operation.method == "PUT" {
+            let template = normalise(&operation.template);
+            let found = inferred
+                .iter()
+                .position(|resource| resource.map.collection == template);
+            let Some(index) = found else { continue };
+            let carries_id = body_schema(document, operation)
+                .map(|schema| unwrap_item(refs::inline(document, &schema)))
+                .and_then(|schema| schema.get("properties").cloned())
+                .is_some_and(|properties| properties.get(&inferred[index].map.id_field).is_some());
+            if carries_id {
+                operation.role = Role::ReplaceInBody(index);
+            }
+        }
+    }
+}
+
+/// A template without a trailing slash.
+fn normalise(template: &str) -> String {
+    let trimmed = template.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+/// The schema of an operation's first JSON 2xx response.
+pub fn success_schema(document: &Value, operation: &Operation) -> Option<Value> {
+    let _ = document;
+    let mut responses: Vec<_> = operation
+        .responses
+        .iter()
+        .filter_map(|response| match response.status {
+            super::api::Status::Code(code) if (200..300).contains(&code) => Some((code, response)),
+            _ => None,
+        })
+        .collect();
+    responses.sort_by_key(|(code, _)| *code);
+    responses.into_iter().find_map(|(_, response)| {
+        response
+            .content
+            .iter()
+            .find(|content| content.media_type.contains("json"))
+            .and_then(|content| content.schema.clone())
+    })
+}
+
+/// The JSON schema of an operation's request body.
+fn body_schema(document: &Value, operation: &Operation) -> Option<Value> {
+    let pointer = format!("{}/requestBody", operation.pointer);
+    let body = refs::resolve(document, document.pointer(&pointer)?);
+    let content = body.get("content")?.as_object()?;
+    content
+        .iter()
+        .find(|(media_type, _)| media_type.contains("json"))
+        .and_then(|(_, declared)| declared.get("schema").cloned())
+}
+
+/// The items of a list response: a bare array's, or the first array property's (an envelope).
+pub fn array_items(document: &Value, schema: &Value) -> Option<Value> {
+    let resolved = refs::resolve(document, schema);
+    if let Some(items) = resolved.get("items") {
+        return Some(items.clone());
+    }
+    let properties = refs::inline(document, resolved);
+    properties
+        .get("properties")?
+        .as_object()?
+        .values()
+        .find_map(|property| property.get("items").cloned())
+}
+
+/// The item inside a wrapper (`{"article": {...}}`): an object schema whose
+/// only property is an object with properties.
+pub fn unwrap_item(schema: Value) -> Value {
+    let inner = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .filter(|properties| properties.len() == 1)
+        .and_then(|properties| properties.values().next())
+        .filter(|inner| inner.get("properties").is_some())
+        .cloned();
+    inner.unwrap_or(schema)
+}
+
+/// The single type of a schema's values, ignoring `null`.
+pub fn kind_of(schema: &Value) -> Option<String> {
+    match schema.get("type")? {
+        Value::String(kind) => Some(kind.clone()),
+        Value::Array(kinds) => {
+            let kinds: Vec<&str> = kinds
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|kind| *kind != "null")
+                .collect();
+            (kinds.len() == 1).then(|| kinds[0].to_string())
+        }
+        _ => None,
+    }
+}
+
+/// standin fields for the item properties that have one type and a name
+/// standin accepts; the others are stored with the record but not queryable.
+fn fields(properties: &Map<String, Value>, id_field: &str) -> Value {
+    let mut fields = Map::new();
+    let reserved = ["id", "created_at", "updated_at", "self", "collection"];
+    for (name, schema) in properties {
+        let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let clash = fields
+            .keys()
+            .any(|other: &String| other.eq_ignore_ascii_case(name));
+        if name == id_field || reserved.contains(&name.as_str()) || !valid_name || clash {
+            continue;
+        }
+        let format = schema.get("format").and_then(Value::as_str);
+        let single = kind_of(schema);
+        let kind = match (single.as_deref(), format) {
+            (Some("string"), Some("date")) => "date",
+            (Some("string"), Some("date-time")) => "datetime",
+            (
+                Some(kind @ ("string" | "integer" | "number" | "boolean" | "object" | "array")),
+                _,
+            ) => kind,
+            _ => continue,
+        };
+        fields.insert(name.clone(), json!({ "type": kind }));
+    }
+    Value::Object(fields)
+}
+
+/// A resource name standin accepts, unlike those already inferred.
+fn unique_name(segment: &str, inferred: &[Inferred]) -> String {
+    let mut name: String = segment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        name = format!("r{name}");
+    }
+    let taken = |candidate: &str| {
+        inferred
+            .iter()
+            .any(|other| other.map.name.eq_ignore_ascii_case(candidate))
+    };
+    if !taken(&name) {
+        return name;
+    }
+    (2..)
+        .map(|number| format!("{name}{number}"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or(name)
+}

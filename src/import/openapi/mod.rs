@@ -1,0 +1,284 @@
+//! Reading OpenAPI 3.0 and 3.1 documents: their operations (`api`), local
+//! references and `allOf` (`refs`), their schemas as JSON Schema (`schema`),
+//! the resources their paths describe (`infer`) and generated values
+//! (`generate`). The result is a standin [`Spec`] whose dialect carries the
+//! document, so that the HTTP layer answers in the document's own shapes.
+
+pub mod api;
+pub mod bundle;
+pub mod generate;
+pub mod infer;
+pub mod refs;
+pub mod schema;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+pub use api::{Api, Note, Role};
+
+use crate::spec::{self, Diagnostic, Dialect, Spec, SpecErrors};
+
+/// Records generated for each inferred resource.
+pub const SEEDED_RECORDS: usize = 10;
+
+/// Reads the OpenAPI document `document` (the text `source` of `file`) into a spec.
+pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, SpecErrors> {
+    let version = document
+        .get("openapi")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let failure = |path: &str, message: String| SpecErrors {
+        diagnostics: vec![diagnostic(file, source, path, message)],
+        source: source.to_string(),
+    };
+    let mut notes = Vec::new();
+    let directory = std::path::Path::new(file)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let files = bundle::bundle(&mut document, &directory, &mut notes);
+    if version.starts_with("3.0") {
+        schema::convert_3_0(&mut document);
+    } else if !version.starts_with("3.1") {
+        return Err(failure(
+            "openapi",
+            format!("OpenAPI {version} is not supported: standin reads OpenAPI 3.0 and 3.1"),
+        ));
+    }
+    schema::bound_integer_formats(&mut document);
+    let mut operations = api::operations(&document, &mut notes);
+    let inferred = infer::resources(&document, &mut operations, &mut notes);
+    let base_path = base_path(&document);
+    let title = document
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or("OpenAPI document")
+        .to_string();
+    let mut resources = Map::new();
+    for resource in &inferred {
+        resources.insert(resource.map.name.clone(), resource.definition.clone());
+    }
+    // standin specs describe at least one resource; a document may map none.
+    let placeholder = resources.is_empty();
+    if placeholder {
+        resources.insert("placeholder".into(), json!({"fields": {}}));
+    }
+    let standin = json!({
+        "standin": 1,
+        "title": title,
+        // Set below: a document's base path may hold characters a spec's may not.
+        "base_path": "/",
+        "max_page_size": 10000,
+        "defaults": {"accept": "application/json"},
+        "resources": resources,
+    });
+    let mut spec = spec::parse(file, &standin.to_string()).map_err(|errors| SpecErrors {
+        diagnostics: errors
+            .diagnostics
+            .into_iter()
+            .map(|inner| Diagnostic {
+                file: file.to_string(),
+                position: None,
+                path: String::new(),
+                message: format!(
+                    "the resources inferred from this document are not a valid standin spec ({}: {})",
+                    inner.path, inner.message
+                ),
+                suggestion: None,
+            })
+            .collect(),
+        source: source.to_string(),
+    })?;
+    if placeholder {
+        spec.resources.clear();
+    }
+    spec.base_path = base_path.clone();
+    for (resource, inferred) in spec.resources.iter_mut().zip(&inferred) {
+        resource.records = records(&document, inferred, spec.seed, &mut notes);
+    }
+    spec.dialect = Dialect::OpenApi(Arc::new(Api {
+        base_path,
+        operations,
+        resources: inferred.into_iter().map(|resource| resource.map).collect(),
+        notes,
+        document,
+        files,
+    }));
+    Ok(spec)
+}
+
+/// The path of the first server's URL, without a trailing slash (`""` for none).
+fn base_path(document: &Value) -> String {
+    let Some(url) = document.pointer("/servers/0/url").and_then(Value::as_str) else {
+        return String::new();
+    };
+    let after_scheme = match url.find("://") {
+        Some(index) => &url[index + 3..],
+        None => url,
+    };
+    let path = if url.contains("://") {
+        after_scheme
+            .find('/')
+            .map_or("", |index| &after_scheme[index..])
+    } else {
+        after_scheme
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    if path.contains('{') {
+        return String::new();
+    }
+    path.trim_end_matches('/').to_string()
+}
+
+/// Seed records of a resource: generated from its item schema, each valid against it.
+fn records(
+    document: &Value,
+    inferred: &Inferred,
+    seed: u64,
+    notes: &mut Vec<Note>,
+) -> Vec<Map<String, Value>> {
+    let item_schema = &inferred.map.item_schema;
+    let Ok(validator) = schema::validator(&schema::for_responses(document), item_schema) else {
+        return Vec::new();
+    };
+    let mut generator = generate::Generator::new(document, seed, &inferred.map.name);
+    let mut records = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..SEEDED_RECORDS * 5 {
+        if records.len() == SEEDED_RECORDS {
+            break;
+        }
+        let Value::Object(mut record) = generator.value(item_schema, &inferred.map.name) else {
+            break;
+        };
+        // Integer ids are the store's, counted from 1: the record takes the one it will get.
+        if inferred.id_kind == "integer" {
+            record.insert(
+                inferred.map.id_field.clone(),
+                Value::from(records.len() as u64 + 1),
+            );
+        }
+        if !validator.is_valid(&Value::Object(record.clone())) {
+            continue;
+        }
+        let id = record.remove(&inferred.map.id_field);
+        if inferred.id_kind == "string" {
+            match id {
+                Some(Value::String(id)) if !id.is_empty() && ids.insert(id.clone()) => {
+                    record.insert("id".into(), Value::String(id));
+                }
+                _ => continue,
+            }
+        }
+        records.push(record);
+    }
+    if records.is_empty() {
+        notes.push(Note {
+            pointer: String::new(),
+            message: format!(
+                "no record generated for '{}' validates against its schema: it starts empty",
+                inferred.map.name
+            ),
+        });
+    }
+    records
+}
+
+use infer::Inferred;
+
+/// A diagnostic at `pointer` (a JSON pointer, or a dotted path) of the document.
+pub fn diagnostic(file: &str, source: &str, pointer: &str, message: String) -> Diagnostic {
+    let dotted: Vec<String> = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|part| part.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let position = spec::Locations::of(source).key(&dotted.join("."));
+    Diagnostic {
+        file: file.to_string(),
+        position,
+        path: pointer.to_string(),
+        message,
+        suggestion: None,
+    }
+}
+
+/// What standin understood of the document: each resource with its routes,
+/// fields and id, each operation served from examples, and what was not mapped.
+pub fn describe(spec: &Spec, file: &str, source: &str) -> String {
+    let Dialect::OpenApi(api) = &spec.dialect else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let base = &api.base_path;
+    for (resource, map) in spec.resources.iter().zip(&api.resources) {
+        out.push_str(&format!(
+            "resource {} (id: {}, {:?}, {} seeded records)\n",
+            resource.name,
+            map.id_field,
+            resource.id,
+            resource.records.len()
+        ));
+        for operation in &api.operations {
+            let role = match operation.role {
+                Role::List(i) if i == spec_index(spec, &resource.name) => "list",
+                Role::Create(i) if i == spec_index(spec, &resource.name) => "create",
+                Role::Read(i) if i == spec_index(spec, &resource.name) => "read",
+                Role::Replace(i) if i == spec_index(spec, &resource.name) => "replace",
+                Role::ReplaceInBody(i) if i == spec_index(spec, &resource.name) => "replace",
+                Role::Update(i) if i == spec_index(spec, &resource.name) => "update",
+                Role::Delete(i) if i == spec_index(spec, &resource.name) => "delete",
+                _ => continue,
+            };
+            out.push_str(&format!(
+                "  {} {base}{}  ({role})\n",
+                operation.method, operation.template
+            ));
+        }
+        let fields: Vec<String> = resource
+            .fields
+            .iter()
+            .map(|field| {
+                let kind = format!("{:?}", field.kind).to_lowercase();
+                format!("{}: {kind}", field.name)
+            })
+            .collect();
+        out.push_str(&format!("  fields: {}\n", fields.join(", ")));
+    }
+    let others: Vec<&api::Operation> = api
+        .operations
+        .iter()
+        .filter(|operation| operation.role == Role::Other)
+        .collect();
+    if !others.is_empty() {
+        out.push_str("served from examples and schemas:\n");
+        for operation in others {
+            out.push_str(&format!(
+                "  {} {base}{}\n",
+                operation.method, operation.template
+            ));
+        }
+    }
+    for note in &api.notes {
+        out.push_str(&format!(
+            "{}\n",
+            diagnostic(
+                file,
+                source,
+                &note.pointer,
+                format!("not mapped: {}", note.message)
+            )
+            .render(source)
+        ));
+    }
+    out
+}
+
+fn spec_index(spec: &Spec, name: &str) -> usize {
+    spec.resources
+        .iter()
+        .position(|resource| resource.name == name)
+        .unwrap_or(usize::MAX)
+}

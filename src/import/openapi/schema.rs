@@ -1,0 +1,241 @@
+//! OpenAPI schemas as JSON Schema (draft 2020-12): OpenAPI 3.0's dialect
+//! (`nullable`, boolean `exclusiveMinimum`) converted, and validators that
+//! resolve `#/components/...` references against the document.
+
+use serde_json::{Map, Value};
+
+/// Keywords whose values are data, not schemas: never converted.
+const DATA_KEYWORDS: [&str; 5] = ["example", "examples", "enum", "default", "const"];
+
+/// Converts OpenAPI 3.0 schema keywords in `value` (a whole document or part
+/// of one) to their JSON Schema equivalents, in place.
+pub fn convert_3_0(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            convert_object(object);
+            for (key, member) in object.iter_mut() {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    convert_3_0(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(convert_3_0),
+        _ => {}
+    }
+}
+
+fn convert_object(object: &mut Map<String, Value>) {
+    if object.remove("nullable") == Some(Value::Bool(true)) {
+        match object.get_mut("type") {
+            Some(Value::String(kind)) => {
+                let kind = kind.clone();
+                object.insert("type".into(), Value::from(vec![kind, "null".to_string()]));
+            }
+            Some(Value::Array(kinds)) if !kinds.contains(&Value::from("null")) => {
+                kinds.push(Value::from("null"));
+            }
+            _ => {}
+        }
+        if let Some(Value::Array(allowed)) = object.get_mut("enum")
+            && !allowed.contains(&Value::Null)
+        {
+            allowed.push(Value::Null);
+        }
+    }
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        match object.get(flag) {
+            Some(Value::Bool(true)) => {
+                if let Some(limit) = object.remove(bound) {
+                    object.insert(flag.into(), limit);
+                } else {
+                    object.remove(flag);
+                }
+            }
+            Some(Value::Bool(false)) => {
+                object.remove(flag);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Adds the bounds `int32` and `int64` formats mean (JSON Schema validators
+/// do not know them) to every schema in `value`, in place.
+pub fn bound_integer_formats(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let bounds = match object.get("format").and_then(Value::as_str) {
+                Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+                Some("int64") => Some((i64::MIN, i64::MAX)),
+                _ => None,
+            };
+            let numeric = object.get("type").is_some_and(|kind| {
+                kind == "integer"
+                    || kind == "number"
+                    || kind.as_array().is_some_and(|kinds| {
+                        kinds
+                            .iter()
+                            .any(|kind| kind == "integer" || kind == "number")
+                    })
+            });
+            if let (Some((low, high)), true) = (bounds, numeric) {
+                if !object.contains_key("exclusiveMinimum") {
+                    object.entry("minimum").or_insert(Value::from(low));
+                }
+                if !object.contains_key("exclusiveMaximum") {
+                    object.entry("maximum").or_insert(Value::from(high));
+                }
+            }
+            for (key, member) in object.iter_mut() {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    bound_integer_formats(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integer_formats),
+        _ => {}
+    }
+}
+
+/// `document` as requests see it: a `readOnly` property is never required
+/// of a request (OpenAPI: such properties are only sent in responses).
+pub fn for_requests(document: &Value) -> Value {
+    let mut copy = document.clone();
+    drop_flagged(document, &mut copy, "readOnly");
+    copy
+}
+
+/// `document` as responses see it: a `writeOnly` property is never required of a response.
+pub fn for_responses(document: &Value) -> Value {
+    let mut copy = document.clone();
+    drop_flagged(document, &mut copy, "writeOnly");
+    copy
+}
+
+/// The names of the properties flagged `writeOnly` anywhere in `schema` (references inlined).
+pub fn write_only_names(schema: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    collect_write_only(schema, &mut names);
+    names
+}
+
+fn collect_write_only(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Object(properties)) = object.get("properties") {
+                for (name, property) in properties {
+                    if property.get("writeOnly") == Some(&Value::Bool(true))
+                        && !names.contains(name)
+                    {
+                        names.push(name.clone());
+                    }
+                }
+            }
+            for (key, member) in object {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    collect_write_only(member, names);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_write_only(item, names)),
+        _ => {}
+    }
+}
+
+fn drop_flagged(document: &Value, value: &mut Value, flag: &str) {
+    match value {
+        Value::Object(object) => {
+            let flagged: Vec<String> = object
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|properties| {
+                    properties
+                        .iter()
+                        .filter(|(_, property)| {
+                            super::refs::resolve(document, property).get(flag)
+                                == Some(&Value::Bool(true))
+                        })
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.retain(|name| {
+                    !name
+                        .as_str()
+                        .is_some_and(|name| flagged.iter().any(|r| r == name))
+                });
+            }
+            for (key, member) in object.iter_mut() {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    drop_flagged(document, member, flag);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| drop_flagged(document, item, flag)),
+        _ => {}
+    }
+}
+
+/// A validator of `schema` (part of `document`), resolving its references to
+/// the document's components; `None` where the schema does not compile.
+pub fn validator(document: &Value, schema: &Value) -> Result<jsonschema::Validator, String> {
+    let root = rooted(document, schema);
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .map_err(|error| error.to_string())
+}
+
+/// `schema` as a root schema that carries the document's `components`, so its references resolve.
+pub fn rooted(document: &Value, schema: &Value) -> Value {
+    match schema {
+        Value::Object(object) => {
+            let mut root = object.clone();
+            if let Some(components) = document.get("components") {
+                root.insert("components".into(), components.clone());
+            }
+            Value::Object(root)
+        }
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nullable_and_boolean_exclusive_bounds_become_json_schema() {
+        let mut schema = json!({"type": "object", "properties": {
+            "tag": {"type": "string", "nullable": true, "enum": ["a"], "example": {"nullable": true}},
+            "age": {"type": "integer", "minimum": 0, "exclusiveMinimum": true}
+        }});
+        convert_3_0(&mut schema);
+        assert_eq!(
+            schema["properties"]["tag"],
+            json!({"type": ["string", "null"], "enum": ["a", null], "example": {"nullable": true}})
+        );
+        assert_eq!(
+            schema["properties"]["age"],
+            json!({"type": "integer", "exclusiveMinimum": 0})
+        );
+    }
+
+    #[test]
+    fn validators_resolve_component_references() {
+        let document =
+            json!({"components": {"schemas": {"Pet": {"type": "object", "required": ["name"]}}}});
+        let validator = validator(&document, &json!({"$ref": "#/components/schemas/Pet"})).unwrap();
+        assert!(validator.is_valid(&json!({"name": "Rex"})));
+        assert!(!validator.is_valid(&json!({})));
+    }
+}

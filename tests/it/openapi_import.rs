@@ -1,0 +1,572 @@
+//! Serving OpenAPI documents: resources inferred from their paths, answers in
+//! the documents' own shapes and statuses, requests checked against them.
+//! The documents are public ones (tests/import-cases/openapi/README.md).
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, header, json, spawn, spawn_with_options};
+
+fn import_case(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/import-cases/openapi/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn petstore_expanded() -> TestApp {
+    spawn(&import_case("petstore-expanded.yaml"))
+}
+
+#[tokio::test]
+async fn a_list_is_the_bare_array_the_document_declares() {
+    let app = petstore_expanded();
+    assert!(
+        app.url("/pets").ends_with("/v2/pets"),
+        "base path from servers"
+    );
+    let response = app.get("/pets?limit=3").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-type").unwrap(),
+        "application/json"
+    );
+    let pets = json(response).await;
+    let pets = pets.as_array().expect("a bare array");
+    assert_eq!(pets.len(), 3);
+    assert_eq!(pets[0]["id"], 1);
+    assert!(pets[0]["name"].is_string());
+    assert!(pets[0].get("created_at").is_none() && pets[0].get("_links").is_none());
+    let all = json(app.get("/pets").await).await;
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        10,
+        "without a limit, every record"
+    );
+}
+
+#[tokio::test]
+async fn writes_answer_the_declared_statuses_and_persist() {
+    let app = petstore_expanded();
+    let created = app
+        .post("/pets", json!({"name": "Rex", "tag": "dog"}))
+        .await;
+    assert_eq!(created.status(), 200, "the document declares 200 on create");
+    let pet = json(created).await;
+    assert_eq!(pet, json!({"id": 11, "name": "Rex", "tag": "dog"}));
+    assert_eq!(json(app.get("/pets/11").await).await, pet);
+    let tagged = json(app.get("/pets?tags=dog").await).await;
+    assert_eq!(tagged, json!([pet]), "tags filters by the tag field");
+    let deleted = app
+        .request(Method::DELETE, "/pets/11")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let gone = app.get("/pets/11").await;
+    assert_eq!(gone.status(), 404);
+    assert_eq!(header(&gone, "content-type").unwrap(), "application/json");
+    let error = json(gone).await;
+    assert_eq!(
+        error["code"], 404,
+        "problems take the document's Error shape: {error}"
+    );
+    assert!(error["message"].is_string());
+}
+
+#[tokio::test]
+async fn requests_are_checked_against_the_document() {
+    let app = petstore_expanded();
+    let missing = app.post("/pets", json!({"tag": "dog"})).await;
+    assert_eq!(missing.status(), 400);
+    let error = json(missing).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("name"),
+        "{error}"
+    );
+    let bad_limit = app.get("/pets?limit=many").await;
+    assert_eq!(bad_limit.status(), 400);
+    assert!(
+        json(bad_limit).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit")
+    );
+    let out_of_range = app.get("/pets?limit=2147483648").await;
+    assert_eq!(out_of_range.status(), 400, "int32 bounds the limit");
+    let bad_id = app.get("/pets/abc").await;
+    assert_eq!(bad_id.status(), 400);
+    let text = app
+        .request(Method::POST, "/pets")
+        .header("content-type", "text/plain")
+        .body("Rex")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415);
+    let method = app.request(Method::PUT, "/pets").send().await.unwrap();
+    assert_eq!(method.status(), 405);
+    assert_eq!(header(&method, "allow").unwrap(), "GET, POST");
+}
+
+#[tokio::test]
+async fn other_paths_of_a_resource_list_replace_and_need_credentials() {
+    let app = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let pet = json!({"id": 3, "name": "Rex", "photoUrls": [], "status": "sold"});
+    let put = |body: serde_json::Value| {
+        app.request(Method::PUT, "/pet")
+            .header("authorization", "Bearer token")
+            .json(&body)
+            .send()
+    };
+    let anonymous = app.send_json(Method::PUT, "/pet", pet.clone()).await;
+    assert_eq!(anonymous.status(), 401, "petstore_auth is required");
+    let replaced = put(pet.clone()).await.unwrap();
+    assert_eq!(
+        replaced.status(),
+        200,
+        "PUT /pet replaces the pet its body names"
+    );
+    assert_eq!(json(replaced).await, pet);
+    let sold = app
+        .request(Method::GET, "/pet/findByStatus?status=sold")
+        .header("authorization", "Bearer token")
+        .send()
+        .await
+        .unwrap();
+    let sold = json(sold).await;
+    let sold = sold.as_array().unwrap();
+    assert!(
+        sold.contains(&pet),
+        "findByStatus filters by the status field"
+    );
+    assert!(sold.iter().all(|pet| pet["status"] == "sold"));
+    let post = |body: serde_json::Value| {
+        app.request(Method::POST, "/pet")
+            .header("authorization", "Bearer token")
+            .json(&body)
+            .send()
+    };
+    let chosen = json(
+        post(json!({"id": 500, "name": "Kept", "photoUrls": []}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(chosen["id"], 500, "a free client id is kept");
+    let taken = json(
+        post(json!({"id": 500, "name": "Again", "photoUrls": []}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        taken["id"], 501,
+        "a taken one is replaced by the store's: {taken}"
+    );
+    let huge = json!({"id": 9_223_372_036_854_775_807_i64, "name": "Max", "photoUrls": []});
+    let replaced_id = json(post(huge).await.unwrap()).await;
+    assert_eq!(
+        replaced_id["id"], 502,
+        "ids near the 64-bit limit are not kept"
+    );
+    let next = post(json!({"name": "Next", "photoUrls": []}))
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 200, "and the store's ids do not run out");
+    let unknown = put(json!({"id": 999, "name": "x", "photoUrls": []}))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let anonymous = app.get("/store/inventory").await;
+    assert_eq!(anonymous.status(), 401, "api_key is required");
+    let with_key = app
+        .request(Method::GET, "/store/inventory")
+        .header("api_key", "special-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status(), 200);
+    assert!(json(with_key).await.is_object());
+}
+
+#[tokio::test]
+async fn operations_outside_resources_answer_from_their_declarations() {
+    let app = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let login = app.get("/user/login?username=a&password=b").await;
+    assert_eq!(login.status(), 200);
+    assert!(
+        header(&login, "x-rate-limit").is_some(),
+        "declared headers are sent"
+    );
+    assert!(json(login).await.is_string());
+    let refused = app
+        .request(Method::GET, "/user/login")
+        .header("prefer", "code=400")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        400,
+        "Prefer: code= picks a declared response"
+    );
+}
+
+#[tokio::test]
+async fn configured_credentials_are_the_only_ones_accepted() {
+    let app = spawn_with_options(&import_case("swagger-petstore-v3.yaml"), |options| {
+        options.credentials = vec!["special-key".into()];
+    });
+    let inventory = |key: &'static str| {
+        app.request(Method::GET, "/store/inventory")
+            .header("api_key", key)
+            .send()
+    };
+    assert_eq!(inventory("special-key").await.unwrap().status(), 200);
+    assert_eq!(inventory("guessed").await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn xml_and_form_bodies_are_read_as_the_schema_says() {
+    let app = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let xml = app
+        .request(Method::POST, "/user")
+        .header("content-type", "application/xml")
+        .body("<user><username>ada</username><userStatus>2</userStatus></user>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xml.status(), 200);
+    let user = json(xml).await;
+    assert_eq!(
+        (user["username"].as_str(), user["userStatus"].as_i64()),
+        (Some("ada"), Some(2))
+    );
+    let form = app
+        .request(Method::POST, "/store/order")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("petId=3&quantity=2&complete=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let order = json(form).await;
+    assert_eq!(
+        (order["quantity"].as_i64(), order["complete"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let broken = app
+        .request(Method::POST, "/user")
+        .header("content-type", "application/xml")
+        .body("<user><username>ada</user>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+}
+
+#[test]
+fn check_prints_what_was_inferred() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .args([
+            "check",
+            "tests/import-cases/openapi/swagger-petstore-v3.yaml",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("resource user (id: username"), "{stdout}");
+    assert!(
+        stdout.contains("GET /api/v3/pet/findByStatus  (list)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("served from examples and schemas:\n  POST /api/v3/pet/{petId}\n"),
+        "{stdout}"
+    );
+}
+
+/// The import cases schemathesis finds no failure in, run with the document
+/// itself as the schema, each with the credential header its security needs
+/// (the others, and why, are in docs/importing.md).
+const CONFORMING_CASES: &[(&str, Option<&str>)] = &[
+    ("petstore-expanded.yaml", None),
+    ("uspto.yaml", None),
+    (
+        "realworld-conduit.yaml",
+        Some("Authorization: Token standin"),
+    ),
+];
+
+#[tokio::test]
+#[ignore = "needs schemathesis from PyPI (.ci/run installs it)"]
+async fn served_documents_conform_to_themselves_per_schemathesis() {
+    for (case, credential) in CONFORMING_CASES {
+        let app = spawn_with_options(&import_case(case), |options| {
+            options.credentials = vec!["standin".into()];
+        });
+        let base = app.url("");
+        let document = format!(
+            "{}/tests/import-cases/openapi/{case}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let config = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/schemathesis/import.toml"
+        );
+        let credential = credential.map(str::to_string);
+        let output = tokio::task::spawn_blocking(move || {
+            let mut command = std::process::Command::new("st");
+            command.args(["--config-file", config, "run", &document, "--url", &base]);
+            if let Some(credential) = &credential {
+                command.args(["-H", credential]);
+            }
+            command
+                .args([
+                    "--checks",
+                    "all",
+                    "--max-time",
+                    "40",
+                    "--seed",
+                    "1",
+                    "--workers",
+                    "1",
+                ])
+                .output()
+                .expect("schemathesis runs")
+        })
+        .await
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "{case}: schemathesis found failures:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_edited_document_is_reloaded() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("openapi.yaml");
+    let original = import_case("petstore-expanded.yaml");
+    std::fs::write(&path, &original).unwrap();
+    let options = standin::Options {
+        watch: true,
+        workers: Some(1),
+        ..standin::Options::default()
+    };
+    let server =
+        standin::Server::start_with(standin::SpecFile::load(&path).unwrap(), options).unwrap();
+    let url = |path: &str| format!("{}{path}", server.url());
+    assert_eq!(reqwest::get(url("/pets")).await.unwrap().status(), 200);
+    let temporary = path.with_extension("swp");
+    std::fs::write(&temporary, original.replace("/pets", "/animals")).unwrap();
+    std::fs::rename(&temporary, &path).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while reqwest::get(url("/animals")).await.unwrap().status() != 200 {
+        assert!(std::time::Instant::now() < deadline, "never reloaded");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let animals = json(reqwest::get(url("/animals")).await.unwrap()).await;
+    assert_eq!(animals.as_array().unwrap().len(), 10);
+    assert_eq!(reqwest::get(url("/pets")).await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn referenced_files_are_read_and_watched() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("openapi.yaml");
+    let document = import_case("petstore-expanded.yaml").replace(
+        "    NewPet:\n      type: object\n      required:\n        - name  \n      properties:\n        name:\n          type: string\n        tag:\n          type: string    \n",
+        "    NewPet:\n      $ref: './schemas/new-pet.yaml'\n",
+    );
+    assert!(
+        document.contains("new-pet.yaml"),
+        "the variant references a file"
+    );
+    std::fs::write(&path, document).unwrap();
+    std::fs::create_dir(directory.path().join("schemas")).unwrap();
+    let schema = directory.path().join("schemas/new-pet.yaml");
+    let new_pet = "type: object\nrequired: [name]\nproperties:\n  name: { type: string }\n  tag: { type: string }\n";
+    std::fs::write(&schema, new_pet).unwrap();
+    let options = standin::Options {
+        watch: true,
+        workers: Some(1),
+        ..standin::Options::default()
+    };
+    let server =
+        standin::Server::start_with(standin::SpecFile::load(&path).unwrap(), options).unwrap();
+    let client = reqwest::Client::new();
+    let create = || {
+        client
+            .post(format!("{}/pets", server.url()))
+            .json(&json!({"name": "Rex"}))
+            .send()
+    };
+    assert_eq!(create().await.unwrap().status(), 200);
+    let temporary = schema.with_extension("swp");
+    std::fs::write(&temporary, new_pet.replace("[name]", "[name, age]")).unwrap();
+    std::fs::rename(&temporary, &schema).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while create().await.unwrap().status() != 400 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the referenced file's change never reloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A document written for this test: an envelope list with page, per_page and sort.
+const BOOKS: &str = r##"
+openapi: 3.1.0
+info: { title: Books, version: "1" }
+servers: [{ url: "http://localhost/api" }]
+paths:
+  /books:
+    get:
+      parameters:
+        - { name: page, in: query, schema: { type: integer, minimum: 1 } }
+        - { name: per_page, in: query, schema: { type: integer, default: 2 } }
+        - { name: sort, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: a page
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, total]
+                properties:
+                  data: { type: array, items: { $ref: "#/components/schemas/Book" } }
+                  total: { type: integer }
+                  page: { type: integer }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Book" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Book" }
+  /books/{id}:
+    get:
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200":
+          description: a book
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Book" }
+components:
+  schemas:
+    Book:
+      type: object
+      required: [title, year]
+      properties:
+        id: { type: integer, readOnly: true }
+        title: { type: string, minLength: 1 }
+        year: { type: integer, minimum: 1450, maximum: 2100 }
+"##;
+
+#[tokio::test]
+async fn an_envelope_is_filled_from_the_store_with_its_page_and_order() {
+    let app = spawn(BOOKS);
+    let first = json(app.get("/books").await).await;
+    assert_eq!(first["total"], 10, "{first}");
+    assert_eq!(first["page"], 1);
+    assert_eq!(
+        first["data"].as_array().unwrap().len(),
+        2,
+        "per_page's default"
+    );
+    let created = app
+        .post("/books", json!({"title": "Dune", "year": 1965}))
+        .await;
+    assert_eq!(created.status(), 201, "the declared 201");
+    let page = json(app.get("/books?page=2&per_page=3&sort=-year").await).await;
+    assert_eq!(page["total"], 11);
+    assert_eq!(page["page"], 2);
+    let years: Vec<i64> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|book| book["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years.len(), 3);
+    assert!(years.windows(2).all(|pair| pair[0] >= pair[1]), "{years:?}");
+    let everything = json(app.get("/books?per_page=100&sort=-year").await).await;
+    let all: Vec<i64> = everything["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|book| book["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        &all[3..6],
+        years.as_slice(),
+        "page 2 of 3 is the 4th to 6th"
+    );
+}
+
+/// A document written for this test: an operation with named examples.
+const SEARCH: &str = r##"
+openapi: 3.0.3
+info: { title: Search, version: "1" }
+paths:
+  /search:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { type: object, required: [q], properties: { q: { type: string } } }
+      responses:
+        "200":
+          description: hits
+          content:
+            application/json:
+              schema: { type: array, items: { type: string } }
+              examples:
+                few: { value: [dune] }
+                none: { value: [] }
+        "404":
+          description: nothing
+          content:
+            application/json:
+              schema: { type: object, required: [message], properties: { message: { type: string } } }
+"##;
+
+#[tokio::test]
+async fn other_operations_validate_then_answer_the_example_asked_for() {
+    let app = spawn(SEARCH);
+    let search = |prefer: &'static str| {
+        app.request(Method::POST, "/search")
+            .header("prefer", prefer)
+            .json(&json!({"q": "dune"}))
+            .send()
+    };
+    assert_eq!(
+        json(app.post("/search", json!({"q": "x"})).await).await,
+        json!(["dune"])
+    );
+    assert_eq!(json(search("example=none").await.unwrap()).await, json!([]));
+    let missing = search("code=404").await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(json(missing).await["message"].is_string());
+    // Refused; the document declares no 400 or 422, so its own refusal (404) answers.
+    let invalid = app.post("/search", json!({"query": "x"})).await;
+    assert_eq!(invalid.status(), 404);
+    let message = json(invalid).await["message"].as_str().unwrap().to_string();
+    assert!(message.contains("invalid field: q"), "{message}");
+}
