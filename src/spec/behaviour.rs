@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::checker::{Checker, describe, join};
 use super::model::Field;
-use super::parse::{Checker, describe, join};
 use super::suggest::did_you_mean;
 
 /// What a token may do.

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::checker::{Checker, compile_pattern, describe, join};
 use super::generators::{GENERATORS, is_generator};
 use super::limits::{MAX_FIELDS, MAX_NESTING};
 use super::model::{Field, FieldType, Format, IdKind, OnDelete, Reference};
-use super::parse::{Checker, compile_pattern, describe, join};
 use super::suggest::did_you_mean;
 use super::values::integer_bounds;
 

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
+use super::checker::{Checker, join};
 use super::generators::{generator_of, longest_text};
 use super::model::{Field, FieldType, Resource};
-use super::parse::{Checker, join};
 use super::pattern::pattern_bytes;
 
 /// Most resources in a spec: each schema change costs SQLite time in

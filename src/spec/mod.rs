@@ -3,6 +3,7 @@
 //! of standin works from. Knows nothing of HTTP or storage.
 
 mod behaviour;
+mod checker;
 mod diagnostic;
 mod export;
 mod fields;
@@ -13,6 +14,7 @@ mod model;
 mod parse;
 mod pattern;
 mod records;
+mod resources;
 mod schema;
 mod seeding;
 mod source;

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::checker::{Checker, join};
 use super::model::{IdKind, Resource};
-use super::parse::{Checker, join};
 use super::validate::strip_server_set;
 
 /// The ids seeding will give a resource's records that can be known in

@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use serde_json::Value;
 
+use super::checker::{Checker, join};
 use super::model::{Field, IdKind, Reference, Resource, Spec};
-use super::parse::{Checker, join};
 use super::values::Values;
 
 impl Spec {

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde_json::{Map, Value};
 
 use super::behaviour::Transitions;
+use super::checker::{Checker, describe, join};
 use super::model::{Field, Resource};
-use super::parse::{Checker, describe, join};
 use super::suggest::did_you_mean;
 
 impl Checker {
