@@ -4,7 +4,9 @@
 //! react-admin's. Every parameter is understood or rejected with its name;
 //! nothing is silently ignored. Knows nothing of SQL or HTTP.
 
+mod clients;
 mod parse;
+mod selection;
 mod values;
 
 use serde_json::Value;

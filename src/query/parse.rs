@@ -2,11 +2,12 @@
 //! parameters, json-server's (`_page _limit _start _end _sort _order _embed
 //! _expand field_gte ...`) and react-admin simple-rest's (`sort=["title","ASC"]`,
 //! `range=[0,24]`, `filter={...}`), all mapped onto the same filters and window.
-
-use std::collections::HashSet;
+//! The clients' own parameters are read in `clients`, embeds and fieldsets in
+//! `selection`.
 
 use serde_json::Value;
 
+use super::selection::{dedup_embeds, embeds, fields};
 use super::values;
 use super::{Column, Embed, Filter, ItemQuery, ListQuery, Operator, QueryError, Sort};
 use crate::spec::{Resource, Spec, closest};
@@ -64,21 +65,22 @@ pub fn parse_item(spec: &Spec, resource: &Resource, query: &str) -> Result<ItemQ
     Ok(item)
 }
 
-struct ListParser<'a> {
-    spec: &'a Spec,
-    resource: &'a Resource,
-    filters: Vec<Filter>,
-    search: Option<String>,
-    sort: Option<Vec<Sort>>,
-    json_server_sort: Vec<String>,
-    json_server_order: Vec<String>,
-    page: Option<u64>,
-    per_page: Option<u32>,
-    start: Option<u64>,
-    end: Option<(String, u64)>,
-    embed: Vec<Embed>,
-    fields: Option<Vec<String>>,
-    link_parameters: Vec<(String, String)>,
+/// The parameters of a list request, gathered before they are checked together.
+pub(super) struct ListParser<'a> {
+    pub(super) spec: &'a Spec,
+    pub(super) resource: &'a Resource,
+    pub(super) filters: Vec<Filter>,
+    pub(super) search: Option<String>,
+    pub(super) sort: Option<Vec<Sort>>,
+    pub(super) json_server_sort: Vec<String>,
+    pub(super) json_server_order: Vec<String>,
+    pub(super) page: Option<u64>,
+    pub(super) per_page: Option<u32>,
+    pub(super) start: Option<u64>,
+    pub(super) end: Option<(String, u64)>,
+    pub(super) embed: Vec<Embed>,
+    pub(super) fields: Option<Vec<String>>,
+    pub(super) link_parameters: Vec<(String, String)>,
 }
 
 impl<'a> ListParser<'a> {
@@ -137,24 +139,7 @@ impl<'a> ListParser<'a> {
         Ok(())
     }
 
-    /// react-admin's `range=[0,24]`: the first and last index, inclusive.
-    fn range(&mut self, value: &str) -> Result<(), QueryError> {
-        let bounds: Option<(u64, u64)> = serde_json::from_str::<Vec<u64>>(value)
-            .ok()
-            .filter(|bounds| bounds.len() == 2 && bounds[0] <= bounds[1])
-            .map(|bounds| (bounds[0], bounds[1]));
-        let Some((first, last)) = bounds else {
-            return Err(QueryError::new(
-                "range",
-                format!("range must be [first, last] with first <= last, not '{value}'"),
-            ));
-        };
-        self.start = Some(first);
-        self.end = Some(("range".into(), last.saturating_add(1)));
-        Ok(())
-    }
-
-    fn set_search(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
+    pub(super) fn set_search(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
         if self.resource.search.is_empty() {
             return Err(QueryError::new(
                 name,
@@ -221,7 +206,12 @@ impl<'a> ListParser<'a> {
         }
     }
 
-    fn sort_key(&self, name: &str, field: &str, descending: bool) -> Result<Sort, QueryError> {
+    pub(super) fn sort_key(
+        &self,
+        name: &str,
+        field: &str,
+        descending: bool,
+    ) -> Result<Sort, QueryError> {
         match crate::spec::SortKey::column_error(field, &self.resource.fields) {
             None => Ok(self.sort(Column::named(field), descending)),
             Some((message, candidates)) => {
@@ -234,45 +224,8 @@ impl<'a> ListParser<'a> {
         }
     }
 
-    /// react-admin's `filter={"q": "x", "status": "draft", "id": [1, 2]}`.
-    fn filter_object(&mut self, value: &str) -> Result<(), QueryError> {
-        let Ok(Value::Object(conditions)) = serde_json::from_str::<Value>(value) else {
-            return Err(QueryError::new(
-                "filter",
-                format!("filter must be a JSON object, not '{value}'"),
-            ));
-        };
-        for (key, condition) in conditions {
-            let texts: Vec<String> = match condition {
-                Value::Array(items) => items.iter().map(json_text).collect(),
-                other => vec![json_text(&other)],
-            };
-            if key == "q" {
-                self.set_search(
-                    "filter",
-                    texts.first().map(String::as_str).unwrap_or_default(),
-                )?;
-                continue;
-            }
-            if texts.is_empty() {
-                // An empty list of allowed values matches nothing.
-                let (column, _) = self.resolve_filter_name(&key)?;
-                self.filters.push(Filter {
-                    column,
-                    operator: Operator::Eq,
-                    values: Vec::new(),
-                    as_instants: false,
-                });
-            }
-            for text in texts {
-                self.filter(&key, &text)?;
-            }
-        }
-        Ok(())
-    }
-
     /// The column and operator a filter parameter names.
-    fn resolve_filter_name(&self, name: &str) -> Result<(Column, Operator), QueryError> {
+    pub(super) fn resolve_filter_name(&self, name: &str) -> Result<(Column, Operator), QueryError> {
         if is_column(self.resource, name) {
             return Ok((Column::named(name), Operator::Eq));
         }
@@ -329,7 +282,7 @@ impl<'a> ListParser<'a> {
         QueryError::new(parameter, message)
     }
 
-    fn filter(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
+    pub(super) fn filter(&mut self, name: &str, value: &str) -> Result<(), QueryError> {
         let (column, operator) = self.resolve_filter_name(name)?;
         let kind = values::column_kind(self.spec, self.resource, &column);
         values::check_operator(name, &kind, operator)?;
@@ -470,31 +423,6 @@ impl<'a> ListParser<'a> {
         Ok(())
     }
 
-    /// json-server's `_sort=title,year&_order=asc,desc` (or `_sort=-year`).
-    fn json_server_sorts(&self) -> Result<Option<Vec<Sort>>, QueryError> {
-        if self.json_server_sort.is_empty() {
-            if !self.json_server_order.is_empty() {
-                return Err(QueryError::new(
-                    "_order",
-                    "_order needs _sort to say what to order by",
-                ));
-            }
-            return Ok(None);
-        }
-        let mut sorts = Vec::new();
-        for (index, key) in self.json_server_sort.iter().enumerate() {
-            let (field, mut descending) = match key.strip_prefix('-') {
-                Some(field) => (field, true),
-                None => (key.as_str(), false),
-            };
-            if let Some(order) = self.json_server_order.get(index) {
-                descending = order_is_descending("_order", order)?;
-            }
-            sorts.push(self.sort_key("_sort", field, descending)?);
-        }
-        Ok(Some(sorts))
-    }
-
     fn window(&self) -> Result<(u64, u32), QueryError> {
         let per_page = self.per_page.unwrap_or(self.spec.page_size);
         if let Some(start) = self.start.or(self.end.as_ref().map(|_| 0)) {
@@ -527,7 +455,7 @@ impl<'a> ListParser<'a> {
     }
 }
 
-fn order_is_descending(name: &str, order: &str) -> Result<bool, QueryError> {
+pub(super) fn order_is_descending(name: &str, order: &str) -> Result<bool, QueryError> {
     match order.to_ascii_lowercase().as_str() {
         "asc" => Ok(false),
         "desc" => Ok(true),
@@ -538,16 +466,8 @@ fn order_is_descending(name: &str, order: &str) -> Result<bool, QueryError> {
     }
 }
 
-fn is_column(resource: &Resource, name: &str) -> bool {
+pub(super) fn is_column(resource: &Resource, name: &str) -> bool {
     ["id", "created_at", "updated_at"].contains(&name) || resource.field(name).is_some()
-}
-
-/// The text of a JSON value as if it came from a query string.
-fn json_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn whole_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, QueryError> {
@@ -561,92 +481,8 @@ fn whole_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, Quer
 }
 
 /// ` (did you mean 'x'?)`, or nothing.
-fn suggestion<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(super) fn suggestion<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     closest(input, candidates)
         .map(|candidate| format!(" (did you mean '{candidate}'?)"))
         .unwrap_or_default()
-}
-
-/// The embeds a comma-separated list names: reference fields or inverses.
-fn embeds(
-    spec: &Spec,
-    resource: &Resource,
-    parameter: &str,
-    value: &str,
-) -> Result<Vec<Embed>, QueryError> {
-    let inverses = spec.inverses(&resource.name);
-    let mut found = Vec::new();
-    for name in value
-        .split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-    {
-        // json-server's `_expand=post` names the field `postId` / `post_id`.
-        let reference = [name.to_string(), format!("{name}Id"), format!("{name}_id")]
-            .into_iter()
-            .find_map(|candidate| {
-                resource
-                    .references()
-                    .find(|(field, _)| field.name == candidate)
-            });
-        if let Some((field, reference)) = reference {
-            found.push(Embed::Reference {
-                name: name.to_string(),
-                field: field.name.clone(),
-                resource: reference.resource.clone(),
-            });
-        } else if let Some(inverse) = inverses.iter().find(|inverse| inverse.name == name) {
-            found.push(Embed::Inverse(inverse.clone()));
-        } else {
-            let mut candidates: Vec<&str> = resource
-                .references()
-                .map(|(field, _)| field.name.as_str())
-                .collect();
-            candidates.extend(inverses.iter().map(|inverse| inverse.name.as_str()));
-            let hint = suggestion(name, candidates.iter().copied());
-            let available = if candidates.is_empty() {
-                "nothing".to_string()
-            } else {
-                candidates.join(", ")
-            };
-            return Err(QueryError::new(
-                parameter,
-                format!(
-                    "cannot embed '{name}'{hint}: {} can embed {available}",
-                    resource.name
-                ),
-            ));
-        }
-    }
-    Ok(found)
-}
-
-fn dedup_embeds(embeds: Vec<Embed>) -> Vec<Embed> {
-    let mut seen = HashSet::new();
-    embeds
-        .into_iter()
-        .filter(|embed| seen.insert(embed.name().to_string()))
-        .collect()
-}
-
-/// The field names of a sparse fieldset.
-fn fields(resource: &Resource, parameter: &str, value: &str) -> Result<Vec<String>, QueryError> {
-    let mut names = Vec::new();
-    for name in value
-        .split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-    {
-        if !is_column(resource, name) {
-            let mut candidates = vec!["id", "created_at", "updated_at"];
-            candidates.extend(resource.fields.iter().map(|field| field.name.as_str()));
-            let hint = suggestion(name, candidates);
-            return Err(QueryError::new(
-                parameter,
-                format!("unknown field '{name}'{hint}"),
-            ));
-        }
-        names.push(name.to_string());
-    }
-    Ok(names)
 }
