@@ -101,8 +101,23 @@ pub enum BodyFormat {
     CollectionJson,
 }
 
+/// What a write's body is meant to be: a whole document or a patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// A create's or a replacement's document.
+    Document,
+    /// A patch to a record.
+    Patch,
+}
+
+/// A create's or replacement's format from `Content-Type`; a missing type is taken as JSON.
+pub fn document_format(request: &HttpRequest) -> Result<BodyFormat, Problem> {
+    format(request, Write::Document)
+}
+
 /// The body's format from `Content-Type`; a missing type is taken as JSON.
-pub fn format(request: &HttpRequest, patch: bool) -> Result<BodyFormat, Problem> {
+fn format(request: &HttpRequest, write: Write) -> Result<BodyFormat, Problem> {
+    let patch = write == Write::Patch;
     let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
         return Ok(BodyFormat::Json);
     };
@@ -136,17 +151,39 @@ pub fn format(request: &HttpRequest, patch: bool) -> Result<BodyFormat, Problem>
     }
 }
 
-/// A write's body, checked in the order HTTP wants: its media type (415),
-/// the representation to answer with (406), then the bytes (413).
-pub async fn incoming(
+/// A write's body with its format and the representation to answer with.
+pub type Incoming = (BodyFormat, crate::represent::Representation, BytesMut);
+
+/// A create's or replacement's body, checked in the order HTTP wants: its
+/// media type (415), the representation to answer with (406), then the bytes (413).
+pub async fn incoming_document(
     request: &HttpRequest,
     payload: web::Payload,
     spec: &crate::spec::Spec,
     limit: usize,
-    patch: bool,
-) -> Result<(BodyFormat, crate::represent::Representation, BytesMut), Problem> {
+) -> Result<Incoming, Problem> {
+    incoming(request, payload, spec, limit, Write::Document).await
+}
+
+/// A patch's body, checked as [`incoming_document`] checks a document's.
+pub async fn incoming_patch(
+    request: &HttpRequest,
+    payload: web::Payload,
+    spec: &crate::spec::Spec,
+    limit: usize,
+) -> Result<Incoming, Problem> {
+    incoming(request, payload, spec, limit, Write::Patch).await
+}
+
+async fn incoming(
+    request: &HttpRequest,
+    payload: web::Payload,
+    spec: &crate::spec::Spec,
+    limit: usize,
+    write: Write,
+) -> Result<Incoming, Problem> {
     uncoded(request)?;
-    let format = format(request, patch)?;
+    let format = format(request, write)?;
     let representation = super::respond::representation(request, spec)?;
     let bytes = read(request, payload, limit).await?;
     Ok((format, representation, bytes))

@@ -125,8 +125,7 @@ impl Collection<'_> {
         let resource = self.resource();
         let representation =
             respond::representation_among(request, self.spec, &Representation::PAGES)?;
-        let query = query::parse_list(self.spec, resource, request.query_string())
-            .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
+        let query = query::parse_list(self.spec, resource, request.query_string())?;
         let version = self.state.version(self.spec);
         let read = CachedRead::begin(
             &self.state.responses,
@@ -202,7 +201,7 @@ impl Collection<'_> {
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
         let (format, representation, bytes) =
-            body::incoming(request, payload, self.spec, self.state.body_limit, false).await?;
+            body::incoming_document(request, payload, self.spec, self.state.body_limit).await?;
         let mut fields = body::fields(&bytes, format)?;
         let id = match strip_server_set(&mut fields) {
             None => None,

@@ -91,8 +91,7 @@ impl ItemTarget<'_> {
     async fn read(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
         let representation =
             respond::representation_among(request, self.spec, &Representation::PAGES)?;
-        let query = query::parse_item(self.spec, self.resource(), request.query_string())
-            .map_err(|error| Problem::bad_parameter(error.parameter, error.message))?;
+        let query = query::parse_item(self.spec, self.resource(), request.query_string())?;
         let version = self.state.version(self.spec);
         let read = CachedRead::begin(
             &self.state.responses,
@@ -160,7 +159,7 @@ impl ItemTarget<'_> {
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
         let (format, representation, bytes) =
-            body::incoming(request, payload, self.spec, self.state.body_limit, false).await?;
+            body::incoming_document(request, payload, self.spec, self.state.body_limit).await?;
         let mut fields = body::fields(&bytes, format)?;
         self.check_body_id(strip_server_set(&mut fields))?;
         resource
@@ -208,7 +207,7 @@ impl ItemTarget<'_> {
     ) -> Result<HttpResponse, Problem> {
         let resource = self.resource();
         let (format, representation, bytes) =
-            body::incoming(request, payload, self.spec, self.state.body_limit, true).await?;
+            body::incoming_patch(request, payload, self.spec, self.state.body_limit).await?;
         let changes = match format {
             BodyFormat::JsonPatch => Changes::JsonPatch(body::json_patch(&bytes)?),
             BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::CollectionJson => {

@@ -215,7 +215,7 @@ impl Call<'_> {
                     .starts_with("application/x-www-form-urlencoded")
             });
         if !form {
-            body::format(self.request, false)?;
+            body::document_format(self.request)?;
         }
         let bytes = body::read(self.request, payload, self.state.body_limit).await?;
         if form {

@@ -320,6 +320,12 @@ impl ResponseError for Problem {
     }
 }
 
+impl From<crate::query::QueryError> for Problem {
+    fn from(error: crate::query::QueryError) -> Problem {
+        Problem::bad_parameter(error.parameter, error.message)
+    }
+}
+
 impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Problem {
         match error {
