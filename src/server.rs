@@ -327,8 +327,26 @@ pub fn raise_open_file_limit() -> u64 {
     limit.rlim_cur
 }
 
-/// Serves until SIGINT or SIGTERM, then shuts down gracefully (in-flight
-/// requests finish). `ready` runs once the signal handlers are in place.
+/// Serves until `shutdown` completes, then stops gracefully: the listener
+/// closes, idle connections close, and requests in flight finish (for up to
+/// 10 s). Must be awaited inside an actix runtime.
+pub async fn serve(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: Option<usize>,
+    shutdown: impl std::future::Future<Output = ()> + 'static,
+) -> std::io::Result<()> {
+    let server = http_server(state, listener, workers)?;
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        shutdown.await;
+        handle.stop(true).await;
+    });
+    server.await
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down as [`serve`] does.
+/// `ready` runs once the signal handlers are in place.
 pub fn run_until_signal(
     state: web::Data<AppState>,
     listener: TcpListener,
@@ -339,12 +357,10 @@ pub fn run_until_signal(
     use futures_util::future::{self, Either};
 
     actix_web::rt::System::new().block_on(async move {
-        let server = http_server(state, listener, workers)?;
-        let handle = server.handle();
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
         ready();
-        actix_web::rt::spawn(async move {
+        let signalled = async move {
             let which =
                 future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
             let name = match which {
@@ -352,9 +368,8 @@ pub fn run_until_signal(
                 Either::Right(_) => "SIGINT",
             };
             tracing::info!("{name} received: finishing requests in flight, then stopping");
-            handle.stop(true).await;
-        });
-        server.await
+        };
+        serve(state, listener, workers, signalled).await
     })
 }
 

@@ -307,3 +307,66 @@ async fn requests_during_a_long_reset_are_answered_503_at_once_not_held() {
     assert_eq!(reset.await.unwrap().unwrap().status(), 200);
     assert_eq!(app.get("/notes/1").await.status(), 200);
 }
+
+#[test]
+fn a_graceful_shutdown_lets_the_request_in_flight_finish() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let options = Options {
+        port: 0,
+        workers: Some(1),
+        ..Options::default()
+    };
+    // Every answer waits a second, so the request is still being answered
+    // when the stop comes.
+    let spec = format!("latency: 1s\n{NOTES}");
+    let prepared = standin::server::prepare(SpecFile::parse(&spec).unwrap(), &options).unwrap();
+    let listener = standin::server::bind(&options).unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = prepared.state.clone();
+    let serving = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(standin::server::serve(
+            state,
+            listener,
+            Some(1),
+            async move {
+                let _ = stopped.await;
+            },
+        ))
+    });
+
+    // The server is answering this request once it asks for its body.
+    let body = r#"{"text": "written during the shutdown"}"#;
+    let mut client = TcpStream::connect(address).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        client,
+        "POST /notes HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let mut interim = [0u8; 25];
+    client.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+
+    // Stop, and wait until the server has stopped taking connections.
+    stop.send(()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(address).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting connections");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // The request begun before the stop is still served in full.
+    client.write_all(body.as_bytes()).unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201 Created"), "{answer}");
+    assert!(answer.contains("written during the shutdown"), "{answer}");
+    serving.join().unwrap().unwrap();
+}
