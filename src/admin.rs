@@ -139,9 +139,9 @@ async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let shared = state.clone();
     let report = state
         .blocking(move || {
-            shared
-                .reset()
-                .map_err(|detail| Problem::Internal { detail })
+            shared.reset().map_err(|error| Problem::Internal {
+                detail: error.to_string(),
+            })
         })
         .await?;
     tracing::info!(

@@ -138,7 +138,7 @@ impl Server {
     }
 
     /// Puts the data back in its seeded state, as `POST /_standin/reset` does.
-    pub fn reset(&self) -> Result<(), String> {
+    pub fn reset(&self) -> Result<(), crate::http::ResetError> {
         self.state.reset().map(|_| ())
     }
 

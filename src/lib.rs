@@ -36,6 +36,8 @@ pub mod server;
 pub mod spec;
 pub mod store;
 
+pub use http::ResetError;
 pub use in_process::Server;
 pub use journal::Entry as ReceivedRequest;
 pub use server::{Options, SpecFile, StartError};
+pub use store::SeedError;

@@ -193,14 +193,14 @@ fn apply(path: &Path, file: &str, state: &AppState) {
     let prepared = state
         .store
         .prepare(&spec)
-        .map_err(|error| error.to_string())
+        .map_err(crate::store::SeedError::from)
         .and_then(|()| reseed())
         .and_then(|()| state.store.seed(&spec, state.seed));
     if let Err(error) = prepared {
         tracing::error!(
             "{file} changed but cannot be served ({error}); the previous spec keeps serving"
         );
-        return refuse(state, file, error, Vec::new());
+        return refuse(state, file, error.to_string(), Vec::new());
     }
     let changes = describe_changes(&state.spec(), &spec);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));

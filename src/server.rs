@@ -21,10 +21,15 @@ pub enum StartError {
     Spec(#[from] SpecErrors),
     /// Seeding failed (a spec that cannot be satisfied).
     #[error("cannot seed the data: {0}")]
-    Seed(String),
+    Seed(#[from] crate::store::SeedError),
     /// The database could not be opened or prepared.
-    #[error("cannot open the database: {0}")]
-    Storage(#[from] rusqlite::Error),
+    #[error("cannot open the database {database}: {source}")]
+    Storage {
+        /// The database file, or `in memory`.
+        database: String,
+        /// The database's error.
+        source: rusqlite::Error,
+    },
     /// The spec file could not be watched.
     #[error("cannot watch {file} for changes: {message}")]
     Watch {
@@ -157,20 +162,23 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
         Some(path) => Location::File(path.clone()),
         None => Location::Memory,
     };
-    let store = Store::open(location)?;
+    let storage = |source| StartError::Storage {
+        database: match &options.db {
+            Some(path) => path.display().to_string(),
+            None => "in memory".to_string(),
+        },
+        source,
+    };
+    let store = Store::open(location).map_err(storage)?;
     store.set_query_budget(options.query_budget);
-    store.prepare(&spec_file.spec)?;
+    store.prepare(&spec_file.spec).map_err(storage)?;
     let json_server = spec_file.spec.dialect == crate::spec::Dialect::JsonServer;
     if json_server {
         // A db.json is the truth: its contents replace what --db kept.
-        store
-            .forget_seeded(&spec_file.spec)
-            .map_err(StartError::Seed)?;
+        store.forget_seeded(&spec_file.spec)?;
     }
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
-    let seeded = store
-        .seed(&spec_file.spec, seed)
-        .map_err(StartError::Seed)?;
+    let seeded = store.seed(&spec_file.spec, seed)?;
     let spec_file_path = spec_file.path.clone();
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;

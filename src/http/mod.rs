@@ -32,7 +32,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
-pub use state::{AppState, ReloadFailure, SpecStatus};
+pub use state::{AppState, ReloadFailure, ResetError, SpecStatus};
 pub(crate) use transport::Guarded;
 
 use crate::represent::Representation;

@@ -85,6 +85,17 @@ pub struct AppState {
     resetting: std::sync::atomic::AtomicBool,
 }
 
+/// Why a reset failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// The seeded data could not be restored.
+    #[error(transparent)]
+    Data(#[from] crate::store::SeedError),
+    /// The restored data could not be written back to the db.json file.
+    #[error("{0}")]
+    WriteBack(String),
+}
+
 impl AppState {
     /// State serving `spec` (read from `file`, whose text hashes to `hash`) from `store`.
     pub fn new(spec: Spec, store: Store, seed: u64, file: &str, hash: String) -> AppState {
@@ -130,7 +141,7 @@ impl AppState {
 
     /// Restores the seeded data, answering requests for data `503` while it
     /// runs (a reset of a large store takes seconds, and holds the store).
-    pub fn reset(&self) -> Result<crate::store::ResetReport, String> {
+    pub fn reset(&self) -> Result<crate::store::ResetReport, ResetError> {
         use std::sync::atomic::Ordering;
         /// Clears the flag however the reset ends.
         struct Resetting<'a>(&'a std::sync::atomic::AtomicBool);
@@ -144,7 +155,8 @@ impl AppState {
         let spec = self.spec();
         let report = self.store.reset(&spec, self.seed)?;
         // A db.json written back holds the data reset to.
-        super::json_server::write_back(self, &spec).map_err(|problem| problem.to_string())?;
+        super::json_server::write_back(self, &spec)
+            .map_err(|problem| ResetError::WriteBack(problem.to_string()))?;
         Ok(report)
     }
 

@@ -31,7 +31,7 @@ pub use embed::Embedded;
 pub use jobs::{JobState, KEPT_JOBS};
 pub use read::Page;
 pub use reset::ResetReport;
-pub use seed::SeedReport;
+pub use seed::{SeedError, SeedReport};
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::seed::SeedError;
 use super::seed::seed_unseeded;
 use super::steps::Writer;
 use super::{Store, search, table};
@@ -84,28 +85,27 @@ pub struct ResetReport {
 
 impl Store {
     /// Puts every resource of `spec` back in its seeded state.
-    pub fn reset(&self, spec: &Spec, seed: u64) -> Result<ResetReport, String> {
+    pub fn reset(&self, spec: &Spec, seed: u64) -> Result<ResetReport, SeedError> {
         let started = Instant::now();
         let mut connection = self.lock();
-        let transaction = connection
-            .transaction()
-            .map_err(|error| format!("cannot reset: {error}"))?;
+        let transaction = connection.transaction()?;
         let mut report = ResetReport {
             restored: Vec::new(),
             reseeded: Vec::new(),
             took: Duration::ZERO,
         };
-        let snapshots =
-            snapshots(&transaction).map_err(|error| format!("cannot reset: {error}"))?;
+        let snapshots = snapshots(&transaction)?;
         for resource in &spec.resources {
             let has_snapshot = snapshots.contains(&resource.name);
-            restore(&transaction, resource, has_snapshot, &mut report)
-                .map_err(|error| format!("cannot reset {}: {error}", resource.name))?;
+            restore(&transaction, resource, has_snapshot, &mut report).map_err(|source| {
+                SeedError::Restore {
+                    resource: resource.name.clone(),
+                    source,
+                }
+            })?;
         }
         seed_unseeded(&mut Writer::Within(&transaction), spec, seed)?;
-        transaction
-            .commit()
-            .map_err(|error| format!("cannot reset: {error}"))?;
+        transaction.commit()?;
         self.written();
         report.took = started.elapsed();
         Ok(report)

@@ -31,15 +31,41 @@ pub struct SeedReport {
     pub seeded: Vec<(String, u64)>,
 }
 
+/// Why seeding, a reset or a reload of the data failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// A record the spec gives, or one generated for it, cannot be stored.
+    #[error("{path}: {reason}")]
+    Record {
+        /// The record's path in the spec (`resources.posts.records.2`, or `.count`).
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// No record satisfying a resource's fields could be generated.
+    #[error("{0}")]
+    Generation(String),
+    /// A resource's data could not be put back in its seeded state.
+    #[error("cannot reset {resource}: {source}")]
+    Restore {
+        /// The resource.
+        resource: String,
+        /// The database's error.
+        source: rusqlite::Error,
+    },
+    /// The database failed.
+    #[error("the database failed: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
 impl Store {
     /// Seeds every resource of `spec` that has never been seeded, in steps
     /// that let requests use the store in between.
-    pub fn seed(&self, spec: &Spec, seed: u64) -> Result<SeedReport, String> {
-        let cannot = |error: rusqlite::Error| format!("cannot seed: {error}");
-        let mut writer = Writer::Steps(Steps::begin(self).map_err(cannot)?);
+    pub fn seed(&self, spec: &Spec, seed: u64) -> Result<SeedReport, SeedError> {
+        let mut writer = Writer::Steps(Steps::begin(self)?);
         let report = seed_unseeded(&mut writer, spec, seed)?;
         if let Writer::Steps(steps) = writer {
-            steps.finish().map_err(cannot)?;
+            steps.finish()?;
         }
         Ok(report)
     }
@@ -49,7 +75,7 @@ impl Store {
     /// Drops the records of every resource of `spec` and forgets they were
     /// seeded, so that the next seeding stores the spec's records afresh (a
     /// json-server db.json edited by hand is reloaded with its contents).
-    pub fn forget_seeded(&self, spec: &Spec) -> Result<(), String> {
+    pub fn forget_seeded(&self, spec: &Spec) -> Result<(), SeedError> {
         let mut connection = self.lock_for_request();
         let work = |connection: &mut Connection| -> rusqlite::Result<()> {
             let transaction = connection.transaction()?;
@@ -69,7 +95,7 @@ impl Store {
             }
             transaction.commit()
         };
-        work(&mut connection).map_err(|error| format!("cannot reload the data: {error}"))?;
+        work(&mut connection)?;
         self.written();
         drop(connection);
         Ok(())
@@ -82,36 +108,33 @@ pub(super) fn seed_unseeded(
     writer: &mut Writer<'_>,
     spec: &Spec,
     seed: u64,
-) -> Result<SeedReport, String> {
+) -> Result<SeedReport, SeedError> {
     let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
     let mut report = SeedReport::default();
     for resource in spec.seeding_order() {
         let connection = writer.connection();
-        if is_seeded(connection, resource).map_err(|error| error.to_string())? {
-            let live = live_ids(connection, resource).map_err(|error| error.to_string())?;
+        if is_seeded(connection, resource)? {
+            let live = live_ids(connection, resource)?;
             ids.insert(&resource.name, live);
             continue;
         }
         let bulk = is_bulk(resource);
         if bulk {
-            super::search::pause(connection, resource).map_err(|error| error.to_string())?;
+            super::search::pause(connection, resource)?;
         }
-        clear_unfinished(connection, resource).map_err(|error| error.to_string())?;
+        clear_unfinished(connection, resource)?;
         let written = seed_resource(writer, spec, resource, seed, &mut ids)?;
         let connection = writer.connection();
         if bulk {
-            super::search::resume(connection, resource).map_err(|error| error.to_string())?;
+            super::search::resume(connection, resource)?;
         }
-        connection
-            .execute(
-                "INSERT INTO _standin_seeded (resource) VALUES (?1)",
-                [&resource.name],
-            )
-            .map_err(|error| error.to_string())?;
-        super::reset::snapshot(connection, resource)
-            .map_err(|error| format!("cannot keep the seeded state: {error}"))?;
+        connection.execute(
+            "INSERT INTO _standin_seeded (resource) VALUES (?1)",
+            [&resource.name],
+        )?;
+        super::reset::snapshot(connection, resource)?;
         report.seeded.push((resource.name.clone(), written));
-        writer.pause().map_err(|error| error.to_string())?;
+        writer.pause()?;
     }
     Ok(report)
 }
@@ -167,7 +190,7 @@ fn seed_resource<'s>(
     resource: &'s Resource,
     seed: u64,
     ids: &mut HashMap<&'s str, Vec<Value>>,
-) -> Result<u64, String> {
+) -> Result<u64, SeedError> {
     let verbatim = spec.dialect == crate::spec::Dialect::JsonServer;
     let mut plan = Plan::new(resource, seed, verbatim);
     let total = plan.total as u64;
@@ -180,7 +203,12 @@ fn seed_resource<'s>(
         // far: each record is planned after the one before it is stored.
         ids.insert(&resource.name, own);
         while let Some(planned) = plan.next(ids) {
-            let id = store(writer, spec, resource, planned?)?;
+            let id = store(
+                writer,
+                spec,
+                resource,
+                planned.map_err(SeedError::Generation)?,
+            )?;
             ids.entry(&resource.name).or_default().push(id);
         }
         return Ok(total);
@@ -199,7 +227,12 @@ fn seed_resource<'s>(
             }
         });
         for next in planned {
-            own.push(store(writer, spec, resource, next?)?);
+            own.push(store(
+                writer,
+                spec,
+                resource,
+                next.map_err(SeedError::Generation)?,
+            )?);
         }
         Ok(())
     });
@@ -214,7 +247,7 @@ fn store(
     spec: &Spec,
     resource: &Resource,
     planned: Planned,
-) -> Result<Value, String> {
+) -> Result<Value, SeedError> {
     let connection = writer.connection();
     let path = || match planned.fixed {
         Some(_) => format!("resources.{}.records.{}", resource.name, planned.index),
@@ -228,18 +261,19 @@ fn store(
         &planned.stamp,
         &planned.stamp,
     )
-    .map_err(|error| match error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => {
-            format!("{}: cannot store the record: {message}", path())
-        }
-        other => format!("{}: cannot store the record: {other}", path()),
+    .map_err(|error| SeedError::Record {
+        path: path(),
+        reason: match error {
+            rusqlite::Error::SqliteFailure(_, Some(message)) => {
+                format!("cannot store the record: {message}")
+            }
+            other => format!("cannot store the record: {other}"),
+        },
     })?;
     if let Some(fields) = &planned.fixed {
         check_references(connection, spec, resource, fields, &path())?;
     }
-    writer
-        .pause()
-        .map_err(|error| format!("cannot seed: {error}"))?;
+    writer.pause()?;
     Ok(id.to_json())
 }
 
@@ -249,7 +283,7 @@ fn check_references(
     resource: &Resource,
     fields: &Map<String, Value>,
     path: &str,
-) -> Result<(), String> {
+) -> Result<(), SeedError> {
     for (field, reference) in resource.references() {
         let Some(value) = fields.get(&field.name).filter(|value| !value.is_null()) else {
             continue;
@@ -263,17 +297,16 @@ fn check_references(
                 connection
                     .prepare_cached(&sql)
                     .and_then(|mut statement| statement.query_row([sql_id(&id)], |_| Ok(())))
-                    .optional()
-                    .map_err(|error| error.to_string())?
+                    .optional()?
                     .is_some()
             }
             None => false,
         };
         if !exists {
-            return Err(format!(
-                "{path}.{}: no {} record has id {value}",
-                field.name, target.name
-            ));
+            return Err(SeedError::Record {
+                path: format!("{path}.{}", field.name),
+                reason: format!("no {} record has id {value}", target.name),
+            });
         }
     }
     Ok(())

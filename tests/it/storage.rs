@@ -287,3 +287,24 @@ async fn a_search_index_of_an_earlier_layout_is_rebuilt() {
     assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
     assert_eq!(found[0]["text"], "zanzibar two");
 }
+
+#[test]
+fn a_database_that_cannot_be_opened_is_named_in_the_error() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("no-such-directory").join("data.db");
+    let options = Options {
+        db: Some(db.clone()),
+        ..Options::default()
+    };
+    let Err(error) = Server::start_with(standin::SpecFile::parse(NOTES).unwrap(), options) else {
+        panic!("a database in a missing directory was opened");
+    };
+    assert!(
+        matches!(error, standin::StartError::Storage { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains(&db.display().to_string()),
+        "{error}"
+    );
+}
