@@ -17,9 +17,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API a spec file describes.
+    /// Serve the API a spec file (or several) describes.
     #[command(
-        after_help = "Examples:\n  standin serve specs/blog.yaml\n  standin serve specs/shop.yaml --port 0 --db shop.db"
+        after_help = "Examples:\n  standin serve specs/blog.yaml\n  standin serve specs/shop.yaml --port 0 --db shop.db\n  standin serve openapi.yaml db.json    # on ports 8080 and 8081"
     )]
     Serve(ServeArgs),
     /// Print the OpenAPI 3.1 description of the API a spec file describes.
@@ -59,13 +59,14 @@ pub enum Command {
 /// Options of `standin serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The spec file (YAML or JSON).
-    #[arg(default_value = "standin.yaml", env = "STANDIN_SPEC")]
-    pub file: PathBuf,
+    /// The files to serve (standin specs, OpenAPI documents, db.json files);
+    /// several are served side by side, each on its own port.
+    #[arg(default_value = "standin.yaml", env = "STANDIN_SPEC", num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// Interface to listen on.
     #[arg(long, default_value = "127.0.0.1", env = "STANDIN_HOST")]
     pub host: String,
-    /// Port to listen on; 0 picks a free port and prints the URL.
+    /// Port to listen on (several files: this one and the next ones); 0 picks free ports and prints the URLs.
     #[arg(long, short, default_value_t = 8080, env = "STANDIN_PORT")]
     pub port: u16,
     /// Keep the data in this SQLite file (durable across restarts) instead of in memory.
@@ -109,7 +110,7 @@ pub struct ServeArgs {
     /// any, every credential present is accepted.
     #[arg(long = "credential", value_name = "VALUE", hide_env_values = true)]
     pub credentials: Vec<String>,
-    /// Write the URL to this file once the server accepts connections (for scripts).
+    /// Write the URL (one per file served, a line each) to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,
     /// How log lines look.

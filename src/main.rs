@@ -171,13 +171,30 @@ fn init_logging(format: LogFormat) {
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
-    let spec_file = match SpecFile::load(&args.file) {
-        Ok(spec_file) => spec_file,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return Ok(ExitCode::FAILURE);
+    if args.files.len() > 1 {
+        for (flag, given) in [
+            ("--db", args.db.is_some()),
+            ("--routes", args.routes.is_some()),
+        ] {
+            if given {
+                eprintln!(
+                    "error: {flag} applies to one input: serve the files one per standin to use it"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
         }
-    };
+    }
+    let mut spec_files = Vec::new();
+    let mut refused = false;
+    for file in &args.files {
+        match SpecFile::load(file) {
+            Ok(spec_file) => spec_files.push(spec_file),
+            Err(errors) => {
+                eprintln!("{errors}");
+                refused = true;
+            }
+        }
+    }
     let custom_routes = match args.routes.as_deref().map(load_routes).transpose() {
         Ok(routes) => routes.map(std::sync::Arc::new),
         Err(errors) => {
@@ -185,6 +202,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if refused {
+        return Ok(ExitCode::FAILURE);
+    }
     let options = Options {
         custom_routes,
         host: args.host,
@@ -202,29 +222,57 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let open_files = server::raise_open_file_limit();
     tracing::debug!("up to {open_files} open files");
-    let prepared = server::prepare(spec_file, &options)?;
-    let listener = server::bind(&options)?;
-    let address = listener.local_addr().context("reading the bound address")?;
-    let url = server::url_of(address, &prepared.state.spec());
-    let _watch = match options.watch {
-        true => Some(
-            reload::watch(&args.file, prepared.state.clone())
-                .with_context(|| format!("watching {} for changes", args.file.display()))?,
-        ),
-        false => None,
+    let (mut served, mut listeners) = (Vec::new(), Vec::new());
+    for (index, (spec_file, file)) in spec_files.into_iter().zip(&args.files).enumerate() {
+        // Several files: each on the port after the one before (or each on a free one).
+        let port = match options.port {
+            0 => 0,
+            first => u16::try_from(index)
+                .ok()
+                .and_then(|index| first.checked_add(index))
+                .context("too many files for the ports after --port")?,
+        };
+        let options = Options {
+            port,
+            ..options.clone()
+        };
+        let prepared = server::prepare(spec_file, &options)?;
+        let listener = server::bind(&options)?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        let url = server::url_of(address, &prepared.state.spec());
+        let watch = match options.watch {
+            true => Some(
+                reload::watch(file, prepared.state.clone())
+                    .with_context(|| format!("watching {} for changes", file.display()))?,
+            ),
+            false => None,
+        };
+        served.push((file, url, prepared, watch));
+        listeners.push(listener);
+    }
+    let urls: Vec<&str> = served.iter().map(|(_, url, ..)| url.as_str()).collect();
+    let ready = || {
+        for (file, url, prepared, ..) in &served {
+            // The banner is best-effort: a closed stdout must not stop the server.
+            if let Err(error) = print_banner(url, file, &options, prepared) {
+                tracing::warn!("cannot print the start-up banner: {error}");
+            }
+        }
+        let _ = writeln!(std::io::stdout(), "Press Ctrl-C to stop.");
+        if let Some(path) = &args.ready_file {
+            let lines: String = urls.iter().map(|url| format!("{url}\n")).collect();
+            if let Err(error) = std::fs::write(path, lines) {
+                tracing::error!("cannot write the ready file {}: {error}", path.display());
+            }
+        }
     };
-    server::run_until_signal(prepared.state.clone(), listener, options.workers, || {
-        // The banner is best-effort: a closed stdout must not stop the server.
-        if let Err(error) = print_banner(&url, &args.file, &options, &prepared) {
-            tracing::warn!("cannot print the start-up banner: {error}");
-        }
-        if let Some(path) = &args.ready_file
-            && let Err(error) = std::fs::write(path, format!("{url}\n"))
-        {
-            tracing::error!("cannot write the ready file {}: {error}", path.display());
-        }
-    })?;
-    drop(prepared); // closes the database
+    let servers = served
+        .iter()
+        .map(|(_, _, prepared, _)| prepared.state.clone())
+        .zip(listeners)
+        .collect();
+    server::run_until_signal(servers, options.workers, ready)?;
+    drop(served); // closes the databases
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -304,7 +352,6 @@ fn print_banner(
     if options.watch {
         writeln!(out, "Watching {} for changes.", file.display())?;
     }
-    writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()?;
     Ok(())
 }

@@ -353,15 +353,15 @@ pub async fn serve(
     server.await
 }
 
-/// Serves until SIGINT or SIGTERM, then shuts down as [`serve`] does.
-/// `ready` runs once the signal handlers are in place.
+/// Serves each of `servers` until SIGINT or SIGTERM, then shuts them down as
+/// [`serve`] does. `ready` runs once the signal handlers are in place.
 pub fn run_until_signal(
-    state: web::Data<AppState>,
-    listener: TcpListener,
+    servers: Vec<(web::Data<AppState>, TcpListener)>,
     workers: Option<usize>,
     ready: impl FnOnce(),
 ) -> std::io::Result<()> {
     use actix_web::rt::signal::unix::{SignalKind, signal};
+    use futures_util::FutureExt;
     use futures_util::future::{self, Either};
 
     actix_web::rt::System::new().block_on(async move {
@@ -376,8 +376,16 @@ pub fn run_until_signal(
                 Either::Right(_) => "SIGINT",
             };
             tracing::info!("{name} received: finishing requests in flight, then stopping");
-        };
-        serve(state, listener, workers, signalled).await
+        }
+        .shared();
+        // The first server that fails ends the process's serving, the others with it.
+        future::try_join_all(
+            servers
+                .into_iter()
+                .map(|(state, listener)| serve(state, listener, workers, signalled.clone())),
+        )
+        .await
+        .map(drop)
     })
 }
 

@@ -244,3 +244,89 @@ fn serve_refuses_bad_custom_routes_with_their_position() {
     assert!(stderr.contains(&expected), "{stderr}");
     assert!(stderr.contains(":slug"), "{stderr}");
 }
+
+#[tokio::test]
+async fn serve_serves_several_files_side_by_side_each_on_its_own_port() {
+    let directory = tempfile::tempdir().unwrap();
+    let db_json = directory.path().join("db.json");
+    std::fs::write(&db_json, r#"{"posts": [{"id": 1, "title": "hello"}]}"#).unwrap();
+    let ready = directory.path().join("ready");
+    let mut child = standin()
+        .arg("serve")
+        .arg("specs/todo.yaml")
+        .arg(&db_json)
+        .args([
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--no-watch",
+            "--ready-file",
+        ])
+        .arg(&ready)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let urls = loop {
+        let text = std::fs::read_to_string(&ready).unwrap_or_default();
+        if text.lines().count() == 2 {
+            break text.lines().map(str::to_string).collect::<Vec<_>>();
+        }
+        assert!(std::time::Instant::now() < deadline, "not ready: {text:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_ne!(urls[0], urls[1]);
+    let client = reqwest::Client::new();
+    let todos: serde_json::Value = client
+        .get(format!("{}/todos?per_page=1", urls[0]))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(todos.as_array().map(Vec::len), Some(1), "{todos}");
+    let posts: serde_json::Value = client
+        .get(format!("{}/posts", urls[1]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posts, serde_json::json!([{"id": 1, "title": "hello"}]));
+
+    terminate(&child);
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "a clean exit on SIGTERM: {exit:?}");
+    let mut banner = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut banner)
+        .unwrap();
+    assert!(banner.starts_with(&format!("{}\n", urls[0])), "{banner}");
+    assert!(banner.contains(&format!("\n{}\n", urls[1])), "{banner}");
+    assert_eq!(
+        banner.matches("Press Ctrl-C to stop.").count(),
+        1,
+        "{banner}"
+    );
+}
+
+#[test]
+fn several_files_with_one_database_are_refused() {
+    let output = standin()
+        .args(["serve", "specs/todo.yaml", "specs/blog.yaml", "--port", "0"])
+        .args(["--db", "never-created.db"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--db applies to one input"), "{stderr}");
+    assert!(!std::path::Path::new("never-created.db").exists());
+}
