@@ -16,7 +16,6 @@
 //! // the server stops when `server` is dropped
 //! ```
 
-pub mod admin;
 pub mod clock;
 pub mod fake;
 pub mod fingerprint;

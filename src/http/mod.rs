@@ -4,6 +4,7 @@
 //! engine's results into HTTP; the engine itself lives in `store` and `spec`.
 
 mod access;
+mod admin;
 mod body;
 mod cache;
 mod collection;
@@ -232,7 +233,7 @@ async fn answer(
             item::handle(request, payload, state.into_inner(), spec, index, id).await
         }
         Target::Job(job) => jobs::monitor(&request, &state, job).await,
-        Target::Admin(path) => crate::admin::handle(&request, &state, &spec, &path).await,
+        Target::Admin(path) => admin::handle(&request, &state, &spec, &path).await,
     }
 }
 

@@ -7,7 +7,7 @@ use actix_web::http::{Method as HttpMethod, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use crate::http::{AppState, Problem, method_not_allowed, respond};
+use super::{AppState, Problem, method_not_allowed, respond};
 use crate::journal::Selection;
 use crate::represent::{Representation, html};
 use crate::spec::{self, Spec};
