@@ -204,7 +204,12 @@ fn apply(path: &Path, file: &str, state: &AppState) {
     }
     let changes = describe_changes(&state.spec(), &spec);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
-    state.replace_spec(spec, hash);
+    if let Err(error) = state.put_in_force(spec, hash) {
+        tracing::error!(
+            "{file} changed but cannot be served ({error}); the previous spec keeps serving"
+        );
+        return refuse(state, file, error.to_string(), Vec::new());
+    }
     tracing::info!(
         "reloaded {file} in {:.1}ms: {changes}",
         started.elapsed().as_secs_f64() * 1000.0

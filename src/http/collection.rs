@@ -110,14 +110,11 @@ impl Collection<'_> {
         let Some(scope) = &self.scope else {
             return Ok(());
         };
-        let (store, spec, parent, id) = (
-            self.state.store.clone(),
-            self.spec.clone(),
-            scope.parent,
-            scope.id.clone(),
-        );
+        let (parent, id) = (scope.parent, scope.id.clone());
         self.state
-            .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+            .on_store(self.spec, move |store, spec| {
+                Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)
+            })
             .await
     }
 
@@ -138,19 +135,15 @@ impl Collection<'_> {
         }
         self.check_parent().await?;
         let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
-        let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
+        let index = self.index;
         let shared_query = query.clone();
         let (page, embedded) = self
             .state
-            .blocking(move || {
+            .on_store(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
                 let page = store.list(resource, &shared_query, &scope)?;
-                let embedded = store.embedded(
-                    &spec,
-                    &page.records,
-                    &shared_query.embed,
-                    spec.max_page_size,
-                )?;
+                let embedded =
+                    store.embedded(spec, &page.records, &shared_query.embed, spec.max_page_size)?;
                 Ok((page, embedded))
             })
             .await?;
@@ -220,12 +213,12 @@ impl Collection<'_> {
             return super::jobs::accept(state, self.spec.clone(), self.index, id, fields, delay)
                 .await;
         }
-        let (store, spec, index) = (self.state.store.clone(), self.spec.clone(), self.index);
+        let index = self.index;
         let record = self
             .state
-            .blocking(move || {
+            .on_store(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
-                Ok(store.create(&spec, resource, id, fields)?)
+                Ok(store.create(spec, resource, id, fields)?)
             })
             .await?;
         let (returns, preference_applied) =

@@ -102,20 +102,15 @@ impl ItemTarget<'_> {
         if let Some(hit) = read.hit() {
             return Ok(hit);
         }
-        let (store, spec, index, id) = (
-            self.state.store.clone(),
-            self.spec.clone(),
-            self.index,
-            self.id.clone(),
-        );
+        let (index, id) = (self.index, self.id.clone());
         let embeds = query.embed.clone();
         let (record, mut embedded) = self
             .state
-            .blocking(move || {
+            .on_store(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
                 let record = store.get(resource, &id)?;
                 let embedded = store.embedded(
-                    &spec,
+                    spec,
                     std::slice::from_ref(&record),
                     &embeds,
                     spec.max_page_size,
@@ -166,22 +161,17 @@ impl ItemTarget<'_> {
             .validate_whole(&mut fields)
             .map_err(|errors| Problem::Invalid { errors })?;
         let may_create = resource.id == IdKind::String;
-        let (store, spec, index, id) = (
-            self.state.store.clone(),
-            self.spec.clone(),
-            self.index,
-            self.id.clone(),
-        );
+        let (index, id) = (self.index, self.id.clone());
         let conditions = WriteConditions::of(request, resource)?;
         let (record, created) = self
             .state
-            .blocking(move || {
+            .on_store(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
                 let check = |current: Option<&Record>, fields: &Map<String, Value>| {
                     conditions.check(resource, current)?;
                     check_transition(resource, current.map(|current| &current.fields), fields)
                 };
-                Ok(store.replace(&spec, resource, &id, fields, may_create, &check)?)
+                Ok(store.replace(spec, resource, &id, fields, may_create, &check)?)
             })
             .await?;
         let (returns, preference_applied) =
@@ -216,20 +206,15 @@ impl ItemTarget<'_> {
                 Changes::Merge(changes)
             }
         };
-        let (store, spec, index, id) = (
-            self.state.store.clone(),
-            self.spec.clone(),
-            self.index,
-            self.id.clone(),
-        );
+        let (index, id) = (self.index, self.id.clone());
         let conditions = WriteConditions::of(request, resource)?;
         // A patched record may be as large as a body may be, no larger.
         let size_limit = self.state.body_limit;
         let record = self
             .state
-            .blocking(move || {
+            .on_store(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
-                store.update(&spec, resource, &id, |current| {
+                store.update(spec, resource, &id, |current| {
                     conditions.check(resource, Some(current))?;
                     let fields = match &changes {
                         Changes::Merge(changes) => merged(resource, &current.fields, changes)?,
@@ -265,19 +250,14 @@ impl ItemTarget<'_> {
             Return::Representation => Some(respond::representation(request, self.spec)?),
             Return::Minimal => None,
         };
-        let (store, spec, index, id) = (
-            self.state.store.clone(),
-            self.spec.clone(),
-            self.index,
-            self.id.clone(),
-        );
+        let (index, id) = (self.index, self.id.clone());
         let conditions = WriteConditions::of(request, self.resource())?;
         let record = self
             .state
-            .blocking(move || {
+            .on_store(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
                 let check = |current: &Record| conditions.check(resource, Some(current));
-                Ok(store.delete(&spec, resource, &id, &check)?)
+                Ok(store.delete(spec, resource, &id, &check)?)
             })
             .await?;
         let response = ItemResponse {

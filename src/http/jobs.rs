@@ -80,11 +80,12 @@ pub fn resume(state: Arc<AppState>) {
 fn schedule(state: Arc<AppState>, job: u64, delay: Duration) {
     actix_web::rt::spawn(async move {
         actix_web::rt::time::sleep(delay).await;
-        let (store, spec) = (state.store.clone(), state.spec());
         let outcome = state
-            .blocking(move || match store.run_job(&spec, job) {
-                Ok(_) | Err(StoreError::NotFound) => Ok(()),
-                Err(error) => Ok(store.fail_job(job, &Problem::from(error).body())?),
+            .on_store(&state.spec(), move |store, spec| {
+                match store.run_job(spec, job) {
+                    Ok(_) | Err(StoreError::NotFound) => Ok(()),
+                    Err(error) => Ok(store.fail_job(job, &Problem::from(error).body())?),
+                }
             })
             .await;
         if let Err(problem) = outcome {

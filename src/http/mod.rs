@@ -249,10 +249,9 @@ async fn home(
             let representation =
                 respond::representation_among(request, spec, &Representation::HOME_PAGES)?;
             if representation == Representation::Html {
-                let (store, shared) = (state.store.clone(), spec.clone());
                 let counts = state
-                    .blocking(move || {
-                        let counts: Vec<Option<u64>> = shared
+                    .on_store(spec, |store, spec| {
+                        let counts: Vec<Option<u64>> = spec
                             .resources
                             .iter()
                             .map(|resource| store.count(resource).ok())

@@ -50,7 +50,7 @@ struct InForce {
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct AppState {
-    in_force: RwLock<InForce>,
+    in_force: Arc<RwLock<InForce>>,
     status: RwLock<SpecStatus>,
     /// The data.
     pub store: Arc<Store>,
@@ -100,10 +100,10 @@ impl AppState {
     /// State serving `spec` (read from `file`, whose text hashes to `hash`) from `store`.
     pub fn new(spec: Spec, store: Store, seed: u64, file: &str, hash: String) -> AppState {
         AppState {
-            in_force: RwLock::new(InForce {
+            in_force: Arc::new(RwLock::new(InForce {
                 spec: Arc::new(spec),
                 reloads: 0,
-            }),
+            })),
             status: RwLock::new(SpecStatus {
                 file: file.to_string(),
                 hash,
@@ -137,6 +137,34 @@ impl AppState {
         operation: impl FnOnce() -> Result<T, super::Problem> + Send + 'static,
     ) -> Result<T, super::Problem> {
         self.store_thread.run(operation).await
+    }
+
+    /// Runs `operation` on the store with the spec its request started on,
+    /// off the async workers, after the operations before it. A spec a reload
+    /// has replaced since may lack defaults the one in force has: its records
+    /// get them right after, before any other operation runs.
+    pub(crate) async fn on_store<T: Send + 'static>(
+        &self,
+        spec: &Arc<Spec>,
+        operation: impl FnOnce(&Store, &Spec) -> Result<T, super::Problem> + Send + 'static,
+    ) -> Result<T, super::Problem> {
+        let (store, spec, in_force) = (self.store.clone(), spec.clone(), self.in_force.clone());
+        self.store_thread
+            .run(move || {
+                let answer = operation(&store, &spec)?;
+                let current = in_force
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .spec
+                    .clone();
+                if !Arc::ptr_eq(&current, &spec) {
+                    store
+                        .backfill_defaults(&current)
+                        .map_err(crate::store::StoreError::from)?;
+                }
+                Ok(answer)
+            })
+            .await
     }
 
     /// Restores the seeded data, answering requests for data `503` while it
@@ -174,8 +202,19 @@ impl AppState {
             .clone()
     }
 
+    /// Puts `spec`, whose tables the store has, in force for every request
+    /// that starts from now on, between two store operations: the defaults of
+    /// its fields are given again to records created on the previous spec
+    /// since the store was prepared, and nothing is stored in between.
+    pub fn put_in_force(&self, spec: Spec, hash: String) -> Result<(), crate::store::SeedError> {
+        let _paused = self.store_thread.pause();
+        self.store.backfill_defaults(&spec)?;
+        self.replace_spec(spec, hash);
+        Ok(())
+    }
+
     /// Puts `spec` in force for every request that starts from now on.
-    pub fn replace_spec(&self, spec: Spec, hash: String) {
+    fn replace_spec(&self, spec: Spec, hash: String) {
         {
             let mut in_force = self
                 .in_force
@@ -288,5 +327,68 @@ mod tests {
             state.version(&state.spec()).map(|version| version.spec),
             Some(2_000)
         );
+    }
+
+    /// A state serving `spec()` with its tables, and the spec a reload
+    /// brings: `spec()` with a `flagged` field defaulting to false.
+    fn before_a_reload() -> (AppState, Spec) {
+        let state = AppState::new(
+            spec(),
+            Store::open(Location::Memory).expect("a store"),
+            1,
+            "test.yaml",
+            String::new(),
+        );
+        state.store.prepare(&state.spec()).expect("tables");
+        let flagged = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string }\n      flagged: { type: boolean, default: false }\n",
+        )
+        .expect("a valid spec");
+        (state, flagged)
+    }
+
+    /// Creates a note on `spec` as a request that began on it does.
+    async fn create_on(state: &AppState, spec: &Arc<Spec>, text: &str) {
+        let fields = serde_json::json!({ "text": text });
+        let fields = fields.as_object().cloned().expect("an object");
+        state
+            .on_store(spec, move |store, spec| {
+                Ok(store.create(spec, &spec.resources[0], None, fields)?)
+            })
+            .await
+            .expect("created");
+    }
+
+    /// How many notes the spec in force finds with `flagged=false`.
+    fn unflagged(state: &AppState) -> u64 {
+        let current = state.spec();
+        let notes = &current.resources[0];
+        let query = crate::query::parse_list(&current, notes, "flagged=false").expect("a query");
+        state.store.list(notes, &query, &[]).expect("a page").total
+    }
+
+    #[actix_web::test]
+    async fn a_create_between_a_reloads_backfill_and_its_swap_gets_the_new_defaults() {
+        let (state, flagged) = before_a_reload();
+        let previous = state.spec();
+        state.store.prepare(&flagged).expect("tables");
+        create_on(&state, &previous, "between backfill and swap").await;
+        state
+            .put_in_force(flagged, String::new())
+            .expect("in force");
+        assert_eq!(unflagged(&state), 1);
+    }
+
+    #[actix_web::test]
+    async fn a_create_begun_on_a_replaced_spec_gets_the_new_defaults() {
+        let (state, flagged) = before_a_reload();
+        let previous = state.spec();
+        state.store.prepare(&flagged).expect("tables");
+        state
+            .put_in_force(flagged, String::new())
+            .expect("in force");
+        create_on(&state, &previous, "begun before the swap").await;
+        assert_eq!(unflagged(&state), 1);
     }
 }

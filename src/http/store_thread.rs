@@ -53,6 +53,28 @@ impl StoreThread {
     }
 }
 
+impl StoreThread {
+    /// Holds the thread between two operations until the returned guard is
+    /// dropped; `None` if the thread has ended.
+    pub(crate) fn pause(&self) -> Option<Paused> {
+        let (parked, is_parked) = mpsc::channel::<()>();
+        let (resume, resumed) = mpsc::channel::<()>();
+        let job: Job = Box::new(move || {
+            let _ = parked.send(());
+            // Ends when the guard, and with it the sender, is dropped.
+            let _ = resumed.recv();
+        });
+        self.jobs.send(job).ok()?;
+        is_parked.recv().ok()?;
+        Some(Paused { _resume: resume })
+    }
+}
+
+/// The store thread held by [`StoreThread::pause`]; dropping this lets it go on.
+pub(crate) struct Paused {
+    _resume: mpsc::Sender<()>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +103,35 @@ mod tests {
         let failed = thread.run::<()>(|| panic!("a bug")).await;
         assert!(matches!(failed, Err(Problem::Internal { .. })));
         assert_eq!(thread.run(|| Ok(7)).await.unwrap(), 7, "the thread goes on");
+    }
+
+    #[actix_web::test]
+    async fn nothing_runs_while_the_thread_is_paused() {
+        let thread = StoreThread::start();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let paused = std::thread::scope(|scope| {
+            scope
+                .spawn(|| thread.pause().expect("the thread runs"))
+                .join()
+                .expect("paused")
+        });
+        let queued = {
+            let ran = ran.clone();
+            thread.run(move || {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+        };
+        let (queued, waited) = futures_util::future::join(queued, async {
+            // Whatever the wait, the queued operation has not run.
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+            let ran_while_paused = ran.load(std::sync::atomic::Ordering::SeqCst);
+            drop(paused);
+            ran_while_paused
+        })
+        .await;
+        assert!(!waited, "an operation ran while the thread was paused");
+        queued.expect("the operation runs once the pause ends");
+        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 }

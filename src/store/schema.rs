@@ -154,4 +154,14 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Gives every record of `spec`'s resources the defaults of the fields it
+    /// lacks, in one step.
+    pub fn backfill_defaults(&self, spec: &Spec) -> rusqlite::Result<()> {
+        let connection = self.lock();
+        for resource in &spec.resources {
+            backfill_defaults(&connection, resource)?;
+        }
+        Ok(())
+    }
 }
