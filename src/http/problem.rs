@@ -154,6 +154,12 @@ pub enum Problem {
     /// A reset is restoring the seeded data.
     #[error("a reset is restoring the seeded data: retry in a moment")]
     Resetting,
+    /// More store operations are waiting than the store takes.
+    #[error(
+        "the server is busy: more requests are waiting for the data than it queues ({}); retry in a moment",
+        super::store_thread::MAX_QUEUED
+    )]
+    Busy,
     /// The server failed; only storage failures end here.
     #[error("{detail}")]
     Internal {
@@ -222,6 +228,7 @@ impl Problem {
             Problem::Injected { .. } => "injected",
             Problem::OverBudget => "over-budget",
             Problem::Resetting => "resetting",
+            Problem::Busy => "busy",
             Problem::Internal { .. } => "internal",
         }
     }
@@ -277,7 +284,9 @@ impl ResponseError for Problem {
             Problem::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Problem::Forbidden { .. } => StatusCode::FORBIDDEN,
             Problem::Injected { status, .. } => *status,
-            Problem::OverBudget | Problem::Resetting => StatusCode::SERVICE_UNAVAILABLE,
+            Problem::OverBudget | Problem::Resetting | Problem::Busy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -311,7 +320,7 @@ impl ResponseError for Problem {
             Problem::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"standin\""));
             }
-            Problem::Resetting => {
+            Problem::Resetting | Problem::Busy => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}

@@ -11,16 +11,23 @@ use super::Problem;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// The most operations waiting for the thread; more are answered `503` at once.
+pub const MAX_QUEUED: usize = 1024;
+
 /// A thread running store operations in arrival order; it ends when this is dropped.
 #[derive(Debug)]
 pub(crate) struct StoreThread {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
 }
 
 impl StoreThread {
-    /// Starts the thread.
+    /// Starts the thread, taking up to [`MAX_QUEUED`] waiting operations.
     pub(crate) fn start() -> StoreThread {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        StoreThread::with_bound(MAX_QUEUED)
+    }
+
+    fn with_bound(bound: usize) -> StoreThread {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(bound);
         std::thread::Builder::new()
             .name("standin-store".into())
             .spawn(move || {
@@ -34,22 +41,33 @@ impl StoreThread {
         StoreThread { jobs }
     }
 
-    /// Runs `operation` on the thread and waits for its result.
-    pub(crate) async fn run<T: Send + 'static>(
+    /// Queues `operation` for the thread (or refuses it, `503`, when the
+    /// queue is full); the future answers its result.
+    pub(crate) fn run<T, F>(
         &self,
-        operation: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-    ) -> Result<T, Problem> {
+        operation: F,
+    ) -> impl std::future::Future<Output = Result<T, Problem>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, Problem> + Send + 'static,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             // The request may have gone (its client hung up): nobody to tell.
             let _ = reply.send(operation());
         });
-        self.jobs.send(job).map_err(|_| Problem::Internal {
-            detail: "the store has shut down".into(),
-        })?;
-        answer.await.map_err(|_| Problem::Internal {
-            detail: "the store operation failed".into(),
-        })?
+        let queued = self.jobs.try_send(job).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => Problem::Busy,
+            mpsc::TrySendError::Disconnected(_) => Problem::Internal {
+                detail: "the store has shut down".into(),
+            },
+        });
+        async move {
+            queued?;
+            answer.await.map_err(|_| Problem::Internal {
+                detail: "the store operation failed".into(),
+            })?
+        }
     }
 }
 
@@ -64,6 +82,7 @@ impl StoreThread {
             // Ends when the guard, and with it the sender, is dropped.
             let _ = resumed.recv();
         });
+        // Waits for room: a reload must not be refused for a busy moment.
         self.jobs.send(job).ok()?;
         is_parked.recv().ok()?;
         Some(Paused { _resume: resume })
@@ -100,7 +119,7 @@ mod tests {
             [0, 1, 2, 3, 4]
         );
         assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4]);
-        let failed = thread.run::<()>(|| panic!("a bug")).await;
+        let failed = thread.run::<(), _>(|| panic!("a bug")).await;
         assert!(matches!(failed, Err(Problem::Internal { .. })));
         assert_eq!(thread.run(|| Ok(7)).await.unwrap(), 7, "the thread goes on");
     }
@@ -133,5 +152,19 @@ mod tests {
         assert!(!waited, "an operation ran while the thread was paused");
         queued.expect("the operation runs once the pause ends");
         assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[actix_web::test]
+    async fn operations_beyond_the_queues_bound_are_refused_at_once() {
+        let thread = StoreThread::with_bound(2);
+        let paused = thread.pause().expect("the thread runs");
+        let first = thread.run(|| Ok(1));
+        let second = thread.run(|| Ok(2));
+        let third = thread.run(|| Ok(3));
+        assert!(matches!(third.await, Err(Problem::Busy)));
+        drop(paused);
+        assert_eq!(first.await.expect("queued"), 1);
+        assert_eq!(second.await.expect("queued"), 2);
+        assert_eq!(thread.run(|| Ok(4)).await.expect("room again"), 4);
     }
 }
