@@ -18,7 +18,9 @@ On this machine and in one run it:
   3. runs each workload against json-server, Prism, standin in memory,
      standin with --db and the ceiling, alternating, each for a fixed time with
      wrk -t2 -c32: GET one item, GET a page of 20, a filtered + sorted page,
-     a full-text search, POST, PATCH;
+     a full-text search, POST, PATCH; then distinct URLs drawn at random
+     (items, pages, filtered pages, searches with varied words) and a mix of
+     them with 10% writes (POST and PATCH), in each system's dialect;
   4. measures start-up (20 resources x 10,000 generated records), peak RSS
      with 1,000,000 records (memory and --db), reset of 10,000 records, reload
      latency, and the filtered page and search at 100,000 records;
@@ -40,6 +42,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -260,11 +263,64 @@ WRK_SCRIPTS = {
 }
 
 
-def wrk(url, seconds, method="GET", connections=32):
+class Traffic:
+    """Requests to distinct URLs, drawn at random by wrk in one system's
+    dialect ("standin" or "json-server"): the share of each kind of request
+    in percent, out of item (one random post), page (a random page of 20),
+    filtered (a filtered, sorted random page), search (a varied word), post
+    and patch (of a random post)."""
+
+    def __init__(self, dialect, **shares):
+        assert sum(shares.values()) == 100, shares
+        self.dialect, self.shares = dialect, shares
+
+    def script(self, base):
+        """The wrk Lua script, for an API at the path `base`."""
+        standin = self.dialect == "standin"
+        page = "page=%d&per_page=20" if standin else "_page=%d&_limit=20"
+        sort = "sort=-created_at" if standin else "_sort=created_at&_order=desc"
+        kinds = {
+            "item": f'get(base .. "/posts/" .. math.random(10000))',
+            "page": f'get(base .. string.format("/posts?{page}", math.random(500)))',
+            "filtered": f'get(base .. string.format("/posts?status=%s&{sort}&{page}", '
+            'statuses[math.random(3)], math.random(150)))',
+            "search": f'get(base .. "/posts?q=" .. words[math.random(#words)] .. "&{"per_page" if standin else "_limit"}=20")',
+            "post": 'write("POST", base .. "/posts", post_body)',
+            "patch": 'write("PATCH", base .. "/posts/" .. math.random(10000), '
+            "string.format('{\"views\": %d}', math.random(100000)))",
+        }
+        branches, threshold = [], 0
+        for kind, share in self.shares.items():
+            threshold += share
+            branches.append(f"  if draw <= {threshold} then return {kinds[kind]} end")
+        words = ", ".join(f'"{word}"' for word in WORDS)
+        body = '{"title": "Benchmark post", "body": "%s", "status": "draft", "views": 0, "author": 7}' % ("x" * 200)
+        return "\n".join([
+            "local threads = 0",
+            "function setup(thread) threads = threads + 1; thread:set(\"number\", threads) end",
+            "function init(args) math.randomseed(os.time() * 100 + (number or 0)) end",
+            f'local base = "{base}"',
+            f"local words = {{{words}}}",
+            'local statuses = {"draft", "published", "archived"}',
+            f"local post_body = '{body}'",
+            'local reading = {Accept = "application/json"}',
+            'local writing = {Accept = "application/json", ["Content-Type"] = "application/json"}',
+            "local function get(path) return wrk.format(\"GET\", path, reading) end",
+            "local function write(method, path, body) return wrk.format(method, path, writing, body) end",
+            "function request()",
+            "  local draw = math.random(100)",
+            *branches,
+            "end",
+            "",
+        ])
+
+
+def wrk(url, seconds, method="GET", connections=32, traffic=None):
     """Requests/s, p50 and p99 (ms), and the number of non-2xx answers, in
     the steady state: one request first warms the server up (for standin,
-    the first query of a shape creates the index that serves it)."""
-    if method == "GET":
+    the first query of a shape creates the index that serves it). With
+    `traffic`, wrk draws each request's URL (and method) as it says."""
+    if method == "GET" and traffic is None:
         try:
             get(url)
         except urllib.error.URLError:
@@ -272,9 +328,10 @@ def wrk(url, seconds, method="GET", connections=32):
     threads = min(2, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", "Accept: application/json"]
     script = None
-    if method in WRK_SCRIPTS:
+    text = traffic.script(urllib.parse.urlparse(url).path.rstrip("/")) if traffic else WRK_SCRIPTS.get(method)
+    if text:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(WRK_SCRIPTS[method])
+        script.write(text)
         script.close()
         command += ["-s", script.name]
     finished = subprocess.run(command + [url], capture_output=True, text=True)
@@ -308,6 +365,16 @@ WORKLOADS = [
     ("full-text search", "/posts?q=dolor&per_page=20", "/posts?q=dolor&_limit=20", None, None, "GET"),
     ("POST a new item", "/posts", "/posts", None, None, "POST"),
     ("PATCH an item", "/posts/4242", "/posts/4242", None, None, "PATCH"),
+    # Distinct URLs, as a test suite or a front end reads: the read cache
+    # rarely answers these, and writes empty it.
+    ("random items", Traffic("standin", item=100), Traffic("json-server", item=100), None, None, "GET"),
+    ("random pages of 20", Traffic("standin", page=100), Traffic("json-server", page=100), None, None, "GET"),
+    ("random filtered + sorted pages", Traffic("standin", filtered=100), Traffic("json-server", filtered=100),
+     None, None, "GET"),
+    ("random searches", Traffic("standin", search=100), Traffic("json-server", search=100), None, None, "GET"),
+    ("mixed: random reads, 10% writes",
+     Traffic("standin", item=30, page=25, filtered=20, search=15, post=5, patch=5),
+     Traffic("json-server", item=30, page=25, filtered=20, search=15, post=5, patch=5), None, None, "MIXED"),
 ]
 
 
@@ -362,19 +429,24 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
                 }.get(
                     system, standin_path
                 )
-                if path is None or (system == "standin, no read cache" and method != "GET"):
+                if path is None or (system == "standin, no read cache" and method not in ("GET", "MIXED")):
                     continue
-                runs.append((system, server.url + path))
+                if isinstance(path, Traffic):
+                    runs.append((system, server.url + "/", path))
+                else:
+                    runs.append((system, server.url + path, None))
             # Each system runs twice for half the time, in order and then in
             # reverse, so that a slow spell of the machine weighs on all alike.
             halves = {}
-            for system, url in runs + runs[::-1]:
+            for system, url, traffic in runs + runs[::-1]:
                 server = systems[system]
                 if server.exited():
                     continue
                 for attempt in range(3):
                     try:
-                        halves.setdefault(system, []).append(wrk(url, max(1, seconds // 2), method))
+                        halves.setdefault(system, []).append(
+                            wrk(url, max(1, seconds // 2), method, traffic=traffic)
+                        )
                         break
                     except SystemExit as failure:
                         if server.exited(grace=2.0):
