@@ -147,6 +147,13 @@ impl Server {
         self.state.journal.entries(&Selection::default())
     }
 
+    /// The received requests `pattern` matches, and the closest of the
+    /// others (near misses); a path pattern that cannot be read is refused.
+    pub fn verify(&self, pattern: crate::RequestPattern) -> Result<crate::Verification, String> {
+        let matcher = crate::matcher::Matcher::new(pattern)?;
+        Ok(matcher.verify(self.received_requests()))
+    }
+
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         self.state.journal.clear();

@@ -138,6 +138,12 @@ impl CustomRoutes {
     }
 }
 
+/// A path pattern (`/orders/:id`, `/api/*`) as a regular expression matching
+/// whole paths, as custom routes read it.
+pub(crate) fn path_pattern(pattern: &str) -> Result<Regex, String> {
+    compile(pattern).map(|(regex, _)| regex)
+}
+
 /// The pattern as a regular expression, and its parameters' names in capture order.
 fn compile(pattern: &str) -> Result<(Regex, Vec<Option<String>>), String> {
     if !pattern.starts_with('/') {

@@ -1,5 +1,6 @@
 //! The admin API under `{base_path}/_standin`: `health`, `reset`, the
-//! `requests` journal and the normalised `spec`, for test suites and tooling.
+//! `requests` journal (and `requests/match`: verification with near misses)
+//! and the normalised `spec`, for test suites and tooling.
 //! Admin requests are not journaled, never carry CORS headers, and are
 //! refused to web pages of other sites (see `http::access`).
 
@@ -16,6 +17,7 @@ use crate::store::Location;
 /// Answers a request to `/_standin/{path}`.
 pub async fn handle(
     request: &HttpRequest,
+    payload: web::Payload,
     state: &web::Data<AppState>,
     spec: &Spec,
     path: &str,
@@ -28,15 +30,23 @@ pub async fn handle(
         "health" | "spec" | "openapi.json" => &["GET", "HEAD", "OPTIONS"],
         "reset" => &["POST", "OPTIONS"],
         "requests" => &["GET", "HEAD", "DELETE", "OPTIONS"],
+        "requests/match" => &["POST", "OPTIONS"],
         _ => {
             let hint = spec::did_you_mean(
                 path,
-                ["health", "reset", "requests", "spec", "openapi.json"],
+                [
+                    "health",
+                    "reset",
+                    "requests",
+                    "requests/match",
+                    "spec",
+                    "openapi.json",
+                ],
             )
             .map(|hint| format!(" ({hint})"))
             .unwrap_or_default();
             return Err(Problem::not_found(format!(
-                "no admin route '{path}'{hint}: there are health, reset, requests, spec and openapi.json"
+                "no admin route '{path}'{hint}: there are health, reset, requests, requests/match, spec and openapi.json"
             )));
         }
     };
@@ -50,6 +60,9 @@ pub async fn handle(
     }
     if path != "requests" {
         reject_parameters(request, &[])?;
+    }
+    if path == "requests/match" {
+        return matching_requests(request, payload, state).await;
     }
     match (path, method.as_str()) {
         ("health", _) => health(state, spec).await,
@@ -182,6 +195,25 @@ fn requests(request: &HttpRequest, state: &web::Data<AppState>) -> Result<HttpRe
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
         .body(state.journal.to_json(&selection)))
+}
+
+/// `POST requests/match`: the journaled requests a pattern matches, and near misses.
+async fn matching_requests(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let bytes = super::body::read(request, payload, state.body_limit).await?;
+    let pattern: crate::matcher::RequestPattern = serde_json::from_slice(&bytes).map_err(|error| {
+        Problem::bad_request(format!(
+            "the body is not a request pattern ({{\"method\", \"path\", \"query\", \"headers\", \"body\"}}): {error}"
+        ))
+    })?;
+    let matcher = crate::matcher::Matcher::new(pattern).map_err(Problem::bad_request)?;
+    let verification = matcher.verify(state.journal.entries(&Selection::default()));
+    Ok(HttpResponse::build(StatusCode::OK)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(verification))
 }
 
 fn reject_parameters(request: &HttpRequest, known: &[&str]) -> Result<(), Problem> {

@@ -233,7 +233,7 @@ async fn answer(
             item::handle(request, payload, state.into_inner(), spec, index, id).await
         }
         Target::Job(job) => jobs::monitor(&request, &state, job).await,
-        Target::Admin(path) => admin::handle(&request, &state, &spec, &path).await,
+        Target::Admin(path) => admin::handle(&request, payload, &state, &spec, &path).await,
     }
 }
 

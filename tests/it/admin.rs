@@ -221,3 +221,80 @@ async fn the_journal_keeps_large_bodies_short() {
         .expect("a large body is kept as text");
     assert_eq!(body.len(), 64 * 1024);
 }
+
+#[tokio::test]
+async fn matching_requests_counts_them_and_lists_near_misses() {
+    let app = spawn(LIBRARY);
+    app.post("/authors", json!({ "name": "Ann", "country": "NO" }))
+        .await;
+    app.post("/authors", json!({ "name": "Bo" })).await;
+    app.get("/books?page=2").await;
+    let matched = |pattern: Value| {
+        let app = &app;
+        async move {
+            json(
+                app.send_json(Method::POST, "/_standin/requests/match", pattern)
+                    .await,
+            )
+            .await
+        }
+    };
+
+    let found =
+        matched(json!({"method": "POST", "path": "/api/authors", "body": {"name": "Ann"}})).await;
+    assert_eq!(found["count"], 1, "{found}");
+    assert_eq!(found["requests"][0]["body"]["country"], "NO");
+    assert_eq!(
+        found["near_misses"][0]["request"]["body"],
+        json!({"name": "Bo"})
+    );
+    assert_eq!(
+        found["near_misses"][0]["differences"],
+        json!(["body.name: expected \"Ann\", found \"Bo\""])
+    );
+
+    let pages = matched(json!({"path": "/api/:collection", "query": {"page": "2"}})).await;
+    assert_eq!(pages["count"], 1, "{pages}");
+    let none = matched(json!({"method": "DELETE"})).await;
+    assert_eq!(none["count"], 0);
+    assert_eq!(none["near_misses"].as_array().map(Vec::len), Some(3));
+
+    // The same from Rust.
+    let verification = app
+        .server
+        .verify(standin::RequestPattern {
+            method: Some("POST".into()),
+            body: Some(json!({"name": "Bo"})),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(verification.count, 1);
+
+    // Mistakes are named.
+    let mistake = problem(
+        app.send_json(
+            Method::POST,
+            "/_standin/requests/match",
+            json!({"verb": "GET"}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert!(
+        mistake["detail"].as_str().unwrap().contains("verb"),
+        "{mistake}"
+    );
+    problem(
+        app.send_json(
+            Method::POST,
+            "/_standin/requests/match",
+            json!({"path": "books"}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    // Matching is not itself a received request.
+    assert_eq!(app.server.received_requests().len(), 3);
+}
