@@ -154,6 +154,22 @@ impl Server {
         Ok(matcher.verify(self.received_requests()))
     }
 
+    /// Programs an answer for the requests to come that match (the newest
+    /// stub first); why not, when the definition cannot be.
+    pub fn stub(&self, definition: crate::StubDefinition) -> Result<crate::Stub, String> {
+        self.state.stubs.add(definition)
+    }
+
+    /// The stubs in place, oldest first.
+    pub fn stubs(&self) -> Vec<crate::Stub> {
+        self.state.stubs.list()
+    }
+
+    /// Removes the stub numbered `id`; whether there was one.
+    pub fn remove_stub(&self, id: u64) -> bool {
+        self.state.stubs.remove(id)
+    }
+
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         self.state.journal.clear();

@@ -42,6 +42,9 @@ pub struct Entry {
     pub status: u16,
     /// Time to answer, in milliseconds.
     pub duration_ms: f64,
+    /// The stub that answered it, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stub: Option<u64>,
 }
 
 /// A request as observed, to be recorded.
@@ -63,6 +66,38 @@ pub struct Observed {
     pub status: u16,
     /// Time to answer, in milliseconds.
     pub duration_ms: f64,
+    /// The stub that answered it, if one did.
+    pub stub: Option<u64>,
+}
+
+impl Observed {
+    /// The request as a journal entry (headers as received), to match stubs against.
+    pub fn entry(&self) -> Entry {
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            match headers.get_mut(name) {
+                Some(Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+                _ => {
+                    headers.insert(name.clone(), Value::String(value.clone()));
+                }
+            }
+        }
+        Entry {
+            sequence: 0,
+            time: self.time.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers,
+            body: body_value(&self.body, self.body.len() <= BODY_LIMIT),
+            status: self.status,
+            duration_ms: self.duration_ms,
+            stub: self.stub,
+        }
+    }
 }
 
 /// A recorded request: text as received, the body as bytes.
@@ -79,6 +114,7 @@ struct Recorded {
     whole: bool,
     status: u16,
     duration_ms: f64,
+    stub: Option<u64>,
 }
 
 impl Recorded {
@@ -109,6 +145,7 @@ impl Recorded {
             whole,
             status: observed.status,
             duration_ms: observed.duration_ms,
+            stub: observed.stub,
         }
     }
 
@@ -143,6 +180,7 @@ impl Recorded {
             body: body_value(&self.body, self.whole),
             status: self.status,
             duration_ms: self.duration_ms,
+            stub: self.stub,
         }
     }
 }

@@ -35,6 +35,7 @@ pub mod rewrite;
 pub mod server;
 pub mod spec;
 pub mod store;
+pub mod stubs;
 
 pub use http::ResetError;
 pub use in_process::Server;
@@ -42,3 +43,4 @@ pub use journal::Entry as ReceivedRequest;
 pub use matcher::{NearMiss, RequestPattern, Verification};
 pub use server::{Options, SpecFile, StartError};
 pub use store::SeedError;
+pub use stubs::{Stub, StubDefinition, StubResponse};

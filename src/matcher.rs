@@ -193,6 +193,7 @@ mod tests {
             body,
             status: 201,
             duration_ms: 0.0,
+            stub: None,
         }
     }
 

@@ -31,6 +31,8 @@ pub async fn handle(
         "reset" => &["POST", "OPTIONS"],
         "requests" => &["GET", "HEAD", "DELETE", "OPTIONS"],
         "requests/match" => &["POST", "OPTIONS"],
+        "stubs" => &["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
+        stub if stub.starts_with("stubs/") => &["GET", "HEAD", "DELETE", "OPTIONS"],
         _ => {
             let hint = spec::did_you_mean(
                 path,
@@ -39,6 +41,7 @@ pub async fn handle(
                     "reset",
                     "requests",
                     "requests/match",
+                    "stubs",
                     "spec",
                     "openapi.json",
                 ],
@@ -46,7 +49,7 @@ pub async fn handle(
             .map(|hint| format!(" ({hint})"))
             .unwrap_or_default();
             return Err(Problem::not_found(format!(
-                "no admin route '{path}'{hint}: there are health, reset, requests, requests/match, spec and openapi.json"
+                "no admin route '{path}'{hint}: there are health, reset, requests, requests/match, stubs, spec and openapi.json"
             )));
         }
     };
@@ -63,6 +66,9 @@ pub async fn handle(
     }
     if path == "requests/match" {
         return matching_requests(request, payload, state).await;
+    }
+    if path == "stubs" || path.starts_with("stubs/") {
+        return stubs(request, payload, state, path).await;
     }
     match (path, method.as_str()) {
         ("health", _) => health(state, spec).await,
@@ -195,6 +201,49 @@ fn requests(request: &HttpRequest, state: &web::Data<AppState>) -> Result<HttpRe
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
         .body(state.journal.to_json(&selection)))
+}
+
+/// `stubs` and `stubs/{id}`: the answers programmed for requests to come.
+async fn stubs(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+    path: &str,
+) -> Result<HttpResponse, Problem> {
+    let method = request.method().as_str();
+    let Some(id) = path.strip_prefix("stubs/") else {
+        return match method {
+            "POST" => {
+                let bytes = super::body::read(request, payload, state.body_limit).await?;
+                let definition: crate::stubs::StubDefinition = serde_json::from_slice(&bytes)
+                    .map_err(|error| {
+                        Problem::bad_request(format!(
+                            "the body is not a stub ({{\"request\", \"response\", \"times\"}}): {error}"
+                        ))
+                    })?;
+                let stub = state.stubs.add(definition).map_err(Problem::bad_request)?;
+                Ok(HttpResponse::build(StatusCode::CREATED)
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .insert_header((
+                        header::LOCATION,
+                        format!("{}/{}", request.path().trim_end_matches('/'), stub.id),
+                    ))
+                    .json(stub))
+            }
+            "DELETE" => {
+                state.stubs.clear();
+                Ok(HttpResponse::NoContent().finish())
+            }
+            _ => Ok(ok_json(&json!(state.stubs.list()))),
+        };
+    };
+    let missing = || Problem::not_found(format!("no stub numbered '{id}'"));
+    let id = id.parse::<u64>().map_err(|_| missing())?;
+    match method {
+        "DELETE" if state.stubs.remove(id) => Ok(HttpResponse::NoContent().finish()),
+        "DELETE" => Err(missing()),
+        _ => Ok(ok_json(&json!(state.stubs.get(id).ok_or_else(missing)?))),
+    }
 }
 
 /// `POST requests/match`: the journaled requests a pattern matches, and near misses.

@@ -51,15 +51,33 @@ pub async fn observe<B: MessageBody + 'static>(
             body: body[..body.len().min(journal::BODY_LIMIT + 1)].to_vec(),
             status: 0,
             duration_ms: 0.0,
+            stub: None,
         });
+    }
+    // A stub a test programmed answers ahead of everything else.
+    let mut stubbed = None;
+    if let (Some(state), Some(observed), None) = (state.as_ref(), pending.as_mut(), &late)
+        && !state.stubs.is_empty()
+        && let Some((id, answer)) = state.stubs.answer(&observed.entry())
+    {
+        observed.stub = Some(id);
+        stubbed = Some(answer);
     }
     let method = request.method().clone();
     let path = request.path().to_string();
-    let response = match late {
-        Some(problem) => request
+    let response = match (late, stubbed) {
+        (Some(problem), _) => request
             .into_response(problem.error_response())
             .map_into_right_body(),
-        None => next.call(request).await?.map_into_left_body(),
+        (None, Some(answer)) => {
+            if answer.delay_ms > 0 {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
+            }
+            request
+                .into_response(stubbed_response(&answer))
+                .map_into_right_body()
+        }
+        (None, None) => next.call(request).await?.map_into_left_body(),
     };
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
@@ -70,6 +88,34 @@ pub async fn observe<B: MessageBody + 'static>(
         state.journal.record(observed);
     }
     Ok(response)
+}
+
+/// The answer a stub was programmed with.
+fn stubbed_response(answer: &crate::stubs::StubResponse) -> actix_web::HttpResponse {
+    use actix_web::http::StatusCode;
+    use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = actix_web::HttpResponse::build(status);
+    let (body, media_type) = match &answer.body {
+        None => (Vec::new(), None),
+        Some(serde_json::Value::String(text)) => {
+            (text.clone().into_bytes(), Some("text/plain; charset=utf-8"))
+        }
+        Some(value) => (value.to_string().into_bytes(), Some("application/json")),
+    };
+    if let Some(media_type) = media_type {
+        response.insert_header((CONTENT_TYPE, media_type));
+    }
+    // Checked when the stub was added; anything else is left out.
+    for (name, value) in &answer.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            response.insert_header((name, value));
+        }
+    }
+    response.body(body)
 }
 
 /// Reads the body (at most one byte over the limit, so the handler still

@@ -56,6 +56,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The requests received.
     pub journal: Journal,
+    /// The answers tests programmed for requests to come.
+    pub stubs: crate::stubs::Stubs,
     /// Seed of the fake data (the spec's, or the command line's).
     pub seed: u64,
     /// Largest accepted request body, in bytes.
@@ -115,6 +117,7 @@ impl AppState {
                 crate::journal::DEFAULT_CAPACITY,
                 crate::journal::DEFAULT_MAX_BYTES,
             ),
+            stubs: crate::stubs::Stubs::default(),
             seed,
             body_limit: DEFAULT_BODY_LIMIT,
             timeouts: super::body::Timeouts::default(),

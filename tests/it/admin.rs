@@ -298,3 +298,102 @@ async fn matching_requests_counts_them_and_lists_near_misses() {
     // Matching is not itself a received request.
     assert_eq!(app.server.received_requests().len(), 3);
 }
+
+#[tokio::test]
+async fn stubs_answer_the_next_matching_requests_ahead_of_the_spec() {
+    let app = spawn(LIBRARY);
+    let created = app
+        .send_json(
+            Method::POST,
+            "/_standin/stubs",
+            json!({
+                "request": {"method": "POST", "path": "/api/authors"},
+                "response": {"status": 503, "headers": {"Retry-After": "2"}, "body": {"error": "down"}},
+                "times": 1
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let location = header(&created, "location").unwrap();
+    let stub = json(created).await;
+    assert!(
+        location.ends_with(&format!("/_standin/stubs/{}", stub["id"])),
+        "{location}"
+    );
+    assert_eq!(stub["remaining"], 1);
+
+    let stubbed = app.post("/authors", json!({ "name": "Ann" })).await;
+    assert_eq!(stubbed.status(), 503);
+    assert_eq!(header(&stubbed, "retry-after").as_deref(), Some("2"));
+    assert_eq!(json(stubbed).await, json!({"error": "down"}));
+    // Used up: the spec answers again.
+    assert_eq!(
+        app.post("/authors", json!({ "name": "Ann" }))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(json(app.get("/_standin/stubs").await).await, json!([]));
+
+    // A route the spec does not have, every time, after a delay.
+    let forever = app.server.stub(
+        serde_json::from_value(json!({
+            "request": {"path": "/api/legacy/*"},
+            "response": {"body": "still here", "delay_ms": 20}
+        }))
+        .unwrap(),
+    );
+    let forever = forever.unwrap();
+    for _ in 0..2 {
+        let answered = app.get("/legacy/report").await;
+        assert_eq!(answered.status(), 200);
+        assert_eq!(
+            header(&answered, "content-type").as_deref(),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(answered.text().await.unwrap(), "still here");
+    }
+    let listed = json(app.get(&format!("/_standin/stubs/{}", forever.id)).await).await;
+    assert_eq!(listed["remaining"], Value::Null);
+
+    // The journal says which stub answered.
+    let journal = app.server.received_requests();
+    assert_eq!(journal[0].stub, Some(stub["id"].as_u64().unwrap()));
+    assert_eq!(journal[1].stub, None);
+    assert_eq!(journal[2].stub, Some(forever.id));
+
+    let removed = app
+        .request(Method::DELETE, &format!("/_standin/stubs/{}", forever.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(app.get("/legacy/report").await.status(), 404);
+    problem(
+        app.get(&format!("/_standin/stubs/{}", forever.id)).await,
+        404,
+    )
+    .await;
+
+    // Mistakes are named.
+    let mistake = problem(
+        app.send_json(
+            Method::POST,
+            "/_standin/stubs",
+            json!({"response": {"status": 1000}}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert!(
+        mistake["detail"].as_str().unwrap().contains("status"),
+        "{mistake}"
+    );
+    problem(
+        app.send_json(Method::POST, "/_standin/stubs", json!({"answer": {}}))
+            .await,
+        400,
+    )
+    .await;
+}
