@@ -248,6 +248,10 @@ pub fn http_server(
                 .map_err(|error| error.error_response());
             let shutdown = shutdown.clone();
             let service = HttpService::build()
+                // Handlers may end their connection unanswered (a stub's dropped connection).
+                .on_connect_ext(|io: &http::Guarded<actix_rt::net::TcpStream>, data| {
+                    data.insert(io.abort_handle());
+                })
                 // Idle keep-alive connections close at once on a graceful stop.
                 .graceful_shutdown_signal(move || {
                     let shutdown = shutdown.clone();

@@ -49,6 +49,10 @@ pub struct StubResponse {
     /// How long to wait before answering, in milliseconds.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_ms: u64,
+    /// End the connection without answering (after the delay), as a crashed
+    /// or unreachable server would.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_connection: bool,
 }
 
 fn ok() -> u16 {
@@ -66,6 +70,7 @@ impl Default for StubResponse {
             headers: BTreeMap::new(),
             body: None,
             delay_ms: 0,
+            drop_connection: false,
         }
     }
 }

@@ -34,7 +34,7 @@ pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
 pub use state::{AppState, ReloadFailure, ResetError, SpecStatus};
-pub(crate) use transport::Guarded;
+pub(crate) use transport::{Abort, Guarded};
 
 use crate::represent::Representation;
 use crate::spec::Spec;

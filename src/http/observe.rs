@@ -73,6 +73,11 @@ pub async fn observe<B: MessageBody + 'static>(
             if answer.delay_ms > 0 {
                 actix_web::rt::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
             }
+            if answer.drop_connection
+                && let Some(abort) = request.request().conn_data::<super::Abort>()
+            {
+                abort.now();
+            }
             request
                 .into_response(stubbed_response(&answer))
                 .map_into_right_body()

@@ -32,6 +32,25 @@ pub struct Guarded<IO> {
     pending: Option<Pending>,
     /// The head timed out: its 408 is written, then the connection ends.
     closed: bool,
+    /// Set by a handler to end the connection without a word (a stub's
+    /// dropped connection): nothing more is written.
+    abort: Abort,
+}
+
+/// Ends the connection it was taken from, unanswered, when set; handlers
+/// find it among the request's connection data.
+#[derive(Debug, Clone, Default)]
+pub struct Abort(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Abort {
+    /// Ends the connection before anything more is written to it.
+    pub fn now(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// Bytes written in place of what the dispatcher asked for.
@@ -52,7 +71,13 @@ impl<IO> Guarded<IO> {
             matched: 0,
             pending: None,
             closed: false,
+            abort: Abort::default(),
         }
+    }
+
+    /// What ends this connection unanswered.
+    pub fn abort_handle(&self) -> Abort {
+        self.abort.clone()
     }
 }
 
@@ -140,6 +165,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<IO> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.abort.is_set() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the connection is dropped on purpose",
+            )));
+        }
         if this.closed {
             // Nothing more goes out after the 408.
             std::task::ready!(this.poll_pending(cx))?;

@@ -397,3 +397,39 @@ async fn stubs_answer_the_next_matching_requests_ahead_of_the_spec() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_stub_can_drop_the_connection_unanswered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn(LIBRARY);
+    app.server
+        .stub(
+            serde_json::from_value(json!({
+                "request": {"path": "/api/books/1"},
+                "response": {"drop_connection": true},
+                "times": 1
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+    let address = app
+        .server
+        .url()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+    connection
+        .write_all(format!("GET /api/books/1 HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    // Closed (an end of file, or a reset: either way) with not a byte of an answer.
+    let _ = connection.read_to_end(&mut answer).await;
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    // Used up: the next request is answered as the spec says.
+    assert_eq!(app.get("/books/1").await.status(), 200);
+}
