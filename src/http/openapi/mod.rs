@@ -90,10 +90,12 @@ pub async fn handle(
                 &path_values,
             )
             .await;
-            Ok(match answer {
-                Ok(response) => response,
-                Err(problem) => shape::problem(&api.document, operation, problem, seed),
-            })
+            match answer {
+                Ok(response) => Ok(response),
+                // A browser's read gets the problem as a page (`dispatch` makes it).
+                Err(problem) if super::respond::wants_page(&request, &spec) => Err(problem),
+                Err(problem) => Ok(shape::problem(&api.document, operation, problem, seed)),
+            }
         }
     }
 }
