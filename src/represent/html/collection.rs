@@ -241,9 +241,11 @@ fn filters(
              <select id=\"filter-{name}\" name=\"{name}\">",
             name = escape(per_page_name)
         );
+        let shown = (!listing.unpaged).then_some(per_page);
         let mut sizes: Vec<u32> = PAGE_SIZES
             .into_iter()
-            .chain([per_page, spec.page_size])
+            .chain(shown)
+            .chain([spec.page_size])
             .filter(|size| *size <= spec.max_page_size)
             .collect();
         sizes.sort_unstable();
