@@ -311,7 +311,8 @@ impl Call<'_> {
             .collect();
         let resource = html::with_fields_of(&self.spec, &self.spec.resources[index], &rows);
         let vocabulary = html::Vocabulary::json_server();
-        let href = crate::links::collection(&self.spec, &resource.name);
+        // `/posts/1/comments` pages at its own path.
+        let href = self.request.path().to_string();
         let listing = html::Listing {
             rows,
             id_field: "id",

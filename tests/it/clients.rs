@@ -120,6 +120,24 @@ async fn the_browsable_api_works_in_chromium_on_a_db_json() {
 }
 
 #[tokio::test]
+#[ignore = "needs Chromium (Debian's chromium) and the npm packages of tests/node"]
+async fn the_browsable_api_works_in_chromium_on_an_openapi_document() {
+    // Home at the base path, the list with the declared limit, a create
+    // refused with the document's error then fixed, the item, delete, 404.
+    let document = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/import-cases/openapi/petstore-expanded.yaml"
+    ))
+    .unwrap();
+    let app = spawn(&document);
+    node(
+        "browser-openapi.mjs",
+        &[app.server.url()],
+        &["browser on an OpenAPI document: ok"],
+    );
+}
+
+#[tokio::test]
 #[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
 async fn react_admins_json_server_provider_works_on_a_db_json() {
     let books: Vec<serde_json::Value> = (1..=12)

@@ -244,3 +244,53 @@ pub fn with_fields_of<'a>(
     }
     shaped
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Sorting, Vocabulary};
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn json_servers_sort_is_sort_and_order() {
+        let vocabulary = Vocabulary::json_server();
+        let current = pairs(&[("_sort", "views,title"), ("_order", "desc,asc")]);
+        assert_eq!(vocabulary.sorted_by(&current), Some(("views".into(), true)));
+        assert_eq!(
+            vocabulary.sort_by("views", false),
+            pairs(&[("_sort", "views"), ("_order", "asc")])
+        );
+        assert!(vocabulary.is_window("_page") && vocabulary.is_window("_order"));
+        assert!(!vocabulary.is_window("sort") && !vocabulary.is_window("title_like"));
+    }
+
+    #[test]
+    fn a_signed_sort_is_one_parameter_and_no_sorting_has_none() {
+        let declared = Vocabulary {
+            sorting: Some(Sorting::Signed("sort_by".into())),
+            per_page: None,
+            page: None,
+            search: false,
+            operators: None,
+            equality: Some(Vec::new()),
+        };
+        assert_eq!(
+            declared.sorted_by(&pairs(&[("sort_by", "-name")])),
+            Some(("name".into(), true))
+        );
+        assert_eq!(
+            declared.sort_by("name", true),
+            pairs(&[("sort_by", "-name")])
+        );
+        let unsorted = Vocabulary {
+            sorting: None,
+            ..declared
+        };
+        assert_eq!(unsorted.sorted_by(&pairs(&[("sort", "name")])), None);
+        assert!(unsorted.sort_by("name", false).is_empty());
+    }
+}
