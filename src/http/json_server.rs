@@ -369,6 +369,7 @@ impl Call<'_> {
                 id_field: "id",
                 etag: None,
                 fields: None,
+                href: None,
             };
             let resource = html::with_fields_of(&self.spec, &self.spec.resources[index], [object]);
             return Ok(super::pages::page(html::shown_page(
@@ -481,6 +482,22 @@ impl Call<'_> {
             let object = state
                 .blocking(move || singular_object(&spec.resources[index], &store))
                 .await?;
+            if super::respond::wants_page(self.request, &self.spec)
+                && let Value::Object(fields) = &object
+            {
+                let shown = html::Shown {
+                    object: fields,
+                    id_field: "id",
+                    etag: None,
+                    fields: None,
+                    href: Some(self.request.path()),
+                };
+                let resource =
+                    html::with_fields_of(&self.spec, &self.spec.resources[index], [fields]);
+                return Ok(super::pages::page(html::shown_page(
+                    &self.spec, &resource, &shown,
+                )));
+            }
             return Ok(json(StatusCode::OK, &object));
         }
         if !matches!(

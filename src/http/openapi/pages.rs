@@ -119,6 +119,7 @@ impl Context<'_> {
             id_field: &map.id_field,
             etag: None,
             fields: None,
+            href: None,
         };
         pages::page(html::shown_page(self.spec, resource, &shown))
     }

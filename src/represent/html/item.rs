@@ -25,6 +25,9 @@ pub struct Shown<'a> {
     pub etag: Option<String>,
     /// The only fields shown, if restricted.
     pub fields: Option<&'a [String]>,
+    /// Its href where that is not its collection's item path (a db.json's
+    /// singular object, `/profile`, which has no id).
+    pub href: Option<&'a str>,
 }
 
 /// The page of one record of standin's own.
@@ -35,6 +38,7 @@ pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'
         id_field: "id",
         etag: Some(etag(resource, view.record, Representation::Json)),
         fields: shape.fields,
+        href: None,
     };
     shown_page(spec, resource, &shown)
 }
@@ -44,23 +48,30 @@ pub fn shown_page(spec: &Spec, resource: &Resource, shown: &Shown<'_>) -> String
     let object = shown.object;
     let id_value = object.get(shown.id_field).unwrap_or(&Value::Null);
     let id = display(id_value);
-    let href = item_href(spec, resource, id_value).unwrap_or_default();
-    let crumbs = vec![
-        home_crumb(spec),
-        (resource.name.clone(), collection_href(spec, &resource.name)),
-        (id.clone(), None),
-    ];
+    let href = match shown.href {
+        Some(href) => href.to_string(),
+        None => item_href(spec, resource, id_value).unwrap_or_default(),
+    };
+    let mut crumbs = vec![home_crumb(spec)];
+    if shown.href.is_some() {
+        crumbs.push((resource.name.clone(), None));
+    } else {
+        crumbs.push((resource.name.clone(), collection_href(spec, &resource.name)));
+        crumbs.push((id.clone(), None));
+    }
     let mut main = format!(
         "<h1>{} <small>{}</small></h1><dl class=\"record\">",
         escape(&resource.name),
         escape(&id)
     );
-    let _ = write!(
-        main,
-        "<dt>{}</dt><dd>{}</dd>",
-        escape(shown.id_field),
-        escape(&id)
-    );
+    if !id_value.is_null() {
+        let _ = write!(
+            main,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(shown.id_field),
+            escape(&id)
+        );
+    }
     let mut listed: Vec<&str> = vec![shown.id_field];
     for field in &resource.fields {
         listed.push(&field.name);
