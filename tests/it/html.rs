@@ -445,7 +445,10 @@ async fn db_json_pages_use_json_servers_parameters_and_routes() {
     let profile = page_at(client, &db.url("/profile")).await;
     assert!(profile.contains("<dt>name</dt><dd>me</dd>"), "{profile}");
     assert!(profile.contains("data-standin-form=\"PATCH\" data-action=\"/profile\""));
-    assert!(!profile.contains("data-standin-delete"), "a singular object has no DELETE");
+    assert!(
+        !profile.contains("data-standin-delete"),
+        "a singular object has no DELETE"
+    );
     let missing = client
         .get(db.url("/posts/99"))
         .header("accept", BROWSER)

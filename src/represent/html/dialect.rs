@@ -88,7 +88,9 @@ impl Vocabulary {
             Some(Sorting::Ordered) => matches!(name, "_sort" | "_order"),
             None => false,
         };
-        sort || self.page.as_deref() == Some(name) || matches!(name, "_start" | "_end" | "offset")
+        // standin also reads json-server's names.
+        sort || self.page.as_deref() == Some(name)
+            || matches!(name, "_page" | "_start" | "_end" | "_sort" | "_order")
     }
 
     /// The sort in force: its first field and whether it descends.
