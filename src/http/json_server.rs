@@ -254,7 +254,11 @@ impl Call<'_> {
             response.insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed));
         }
         if super::respond::wants_page(self.request, &self.spec) {
-            return Ok(self.list_page(index, answer));
+            let resource = &self.spec.resources[index];
+            let (request, params) = (self.request, &self.params);
+            return Ok(super::pages::db_json_list(
+                request, &self.spec, resource, params, answer,
+            ));
         }
         if let Some(links) = answer
             .links
@@ -264,66 +268,6 @@ impl Call<'_> {
             response.insert_header((header::LINK, links));
         }
         Ok(with_json(response, &Value::Array(answer.records)))
-    }
-
-    /// The page of a list for a browser: the records json-server answers,
-    /// paged by `_page` and `_limit` (all of them until a size is asked for).
-    fn list_page(&self, index: usize, answer: json_server::ListAnswer) -> HttpResponse {
-        let number = |name: &str| {
-            self.params
-                .iter()
-                .find(|(key, _)| key == name)
-                .and_then(|(_, value)| value.trim().parse::<u64>().ok())
-        };
-        let total = answer.total.unwrap_or(answer.records.len()) as u64;
-        let limit = number("_limit").filter(|limit| *limit > 0);
-        let (offset, per_page, unpaged) = match (number("_page"), limit) {
-            (Some(page), limit) => {
-                let limit = limit.unwrap_or(10);
-                (page.max(1).saturating_sub(1) * limit, limit, false)
-            }
-            (None, Some(limit)) => (number("_start").unwrap_or(0), limit, false),
-            (None, None) => (0, total.max(1), true),
-        };
-        let per_page = u32::try_from(per_page).unwrap_or(u32::MAX);
-        let pagination = super::pages::pagination(offset, per_page, total);
-        let paging = if unpaged {
-            super::pages::Paging::None
-        } else {
-            super::pages::Paging::Numbered {
-                page: "_page",
-                size: Some("_limit"),
-            }
-        };
-        let links = super::pages::links(
-            self.request,
-            paging,
-            pagination,
-            &["_start", "_end", "_delay"],
-        );
-        let rows: Vec<Map<String, Value>> = answer
-            .records
-            .into_iter()
-            .filter_map(|record| match record {
-                Value::Object(object) => Some(object),
-                _ => None,
-            })
-            .collect();
-        let resource = html::with_fields_of(&self.spec, &self.spec.resources[index], &rows);
-        let vocabulary = html::Vocabulary::json_server();
-        // `/posts/1/comments` pages at its own path.
-        let href = self.request.path().to_string();
-        let listing = html::Listing {
-            rows,
-            id_field: "id",
-            pagination,
-            unpaged,
-            links: &links,
-            collection_href: &href,
-            fields: None,
-            vocabulary: &vocabulary,
-        };
-        super::pages::page(html::listing_page(&self.spec, &resource, &listing))
     }
 
     /// json-server's `Link` header: the request's URL with `page=N` changed.

@@ -1,14 +1,17 @@
 //! Pages for browsers of the imported dialects (json-server db.json, OpenAPI
 //! documents): their lists' paging links in the dialect's own query
-//! parameters, and the page responses. The pages themselves are the shared
-//! renderers of `represent::html`.
+//! parameters, a db.json list's page, and the page responses. The pages
+//! themselves are the shared renderers of `represent::html`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
+use serde_json::{Map, Value};
+
 use super::respond;
 use crate::links::{PageLinks, Pagination};
-use crate::represent::Representation;
+use crate::represent::{Representation, html};
+use crate::spec::{Resource, Spec};
 
 /// A page as the answer to a browser's read.
 pub fn page(body: String) -> HttpResponse {
@@ -112,4 +115,65 @@ pub fn pagination(offset: u64, per_page: u32, total: u64) -> Pagination {
         total,
         offset,
     }
+}
+
+/// The page of a db.json list for a browser: the records json-server answers,
+/// paged by `_page` and `_limit` (all of them until a size is asked for).
+pub fn db_json_list(
+    request: &HttpRequest,
+    spec: &Spec,
+    resource: &Resource,
+    params: &[(String, String)],
+    answer: crate::json_server::ListAnswer,
+) -> HttpResponse {
+    let number = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+    };
+    let total = answer.total.unwrap_or(answer.records.len()) as u64;
+    let limit = number("_limit").filter(|limit| *limit > 0);
+    let (offset, per_page, unpaged) = match (number("_page"), limit) {
+        (Some(page), limit) => {
+            let limit = limit.unwrap_or(10);
+            (page.max(1).saturating_sub(1) * limit, limit, false)
+        }
+        (None, Some(limit)) => (number("_start").unwrap_or(0), limit, false),
+        (None, None) => (0, total.max(1), true),
+    };
+    let per_page = u32::try_from(per_page).unwrap_or(u32::MAX);
+    let pagination = pagination(offset, per_page, total);
+    let paging = if unpaged {
+        Paging::None
+    } else {
+        Paging::Numbered {
+            page: "_page",
+            size: Some("_limit"),
+        }
+    };
+    let links = links(request, paging, pagination, &["_start", "_end", "_delay"]);
+    let rows: Vec<Map<String, Value>> = answer
+        .records
+        .into_iter()
+        .filter_map(|record| match record {
+            Value::Object(object) => Some(object),
+            _ => None,
+        })
+        .collect();
+    let resource = html::with_fields_of(spec, resource, &rows);
+    let vocabulary = html::Vocabulary::json_server();
+    // `/posts/1/comments` pages at its own path.
+    let href = request.path().to_string();
+    let listing = html::Listing {
+        rows,
+        id_field: "id",
+        pagination,
+        unpaged,
+        links: &links,
+        collection_href: &href,
+        fields: None,
+        vocabulary: &vocabulary,
+    };
+    page(html::listing_page(spec, &resource, &listing))
 }
