@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::{AppState, Problem, body};
 use crate::import::dbjson::id_text;
 use crate::json_server::{self, PageLinks, is_singular, plural, singular};
+use crate::represent::html;
 use crate::spec::{Resource, Spec};
 use crate::store::RecordId;
 
@@ -252,6 +253,13 @@ impl Call<'_> {
             };
             response.insert_header((header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed));
         }
+        if super::respond::wants_page(self.request, &self.spec) {
+            let resource = &self.spec.resources[index];
+            let (request, params) = (self.request, &self.params);
+            return Ok(super::pages::db_json_list(
+                request, &self.spec, resource, params, answer,
+            ));
+        }
         if let Some(links) = answer
             .links
             .as_ref()
@@ -297,6 +305,21 @@ impl Call<'_> {
                 Ok(record)
             })
             .await?;
+        if super::respond::wants_page(self.request, &self.spec)
+            && let Value::Object(object) = &record
+        {
+            let shown = html::Shown {
+                object,
+                id_field: "id",
+                etag: None,
+                fields: None,
+                href: None,
+            };
+            let resource = html::with_fields_of(&self.spec, &self.spec.resources[index], [object]);
+            return Ok(super::pages::page(html::shown_page(
+                &self.spec, &resource, &shown,
+            )));
+        }
         Ok(json(StatusCode::OK, &record))
     }
 
@@ -403,6 +426,22 @@ impl Call<'_> {
             let object = state
                 .blocking(move || singular_object(&spec.resources[index], &store))
                 .await?;
+            if super::respond::wants_page(self.request, &self.spec)
+                && let Value::Object(fields) = &object
+            {
+                let shown = html::Shown {
+                    object: fields,
+                    id_field: "id",
+                    etag: None,
+                    fields: None,
+                    href: Some(self.request.path()),
+                };
+                let resource =
+                    html::with_fields_of(&self.spec, &self.spec.resources[index], [fields]);
+                return Ok(super::pages::page(html::shown_page(
+                    &self.spec, &resource, &shown,
+                )));
+            }
             return Ok(json(StatusCode::OK, &object));
         }
         if !matches!(

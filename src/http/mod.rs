@@ -16,6 +16,7 @@ mod json_server;
 mod negotiate;
 mod observe;
 mod openapi;
+mod pages;
 mod problem;
 pub(crate) mod respond;
 mod rewrite;
@@ -183,6 +184,9 @@ async fn answer(
     if matches!(spec.dialect, crate::spec::Dialect::OpenApi(_))
         && !openapi::is_admin(&spec, request.path())
     {
+        if openapi::is_home_page(&request, &spec) {
+            return home(&request, &state, &spec).await;
+        }
         return openapi::handle(request, payload, state.into_inner(), spec).await;
     }
     let target = route::resolve(&spec, request.path(), request.query_string())?;

@@ -133,7 +133,7 @@ impl Method {
 }
 
 /// One resource: a collection of records of the same shape.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resource {
     /// The collection name, also its path segment and table name.
     pub name: String,

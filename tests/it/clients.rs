@@ -90,6 +90,54 @@ async fn the_browsable_api_works_in_chromium() {
 }
 
 #[tokio::test]
+#[ignore = "needs Chromium (Debian's chromium) and the npm packages of tests/node"]
+async fn the_browsable_api_works_in_chromium_on_a_db_json() {
+    // Home, a collection (page by _page/_limit, sort by _sort/_order, filter
+    // and search), an item, create, edit, delete and the 404 after, all in
+    // json-server's routes and parameters.
+    let posts: Vec<serde_json::Value> = (1..=12)
+        .map(|id| {
+            let title = if id == 1 {
+                "alpha <b>".to_string()
+            } else {
+                format!("post {id}")
+            };
+            serde_json::json!({"id": id, "title": title, "views": id * 10, "authorId": 1})
+        })
+        .collect();
+    let db = serde_json::json!({"posts": posts, "authors": [{"id": 1, "name": "Ann"}], "profile": {"name": "me"}});
+    let app = crate::json_server::serve(&db.to_string());
+    let screenshots = std::env::var("STANDIN_SCREENSHOTS").unwrap_or_default();
+    let mut arguments = vec![app.server.url()];
+    if !screenshots.is_empty() {
+        arguments.push(&screenshots);
+    }
+    node(
+        "browser-dbjson.mjs",
+        &arguments,
+        &["browser on a db.json: ok"],
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium (Debian's chromium) and the npm packages of tests/node"]
+async fn the_browsable_api_works_in_chromium_on_an_openapi_document() {
+    // Home at the base path, the list with the declared limit, a create
+    // refused with the document's error then fixed, the item, delete, 404.
+    let document = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/import-cases/openapi/petstore-expanded.yaml"
+    ))
+    .unwrap();
+    let app = spawn(&document);
+    node(
+        "browser-openapi.mjs",
+        &[app.server.url()],
+        &["browser on an OpenAPI document: ok"],
+    );
+}
+
+#[tokio::test]
 #[ignore = "needs Node and the npm packages of tests/node (.ci/run installs them)"]
 async fn react_admins_json_server_provider_works_on_a_db_json() {
     let books: Vec<serde_json::Value> = (1..=12)

@@ -329,3 +329,186 @@ async fn the_admin_page_needs_no_token_but_its_data_does() {
         .unwrap();
     assert_eq!(foreign.status(), 403);
 }
+
+/// A db.json with enough posts to page, a reference and markup in a value.
+fn blog_db_json() -> String {
+    let posts: Vec<serde_json::Value> = (1..=12)
+        .map(|id| {
+            let title = if id == 1 {
+                "alpha <b>".to_string()
+            } else {
+                format!("post {id}")
+            };
+            json!({"id": id, "title": title, "views": id * 10, "authorId": 1})
+        })
+        .collect();
+    json!({"posts": posts, "authors": [{"id": 1, "name": "Ann"}], "profile": {"name": "me"}})
+        .to_string()
+}
+
+/// The page at the absolute `url`, asserting it is one.
+async fn page_at(client: &reqwest::Client, url: &str) -> String {
+    let response = client
+        .get(url)
+        .header("accept", BROWSER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    assert_eq!(
+        header(&response, "content-type").as_deref(),
+        Some("text/html; charset=utf-8"),
+        "{url}"
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn db_json_pages_use_json_servers_parameters_and_routes() {
+    let db = crate::json_server::serve(&blog_db_json());
+    let client = &db.client;
+    let home = page_at(client, &db.url("/")).await;
+    assert!(
+        home.contains("<a href=\"/posts\">posts</a></td><td class=\"number\">12</td>"),
+        "{home}"
+    );
+    let posts = page_at(client, &db.url("/posts")).await;
+    assert!(
+        posts.contains("Page 1 of 1 · 12 records"),
+        "a whole list, as its JSON"
+    );
+    assert!(posts.contains("<option value=\"\" selected>all</option>"));
+    assert!(
+        posts.contains("href=\"/posts?_sort=title&amp;_order=asc\""),
+        "{posts}"
+    );
+    for control in [
+        "name=\"q\"",
+        "name=\"views_gte\"",
+        "name=\"views_lte\"",
+        "name=\"title_like\"",
+        "name=\"_limit\"",
+    ] {
+        assert!(posts.contains(control), "{control}");
+    }
+    assert!(posts.contains("<a href=\"/posts/1\">1</a>"));
+    assert!(
+        posts.contains("<a href=\"/authors/1\">1</a>"),
+        "authorId links its author"
+    );
+    assert!(posts.contains("alpha &lt;b&gt;") && !posts.contains("alpha <b>"));
+    assert!(posts.contains("data-standin-form=\"POST\" data-action=\"/posts\""));
+    assert!(
+        posts.contains("name=\"title\""),
+        "the create form has the records' properties"
+    );
+
+    let second = page_at(client, &db.url("/posts?_page=2&_limit=5")).await;
+    assert!(second.contains("Page 2 of 3 · 12 records"), "{second}");
+    assert!(second.contains("rel=\"next\" href=\"/posts?_page=3&amp;_limit=5\""));
+    assert!(second.contains("rel=\"prev\" href=\"/posts?_page=1&amp;_limit=5\""));
+    let raw = db.body("/posts?_page=2&_limit=5").await;
+    let ids: Vec<i64> = raw
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|post| post["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [6, 7, 8, 9, 10],
+        "the JSON of the page's URL is what the page shows"
+    );
+    for id in ids {
+        assert!(second.contains(&format!("<a href=\"/posts/{id}\">{id}</a>")));
+    }
+    assert!(!second.contains("<a href=\"/posts/11\">"));
+
+    let sorted = page_at(client, &db.url("/posts?_sort=views&_order=desc")).await;
+    assert!(
+        sorted.contains("aria-sort=\"descending\"><a href=\"/posts?_sort=views&amp;_order=asc\""),
+        "{sorted}"
+    );
+    let first_row = sorted.find("<a href=\"/posts/12\">").unwrap();
+    assert!(first_row < sorted.find("<a href=\"/posts/11\">").unwrap());
+
+    let item = page_at(client, &db.url("/posts/1")).await;
+    assert!(
+        item.contains("<dt>title</dt><dd>alpha &lt;b&gt;</dd>"),
+        "{item}"
+    );
+    assert!(
+        item.contains("data-standin-form=\"PATCH\" data-action=\"/posts/1\" data-etag=\"\""),
+        "no If-Match"
+    );
+    assert!(item.contains("data-standin-delete=\"/posts/1\""));
+    let profile = page_at(client, &db.url("/profile")).await;
+    assert!(profile.contains("<dt>name</dt><dd>me</dd>"), "{profile}");
+    assert!(profile.contains("data-standin-form=\"PATCH\" data-action=\"/profile\""));
+    assert!(
+        !profile.contains("data-standin-delete"),
+        "a singular object has no DELETE"
+    );
+    let missing = client
+        .get(db.url("/posts/99"))
+        .header("accept", BROWSER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("<h1>404 "));
+
+    let plain = db.get("/posts/1").await;
+    assert_eq!(
+        header(&plain, "content-type").as_deref(),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        json(plain).await["title"],
+        "alpha <b>",
+        "JSON clients see JSON"
+    );
+}
+
+#[tokio::test]
+async fn openapi_pages_use_the_documents_paths_and_declared_parameters() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/import-cases/openapi/petstore-expanded.yaml"
+    ))
+    .unwrap();
+    let app = spawn(&text);
+    assert!(app.url("").ends_with("/v2"), "the banner's browse URL");
+    let home = page(&app, "").await;
+    assert!(
+        home.contains("<a href=\"/v2/pets\">pets</a></td><td class=\"number\">10</td>"),
+        "{home}"
+    );
+    let pets = page(&app, "/pets").await;
+    assert!(
+        pets.contains("name=\"tags\"") && pets.contains("name=\"limit\""),
+        "declared: {pets}"
+    );
+    assert!(
+        !pets.contains("name=\"q\"") && !pets.contains("aria-sort"),
+        "nothing undeclared"
+    );
+    assert!(pets.contains("<a href=\"/v2/pets/1\">1</a>"));
+    assert!(pets.contains("data-standin-form=\"POST\" data-action=\"/v2/pets\""));
+    let three = page(&app, "/pets?limit=3").await;
+    assert!(
+        three.contains("<a href=\"/v2/pets/3\">3</a>")
+            && !three.contains("<a href=\"/v2/pets/4\">")
+    );
+    let pet = page(&app, "/pets/1").await;
+    assert!(pet.contains("data-standin-delete=\"/v2/pets/1\""), "{pet}");
+    assert!(
+        !pet.contains("data-standin-form=\"PATCH\""),
+        "the document has no PATCH"
+    );
+    let missing = browse(&app, "/pets/99").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("<h1>404 "));
+    let plain = json(app.get("/pets/1").await).await;
+    assert_eq!(plain["id"], 1, "JSON clients see the document's JSON");
+}

@@ -3,6 +3,7 @@
 //! for the operations inference mapped to a resource, or from the declared
 //! examples and schemas for the others, in the document's shapes (`shape`).
 
+mod pages;
 mod request;
 mod shape;
 mod xml;
@@ -20,11 +21,12 @@ use crate::import::openapi::generate::Generator;
 use crate::query::{Column, Filter, ListQuery, Operator};
 use crate::spec::{Dialect, FieldType, IdKind, Resource, Spec};
 use crate::store::{Record, RecordId};
+pub use pages::is_home_page;
 use request::Matched;
 use shape::Window;
 
 /// Names of query parameters that set a list's page size.
-const LIMIT_NAMES: [&str; 7] = [
+pub(super) const LIMIT_NAMES: [&str; 7] = [
     "limit",
     "per_page",
     "perPage",
@@ -34,7 +36,7 @@ const LIMIT_NAMES: [&str; 7] = [
     "maxResults",
 ];
 /// Names of query parameters that skip records.
-const OFFSET_NAMES: [&str; 3] = ["offset", "skip", "start"];
+pub(super) const OFFSET_NAMES: [&str; 3] = ["offset", "skip", "start"];
 /// The largest client-chosen integer id a create keeps (JavaScript's largest safe integer).
 const MAX_KEPT_ID: i64 = (1 << 53) - 1;
 /// Page size when a document declares a limit without a default.
@@ -88,10 +90,12 @@ pub async fn handle(
                 &path_values,
             )
             .await;
-            Ok(match answer {
-                Ok(response) => response,
-                Err(problem) => shape::problem(&api.document, operation, problem, seed),
-            })
+            match answer {
+                Ok(response) => Ok(response),
+                // A browser's read gets the problem as a page (`dispatch` makes it).
+                Err(problem) if super::respond::wants_page(&request, &spec) => Err(problem),
+                Err(problem) => Ok(shape::problem(&api.document, operation, problem, seed)),
+            }
         }
     }
 }
@@ -131,7 +135,7 @@ async fn serve(
         operation,
     };
     match operation.role {
-        Role::List(index) => context.list(index, &query).await,
+        Role::List(index) => context.list(index, &query, request).await,
         Role::Create(index) => context.create(index, body).await,
         Role::Read(index) => {
             let id = context.id(index, path)?;
@@ -139,6 +143,9 @@ async fn serve(
             let record = state
                 .blocking(move || Ok(store.get(&spec.resources[index], &id)?))
                 .await?;
+            if super::respond::wants_page(request, context.spec) {
+                return Ok(context.item_page(index, &record));
+            }
             Ok(context.item(index, &record, &[200]))
         }
         Role::Replace(index) => {
@@ -292,6 +299,7 @@ impl Context<'_> {
         &self,
         index: usize,
         query: &HashMap<String, Value>,
+        request: &HttpRequest,
     ) -> Result<HttpResponse, Problem> {
         let (resource, _) = self.resource(index);
         let declared = |names: &[&str]| {
@@ -340,6 +348,11 @@ impl Context<'_> {
             .iter()
             .map(|record| self.item_value(index, record))
             .collect();
+        if super::respond::wants_page(request, self.spec) {
+            return Ok(pages::list_page(
+                self, index, request, items, offset, limit, page.total,
+            ));
+        }
         let (status, response) = self.operation.success(&[200]);
         let window = Window {
             offset,
@@ -581,7 +594,7 @@ impl Context<'_> {
 }
 
 /// Names of query parameters that order a list.
-const SORT_NAMES: [&str; 5] = ["sort", "sort_by", "sortBy", "order_by", "orderBy"];
+pub(super) const SORT_NAMES: [&str; 5] = ["sort", "sort_by", "sortBy", "order_by", "orderBy"];
 
 /// The order a declared sort parameter asks for: field names, comma-separated,
 /// each descending when written `-name` or `name:desc`; names of no

@@ -1,19 +1,20 @@
 //! The page of a collection: a table of the page's records with sortable
 //! column headers, paging links (the page's own `first`/`prev`/`next`/`last`),
-//! a filter form built from the fields (`__gte`/`__lte` ranges for numbers and
-//! dates, selects for enums and booleans, `__contains` for text), the `q`
-//! search box, and a form to create a record.
+//! a filter form built from the fields (ranges for numbers and dates, selects
+//! for enums and booleans, contains for text), the `q` search box, and a form
+//! to create a record; every control in the query parameters of the API's
+//! dialect (`dialect::Vocabulary`), none it does not understand.
 
 use std::fmt::Write;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::dialect::{Sorting, Vocabulary, collection_href, item_href};
 use super::form::{self, Purpose};
 use super::{Crumb, display, escape, home_crumb, layout, shorten};
-use crate::links;
+use crate::links::{PageLinks, Pagination};
 use crate::represent::{PageView, record_object};
 use crate::spec::{Field, FieldType, Method, Resource, Spec};
-use crate::store::RecordId;
 
 /// The longest text shown in a cell, in characters (the item's page has it whole).
 const CELL_LENGTH: usize = 60;
@@ -22,8 +23,8 @@ const CELL_LENGTH: usize = 60;
 const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
 
 /// The query parameters of the page, from its own link.
-fn parameters(page: &PageView<'_>) -> Vec<(String, String)> {
-    let query = page
+fn parameters(listing: &Listing<'_>) -> Vec<(String, String)> {
+    let query = listing
         .links
         .this
         .split_once('?')
@@ -31,14 +32,6 @@ fn parameters(page: &PageView<'_>) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes())
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect()
-}
-
-/// Parameters that choose a page or a sort, which a new sort or filter replaces.
-fn is_window(name: &str) -> bool {
-    matches!(
-        name,
-        "page" | "_page" | "_start" | "_end" | "sort" | "_sort" | "_order"
-    )
 }
 
 /// The current value of parameter `name`, or empty.
@@ -50,43 +43,51 @@ fn current<'a>(parameters: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// The sort in force: its first key and whether it descends.
-fn sorted_by(parameters: &[(String, String)], resource: &Resource) -> Option<(String, bool)> {
-    let sort = current(parameters, "sort");
-    if sort.is_empty() {
-        return resource
-            .default_sort
-            .first()
-            .map(|key| (key.column.clone(), key.descending));
-    }
-    let first = sort.split(',').next().unwrap_or_default();
-    Some(match first.strip_prefix('-') {
-        Some(column) => (column.to_string(), true),
-        None => (first.to_string(), false),
+fn sorted_by(
+    vocabulary: &Vocabulary,
+    parameters: &[(String, String)],
+    resource: &Resource,
+) -> Option<(String, bool)> {
+    vocabulary.sorted_by(parameters).or_else(|| {
+        (vocabulary.sorting == Some(Sorting::Signed("sort".into())))
+            .then(|| resource.default_sort.first())
+            .flatten()
+            .map(|key| (key.column.clone(), key.descending))
     })
 }
 
 /// The header cell of `column`: a link sorting by it (reversed when already sorted by it).
 fn sort_header(
     out: &mut String,
-    href: &str,
+    listing: &Listing<'_>,
     parameters: &[(String, String)],
     column: &str,
     sort: &Option<(String, bool)>,
 ) {
+    let (href, vocabulary) = (listing.collection_href, listing.vocabulary);
+    if vocabulary.sorting.is_none() {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(column));
+        return;
+    }
     let state = match sort {
         Some((sorted, descending)) if sorted == column => Some(*descending),
         _ => None,
     };
-    let (aria, arrow, next) = match state {
-        Some(false) => ("ascending", " ▲", format!("-{column}")),
-        Some(true) => ("descending", " ▼", column.to_string()),
-        None => ("none", "", column.to_string()),
+    let (aria, arrow, descending) = match state {
+        Some(false) => ("ascending", " ▲", true),
+        Some(true) => ("descending", " ▼", false),
+        None => ("none", "", false),
     };
     let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in parameters.iter().filter(|(name, _)| !is_window(name)) {
+    for (name, value) in parameters
+        .iter()
+        .filter(|(name, _)| !vocabulary.is_window(name))
+    {
         query.append_pair(name, value);
     }
-    query.append_pair("sort", &next);
+    for (name, value) in vocabulary.sort_by(column, descending) {
+        query.append_pair(&name, &value);
+    }
     let _ = write!(
         out,
         "<th scope=\"col\" aria-sort=\"{aria}\"><a href=\"{}\">{}<span aria-hidden=\"true\">{arrow}</span></a></th>",
@@ -105,8 +106,7 @@ fn cell(out: &mut String, spec: &Spec, field: &Field, value: &Value) {
     let text = shorten(&display(value), CELL_LENGTH);
     let target = field.reference.as_ref().and_then(|reference| {
         let target = spec.resource(&reference.resource)?;
-        let id = RecordId::from_json(target.id, value)?;
-        Some(links::item(spec, &target.name, &id))
+        item_href(spec, target, value)
     });
     let class = if matches!(field.kind, FieldType::Integer | FieldType::Number) {
         " class=\"number\""
@@ -128,19 +128,21 @@ fn cell(out: &mut String, spec: &Spec, field: &Field, value: &Value) {
     }
 }
 
-/// The filter form: search, one control per scalar field, page size.
+/// The filter form: search, one control per filterable field, page size,
+/// each only where the dialect's list understands it.
 fn filters(
     out: &mut String,
     spec: &Spec,
     resource: &Resource,
-    href: &str,
+    listing: &Listing<'_>,
     parameters: &[(String, String)],
-    per_page: u32,
 ) {
+    let (href, vocabulary) = (listing.collection_href, listing.vocabulary);
+    let per_page_name = vocabulary.per_page.as_deref();
     // Open while a search or filter is in force.
-    let filtering = parameters.iter().any(|(name, _)| {
-        !is_window(name) && !matches!(name.as_str(), "per_page" | "_per_page" | "_limit")
-    });
+    let filtering = parameters
+        .iter()
+        .any(|(name, _)| !vocabulary.is_window(name) && Some(name.as_str()) != per_page_name);
     let _ = write!(
         out,
         "<details class=\"filters\"{}><summary>Search and filter</summary>\
@@ -165,16 +167,31 @@ fn filters(
             },
         );
     };
-    if !resource.search.is_empty() {
+    if vocabulary.search {
         input(out, "q", "Search", "search");
     }
-    for field in resource.fields.iter().filter(|field| sortable(field)) {
-        let name = field.name.as_str();
+    let filterable: Vec<(&str, &Field)> = match &vocabulary.equality {
+        Some(declared) => declared
+            .iter()
+            .filter_map(|(parameter, field)| Some((parameter.as_str(), resource.field(field)?)))
+            .collect(),
+        None => resource
+            .fields
+            .iter()
+            .filter(|field| sortable(field))
+            .map(|field| (field.name.as_str(), field))
+            .collect(),
+    };
+    for (name, field) in filterable {
         let choices: Option<Vec<Value>> = match (&field.allowed, field.kind) {
             (Some(allowed), _) => Some(allowed.clone()),
             (None, FieldType::Boolean) => Some(vec![Value::Bool(true), Value::Bool(false)]),
             _ => None,
         };
+        let ranged = matches!(
+            field.kind,
+            FieldType::Integer | FieldType::Number | FieldType::Date | FieldType::DateTime
+        );
         if let Some(choices) = choices {
             let chosen = current(parameters, name);
             let _ = write!(
@@ -194,53 +211,68 @@ fn filters(
                 );
             }
             out.push_str("</select></div>");
-        } else if field.reference.is_some() {
-            input(out, name, name, "text");
-        } else {
-            match field.kind {
-                FieldType::Integer | FieldType::Number | FieldType::Date | FieldType::DateTime => {
-                    let kind = match field.kind {
-                        FieldType::Date => "date",
-                        FieldType::DateTime => "text",
-                        _ => "number",
-                    };
-                    input(out, &format!("{name}__gte"), &format!("{name} from"), kind);
-                    input(out, &format!("{name}__lte"), &format!("{name} to"), kind);
-                }
-                _ => input(
-                    out,
-                    &format!("{name}__contains"),
-                    &format!("{name} contains"),
-                    "text",
-                ),
+        } else if let Some(operators) = vocabulary
+            .operators
+            .filter(|_| field.reference.is_none() && vocabulary.equality.is_none())
+        {
+            if ranged {
+                let kind = match field.kind {
+                    FieldType::Date => "date",
+                    FieldType::DateTime => "text",
+                    _ => "number",
+                };
+                let from = format!("{name}{}", operators.gte);
+                let to = format!("{name}{}", operators.lte);
+                input(out, &from, &format!("{name} from"), kind);
+                input(out, &to, &format!("{name} to"), kind);
+            } else {
+                let contains = format!("{name}{}", operators.contains);
+                input(out, &contains, &format!("{name} contains"), "text");
             }
+        } else {
+            input(out, name, name, "text");
         }
     }
-    let _ = write!(
-        out,
-        "<div class=\"field\"><label for=\"filter-per_page\">Per page</label>\
-         <select id=\"filter-per_page\" name=\"per_page\">"
-    );
-    let mut sizes: Vec<u32> = PAGE_SIZES
-        .into_iter()
-        .chain([per_page, spec.page_size])
-        .filter(|size| *size <= spec.max_page_size)
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    for size in sizes {
-        let selected = if size == per_page { " selected" } else { "" };
-        let _ = write!(out, "<option{selected}>{size}</option>");
-    }
-    let sort = current(parameters, "sort");
-    if !sort.is_empty() {
+    if let Some(per_page_name) = per_page_name {
+        let per_page = listing.pagination.per_page;
         let _ = write!(
             out,
-            "</select></div><input type=\"hidden\" name=\"sort\" value=\"{}\">",
-            escape(sort)
+            "<div class=\"field\"><label for=\"filter-{name}\">Per page</label>\
+             <select id=\"filter-{name}\" name=\"{name}\">",
+            name = escape(per_page_name)
         );
-    } else {
+        let shown = (!listing.unpaged).then_some(per_page);
+        let mut sizes: Vec<u32> = PAGE_SIZES
+            .into_iter()
+            .chain(shown)
+            .chain([spec.page_size])
+            .filter(|size| *size <= spec.max_page_size)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        if listing.unpaged {
+            // The list answers every record until a page size is asked for.
+            out.push_str("<option value=\"\" selected>all</option>");
+        }
+        for size in sizes {
+            let selected = if size == per_page && !listing.unpaged {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(out, "<option{selected}>{size}</option>");
+        }
         out.push_str("</select></div>");
+    }
+    if let Some((field, descending)) = vocabulary.sorted_by(parameters) {
+        for (name, value) in vocabulary.sort_by(&field, descending) {
+            let _ = write!(
+                out,
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(&name),
+                escape(&value)
+            );
+        }
     }
     let _ = write!(
         out,
@@ -251,9 +283,9 @@ fn filters(
 }
 
 /// The paging links of the page.
-fn paging(out: &mut String, page: &PageView<'_>) {
-    let links = page.links;
-    let pagination = page.pagination;
+fn paging(out: &mut String, listing: &Listing<'_>) {
+    let links = listing.links;
+    let pagination = listing.pagination;
     let _ = write!(out, "<nav class=\"paging\" aria-label=\"Pages\"><ul>");
     let link = |out: &mut String, rel: &str, text: &str, href: Option<&String>| match href {
         Some(href) if *href != links.this => {
@@ -281,60 +313,98 @@ fn paging(out: &mut String, page: &PageView<'_>) {
     out.push_str("</ul></nav>");
 }
 
-/// The page of a collection.
+/// One page of a collection as any dialect lists it, ready to render.
+#[derive(Debug)]
+pub struct Listing<'a> {
+    /// The records on the page, as JSON objects the API answers.
+    pub rows: Vec<Map<String, Value>>,
+    /// The property of the rows holding their ids.
+    pub id_field: &'a str,
+    /// Where the page sits.
+    pub pagination: Pagination,
+    /// Whether the list answered every record, without a page size.
+    pub unpaged: bool,
+    /// Its links, in the dialect's own query parameters.
+    pub links: &'a PageLinks,
+    /// The href of this collection (an inverse collection's own path).
+    pub collection_href: &'a str,
+    /// The only fields shown, if restricted.
+    pub fields: Option<&'a [String]>,
+    /// The query parameters the list understands.
+    pub vocabulary: &'a Vocabulary,
+}
+
+/// The page of a collection of standin's own.
 pub fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> String {
-    let parameters = parameters(page);
-    let href = page.collection_href;
-    let own = links::collection(spec, &resource.name);
+    let vocabulary = Vocabulary::standin(resource);
+    let listing = Listing {
+        rows: page
+            .items
+            .iter()
+            .map(|view| record_object(resource, view.record))
+            .collect(),
+        id_field: "id",
+        pagination: page.pagination,
+        unpaged: false,
+        links: page.links,
+        collection_href: page.collection_href,
+        fields: page.shape.fields,
+        vocabulary: &vocabulary,
+    };
+    listing_page(spec, resource, &listing)
+}
+
+/// The page of a collection, in whatever dialect `listing` speaks.
+pub fn listing_page(spec: &Spec, resource: &Resource, listing: &Listing<'_>) -> String {
+    let parameters = parameters(listing);
+    let href = listing.collection_href;
+    let own = collection_href(spec, &resource.name);
     let mut crumbs: Vec<Crumb> = vec![home_crumb(spec)];
-    if href == own {
+    if own.as_deref() == Some(href) {
         crumbs.push((resource.name.clone(), None));
     } else {
-        crumbs.push((resource.name.clone(), Some(own)));
+        crumbs.push((resource.name.clone(), own));
         crumbs.push((href.to_string(), None));
     }
     let mut main = format!(
         "<h1>{} <small>{} records</small></h1>",
         escape(&resource.name),
-        page.pagination.total
+        listing.pagination.total
     );
-    filters(
-        &mut main,
-        spec,
-        resource,
-        href,
-        &parameters,
-        page.pagination.per_page,
-    );
-    paging(&mut main, page);
-    let sort = sorted_by(&parameters, resource);
+    filters(&mut main, spec, resource, listing, &parameters);
+    paging(&mut main, listing);
+    let sort = sorted_by(listing.vocabulary, &parameters, resource);
     let visible: Vec<&Field> = resource
         .fields
         .iter()
-        .filter(|field| {
-            page.shape
-                .fields
-                .is_none_or(|only| only.contains(&field.name))
-        })
+        .filter(|field| field.name != listing.id_field)
+        .filter(|field| listing.fields.is_none_or(|only| only.contains(&field.name)))
         .collect();
     main.push_str("<div class=\"scroll\"><table><thead><tr>");
-    sort_header(&mut main, href, &parameters, "id", &sort);
+    sort_header(&mut main, listing, &parameters, listing.id_field, &sort);
     for field in &visible {
         if sortable(field) {
-            sort_header(&mut main, href, &parameters, &field.name, &sort);
+            sort_header(&mut main, listing, &parameters, &field.name, &sort);
         } else {
             let _ = write!(main, "<th scope=\"col\">{}</th>", escape(&field.name));
         }
     }
     main.push_str("</tr></thead><tbody>");
-    for view in &page.items {
-        let object = record_object(resource, view.record);
-        let _ = write!(
-            main,
-            "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th>",
-            escape(&links::item(spec, &resource.name, &view.record.id)),
-            escape(&view.record.id.to_path_segment()),
-        );
+    for object in &listing.rows {
+        let id = object.get(listing.id_field).unwrap_or(&Value::Null);
+        let text = escape(&display(id));
+        match item_href(spec, resource, id) {
+            Some(item) => {
+                let _ = write!(
+                    main,
+                    "<tr><th scope=\"row\"><a href=\"{}\">{text}</a></th>",
+                    escape(&item)
+                );
+            }
+            None => {
+                let _ = write!(main, "<tr><th scope=\"row\">{text}</th>");
+            }
+        }
         for field in &visible {
             cell(
                 &mut main,
@@ -345,7 +415,7 @@ pub fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Stri
         }
         main.push_str("</tr>");
     }
-    if page.items.is_empty() {
+    if listing.rows.is_empty() {
         let _ = write!(
             main,
             "<tr><td colspan=\"{}\">No records match.</td></tr>",
@@ -353,7 +423,7 @@ pub fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Stri
         );
     }
     main.push_str("</tbody></table></div>");
-    paging(&mut main, page);
+    paging(&mut main, listing);
     if resource.allows(Method::Post) {
         let _ = write!(
             main,

@@ -1,51 +1,90 @@
 //! The page of one record: its fields (references link to the records they
-//! name), links to the records referencing it (its inverse collections), and
-//! forms to edit (PATCH with `If-Match`) and delete it.
+//! name), links to the records referencing it (its inverse collections, in
+//! standin's own dialect), and forms to edit (PATCH, with `If-Match` where
+//! the API gives entity tags) and delete it.
 
 use std::fmt::Write;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::dialect::{collection_href, item_href};
 use super::form::{self, Purpose};
 use super::{display, escape, home_crumb, layout};
 use crate::links;
 use crate::represent::{ItemView, Representation, Shape, etag, record_object};
-use crate::spec::{FieldType, Method, Resource, Spec};
-use crate::store::RecordId;
+use crate::spec::{Dialect, FieldType, Method, Resource, Spec};
 
-/// The page of one record.
+/// One record as any dialect answers it, ready to render.
+#[derive(Debug)]
+pub struct Shown<'a> {
+    /// The record as the JSON object the API answers.
+    pub object: &'a Map<String, Value>,
+    /// The property holding its id.
+    pub id_field: &'a str,
+    /// The entity tag of its JSON, where the API gives one (edits send it in `If-Match`).
+    pub etag: Option<String>,
+    /// The only fields shown, if restricted.
+    pub fields: Option<&'a [String]>,
+    /// Its href where that is not its collection's item path (a db.json's
+    /// singular object, `/profile`, which has no id).
+    pub href: Option<&'a str>,
+}
+
+/// The page of one record of standin's own.
 pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'_>) -> String {
-    let record = view.record;
-    let href = links::item(spec, &resource.name, &record.id);
-    let id = record.id.to_path_segment();
-    let object = record_object(resource, record);
-    let crumbs = vec![
-        home_crumb(spec),
-        (
-            resource.name.clone(),
-            Some(links::collection(spec, &resource.name)),
-        ),
-        (id.clone(), None),
-    ];
+    let object = record_object(resource, view.record);
+    let shown = Shown {
+        object: &object,
+        id_field: "id",
+        etag: Some(etag(resource, view.record, Representation::Json)),
+        fields: shape.fields,
+        href: None,
+    };
+    shown_page(spec, resource, &shown)
+}
+
+/// The page of one record, in whatever dialect `shown` comes from.
+pub fn shown_page(spec: &Spec, resource: &Resource, shown: &Shown<'_>) -> String {
+    let object = shown.object;
+    let id_value = object.get(shown.id_field).unwrap_or(&Value::Null);
+    let id = display(id_value);
+    let href = match shown.href {
+        Some(href) => href.to_string(),
+        None => item_href(spec, resource, id_value).unwrap_or_default(),
+    };
+    let mut crumbs = vec![home_crumb(spec)];
+    if shown.href.is_some() {
+        crumbs.push((resource.name.clone(), None));
+    } else {
+        crumbs.push((resource.name.clone(), collection_href(spec, &resource.name)));
+        crumbs.push((id.clone(), None));
+    }
     let mut main = format!(
         "<h1>{} <small>{}</small></h1><dl class=\"record\">",
         escape(&resource.name),
         escape(&id)
     );
-    let _ = write!(main, "<dt>id</dt><dd>{}</dd>", escape(&id));
+    if !id_value.is_null() {
+        let _ = write!(
+            main,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(shown.id_field),
+            escape(&id)
+        );
+    }
+    let mut listed: Vec<&str> = vec![shown.id_field];
     for field in &resource.fields {
-        if shape.fields.is_some_and(|only| !only.contains(&field.name)) {
+        listed.push(&field.name);
+        if field.name == shown.id_field
+            || shown.fields.is_some_and(|only| !only.contains(&field.name))
+        {
             continue;
         }
         let value = object.get(&field.name).unwrap_or(&Value::Null);
         let _ = write!(main, "<dt>{}</dt><dd>", escape(&field.name));
         let target = field.reference.as_ref().and_then(|reference| {
             let target = spec.resource(&reference.resource)?;
-            let target_id = RecordId::from_json(target.id, value)?;
-            Some((
-                links::item(spec, &target.name, &target_id),
-                target.name.as_str(),
-            ))
+            Some((item_href(spec, target, value)?, target.name.as_str()))
         });
         if let Some((target_href, target_name)) = target {
             let _ = write!(
@@ -56,20 +95,31 @@ pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'
                 escape(&display(value))
             );
         } else if matches!(field.kind, FieldType::Object | FieldType::Array) && !value.is_null() {
-            let text = serde_json::to_string_pretty(value).unwrap_or_default();
-            let _ = write!(main, "<pre>{}</pre>", escape(&text));
+            main.push_str(&pretty(value));
         } else {
             main.push_str(&escape(&display(value)));
         }
         main.push_str("</dd>");
     }
-    for stamp in ["created_at", "updated_at"] {
-        let value = object.get(stamp).map(display).unwrap_or_default();
-        let _ = write!(main, "<dt>{stamp}</dt><dd>{}</dd>", escape(&value));
+    // What the record holds beyond its fields: timestamps, properties of no field, embeds.
+    for (name, value) in object {
+        if listed.contains(&name.as_str()) {
+            continue;
+        }
+        let text = match value {
+            Value::Object(_) | Value::Array(_) => pretty(value),
+            other => escape(&display(other)),
+        };
+        let _ = write!(main, "<dt>{}</dt><dd>{text}</dd>", escape(name));
     }
     main.push_str("</dl>");
-    let inverses = spec.inverses(&resource.name);
-    if !inverses.is_empty() {
+    let inverses = match &spec.dialect {
+        Dialect::Standin => spec.inverses(&resource.name),
+        _ => Vec::new(),
+    };
+    if !inverses.is_empty()
+        && let Some(record_id) = crate::store::RecordId::from_json(resource.id, id_value)
+    {
         main.push_str(
             "<section aria-labelledby=\"related-heading\"><h2 id=\"related-heading\">Referenced by</h2><ul>",
         );
@@ -80,7 +130,7 @@ pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'
                 escape(&links::inverse(
                     spec,
                     &resource.name,
-                    &record.id,
+                    &record_id,
                     &inverse.name
                 )),
                 escape(&inverse.name),
@@ -91,17 +141,17 @@ pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'
         }
         main.push_str("</ul></section>");
     }
-    if resource.allows(Method::Patch) {
+    if resource.allows(Method::Patch) && !href.is_empty() {
         let _ = write!(
             main,
             "<section aria-labelledby=\"edit-heading\"><h2 id=\"edit-heading\">Edit</h2>{}</section>",
             form::form(
                 resource,
-                Purpose::Edit(&href, &object, etag(resource, record, Representation::Json))
+                Purpose::Edit(&href, object, shown.etag.clone().unwrap_or_default())
             )
         );
     }
-    if resource.allows(Method::Delete) {
+    if resource.allows(Method::Delete) && !href.is_empty() {
         let _ = write!(
             main,
             "<section aria-labelledby=\"delete-heading\"><h2 id=\"delete-heading\">Delete</h2>\
@@ -111,4 +161,10 @@ pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'
         );
     }
     layout(spec, &format!("{} {id}", resource.name), &crumbs, &main)
+}
+
+/// A JSON value indented, in a `<pre>`.
+fn pretty(value: &Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    format!("<pre>{}</pre>", escape(&text))
 }

@@ -6,11 +6,13 @@
 //! allows scripts from the server only).
 
 mod collection;
+mod dialect;
 mod form;
 mod item;
 
-pub use collection::collection;
-pub use item::item;
+pub use collection::{Listing, collection, listing_page};
+pub use dialect::{Operators, Sorting, Vocabulary, with_fields_of};
+pub use item::{Shown, item, shown_page};
 
 use std::fmt::Write;
 
@@ -153,11 +155,17 @@ pub fn home(spec: &Spec, counts: &[Option<u64>]) -> String {
             .flatten()
             .map(|count| count.to_string())
             .unwrap_or_default();
+        let name = match dialect::collection_href(spec, &resource.name) {
+            Some(href) => format!(
+                "<a href=\"{}\">{}</a>",
+                escape(&href),
+                escape(&resource.name)
+            ),
+            None => escape(&resource.name),
+        };
         let _ = write!(
             main,
-            "<tr><td><a href=\"{}\">{}</a></td><td class=\"number\">{count}</td></tr>",
-            escape(&links::collection(spec, &resource.name)),
-            escape(&resource.name),
+            "<tr><td>{name}</td><td class=\"number\">{count}</td></tr>"
         );
     }
     main.push_str("</tbody></table>");

@@ -18,7 +18,9 @@ async function readProblem(response) {
 
 function describe(response, problem) {
   const head = `${response.status} ${problem.title || response.statusText}`;
-  return problem.detail ? `${head}: ${problem.detail}` : head;
+  // problem+json's detail, or the `message` of an OpenAPI document's own error shape.
+  const detail = problem.detail || (typeof problem.message === "string" ? problem.message : "");
+  return detail ? `${head}: ${detail}` : head;
 }
 
 // "View JSON": the same URL asked for as application/json.
