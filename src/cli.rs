@@ -91,7 +91,7 @@ pub struct ServeArgs {
     /// Stop a request's store operation after this many milliseconds (answered 503), so
     /// that no one request holds the data for long.
     #[arg(long, env = "STANDIN_QUERY_BUDGET_MS", value_name = "MS",
-          default_value_t = standin::store::DEFAULT_QUERY_BUDGET.as_millis() as u64,
+          default_value_t = standin::DEFAULT_QUERY_BUDGET.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub query_budget_ms: u64,
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_standin: reset, requests, ...).

@@ -15,8 +15,6 @@ use crate::clock;
 use crate::fingerprint;
 use crate::spec::{Field, FieldType, Format, Resource, Values, infer_generator, number_range};
 
-pub use crate::spec::{GENERATORS, is_generator};
-
 /// Days from the Unix epoch to 2025-01-01, the fixed "today" of generated
 /// dates, so that data does not depend on when it is generated.
 const REFERENCE_DAY: i64 = 20_089;
@@ -426,7 +424,7 @@ mod tests {
     #[test]
     fn generators_keep_to_the_longest_text_the_spec_check_assumes() {
         let mut faker = Faker::new(3, "x");
-        for generator in GENERATORS {
+        for generator in crate::spec::GENERATORS {
             for _ in 0..2_000 {
                 let text = faker.generate(generator);
                 let written = Value::from(text.as_str()).to_string().len() - 2;

@@ -13,7 +13,7 @@ use actix_web::web;
 use crate::http::AppState;
 use crate::journal::{Entry, Selection};
 use crate::reload;
-use crate::server::{Options, SpecFile, StartError, bind, http_server, prepare, url_of};
+use crate::server::{Options, SpecFile, StartError, http_server, prepare, url_of};
 use crate::spec::Spec;
 
 /// A standin server running in the background, stopped when dropped.
@@ -71,7 +71,7 @@ impl Server {
     pub fn start_with(spec_file: SpecFile, options: Options) -> Result<Server, StartError> {
         let watched = spec_file.path.clone().filter(|_| options.watch);
         let prepared = prepare(spec_file, &options)?;
-        let listener = bind(&options)?;
+        let listener = options.bind()?;
         let address = listener.local_addr().map_err(|source| StartError::Bind {
             address: format!("{}:{}", options.host, options.port),
             source,

@@ -15,32 +15,81 @@
 //! println!("serving at {}", server.url());
 //! // the server stops when `server` is dropped
 //! ```
+//!
+//! Every module is private: what is re-exported here is the whole API (see
+//! ARCHITECTURE.md, "The API boundary"). A [`Spec`] exists only as the result
+//! of checking an input with [`load`] or [`parse`].
 
-pub mod clock;
-pub mod fake;
-pub mod fingerprint;
-pub mod http;
-pub mod import;
-pub mod in_process;
-pub mod journal;
-pub mod json_server;
-pub mod links;
-pub mod matcher;
-pub mod openapi;
-pub mod patch;
-pub mod query;
-pub mod reload;
-pub mod represent;
-pub mod rewrite;
-pub mod server;
-pub mod spec;
-pub mod store;
-pub mod stubs;
+mod clock;
+mod fake;
+mod fingerprint;
+#[cfg(test)]
+mod fuzz;
+mod http;
+mod import;
+mod in_process;
+mod journal;
+mod json_server;
+mod links;
+mod matcher;
+mod openapi;
+mod patch;
+mod query;
+mod reload;
+mod represent;
+mod rewrite;
+mod server;
+mod spec;
+mod store;
+mod stubs;
 
-pub use http::ResetError;
+use std::path::Path;
+
+use serde_json::Value;
+
+pub use http::{ResetError, Timeouts};
 pub use in_process::Server;
 pub use journal::Entry as ReceivedRequest;
 pub use matcher::{NearMiss, RequestPattern, Verification};
-pub use server::{Options, SpecFile, StartError};
-pub use store::SeedError;
+pub use reload::Watch;
+pub use rewrite::CustomRoutes;
+pub use server::{
+    Collection, Options, Prepared, SpecFile, StartError, raise_open_file_limit, run_until_signal,
+};
+pub use spec::{Diagnostic, Position, Spec, SpecErrors, SpecKind};
+pub use store::{DEFAULT_QUERY_BUDGET, SeedError};
 pub use stubs::{Stub, StubDefinition, StubResponse};
+
+/// Reads and checks the input at `path`: a standin spec, a json-server
+/// `db.json` or an OpenAPI 3 document, told apart by their content.
+pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
+    import::load(path)
+}
+
+/// Checks an input's text, of any kind [`load`] reads; `file` names it in diagnostics.
+pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
+    import::parse(file, source)
+}
+
+/// The standin spec inferred from the input at `path`, with warnings for
+/// what it could not express.
+pub fn import_spec(path: &Path) -> Result<(Value, Vec<Diagnostic>), SpecErrors> {
+    import::standin_spec(path)
+}
+
+/// What standin understood of an OpenAPI document (`file`, whose text is
+/// `source`): each resource with its routes, fields and id, and each
+/// operation answered from examples. Empty for other inputs.
+pub fn describe_inferred(spec: &Spec, file: &str, source: &str) -> String {
+    import::openapi::describe(spec, file, source)
+}
+
+/// The JSON Schema of standin's spec format.
+pub fn spec_format_schema() -> Value {
+    spec::json_schema()
+}
+
+/// The OpenAPI 3.1 document of the API `spec` describes.
+pub fn openapi_document(spec: &Spec) -> Value {
+    openapi::document(spec)
+}

@@ -7,10 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use standin::reload;
-use standin::rewrite::CustomRoutes;
-use standin::server::{self, Options, SpecFile};
-use standin::spec;
+use standin::{CustomRoutes, Options, Prepared, SpecFile, SpecKind};
 use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command, DocumentFormat, LogFormat, ServeArgs};
@@ -26,9 +23,8 @@ fn main() -> ExitCode {
         Command::Check { file } => check(&file),
         Command::Import { file, format } => import(&file, format),
         Command::Openapi { file, format } => openapi(&file, format),
-        Command::Schema => {
-            print_document(&spec::json_schema(), DocumentFormat::Json).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Schema => print_document(&standin::spec_format_schema(), DocumentFormat::Json)
+            .map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve(args),
         Command::Init { file } => init(&file),
     };
@@ -76,7 +72,7 @@ fn init(file: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 fn import(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<ExitCode> {
-    match standin::import::standin_spec(file) {
+    match standin::import_spec(file) {
         Ok((document, warnings)) => {
             for warning in warnings {
                 eprintln!(
@@ -95,10 +91,10 @@ fn import(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<Exit
 }
 
 fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    match standin::import::load(file) {
+    match standin::load(file) {
         Ok(spec) => {
-            if spec.dialect == standin::spec::Dialect::JsonServer
-                && let Ok((_, warnings)) = standin::import::standin_spec(file)
+            if spec.kind() == SpecKind::DbJson
+                && let Ok((_, warnings)) = standin::import_spec(file)
             {
                 for warning in warnings {
                     eprintln!(
@@ -110,12 +106,11 @@ fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
             println!(
                 "{}: ok ({} resources)",
                 file.display(),
-                spec.resources.len()
+                spec.resource_names().count()
             );
             // An OpenAPI document: what standin understood of it.
             let source = std::fs::read_to_string(file).unwrap_or_default();
-            let model =
-                standin::import::openapi::describe(&spec, &file.display().to_string(), &source);
+            let model = standin::describe_inferred(&spec, &file.display().to_string(), &source);
             print!("{model}");
             Ok(ExitCode::SUCCESS)
         }
@@ -127,14 +122,14 @@ fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 fn openapi(file: &std::path::Path, format: DocumentFormat) -> anyhow::Result<ExitCode> {
-    let spec = match standin::import::load(file) {
+    let spec = match standin::load(file) {
         Ok(spec) => spec,
         Err(errors) => {
             eprintln!("{errors}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    print_document(&standin::openapi::document(&spec), format)?;
+    print_document(&standin::openapi_document(&spec), format)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -195,7 +190,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let custom_routes = match args.routes.as_deref().map(load_routes).transpose() {
+    let custom_routes = match args.routes.as_deref().map(CustomRoutes::load).transpose() {
         Ok(routes) => routes.map(std::sync::Arc::new),
         Err(errors) => {
             eprintln!("{errors}");
@@ -220,7 +215,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         credentials: args.credentials.clone(),
         ..Options::default()
     };
-    let open_files = server::raise_open_file_limit();
+    let open_files = standin::raise_open_file_limit();
     tracing::debug!("up to {open_files} open files");
     let (mut served, mut listeners) = (Vec::new(), Vec::new());
     for (index, (spec_file, file)) in spec_files.into_iter().zip(&args.files).enumerate() {
@@ -236,13 +231,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             port,
             ..options.clone()
         };
-        let prepared = server::prepare(spec_file, &options)?;
-        let listener = server::bind(&options)?;
+        let prepared = Prepared::new(spec_file, &options)?;
+        let listener = options.bind()?;
         let address = listener.local_addr().context("reading the bound address")?;
-        let url = server::url_of(address, &prepared.state.spec());
+        let url = prepared.url(address);
         let watch = match options.watch {
             true => Some(
-                reload::watch(file, prepared.state.clone())
+                prepared
+                    .watch(file)
                     .with_context(|| format!("watching {} for changes", file.display()))?,
             ),
             false => None,
@@ -268,29 +264,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let servers = served
         .iter()
-        .map(|(_, _, prepared, _)| prepared.state.clone())
-        .zip(listeners)
-        .collect();
-    server::run_until_signal(servers, options.workers, ready)?;
+        .map(|(_, _, prepared, _)| prepared)
+        .zip(listeners);
+    standin::run_until_signal(servers, options.workers, ready)?;
     drop(served); // closes the databases
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Reads a routes file; failing to read it is reported like a problem in it.
-fn load_routes(path: &std::path::Path) -> Result<CustomRoutes, standin::spec::SpecErrors> {
-    let text = spec::read(path)?;
-    CustomRoutes::parse(&path.display().to_string(), &text)
 }
 
 fn print_banner(
     url: &str,
     file: &std::path::Path,
     options: &Options,
-    prepared: &server::Prepared,
+    prepared: &Prepared,
 ) -> anyhow::Result<()> {
-    let spec = prepared.state.spec();
-    let store = &prepared.state.store;
+    let spec = prepared.spec();
     let mut out = std::io::stdout().lock();
     // The URL comes first, on a line of its own, for scripts that start standin with --port 0.
     writeln!(out, "{url}")?;
@@ -301,7 +289,7 @@ fn print_banner(
     writeln!(
         out,
         "standin serving \"{}\" from {} ({storage})",
-        spec.title,
+        spec.title(),
         file.display()
     )?;
     if let Some(routes) = &options.custom_routes {
@@ -311,18 +299,16 @@ fn print_banner(
             routes.document().len()
         )?;
     }
-    let origin = url.strip_suffix(spec.base_path.as_str()).unwrap_or(url);
-    for resource in &spec.resources {
-        let count = store.count(resource).unwrap_or(0);
-        let href = standin::links::collection(&spec, &resource.name);
+    let origin = url.strip_suffix(spec.base_path()).unwrap_or(url);
+    for collection in prepared.collections() {
         writeln!(
             out,
-            "  {:<16} {origin}{href}  ({count} records)",
-            resource.name
+            "  {:<16} {origin}{}  ({} records)",
+            collection.name, collection.path, collection.records
         )?;
     }
-    if spec.dialect == standin::spec::Dialect::JsonServer {
-        let back = match prepared.state.write_back.is_some() {
+    if spec.kind() == SpecKind::DbJson {
+        let back = match prepared.writes_back() {
             true => format!("changes are written back to {}", file.display()),
             false => "changes are not written back (--no-write-back)".to_string(),
         };
@@ -330,7 +316,7 @@ fn print_banner(
             out,
             "A json-server db.json, served as json-server 0.17 serves it (plus {url}/db); {back}."
         )?;
-    } else if spec.defaults.accept == "application/json" {
+    } else if spec.default_media_type() == "application/json" {
         writeln!(
             out,
             "Plain JSON by default (defaults.accept); HAL with Accept: application/hal+json."

@@ -59,7 +59,7 @@ pub struct Verification {
     pub count: usize,
     /// The matching requests, oldest first.
     pub requests: Vec<Entry>,
-    /// Up to [`MAX_NEAR_MISSES`] requests that do not match, fewest differences first.
+    /// Up to three requests that do not match, fewest differences first.
     pub near_misses: Vec<NearMiss>,
 }
 

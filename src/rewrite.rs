@@ -47,6 +47,13 @@ pub struct TooLong {
 }
 
 impl CustomRoutes {
+    /// Reads the routes file at `path` (json-server's `routes.json`); failing
+    /// to read it is reported like a problem in it.
+    pub fn load(path: &std::path::Path) -> Result<CustomRoutes, SpecErrors> {
+        let text = crate::spec::read(path)?;
+        CustomRoutes::parse(&path.display().to_string(), &text)
+    }
+
     /// Reads the routes file's text; `file` names it in diagnostics.
     pub fn parse(file: &str, source: &str) -> Result<CustomRoutes, SpecErrors> {
         let failure = |path: &str, message: String| SpecErrors {

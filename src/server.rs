@@ -11,7 +11,7 @@ use crate::fingerprint;
 use crate::http::{self, AppState};
 use crate::import;
 use crate::spec::{self, Spec, SpecErrors};
-use crate::store::{Location, SeedReport, Store};
+use crate::store::{Location, Store};
 
 /// Why standin could not start.
 #[derive(Debug, thiserror::Error)]
@@ -99,17 +99,17 @@ impl Default for Options {
     }
 }
 
-/// A parsed spec and where it came from.
+/// A checked spec and where it came from.
 #[derive(Debug)]
 pub struct SpecFile {
     /// The spec.
-    pub spec: Spec,
+    pub(crate) spec: Spec,
     /// The file's name as given, for messages.
-    pub file: String,
+    pub(crate) file: String,
     /// The file, when the spec was read from one (watched for reloads).
-    pub path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// A hash of the file's text.
-    pub hash: String,
+    pub(crate) hash: String,
 }
 
 impl SpecFile {
@@ -136,7 +136,17 @@ impl SpecFile {
         })
     }
 
-    /// A spec built in code.
+    /// The checked spec.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// A hash of the input's text (and of the files it references), as health reports it.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// A spec checked in code, read from no file.
     pub fn from_spec(spec: Spec) -> SpecFile {
         let hash = fingerprint::hex(spec::to_json(&spec).to_string().as_bytes());
         SpecFile {
@@ -151,13 +161,75 @@ impl SpecFile {
 /// A store opened, prepared and seeded for a spec, ready to serve.
 pub struct Prepared {
     /// The shared state of the handlers.
-    pub state: web::Data<AppState>,
-    /// What seeding did.
-    pub seeded: SeedReport,
+    pub(crate) state: web::Data<AppState>,
+}
+
+/// A collection served, as the start-up banner lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// The resource's name.
+    pub name: String,
+    /// The collection's path, base path included.
+    pub path: String,
+    /// How many records it holds.
+    pub records: u64,
+}
+
+impl Prepared {
+    /// Opens the store for the spec, creates its tables and seeds what is unseeded.
+    pub fn new(spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
+        prepare(spec_file, options)
+    }
+
+    /// The spec in force (a reload replaces it).
+    pub fn spec(&self) -> std::sync::Arc<Spec> {
+        self.state.spec()
+    }
+
+    /// The URL clients use when it listens on `address`.
+    pub fn url(&self, address: SocketAddr) -> String {
+        url_of(address, &self.state.spec())
+    }
+
+    /// The collections served, in spec order, with their record counts.
+    pub fn collections(&self) -> Vec<Collection> {
+        let spec = self.state.spec();
+        spec.resources
+            .iter()
+            .map(|resource| Collection {
+                name: resource.name.clone(),
+                path: crate::links::collection(&spec, &resource.name),
+                records: self.state.store.count(resource).unwrap_or(0),
+            })
+            .collect()
+    }
+
+    /// Whether changes are written back to the db.json served.
+    pub fn writes_back(&self) -> bool {
+        self.state.write_back.is_some()
+    }
+
+    /// Watches the input at `path` and reloads it on every valid change, until the watch is dropped.
+    pub fn watch(&self, path: &Path) -> notify::Result<crate::reload::Watch> {
+        crate::reload::watch(path, self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops
+    /// gracefully: the listener closes, idle connections close, and requests
+    /// in flight finish (for up to 10 s). Must be awaited inside an actix
+    /// runtime (`actix_web::rt::System`).
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        workers: Option<usize>,
+        shutdown: impl std::future::Future<Output = ()> + 'static,
+    ) -> std::io::Result<()> {
+        serve(self.state.clone(), listener, workers, shutdown).await
+    }
 }
 
 /// Opens the store for the spec, creates its tables and seeds what is unseeded.
-pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
+pub(crate) fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
     let location = match &options.db {
         Some(path) => Location::File(path.clone()),
         None => Location::Memory,
@@ -178,7 +250,7 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
         store.forget_seeded(&spec_file.spec)?;
     }
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
-    let seeded = store.seed(&spec_file.spec, seed)?;
+    store.seed(&spec_file.spec, seed)?;
     let spec_file_path = spec_file.path.clone();
     let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
     state.read_cache = options.read_cache;
@@ -194,14 +266,15 @@ pub fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, Start
     }
     Ok(Prepared {
         state: web::Data::new(state),
-        seeded,
     })
 }
 
-/// Binds the listening socket.
-pub fn bind(options: &Options) -> Result<TcpListener, StartError> {
-    let address = format!("{}:{}", options.host, options.port);
-    TcpListener::bind(&address).map_err(|source| StartError::Bind { address, source })
+impl Options {
+    /// Binds the listening socket on `host` and `port`.
+    pub fn bind(&self) -> Result<TcpListener, StartError> {
+        let address = format!("{}:{}", self.host, self.port);
+        TcpListener::bind(&address).map_err(|source| StartError::Bind { address, source })
+    }
 }
 
 /// The actix-web server for `state` on `listener` (and the asynchronous
@@ -211,7 +284,7 @@ pub fn bind(options: &Options) -> Result<TcpListener, StartError> {
 /// difference: each connection is served through [`http::Guarded`], which
 /// times every request's head and answers actix-http's own rejections as
 /// problem+json.
-pub fn http_server(
+pub(crate) fn http_server(
     state: web::Data<AppState>,
     listener: TcpListener,
     workers: Option<usize>,
@@ -339,10 +412,8 @@ pub fn raise_open_file_limit() -> u64 {
     limit.rlim_cur
 }
 
-/// Serves until `shutdown` completes, then stops gracefully: the listener
-/// closes, idle connections close, and requests in flight finish (for up to
-/// 10 s). Must be awaited inside an actix runtime.
-pub async fn serve(
+/// Serves `state` until `shutdown` completes (see [`Prepared::serve`]).
+async fn serve(
     state: web::Data<AppState>,
     listener: TcpListener,
     workers: Option<usize>,
@@ -358,9 +429,9 @@ pub async fn serve(
 }
 
 /// Serves each of `servers` until SIGINT or SIGTERM, then shuts them down as
-/// [`serve`] does. `ready` runs once the signal handlers are in place.
-pub fn run_until_signal(
-    servers: Vec<(web::Data<AppState>, TcpListener)>,
+/// [`Prepared::serve`] does. `ready` runs once the signal handlers are in place.
+pub fn run_until_signal<'a>(
+    servers: impl IntoIterator<Item = (&'a Prepared, TcpListener)>,
     workers: Option<usize>,
     ready: impl FnOnce(),
 ) -> std::io::Result<()> {
@@ -368,6 +439,10 @@ pub fn run_until_signal(
     use futures_util::FutureExt;
     use futures_util::future::{self, Either};
 
+    let servers: Vec<_> = servers
+        .into_iter()
+        .map(|(prepared, listener)| (prepared.state.clone(), listener))
+        .collect();
     actix_web::rt::System::new().block_on(async move {
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
@@ -394,7 +469,7 @@ pub fn run_until_signal(
 }
 
 /// The URL clients use for a listening address.
-pub fn url_of(address: SocketAddr, spec: &Spec) -> String {
+pub(crate) fn url_of(address: SocketAddr, spec: &Spec) -> String {
     let host = match address {
         SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
         SocketAddr::V4(v4) => v4.ip().to_string(),

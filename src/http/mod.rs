@@ -34,7 +34,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
-pub use state::{AppState, ReloadFailure, ResetError, SpecStatus};
+pub use state::{AppState, ReloadFailure, ResetError};
 pub(crate) use transport::{Abort, Guarded};
 
 use crate::represent::Representation;

@@ -40,12 +40,6 @@ impl Representation {
         Representation::Json,
         Representation::CollectionJson,
     ];
-    /// The representations of the home document.
-    pub const HOME: [Representation; 3] = [
-        Representation::Hal,
-        Representation::Json,
-        Representation::JsonHome,
-    ];
 
     /// The representations of reads of items and collections: [`Representation::ALL`]
     /// and, last (so that `*/*` never picks it), the page for browsers.

@@ -25,33 +25,25 @@ mod values;
 
 use std::path::Path;
 
-pub use behaviour::{Auth, Cors, Faults, Scope, Transitions, duration};
+pub use behaviour::{Cors, Faults, Scope};
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
 pub use export::{field_to_json, to_json};
 pub use fields::field_schema;
-pub use generators::{GENERATORS, generator_of, infer_generator, is_generator, longest_text};
-pub use limits::{
-    MAX_COUNT, MAX_FIELDS, MAX_GENERATED_BYTES, MAX_INDEXED_FIELDS, MAX_NESTING, MAX_RECORD_BYTES,
-    MAX_RESOURCES, MAX_SPEC_FIELDS, record_bytes,
-};
+pub use generators::infer_generator;
+#[cfg(test)]
+pub use generators::{GENERATORS, longest_text};
 pub use locate::Locations;
 pub use model::{
-    Defaults, Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference,
-    Resource, Return, SortKey, Spec,
+    Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference, Resource,
+    Return, SortKey, Spec, SpecKind,
 };
-pub use parse::{SERVABLE_MEDIA_TYPES, parse};
+pub use parse::parse;
 pub use records::is_uuid;
 pub use schema::json_schema;
 pub use source::document;
 pub use suggest::{closest, did_you_mean};
 pub use validate::{FieldError, strip_server_set};
 pub use values::{Values, number_range};
-
-/// Reads and parses the spec file at `path`.
-pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
-    let source = read(path)?;
-    parse(&path.display().to_string(), &source)
-}
 
 /// Reads a spec file's text; failing to read is reported like any spec problem.
 pub fn read(path: &Path) -> Result<String, SpecErrors> {

@@ -9,33 +9,35 @@ use regex::Regex;
 pub use super::behaviour::{Auth, Cors, Faults, Transitions};
 use serde_json::{Map, Value};
 
-/// A parsed and validated spec: the whole API description.
+/// A parsed and validated spec: the whole API description. It exists only as
+/// the result of checking an input ([`crate::parse`], [`crate::load`]), so
+/// what serves it can rely on every name and setting in it.
 #[derive(Debug)]
 pub struct Spec {
     /// Human title of the API.
-    pub title: String,
+    pub(crate) title: String,
     /// Path prefix of every route, without a trailing slash (`""` for the root).
-    pub base_path: String,
+    pub(crate) base_path: String,
     /// Seed of the fake-data generator.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Page size when a request does not name one.
-    pub page_size: u32,
+    pub(crate) page_size: u32,
     /// Largest page size a request may ask for.
-    pub max_page_size: u32,
+    pub(crate) max_page_size: u32,
     /// What requests that send no `Accept` / `Prefer` are treated as sending.
-    pub defaults: Defaults,
+    pub(crate) defaults: Defaults,
     /// The resources, in spec order.
-    pub resources: Vec<Resource>,
+    pub(crate) resources: Vec<Resource>,
     /// Bearer-token authentication, if configured.
-    pub auth: Option<Auth>,
+    pub(crate) auth: Option<Auth>,
     /// Cross-origin access.
-    pub cors: Cors,
+    pub(crate) cors: Cors,
     /// Injected latency and errors for every resource without its own.
-    pub faults: Faults,
+    pub(crate) faults: Faults,
     /// The behaviour keys as written (`auth`, `cors`, ...), for the normalised export.
-    pub extensions: Map<String, Value>,
+    pub(crate) extensions: Map<String, Value>,
     /// What kind of input the spec was read from, which decides the wire behaviour.
-    pub dialect: Dialect,
+    pub(crate) dialect: Dialect,
 }
 
 /// The kind of input a spec was read from. The engine is the same for all;
@@ -358,7 +360,52 @@ pub struct Inverse {
     pub field: String,
 }
 
+/// What kind of input a spec was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecKind {
+    /// standin's own spec format.
+    Standin,
+    /// A json-server `db.json`, served as json-server 0.17 serves it.
+    DbJson,
+    /// An OpenAPI 3 document, answered in the document's own shapes.
+    OpenApi,
+}
+
 impl Spec {
+    /// The API's title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The path prefix of every route, without a trailing slash (`""` for the root).
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// The seed of the fake-data generator.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The resources' names, in spec order.
+    pub fn resource_names(&self) -> impl Iterator<Item = &str> {
+        self.resources.iter().map(|resource| resource.name.as_str())
+    }
+
+    /// What kind of input the spec was read from.
+    pub fn kind(&self) -> SpecKind {
+        match self.dialect {
+            Dialect::Standin => SpecKind::Standin,
+            Dialect::JsonServer => SpecKind::DbJson,
+            Dialect::OpenApi(_) => SpecKind::OpenApi,
+        }
+    }
+
+    /// The media type served to requests that name none.
+    pub fn default_media_type(&self) -> &str {
+        &self.defaults.accept
+    }
+
     /// The inverses of `target`: every way other records reference its records.
     pub fn inverses(&self, target: &str) -> Vec<Inverse> {
         let mut inverses = Vec::new();

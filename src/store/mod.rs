@@ -29,9 +29,8 @@ use crate::spec::{FieldError, IdKind, Resource};
 
 pub use embed::Embedded;
 pub use jobs::{JobState, KEPT_JOBS};
-pub use read::Page;
 pub use reset::ResetReport;
-pub use seed::{SeedError, SeedReport};
+pub use seed::SeedError;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

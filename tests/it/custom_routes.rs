@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use standin::rewrite::CustomRoutes;
+use standin::CustomRoutes;
 
 use crate::helpers::{TestApp, json, problem, spawn_with_options};
 

@@ -24,40 +24,24 @@ async fn every_example_spec_serves_its_collections_and_items() {
             .unwrap();
         assert_eq!(home.status(), 200, "{}", path.display());
         let spec = app.server.spec();
-        for resource in &spec.resources {
+        for resource in spec.resource_names() {
             for accept in ["application/hal+json", "application/json"] {
                 let response = app
-                    .request(reqwest::Method::GET, &format!("/{}", resource.name))
+                    .request(reqwest::Method::GET, &format!("/{}", resource))
                     .header("accept", accept)
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(
-                    response.status(),
-                    200,
-                    "{} {}",
-                    path.display(),
-                    resource.name
-                );
+                assert_eq!(response.status(), 200, "{} {}", path.display(), resource);
             }
-            let page = json(
-                app.get_json(&format!("/{}?per_page=1", resource.name))
-                    .await,
-            )
-            .await;
+            let page = json(app.get_json(&format!("/{}?per_page=1", resource)).await).await;
             if let Some(first) = page.as_array().and_then(|items| items.first()) {
                 let id = first["id"]
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| first["id"].to_string());
-                let item = app.get(&format!("/{}/{id}", resource.name)).await;
-                assert_eq!(
-                    item.status(),
-                    200,
-                    "{} {} {id}",
-                    path.display(),
-                    resource.name
-                );
+                let item = app.get(&format!("/{}/{id}", resource)).await;
+                assert_eq!(item.status(), 200, "{} {} {id}", path.display(), resource);
             }
         }
         served += 1;

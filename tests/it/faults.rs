@@ -57,9 +57,7 @@ async fn latency_and_error_rate_are_checked_in_the_spec() {
         let spec = format!(
             "standin: 1\n{setting}\nresources:\n  notes:\n    fields: {{ text: string }}\n"
         );
-        let errors = standin::spec::parse("f.yaml", &spec)
-            .unwrap_err()
-            .to_string();
+        let errors = standin::parse("f.yaml", &spec).unwrap_err().to_string();
         assert!(errors.contains(fragment), "{setting}: {errors}");
     }
     let app = spawn(

@@ -31,8 +31,7 @@ pub fn spawn(spec: &str) -> TestApp {
 
 /// Starts a server for `spec` in memory, with options changed by `adjust`.
 pub fn spawn_with_options(spec: &str, adjust: impl FnOnce(&mut Options)) -> TestApp {
-    let spec =
-        standin::import::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
+    let spec = standin::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
     let mut options = Options {
         workers: Some(1),
         ..Options::default()
@@ -47,8 +46,7 @@ pub fn spawn_with_options(spec: &str, adjust: impl FnOnce(&mut Options)) -> Test
 
 /// Starts a server for `spec` with the given storage.
 pub fn spawn_with(spec: &str, storage: Storage) -> TestApp {
-    let spec =
-        standin::import::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
+    let spec = standin::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
     let directory =
         (storage == Storage::File).then(|| tempfile::tempdir().expect("a temporary directory"));
     let options = Options {

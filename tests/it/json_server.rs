@@ -414,12 +414,12 @@ async fn what_cannot_be_mapped_is_left_out_and_the_rest_serves() {
 
 #[test]
 fn standin_specs_keep_their_own_behaviour() {
-    let spec = standin::import::parse(
+    let spec = standin::parse(
         "spec.yaml",
         "standin: 1\nresources:\n  books:\n    fields: { title: string }\n",
     )
     .unwrap();
-    assert_eq!(spec.dialect, standin::spec::Dialect::Standin);
-    let db = standin::import::parse("db.json", BOOKS).unwrap();
-    assert_eq!(db.dialect, standin::spec::Dialect::JsonServer);
+    assert_eq!(spec.kind(), standin::SpecKind::Standin);
+    let db = standin::parse("db.json", BOOKS).unwrap();
+    assert_eq!(db.kind(), standin::SpecKind::DbJson);
 }

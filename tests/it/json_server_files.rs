@@ -137,12 +137,12 @@ async fn the_imported_spec_is_a_standin_spec_that_serves() {
             String::from_utf8_lossy(&output.stderr)
         );
         let yaml = String::from_utf8(output.stdout).unwrap();
-        let spec = standin::spec::parse("spec.yaml", &yaml)
+        let spec = standin::parse("spec.yaml", &yaml)
             .unwrap_or_else(|errors| panic!("{name}: {errors}\n{yaml}"));
-        assert_eq!(spec.dialect, standin::spec::Dialect::Standin);
+        assert_eq!(spec.kind(), standin::SpecKind::Standin);
     }
     let path = directory.path().join("json-server-0.17.4-example.json");
-    let (document, warnings) = standin::import::standin_spec(&path).unwrap();
+    let (document, warnings) = standin::import_spec(&path).unwrap();
     assert!(warnings.is_empty());
     assert_eq!(
         document["resources"]["comments"]["fields"]["postId"]["ref"],

@@ -315,7 +315,7 @@ fn the_committed_schema_is_what_standin_schema_prints() {
     .unwrap();
     assert_eq!(
         committed,
-        standin::spec::json_schema(),
+        standin::spec_format_schema(),
         "run: standin schema > schema/standin.schema.json"
     );
 }

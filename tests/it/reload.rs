@@ -84,7 +84,7 @@ impl Watched {
 
     /// Waits until the spec in force is `text`.
     async fn until_in_force(&self, text: &str) {
-        let hash = standin::fingerprint::hex(text.as_bytes());
+        let hash = SpecFile::parse(text).unwrap().hash().to_string();
         self.until_health("the new spec in force", |health| {
             health["spec"]["hash"] == hash.as_str()
         })

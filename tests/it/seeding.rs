@@ -139,7 +139,7 @@ async fn names_pick_their_generators() {
 
 #[tokio::test]
 async fn the_seed_option_overrides_the_spec() {
-    let spec = standin::spec::parse("x.yaml", CONSTRAINED).unwrap();
+    let spec = standin::parse("x.yaml", CONSTRAINED).unwrap();
     let options = standin::Options {
         seed: Some(10),
         ..standin::Options::default()
@@ -159,7 +159,7 @@ async fn the_seed_option_overrides_the_spec() {
 #[test]
 fn a_unique_field_that_cannot_get_enough_values_is_refused_by_the_check() {
     let spec = "standin: 1\nresources:\n  tags:\n    fields:\n      name: { type: string, enum: [a, b], unique: true }\n    count: 3\n";
-    let error = standin::spec::parse("tags.yaml", spec).unwrap_err();
+    let error = standin::parse("tags.yaml", spec).unwrap_err();
     assert!(
         error.to_string().contains(
             "tags.yaml:5:7: error at resources.tags.fields.name: standin can generate only 2 distinct values for this unique field, and tags needs 3"

@@ -1,7 +1,7 @@
 //! Spec problems are reported all at once, each with `file:line:column`, the
 //! path in the spec and a did-you-mean suggestion where one helps.
 
-use standin::spec::parse;
+use standin::parse;
 
 /// Every diagnostic of `source`, one per line, as `standin check` prints them (without source excerpts).
 fn diagnostics(source: &str) -> String {
@@ -159,7 +159,7 @@ fn the_rendered_report_shows_the_line_and_a_caret() {
 fn every_example_spec_is_valid() {
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs")).unwrap() {
         let path = entry.unwrap().path();
-        if let Err(errors) = standin::spec::load(&path) {
+        if let Err(errors) = standin::load(&path) {
             panic!("{}: {errors}", path.display());
         }
     }

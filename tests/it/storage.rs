@@ -12,7 +12,7 @@ use crate::helpers::{header, json};
 const NOTES: &str = "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string, required: true }\n    count: 3\n";
 
 fn start_on(db: &std::path::Path) -> Server {
-    let spec = standin::spec::parse("notes.yaml", NOTES).unwrap();
+    let spec = standin::parse("notes.yaml", NOTES).unwrap();
     let options = Options {
         db: Some(db.to_path_buf()),
         workers: Some(1),
@@ -149,7 +149,7 @@ async fn a_changed_id_kind_over_existing_data_is_refused() {
     let directory = tempfile::tempdir().unwrap();
     let db = directory.path().join("notes.db");
     drop(start_on(&db));
-    let spec = standin::spec::parse(
+    let spec = standin::parse(
         "notes.yaml",
         &NOTES.replace("  notes:\n", "  notes:\n    id: uuid\n"),
     )
@@ -173,7 +173,7 @@ async fn replacing_a_record_keeps_fields_the_spec_no_longer_has() {
     let db = directory.path().join("notes.db");
     let with_colour = NOTES.replace("      text:", "      colour: string\n      text:");
     let start = |source: &str| {
-        let spec = standin::spec::parse("notes.yaml", source).unwrap();
+        let spec = standin::parse("notes.yaml", source).unwrap();
         Server::start(
             spec,
             Options {
@@ -227,7 +227,7 @@ async fn replacing_a_record_keeps_fields_the_spec_no_longer_has() {
 async fn a_search_index_of_an_earlier_layout_is_rebuilt() {
     const SPEC: &str = "standin: 1\nresources:\n  notes:\n    soft_delete: true\n    fields:\n      text: { type: string, required: true }\n    search: [text]\n    records:\n      - { text: zanzibar one }\n      - { text: zanzibar two }\n";
     let start = |db: &std::path::Path| {
-        let spec = standin::spec::parse("notes.yaml", SPEC).unwrap();
+        let spec = standin::parse("notes.yaml", SPEC).unwrap();
         let options = Options {
             db: Some(db.to_path_buf()),
             workers: Some(1),

@@ -151,9 +151,7 @@ fn initial_states_are_checked_against_the_transitions_and_the_default() {
         "    records: [{ note: first }]",
         "    initial_states: { status: [paid, shiped] }\n    records: [{ note: first }]",
     );
-    let errors = standin::spec::parse("t.yaml", &spec)
-        .unwrap_err()
-        .to_string();
+    let errors = standin::parse("t.yaml", &spec).unwrap_err().to_string();
     assert!(
         errors.contains("'shiped' is not a state of status's transitions"),
         "{errors}"
@@ -167,8 +165,8 @@ fn initial_states_are_checked_against_the_transitions_and_the_default() {
 
 #[test]
 fn transitions_are_checked_against_the_field() {
-    let errors = standin::spec::parse("t.yaml", &ORDERS.replace("paid: [shipped", "paid: [shiped"))
-        .unwrap_err();
+    let errors =
+        standin::parse("t.yaml", &ORDERS.replace("paid: [shipped", "paid: [shiped")).unwrap_err();
     assert!(
         errors
             .to_string()

@@ -11,7 +11,7 @@ mod form;
 mod item;
 
 pub use collection::{Listing, collection, listing_page};
-pub use dialect::{Operators, Sorting, Vocabulary, with_fields_of};
+pub use dialect::{Sorting, Vocabulary, with_fields_of};
 pub use item::{Shown, item, shown_page};
 
 use std::fmt::Write;

@@ -15,7 +15,7 @@ use crate::helpers::{LIBRARY, header, json, problem, spawn};
 
 /// A server started with `options`, for tests that need other than the defaults.
 fn start(options: Options) -> Server {
-    let spec = standin::spec::parse("test.yaml", LIBRARY).expect("the library spec parses");
+    let spec = standin::parse("test.yaml", LIBRARY).expect("the library spec parses");
     Server::start(
         spec,
         Options {
@@ -50,8 +50,8 @@ fn exchange(address: &str, request: &[u8], wait: Duration) -> (String, bool) {
     (String::from_utf8_lossy(&answer).into_owned(), closed)
 }
 
-fn short_timeouts() -> standin::http::Timeouts {
-    standin::http::Timeouts {
+fn short_timeouts() -> standin::Timeouts {
+    standin::Timeouts {
         head: Duration::from_secs(1),
         body_idle: Duration::from_secs(1),
         body_total: Duration::from_secs(3),

@@ -213,7 +213,7 @@ async fn health_is_answered_while_a_reload_seeds_a_large_resource() {
 const REPORTS: &str = "standin: 1\nresources:\n  reports:\n    fields: { name: { type: string, required: true } }\n    async: 2s\n";
 
 fn start_on(db: &Path) -> Result<Server, standin::StartError> {
-    let spec = standin::spec::parse("test.yaml", REPORTS).unwrap();
+    let spec = standin::parse("test.yaml", REPORTS).unwrap();
     let options = Options {
         db: Some(db.to_path_buf()),
         workers: Some(1),
@@ -321,20 +321,14 @@ fn a_graceful_shutdown_lets_the_request_in_flight_finish() {
     // Every answer waits a second, so the request is still being answered
     // when the stop comes.
     let spec = format!("latency: 1s\n{NOTES}");
-    let prepared = standin::server::prepare(SpecFile::parse(&spec).unwrap(), &options).unwrap();
-    let listener = standin::server::bind(&options).unwrap();
+    let prepared = standin::Prepared::new(SpecFile::parse(&spec).unwrap(), &options).unwrap();
+    let listener = options.bind().unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = prepared.state.clone();
     let serving = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(standin::server::serve(
-            state,
-            listener,
-            Some(1),
-            async move {
-                let _ = stopped.await;
-            },
-        ))
+        actix_web::rt::System::new().block_on(prepared.serve(listener, Some(1), async move {
+            let _ = stopped.await;
+        }))
     });
 
     // The server is answering this request once it asks for its body.

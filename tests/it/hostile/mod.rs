@@ -5,6 +5,5 @@
 mod boundary;
 mod lifecycle;
 mod queries;
-mod query_fuzz;
 mod specs;
 mod transport;

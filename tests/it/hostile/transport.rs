@@ -15,12 +15,12 @@ use crate::helpers::LIBRARY;
 
 /// A server whose heads may take one second each.
 fn start() -> Server {
-    let spec = standin::spec::parse("test.yaml", LIBRARY).expect("the library spec parses");
+    let spec = standin::parse("test.yaml", LIBRARY).expect("the library spec parses");
     let options = Options {
         workers: Some(1),
-        timeouts: standin::http::Timeouts {
+        timeouts: standin::Timeouts {
             head: Duration::from_secs(1),
-            ..standin::http::Timeouts::default()
+            ..standin::Timeouts::default()
         },
         ..Options::default()
     };

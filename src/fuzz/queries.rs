@@ -4,12 +4,39 @@
 //! store without a database error (the kind that would be a 500).
 //! `PROPTEST_CASES` raises the number of cases (256 by default).
 
+use crate::query::parse_list;
+use crate::store::{Location, Store, StoreError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use standin::query::parse_list;
-use standin::store::{Location, Store, StoreError};
 
-use crate::helpers::LIBRARY;
+/// The spec the queries run against: authors, books and reviews.
+const LIBRARY: &str = r#"
+standin: 1
+title: Library
+base_path: /api
+seed: 42
+page_size: 10
+resources:
+  authors:
+    fields:
+      name: { type: string, required: true, maxLength: 80 }
+      email: { type: string, format: email, unique: true }
+    count: 5
+  books:
+    fields:
+      title: { type: string, required: true, minLength: 1 }
+      year: { type: integer, minimum: 1450, maximum: 2100 }
+      genre: { type: string, enum: [fiction, science, history], default: fiction }
+      author: { ref: authors, required: true, on_delete: restrict }
+      tags: { type: array, items: { type: string } }
+    count: 25
+  reviews:
+    fields:
+      book: { ref: books, required: true, on_delete: cascade }
+      stars: { type: integer, minimum: 1, maximum: 5 }
+    count: 10
+    soft_delete: true
+"#;
 
 const NAMES: &[&str] = &[
     "title",
@@ -278,7 +305,7 @@ fn query_string() -> impl Strategy<Value = String> {
 #[test]
 fn every_query_the_parser_accepts_runs_without_a_database_error() {
     let spec = LIBRARY.replace("    count: 25", "    count: 25\n    search: [title]");
-    let spec = standin::spec::parse("test.yaml", &spec).expect("the spec is valid");
+    let spec = crate::spec::parse("test.yaml", &spec).expect("the spec is valid");
     let store = Store::open(Location::Memory).expect("an in-memory store");
     store.prepare(&spec).expect("tables");
     store.seed(&spec, 42).expect("seeded");
