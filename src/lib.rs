@@ -57,7 +57,7 @@ pub use server::{
     Collection, Options, Prepared, SpecFile, StartError, raise_open_file_limit, run_until_signal,
 };
 pub use spec::{Diagnostic, Position, Spec, SpecErrors, SpecKind};
-pub use store::{DEFAULT_QUERY_BUDGET, SeedError};
+pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError};
 pub use stubs::{Stub, StubDefinition, StubResponse};
 
 /// Reads and checks the input at `path`: a standin spec, a json-server

@@ -28,7 +28,7 @@ pub enum StartError {
         /// The database file, or `in memory`.
         database: String,
         /// The database's error.
-        source: rusqlite::Error,
+        source: crate::store::DatabaseError,
     },
     /// The spec file could not be watched.
     #[error("cannot watch {file} for changes: {message}")]
@@ -234,12 +234,12 @@ pub(crate) fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared
         Some(path) => Location::File(path.clone()),
         None => Location::Memory,
     };
-    let storage = |source| StartError::Storage {
+    let storage = |source: rusqlite::Error| StartError::Storage {
         database: match &options.db {
             Some(path) => path.display().to_string(),
             None => "in memory".to_string(),
         },
-        source,
+        source: source.into(),
     };
     let store = Store::open(location).map_err(storage)?;
     store.set_query_budget(options.query_budget);

@@ -108,6 +108,11 @@ pub struct Record {
     pub updated_at: String,
 }
 
+/// An error of the SQLite database, as SQLite reported it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(#[from] rusqlite::Error);
+
 /// Why a store operation did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -100,7 +100,7 @@ impl Store {
             restore(&transaction, resource, has_snapshot, &mut report).map_err(|source| {
                 SeedError::Restore {
                     resource: resource.name.clone(),
-                    source,
+                    source: source.into(),
                 }
             })?;
         }

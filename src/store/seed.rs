@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
+
+use super::DatabaseError;
 use serde_json::{Map, Value};
 
 use super::plan::{Plan, Planned};
@@ -51,11 +53,17 @@ pub enum SeedError {
         /// The resource.
         resource: String,
         /// The database's error.
-        source: rusqlite::Error,
+        source: DatabaseError,
     },
     /// The database failed.
     #[error("the database failed: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[from] DatabaseError),
+}
+
+impl From<rusqlite::Error> for SeedError {
+    fn from(error: rusqlite::Error) -> SeedError {
+        SeedError::Database(DatabaseError(error))
+    }
 }
 
 impl Store {
