@@ -8,12 +8,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::web;
 
-use crate::http::AppState;
 use crate::journal::{Entry, Selection};
 use crate::reload;
 use crate::server::{Options, SpecFile, StartError, http_server, prepare, url_of};
+use crate::service::Service;
 use crate::spec::Spec;
 
 /// A standin server running in the background, stopped when dropped.
@@ -47,7 +46,7 @@ pub struct Server {
     url: String,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
-    state: web::Data<AppState>,
+    service: std::sync::Arc<Service>,
     watch: Option<reload::Watch>,
 }
 
@@ -77,7 +76,7 @@ impl Server {
             source,
         })?;
         let url = url_of(address, &prepared.state.spec());
-        let state = prepared.state.clone();
+        let service = prepared.state.service.clone();
         let workers = options.workers.or(Some(2));
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -110,7 +109,7 @@ impl Server {
             })?;
         let watch =
             match watched {
-                Some(path) => Some(reload::watch(&path, state.clone()).map_err(|error| {
+                Some(path) => Some(reload::watch(&path, service.clone()).map_err(|error| {
                     StartError::Watch {
                         file: path.display().to_string(),
                         message: error.to_string(),
@@ -122,7 +121,7 @@ impl Server {
             url,
             handle,
             thread: Some(thread),
-            state,
+            service,
             watch,
         })
     }
@@ -134,17 +133,17 @@ impl Server {
 
     /// The spec being served.
     pub fn spec(&self) -> std::sync::Arc<Spec> {
-        self.state.spec()
+        self.service.spec()
     }
 
     /// Puts the data back in its seeded state, as `POST /_standin/reset` does.
-    pub fn reset(&self) -> Result<(), crate::http::ResetError> {
-        self.state.reset().map(|_| ())
+    pub fn reset(&self) -> Result<(), crate::service::ResetError> {
+        self.service.reset().map(|_| ())
     }
 
     /// The requests received so far (the newest the journal keeps: at most 1,000 and 8 MiB), oldest first.
     pub fn received_requests(&self) -> Vec<Entry> {
-        self.state.journal.entries(&Selection::default())
+        self.service.journal.entries(&Selection::default())
     }
 
     /// The received requests `pattern` matches, and the closest of the
@@ -157,22 +156,22 @@ impl Server {
     /// Programs an answer for the requests to come that match (the newest
     /// stub first); why not, when the definition cannot be.
     pub fn stub(&self, definition: crate::StubDefinition) -> Result<crate::Stub, String> {
-        self.state.stubs.add(definition)
+        self.service.stubs.add(definition)
     }
 
     /// The stubs in place, oldest first.
     pub fn stubs(&self) -> Vec<crate::Stub> {
-        self.state.stubs.list()
+        self.service.stubs.list()
     }
 
     /// Removes the stub numbered `id`; whether there was one.
     pub fn remove_stub(&self, id: u64) -> bool {
-        self.state.stubs.remove(id)
+        self.service.stubs.remove(id)
     }
 
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
-        self.state.journal.clear();
+        self.service.journal.clear();
     }
 }
 
@@ -186,10 +185,10 @@ impl Drop for Server {
             let _ = thread.join();
         }
         drop(self.watch.take());
-        // Worker threads and the watcher's thread let go of the state just after.
+        // Worker threads and the watcher's thread let go of the service just after.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while (std::sync::Arc::strong_count(&self.state) > 1
-            || std::sync::Arc::strong_count(&self.state.store) > 1)
+        while (std::sync::Arc::strong_count(&self.service) > 1
+            || std::sync::Arc::strong_count(&self.service.store) > 1)
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(Duration::from_millis(5));

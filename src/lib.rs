@@ -39,6 +39,7 @@ mod reload;
 mod represent;
 mod rewrite;
 mod server;
+mod service;
 mod spec;
 mod store;
 mod stubs;
@@ -47,7 +48,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-pub use http::{ResetError, Timeouts};
+pub use http::Timeouts;
 pub use in_process::Server;
 pub use journal::Entry as ReceivedRequest;
 pub use matcher::{NearMiss, RequestPattern, Verification};
@@ -56,6 +57,7 @@ pub use rewrite::CustomRoutes;
 pub use server::{
     Collection, Options, Prepared, SpecFile, StartError, raise_open_file_limit, run_until_signal,
 };
+pub use service::ResetError;
 pub use spec::{Diagnostic, Position, Spec, SpecErrors, SpecKind};
 pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError};
 pub use stubs::{Stub, StubDefinition, StubResponse};

@@ -7,12 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use actix_web::web;
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use std::sync::Arc;
 
 use crate::clock;
-use crate::http::{AppState, ReloadFailure};
+use crate::service::{ReloadFailure, Service};
 use crate::spec::{self, Spec};
 
 /// How long the file must be quiet before a change is read.
@@ -29,14 +29,14 @@ impl std::fmt::Debug for Watch {
     }
 }
 
-/// Watches the spec file at `path` and reloads `state` on every valid change.
+/// Watches the spec file at `path` and reloads `service` on every valid change.
 ///
 /// The directory is watched, not the file: editors save by rename, and a
 /// Kubernetes ConfigMap changes by swapping a symbolic link (`..data`) that
 /// the spec's own link goes through, so a change shows either as an event on
 /// the spec's name or as its resolved path changing. A directory elsewhere
 /// that the spec links to is watched too.
-pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
+pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
     let directory = absolute
         .parent()
@@ -52,19 +52,19 @@ pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
     let target = path.to_path_buf();
     // An OpenAPI document's referenced files reload it too (those of the
     // document as loaded: the directories watched are fixed at start).
-    let referenced_directories: Vec<PathBuf> = referenced_files(&state)
+    let referenced_directories: Vec<PathBuf> = referenced_files(&service)
         .iter()
         .filter_map(|file| file.parent().map(Path::to_path_buf))
         .filter(|parent| {
             std::fs::canonicalize(parent).ok() != std::fs::canonicalize(&directory).ok()
         })
         .collect();
-    let watcher_state = state.clone();
+    let watcher_service = service.clone();
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let now_resolved = std::fs::canonicalize(&absolute).ok();
         let swapped = now_resolved != resolved;
-        let referenced = referenced_files(&watcher_state);
+        let referenced = referenced_files(&watcher_service);
         let touches_spec = events.iter().any(|event| {
             event.paths.iter().any(|changed| {
                 changed.file_name().map(|name| name.to_os_string()) == file_name
@@ -74,7 +74,7 @@ pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
         });
         resolved = now_resolved;
         if touches_spec || swapped {
-            reload(&target, &watcher_state);
+            reload(&target, &watcher_service);
         }
     })?;
     debouncer.watch(&directory, RecursiveMode::NonRecursive)?;
@@ -91,8 +91,8 @@ pub fn watch(path: &Path, state: web::Data<AppState>) -> notify::Result<Watch> {
 }
 
 /// The other files the serving spec was read from (an OpenAPI document's references).
-fn referenced_files(state: &AppState) -> Vec<PathBuf> {
-    match &state.spec().dialect {
+fn referenced_files(service: &Service) -> Vec<PathBuf> {
+    match &service.spec().dialect {
         crate::spec::Dialect::OpenApi(api) => api
             .files
             .iter()
@@ -113,15 +113,15 @@ fn same_file(one: &Path, other: &Path) -> bool {
 /// Reads the spec file again and, if it changed and is valid, puts it in
 /// force. Whatever happens, even a panic (a bug), the old spec keeps serving,
 /// health tells why, and the next change is read as usual.
-pub fn reload(path: &Path, state: &AppState) {
+pub fn reload(path: &Path, service: &Service) {
     let file = path.display().to_string();
-    survive(state, &file, || apply(path, &file, state));
+    survive(service, &file, || apply(path, &file, service));
 }
 
 /// Runs a reload's `work`, turning a panic into a refused reload: the
 /// watcher's thread must outlive any reload. (The store is left usable: its
 /// lock does not poison and an open transaction rolls back as it unwinds.)
-fn survive(state: &AppState, file: &str, work: impl FnOnce()) {
+fn survive(service: &Service, file: &str, work: impl FnOnce()) {
     let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) else {
         return;
     };
@@ -132,17 +132,17 @@ fn survive(state: &AppState, file: &str, work: impl FnOnce()) {
         .unwrap_or_else(|| "a panic".to_string());
     tracing::error!("reloading {file} failed ({why}); the previous spec keeps serving");
     refuse(
-        state,
+        service,
         file,
         format!("reloading failed, a bug in standin ({why}); the previous spec keeps serving"),
         Vec::new(),
     );
 }
 
-fn apply(path: &Path, file: &str, state: &AppState) {
+fn apply(path: &Path, file: &str, service: &Service) {
     let started = Instant::now();
     // A db.json written back is read whole, never between two writes.
-    let _held = state
+    let _held = service
         .write_back
         .as_ref()
         .map(crate::json_server::WriteBack::hold);
@@ -151,7 +151,7 @@ fn apply(path: &Path, file: &str, state: &AppState) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             // Maybe saved by delete-and-recreate, whose new file's event follows.
             return refuse(
-                state,
+                service,
                 file,
                 "the spec file is gone; the previous spec keeps serving until it is back"
                     .to_string(),
@@ -160,15 +160,15 @@ fn apply(path: &Path, file: &str, state: &AppState) {
         }
         Err(error) => {
             return refuse(
-                state,
+                service,
                 file,
                 format!("cannot read the spec: {error}"),
                 Vec::new(),
             );
         }
     };
-    let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&state.spec()));
-    let status = state.status();
+    let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
+    let status = service.status();
     if hash == status.hash && status.last_reload_error.is_none() {
         return;
     }
@@ -179,36 +179,36 @@ fn apply(path: &Path, file: &str, state: &AppState) {
                 "{file} changed but is invalid; the previous spec keeps serving:\n{errors}"
             );
             let message = format!("{} problem(s) in the spec", errors.diagnostics.len());
-            return refuse(state, file, message, errors.diagnostics);
+            return refuse(service, file, message, errors.diagnostics);
         }
     };
     // A db.json edited by hand is reloaded with its contents, as json-server does.
     let reseed = || {
         if spec.dialect == spec::Dialect::JsonServer {
-            state.store.forget_seeded(&spec)
+            service.store.forget_seeded(&spec)
         } else {
             Ok(())
         }
     };
-    let prepared = state
+    let prepared = service
         .store
         .prepare(&spec)
         .map_err(crate::store::SeedError::from)
         .and_then(|()| reseed())
-        .and_then(|()| state.store.seed(&spec, state.seed));
+        .and_then(|()| service.store.seed(&spec, service.seed));
     if let Err(error) = prepared {
         tracing::error!(
             "{file} changed but cannot be served ({error}); the previous spec keeps serving"
         );
-        return refuse(state, file, error.to_string(), Vec::new());
+        return refuse(service, file, error.to_string(), Vec::new());
     }
-    let changes = describe_changes(&state.spec(), &spec);
+    let changes = describe_changes(&service.spec(), &spec);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
-    if let Err(error) = state.put_in_force(spec, hash) {
+    if let Err(error) = service.put_in_force(spec, hash) {
         tracing::error!(
             "{file} changed but cannot be served ({error}); the previous spec keeps serving"
         );
-        return refuse(state, file, error.to_string(), Vec::new());
+        return refuse(service, file, error.to_string(), Vec::new());
     }
     tracing::info!(
         "reloaded {file} in {:.1}ms: {changes}",
@@ -216,8 +216,8 @@ fn apply(path: &Path, file: &str, state: &AppState) {
     );
 }
 
-fn refuse(state: &AppState, file: &str, message: String, diagnostics: Vec<spec::Diagnostic>) {
-    state.reload_failed(ReloadFailure {
+fn refuse(service: &Service, file: &str, message: String, diagnostics: Vec<spec::Diagnostic>) {
+    service.reload_failed(ReloadFailure {
         at: clock::now(),
         message: format!("{file}: {message}"),
         diagnostics,
@@ -287,12 +287,12 @@ mod tests {
     const NOTES: &str =
         "standin: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 2\n";
 
-    fn state_for(file: &str) -> AppState {
+    fn service_for(file: &str) -> Service {
         let spec = spec::parse(file, NOTES).expect("a valid spec");
         let store = Store::open(Location::Memory).expect("an in-memory store");
         store.prepare(&spec).expect("tables");
         store.seed(&spec, 1).expect("seeded");
-        AppState::new(
+        Service::new(
             spec,
             store,
             1,
@@ -306,9 +306,9 @@ mod tests {
         let directory = tempfile::tempdir().expect("a temporary directory");
         let path = directory.path().join("spec.yaml");
         let file = path.display().to_string();
-        let state = state_for(&file);
-        survive(&state, &file, || panic!("a bug in the seeder"));
-        let failure = state
+        let service = service_for(&file);
+        survive(&service, &file, || panic!("a bug in the seeder"));
+        let failure = service
             .status()
             .last_reload_error
             .expect("the panic is reported");
@@ -319,8 +319,8 @@ mod tests {
         );
         let edited = format!("{NOTES}  tags:\n    fields: {{ label: string }}\n    count: 1\n");
         std::fs::write(&path, edited).expect("the spec is written");
-        reload(&path, &state);
-        assert!(state.status().last_reload_error.is_none());
-        assert!(state.spec().resource("tags").is_some());
+        reload(&path, &service);
+        assert!(service.status().last_reload_error.is_none());
+        assert!(service.spec().resource("tags").is_some());
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::fingerprint;
 use crate::http::{self, AppState};
 use crate::import;
+use crate::service::Service;
 use crate::spec::{self, Spec, SpecErrors};
 use crate::store::{Location, Store};
 
@@ -199,19 +200,19 @@ impl Prepared {
             .map(|resource| Collection {
                 name: resource.name.clone(),
                 path: crate::links::collection(&spec, &resource.name),
-                records: self.state.store.count(resource).unwrap_or(0),
+                records: self.state.service.store.count(resource).unwrap_or(0),
             })
             .collect()
     }
 
     /// Whether changes are written back to the db.json served.
     pub fn writes_back(&self) -> bool {
-        self.state.write_back.is_some()
+        self.state.service.write_back.is_some()
     }
 
     /// Watches the input at `path` and reloads it on every valid change, until the watch is dropped.
     pub fn watch(&self, path: &Path) -> notify::Result<crate::reload::Watch> {
-        crate::reload::watch(path, self.state.clone())
+        crate::reload::watch(path, self.state.service.clone())
     }
 
     /// Serves on `listener` until `shutdown` completes, then stops
@@ -252,18 +253,19 @@ pub(crate) fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
     store.seed(&spec_file.spec, seed)?;
     let spec_file_path = spec_file.path.clone();
-    let mut state = AppState::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
+    let mut service = Service::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
+    if json_server
+        && options.write_back
+        && let Some(path) = &spec_file_path
+    {
+        service.write_back = Some(crate::json_server::WriteBack::new(path));
+    }
+    let mut state = AppState::new(std::sync::Arc::new(service));
     state.read_cache = options.read_cache;
     state.admin_token = options.admin_token.clone();
     state.credentials = options.credentials.clone();
     state.timeouts = options.timeouts;
     state.custom_routes = options.custom_routes.clone();
-    if json_server
-        && options.write_back
-        && let Some(path) = &spec_file_path
-    {
-        state.write_back = Some(crate::json_server::WriteBack::new(path));
-    }
     Ok(Prepared {
         state: web::Data::new(state),
     })

@@ -76,7 +76,7 @@ pub async fn handle(
         ("openapi.json", _) => Ok(ok_json(&crate::openapi::document(spec))),
         ("reset", _) => reset(state).await,
         ("requests", "DELETE") => {
-            state.journal.clear();
+            state.service.journal.clear();
             Ok(HttpResponse::NoContent().finish())
         }
         _ => requests(request, state),
@@ -126,8 +126,8 @@ fn ok_json(body: &Value) -> HttpResponse {
 }
 
 async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse, Problem> {
-    let status = state.status();
-    let store = state.store.clone();
+    let status = state.service.status();
+    let store = state.service.store.clone();
     let spec_snapshot = state.spec();
     let (counts, durability) = state
         .blocking(move || {
@@ -138,7 +138,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
             Ok((counts, store.durability()?))
         })
         .await?;
-    let storage = match state.store.location() {
+    let storage = match state.service.store.location() {
         Location::Memory => json!("memory"),
         Location::File(path) => json!(path.display().to_string()),
     };
@@ -150,7 +150,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
         "storage": storage,
         "durability": durability,
         "resources": counts,
-        "journal": state.journal.usage(),
+        "journal": state.service.journal.usage(),
     })))
 }
 
@@ -158,7 +158,7 @@ async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let shared = state.clone();
     let report = state
         .blocking(move || {
-            shared.reset().map_err(|error| Problem::Internal {
+            shared.service.reset().map_err(|error| Problem::Internal {
                 detail: error.to_string(),
             })
         })
@@ -200,7 +200,7 @@ fn requests(request: &HttpRequest, state: &web::Data<AppState>) -> Result<HttpRe
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
-        .body(state.journal.to_json(&selection)))
+        .body(state.service.journal.to_json(&selection)))
 }
 
 /// `stubs` and `stubs/{id}`: the answers programmed for requests to come.
@@ -221,7 +221,11 @@ async fn stubs(
                             "the body is not a stub ({{\"request\", \"response\", \"times\"}}): {error}"
                         ))
                     })?;
-                let stub = state.stubs.add(definition).map_err(Problem::bad_request)?;
+                let stub = state
+                    .service
+                    .stubs
+                    .add(definition)
+                    .map_err(Problem::bad_request)?;
                 Ok(HttpResponse::build(StatusCode::CREATED)
                     .insert_header((header::CACHE_CONTROL, "no-store"))
                     .insert_header((
@@ -231,18 +235,20 @@ async fn stubs(
                     .json(stub))
             }
             "DELETE" => {
-                state.stubs.clear();
+                state.service.stubs.clear();
                 Ok(HttpResponse::NoContent().finish())
             }
-            _ => Ok(ok_json(&json!(state.stubs.list()))),
+            _ => Ok(ok_json(&json!(state.service.stubs.list()))),
         };
     };
     let missing = || Problem::not_found(format!("no stub numbered '{id}'"));
     let id = id.parse::<u64>().map_err(|_| missing())?;
     match method {
-        "DELETE" if state.stubs.remove(id) => Ok(HttpResponse::NoContent().finish()),
+        "DELETE" if state.service.stubs.remove(id) => Ok(HttpResponse::NoContent().finish()),
         "DELETE" => Err(missing()),
-        _ => Ok(ok_json(&json!(state.stubs.get(id).ok_or_else(missing)?))),
+        _ => Ok(ok_json(&json!(
+            state.service.stubs.get(id).ok_or_else(missing)?
+        ))),
     }
 }
 
@@ -259,7 +265,7 @@ async fn matching_requests(
         ))
     })?;
     let matcher = crate::matcher::Matcher::new(pattern).map_err(Problem::bad_request)?;
-    let verification = matcher.verify(state.journal.entries(&Selection::default()));
+    let verification = matcher.verify(state.service.journal.entries(&Selection::default()));
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(verification))

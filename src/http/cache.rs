@@ -23,14 +23,7 @@ struct Entry {
     body: Bytes,
 }
 
-/// What a cached answer depends on besides the request: the data's generation and the spec in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
-    /// The store's write generation.
-    pub generation: u64,
-    /// How many specs were put in force before this one.
-    pub spec: u64,
-}
+pub use crate::service::Version;
 
 /// The answers kept, all for one version of the data and the spec.
 #[derive(Default)]

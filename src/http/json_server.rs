@@ -59,7 +59,7 @@ pub async fn handle(
             ))
             .finish());
     }
-    if state.is_resetting() {
+    if state.service.is_resetting() {
         return Err(Problem::Resetting);
     }
     let call = Call {
@@ -232,7 +232,7 @@ impl Call<'_> {
             .state
             .blocking(move || {
                 let resource = &spec.resources[index];
-                let store = &state.store;
+                let store = &state.service.store;
                 let records = collection(&state, resource)?;
                 let mut answer = json_server::list(&records, &params)
                     .map_err(|(parameter, detail)| Problem::bad_parameter(parameter, detail))?;
@@ -294,7 +294,7 @@ impl Call<'_> {
     }
 
     async fn show(&self, index: usize, id: &str) -> Result<HttpResponse, Problem> {
-        let (spec, store) = (self.spec.clone(), self.state.store.clone());
+        let (spec, store) = (self.spec.clone(), self.state.service.store.clone());
         let (params, id) = (self.params.clone(), RecordId::Text(id.to_string()));
         let record = self
             .state
@@ -333,7 +333,7 @@ impl Call<'_> {
             .state
             .blocking(move || {
                 let resource = &spec.resources[index];
-                let store = &state.store;
+                let store = &state.service.store;
                 if fields.get("id").is_none_or(is_falsy) {
                     let existing = collection(&state, resource)?;
                     let existing = existing.iter().filter_map(Value::as_object);
@@ -373,9 +373,12 @@ impl Call<'_> {
             .state
             .blocking(move || {
                 let resource = &spec.resources[index];
-                let record = state.store.update(&spec, resource, &id, |current| {
-                    Ok::<_, Problem>(changed(&current.fields, fields, merge))
-                })?;
+                let record = state
+                    .service
+                    .store
+                    .update(&spec, resource, &id, |current| {
+                        Ok::<_, Problem>(changed(&current.fields, fields, merge))
+                    })?;
                 write_back(&state, &spec)?;
                 Ok(record.fields)
             })
@@ -389,8 +392,11 @@ impl Call<'_> {
         self.state
             .blocking(move || {
                 let resource = &spec.resources[index];
-                state.store.delete(&spec, resource, &id, &|_| Ok(()))?;
-                remove_dependants(&spec, &state.store)?;
+                state
+                    .service
+                    .store
+                    .delete(&spec, resource, &id, &|_| Ok(()))?;
+                remove_dependants(&spec, &state.service.store)?;
                 write_back(&state, &spec)?;
                 Ok(())
             })
@@ -406,7 +412,7 @@ impl Call<'_> {
         let Some(index) = self.index(parent) else {
             return Ok(guess);
         };
-        let (spec, store) = (self.spec.clone(), self.state.store.clone());
+        let (spec, store) = (self.spec.clone(), self.state.service.store.clone());
         let key = RecordId::Text(id.to_string());
         self.state
             .blocking(move || {
@@ -422,7 +428,7 @@ impl Call<'_> {
         let method = self.request.method().clone();
         let (spec, state) = (self.spec.clone(), self.state.clone());
         if method == HttpMethod::GET || method == HttpMethod::HEAD {
-            let store = state.store.clone();
+            let store = state.service.store.clone();
             let object = state
                 .blocking(move || singular_object(&spec.resources[index], &store))
                 .await?;
@@ -457,12 +463,13 @@ impl Call<'_> {
             .blocking(move || {
                 let resource = &spec.resources[index];
                 let id = RecordId::Text(crate::import::dbjson::SINGULAR_ID.to_string());
-                let object = match state.store.update(&spec, resource, &id, |current| {
+                let object = match state.service.store.update(&spec, resource, &id, |current| {
                     Ok::<_, Problem>(changed(&current.fields, fields.clone(), merge))
                 }) {
                     Ok(record) => record.fields,
                     Err(Problem::NotFound { .. }) => {
                         state
+                            .service
                             .store
                             .create(&spec, resource, Some(id), fields.clone())?;
                         fields
@@ -539,8 +546,9 @@ fn singular_object(resource: &Resource, store: &crate::store::Store) -> Result<V
 
 /// The records of a collection, parsed once per write.
 fn collection(state: &AppState, resource: &Resource) -> Result<Arc<Vec<Value>>, Problem> {
-    let store = &state.store;
+    let store = &state.service.store;
     state
+        .service
         .db_json_records
         .records(&resource.name, store.generation(), || {
             let records = store.stored_in_order(resource)?;
@@ -553,7 +561,7 @@ fn database(state: &AppState, spec: &Spec) -> Result<Value, Problem> {
     let mut db = Map::new();
     for resource in &spec.resources {
         let value = if is_singular(resource) {
-            singular_object(resource, &state.store)?
+            singular_object(resource, &state.service.store)?
         } else {
             Value::Array(collection(state, resource)?.as_ref().clone())
         };
@@ -564,7 +572,7 @@ fn database(state: &AppState, spec: &Spec) -> Result<Value, Problem> {
 
 /// Writes the database back to its file, where the server does that.
 pub(super) fn write_back(state: &AppState, spec: &Spec) -> Result<(), Problem> {
-    let Some(back) = &state.write_back else {
+    let Some(back) = &state.service.write_back else {
         return Ok(());
     };
     let _held = back.hold();
@@ -572,7 +580,9 @@ pub(super) fn write_back(state: &AppState, spec: &Spec) -> Result<(), Problem> {
     let text = back.write(&db).map_err(|error| Problem::Internal {
         detail: format!("the change is stored but cannot be written to the file: {error}"),
     })?;
-    state.file_written(crate::fingerprint::hex(text.as_bytes()));
+    state
+        .service
+        .file_written(crate::fingerprint::hex(text.as_bytes()));
     Ok(())
 }
 

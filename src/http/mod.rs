@@ -22,7 +22,7 @@ pub(crate) mod respond;
 mod rewrite;
 mod route;
 mod state;
-mod store_thread;
+
 mod transport;
 
 use actix_web::body::MessageBody;
@@ -34,7 +34,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 pub use body::Timeouts;
 pub use problem::Problem;
 pub use route::Target;
-pub use state::{AppState, ReloadFailure, ResetError};
+pub use state::AppState;
 pub(crate) use transport::{Abort, Guarded};
 
 use crate::represent::Representation;
@@ -199,7 +199,7 @@ async fn answer(
         target,
         Target::Collection(_) | Target::Inverse { .. } | Target::Item(..) | Target::Job(_)
     );
-    if reads_data && state.is_resetting() {
+    if reads_data && state.service.is_resetting() {
         return Err(Problem::Resetting);
     }
     match target {

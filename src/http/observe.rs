@@ -57,8 +57,8 @@ pub async fn observe<B: MessageBody + 'static>(
     // A stub a test programmed answers ahead of everything else.
     let mut stubbed = None;
     if let (Some(state), Some(observed), None) = (state.as_ref(), pending.as_mut(), &late)
-        && !state.stubs.is_empty()
-        && let Some((id, answer)) = state.stubs.answer(&observed.entry())
+        && !state.service.stubs.is_empty()
+        && let Some((id, answer)) = state.service.stubs.answer(&observed.entry())
     {
         observed.stub = Some(id);
         stubbed = Some(answer);
@@ -90,7 +90,7 @@ pub async fn observe<B: MessageBody + 'static>(
     if let (Some(state), Some(mut observed)) = (state, pending) {
         observed.status = status;
         observed.duration_ms = (elapsed * 1000.0).round() / 1000.0;
-        state.journal.record(observed);
+        state.service.journal.record(observed);
     }
     Ok(response)
 }

@@ -157,7 +157,7 @@ pub enum Problem {
     /// More store operations are waiting than the store takes.
     #[error(
         "the server is busy: more requests are waiting for the data than it queues ({}); retry in a moment",
-        super::store_thread::MAX_QUEUED
+        crate::service::MAX_QUEUED
     )]
     Busy,
     /// The server failed; only storage failures end here.
@@ -332,6 +332,28 @@ impl ResponseError for Problem {
 impl From<crate::query::QueryError> for Problem {
     fn from(error: crate::query::QueryError) -> Problem {
         Problem::bad_parameter(error.parameter, error.message)
+    }
+}
+
+impl From<crate::service::Unavailable> for Problem {
+    fn from(unavailable: crate::service::Unavailable) -> Problem {
+        match unavailable {
+            crate::service::Unavailable::Busy => Problem::Busy,
+            other => Problem::Internal {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<crate::service::WriteBackError> for Problem {
+    fn from(error: crate::service::WriteBackError) -> Problem {
+        match error {
+            crate::service::WriteBackError::Store(error) => error.into(),
+            file => Problem::Internal {
+                detail: file.to_string(),
+            },
+        }
     }
 }
 

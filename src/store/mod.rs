@@ -344,7 +344,7 @@ impl Store {
 
 /// The store's connection, held by one thread; on drop it passes straight to
 /// the thread that has waited longest. Requests reach the store from one
-/// thread (`http::store_thread`), but seeding, reloads and the in-process API
+/// thread (`service::store_thread`), but seeding, reloads and the in-process API
 /// take turns with it, and an ordinary unlock lets a busy thread take the
 /// lock back at once, starving the others.
 /// A request's hold also carries its deadline, cleared when it ends.

@@ -125,7 +125,7 @@ async fn serve(
         }
     };
     let body = request::body(request, operation, &bytes)?;
-    if state.is_resetting() && operation.role != Role::Other {
+    if state.service.is_resetting() && operation.role != Role::Other {
         return Err(Problem::Resetting);
     }
     let context = Context {
@@ -139,7 +139,7 @@ async fn serve(
         Role::Create(index) => context.create(index, body).await,
         Role::Read(index) => {
             let id = context.id(index, path)?;
-            let (store, spec) = (state.store.clone(), Arc::clone(spec));
+            let (store, spec) = (state.service.store.clone(), Arc::clone(spec));
             let record = state
                 .blocking(move || Ok(store.get(&spec.resources[index], &id)?))
                 .await?;
@@ -172,7 +172,7 @@ async fn serve(
         Role::Update(index) => context.update(index, path, body).await,
         Role::Delete(index) => {
             let id = context.id(index, path)?;
-            let (store, spec) = (state.store.clone(), Arc::clone(spec));
+            let (store, spec) = (state.service.store.clone(), Arc::clone(spec));
             let record = state
                 .blocking(
                     move || Ok(store.delete(&spec, &spec.resources[index], &id, &|_| Ok(()))?),
@@ -184,7 +184,7 @@ async fn serve(
             if let Some(parent) = operation.parent {
                 // Below an item: the item must exist.
                 let id = context.parent_id(parent, path)?;
-                let (store, spec) = (state.store.clone(), Arc::clone(spec));
+                let (store, spec) = (state.service.store.clone(), Arc::clone(spec));
                 state
                     .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
                     .await?;
@@ -338,7 +338,7 @@ impl Context<'_> {
             fields: None,
             link_parameters: Vec::new(),
         };
-        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
         let page = self
             .state
             .blocking(move || Ok(store.list(&spec.resources[index], &list_query, &[])?))
@@ -457,7 +457,7 @@ impl Context<'_> {
             _ => None,
         };
         let kept = resource.id != IdKind::String;
-        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
         let record = self
             .state
             .blocking(move || {
@@ -484,7 +484,7 @@ impl Context<'_> {
         body: Option<Value>,
     ) -> Result<HttpResponse, Problem> {
         let (fields, _) = self.fields(index, body)?;
-        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
         let (record, _) = self
             .state
             .blocking(move || {
@@ -509,7 +509,7 @@ impl Context<'_> {
     ) -> Result<HttpResponse, Problem> {
         let id = self.id(index, path)?;
         let (changes, _) = self.fields(index, body)?;
-        let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
+        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
         let record = self
             .state
             .blocking(move || {

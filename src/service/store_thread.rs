@@ -7,12 +7,24 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
-use super::Problem;
-
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The most operations waiting for the thread; more are answered `503` at once.
 pub const MAX_QUEUED: usize = 1024;
+
+/// Why a store operation was not run, or ended without an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    /// [`MAX_QUEUED`] operations are waiting already.
+    #[error("more operations are waiting for the store than it queues ({MAX_QUEUED})")]
+    Busy,
+    /// The thread has ended.
+    #[error("the store has shut down")]
+    ShutDown,
+    /// The operation panicked (a bug): its transaction rolled back.
+    #[error("the store operation failed")]
+    Failed,
+}
 
 /// A thread running store operations in arrival order; it ends when this is dropped.
 #[derive(Debug)]
@@ -33,7 +45,7 @@ impl StoreThread {
             .spawn(move || {
                 for job in queue {
                     // A panicking operation drops its reply, which answers
-                    // 500; the thread serves the next one.
+                    // `Unavailable::Failed`; the thread serves the next one.
                     let _ = catch_unwind(AssertUnwindSafe(job));
                 }
             })
@@ -41,15 +53,16 @@ impl StoreThread {
         StoreThread { jobs }
     }
 
-    /// Queues `operation` for the thread (or refuses it, `503`, when the
+    /// Queues `operation` for the thread (or refuses it at once when the
     /// queue is full); the future answers its result.
-    pub(crate) fn run<T, F>(
+    pub(crate) fn run<T, E, F>(
         &self,
         operation: F,
-    ) -> impl std::future::Future<Output = Result<T, Problem>> + use<T, F>
+    ) -> impl std::future::Future<Output = Result<T, E>> + use<T, E, F>
     where
         T: Send + 'static,
-        F: FnOnce() -> Result<T, Problem> + Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
@@ -57,16 +70,12 @@ impl StoreThread {
             let _ = reply.send(operation());
         });
         let queued = self.jobs.try_send(job).map_err(|error| match error {
-            mpsc::TrySendError::Full(_) => Problem::Busy,
-            mpsc::TrySendError::Disconnected(_) => Problem::Internal {
-                detail: "the store has shut down".into(),
-            },
+            mpsc::TrySendError::Full(_) => Unavailable::Busy,
+            mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
         });
         async move {
             queued?;
-            answer.await.map_err(|_| Problem::Internal {
-                detail: "the store operation failed".into(),
-            })?
+            answer.await.map_err(|_| Unavailable::Failed)?
         }
     }
 }
@@ -110,7 +119,7 @@ mod tests {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
                 order.lock().unwrap().push(step);
-                Ok(step)
+                Ok::<_, Unavailable>(step)
             })
         });
         let answers = futures_util::future::join_all(answers).await;
@@ -119,9 +128,13 @@ mod tests {
             [0, 1, 2, 3, 4]
         );
         assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4]);
-        let failed = thread.run::<(), _>(|| panic!("a bug")).await;
-        assert!(matches!(failed, Err(Problem::Internal { .. })));
-        assert_eq!(thread.run(|| Ok(7)).await.unwrap(), 7, "the thread goes on");
+        let failed = thread.run::<(), Unavailable, _>(|| panic!("a bug")).await;
+        assert!(matches!(failed, Err(Unavailable::Failed)));
+        assert_eq!(
+            thread.run(|| Ok::<_, Unavailable>(7)).await.unwrap(),
+            7,
+            "the thread goes on"
+        );
     }
 
     #[actix_web::test]
@@ -138,7 +151,7 @@ mod tests {
             let ran = ran.clone();
             thread.run(move || {
                 ran.store(true, std::sync::atomic::Ordering::SeqCst);
-                Ok(())
+                Ok::<_, Unavailable>(())
             })
         };
         let (queued, waited) = futures_util::future::join(queued, async {
@@ -158,13 +171,19 @@ mod tests {
     async fn operations_beyond_the_queues_bound_are_refused_at_once() {
         let thread = StoreThread::with_bound(2);
         let paused = thread.pause().expect("the thread runs");
-        let first = thread.run(|| Ok(1));
-        let second = thread.run(|| Ok(2));
-        let third = thread.run(|| Ok(3));
-        assert!(matches!(third.await, Err(Problem::Busy)));
+        let first = thread.run(|| Ok::<_, Unavailable>(1));
+        let second = thread.run(|| Ok::<_, Unavailable>(2));
+        let third = thread.run(|| Ok::<_, Unavailable>(3));
+        assert!(matches!(third.await, Err(Unavailable::Busy)));
         drop(paused);
         assert_eq!(first.await.expect("queued"), 1);
         assert_eq!(second.await.expect("queued"), 2);
-        assert_eq!(thread.run(|| Ok(4)).await.expect("room again"), 4);
+        assert_eq!(
+            thread
+                .run(|| Ok::<_, Unavailable>(4))
+                .await
+                .expect("room again"),
+            4
+        );
     }
 }

@@ -1,0 +1,388 @@
+//! A served API without its HTTP: the spec in force (swapped atomically by
+//! reloads) and its load status, the store and the thread that runs its
+//! operations, the journal of requests, the stubs, and a db.json's records
+//! and write-back. Reloads, the in-process API and the HTTP layer all reach
+//! the data through it.
+
+mod db_json;
+mod store_thread;
+
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::journal::Journal;
+use crate::spec::{Diagnostic, Spec};
+use crate::store::{Store, StoreError};
+
+pub use db_json::WriteBackError;
+pub use store_thread::{MAX_QUEUED, Unavailable};
+
+/// Where the spec in force came from, and how its last reload went.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecStatus {
+    /// The spec file, as given on the command line.
+    pub file: String,
+    /// A hash of the file's text.
+    pub hash: String,
+    /// When the spec in force was loaded.
+    pub loaded_at: String,
+    /// The last reload that was refused, until a valid change arrives.
+    pub last_reload_error: Option<ReloadFailure>,
+}
+
+/// A refused reload: the old spec kept serving.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadFailure {
+    /// When it happened.
+    pub at: String,
+    /// Why, in a line.
+    pub message: String,
+    /// Every problem of the spec, with positions (empty for other failures).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The spec in force and how many specs were put in force before it: they
+/// change together, under one lock, so that a cache key never pairs a spec
+/// with another's count.
+#[derive(Debug)]
+struct InForce {
+    spec: Arc<Spec>,
+    reloads: u64,
+}
+
+/// Why a reset failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// The seeded data could not be restored.
+    #[error(transparent)]
+    Data(#[from] crate::store::SeedError),
+    /// The restored data could not be written back to the db.json file.
+    #[error(transparent)]
+    WriteBack(#[from] WriteBackError),
+}
+
+/// A served API's state, HTTP aside.
+#[derive(Debug)]
+pub struct Service {
+    in_force: Arc<RwLock<InForce>>,
+    status: RwLock<SpecStatus>,
+    /// The data.
+    pub store: Arc<Store>,
+    /// The requests received.
+    pub journal: Journal,
+    /// The answers tests programmed for requests to come.
+    pub stubs: crate::stubs::Stubs,
+    /// Seed of the fake data (the spec's, or the command line's).
+    pub seed: u64,
+    /// Where the store's operations run, one at a time.
+    store_thread: store_thread::StoreThread,
+    /// A db.json's collections as last read, for lists.
+    pub db_json_records: crate::json_server::RecordCache,
+    /// Where changes to a db.json are written back, when they are.
+    pub write_back: Option<crate::json_server::WriteBack>,
+    /// Whether a reset is restoring the seeded data: requests for data are
+    /// answered `503` meanwhile instead of waiting for it.
+    resetting: std::sync::atomic::AtomicBool,
+}
+
+/// What a cached answer depends on besides the request: the data's generation and the spec in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    /// The store's write generation.
+    pub generation: u64,
+    /// How many specs were put in force before this one.
+    pub spec: u64,
+}
+
+impl Service {
+    /// A service of `spec` (read from `file`, whose text hashes to `hash`) from `store`.
+    pub fn new(spec: Spec, store: Store, seed: u64, file: &str, hash: String) -> Service {
+        Service {
+            in_force: Arc::new(RwLock::new(InForce {
+                spec: Arc::new(spec),
+                reloads: 0,
+            })),
+            status: RwLock::new(SpecStatus {
+                file: file.to_string(),
+                hash,
+                loaded_at: clock::now(),
+                last_reload_error: None,
+            }),
+            store: Arc::new(store),
+            journal: Journal::new(
+                crate::journal::DEFAULT_CAPACITY,
+                crate::journal::DEFAULT_MAX_BYTES,
+            ),
+            stubs: crate::stubs::Stubs::default(),
+            seed,
+            store_thread: store_thread::StoreThread::start(),
+            resetting: std::sync::atomic::AtomicBool::new(false),
+            write_back: None,
+            db_json_records: crate::json_server::RecordCache::default(),
+        }
+    }
+
+    /// Runs a store operation on the store's thread, after those before it.
+    pub(crate) async fn blocking<T, E>(
+        &self,
+        operation: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+    {
+        self.store_thread.run(operation).await
+    }
+
+    /// Runs `operation` on the store with the spec its request started on,
+    /// on the store's thread, after the operations before it. A spec a reload
+    /// has replaced since may lack defaults the one in force has: its records
+    /// get them right after, before any other operation runs.
+    pub(crate) async fn on_store<T, E>(
+        &self,
+        spec: &Arc<Spec>,
+        operation: impl FnOnce(&Store, &Spec) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + From<StoreError> + Send + 'static,
+    {
+        let (store, spec, in_force) = (self.store.clone(), spec.clone(), self.in_force.clone());
+        self.store_thread
+            .run(move || {
+                let answer = operation(&store, &spec)?;
+                let current = in_force
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .spec
+                    .clone();
+                if !Arc::ptr_eq(&current, &spec) {
+                    store
+                        .backfill_defaults(&current)
+                        .map_err(StoreError::from)?;
+                }
+                Ok(answer)
+            })
+            .await
+    }
+
+    /// Restores the seeded data, answering requests for data `503` while it
+    /// runs (a reset of a large store takes seconds, and holds the store).
+    pub fn reset(&self) -> Result<crate::store::ResetReport, ResetError> {
+        use std::sync::atomic::Ordering;
+        /// Clears the flag however the reset ends.
+        struct Resetting<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Resetting<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::SeqCst);
+            }
+        }
+        self.resetting.store(true, Ordering::SeqCst);
+        let _resetting = Resetting(&self.resetting);
+        let spec = self.spec();
+        let report = self.store.reset(&spec, self.seed)?;
+        // A db.json written back holds the data reset to.
+        self.write_back(&spec)?;
+        Ok(report)
+    }
+
+    /// Whether a reset is restoring the seeded data now.
+    pub fn is_resetting(&self) -> bool {
+        self.resetting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The spec in force now; a request keeps the one it started with.
+    pub fn spec(&self) -> Arc<Spec> {
+        self.in_force
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .spec
+            .clone()
+    }
+
+    /// Puts `spec`, whose tables the store has, in force for every request
+    /// that starts from now on, between two store operations: the defaults of
+    /// its fields are given again to records created on the previous spec
+    /// since the store was prepared, and nothing is stored in between.
+    pub fn put_in_force(&self, spec: Spec, hash: String) -> Result<(), crate::store::SeedError> {
+        let _paused = self.store_thread.pause();
+        self.store.backfill_defaults(&spec)?;
+        self.replace_spec(spec, hash);
+        Ok(())
+    }
+
+    /// Puts `spec` in force for every request that starts from now on.
+    fn replace_spec(&self, spec: Spec, hash: String) {
+        {
+            let mut in_force = self
+                .in_force
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            in_force.spec = Arc::new(spec);
+            in_force.reloads += 1;
+        }
+        let mut status = self
+            .status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        status.hash = hash;
+        status.loaded_at = clock::now();
+        status.last_reload_error = None;
+    }
+
+    /// Records that standin wrote the file itself (its text hashes to
+    /// `hash`), so that the watcher does not take it for an edit.
+    pub fn file_written(&self, hash: String) {
+        self.status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .hash = hash;
+    }
+
+    /// Records a refused reload.
+    pub fn reload_failed(&self, failure: ReloadFailure) {
+        self.status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .last_reload_error = Some(failure);
+    }
+
+    /// What an answer computed now for a request on `spec` depends on;
+    /// `None` once `spec` was replaced (a request still running on an old
+    /// spec must neither read nor fill a cache).
+    pub fn version(&self, spec: &Arc<Spec>) -> Option<Version> {
+        let in_force = self
+            .in_force
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::ptr_eq(&in_force.spec, spec).then(|| Version {
+            generation: self.store.generation(),
+            spec: in_force.reloads,
+        })
+    }
+
+    /// The spec's load status.
+    pub fn status(&self) -> SpecStatus {
+        self.status
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Location;
+
+    fn spec() -> Spec {
+        crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string }\n",
+        )
+        .expect("a valid spec")
+    }
+
+    #[test]
+    fn a_cache_key_never_pairs_a_spec_with_another_specs_count() {
+        let state = Arc::new(Service::new(
+            spec(),
+            Store::open(Location::Memory).expect("a store"),
+            1,
+            "test.yaml",
+            String::new(),
+        ));
+        let reloader = {
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || {
+                for _ in 0..2_000 {
+                    state.replace_spec(spec(), String::new());
+                }
+            })
+        };
+        let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        while !reloader.is_finished() {
+            let current = state.spec();
+            if let Some(version) = state.version(&current) {
+                let address = Arc::as_ptr(&current) as usize;
+                let first = *seen.entry(version.spec).or_insert(address);
+                assert_eq!(first, address, "count {} named two specs", version.spec);
+            }
+        }
+        reloader.join().expect("the reloader finishes");
+        assert_eq!(
+            state.version(&state.spec()).map(|version| version.spec),
+            Some(2_000)
+        );
+    }
+
+    /// A state serving `spec()` with its tables, and the spec a reload
+    /// brings: `spec()` with a `flagged` field defaulting to false.
+    fn before_a_reload() -> (Service, Spec) {
+        let state = Service::new(
+            spec(),
+            Store::open(Location::Memory).expect("a store"),
+            1,
+            "test.yaml",
+            String::new(),
+        );
+        state.store.prepare(&state.spec()).expect("tables");
+        let flagged = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string }\n      flagged: { type: boolean, default: false }\n",
+        )
+        .expect("a valid spec");
+        (state, flagged)
+    }
+
+    /// Creates a note on `spec` as a request that began on it does.
+    async fn create_on(state: &Service, spec: &Arc<Spec>, text: &str) {
+        let fields = serde_json::json!({ "text": text });
+        let fields = fields.as_object().cloned().expect("an object");
+        state
+            .on_store(spec, move |store, spec| {
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(store.create(
+                    spec,
+                    &spec.resources[0],
+                    None,
+                    fields,
+                )?)
+            })
+            .await
+            .expect("created");
+    }
+
+    /// How many notes the spec in force finds with `flagged=false`.
+    fn unflagged(state: &Service) -> u64 {
+        let current = state.spec();
+        let notes = &current.resources[0];
+        let query = crate::query::parse_list(&current, notes, "flagged=false").expect("a query");
+        state.store.list(notes, &query, &[]).expect("a page").total
+    }
+
+    #[actix_web::test]
+    async fn a_create_between_a_reloads_backfill_and_its_swap_gets_the_new_defaults() {
+        let (state, flagged) = before_a_reload();
+        let previous = state.spec();
+        state.store.prepare(&flagged).expect("tables");
+        create_on(&state, &previous, "between backfill and swap").await;
+        state
+            .put_in_force(flagged, String::new())
+            .expect("in force");
+        assert_eq!(unflagged(&state), 1);
+    }
+
+    #[actix_web::test]
+    async fn a_create_begun_on_a_replaced_spec_gets_the_new_defaults() {
+        let (state, flagged) = before_a_reload();
+        let previous = state.spec();
+        state.store.prepare(&flagged).expect("tables");
+        state
+            .put_in_force(flagged, String::new())
+            .expect("in force");
+        create_on(&state, &previous, "begun before the swap").await;
+        assert_eq!(unflagged(&state), 1);
+    }
+}
