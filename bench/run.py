@@ -607,6 +607,10 @@ def main():
         mine, theirs = results.get((name, system)), results.get((name, over))
         if not mine or not theirs:
             return "—"
+        if not theirs[0]:
+            # None of its requests finished in the time (json-server's search
+            # over 10,000 posts in --quick's two seconds): no ratio to give.
+            return "∞"
         return f"{mine[0] / theirs[0] * 100:.0f}%" if percent else f"{mine[0] / theirs[0]:,.1f}x"
 
     for name, *_ in WORKLOADS:
