@@ -185,10 +185,10 @@ impl Drop for Server {
             let _ = thread.join();
         }
         drop(self.watch.take());
-        // Worker threads and the watcher's thread let go of the service just after.
+        // Worker threads and the watcher's thread let go of the service just
+        // after; the last to go ends the store's thread, which closes the store.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while (std::sync::Arc::strong_count(&self.service) > 1
-            || std::sync::Arc::strong_count(&self.service.store) > 1)
+        while std::sync::Arc::strong_count(&self.service) > 1
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(Duration::from_millis(5));

@@ -113,7 +113,7 @@ fn same_file(one: &Path, other: &Path) -> bool {
 /// Reads the spec file again and, if it changed and is valid, puts it in
 /// force. Whatever happens, even a panic (a bug), the old spec keeps serving,
 /// health tells why, and the next change is read as usual.
-pub fn reload(path: &Path, service: &Service) {
+pub fn reload(path: &Path, service: &Arc<Service>) {
     let file = path.display().to_string();
     survive(service, &file, || apply(path, &file, service));
 }
@@ -139,13 +139,8 @@ fn survive(service: &Service, file: &str, work: impl FnOnce()) {
     );
 }
 
-fn apply(path: &Path, file: &str, service: &Service) {
+fn apply(path: &Path, file: &str, service: &Arc<Service>) {
     let started = Instant::now();
-    // A db.json written back is read whole, never between two writes.
-    let _held = service
-        .write_back
-        .as_ref()
-        .map(crate::json_server::WriteBack::hold);
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -182,38 +177,60 @@ fn apply(path: &Path, file: &str, service: &Service) {
             return refuse(service, file, message, errors.diagnostics);
         }
     };
-    // A db.json edited by hand is reloaded with its contents, as json-server does.
-    let reseed = || {
-        if spec.dialect == spec::Dialect::JsonServer {
-            service.store.forget_seeded(&spec)
-        } else {
-            Ok(())
-        }
-    };
-    let prepared = service
-        .store
-        .prepare(&spec)
-        .map_err(crate::store::SeedError::from)
-        .and_then(|()| reseed())
-        .and_then(|()| service.store.seed(&spec, service.seed));
-    if let Err(error) = prepared {
-        tracing::error!(
-            "{file} changed but cannot be served ({error}); the previous spec keeps serving"
-        );
-        return refuse(service, file, error.to_string(), Vec::new());
-    }
     let changes = describe_changes(&service.spec(), &spec);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
-    if let Err(error) = service.put_in_force(spec, hash) {
-        tracing::error!(
-            "{file} changed but cannot be served ({error}); the previous spec keeps serving"
-        );
-        return refuse(service, file, error.to_string(), Vec::new());
+    let (in_force, path) = (Arc::clone(service), path.to_path_buf());
+    // One operation on the store's thread: tables, seeding (in steps, with
+    // requests served between them), defaults, and the swap.
+    let outcome = service.run_and_wait(move |store| {
+        let db_json = spec.dialect == spec::Dialect::JsonServer;
+        let put_in_force = || -> Result<bool, crate::store::SeedError> {
+            // A db.json written back since it was read (write-backs run on
+            // this thread) was read too early: the event of the newer text follows.
+            if db_json && std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                return Ok(false);
+            }
+            store.prepare(&spec)?;
+            if db_json {
+                // Edited by hand: its contents replace the data, as json-server does.
+                store.forget_seeded(&spec)?;
+            }
+            store.seed(&spec, in_force.seed)?;
+            in_force.put_in_force(store, spec, hash)?;
+            Ok(true)
+        };
+        match db_json {
+            // A db.json is replaced whole, with no write (and no write-back) in between.
+            true => crate::store::without_interruption(put_in_force),
+            false => put_in_force(),
+        }
+    });
+    match outcome {
+        Ok(Ok(true)) => tracing::info!(
+            "reloaded {file} in {:.1}ms: {changes}",
+            started.elapsed().as_secs_f64() * 1000.0
+        ),
+        Ok(Ok(false)) => tracing::debug!("{file} changed again while it was read"),
+        Ok(Err(error)) => {
+            tracing::error!(
+                "{file} changed but cannot be served ({error}); the previous spec keeps serving"
+            );
+            refuse(service, file, error.to_string(), Vec::new());
+        }
+        Err(unavailable) => {
+            tracing::error!(
+                "reloading {file} failed ({unavailable}); the previous spec keeps serving"
+            );
+            refuse(
+                service,
+                file,
+                format!(
+                    "reloading failed, a bug in standin ({unavailable}); the previous spec keeps serving"
+                ),
+                Vec::new(),
+            );
+        }
     }
-    tracing::info!(
-        "reloaded {file} in {:.1}ms: {changes}",
-        started.elapsed().as_secs_f64() * 1000.0
-    );
 }
 
 fn refuse(service: &Service, file: &str, message: String, diagnostics: Vec<spec::Diagnostic>) {
@@ -287,18 +304,18 @@ mod tests {
     const NOTES: &str =
         "standin: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 2\n";
 
-    fn service_for(file: &str) -> Service {
+    fn service_for(file: &str) -> Arc<Service> {
         let spec = spec::parse(file, NOTES).expect("a valid spec");
         let store = Store::open(Location::Memory).expect("an in-memory store");
         store.prepare(&spec).expect("tables");
         store.seed(&spec, 1).expect("seeded");
-        Service::new(
+        Arc::new(Service::new(
             spec,
             store,
             1,
             file,
             crate::fingerprint::hex(NOTES.as_bytes()),
-        )
+        ))
     }
 
     #[test]

@@ -6,6 +6,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::fingerprint;
 use crate::http::{self, AppState};
@@ -195,12 +196,25 @@ impl Prepared {
     /// The collections served, in spec order, with their record counts.
     pub fn collections(&self) -> Vec<Collection> {
         let spec = self.state.spec();
+        let counted = Arc::clone(&spec);
+        let counts = self
+            .state
+            .service
+            .run_and_wait(move |store| {
+                counted
+                    .resources
+                    .iter()
+                    .map(|resource| store.count(resource).unwrap_or(0))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
         spec.resources
             .iter()
-            .map(|resource| Collection {
+            .zip(counts.into_iter().chain(std::iter::repeat(0)))
+            .map(|(resource, records)| Collection {
                 name: resource.name.clone(),
                 path: crate::links::collection(&spec, &resource.name),
-                records: self.state.service.store.count(resource).unwrap_or(0),
+                records,
             })
             .collect()
     }

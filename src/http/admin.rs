@@ -127,10 +127,9 @@ fn ok_json(body: &Value) -> HttpResponse {
 
 async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse, Problem> {
     let status = state.service.status();
-    let store = state.service.store.clone();
     let spec_snapshot = state.spec();
     let (counts, durability) = state
-        .blocking(move || {
+        .blocking(move |store| {
             let mut counts = Map::new();
             for resource in &spec_snapshot.resources {
                 counts.insert(resource.name.clone(), json!(store.count(resource)?));
@@ -138,7 +137,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
             Ok((counts, store.durability()?))
         })
         .await?;
-    let storage = match state.service.store.location() {
+    let storage = match state.service.location() {
         Location::Memory => json!("memory"),
         Location::File(path) => json!(path.display().to_string()),
     };
@@ -157,10 +156,13 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
 async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let shared = state.clone();
     let report = state
-        .blocking(move || {
-            shared.service.reset().map_err(|error| Problem::Internal {
-                detail: error.to_string(),
-            })
+        .blocking(move |store| {
+            shared
+                .service
+                .reset_on(store)
+                .map_err(|error| Problem::Internal {
+                    detail: error.to_string(),
+                })
         })
         .await?;
     tracing::info!(

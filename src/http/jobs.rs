@@ -43,12 +43,9 @@ pub async fn accept(
     delay: Duration,
 ) -> Result<HttpResponse, Problem> {
     let due_at = now_millis().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-    let (store, resource) = (
-        state.service.store.clone(),
-        spec.resources[index].name.clone(),
-    );
+    let resource = spec.resources[index].name.clone();
     let job = state
-        .blocking(move || Ok(store.add_job(&resource, id.as_ref(), &fields, due_at)?))
+        .blocking(move |store| Ok(store.add_job(&resource, id.as_ref(), &fields, due_at)?))
         .await?;
     schedule(state, job, delay);
     let monitor = monitor_href(&spec, job);
@@ -65,8 +62,12 @@ pub async fn accept(
 /// Schedules every job a previous run left pending (with `--db`): those past
 /// due run at once. Must be called inside the server's runtime.
 pub fn resume(state: Arc<AppState>) {
-    let pending = match state.service.store.pending_jobs() {
-        Ok(pending) => pending,
+    let pending = match state.service.run_and_wait(|store| store.pending_jobs()) {
+        Ok(Ok(pending)) => pending,
+        Ok(Err(error)) => {
+            tracing::error!("cannot read the pending asynchronous creates: {error}");
+            return;
+        }
         Err(error) => {
             tracing::error!("cannot read the pending asynchronous creates: {error}");
             return;
@@ -109,8 +110,7 @@ pub async fn monitor(
     ) {
         return Err(method_not_allowed(request, vec!["GET", "HEAD"]));
     }
-    let store = state.service.store.clone();
-    let found = state.blocking(move || Ok(store.job(job)?)).await?;
+    let found = state.blocking(move |store| Ok(store.job(job)?)).await?;
     let body = |status: &str| json!({ "status": status, "_links": { "self": { "href": request.path() } } });
     match found {
         None => Err(Problem::not_found(format!(

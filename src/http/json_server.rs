@@ -107,7 +107,10 @@ impl Call<'_> {
         match segments {
             [name] if name == "db" && self.index(name).is_none() && read => {
                 let (spec, state) = (self.spec.clone(), self.state.clone());
-                let db = self.state.blocking(move || database(&state, &spec)).await?;
+                let db = self
+                    .state
+                    .blocking(move |store| Ok(state.service.db_json(store, &spec)?))
+                    .await?;
                 Ok(json(StatusCode::OK, &db))
             }
             [name] => {
@@ -230,10 +233,9 @@ impl Call<'_> {
         let params = self.params.clone();
         let answer = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
-                let store = &state.service.store;
-                let records = collection(&state, resource)?;
+                let records = state.service.db_json_collection(store, resource)?;
                 let mut answer = json_server::list(&records, &params)
                     .map_err(|(parameter, detail)| Problem::bad_parameter(parameter, detail))?;
                 let mut related = Related::new(&spec, store, &params);
@@ -294,14 +296,14 @@ impl Call<'_> {
     }
 
     async fn show(&self, index: usize, id: &str) -> Result<HttpResponse, Problem> {
-        let (spec, store) = (self.spec.clone(), self.state.service.store.clone());
+        let spec = self.spec.clone();
         let (params, id) = (self.params.clone(), RecordId::Text(id.to_string()));
         let record = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
                 let mut record = Value::Object(store.get(resource, &id)?.fields);
-                Related::new(&spec, &store, &params).add(resource, &mut record)?;
+                Related::new(&spec, store, &params).add(resource, &mut record)?;
                 Ok(record)
             })
             .await?;
@@ -331,17 +333,16 @@ impl Call<'_> {
         let (spec, state) = (self.spec.clone(), self.state.clone());
         let record = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
-                let store = &state.service.store;
                 if fields.get("id").is_none_or(is_falsy) {
-                    let existing = collection(&state, resource)?;
+                    let existing = state.service.db_json_collection(store, resource)?;
                     let existing = existing.iter().filter_map(Value::as_object);
                     fields.insert("id".into(), json_server::next_id(existing));
                 }
                 let id = RecordId::Text(id_text(&fields["id"]));
                 store.create(&spec, resource, Some(id), fields.clone())?;
-                write_back(&state, &spec)?;
+                state.service.write_back(store, &spec)?;
                 Ok(fields)
             })
             .await?;
@@ -371,15 +372,12 @@ impl Call<'_> {
         let id = RecordId::Text(id.to_string());
         let record = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
-                let record = state
-                    .service
-                    .store
-                    .update(&spec, resource, &id, |current| {
-                        Ok::<_, Problem>(changed(&current.fields, fields, merge))
-                    })?;
-                write_back(&state, &spec)?;
+                let record = store.update(&spec, resource, &id, |current| {
+                    Ok::<_, Problem>(changed(&current.fields, fields, merge))
+                })?;
+                state.service.write_back(store, &spec)?;
                 Ok(record.fields)
             })
             .await?;
@@ -390,14 +388,11 @@ impl Call<'_> {
         let (spec, state) = (self.spec.clone(), self.state.clone());
         let id = RecordId::Text(id.to_string());
         self.state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
-                state
-                    .service
-                    .store
-                    .delete(&spec, resource, &id, &|_| Ok(()))?;
-                remove_dependants(&spec, &state.service.store)?;
-                write_back(&state, &spec)?;
+                store.delete(&spec, resource, &id, &|_| Ok(()))?;
+                remove_dependants(&spec, store)?;
+                state.service.write_back(store, &spec)?;
                 Ok(())
             })
             .await?;
@@ -412,10 +407,10 @@ impl Call<'_> {
         let Some(index) = self.index(parent) else {
             return Ok(guess);
         };
-        let (spec, store) = (self.spec.clone(), self.state.service.store.clone());
+        let spec = self.spec.clone();
         let key = RecordId::Text(id.to_string());
         self.state
-            .blocking(move || {
+            .blocking(move |store| {
                 Ok(match store.get(&spec.resources[index], &key) {
                     Ok(record) => record.fields.get("id").cloned().unwrap_or(guess),
                     Err(_) => guess,
@@ -428,9 +423,13 @@ impl Call<'_> {
         let method = self.request.method().clone();
         let (spec, state) = (self.spec.clone(), self.state.clone());
         if method == HttpMethod::GET || method == HttpMethod::HEAD {
-            let store = state.service.store.clone();
             let object = state
-                .blocking(move || singular_object(&spec.resources[index], &store))
+                .blocking(move |store| {
+                    Ok(crate::service::Service::db_json_object(
+                        store,
+                        &spec.resources[index],
+                    )?)
+                })
                 .await?;
             if super::respond::wants_page(self.request, &self.spec)
                 && let Value::Object(fields) = &object
@@ -460,23 +459,20 @@ impl Call<'_> {
         let merge = method == HttpMethod::PATCH;
         let object = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
                 let id = RecordId::Text(crate::import::dbjson::SINGULAR_ID.to_string());
-                let object = match state.service.store.update(&spec, resource, &id, |current| {
+                let object = match store.update(&spec, resource, &id, |current| {
                     Ok::<_, Problem>(changed(&current.fields, fields.clone(), merge))
                 }) {
                     Ok(record) => record.fields,
                     Err(Problem::NotFound { .. }) => {
-                        state
-                            .service
-                            .store
-                            .create(&spec, resource, Some(id), fields.clone())?;
+                        store.create(&spec, resource, Some(id), fields.clone())?;
                         fields
                     }
                     Err(other) => return Err(other),
                 };
-                write_back(&state, &spec)?;
+                state.service.write_back(store, &spec)?;
                 Ok(object)
             })
             .await?;
@@ -531,59 +527,6 @@ fn form_fields(bytes: &[u8]) -> Map<String, Value> {
         }
     }
     fields
-}
-
-/// The one object of a singular resource.
-fn singular_object(resource: &Resource, store: &crate::store::Store) -> Result<Value, Problem> {
-    Ok(Value::Object(
-        store
-            .stored_in_order(resource)?
-            .into_iter()
-            .next()
-            .unwrap_or_default(),
-    ))
-}
-
-/// The records of a collection, parsed once per write.
-fn collection(state: &AppState, resource: &Resource) -> Result<Arc<Vec<Value>>, Problem> {
-    let store = &state.service.store;
-    state
-        .service
-        .db_json_records
-        .records(&resource.name, store.generation(), || {
-            let records = store.stored_in_order(resource)?;
-            Ok(records.into_iter().map(Value::Object).collect())
-        })
-}
-
-/// The whole database, as `GET /db` answers and the file is written.
-fn database(state: &AppState, spec: &Spec) -> Result<Value, Problem> {
-    let mut db = Map::new();
-    for resource in &spec.resources {
-        let value = if is_singular(resource) {
-            singular_object(resource, &state.service.store)?
-        } else {
-            Value::Array(collection(state, resource)?.as_ref().clone())
-        };
-        db.insert(resource.name.clone(), value);
-    }
-    Ok(Value::Object(db))
-}
-
-/// Writes the database back to its file, where the server does that.
-pub(super) fn write_back(state: &AppState, spec: &Spec) -> Result<(), Problem> {
-    let Some(back) = &state.service.write_back else {
-        return Ok(());
-    };
-    let _held = back.hold();
-    let db = database(state, spec)?;
-    let text = back.write(&db).map_err(|error| Problem::Internal {
-        detail: format!("the change is stored but cannot be written to the file: {error}"),
-    })?;
-    state
-        .service
-        .file_written(crate::fingerprint::hex(text.as_bytes()));
-    Ok(())
 }
 
 /// json-server's removal of dependants: records whose `xxxId` names a

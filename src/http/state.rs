@@ -58,7 +58,7 @@ impl AppState {
     /// (see [`Service::blocking`]).
     pub(crate) async fn blocking<T: Send + 'static>(
         &self,
-        operation: impl FnOnce() -> Result<T, super::Problem> + Send + 'static,
+        operation: impl FnOnce(&crate::store::Store) -> Result<T, super::Problem> + Send + 'static,
     ) -> Result<T, super::Problem> {
         self.service.blocking(operation).await
     }

@@ -1,6 +1,7 @@
 //! A db.json's data as json-server holds it: collections as arrays of
 //! records (parsed once per write), singular resources as one object, the
-//! whole database, and writing it back to its file.
+//! whole database, and writing it back to its file; operations on the
+//! store's thread.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use serde_json::{Map, Value};
 use super::Service;
 use crate::json_server::is_singular;
 use crate::spec::{Resource, Spec};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// Why a change could not be written back to the db.json file.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +25,9 @@ pub enum WriteBackError {
 
 impl Service {
     /// A singular resource's object (`{}` before anything is stored).
-    pub fn db_json_object(&self, resource: &Resource) -> Result<Value, StoreError> {
+    pub fn db_json_object(store: &Store, resource: &Resource) -> Result<Value, StoreError> {
         Ok(Value::Object(
-            self.store
+            store
                 .stored_in_order(resource)?
                 .into_iter()
                 .next()
@@ -35,8 +36,11 @@ impl Service {
     }
 
     /// The records of a collection, parsed once per write.
-    pub fn db_json_collection(&self, resource: &Resource) -> Result<Arc<Vec<Value>>, StoreError> {
-        let store = &self.store;
+    pub fn db_json_collection(
+        &self,
+        store: &Store,
+        resource: &Resource,
+    ) -> Result<Arc<Vec<Value>>, StoreError> {
         self.db_json_records
             .records(&resource.name, store.generation(), || {
                 let records = store.stored_in_order(resource)?;
@@ -45,13 +49,13 @@ impl Service {
     }
 
     /// The whole database, as `GET /db` answers and the file is written.
-    pub fn db_json(&self, spec: &Spec) -> Result<Value, StoreError> {
+    pub fn db_json(&self, store: &Store, spec: &Spec) -> Result<Value, StoreError> {
         let mut db = Map::new();
         for resource in &spec.resources {
             let value = if is_singular(resource) {
-                self.db_json_object(resource)?
+                Service::db_json_object(store, resource)?
             } else {
-                Value::Array(self.db_json_collection(resource)?.as_ref().clone())
+                Value::Array(self.db_json_collection(store, resource)?.as_ref().clone())
             };
             db.insert(resource.name.clone(), value);
         }
@@ -59,12 +63,12 @@ impl Service {
     }
 
     /// Writes the database back to its file, where the server does that.
-    pub fn write_back(&self, spec: &Spec) -> Result<(), WriteBackError> {
+    pub fn write_back(&self, store: &Store, spec: &Spec) -> Result<(), WriteBackError> {
         let Some(back) = &self.write_back else {
             return Ok(());
         };
         let _held = back.hold();
-        let db = self.db_json(spec)?;
+        let db = self.db_json(store, spec)?;
         let text = back.write(&db)?;
         self.file_written(crate::fingerprint::hex(text.as_bytes()));
         Ok(())

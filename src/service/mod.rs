@@ -1,8 +1,8 @@
 //! A served API without its HTTP: the spec in force (swapped atomically by
-//! reloads) and its load status, the store and the thread that runs its
-//! operations, the journal of requests, the stubs, and a db.json's records
-//! and write-back. Reloads, the in-process API and the HTTP layer all reach
-//! the data through it.
+//! reloads) and its load status, the thread that owns the store and runs
+//! every operation on it, the journal of requests, the stubs, and a db.json's
+//! records and write-back. Reloads, the in-process API and the HTTP layer all
+//! reach the data through it, as operations on the store's thread.
 
 mod db_json;
 mod store_thread;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::clock;
 use crate::journal::Journal;
 use crate::spec::{Diagnostic, Spec};
-use crate::store::{Store, StoreError};
+use crate::store::{Generation, Store, StoreError};
 
 pub use db_json::WriteBackError;
 pub use store_thread::{MAX_QUEUED, Unavailable};
@@ -61,6 +61,9 @@ pub enum ResetError {
     /// The restored data could not be written back to the db.json file.
     #[error(transparent)]
     WriteBack(#[from] WriteBackError),
+    /// The store's thread could not run the reset.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
 }
 
 /// A served API's state, HTTP aside.
@@ -68,15 +71,17 @@ pub enum ResetError {
 pub struct Service {
     in_force: Arc<RwLock<InForce>>,
     status: RwLock<SpecStatus>,
-    /// The data.
-    pub store: Arc<Store>,
+    /// The data's write generation.
+    generation: Generation,
+    /// Where the data lives.
+    location: crate::store::Location,
     /// The requests received.
     pub journal: Journal,
     /// The answers tests programmed for requests to come.
     pub stubs: crate::stubs::Stubs,
     /// Seed of the fake data (the spec's, or the command line's).
     pub seed: u64,
-    /// Where the store's operations run, one at a time.
+    /// The thread owning the store, which runs its operations one at a time.
     store_thread: store_thread::StoreThread,
     /// A db.json's collections as last read, for lists.
     pub db_json_records: crate::json_server::RecordCache,
@@ -110,14 +115,15 @@ impl Service {
                 loaded_at: clock::now(),
                 last_reload_error: None,
             }),
-            store: Arc::new(store),
+            generation: store.generation_handle(),
+            location: store.location().clone(),
             journal: Journal::new(
                 crate::journal::DEFAULT_CAPACITY,
                 crate::journal::DEFAULT_MAX_BYTES,
             ),
             stubs: crate::stubs::Stubs::default(),
             seed,
-            store_thread: store_thread::StoreThread::start(),
+            store_thread: store_thread::StoreThread::start(store),
             resetting: std::sync::atomic::AtomicBool::new(false),
             write_back: None,
             db_json_records: crate::json_server::RecordCache::default(),
@@ -127,7 +133,7 @@ impl Service {
     /// Runs a store operation on the store's thread, after those before it.
     pub(crate) async fn blocking<T, E>(
         &self,
-        operation: impl FnOnce() -> Result<T, E> + Send + 'static,
+        operation: impl FnOnce(&Store) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -149,10 +155,10 @@ impl Service {
         T: Send + 'static,
         E: From<Unavailable> + From<StoreError> + Send + 'static,
     {
-        let (store, spec, in_force) = (self.store.clone(), spec.clone(), self.in_force.clone());
+        let (spec, in_force) = (spec.clone(), self.in_force.clone());
         self.store_thread
-            .run(move || {
-                let answer = operation(&store, &spec)?;
+            .run(move |store| {
+                let answer = operation(store, &spec)?;
                 let current = in_force
                     .read()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -168,9 +174,26 @@ impl Service {
             .await
     }
 
-    /// Restores the seeded data, answering requests for data `503` while it
-    /// runs (a reset of a large store takes seconds, and holds the store).
-    pub fn reset(&self) -> Result<crate::store::ResetReport, ResetError> {
+    /// Runs `operation` on the store's thread and waits for its result. For
+    /// threads that may block (a reload's watcher, the in-process API), never
+    /// from an operation on the store's thread.
+    pub fn run_and_wait<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> Result<T, Unavailable> {
+        self.store_thread.run_and_wait(operation)
+    }
+
+    /// Restores the seeded data, on the store's thread (see [`Service::reset_on`]).
+    pub fn reset(self: &Arc<Self>) -> Result<crate::store::ResetReport, ResetError> {
+        let service = Arc::clone(self);
+        self.run_and_wait(move |store| service.reset_on(store))?
+    }
+
+    /// Restores the seeded data of `store` (an operation on the store's
+    /// thread), answering requests for data `503` while it runs (a reset of
+    /// a large store takes seconds).
+    pub fn reset_on(&self, store: &Store) -> Result<crate::store::ResetReport, ResetError> {
         use std::sync::atomic::Ordering;
         /// Clears the flag however the reset ends.
         struct Resetting<'a>(&'a std::sync::atomic::AtomicBool);
@@ -182,10 +205,15 @@ impl Service {
         self.resetting.store(true, Ordering::SeqCst);
         let _resetting = Resetting(&self.resetting);
         let spec = self.spec();
-        let report = self.store.reset(&spec, self.seed)?;
+        let report = store.reset(&spec, self.seed)?;
         // A db.json written back holds the data reset to.
-        self.write_back(&spec)?;
+        self.write_back(store, &spec)?;
         Ok(report)
+    }
+
+    /// Where the data lives.
+    pub fn location(&self) -> &crate::store::Location {
+        &self.location
     }
 
     /// Whether a reset is restoring the seeded data now.
@@ -202,13 +230,17 @@ impl Service {
             .clone()
     }
 
-    /// Puts `spec`, whose tables the store has, in force for every request
-    /// that starts from now on, between two store operations: the defaults of
-    /// its fields are given again to records created on the previous spec
-    /// since the store was prepared, and nothing is stored in between.
-    pub fn put_in_force(&self, spec: Spec, hash: String) -> Result<(), crate::store::SeedError> {
-        let _paused = self.store_thread.pause();
-        self.store.backfill_defaults(&spec)?;
+    /// Puts `spec`, whose tables `store` has, in force for every request
+    /// that starts from now on (an operation on the store's thread, so none
+    /// other runs in between): the defaults of its fields are given again to
+    /// records created on the previous spec since the store was prepared.
+    pub fn put_in_force(
+        &self,
+        store: &Store,
+        spec: Spec,
+        hash: String,
+    ) -> Result<(), crate::store::SeedError> {
+        store.backfill_defaults(&spec)?;
         self.replace_spec(spec, hash);
         Ok(())
     }
@@ -258,7 +290,7 @@ impl Service {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Arc::ptr_eq(&in_force.spec, spec).then(|| Version {
-            generation: self.store.generation(),
+            generation: self.generation.get(),
             spec: in_force.reloads,
         })
     }
@@ -320,21 +352,39 @@ mod tests {
 
     /// A state serving `spec()` with its tables, and the spec a reload
     /// brings: `spec()` with a `flagged` field defaulting to false.
-    fn before_a_reload() -> (Service, Spec) {
-        let state = Service::new(
+    fn before_a_reload() -> (Arc<Service>, Spec) {
+        let state = Arc::new(Service::new(
             spec(),
             Store::open(Location::Memory).expect("a store"),
             1,
             "test.yaml",
             String::new(),
-        );
-        state.store.prepare(&state.spec()).expect("tables");
+        ));
+        let first = state.spec();
+        prepare(&state, first);
         let flagged = crate::spec::parse(
             "test.yaml",
             "standin: 1\nresources:\n  notes:\n    fields:\n      text: { type: string }\n      flagged: { type: boolean, default: false }\n",
         )
         .expect("a valid spec");
         (state, flagged)
+    }
+
+    /// Creates the tables of `spec`.
+    fn prepare(state: &Service, spec: impl std::borrow::Borrow<Spec> + Send + 'static) {
+        state
+            .run_and_wait(move |store| store.prepare(spec.borrow()))
+            .expect("the store runs")
+            .expect("tables");
+    }
+
+    /// Puts `spec` in force as a reload does.
+    fn put_in_force(state: &Arc<Service>, spec: Spec) {
+        let service = Arc::clone(state);
+        state
+            .run_and_wait(move |store| service.put_in_force(store, spec, String::new()))
+            .expect("the store runs")
+            .expect("in force");
     }
 
     /// Creates a note on `spec` as a request that began on it does.
@@ -359,18 +409,22 @@ mod tests {
         let current = state.spec();
         let notes = &current.resources[0];
         let query = crate::query::parse_list(&current, notes, "flagged=false").expect("a query");
-        state.store.list(notes, &query, &[]).expect("a page").total
+        let current = Arc::clone(&current);
+        state
+            .run_and_wait(move |store| store.list(&current.resources[0], &query, &[]))
+            .expect("the store runs")
+            .expect("a page")
+            .total
     }
 
     #[actix_web::test]
     async fn a_create_between_a_reloads_backfill_and_its_swap_gets_the_new_defaults() {
         let (state, flagged) = before_a_reload();
         let previous = state.spec();
-        state.store.prepare(&flagged).expect("tables");
+        let flagged = Arc::new(flagged);
+        prepare(&state, Arc::clone(&flagged));
         create_on(&state, &previous, "between backfill and swap").await;
-        state
-            .put_in_force(flagged, String::new())
-            .expect("in force");
+        put_in_force(&state, Arc::into_inner(flagged).expect("one owner"));
         assert_eq!(unflagged(&state), 1);
     }
 
@@ -378,10 +432,9 @@ mod tests {
     async fn a_create_begun_on_a_replaced_spec_gets_the_new_defaults() {
         let (state, flagged) = before_a_reload();
         let previous = state.spec();
-        state.store.prepare(&flagged).expect("tables");
-        state
-            .put_in_force(flagged, String::new())
-            .expect("in force");
+        let flagged = Arc::new(flagged);
+        prepare(&state, Arc::clone(&flagged));
+        put_in_force(&state, Arc::into_inner(flagged).expect("one owner"));
         create_on(&state, &previous, "begun before the swap").await;
         assert_eq!(unflagged(&state), 1);
     }

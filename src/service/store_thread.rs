@@ -1,13 +1,17 @@
-//! The thread that runs store operations for requests: one at a time, in
-//! the order they arrive, off the async workers. The store works through one
-//! SQLite connection, so one thread serves it best: threads taking turns at
-//! its lock pass it on with a context switch each time, and under load spend
-//! more time switching than querying.
+//! The thread that owns the store and runs every operation on it: requests',
+//! reloads', resets', the in-process API's; one at a time, in the order they
+//! arrive, off the async workers. The store works through one SQLite
+//! connection, so one owner serves it best: no lock to take, and no context
+//! switch to pass one on. Long writes (a reload's seeding) run the
+//! operations that arrived meanwhile between their steps.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 use std::sync::mpsc;
 
-type Job = Box<dyn FnOnce() + Send>;
+use crate::store::Store;
+
+type Job = Box<dyn FnOnce(&Store) + Send>;
 
 /// The most operations waiting for the thread; more are answered `503` at once.
 pub const MAX_QUEUED: usize = 1024;
@@ -29,28 +33,53 @@ pub enum Unavailable {
 /// A thread running store operations in arrival order; it ends when this is dropped.
 #[derive(Debug)]
 pub(crate) struct StoreThread {
-    jobs: mpsc::SyncSender<Job>,
+    /// Where operations queue; `None` once the thread is told to end.
+    jobs: Option<mpsc::SyncSender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for StoreThread {
+    /// Ends the thread once the operations queued have run, and waits for
+    /// it, so that the store is closed (and its database file free) when
+    /// this returns. (Dropped on the thread itself, it cannot wait for it.)
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl StoreThread {
-    /// Starts the thread, taking up to [`MAX_QUEUED`] waiting operations.
-    pub(crate) fn start() -> StoreThread {
-        StoreThread::with_bound(MAX_QUEUED)
+    /// Starts the thread, which owns `store` from now on, taking up to
+    /// [`MAX_QUEUED`] waiting operations.
+    pub(crate) fn start(store: Store) -> StoreThread {
+        StoreThread::with_bound(store, MAX_QUEUED)
     }
 
-    fn with_bound(bound: usize) -> StoreThread {
+    fn with_bound(store: Store, bound: usize) -> StoreThread {
         let (jobs, queue) = mpsc::sync_channel::<Job>(bound);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("standin-store".into())
             .spawn(move || {
-                for job in queue {
-                    // A panicking operation drops its reply, which answers
-                    // `Unavailable::Failed`; the thread serves the next one.
-                    let _ = catch_unwind(AssertUnwindSafe(job));
+                let queue = Rc::new(queue);
+                let waiting = Rc::clone(&queue);
+                crate::store::between_steps(move |store| {
+                    while let Ok(job) = waiting.try_recv() {
+                        run(job, store);
+                    }
+                });
+                while let Ok(job) = queue.recv() {
+                    run(job, &store);
                 }
             })
             .expect("the operating system starts a thread");
-        StoreThread { jobs }
+        StoreThread {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        }
     }
 
     /// Queues `operation` for the thread (or refuses it at once when the
@@ -62,58 +91,83 @@ impl StoreThread {
     where
         T: Send + 'static,
         E: From<Unavailable> + Send + 'static,
-        F: FnOnce() -> Result<T, E> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
+        let job: Job = Box::new(move |store| {
             // The request may have gone (its client hung up): nobody to tell.
-            let _ = reply.send(operation());
+            let _ = reply.send(operation(store));
         });
-        let queued = self.jobs.try_send(job).map_err(|error| match error {
-            mpsc::TrySendError::Full(_) => Unavailable::Busy,
-            mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
-        });
+        let queued = match &self.jobs {
+            Some(jobs) => jobs.try_send(job).map_err(|error| match error {
+                mpsc::TrySendError::Full(_) => Unavailable::Busy,
+                mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
+            }),
+            None => Err(Unavailable::ShutDown),
+        };
         async move {
             queued?;
             answer.await.map_err(|_| Unavailable::Failed)?
         }
     }
-}
 
-impl StoreThread {
-    /// Holds the thread between two operations until the returned guard is
-    /// dropped; `None` if the thread has ended.
-    pub(crate) fn pause(&self) -> Option<Paused> {
-        let (parked, is_parked) = mpsc::channel::<()>();
-        let (resume, resumed) = mpsc::channel::<()>();
-        let job: Job = Box::new(move || {
-            let _ = parked.send(());
-            // Ends when the guard, and with it the sender, is dropped.
-            let _ = resumed.recv();
+    /// Runs `operation` on the thread and waits for its result, waiting for
+    /// room in the queue if need be. For threads that may block (a reload's
+    /// watcher, the in-process API), never the store's own.
+    pub(crate) fn run_and_wait<T, F>(&self, operation: F) -> Result<T, Unavailable>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> T + Send + 'static,
+    {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |store| {
+            let _ = reply.send(operation(store));
         });
-        // Waits for room: a reload must not be refused for a busy moment.
-        self.jobs.send(job).ok()?;
-        is_parked.recv().ok()?;
-        Some(Paused { _resume: resume })
+        self.jobs
+            .as_ref()
+            .ok_or(Unavailable::ShutDown)?
+            .send(job)
+            .map_err(|_| Unavailable::ShutDown)?;
+        answer.recv().map_err(|_| Unavailable::Failed)
     }
 }
 
-/// The store thread held by [`StoreThread::pause`]; dropping this lets it go on.
-pub(crate) struct Paused {
-    _resume: mpsc::Sender<()>,
+/// Runs one operation; a panic (a bug) drops its reply, which answers
+/// [`Unavailable::Failed`], and the thread serves the next one.
+fn run(job: Job, store: &Store) {
+    let _ = catch_unwind(AssertUnwindSafe(|| job(store)));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Location;
+
+    fn thread(bound: usize) -> StoreThread {
+        StoreThread::with_bound(Store::open(Location::Memory).expect("a store"), bound)
+    }
+
+    /// Keeps the thread busy until the returned sender is dropped.
+    fn occupy(thread: &StoreThread) -> mpsc::Sender<()> {
+        let (release, released) = mpsc::channel::<()>();
+        let (started, has_started) = mpsc::channel::<()>();
+        // Queued at once; nobody waits for its answer.
+        drop(thread.run(move |_| {
+            let _ = started.send(());
+            let _ = released.recv();
+            Ok::<_, Unavailable>(())
+        }));
+        has_started.recv().expect("the thread runs");
+        release
+    }
 
     #[actix_web::test]
     async fn operations_run_in_order_and_a_panic_is_an_error() {
-        let thread = StoreThread::start();
+        let thread = thread(MAX_QUEUED);
         let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let answers = (0..5).map(|step| {
             let order = order.clone();
-            thread.run(move || {
+            thread.run(move |_| {
                 // The first waits, so that the others queue up behind it.
                 if step == 0 {
                     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -128,62 +182,72 @@ mod tests {
             [0, 1, 2, 3, 4]
         );
         assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4]);
-        let failed = thread.run::<(), Unavailable, _>(|| panic!("a bug")).await;
-        assert!(matches!(failed, Err(Unavailable::Failed)));
+        let failed = thread.run::<(), Unavailable, _>(|_| panic!("a bug")).await;
+        assert_eq!(failed, Err(Unavailable::Failed));
         assert_eq!(
-            thread.run(|| Ok::<_, Unavailable>(7)).await.unwrap(),
-            7,
+            thread.run(|_| Ok::<_, Unavailable>(7)).await,
+            Ok(7),
             "the thread goes on"
         );
+        assert_eq!(thread.run_and_wait(|_| 8), Ok(8));
     }
 
-    #[actix_web::test]
-    async fn nothing_runs_while_the_thread_is_paused() {
-        let thread = StoreThread::start();
-        let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let paused = std::thread::scope(|scope| {
-            scope
-                .spawn(|| thread.pause().expect("the thread runs"))
-                .join()
-                .expect("paused")
-        });
-        let queued = {
-            let ran = ran.clone();
-            thread.run(move || {
-                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+    #[test]
+    fn operations_queued_during_a_long_write_run_between_its_steps() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let thread = Arc::new(thread(MAX_QUEUED));
+        let spec = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 20000\n",
+        )
+        .expect("a valid spec");
+        let ran = Arc::new(AtomicBool::new(false));
+        let (started, has_started) = mpsc::channel::<()>();
+        let (go, gone) = mpsc::channel::<()>();
+        let seeding = {
+            let (thread, ran) = (Arc::clone(&thread), Arc::clone(&ran));
+            std::thread::spawn(move || {
+                thread.run_and_wait(move |store| {
+                    started.send(()).expect("the test waits");
+                    gone.recv().expect("the other operation is queued");
+                    store.prepare(&spec).expect("tables");
+                    // Seeding 20,000 records takes many steps.
+                    store.seed(&spec, 1).expect("seeded");
+                    ran.load(Ordering::SeqCst)
+                })
+            })
+        };
+        has_started.recv().expect("the seeding runs");
+        // Queued behind the seeding, which is running.
+        let other = {
+            let ran = Arc::clone(&ran);
+            thread.run(move |_| {
+                ran.store(true, Ordering::SeqCst);
                 Ok::<_, Unavailable>(())
             })
         };
-        let (queued, waited) = futures_util::future::join(queued, async {
-            // Whatever the wait, the queued operation has not run.
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-            let ran_while_paused = ran.load(std::sync::atomic::Ordering::SeqCst);
-            drop(paused);
-            ran_while_paused
-        })
-        .await;
-        assert!(!waited, "an operation ran while the thread was paused");
-        queued.expect("the operation runs once the pause ends");
-        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+        go.send(()).expect("the seeding waits");
+        assert_eq!(
+            seeding.join().expect("seeded"),
+            Ok(true),
+            "the operation queued meanwhile ran before the seeding ended"
+        );
+        drop(other);
     }
 
     #[actix_web::test]
     async fn operations_beyond_the_queues_bound_are_refused_at_once() {
-        let thread = StoreThread::with_bound(2);
-        let paused = thread.pause().expect("the thread runs");
-        let first = thread.run(|| Ok::<_, Unavailable>(1));
-        let second = thread.run(|| Ok::<_, Unavailable>(2));
-        let third = thread.run(|| Ok::<_, Unavailable>(3));
-        assert!(matches!(third.await, Err(Unavailable::Busy)));
-        drop(paused);
-        assert_eq!(first.await.expect("queued"), 1);
-        assert_eq!(second.await.expect("queued"), 2);
-        assert_eq!(
-            thread
-                .run(|| Ok::<_, Unavailable>(4))
-                .await
-                .expect("room again"),
-            4
-        );
+        let thread = thread(2);
+        let busy = occupy(&thread);
+        let first = thread.run(|_| Ok::<_, Unavailable>(1));
+        let second = thread.run(|_| Ok::<_, Unavailable>(2));
+        let third = thread.run(|_| Ok::<_, Unavailable>(3));
+        assert_eq!(third.await, Err(Unavailable::Busy));
+        drop(busy);
+        assert_eq!(first.await, Ok(1));
+        assert_eq!(second.await, Ok(2));
+        assert_eq!(thread.run(|_| Ok::<_, Unavailable>(4)).await, Ok(4));
     }
 }

@@ -1,8 +1,10 @@
 //! The one storage engine: SQLite, in memory by default or in a file for
 //! durable state. One table per resource holds each record's fields as a JSON
-//! document beside its id and timestamps. Every operation runs on one
-//! connection behind a mutex, inside a transaction, so writes are atomic and
-//! concurrent writers never lose an update. Knows nothing of HTTP.
+//! document beside its id and timestamps. A `Store` has one owner, the
+//! thread that runs its operations one at a time (`service::store_thread`;
+//! it is `Send` but not `Sync`), and every operation runs inside a
+//! transaction, so writes are atomic and never lose an update. Knows nothing
+//! of HTTP.
 //!
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
@@ -19,8 +21,8 @@ mod select;
 mod steps;
 mod write;
 
+use std::cell::{RefCell, RefMut};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use rusqlite::Connection;
 use serde_json::{Map, Value};
@@ -31,6 +33,7 @@ pub use embed::Embedded;
 pub use jobs::{JobState, KEPT_JOBS};
 pub use reset::ResetReport;
 pub use seed::SeedError;
+pub use steps::{between_steps, without_interruption};
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,17 +165,16 @@ const BUDGET_CHECK_STEPS: i32 = 1000;
 
 /// A SQLite-backed store of records.
 pub struct Store {
-    connection: parking_lot::Mutex<Connection>,
+    connection: RefCell<Connection>,
     location: Location,
-    /// Bumped by every write (under the connection lock), so cached counts
-    /// know when they are stale.
-    generation: std::sync::atomic::AtomicU64,
+    /// Bumped by every write, so cached counts and answers know when they are stale.
+    generation: Generation,
     /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
-    counts: Mutex<std::collections::HashMap<String, (u64, i64)>>,
+    counts: RefCell<std::collections::HashMap<String, (u64, i64)>>,
     /// Single-column indexes made for the filters queries use.
-    column_indexes: Mutex<std::collections::HashSet<String>>,
+    column_indexes: RefCell<std::collections::HashSet<String>>,
     /// Indexes made for the filter and sort combinations queries use.
-    auto_indexes: Mutex<std::collections::HashMap<String, usize>>,
+    auto_indexes: RefCell<std::collections::HashMap<String, usize>>,
     /// When the operation holding the connection must stop (see [`DEFAULT_QUERY_BUDGET`]).
     deadline: std::sync::Arc<Deadline>,
     /// The lock that keeps other standins off a database file, held until
@@ -258,12 +260,12 @@ impl Store {
         schema::create_meta(&connection)?;
         let auto_indexes = existing_auto_indexes(&connection)?;
         Ok(Store {
-            connection: parking_lot::Mutex::new(connection),
+            connection: RefCell::new(connection),
             location,
-            generation: std::sync::atomic::AtomicU64::new(0),
-            counts: Mutex::new(std::collections::HashMap::new()),
-            auto_indexes: Mutex::new(auto_indexes),
-            column_indexes: Mutex::new(std::collections::HashSet::new()),
+            generation: Generation::default(),
+            counts: RefCell::new(std::collections::HashMap::new()),
+            auto_indexes: RefCell::new(auto_indexes),
+            column_indexes: RefCell::new(std::collections::HashSet::new()),
             deadline,
             _exclusive: exclusive,
         })
@@ -311,21 +313,26 @@ impl Store {
 
     /// A number that changes with every write.
     pub fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+        self.generation.get()
     }
 
-    /// Marks the data as changed; called by every write before it releases the connection.
+    /// The write generation, to read from other threads.
+    pub fn generation_handle(&self) -> Generation {
+        self.generation.clone()
+    }
+
+    /// Marks the data as changed; called by every write when it commits.
     fn written(&self) {
         self.generation
+            .0
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// The connection, for this thread alone until the guard drops. (A panic
-    /// while holding it leaves SQLite consistent: transactions roll back on
-    /// drop.)
+    /// The connection, until the guard drops. (A panic while holding it
+    /// leaves SQLite consistent: transactions roll back on drop.)
     fn lock(&self) -> Held<'_> {
         Held {
-            guard: Some(self.connection.lock()),
+            connection: self.connection.borrow_mut(),
             deadline: None,
         }
     }
@@ -333,23 +340,30 @@ impl Store {
     /// The connection for one request's operation, which SQLite stops (and
     /// rolls back) if it runs past the query budget.
     fn lock_for_request(&self) -> Held<'_> {
-        let guard = self.connection.lock();
+        let connection = self.connection.borrow_mut();
         self.deadline.start_budget();
         Held {
-            guard: Some(guard),
+            connection,
             deadline: Some(&self.deadline),
         }
     }
 }
 
-/// The store's connection, held by one thread; on drop it passes straight to
-/// the thread that has waited longest. Requests reach the store from one
-/// thread (`service::store_thread`), but seeding, reloads and the in-process API
-/// take turns with it, and an ordinary unlock lets a busy thread take the
-/// lock back at once, starving the others.
-/// A request's hold also carries its deadline, cleared when it ends.
+/// A number that changes with every write to a store, readable from any thread.
+#[derive(Debug, Clone, Default)]
+pub struct Generation(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Generation {
+    /// The number now.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The store's connection in use by one operation; a request's also
+/// carries its deadline, cleared when it ends.
 struct Held<'a> {
-    guard: Option<parking_lot::MutexGuard<'a, Connection>>,
+    connection: RefMut<'a, Connection>,
     deadline: Option<&'a Deadline>,
 }
 
@@ -357,13 +371,13 @@ impl std::ops::Deref for Held<'_> {
     type Target = Connection;
 
     fn deref(&self) -> &Connection {
-        self.guard.as_deref().expect("held until dropped")
+        &self.connection
     }
 }
 
 impl std::ops::DerefMut for Held<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        self.guard.as_deref_mut().expect("held until dropped")
+        &mut self.connection
     }
 }
 
@@ -371,9 +385,6 @@ impl Drop for Held<'_> {
     fn drop(&mut self) {
         if let Some(deadline) = self.deadline {
             deadline.clear();
-        }
-        if let Some(guard) = self.guard.take() {
-            parking_lot::MutexGuard::unlock_fair(guard);
         }
     }
 }

@@ -117,12 +117,8 @@ impl Store {
         parameters: &[rusqlite::types::Value],
     ) -> rusqlite::Result<i64> {
         let key = format!("{sql}\u{0}{parameters:?}");
-        // Read under the connection lock, which writers hold while they bump it.
-        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let generation = self.generation();
+        let mut counts = self.counts.borrow_mut();
         if let Some((counted_at, total)) = counts.get(&key)
             && *counted_at == generation
         {
@@ -150,10 +146,7 @@ impl Store {
         scope: &[Filter],
     ) -> rusqlite::Result<()> {
         {
-            let mut made = self
-                .column_indexes
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut made = self.column_indexes.borrow_mut();
             for (name, sql) in select::filter_indexes(resource, query, scope) {
                 if !made.contains(&name) {
                     connection.execute_batch(&sql)?;
@@ -165,10 +158,7 @@ impl Store {
             return Ok(());
         };
         let name = name.trim_matches('"').to_string();
-        let mut made = self
-            .auto_indexes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut made = self.auto_indexes.borrow_mut();
         if made.contains_key(&name) {
             return Ok(());
         }

@@ -1,15 +1,59 @@
 //! Long writes (preparing tables, seeding) in bounded steps: each step is a
-//! transaction of its own, committed after about [`STEP`], and the connection
-//! is handed to whoever waits for it in between, so that requests are served
-//! while a reload seeds a large resource. A step that fails or panics is
+//! transaction of its own, committed after about [`STEP`], and between two
+//! steps the store's thread runs the operations waiting for it (see
+//! [`between_steps`]), so that requests are served while a reload seeds a
+//! large resource. A step that fails or panics is
 //! rolled back; the steps before it stay committed, which is why seeding
 //! clears the rows of a resource it never finished (see `seed`).
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
 use super::{Held, Store};
+
+/// Work run between two steps of a long write.
+type Between = Box<dyn FnMut(&Store)>;
+
+thread_local! {
+    /// What this thread runs between two steps of a long write.
+    static BETWEEN_STEPS: RefCell<Option<Between>> = RefCell::new(None);
+}
+
+/// Sets what the calling thread runs between two steps of a long write,
+/// outside any transaction: the store's thread runs the operations that
+/// arrived meanwhile.
+pub fn between_steps(work: impl FnMut(&Store) + 'static) {
+    BETWEEN_STEPS.with(|slot| *slot.borrow_mut() = Some(Box::new(work)));
+}
+
+/// Runs `work` on this thread with nothing run between the steps of the
+/// long writes it makes: what must see no other write until it ends.
+pub fn without_interruption<T>(work: impl FnOnce() -> T) -> T {
+    let between = BETWEEN_STEPS.with(|slot| slot.borrow_mut().take());
+    /// Puts the work between steps back however `work` ends.
+    struct Restore(Option<Between>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(between) = self.0.take() {
+                BETWEEN_STEPS.with(|slot| *slot.borrow_mut() = Some(between));
+            }
+        }
+    }
+    let _restore = Restore(between);
+    work()
+}
+
+/// Runs this thread's work between steps, if it has some (not from within
+/// itself: a long write it runs does not run it again).
+fn run_between_steps(store: &Store) {
+    let Some(mut work) = BETWEEN_STEPS.with(|slot| slot.borrow_mut().take()) else {
+        return;
+    };
+    work(store);
+    BETWEEN_STEPS.with(|slot| *slot.borrow_mut() = Some(work));
+}
 
 /// How long one step holds the connection.
 pub(super) const STEP: Duration = Duration::from_millis(25);
@@ -33,7 +77,7 @@ impl Writer<'_> {
     }
 
     /// Ends the step once it has lasted [`STEP`]: commits what it wrote,
-    /// lets waiting threads use the connection, and begins the next one.
+    /// runs the operations waiting for the store, and begins the next one.
     pub(super) fn pause(&mut self) -> rusqlite::Result<()> {
         match self {
             Writer::Within(_) => Ok(()),
@@ -70,8 +114,8 @@ impl<'a> Steps<'a> {
             return Ok(());
         }
         self.commit()?;
-        // Dropping the guard hands the connection to the longest waiter.
         self.held = None;
+        run_between_steps(self.store);
         let held = self.store.lock();
         held.execute_batch("BEGIN IMMEDIATE")?;
         self.held = Some(held);

@@ -139,9 +139,9 @@ async fn serve(
         Role::Create(index) => context.create(index, body).await,
         Role::Read(index) => {
             let id = context.id(index, path)?;
-            let (store, spec) = (state.service.store.clone(), Arc::clone(spec));
+            let spec = Arc::clone(spec);
             let record = state
-                .blocking(move || Ok(store.get(&spec.resources[index], &id)?))
+                .blocking(move |store| Ok(store.get(&spec.resources[index], &id)?))
                 .await?;
             if super::respond::wants_page(request, context.spec) {
                 return Ok(context.item_page(index, &record));
@@ -172,11 +172,11 @@ async fn serve(
         Role::Update(index) => context.update(index, path, body).await,
         Role::Delete(index) => {
             let id = context.id(index, path)?;
-            let (store, spec) = (state.service.store.clone(), Arc::clone(spec));
+            let spec = Arc::clone(spec);
             let record = state
-                .blocking(
-                    move || Ok(store.delete(&spec, &spec.resources[index], &id, &|_| Ok(()))?),
-                )
+                .blocking(move |store| {
+                    Ok(store.delete(&spec, &spec.resources[index], &id, &|_| Ok(()))?)
+                })
                 .await?;
             Ok(context.item(index, &record, &[204, 200]))
         }
@@ -184,9 +184,11 @@ async fn serve(
             if let Some(parent) = operation.parent {
                 // Below an item: the item must exist.
                 let id = context.parent_id(parent, path)?;
-                let (store, spec) = (state.service.store.clone(), Arc::clone(spec));
+                let spec = Arc::clone(spec);
                 state
-                    .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+                    .blocking(move |store| {
+                        Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)
+                    })
                     .await?;
             }
             Ok(context.example(request))
@@ -338,10 +340,10 @@ impl Context<'_> {
             fields: None,
             link_parameters: Vec::new(),
         };
-        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
+        let spec = Arc::clone(self.spec);
         let page = self
             .state
-            .blocking(move || Ok(store.list(&spec.resources[index], &list_query, &[])?))
+            .blocking(move |store| Ok(store.list(&spec.resources[index], &list_query, &[])?))
             .await?;
         let items: Vec<Value> = page
             .records
@@ -457,10 +459,10 @@ impl Context<'_> {
             _ => None,
         };
         let kept = resource.id != IdKind::String;
-        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
+        let spec = Arc::clone(self.spec);
         let record = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 let resource = &spec.resources[index];
                 match store.create(&spec, resource, id.clone(), fields.clone()) {
                     Err(crate::store::StoreError::Conflict { errors, .. })
@@ -484,10 +486,10 @@ impl Context<'_> {
         body: Option<Value>,
     ) -> Result<HttpResponse, Problem> {
         let (fields, _) = self.fields(index, body)?;
-        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
+        let spec = Arc::clone(self.spec);
         let (record, _) = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 Ok(store.replace(
                     &spec,
                     &spec.resources[index],
@@ -509,10 +511,10 @@ impl Context<'_> {
     ) -> Result<HttpResponse, Problem> {
         let id = self.id(index, path)?;
         let (changes, _) = self.fields(index, body)?;
-        let (store, spec) = (self.state.service.store.clone(), Arc::clone(self.spec));
+        let spec = Arc::clone(self.spec);
         let record = self
             .state
-            .blocking(move || {
+            .blocking(move |store| {
                 Ok(store.update::<crate::store::StoreError>(
                     &spec,
                     &spec.resources[index],
