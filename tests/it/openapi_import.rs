@@ -229,6 +229,55 @@ async fn configured_credentials_are_the_only_ones_accepted() {
 }
 
 #[tokio::test]
+async fn a_declared_error_without_content_is_sent_empty_unlike_a_malformed_head() {
+    let app = spawn_with_options(&import_case("swagger-petstore-v3.yaml"), |options| {
+        options.credentials = vec!["special-key".into()];
+    });
+    // `GET /pet/{petId}` declares `400: Invalid ID supplied` with no content.
+    let response = app
+        .request(Method::GET, "/pet/not-a-number")
+        .header("api_key", "special-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(header(&response, "content-type"), None);
+    assert_eq!(header(&response, "x-standin-own-answer"), None);
+    assert_eq!(response.bytes().await.unwrap().len(), 0);
+    // A head actix-http itself rejects is still answered as problem+json.
+    let url = app.url("/pet/1");
+    let address = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"GET /api/v3/pet/1 HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8(answer).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("the request's head is malformed"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
 async fn xml_and_form_bodies_are_read_as_the_schema_says() {
     let app = spawn(&import_case("swagger-petstore-v3.yaml"));
     let xml = app
