@@ -172,7 +172,7 @@ fn apply(path: &Path, file: &str, state: &AppState) {
     if hash == status.hash && status.last_reload_error.is_none() {
         return;
     }
-    let spec = match crate::import::parse(file, &text) {
+    let mut spec = match crate::import::parse(file, &text) {
         Ok(spec) => spec,
         Err(errors) => {
             tracing::error!(
@@ -182,6 +182,7 @@ fn apply(path: &Path, file: &str, state: &AppState) {
             return refuse(state, file, message, errors.diagnostics);
         }
     };
+    crate::import::openapi::reseed(&mut spec, state.seed);
     // A db.json edited by hand is reloaded with its contents, as json-server does.
     let reseed = || {
         if spec.dialect == spec::Dialect::JsonServer {

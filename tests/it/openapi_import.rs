@@ -278,6 +278,25 @@ async fn a_declared_error_without_content_is_sent_empty_unlike_a_malformed_head(
 }
 
 #[tokio::test]
+async fn the_seed_decides_the_generated_records() {
+    let pets = |seed: u64| async move {
+        let app = spawn_with_options(&import_case("petstore-expanded.yaml"), |options| {
+            options.seed = Some(seed);
+        });
+        let response = app.get("/pets?limit=20").await;
+        assert_eq!(response.status(), 200);
+        json(response).await
+    };
+    let (first, again, second) = (pets(1).await, pets(1).await, pets(2).await);
+    assert!(
+        first.as_array().is_some_and(|pets| !pets.is_empty()),
+        "{first}"
+    );
+    assert_eq!(first, again, "the same seed gives the same records");
+    assert_ne!(first, second, "another seed gives other records");
+}
+
+#[tokio::test]
 async fn xml_and_form_bodies_are_read_as_the_schema_says() {
     let app = spawn(&import_case("swagger-petstore-v3.yaml"));
     let xml = app

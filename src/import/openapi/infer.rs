@@ -162,6 +162,7 @@ pub fn resources(
                 item: Some(item_template.clone()),
                 id_field: id_field.clone(),
                 item_schema: inlined.clone(),
+                id_kind,
             },
             definition: json!({
                 "id": id_kind,

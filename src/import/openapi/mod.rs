@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use api::ResourceMap;
 pub use api::{Api, Note, Role};
 
 use crate::spec::{self, Diagnostic, Dialect, Spec, SpecErrors};
@@ -96,7 +97,7 @@ pub fn parse(file: &str, source: &str, mut document: Value) -> Result<Spec, Spec
     }
     spec.base_path = base_path.clone();
     for (resource, inferred) in spec.resources.iter_mut().zip(&inferred) {
-        resource.records = records(&document, inferred, spec.seed, &mut notes);
+        resource.records = records(&document, &inferred.map, spec.seed, &mut notes);
     }
     spec.dialect = Dialect::OpenApi(Arc::new(Api {
         base_path,
@@ -132,39 +133,54 @@ fn base_path(document: &Value) -> String {
     path.trim_end_matches('/').to_string()
 }
 
+/// Generates the seed records of `spec`, a served OpenAPI document, anew with
+/// `seed` (its records are generated with seed 0 when the document is read).
+pub fn reseed(spec: &mut Spec, seed: u64) {
+    let Dialect::OpenApi(api) = &spec.dialect else {
+        return;
+    };
+    if spec.seed == seed {
+        return;
+    }
+    let mut notes = Vec::new();
+    for resource in &mut spec.resources {
+        if let Some(map) = api.resources.iter().find(|map| map.name == resource.name) {
+            resource.records = records(&api.document, map, seed, &mut notes);
+        }
+    }
+    spec.seed = seed;
+}
+
 /// Seed records of a resource: generated from its item schema, each valid against it.
 fn records(
     document: &Value,
-    inferred: &Inferred,
+    map: &ResourceMap,
     seed: u64,
     notes: &mut Vec<Note>,
 ) -> Vec<Map<String, Value>> {
-    let item_schema = &inferred.map.item_schema;
+    let item_schema = &map.item_schema;
     let Ok(validator) = schema::validator(&schema::for_responses(document), item_schema) else {
         return Vec::new();
     };
-    let mut generator = generate::Generator::new(document, seed, &inferred.map.name);
+    let mut generator = generate::Generator::new(document, seed, &map.name);
     let mut records = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for _ in 0..SEEDED_RECORDS * 5 {
         if records.len() == SEEDED_RECORDS {
             break;
         }
-        let Value::Object(mut record) = generator.value(item_schema, &inferred.map.name) else {
+        let Value::Object(mut record) = generator.value(item_schema, &map.name) else {
             break;
         };
         // Integer ids are the store's, counted from 1: the record takes the one it will get.
-        if inferred.id_kind == "integer" {
-            record.insert(
-                inferred.map.id_field.clone(),
-                Value::from(records.len() as u64 + 1),
-            );
+        if map.id_kind == "integer" {
+            record.insert(map.id_field.clone(), Value::from(records.len() as u64 + 1));
         }
         if !validator.is_valid(&Value::Object(record.clone())) {
             continue;
         }
-        let id = record.remove(&inferred.map.id_field);
-        if inferred.id_kind == "string" {
+        let id = record.remove(&map.id_field);
+        if map.id_kind == "string" {
             match id {
                 Some(Value::String(id)) if !id.is_empty() && ids.insert(id.clone()) => {
                     record.insert("id".into(), Value::String(id));
@@ -179,14 +195,12 @@ fn records(
             pointer: String::new(),
             message: format!(
                 "no record generated for '{}' validates against its schema: it starts empty",
-                inferred.map.name
+                map.name
             ),
         });
     }
     records
 }
-
-use infer::Inferred;
 
 /// A diagnostic at `pointer` (a JSON pointer, or a dotted path) of the document.
 pub fn diagnostic(file: &str, source: &str, pointer: &str, message: String) -> Diagnostic {
