@@ -297,6 +297,44 @@ async fn the_seed_decides_the_generated_records() {
 }
 
 #[tokio::test]
+async fn a_missing_item_is_refused_below_it_only_where_the_document_says_how() {
+    // `POST /bookings/{bookingId}/payment` declares 200 and 400, no 404.
+    let travel = spawn(&import_case("train-travel.yaml"));
+    let payment = json!({
+        "amount": 49.99,
+        "currency": "gbp",
+        "source": {
+            "object": "card", "name": "J. Doe", "number": "4242424242424242",
+            "cvc": "123", "exp_month": 12, "exp_year": 2025, "address_country": "gb"
+        }
+    });
+    let response = travel
+        .request(
+            Method::POST,
+            "/bookings/00000000-0000-4000-8000-000000000000/payment",
+        )
+        .header("Authorization", "Bearer any")
+        .json(&payment)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(json(response).await["amount"].is_number());
+    // `POST /pet/{petId}/uploadImage` declares 404 "Pet not found".
+    let petstore = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let upload = |id: u32| {
+        petstore
+            .request(Method::POST, &format!("/pet/{id}/uploadImage"))
+            .header("Authorization", "Bearer any")
+            .header("content-type", "application/octet-stream")
+            .body("image bytes")
+            .send()
+    };
+    assert_eq!(upload(999_999).await.unwrap().status(), 404);
+    assert_eq!(upload(1).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
 async fn xml_and_form_bodies_are_read_as_the_schema_says() {
     let app = spawn(&import_case("swagger-petstore-v3.yaml"));
     let xml = app
@@ -368,6 +406,7 @@ const CONFORMING_CASES: &[(&str, Option<&str>)] = &[
         "realworld-conduit.yaml",
         Some("Authorization: Token standin"),
     ),
+    ("train-travel.yaml", Some("Authorization: Bearer standin")),
 ];
 
 #[tokio::test]
