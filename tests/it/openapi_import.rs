@@ -335,6 +335,76 @@ async fn a_missing_item_is_refused_below_it_only_where_the_document_says_how() {
 }
 
 #[tokio::test]
+async fn the_imported_spec_is_a_standin_spec_that_serves() {
+    let directory = tempfile::tempdir().unwrap();
+    let import = |name: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+            .arg("import")
+            .arg(format!(
+                "{}/tests/import-cases/openapi/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (
+            output.status.success(),
+            String::from_utf8(output.stdout).unwrap(),
+            stderr,
+        )
+    };
+    for name in [
+        "petstore-expanded.yaml",
+        "swagger-petstore-v3.yaml",
+        "train-travel.yaml",
+        "realworld-conduit.yaml",
+    ] {
+        let (success, yaml, stderr) = import(name);
+        assert!(success, "{name}: {stderr}");
+        let path = directory.path().join(name);
+        std::fs::write(&path, &yaml).unwrap();
+        let check = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{name}: {}\n{yaml}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let spec = standin::spec::parse("spec.yaml", &yaml).unwrap();
+        assert_eq!(spec.dialect, standin::spec::Dialect::Standin, "{name}");
+    }
+    // What a spec cannot say is warned about, with its place.
+    let (_, _, stderr) = import("train-travel.yaml");
+    assert!(
+        stderr.contains(
+            "warning at /paths/~1bookings~1{bookingId}~1payment/post: POST /bookings/{bookingId}/payment is not an operation on a resource"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("security requirements are left out"),
+        "{stderr}"
+    );
+    // A document without resources has nothing to import.
+    let (success, _, stderr) = import("uspto.yaml");
+    assert!(!success);
+    assert!(stderr.contains("no resource is inferred"), "{stderr}");
+    // The spec serves the document's resources, their records and base path.
+    let (_, yaml, _) = import("swagger-petstore-v3.yaml");
+    let app = spawn(&yaml);
+    assert!(app.url("/pet").ends_with("/api/v3/pet"));
+    let pets = json(app.get("/pet").await).await;
+    assert_eq!(pets.as_array().map(Vec::len), Some(10), "{pets}");
+    let created = app
+        .post("/pet", json!({"name": "Rex", "photoUrls": []}))
+        .await;
+    assert_eq!(created.status(), 201);
+}
+
+#[tokio::test]
 async fn xml_and_form_bodies_are_read_as_the_schema_says() {
     let app = spawn(&import_case("swagger-petstore-v3.yaml"));
     let xml = app
