@@ -33,10 +33,12 @@ pub enum Command {
     },
     /// Print the JSON Schema of the spec format, for editors.
     Schema,
-    /// Print the standin spec inferred from a json-server db.json (YAML by default).
-    #[command(after_help = "Example:\n  standin import db.json > standin.yaml")]
+    /// Print the standin spec inferred from a json-server db.json or an OpenAPI document (YAML by default).
+    #[command(
+        after_help = "Examples:\n  standin import db.json > standin.yaml\n  standin import openapi.yaml > standin.yaml"
+    )]
     Import {
-        /// The db.json file.
+        /// The db.json file or OpenAPI 3.x document.
         file: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = DocumentFormat::Yaml)]

@@ -167,7 +167,7 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
     if hash == status.hash && status.last_reload_error.is_none() {
         return;
     }
-    let spec = match crate::import::parse(file, &text) {
+    let mut spec = match crate::import::parse(file, &text) {
         Ok(spec) => spec,
         Err(errors) => {
             tracing::error!(
@@ -177,6 +177,7 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
             return refuse(service, file, message, errors.diagnostics);
         }
     };
+    crate::import::openapi::reseed(&mut spec, service.seed);
     let changes = describe_changes(&service.spec(), &spec);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
     let (in_force, path) = (Arc::clone(service), path.to_path_buf());

@@ -244,7 +244,7 @@ impl Prepared {
 }
 
 /// Opens the store for the spec, creates its tables and seeds what is unseeded.
-pub(crate) fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
+pub(crate) fn prepare(mut spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
     let location = match &options.db {
         Some(path) => Location::File(path.clone()),
         None => Location::Memory,
@@ -265,6 +265,8 @@ pub(crate) fn prepare(spec_file: SpecFile, options: &Options) -> Result<Prepared
         store.forget_seeded(&spec_file.spec)?;
     }
     let seed = options.seed.unwrap_or(spec_file.spec.seed);
+    // An OpenAPI document's records are generated when it is read, with seed 0.
+    crate::import::openapi::reseed(&mut spec_file.spec, seed);
     store.seed(&spec_file.spec, seed)?;
     let spec_file_path = spec_file.path.clone();
     let mut service = Service::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);

@@ -92,7 +92,26 @@ pub async fn observe<B: MessageBody + 'static>(
         observed.duration_ms = (elapsed * 1000.0).round() / 1000.0;
         state.service.journal.record(observed);
     }
+    let mut response = response;
+    mark_own_empty_answer(&mut response);
     Ok(response)
+}
+
+/// Marks an empty-bodied 4xx without a content type (a document's declared
+/// error with no content, a stub's) as the service's, so that the transport
+/// does not take it for one of actix-http's rejections.
+fn mark_own_empty_answer<B: MessageBody>(response: &mut ServiceResponse<B>) {
+    use actix_web::body::BodySize;
+    use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+    if response.status().is_client_error()
+        && !response.headers().contains_key(CONTENT_TYPE)
+        && matches!(response.response().body().size(), BodySize::Sized(0))
+    {
+        response.headers_mut().insert(
+            HeaderName::from_static(super::transport::OWN_ANSWER),
+            HeaderValue::from_static("1"),
+        );
+    }
 }
 
 /// The answer a stub was programmed with.

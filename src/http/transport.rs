@@ -1,7 +1,9 @@
 //! The connection under actix-http's HTTP/1 dispatcher: it bounds the time
 //! every request's head may take (actix-http times only a connection's
 //! first), and turns the dispatcher's own empty-bodied rejections (400, 431)
-//! into `application/problem+json` answers that say what was wrong.
+//! into `application/problem+json` answers that say what was wrong (an
+//! empty-bodied 4xx of standin's service is marked with [`OWN_ANSWER`] to be
+//! told apart, and the mark is taken off).
 
 use std::io;
 use std::pin::Pin;
@@ -181,12 +183,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<IO> {
             std::task::ready!(this.poll_pending(cx))?;
             return Poll::Ready(Ok(buf.len()));
         }
-        if let Some(start) = rejection_start(buf)
-            && let Some(answer) = rejection_answer(&buf[start..])
-        {
-            let mut bytes = Vec::with_capacity(start + answer.len());
-            bytes.extend_from_slice(&buf[..start]);
-            bytes.extend_from_slice(&answer);
+        let replaced = match final_empty_4xx(buf) {
+            Some(Final::Rejection(start)) => rejection_answer(&buf[start..]).map(|answer| {
+                let mut bytes = Vec::with_capacity(start + answer.len());
+                bytes.extend_from_slice(&buf[..start]);
+                bytes.extend_from_slice(&answer);
+                bytes
+            }),
+            Some(Final::Marked(line)) => {
+                let mut bytes = buf.to_vec();
+                bytes.drain(line);
+                Some(bytes)
+            }
+            None => None,
+        };
+        if let Some(bytes) = replaced {
             this.pending = Some(Pending { bytes, written: 0 });
             std::task::ready!(this.poll_pending(cx))?;
             return Poll::Ready(Ok(buf.len()));
@@ -236,16 +247,33 @@ fn head_end(matched: &mut u8, bytes: &[u8]) -> bool {
     false
 }
 
-/// Where the head of a rejection of actix-http's own begins in `buf`, when
-/// `buf` ends with one: a 4xx status, `content-length: 0`, no content type
-/// (standin's own 4xx answers always have one) and nothing after the head.
-fn rejection_start(buf: &[u8]) -> Option<usize> {
+/// The header standin's service puts on its own empty-bodied 4xx answers
+/// without a content type (a document's declared `400` with no content, a
+/// stub's), so that they are not taken for actix-http's rejections; it is
+/// taken off again before the answer is written.
+pub const OWN_ANSWER: &str = "x-standin-own-answer";
+
+/// An empty-bodied 4xx head without a content type that ends a write.
+#[derive(Debug, PartialEq)]
+enum Final {
+    /// A rejection of actix-http's own, whose head begins here.
+    Rejection(usize),
+    /// An answer of standin's service, whose [`OWN_ANSWER`] line (with its
+    /// line end) spans this range.
+    Marked(std::ops::Range<usize>),
+}
+
+/// What `buf` ends with, when it ends with an empty-bodied 4xx head without
+/// a content type (standin's problem answers always have one): a rejection
+/// of actix-http's own, made before any handler ran, unless the head carries
+/// [`OWN_ANSWER`].
+fn final_empty_4xx(buf: &[u8]) -> Option<Final> {
     if !buf.ends_with(b"\r\n\r\n") {
         return None;
     }
     // actix-http's rejection heads are a status line, content-length,
-    // connection and date: well under this.
-    let window = buf.len().saturating_sub(256);
+    // connection and date: well under this. Standin's own may be longer.
+    let window = buf.len().saturating_sub(4096);
     let start = window + rfind(&buf[window..], b"HTTP/1.")?;
     let head = &buf[start..];
     let status = head.get(9..12)?;
@@ -257,20 +285,34 @@ fn rejection_start(buf: &[u8]) -> Option<usize> {
         return None;
     }
     let mut empty = false;
-    for line in head.split(|&b| b == b'\n').skip(1) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
+    let mut marked = None;
+    let mut offset = start;
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        let line_start = offset;
+        offset += line.len();
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let Some(colon) = text.iter().position(|&b| b == b':') else {
             continue;
         };
-        let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+        let (name, value) = (&text[..colon], text[colon + 1..].trim_ascii());
         if name.eq_ignore_ascii_case(b"content-type") {
             return None;
         }
         if name.eq_ignore_ascii_case(b"content-length") {
             empty = value == b"0";
         }
+        if name.eq_ignore_ascii_case(OWN_ANSWER.as_bytes()) {
+            marked = Some(line_start..offset);
+        }
     }
-    empty.then_some(start)
+    if !empty {
+        return None;
+    }
+    Some(match marked {
+        Some(line) => Final::Marked(line),
+        None => Final::Rejection(start),
+    })
 }
 
 /// The problem+json answer for a rejection head of actix-http's (status
@@ -381,13 +423,16 @@ mod tests {
 
     #[test]
     fn actix_rejections_are_found_at_the_end_of_a_write() {
-        assert_eq!(rejection_start(REJECTION), Some(0));
+        assert_eq!(final_empty_4xx(REJECTION), Some(Final::Rejection(0)));
         let after = [
             b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}".as_slice(),
             REJECTION,
         ]
         .concat();
-        assert_eq!(rejection_start(&after), Some(after.len() - REJECTION.len()));
+        assert_eq!(
+            final_empty_4xx(&after),
+            Some(Final::Rejection(after.len() - REJECTION.len()))
+        );
     }
 
     #[test]
@@ -399,8 +444,23 @@ mod tests {
             b"HTTP/1.1 404 Not Found\r\ncontent-length: 120\r\ncontent-type: application/problem+json\r\n\r\n",
             b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{}",
         ] {
-            assert_eq!(rejection_start(head), None, "{}", String::from_utf8_lossy(head));
+            assert_eq!(final_empty_4xx(head), None, "{}", String::from_utf8_lossy(head));
         }
+    }
+
+    #[test]
+    fn standin_empty_answers_are_marked_and_the_mark_is_found() {
+        let head =
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-standin-own-answer: 1\r\ndate: Sat, 28 Nov 2026 15:00:00 GMT\r\n\r\n";
+        let Some(Final::Marked(line)) = final_empty_4xx(head) else {
+            panic!("a marked answer");
+        };
+        let mut bytes = head.to_vec();
+        bytes.drain(line);
+        assert_eq!(
+            bytes,
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Sat, 28 Nov 2026 15:00:00 GMT\r\n\r\n"
+        );
     }
 
     fn split(answer: &[u8]) -> (String, serde_json::Value) {

@@ -55,21 +55,25 @@ pub fn load(path: &Path) -> Result<Spec, SpecErrors> {
     parse(&path.display().to_string(), &source)
 }
 
-/// The standin spec inferred from the json-server db.json at `path`, with
-/// what could not be mapped.
+/// The standin spec inferred from the json-server db.json or the OpenAPI
+/// document at `path`, with what could not be mapped.
 pub fn standin_spec(path: &Path) -> Result<(Value, Vec<Diagnostic>), SpecErrors> {
     let source = spec::read(path)?;
     let file = path.display().to_string();
     let document =
         spec::document(&file, &source).map_err(|diagnostic| errors(diagnostic, &source))?;
-    if detect(&document) != InputKind::DbJson {
-        return Err(errors(
-            whole_file(
-                &file,
-                "this is not a json-server db.json (an object whose values are arrays of records or objects)",
-            ),
-            &source,
-        ));
+    match detect(&document) {
+        InputKind::DbJson => {}
+        InputKind::OpenApi => return openapi::standin_spec(&file, &source, document),
+        _ => {
+            return Err(errors(
+                whole_file(
+                    &file,
+                    "this is neither a json-server db.json (an object whose values are arrays of records or objects) nor an OpenAPI 3.x document",
+                ),
+                &source,
+            ));
+        }
     }
     let db = dbjson::read(&file, &source, &document);
     Ok((dbjson::standin_spec(&file, &db), db.warnings))

@@ -229,6 +229,182 @@ async fn configured_credentials_are_the_only_ones_accepted() {
 }
 
 #[tokio::test]
+async fn a_declared_error_without_content_is_sent_empty_unlike_a_malformed_head() {
+    let app = spawn_with_options(&import_case("swagger-petstore-v3.yaml"), |options| {
+        options.credentials = vec!["special-key".into()];
+    });
+    // `GET /pet/{petId}` declares `400: Invalid ID supplied` with no content.
+    let response = app
+        .request(Method::GET, "/pet/not-a-number")
+        .header("api_key", "special-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(header(&response, "content-type"), None);
+    assert_eq!(header(&response, "x-standin-own-answer"), None);
+    assert_eq!(response.bytes().await.unwrap().len(), 0);
+    // A head actix-http itself rejects is still answered as problem+json.
+    let url = app.url("/pet/1");
+    let address = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"GET /api/v3/pet/1 HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8(answer).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("the request's head is malformed"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn the_seed_decides_the_generated_records() {
+    let pets = |seed: u64| async move {
+        let app = spawn_with_options(&import_case("petstore-expanded.yaml"), |options| {
+            options.seed = Some(seed);
+        });
+        let response = app.get("/pets?limit=20").await;
+        assert_eq!(response.status(), 200);
+        json(response).await
+    };
+    let (first, again, second) = (pets(1).await, pets(1).await, pets(2).await);
+    assert!(
+        first.as_array().is_some_and(|pets| !pets.is_empty()),
+        "{first}"
+    );
+    assert_eq!(first, again, "the same seed gives the same records");
+    assert_ne!(first, second, "another seed gives other records");
+}
+
+#[tokio::test]
+async fn a_missing_item_is_refused_below_it_only_where_the_document_says_how() {
+    // `POST /bookings/{bookingId}/payment` declares 200 and 400, no 404.
+    let travel = spawn(&import_case("train-travel.yaml"));
+    let payment = json!({
+        "amount": 49.99,
+        "currency": "gbp",
+        "source": {
+            "object": "card", "name": "J. Doe", "number": "4242424242424242",
+            "cvc": "123", "exp_month": 12, "exp_year": 2025, "address_country": "gb"
+        }
+    });
+    let response = travel
+        .request(
+            Method::POST,
+            "/bookings/00000000-0000-4000-8000-000000000000/payment",
+        )
+        .header("Authorization", "Bearer any")
+        .json(&payment)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(json(response).await["amount"].is_number());
+    // `POST /pet/{petId}/uploadImage` declares 404 "Pet not found".
+    let petstore = spawn(&import_case("swagger-petstore-v3.yaml"));
+    let upload = |id: u32| {
+        petstore
+            .request(Method::POST, &format!("/pet/{id}/uploadImage"))
+            .header("Authorization", "Bearer any")
+            .header("content-type", "application/octet-stream")
+            .body("image bytes")
+            .send()
+    };
+    assert_eq!(upload(999_999).await.unwrap().status(), 404);
+    assert_eq!(upload(1).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_imported_spec_is_a_standin_spec_that_serves() {
+    let directory = tempfile::tempdir().unwrap();
+    let import = |name: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+            .arg("import")
+            .arg(format!(
+                "{}/tests/import-cases/openapi/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (
+            output.status.success(),
+            String::from_utf8(output.stdout).unwrap(),
+            stderr,
+        )
+    };
+    for name in [
+        "petstore-expanded.yaml",
+        "swagger-petstore-v3.yaml",
+        "train-travel.yaml",
+        "realworld-conduit.yaml",
+    ] {
+        let (success, yaml, stderr) = import(name);
+        assert!(success, "{name}: {stderr}");
+        let path = directory.path().join(name);
+        std::fs::write(&path, &yaml).unwrap();
+        let check = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{name}: {}\n{yaml}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let spec = standin::parse("spec.yaml", &yaml).unwrap();
+        assert_eq!(spec.kind(), standin::SpecKind::Standin, "{name}");
+    }
+    // What a spec cannot say is warned about, with its place.
+    let (_, _, stderr) = import("train-travel.yaml");
+    assert!(
+        stderr.contains(
+            "warning at /paths/~1bookings~1{bookingId}~1payment/post: POST /bookings/{bookingId}/payment is not an operation on a resource"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("security requirements are left out"),
+        "{stderr}"
+    );
+    // A document without resources has nothing to import.
+    let (success, _, stderr) = import("uspto.yaml");
+    assert!(!success);
+    assert!(stderr.contains("no resource is inferred"), "{stderr}");
+    // The spec serves the document's resources, their records and base path.
+    let (_, yaml, _) = import("swagger-petstore-v3.yaml");
+    let app = spawn(&yaml);
+    assert!(app.url("/pet").ends_with("/api/v3/pet"));
+    let pets = json(app.get("/pet").await).await;
+    assert_eq!(pets.as_array().map(Vec::len), Some(10), "{pets}");
+    let created = app
+        .post("/pet", json!({"name": "Rex", "photoUrls": []}))
+        .await;
+    assert_eq!(created.status(), 201);
+}
+
+#[tokio::test]
 async fn xml_and_form_bodies_are_read_as_the_schema_says() {
     let app = spawn(&import_case("swagger-petstore-v3.yaml"));
     let xml = app
@@ -300,6 +476,7 @@ const CONFORMING_CASES: &[(&str, Option<&str>)] = &[
         "realworld-conduit.yaml",
         Some("Authorization: Token standin"),
     ),
+    ("train-travel.yaml", Some("Authorization: Bearer standin")),
 ];
 
 #[tokio::test]

@@ -181,8 +181,13 @@ async fn serve(
             Ok(context.item(index, &record, &[204, 200]))
         }
         Role::Other => {
-            if let Some(parent) = operation.parent {
-                // Below an item: the item must exist.
+            // Below an item: the item must exist to be read below, and for
+            // other methods where the document says what a missing one is
+            // answered (a 404, a 4XX or a default); else the operation
+            // answers as declared, as a mock server does.
+            if let Some(parent) = operation.parent
+                && (operation.method == "GET" || operation.response(404).is_some())
+            {
                 let id = context.parent_id(parent, path)?;
                 let spec = Arc::clone(spec);
                 state

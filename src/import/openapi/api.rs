@@ -46,6 +46,8 @@ pub struct ResourceMap {
     pub id_field: String,
     /// The items' schema, references inlined and wrappers removed.
     pub item_schema: Value,
+    /// How ids are made: `integer`, `uuid` or `string`.
+    pub id_kind: &'static str,
 }
 
 /// What an operation does to the store.

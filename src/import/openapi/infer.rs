@@ -19,8 +19,6 @@ pub struct Inferred {
     pub definition: Value,
     /// The item schema as the document writes it (converted), for generating records.
     pub item_schema: Value,
-    /// How ids are made: `integer`, `uuid` or `string`.
-    pub id_kind: &'static str,
 }
 
 /// Infers the resources of `operations`, giving each CRUD operation its role.
@@ -162,6 +160,7 @@ pub fn resources(
                 item: Some(item_template.clone()),
                 id_field: id_field.clone(),
                 item_schema: inlined.clone(),
+                id_kind,
             },
             definition: json!({
                 "id": id_kind,
@@ -169,7 +168,6 @@ pub fn resources(
                 "methods": methods,
             }),
             item_schema,
-            id_kind,
         });
     }
     other_roles(document, operations, &inferred);
