@@ -133,15 +133,29 @@ async fn serve(
         spec,
         api,
         operation,
+        path,
     };
+    if let Some(parent) = operation.parent {
+        // Below an item: the item must exist.
+        let id = context.parent_id(parent)?;
+        let (store, spec) = (state.store.clone(), Arc::clone(spec));
+        state
+            .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+            .await?;
+    }
     match operation.role {
         Role::List(index) => context.list(index, &query, request).await,
         Role::Create(index) => context.create(index, body).await,
         Role::Read(index) => {
             let id = context.id(index, path)?;
+            let owner = context.owner(index)?;
             let (store, spec) = (state.store.clone(), Arc::clone(spec));
             let record = state
-                .blocking(move || Ok(store.get(&spec.resources[index], &id)?))
+                .blocking(move || {
+                    let record = store.get(&spec.resources[index], &id)?;
+                    belongs(&record, owner.as_ref())?;
+                    Ok(record)
+                })
                 .await?;
             if super::respond::wants_page(request, context.spec) {
                 return Ok(context.item_page(index, &record));
@@ -172,25 +186,31 @@ async fn serve(
         Role::Update(index) => context.update(index, path, body).await,
         Role::Delete(index) => {
             let id = context.id(index, path)?;
+            let owner = context.owner(index)?;
             let (store, spec) = (state.store.clone(), Arc::clone(spec));
             let record = state
-                .blocking(
-                    move || Ok(store.delete(&spec, &spec.resources[index], &id, &|_| Ok(()))?),
-                )
+                .blocking(move || {
+                    Ok(store.delete(&spec, &spec.resources[index], &id, &|record| {
+                        belongs(record, owner.as_ref())
+                    })?)
+                })
                 .await?;
             Ok(context.item(index, &record, &[204, 200]))
         }
-        Role::Other => {
-            if let Some(parent) = operation.parent {
-                // Below an item: the item must exist.
-                let id = context.parent_id(parent, path)?;
-                let (store, spec) = (state.store.clone(), Arc::clone(spec));
-                state
-                    .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
-                    .await?;
-            }
-            Ok(context.example(request))
+        Role::Other => Ok(context.example(request)),
+    }
+}
+
+/// Whether `record` belongs to the parent record `owner` names (field, id); not found if not.
+fn belongs(
+    record: &Record,
+    owner: Option<&(String, Value)>,
+) -> Result<(), crate::store::StoreError> {
+    match owner {
+        Some((field, id)) if record.fields.get(field) != Some(id) => {
+            Err(crate::store::StoreError::NotFound)
         }
+        _ => Ok(()),
     }
 }
 
@@ -199,6 +219,8 @@ struct Context<'a> {
     spec: &'a Arc<Spec>,
     api: &'a Api,
     operation: &'a Operation,
+    /// The request's path parameters.
+    path: &'a HashMap<String, String>,
 }
 
 impl Context<'_> {
@@ -215,21 +237,36 @@ impl Context<'_> {
             .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
     }
 
-    /// The id of the item of resource `index` that an operation below it names.
-    fn parent_id(&self, index: usize, path: &HashMap<String, String>) -> Result<RecordId, Problem> {
+    /// The id of the item of resource `index` that an operation below it
+    /// names: the operation's parameter where the item's template has its last.
+    fn parent_id(&self, index: usize) -> Result<RecordId, Problem> {
         let (resource, map) = self.resource(index);
-        let item = map
+        let depth = map
             .item
             .as_deref()
-            .map(crate::import::openapi::api::segments)
+            .map(|item| crate::import::openapi::api::segments(item).len())
             .unwrap_or_default();
-        let name = match item.last() {
+        let name = match depth
+            .checked_sub(1)
+            .and_then(|at| self.operation.segments.get(at))
+        {
             Some(crate::import::openapi::api::Segment::Parameter(name)) => name.as_str(),
             _ => "",
         };
-        let text = path.get(name).map(String::as_str).unwrap_or_default();
+        let text = self.path.get(name).map(String::as_str).unwrap_or_default();
         RecordId::parse(resource.id, text)
             .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
+    }
+
+    /// For a nested collection's resource: the field referencing the parent
+    /// and the id of the parent record the path names.
+    fn owner(&self, index: usize) -> Result<Option<(String, Value)>, Problem> {
+        let (_, map) = self.resource(index);
+        let Some(link) = &map.parent else {
+            return Ok(None);
+        };
+        let id = self.parent_id(link.resource)?;
+        Ok(Some((link.field.clone(), id.to_json())))
     }
 
     /// A record as the document's items look: its id under the id property, then its fields.
@@ -246,8 +283,13 @@ impl Context<'_> {
                 .and_then(|property| property.get("writeOnly"))
                 == Some(&Value::Bool(true))
         };
+        let hidden = |name: &str| {
+            map.parent
+                .as_ref()
+                .is_some_and(|link| link.hidden && link.field == name)
+        };
         for (name, value) in &record.fields {
-            if *name != map.id_field && !write_only(name) {
+            if *name != map.id_field && !write_only(name) && !hidden(name) {
                 item.insert(name.clone(), value.clone());
             }
         }
@@ -278,19 +320,32 @@ impl Context<'_> {
         let (_, map) = self.resource(index);
         let template = map.item.as_ref()?;
         let segments = crate::import::openapi::api::segments(template);
+        let last = segments.len().saturating_sub(1);
         let mut path = self.api.base_path.clone();
-        for segment in segments {
+        for (at, segment) in segments.into_iter().enumerate() {
             path.push('/');
-            match segment {
-                crate::import::openapi::api::Segment::Literal(text) => path.push_str(&text),
-                crate::import::openapi::api::Segment::Parameter(_) => path.push_str(
-                    &percent_encoding::utf8_percent_encode(
-                        &id.to_path_segment(),
-                        percent_encoding::NON_ALPHANUMERIC,
-                    )
+            let value = match segment {
+                crate::import::openapi::api::Segment::Literal(text) => {
+                    path.push_str(&text);
+                    continue;
+                }
+                // The record's own id; a parent's is the request's parameter there.
+                crate::import::openapi::api::Segment::Parameter(_) if at == last => {
+                    id.to_path_segment()
+                }
+                crate::import::openapi::api::Segment::Parameter(_) => {
+                    match self.operation.segments.get(at) {
+                        Some(crate::import::openapi::api::Segment::Parameter(name)) => {
+                            self.path.get(name)?.clone()
+                        }
+                        _ => return None,
+                    }
+                }
+            };
+            path.push_str(
+                &percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
                     .to_string(),
-                ),
-            }
+            );
         }
         Some(path)
     }
@@ -338,10 +393,20 @@ impl Context<'_> {
             fields: None,
             link_parameters: Vec::new(),
         };
+        let scope: Vec<Filter> = self
+            .owner(index)?
+            .into_iter()
+            .map(|(field, id)| Filter {
+                column: Column::Field(field),
+                operator: Operator::Eq,
+                values: vec![id],
+                as_instants: false,
+            })
+            .collect();
         let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
         let page = self
             .state
-            .blocking(move || Ok(store.list(&spec.resources[index], &list_query, &[])?))
+            .blocking(move || Ok(store.list(&spec.resources[index], &list_query, &scope)?))
             .await?;
         let items: Vec<Value> = page
             .records
@@ -401,6 +466,10 @@ impl Context<'_> {
         let id = fields.remove(&map.id_field);
         if self.operation.role != Role::Update(index) {
             self.complete(index, &mut fields);
+        }
+        // A nested record belongs to the parent its path names, whatever the body says.
+        if let Some((field, parent)) = self.owner(index)? {
+            fields.insert(field, parent);
         }
         Ok((fields, id))
     }
@@ -484,6 +553,7 @@ impl Context<'_> {
         body: Option<Value>,
     ) -> Result<HttpResponse, Problem> {
         let (fields, _) = self.fields(index, body)?;
+        let owner = self.owner(index)?;
         let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
         let (record, _) = self
             .state
@@ -494,7 +564,10 @@ impl Context<'_> {
                     &id,
                     fields,
                     false,
-                    &|_, _| Ok(()),
+                    &|current, _| match current {
+                        Some(current) => belongs(current, owner.as_ref()),
+                        None => Ok(()),
+                    },
                 )?)
             })
             .await?;
@@ -509,6 +582,7 @@ impl Context<'_> {
     ) -> Result<HttpResponse, Problem> {
         let id = self.id(index, path)?;
         let (changes, _) = self.fields(index, body)?;
+        let owner = self.owner(index)?;
         let (store, spec) = (self.state.store.clone(), Arc::clone(self.spec));
         let record = self
             .state
@@ -518,6 +592,7 @@ impl Context<'_> {
                     &spec.resources[index],
                     &id,
                     |current| {
+                        belongs(current, owner.as_ref())?;
                         let mut fields = current.fields.clone();
                         crate::patch::merge(&mut fields, &changes);
                         Ok(fields)
