@@ -839,3 +839,153 @@ async fn a_nested_collection_is_its_parents_records_of_another_resource() {
         404
     );
 }
+
+/// A document written for this test: one list paged by a cursor in its
+/// envelope, the same records listed by a cursor in a `Link` header.
+const EVENTS: &str = r##"
+openapi: 3.1.0
+info: { title: Events, version: "1" }
+paths:
+  /events:
+    get:
+      parameters:
+        - { name: limit, in: query, schema: { type: integer, default: 4 } }
+        - { name: cursor, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: a page
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, has_more, next_cursor]
+                properties:
+                  data: { type: array, items: { $ref: "#/components/schemas/Event" } }
+                  has_more: { type: boolean }
+                  next_cursor: { type: [string, "null"] }
+        "400":
+          description: refused
+          content:
+            application/json:
+              schema: { type: object, required: [message], properties: { message: { type: string } } }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Event" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Event" }
+  /events/{id}:
+    get:
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200":
+          description: an event
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Event" }
+  /feed:
+    get:
+      parameters:
+        - { name: limit, in: query, schema: { type: integer, default: 6 } }
+        - { name: after, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: a page, the next one linked
+          headers:
+            Link: { schema: { type: string } }
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Event" } }
+components:
+  schemas:
+    Event:
+      type: object
+      required: [name]
+      properties:
+        id: { type: integer, readOnly: true }
+        name: { type: string, minLength: 1 }
+"##;
+
+#[tokio::test]
+async fn a_cursor_in_the_envelope_pages_through_the_store() {
+    let app = spawn(EVENTS);
+    for number in 0..2 {
+        let created = app
+            .post("/events", json!({"name": format!("extra {number}")}))
+            .await;
+        assert_eq!(created.status(), 201);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/events?limit=5".to_string();
+    let mut pages = 0;
+    loop {
+        let page = json(app.get(&path).await).await;
+        pages += 1;
+        for event in page["data"].as_array().unwrap() {
+            seen.push(event["id"].as_i64().unwrap());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(page["has_more"], true, "{page}");
+                assert!(
+                    !cursor.chars().all(|c| c.is_ascii_digit()),
+                    "the cursor is opaque: {cursor}"
+                );
+                path = format!("/events?limit=5&cursor={cursor}");
+            }
+            None => {
+                assert_eq!(page["has_more"], false, "{page}");
+                assert!(page["next_cursor"].is_null(), "declared nullable: {page}");
+                break;
+            }
+        }
+        assert!(pages < 10, "the cursors never ended: {seen:?}");
+    }
+    assert_eq!(pages, 3, "12 records, 5 a page");
+    assert_eq!(
+        seen,
+        (1..=12).collect::<Vec<_>>(),
+        "every record once, in order"
+    );
+    let forged = app.get("/events?cursor=page-2").await;
+    assert_eq!(forged.status(), 400);
+    let message = json(forged).await["message"].as_str().unwrap().to_string();
+    assert!(message.contains("cursor"), "{message}");
+}
+
+#[tokio::test]
+async fn a_cursor_in_a_declared_link_header_leads_to_the_next_page() {
+    let app = spawn(EVENTS);
+    let first = app.get("/feed").await;
+    let link = header(&first, "link").expect("the declared Link header");
+    let first = json(first).await;
+    assert_eq!(first.as_array().unwrap().len(), 6);
+    let next = link
+        .strip_prefix('<')
+        .and_then(|rest| rest.strip_suffix(">; rel=\"next\""))
+        .unwrap_or_else(|| panic!("a next link: {link}"));
+    assert!(
+        next.starts_with("/feed?") && next.contains("after="),
+        "{next}"
+    );
+    // The document declares no servers: paths are the API's own.
+    let second = app.get(next).await;
+    assert!(
+        header(&second, "link").is_none(),
+        "the last page links to no next one"
+    );
+    let ids: Vec<i64> = json(second)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (7..=10).collect::<Vec<_>>());
+}

@@ -37,6 +37,21 @@ pub(super) const LIMIT_NAMES: [&str; 7] = [
 ];
 /// Names of query parameters that skip records.
 pub(super) const OFFSET_NAMES: [&str; 3] = ["offset", "skip", "start"];
+/// Names of query parameters that carry a cursor to the next page.
+pub(super) const CURSOR_NAMES: [&str; 12] = [
+    "cursor",
+    "after",
+    "starting_after",
+    "startingAfter",
+    "next",
+    "next_cursor",
+    "nextCursor",
+    "page_token",
+    "pageToken",
+    "next_token",
+    "nextToken",
+    "continuation_token",
+];
 /// The largest client-chosen integer id a create keeps (JavaScript's largest safe integer).
 const MAX_KEPT_ID: i64 = (1 << 53) - 1;
 /// Page size when a document declares a limit without a default.
@@ -381,7 +396,20 @@ impl Context<'_> {
         if let Some(page) = query.get("page").and_then(as_whole) {
             offset = (page.max(1).unsigned_abs() - 1).saturating_mul(u64::from(limit));
         }
-        let filters = filters(resource, query);
+        let cursor_parameter = declared(&CURSOR_NAMES);
+        let mut unfiltered = query.clone();
+        if let Some(parameter) = cursor_parameter {
+            unfiltered.remove(&parameter.name);
+            if let Some(sent) = query.get(&parameter.name) {
+                offset = shape::cursor_offset(sent).ok_or_else(|| {
+                    Problem::bad_parameter(
+                        &parameter.name,
+                        format!("'{}' is not a cursor this API gave: send the one a page answered, or none for the first page", display(sent)),
+                    )
+                })?;
+            }
+        }
+        let filters = filters(resource, &unfiltered);
         let sort = sort(resource, query);
         let list_query = ListQuery {
             filters,
@@ -419,10 +447,19 @@ impl Context<'_> {
             ));
         }
         let (status, response) = self.operation.success(&[200]);
+        let more = offset.saturating_add(items.len() as u64) < page.total;
+        // The next page's cursor, of the parameter's type.
+        let next = cursor_parameter.filter(|_| more).map(|parameter| {
+            let at = offset.saturating_add(items.len() as u64);
+            (parameter.name.clone(), shape::cursor(at, &parameter.schema))
+        });
         let window = Window {
             offset,
             limit,
             total: page.total,
+            more,
+            next: next.as_ref().map(|(_, cursor)| cursor.clone()),
+            cursors: cursor_parameter.is_some(),
         };
         let body = shape::list(
             &self.api.document,
@@ -431,14 +468,37 @@ impl Context<'_> {
             &window,
             self.spec.seed,
         );
-        Ok(shape::respond(
+        let mut built = shape::respond(
             status,
             &self.api.document,
             response,
             Some(body),
             self.spec.seed,
-        )
-        .finish())
+        );
+        let declares_link = response.is_some_and(|response| {
+            response
+                .headers
+                .iter()
+                .any(|(name, _, _)| name.eq_ignore_ascii_case("link"))
+        });
+        if declares_link && let Some((name, cursor)) = &next {
+            let pairs = form_urlencoded::parse(request.query_string().as_bytes())
+                .filter(|(key, _)| key != name.as_str());
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .append_pair(name, &display(cursor))
+                .finish();
+            built.builder.insert_header((
+                "link",
+                format!("<{}?{query}>; rel=\"next\"", request.path()),
+            ));
+        }
+        let mut response = built.finish();
+        if declares_link && next.is_none() {
+            // The last page links to no next one.
+            response.headers_mut().remove("link");
+        }
+        Ok(response)
     }
 
     /// The fields of a write body: unwrapped from its wrapper, without the id property.
@@ -704,6 +764,14 @@ fn sort(resource: &Resource, query: &HashMap<String, Value>) -> Vec<crate::query
             })
         })
         .collect()
+}
+
+/// A query value as the text it was sent as.
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// A number as a whole number, saturating (`1e30` is `i64::MAX`).
