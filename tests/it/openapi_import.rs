@@ -989,3 +989,90 @@ async fn a_cursor_in_a_declared_link_header_leads_to_the_next_page() {
         .collect();
     assert_eq!(ids, (7..=10).collect::<Vec<_>>());
 }
+
+/// A document written for this test: tasks nested in projects nested in teams.
+const TEAMS: &str = r##"
+openapi: 3.0.3
+info: { title: Teams, version: "1" }
+paths:
+  /teams:
+    get:
+      responses:
+        "200": { description: teams, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Named" } } } } }
+  /teams/{teamId}:
+    get:
+      parameters: [{ name: teamId, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200": { description: a team, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+  /teams/{teamId}/projects:
+    get:
+      parameters: [{ name: teamId, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200": { description: projects, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Named" } } } } }
+  /teams/{teamId}/projects/{projectId}:
+    get:
+      parameters:
+        - { name: teamId, in: path, required: true, schema: { type: integer } }
+        - { name: projectId, in: path, required: true, schema: { type: integer } }
+      responses:
+        "200": { description: a project, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+  /teams/{teamId}/projects/{projectId}/tasks:
+    parameters:
+      - { name: teamId, in: path, required: true, schema: { type: integer } }
+      - { name: projectId, in: path, required: true, schema: { type: integer } }
+    get:
+      responses:
+        "200": { description: tasks, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Named" } } } } }
+        "404": { description: no such project }
+    post:
+      requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+      responses:
+        "201": { description: created, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+        "404": { description: no such project }
+  /teams/{teamId}/projects/{projectId}/tasks/{taskId}:
+    get:
+      parameters:
+        - { name: teamId, in: path, required: true, schema: { type: integer } }
+        - { name: projectId, in: path, required: true, schema: { type: integer } }
+        - { name: taskId, in: path, required: true, schema: { type: integer } }
+      responses:
+        "200": { description: a task, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+        "404": { description: no such task }
+components:
+  schemas:
+    Named:
+      type: object
+      required: [name]
+      properties:
+        id: { type: integer, readOnly: true }
+        name: { type: string, minLength: 1 }
+"##;
+
+#[tokio::test]
+async fn collections_nest_in_nested_collections() {
+    let app = spawn(TEAMS);
+    // Seeded projects are shared out among teams in turn: project 1 is team 1's.
+    assert_eq!(app.get("/teams/1/projects/1").await.status(), 200);
+    assert_eq!(app.get("/teams/2/projects/1").await.status(), 404);
+    let created = app
+        .post("/teams/1/projects/1/tasks", json!({"name": "plan"}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let task = json(created).await;
+    let id = task["id"].as_i64().unwrap();
+    let tasks = json(app.get("/teams/1/projects/1/tasks").await).await;
+    assert!(tasks.as_array().unwrap().contains(&task), "{tasks}");
+    assert_eq!(
+        app.get(&format!("/teams/1/projects/1/tasks/{id}"))
+            .await
+            .status(),
+        200
+    );
+    for wrong in [
+        "/teams/2/projects/1/tasks".to_string(),
+        format!("/teams/2/projects/1/tasks/{id}"),
+        format!("/teams/1/projects/2/tasks/{id}"),
+    ] {
+        assert_eq!(app.get(&wrong).await.status(), 404, "{wrong}");
+    }
+}

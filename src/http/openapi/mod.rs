@@ -151,11 +151,26 @@ async fn serve(
         path,
     };
     if let Some(parent) = operation.parent {
-        // Below an item: the item must exist.
-        let id = context.parent_id(parent)?;
+        // Below an item: the item must exist (and, nested itself, belong to
+        // the record the path names above it, and so on up).
+        let mut chain = Vec::new();
+        let mut next = Some(parent);
+        while let Some(index) = next.filter(|_| chain.len() <= api.resources.len()) {
+            chain.push((index, context.parent_id(index)?, context.owner(index)?));
+            next = api.resources[index]
+                .parent
+                .as_ref()
+                .map(|link| link.resource);
+        }
         let (store, spec) = (state.store.clone(), Arc::clone(spec));
         state
-            .blocking(move || Ok(store.get(&spec.resources[parent], &id).map(|_| ())?))
+            .blocking(move || {
+                for (index, id, owner) in chain {
+                    let record = store.get(&spec.resources[index], &id)?;
+                    belongs(&record, owner.as_ref())?;
+                }
+                Ok(())
+            })
             .await?;
     }
     match operation.role {
