@@ -689,6 +689,14 @@ paths:
       responses:
         "204": { description: deleted }
         "404": { $ref: "#/components/responses/NotFound" }
+  /orders/recent:
+    get:
+      responses:
+        "200":
+          description: orders of every user, from the document
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Order" } }
   /users/{userId}/orders:
     parameters: [{ name: userId, in: path, required: true, schema: { type: integer } }]
     get:
@@ -815,6 +823,12 @@ async fn a_nested_collection_is_its_parents_records_of_another_resource() {
         json(moved).await,
         json!({"id": id, "userId": 3, "item": "coffee"}),
         "an order stays with the user its path names"
+    );
+    let recent = app.get("/orders/recent").await;
+    assert_eq!(
+        recent.status(),
+        200,
+        "not a list of one user's orders: answered from the document"
     );
     let missing = app.get("/users/99/orders").await;
     assert_eq!(missing.status(), 404);

@@ -248,9 +248,19 @@ fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Infer
                 .filter(|schema| refs::resolve(document, schema).get("items").is_some())
                 .and_then(|schema| array_items(document, &schema))
                 .map(|schema| unwrap_item(refs::inline(document, &schema)));
-            if let Some(index) =
-                listed.and_then(|listed| items.iter().position(|item| *item == listed))
-            {
+            // A nested collection's records are listed only below their parent.
+            let parent_of = operation.parent;
+            let found = listed.and_then(|listed| {
+                items.iter().enumerate().position(|(index, item)| {
+                    *item == listed
+                        && inferred[index]
+                            .map
+                            .parent
+                            .as_ref()
+                            .is_none_or(|link| parent_of == Some(link.resource))
+                })
+            });
+            if let Some(index) = found {
                 operation.role = Role::List(index);
             }
         } else if operation.method == "PUT" {
