@@ -747,3 +747,523 @@ async fn other_operations_validate_then_answer_the_example_asked_for() {
     let message = json(invalid).await["message"].as_str().unwrap().to_string();
     assert!(message.contains("invalid field: q"), "{message}");
 }
+
+#[tokio::test]
+async fn comments_nested_in_an_article_are_stored_with_it() {
+    let app = spawn(&import_case("realworld-conduit.yaml"));
+    let with_token = |method: Method, path: &str| {
+        app.request(method, path)
+            .header("authorization", "Token standin")
+    };
+    let article = with_token(Method::POST, "/articles")
+        .json(&json!({"article": {"title": "Dune", "description": "sand", "body": "spice"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(article.status(), 201);
+    let slug = json(article).await["article"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let comments = format!("/articles/{slug}/comments");
+    let fresh = json(app.get(&comments).await).await;
+    assert_eq!(fresh, json!({"comments": []}), "a new article has none");
+    let mut ids = Vec::new();
+    for text in ["first", "second"] {
+        let created = with_token(Method::POST, &comments)
+            .json(&json!({"comment": {"body": text}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200, "the document declares 200");
+        let comment = json(created).await["comment"].clone();
+        assert_eq!(comment["body"], text);
+        assert!(comment["author"].is_object() && comment["createdAt"].is_string());
+        assert!(
+            comment.get("slug").is_none(),
+            "the reference to the article is standin's own: {comment}"
+        );
+        ids.push(comment["id"].as_i64().unwrap());
+    }
+    let listed = json(app.get(&comments).await).await;
+    let bodies: Vec<&str> = listed["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|comment| comment["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["first", "second"], "only this article's: {listed}");
+    // Another article's comments are not these, and these cannot be deleted through it.
+    let other = json(app.get("/articles?limit=1").await).await["articles"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let others = json(app.get(&format!("/articles/{other}/comments")).await).await;
+    assert!(
+        others["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|comment| !ids.contains(&comment["id"].as_i64().unwrap())),
+        "{others}"
+    );
+    let elsewhere = with_token(
+        Method::DELETE,
+        &format!("/articles/{other}/comments/{}", ids[0]),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(elsewhere.status(), 422, "not this article's comment");
+    let deleted = with_token(Method::DELETE, &format!("{comments}/{}", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let left = json(app.get(&comments).await).await;
+    assert_eq!(left["comments"].as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left["comments"][0]["id"], ids[1]);
+    // A missing article: the document's generic error (it declares no 404).
+    let missing = app
+        .get("/articles/00000000-0000-4000-8000-000000000000/comments")
+        .await;
+    assert_eq!(missing.status(), 422);
+    assert!(json(missing).await["errors"]["body"].is_array());
+    // Deleting the article deletes its comments.
+    let gone = with_token(Method::DELETE, &format!("/articles/{slug}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    assert_eq!(app.get(&comments).await.status(), 422);
+}
+
+/// A document written for this test: orders nested in users, whose items
+/// carry the user's id.
+const SHOP: &str = r##"
+openapi: 3.0.3
+info: { title: Shop, version: "1" }
+paths:
+  /users:
+    get:
+      responses:
+        "200":
+          description: users
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/User" } }
+  /users/{id}:
+    parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+    get:
+      responses:
+        "200":
+          description: a user
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/User" }
+        "404": { $ref: "#/components/responses/NotFound" }
+    delete:
+      responses:
+        "204": { description: deleted }
+        "404": { $ref: "#/components/responses/NotFound" }
+  /orders/recent:
+    get:
+      responses:
+        "200":
+          description: orders of every user, from the document
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Order" } }
+  /users/{userId}/orders:
+    parameters: [{ name: userId, in: path, required: true, schema: { type: integer } }]
+    get:
+      responses:
+        "200":
+          description: the user's orders
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Order" } }
+        "404": { $ref: "#/components/responses/NotFound" }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Order" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Order" }
+        "404": { $ref: "#/components/responses/NotFound" }
+  /users/{userId}/orders/{orderId}:
+    parameters:
+      - { name: userId, in: path, required: true, schema: { type: integer } }
+      - { name: orderId, in: path, required: true, schema: { type: integer } }
+    get:
+      responses:
+        "200":
+          description: an order
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Order" }
+        "404": { $ref: "#/components/responses/NotFound" }
+    patch:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { type: object, properties: { item: { type: string }, userId: { type: integer } } }
+      responses:
+        "200":
+          description: changed
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Order" }
+        "404": { $ref: "#/components/responses/NotFound" }
+    delete:
+      responses:
+        "204": { description: deleted }
+        "404": { $ref: "#/components/responses/NotFound" }
+components:
+  responses:
+    NotFound:
+      description: not found
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [error]
+            properties: { error: { type: string } }
+  schemas:
+    User:
+      type: object
+      required: [id, name]
+      properties:
+        id: { type: integer }
+        name: { type: string }
+    Order:
+      type: object
+      required: [item]
+      properties:
+        id: { type: integer, readOnly: true }
+        userId: { type: integer, readOnly: true }
+        item: { type: string, minLength: 1 }
+"##;
+
+#[tokio::test]
+async fn a_nested_collection_is_its_parents_records_of_another_resource() {
+    let app = spawn(SHOP);
+    let seeded = json(app.get("/users/2/orders").await).await;
+    assert!(
+        seeded
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|order| order["userId"] == 2),
+        "seeded orders are shared out among users: {seeded}"
+    );
+    let created = app
+        .post("/users/3/orders", json!({"item": "tea", "userId": 7}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let order = json(created).await;
+    let id = order["id"].as_i64().unwrap();
+    assert_eq!(order["userId"], 3, "the path's user, not the body's");
+    let created_again = app.post("/users/3/orders", json!({"item": "jam"})).await;
+    assert_eq!(
+        header(&created_again, "location").unwrap(),
+        format!("/users/3/orders/{}", id + 1)
+    );
+    let listed = json(app.get("/users/3/orders").await).await;
+    let listed = listed.as_array().unwrap();
+    assert!(listed.iter().all(|order| order["userId"] == 3));
+    assert!(listed.iter().any(|order| order["id"] == id));
+    assert_eq!(
+        json(app.get(&format!("/users/3/orders/{id}")).await).await,
+        order
+    );
+    assert_eq!(
+        app.get(&format!("/users/2/orders/{id}")).await.status(),
+        404
+    );
+    let moved = app
+        .send_json(
+            Method::PATCH,
+            &format!("/users/3/orders/{id}"),
+            json!({"item": "coffee", "userId": 2}),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    assert_eq!(
+        json(moved).await,
+        json!({"id": id, "userId": 3, "item": "coffee"}),
+        "an order stays with the user its path names"
+    );
+    let recent = app.get("/orders/recent").await;
+    assert_eq!(
+        recent.status(),
+        200,
+        "not a list of one user's orders: answered from the document"
+    );
+    let missing = app.get("/users/99/orders").await;
+    assert_eq!(missing.status(), 404);
+    assert!(
+        json(missing).await["error"].is_string(),
+        "the declared shape"
+    );
+    assert_eq!(
+        app.post("/users/99/orders", json!({"item": "tea"}))
+            .await
+            .status(),
+        404
+    );
+    let deleted = app
+        .request(Method::DELETE, &format!("/users/3/orders/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        app.get(&format!("/users/3/orders/{id}")).await.status(),
+        404
+    );
+}
+
+/// A document written for this test: one list paged by a cursor in its
+/// envelope, the same records listed by a cursor in a `Link` header.
+const EVENTS: &str = r##"
+openapi: 3.1.0
+info: { title: Events, version: "1" }
+paths:
+  /events:
+    get:
+      parameters:
+        - { name: limit, in: query, schema: { type: integer, default: 4 } }
+        - { name: cursor, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: a page
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, has_more, next_cursor]
+                properties:
+                  data: { type: array, items: { $ref: "#/components/schemas/Event" } }
+                  has_more: { type: boolean }
+                  next_cursor: { type: [string, "null"] }
+        "400":
+          description: refused
+          content:
+            application/json:
+              schema: { type: object, required: [message], properties: { message: { type: string } } }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Event" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Event" }
+  /events/{id}:
+    get:
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200":
+          description: an event
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Event" }
+  /feed:
+    get:
+      parameters:
+        - { name: limit, in: query, schema: { type: integer, default: 6 } }
+        - { name: after, in: query, schema: { type: string } }
+      responses:
+        "200":
+          description: a page, the next one linked
+          headers:
+            Link: { schema: { type: string } }
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Event" } }
+components:
+  schemas:
+    Event:
+      type: object
+      required: [name]
+      properties:
+        id: { type: integer, readOnly: true }
+        name: { type: string, minLength: 1 }
+"##;
+
+#[tokio::test]
+async fn a_cursor_in_the_envelope_pages_through_the_store() {
+    let app = spawn(EVENTS);
+    for number in 0..2 {
+        let created = app
+            .post("/events", json!({"name": format!("extra {number}")}))
+            .await;
+        assert_eq!(created.status(), 201);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/events?limit=5".to_string();
+    let mut pages = 0;
+    loop {
+        let page = json(app.get(&path).await).await;
+        pages += 1;
+        for event in page["data"].as_array().unwrap() {
+            seen.push(event["id"].as_i64().unwrap());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(page["has_more"], true, "{page}");
+                assert!(
+                    !cursor.chars().all(|c| c.is_ascii_digit()),
+                    "the cursor is opaque: {cursor}"
+                );
+                path = format!("/events?limit=5&cursor={cursor}");
+            }
+            None => {
+                assert_eq!(page["has_more"], false, "{page}");
+                assert!(page["next_cursor"].is_null(), "declared nullable: {page}");
+                break;
+            }
+        }
+        assert!(pages < 10, "the cursors never ended: {seen:?}");
+    }
+    assert_eq!(pages, 3, "12 records, 5 a page");
+    assert_eq!(
+        seen,
+        (1..=12).collect::<Vec<_>>(),
+        "every record once, in order"
+    );
+    let forged = app.get("/events?cursor=page-2").await;
+    assert_eq!(forged.status(), 400);
+    let message = json(forged).await["message"].as_str().unwrap().to_string();
+    assert!(message.contains("cursor"), "{message}");
+}
+
+#[tokio::test]
+async fn a_cursor_in_a_declared_link_header_leads_to_the_next_page() {
+    let app = spawn(EVENTS);
+    let first = app.get("/feed").await;
+    let link = header(&first, "link").expect("the declared Link header");
+    let first = json(first).await;
+    assert_eq!(first.as_array().unwrap().len(), 6);
+    let next = link
+        .strip_prefix('<')
+        .and_then(|rest| rest.strip_suffix(">; rel=\"next\""))
+        .unwrap_or_else(|| panic!("a next link: {link}"));
+    assert!(
+        next.starts_with("/feed?") && next.contains("after="),
+        "{next}"
+    );
+    // The document declares no servers: paths are the API's own.
+    let second = app.get(next).await;
+    assert!(
+        header(&second, "link").is_none(),
+        "the last page links to no next one"
+    );
+    let ids: Vec<i64> = json(second)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (7..=10).collect::<Vec<_>>());
+}
+
+/// A document written for this test: tasks nested in projects nested in teams.
+const TEAMS: &str = r##"
+openapi: 3.0.3
+info: { title: Teams, version: "1" }
+paths:
+  /teams:
+    get:
+      responses:
+        "200": { description: teams, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Named" } } } } }
+  /teams/{teamId}:
+    get:
+      parameters: [{ name: teamId, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200": { description: a team, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+  /teams/{teamId}/projects:
+    get:
+      parameters: [{ name: teamId, in: path, required: true, schema: { type: integer } }]
+      responses:
+        "200": { description: projects, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Named" } } } } }
+  /teams/{teamId}/projects/{projectId}:
+    get:
+      parameters:
+        - { name: teamId, in: path, required: true, schema: { type: integer } }
+        - { name: projectId, in: path, required: true, schema: { type: integer } }
+      responses:
+        "200": { description: a project, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+  /teams/{teamId}/projects/{projectId}/tasks:
+    parameters:
+      - { name: teamId, in: path, required: true, schema: { type: integer } }
+      - { name: projectId, in: path, required: true, schema: { type: integer } }
+    get:
+      responses:
+        "200": { description: tasks, content: { application/json: { schema: { type: array, items: { $ref: "#/components/schemas/Named" } } } } }
+        "404": { description: no such project }
+    post:
+      requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+      responses:
+        "201": { description: created, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+        "404": { description: no such project }
+  /teams/{teamId}/projects/{projectId}/tasks/{taskId}:
+    get:
+      parameters:
+        - { name: teamId, in: path, required: true, schema: { type: integer } }
+        - { name: projectId, in: path, required: true, schema: { type: integer } }
+        - { name: taskId, in: path, required: true, schema: { type: integer } }
+      responses:
+        "200": { description: a task, content: { application/json: { schema: { $ref: "#/components/schemas/Named" } } } }
+        "404": { description: no such task }
+components:
+  schemas:
+    Named:
+      type: object
+      required: [name]
+      properties:
+        id: { type: integer, readOnly: true }
+        name: { type: string, minLength: 1 }
+"##;
+
+#[tokio::test]
+async fn collections_nest_in_nested_collections() {
+    let app = spawn(TEAMS);
+    // Seeded projects are shared out among teams in turn: project 1 is team 1's.
+    assert_eq!(app.get("/teams/1/projects/1").await.status(), 200);
+    assert_eq!(app.get("/teams/2/projects/1").await.status(), 404);
+    let created = app
+        .post("/teams/1/projects/1/tasks", json!({"name": "plan"}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let task = json(created).await;
+    let id = task["id"].as_i64().unwrap();
+    let tasks = json(app.get("/teams/1/projects/1/tasks").await).await;
+    assert!(tasks.as_array().unwrap().contains(&task), "{tasks}");
+    assert_eq!(
+        app.get(&format!("/teams/1/projects/1/tasks/{id}"))
+            .await
+            .status(),
+        200
+    );
+    for wrong in [
+        "/teams/2/projects/1/tasks".to_string(),
+        format!("/teams/2/projects/1/tasks/{id}"),
+        format!("/teams/1/projects/2/tasks/{id}"),
+    ] {
+        assert_eq!(app.get(&wrong).await.status(), 404, "{wrong}");
+    }
+}

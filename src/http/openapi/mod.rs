@@ -37,6 +37,21 @@ pub(super) const LIMIT_NAMES: [&str; 7] = [
 ];
 /// Names of query parameters that skip records.
 pub(super) const OFFSET_NAMES: [&str; 3] = ["offset", "skip", "start"];
+/// Names of query parameters that carry a cursor to the next page.
+pub(super) const CURSOR_NAMES: [&str; 12] = [
+    "cursor",
+    "after",
+    "starting_after",
+    "startingAfter",
+    "next",
+    "next_cursor",
+    "nextCursor",
+    "page_token",
+    "pageToken",
+    "next_token",
+    "nextToken",
+    "continuation_token",
+];
 /// The largest client-chosen integer id a create keeps (JavaScript's largest safe integer).
 const MAX_KEPT_ID: i64 = (1 << 53) - 1;
 /// Page size when a document declares a limit without a default.
@@ -133,15 +148,49 @@ async fn serve(
         spec,
         api,
         operation,
+        path,
     };
+    // Below an item: the item must exist (and, nested itself, belong to the
+    // record the path names above it, and so on up), but for an action that
+    // does not read and declares no answer for a missing item (a 404, a 4XX
+    // or a default): that answers as declared, as a mock server does.
+    let checks_parent = operation.role != Role::Other
+        || operation.method == "GET"
+        || operation.response(404).is_some();
+    if let Some(parent) = operation.parent.filter(|_| checks_parent) {
+        let mut chain = Vec::new();
+        let mut next = Some(parent);
+        while let Some(index) = next.filter(|_| chain.len() <= api.resources.len()) {
+            chain.push((index, context.parent_id(index)?, context.owner(index)?));
+            next = api.resources[index]
+                .parent
+                .as_ref()
+                .map(|link| link.resource);
+        }
+        let spec = Arc::clone(spec);
+        state
+            .blocking(move |store| {
+                for (index, id, owner) in chain {
+                    let record = store.get(&spec.resources[index], &id)?;
+                    belongs(&record, owner.as_ref())?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
     match operation.role {
         Role::List(index) => context.list(index, &query, request).await,
         Role::Create(index) => context.create(index, body).await,
         Role::Read(index) => {
             let id = context.id(index, path)?;
+            let owner = context.owner(index)?;
             let spec = Arc::clone(spec);
             let record = state
-                .blocking(move |store| Ok(store.get(&spec.resources[index], &id)?))
+                .blocking(move |store| {
+                    let record = store.get(&spec.resources[index], &id)?;
+                    belongs(&record, owner.as_ref())?;
+                    Ok(record)
+                })
                 .await?;
             if super::respond::wants_page(request, context.spec) {
                 return Ok(context.item_page(index, &record));
@@ -172,32 +221,31 @@ async fn serve(
         Role::Update(index) => context.update(index, path, body).await,
         Role::Delete(index) => {
             let id = context.id(index, path)?;
+            let owner = context.owner(index)?;
             let spec = Arc::clone(spec);
             let record = state
                 .blocking(move |store| {
-                    Ok(store.delete(&spec, &spec.resources[index], &id, &|_| Ok(()))?)
+                    Ok(store.delete(&spec, &spec.resources[index], &id, &|record| {
+                        belongs(record, owner.as_ref())
+                    })?)
                 })
                 .await?;
             Ok(context.item(index, &record, &[204, 200]))
         }
-        Role::Other => {
-            // Below an item: the item must exist to be read below, and for
-            // other methods where the document says what a missing one is
-            // answered (a 404, a 4XX or a default); else the operation
-            // answers as declared, as a mock server does.
-            if let Some(parent) = operation.parent
-                && (operation.method == "GET" || operation.response(404).is_some())
-            {
-                let id = context.parent_id(parent, path)?;
-                let spec = Arc::clone(spec);
-                state
-                    .blocking(move |store| {
-                        Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)
-                    })
-                    .await?;
-            }
-            Ok(context.example(request))
+        Role::Other => Ok(context.example(request)),
+    }
+}
+
+/// Whether `record` belongs to the parent record `owner` names (field, id); not found if not.
+fn belongs(
+    record: &Record,
+    owner: Option<&(String, Value)>,
+) -> Result<(), crate::store::StoreError> {
+    match owner {
+        Some((field, id)) if record.fields.get(field) != Some(id) => {
+            Err(crate::store::StoreError::NotFound)
         }
+        _ => Ok(()),
     }
 }
 
@@ -206,6 +254,8 @@ struct Context<'a> {
     spec: &'a Arc<Spec>,
     api: &'a Api,
     operation: &'a Operation,
+    /// The request's path parameters.
+    path: &'a HashMap<String, String>,
 }
 
 impl Context<'_> {
@@ -222,21 +272,36 @@ impl Context<'_> {
             .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
     }
 
-    /// The id of the item of resource `index` that an operation below it names.
-    fn parent_id(&self, index: usize, path: &HashMap<String, String>) -> Result<RecordId, Problem> {
+    /// The id of the item of resource `index` that an operation below it
+    /// names: the operation's parameter where the item's template has its last.
+    fn parent_id(&self, index: usize) -> Result<RecordId, Problem> {
         let (resource, map) = self.resource(index);
-        let item = map
+        let depth = map
             .item
             .as_deref()
-            .map(crate::import::openapi::api::segments)
+            .map(|item| crate::import::openapi::api::segments(item).len())
             .unwrap_or_default();
-        let name = match item.last() {
+        let name = match depth
+            .checked_sub(1)
+            .and_then(|at| self.operation.segments.get(at))
+        {
             Some(crate::import::openapi::api::Segment::Parameter(name)) => name.as_str(),
             _ => "",
         };
-        let text = path.get(name).map(String::as_str).unwrap_or_default();
+        let text = self.path.get(name).map(String::as_str).unwrap_or_default();
         RecordId::parse(resource.id, text)
             .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
+    }
+
+    /// For a nested collection's resource: the field referencing the parent
+    /// and the id of the parent record the path names.
+    fn owner(&self, index: usize) -> Result<Option<(String, Value)>, Problem> {
+        let (_, map) = self.resource(index);
+        let Some(link) = &map.parent else {
+            return Ok(None);
+        };
+        let id = self.parent_id(link.resource)?;
+        Ok(Some((link.field.clone(), id.to_json())))
     }
 
     /// A record as the document's items look: its id under the id property, then its fields.
@@ -253,8 +318,13 @@ impl Context<'_> {
                 .and_then(|property| property.get("writeOnly"))
                 == Some(&Value::Bool(true))
         };
+        let hidden = |name: &str| {
+            map.parent
+                .as_ref()
+                .is_some_and(|link| link.hidden && link.field == name)
+        };
         for (name, value) in &record.fields {
-            if *name != map.id_field && !write_only(name) {
+            if *name != map.id_field && !write_only(name) && !hidden(name) {
                 item.insert(name.clone(), value.clone());
             }
         }
@@ -285,19 +355,32 @@ impl Context<'_> {
         let (_, map) = self.resource(index);
         let template = map.item.as_ref()?;
         let segments = crate::import::openapi::api::segments(template);
+        let last = segments.len().saturating_sub(1);
         let mut path = self.api.base_path.clone();
-        for segment in segments {
+        for (at, segment) in segments.into_iter().enumerate() {
             path.push('/');
-            match segment {
-                crate::import::openapi::api::Segment::Literal(text) => path.push_str(&text),
-                crate::import::openapi::api::Segment::Parameter(_) => path.push_str(
-                    &percent_encoding::utf8_percent_encode(
-                        &id.to_path_segment(),
-                        percent_encoding::NON_ALPHANUMERIC,
-                    )
+            let value = match segment {
+                crate::import::openapi::api::Segment::Literal(text) => {
+                    path.push_str(&text);
+                    continue;
+                }
+                // The record's own id; a parent's is the request's parameter there.
+                crate::import::openapi::api::Segment::Parameter(_) if at == last => {
+                    id.to_path_segment()
+                }
+                crate::import::openapi::api::Segment::Parameter(_) => {
+                    match self.operation.segments.get(at) {
+                        Some(crate::import::openapi::api::Segment::Parameter(name)) => {
+                            self.path.get(name)?.clone()
+                        }
+                        _ => return None,
+                    }
+                }
+            };
+            path.push_str(
+                &percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
                     .to_string(),
-                ),
-            }
+            );
         }
         Some(path)
     }
@@ -333,7 +416,20 @@ impl Context<'_> {
         if let Some(page) = query.get("page").and_then(as_whole) {
             offset = (page.max(1).unsigned_abs() - 1).saturating_mul(u64::from(limit));
         }
-        let filters = filters(resource, query);
+        let cursor_parameter = declared(&CURSOR_NAMES);
+        let mut unfiltered = query.clone();
+        if let Some(parameter) = cursor_parameter {
+            unfiltered.remove(&parameter.name);
+            if let Some(sent) = query.get(&parameter.name) {
+                offset = shape::cursor_offset(sent).ok_or_else(|| {
+                    Problem::bad_parameter(
+                        &parameter.name,
+                        format!("'{}' is not a cursor this API gave: send the one a page answered, or none for the first page", display(sent)),
+                    )
+                })?;
+            }
+        }
+        let filters = filters(resource, &unfiltered);
         let sort = sort(resource, query);
         let list_query = ListQuery {
             filters,
@@ -345,10 +441,20 @@ impl Context<'_> {
             fields: None,
             link_parameters: Vec::new(),
         };
+        let scope: Vec<Filter> = self
+            .owner(index)?
+            .into_iter()
+            .map(|(field, id)| Filter {
+                column: Column::Field(field),
+                operator: Operator::Eq,
+                values: vec![id],
+                as_instants: false,
+            })
+            .collect();
         let spec = Arc::clone(self.spec);
         let page = self
             .state
-            .blocking(move |store| Ok(store.list(&spec.resources[index], &list_query, &[])?))
+            .blocking(move |store| Ok(store.list(&spec.resources[index], &list_query, &scope)?))
             .await?;
         let items: Vec<Value> = page
             .records
@@ -361,10 +467,19 @@ impl Context<'_> {
             ));
         }
         let (status, response) = self.operation.success(&[200]);
+        let more = offset.saturating_add(items.len() as u64) < page.total;
+        // The next page's cursor, of the parameter's type.
+        let next = cursor_parameter.filter(|_| more).map(|parameter| {
+            let at = offset.saturating_add(items.len() as u64);
+            (parameter.name.clone(), shape::cursor(at, &parameter.schema))
+        });
         let window = Window {
             offset,
             limit,
             total: page.total,
+            more,
+            next: next.as_ref().map(|(_, cursor)| cursor.clone()),
+            cursors: cursor_parameter.is_some(),
         };
         let body = shape::list(
             &self.api.document,
@@ -373,14 +488,37 @@ impl Context<'_> {
             &window,
             self.spec.seed,
         );
-        Ok(shape::respond(
+        let mut built = shape::respond(
             status,
             &self.api.document,
             response,
             Some(body),
             self.spec.seed,
-        )
-        .finish())
+        );
+        let declares_link = response.is_some_and(|response| {
+            response
+                .headers
+                .iter()
+                .any(|(name, _, _)| name.eq_ignore_ascii_case("link"))
+        });
+        if declares_link && let Some((name, cursor)) = &next {
+            let pairs = form_urlencoded::parse(request.query_string().as_bytes())
+                .filter(|(key, _)| key != name.as_str());
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .append_pair(name, &display(cursor))
+                .finish();
+            built.builder.insert_header((
+                "link",
+                format!("<{}?{query}>; rel=\"next\"", request.path()),
+            ));
+        }
+        let mut response = built.finish();
+        if declares_link && next.is_none() {
+            // The last page links to no next one.
+            response.headers_mut().remove("link");
+        }
+        Ok(response)
     }
 
     /// The fields of a write body: unwrapped from its wrapper, without the id property.
@@ -408,6 +546,10 @@ impl Context<'_> {
         let id = fields.remove(&map.id_field);
         if self.operation.role != Role::Update(index) {
             self.complete(index, &mut fields);
+        }
+        // A nested record belongs to the parent its path names, whatever the body says.
+        if let Some((field, parent)) = self.owner(index)? {
+            fields.insert(field, parent);
         }
         Ok((fields, id))
     }
@@ -491,6 +633,7 @@ impl Context<'_> {
         body: Option<Value>,
     ) -> Result<HttpResponse, Problem> {
         let (fields, _) = self.fields(index, body)?;
+        let owner = self.owner(index)?;
         let spec = Arc::clone(self.spec);
         let (record, _) = self
             .state
@@ -501,7 +644,10 @@ impl Context<'_> {
                     &id,
                     fields,
                     false,
-                    &|_, _| Ok(()),
+                    &|current, _| match current {
+                        Some(current) => belongs(current, owner.as_ref()),
+                        None => Ok(()),
+                    },
                 )?)
             })
             .await?;
@@ -516,6 +662,7 @@ impl Context<'_> {
     ) -> Result<HttpResponse, Problem> {
         let id = self.id(index, path)?;
         let (changes, _) = self.fields(index, body)?;
+        let owner = self.owner(index)?;
         let spec = Arc::clone(self.spec);
         let record = self
             .state
@@ -525,6 +672,7 @@ impl Context<'_> {
                     &spec.resources[index],
                     &id,
                     |current| {
+                        belongs(current, owner.as_ref())?;
                         let mut fields = current.fields.clone();
                         crate::patch::merge(&mut fields, &changes);
                         Ok(fields)
@@ -636,6 +784,14 @@ fn sort(resource: &Resource, query: &HashMap<String, Value>) -> Vec<crate::query
             })
         })
         .collect()
+}
+
+/// A query value as the text it was sent as.
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// A number as a whole number, saturating (`1e30` is `i64::MAX`).

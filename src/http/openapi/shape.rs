@@ -1,7 +1,7 @@
 //! Bodies and headers in the document's own shapes: items bare or wrapped
 //! (`{"article": ...}`), lists bare or in an envelope filled from the store
-//! (`{data: [...], total: n}`), problems fitted to the declared error schema,
-//! and declared response headers.
+//! (`{data: [...], total: n, next_cursor: ...}`) with opaque cursors,
+//! problems fitted to the declared error schema, and declared response headers.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -49,6 +49,116 @@ pub struct Window {
     pub limit: u32,
     /// Records matching in all.
     pub total: u64,
+    /// Whether records follow this page.
+    pub more: bool,
+    /// The cursor to the next page, where the list takes one and a page follows.
+    pub next: Option<Value>,
+    /// Whether the list takes a cursor (so envelopes carry one).
+    pub cursors: bool,
+}
+
+/// Prefix of standin's cursors before hex encoding, so that other text is told apart.
+const CURSOR_PREFIX: &str = "standin:";
+
+/// The cursor to the page starting at `offset`: the offset itself for an
+/// integer parameter, else opaque text.
+pub fn cursor(offset: u64, schema: &Value) -> Value {
+    if infer::kind_of(schema).as_deref() == Some("integer") {
+        return Value::from(offset);
+    }
+    let text = format!("{CURSOR_PREFIX}{offset}");
+    Value::from(
+        text.bytes()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>(),
+    )
+}
+
+/// The offset a cursor `cursor` (made by [`cursor`]) stands for.
+pub fn cursor_offset(cursor: &Value) -> Option<u64> {
+    if let Some(offset) = cursor.as_u64() {
+        return Some(offset);
+    }
+    let text = cursor.as_str()?;
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
+        .collect();
+    String::from_utf8(bytes?)
+        .ok()?
+        .strip_prefix(CURSOR_PREFIX)?
+        .parse()
+        .ok()
+}
+
+/// Names (lower case, without `_`) of envelope properties holding the next page's cursor.
+const NEXT_CURSOR_NAMES: [&str; 9] = [
+    "nextcursor",
+    "next",
+    "nextpagetoken",
+    "nexttoken",
+    "endcursor",
+    "cursor",
+    "continuationtoken",
+    "nextkey",
+    "after",
+];
+
+/// Names (lower case, without `_`) of envelope objects describing the page.
+const PAGE_OBJECT_NAMES: [&str; 6] = ["meta", "pagination", "paging", "pageinfo", "links", "page"];
+
+/// Names (lower case, without `_`) of envelope properties saying whether a page follows.
+const MORE_NAMES: [&str; 4] = ["hasmore", "hasnext", "hasnextpage", "more"];
+
+/// The value of an envelope property that describes the page (`total`,
+/// `limit`, `next_cursor`...), if `name` is one.
+fn page_value(name: &str, property: &Value, required: bool, window: &Window) -> Option<Value> {
+    let lower = name.to_ascii_lowercase().replace('_', "");
+    if lower.starts_with("total") || lower.ends_with("count") {
+        Some(Value::from(window.total))
+    } else if ["limit", "perpage", "pagesize", "size"].contains(&lower.as_str()) {
+        Some(Value::from(window.limit))
+    } else if ["offset", "skip", "start"].contains(&lower.as_str()) {
+        Some(Value::from(window.offset))
+    } else if lower == "page" && window.limit > 0 {
+        Some(Value::from(window.offset / u64::from(window.limit) + 1))
+    } else if window.cursors && MORE_NAMES.contains(&lower.as_str()) {
+        Some(Value::Bool(window.more))
+    } else if window.cursors && NEXT_CURSOR_NAMES.contains(&lower.as_str()) {
+        let wanted = infer::kind_of(property);
+        match (&window.next, wanted.as_deref()) {
+            (Some(Value::Number(offset)), Some("string")) => Some(Value::from(offset.to_string())),
+            (Some(next), _) => Some(next.clone()),
+            // The last page: no cursor, as the schema allows.
+            (None, _) if allows_null(property) => Some(Value::Null),
+            (None, _) if !required => None,
+            (None, Some("string")) => Some(Value::from("")),
+            (None, _) => None,
+        }
+    } else {
+        None
+    }
+}
+
+/// Whether `schema` admits `null`.
+fn allows_null(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::Array(kinds)) => kinds.iter().any(|kind| kind == "null"),
+        Some(Value::String(kind)) => kind == "null",
+        _ => schema.get("nullable") == Some(&Value::Bool(true)),
+    }
+}
+
+/// The names a schema requires.
+fn required_names(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// `items` as the list response schema wants them: a bare array, or an envelope.
@@ -72,27 +182,20 @@ pub fn list(
     else {
         return Value::Array(items);
     };
-    let required: Vec<&str> = inlined
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|names| names.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = required_names(inlined);
     let mut generator = Generator::new(document, seed, "envelope");
     let mut envelope = Map::new();
     let mut items = Some(items);
     for (name, property) in properties {
-        let lower = name.to_ascii_lowercase().replace('_', "");
+        let is_required = required.contains(&name.as_str());
         let value = if *name == array {
             Value::Array(items.take().unwrap_or_default())
-        } else if lower.starts_with("total") || lower.ends_with("count") {
-            Value::from(window.total)
-        } else if ["limit", "perpage", "pagesize", "size"].contains(&lower.as_str()) {
-            Value::from(window.limit)
-        } else if ["offset", "skip", "start"].contains(&lower.as_str()) {
-            Value::from(window.offset)
-        } else if lower == "page" && window.limit > 0 {
-            Value::from(window.offset / u64::from(window.limit) + 1)
-        } else if required.contains(&name.as_str()) {
+        } else if let Some(value) = page_value(name, property, is_required, window) {
+            value
+        } else if let Some(value) = page_object(name, property, window, &mut generator) {
+            // Paging described in an object of its own (`meta: {next_cursor}`).
+            value
+        } else if is_required {
             generator.value(property, name)
         } else {
             continue;
@@ -100,6 +203,34 @@ pub fn list(
         envelope.insert(name.clone(), value);
     }
     Value::Object(envelope)
+}
+
+/// An object property describing the page (`meta`, `pagination`), filled
+/// like the envelope; none if no property of it describes the page.
+fn page_object(
+    name: &str,
+    property: &Value,
+    window: &Window,
+    generator: &mut Generator,
+) -> Option<Value> {
+    let lower = name.to_ascii_lowercase().replace('_', "");
+    if !PAGE_OBJECT_NAMES.contains(&lower.as_str()) {
+        return None;
+    }
+    let properties = property.get("properties")?.as_object()?;
+    let required = required_names(property);
+    let mut object = Map::new();
+    let mut paging = false;
+    for (name, inner) in properties {
+        let is_required = required.contains(&name.as_str());
+        if let Some(value) = page_value(name, inner, is_required, window) {
+            paging = true;
+            object.insert(name.clone(), value);
+        } else if is_required {
+            object.insert(name.clone(), generator.value(inner, name));
+        }
+    }
+    paging.then_some(Value::Object(object))
 }
 
 /// Sets the declared headers of `response` on `builder`, with generated values.

@@ -48,6 +48,19 @@ pub struct ResourceMap {
     pub item_schema: Value,
     /// How ids are made: `integer`, `uuid` or `string`.
     pub id_kind: &'static str,
+    /// For a nested collection (`/articles/{slug}/comments`): the record its records belong to.
+    pub parent: Option<ParentLink>,
+}
+
+/// How the records of a nested collection belong to a record of another resource.
+#[derive(Debug, Clone)]
+pub struct ParentLink {
+    /// The parent resource, by index.
+    pub resource: usize,
+    /// The field of the child records holding the parent's id (a reference).
+    pub field: String,
+    /// Whether that field is standin's own rather than a property of the document's items (never sent).
+    pub hidden: bool,
 }
 
 /// What an operation does to the store.
@@ -264,6 +277,16 @@ pub fn segments(template: &str) -> Vec<Segment> {
             }
         })
         .collect()
+}
+
+/// Whether two templates' segments are alike but for their parameters' names.
+pub fn same_shape(left: &[Segment], right: &[Segment]) -> bool {
+    left.len() == right.len()
+        && left.iter().zip(right).all(|pair| match pair {
+            (Segment::Literal(a), Segment::Literal(b)) => a == b,
+            (Segment::Parameter(_), Segment::Parameter(_)) => true,
+            _ => false,
+        })
 }
 
 /// Escapes a key for a JSON pointer.

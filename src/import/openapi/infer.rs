@@ -2,12 +2,14 @@
 //! its item path (`/pets` + `/pets/{petId}`) make a resource, whose items'
 //! shape comes from the item GET's response (or the collection's array
 //! items, or the create body), and whose id is the item parameter's property.
+//! A collection nested in another's item (`/articles/{slug}/comments`) makes
+//! a resource whose records reference their parent record.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::api::{Note, Operation, ResourceMap, Role, Segment, escape};
+use super::api::{Note, Operation, ParentLink, ResourceMap, Role, Segment, escape, same_shape};
 use super::refs;
 
 /// A resource inferred from the document, before it becomes a spec resource.
@@ -35,7 +37,15 @@ pub fn resources(
             .push(index);
     }
     let mut inferred: Vec<Inferred> = Vec::new();
-    for (item_template, item_operations) in &by_template {
+    // Parents before the collections nested in them.
+    let mut templates: Vec<(&String, &Vec<usize>)> = by_template.iter().collect();
+    templates.sort_by_key(|(template, _)| {
+        super::api::segments(template)
+            .iter()
+            .filter(|segment| matches!(segment, Segment::Parameter(_)))
+            .count()
+    });
+    for (item_template, item_operations) in templates {
         let segments = super::api::segments(item_template);
         let Some((Segment::Parameter(parameter), parent)) = segments.split_last() else {
             continue;
@@ -61,16 +71,23 @@ pub fn resources(
             "/paths/{}",
             escape(&operations[item_operations[0]].template)
         );
-        if parent
+        let nested = parent
             .iter()
-            .any(|segment| matches!(segment, Segment::Parameter(_)))
-        {
-            notes.push(Note {
-                pointer,
-                message: "nested collections are not mapped to resources yet: served from the document's examples and schemas".into(),
-            });
-            continue;
-        }
+            .any(|segment| matches!(segment, Segment::Parameter(_)));
+        let owner = if nested {
+            match owner(&parent[..parent.len() - 1], &inferred) {
+                Some(owner) => Some(owner),
+                None => {
+                    notes.push(Note {
+                        pointer,
+                        message: "a nested collection whose parent path is no resource's item: served from the document's examples and schemas".into(),
+                    });
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         let find = |operations: &[Operation], list: &[usize], method: &str| {
             list.iter()
                 .copied()
@@ -136,6 +153,23 @@ pub fn resources(
             }
         };
         let name = unique_name(collection_name, &inferred);
+        let mut fields = fields(properties, &id_field);
+        let parent_link = owner.map(|(resource, parameter)| {
+            let link = parent_field(
+                &parameter,
+                properties,
+                &fields,
+                &inferred[resource].map.name,
+                resource,
+            );
+            if let Some(fields) = fields.as_object_mut() {
+                fields.insert(
+                    link.field.clone(),
+                    json!({"ref": inferred[resource].map.name, "on_delete": "cascade"}),
+                );
+            }
+            link
+        });
         let index = inferred.len();
         let mut methods = vec!["GET"];
         for (list, method, role) in [
@@ -161,10 +195,11 @@ pub fn resources(
                 id_field: id_field.clone(),
                 item_schema: inlined.clone(),
                 id_kind,
+                parent: parent_link,
             },
             definition: json!({
                 "id": id_kind,
-                "fields": fields(properties, &id_field),
+                "fields": fields,
                 "methods": methods,
             }),
             item_schema,
@@ -184,15 +219,23 @@ fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Infer
         .map(|resource| unwrap_item(refs::inline(document, &resource.item_schema)))
         .collect();
     for operation in operations.iter_mut() {
-        operation.parent = inferred.iter().position(|resource| {
-            let item = resource
-                .map
-                .item
-                .as_deref()
-                .map(super::api::segments)
-                .unwrap_or_default();
-            operation.segments.len() > item.len() && operation.segments.starts_with(&item)
-        });
+        // The deepest item the operation is below.
+        operation.parent = inferred
+            .iter()
+            .enumerate()
+            .filter_map(|(index, resource)| {
+                let item = resource
+                    .map
+                    .item
+                    .as_deref()
+                    .map(super::api::segments)
+                    .unwrap_or_default();
+                let below = operation.segments.len() > item.len()
+                    && same_shape(&operation.segments[..item.len()], &item);
+                below.then_some((item.len(), index))
+            })
+            .max()
+            .map(|(_, index)| index);
     }
     for operation in operations
         .iter_mut()
@@ -203,9 +246,19 @@ fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Infer
                 .filter(|schema| refs::resolve(document, schema).get("items").is_some())
                 .and_then(|schema| array_items(document, &schema))
                 .map(|schema| unwrap_item(refs::inline(document, &schema)));
-            if let Some(index) =
-                listed.and_then(|listed| items.iter().position(|item| *item == listed))
-            {
+            // A nested collection's records are listed only below their parent.
+            let parent_of = operation.parent;
+            let found = listed.and_then(|listed| {
+                items.iter().enumerate().position(|(index, item)| {
+                    *item == listed
+                        && inferred[index]
+                            .map
+                            .parent
+                            .as_ref()
+                            .is_none_or(|link| parent_of == Some(link.resource))
+                })
+            });
+            if let Some(index) = found {
                 operation.role = Role::List(index);
             }
         } else if operation.method == "PUT" {
@@ -222,6 +275,71 @@ fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Infer
                 operation.role = Role::ReplaceInBody(index);
             }
         }
+    }
+}
+
+/// The resource whose item path is `prefix` (alike but for parameter names),
+/// with the name `prefix` gives its id parameter.
+fn owner(prefix: &[Segment], inferred: &[Inferred]) -> Option<(usize, String)> {
+    let Some(Segment::Parameter(parameter)) = prefix.last() else {
+        return None;
+    };
+    let index = inferred.iter().position(|resource| {
+        resource
+            .map
+            .item
+            .as_deref()
+            .map(super::api::segments)
+            .is_some_and(|item| same_shape(&item, prefix))
+    })?;
+    Some((index, parameter.clone()))
+}
+
+/// The field of a nested collection's records that references their parent:
+/// the items' property named like the parent's path parameter (`userId`)
+/// where they have one, else a field of standin's own, never sent.
+fn parent_field(
+    parameter: &str,
+    properties: &Map<String, Value>,
+    fields: &Value,
+    parent_name: &str,
+    parent: usize,
+) -> ParentLink {
+    let known = |name: &str| {
+        fields
+            .as_object()
+            .is_some_and(|fields| fields.keys().any(|field| field.eq_ignore_ascii_case(name)))
+    };
+    if properties.contains_key(parameter) && known(parameter) {
+        return ParentLink {
+            resource: parent,
+            field: parameter.to_string(),
+            hidden: false,
+        };
+    }
+    let reserved = ["id", "created_at", "updated_at", "self", "collection"];
+    let valid = |name: &str| {
+        name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !reserved.contains(&name.to_ascii_lowercase().as_str())
+            && !known(name)
+            && !properties
+                .keys()
+                .any(|property| property.eq_ignore_ascii_case(name))
+    };
+    let base = if valid(parameter) {
+        parameter.to_string()
+    } else {
+        format!("{parent_name}_id")
+    };
+    let field = std::iter::once(base.clone())
+        .chain((2..).map(|number| format!("{base}{number}")))
+        .find(|candidate| valid(candidate))
+        .unwrap_or(base);
+    ParentLink {
+        resource: parent,
+        field,
+        hidden: true,
     }
 }
 

@@ -102,8 +102,12 @@ fn read(file: &str, source: &str, mut document: Value) -> Result<(Spec, Value), 
         spec.resources.clear();
     }
     spec.base_path = base_path.clone();
+    // Each resource's seeded ids, for the records of collections nested in it.
+    let mut seeded_ids: Vec<Vec<Value>> = Vec::new();
     for (resource, inferred) in spec.resources.iter_mut().zip(&inferred) {
-        resource.records = records(&document, &inferred.map, spec.seed, &mut notes);
+        let (records, ids) = records(&document, &inferred.map, spec.seed, &seeded_ids, &mut notes);
+        resource.records = records;
+        seeded_ids.push(ids);
     }
     spec.dialect = Dialect::OpenApi(Arc::new(Api {
         base_path,
@@ -257,26 +261,43 @@ pub fn reseed(spec: &mut Spec, seed: u64) {
     if spec.seed == seed {
         return;
     }
+    let api = Arc::clone(api);
     let mut notes = Vec::new();
-    for resource in &mut spec.resources {
-        if let Some(map) = api.resources.iter().find(|map| map.name == resource.name) {
-            resource.records = records(&api.document, map, seed, &mut notes);
-        }
+    let mut seeded_ids: Vec<Vec<Value>> = Vec::new();
+    for (resource, map) in spec.resources.iter_mut().zip(&api.resources) {
+        let (records, ids) = records(&api.document, map, seed, &seeded_ids, &mut notes);
+        resource.records = records;
+        seeded_ids.push(ids);
     }
     spec.seed = seed;
 }
 
-/// Seed records of a resource: generated from its item schema, each valid against it.
+/// Seed records of a resource, generated from its item schema, each valid
+/// against it, with their ids; a nested collection's records are shared out
+/// among the records of its parent (`seeded_ids`, by resource).
 fn records(
     document: &Value,
     map: &ResourceMap,
     seed: u64,
+    seeded_ids: &[Vec<Value>],
     notes: &mut Vec<Note>,
-) -> Vec<Map<String, Value>> {
+) -> (Vec<Map<String, Value>>, Vec<Value>) {
     let item_schema = &map.item_schema;
     let Ok(validator) = schema::validator(&schema::for_responses(document), item_schema) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
+    let parents = match &map.parent {
+        Some(link) => {
+            let parents = seeded_ids.get(link.resource).cloned().unwrap_or_default();
+            if parents.is_empty() {
+                return (Vec::new(), Vec::new());
+            }
+            Some((link.field.clone(), parents))
+        }
+        None => None,
+    };
+    let mut ids_faker = crate::fake::Faker::new(seed, &format!("{}-ids", map.name));
+    let mut seeded = Vec::new();
     let mut generator = generate::Generator::new(document, seed, &map.name);
     let mut records = Vec::new();
     let mut ids = std::collections::HashSet::new();
@@ -295,14 +316,25 @@ fn records(
             continue;
         }
         let id = record.remove(&map.id_field);
-        if map.id_kind == "string" {
-            match id {
-                Some(Value::String(id)) if !id.is_empty() && ids.insert(id.clone()) => {
-                    record.insert("id".into(), Value::String(id));
-                }
-                _ => continue,
+        let id = match (map.id_kind, id) {
+            ("string", Some(Value::String(id))) if !id.is_empty() && ids.insert(id.clone()) => {
+                Value::String(id)
             }
+            ("string", _) => continue,
+            ("integer", _) => Value::from(records.len() as u64 + 1),
+            // Known ahead, so that nested records can reference it.
+            _ => Value::String(ids_faker.uuid()),
+        };
+        if map.id_kind != "integer" {
+            record.insert("id".into(), id.clone());
         }
+        if let Some((field, parents)) = &parents {
+            record.insert(
+                field.clone(),
+                parents[records.len() % parents.len()].clone(),
+            );
+        }
+        seeded.push(id);
         records.push(record);
     }
     if records.is_empty() {
@@ -314,7 +346,7 @@ fn records(
             ),
         });
     }
-    records
+    (records, seeded)
 }
 
 /// A diagnostic at `pointer` (a JSON pointer, or a dotted path) of the document.
@@ -375,6 +407,18 @@ pub fn describe(spec: &Spec, file: &str, source: &str) -> String {
             })
             .collect();
         out.push_str(&format!("  fields: {}\n", fields.join(", ")));
+        if let Some(link) = &map.parent {
+            let parent = &api.resources[link.resource].name;
+            let own = if link.hidden {
+                " (standin's own field, never sent)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "  nested in {parent}: {} holds the {parent} record's id{own}\n",
+                link.field
+            ));
+        }
     }
     let others: Vec<&api::Operation> = api
         .operations
