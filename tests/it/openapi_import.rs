@@ -297,6 +297,49 @@ async fn the_seed_decides_the_generated_records() {
 }
 
 #[tokio::test]
+async fn the_documents_examples_that_fit_are_seed_records() {
+    // train-travel's list and read of bookings show John Doe's and Jane
+    // Smith's bookings; the other eight seed records are generated.
+    let travel = spawn(&import_case("train-travel.yaml"));
+    let list = travel
+        .request(Method::GET, "/bookings")
+        .header("Authorization", "Bearer any")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let bookings = json(list).await["data"].as_array().unwrap().clone();
+    assert_eq!(bookings.len(), 10);
+    let passengers: Vec<&str> = bookings
+        .iter()
+        .filter_map(|booking| booking["passenger_name"].as_str())
+        .collect();
+    assert!(passengers.contains(&"John Doe"), "{passengers:?}");
+    assert!(passengers.contains(&"Jane Smith"), "{passengers:?}");
+    // The read example is the list's first booking: one record, with the example's id.
+    assert_eq!(
+        passengers
+            .iter()
+            .filter(|name| **name == "John Doe")
+            .count(),
+        1
+    );
+    let john = travel
+        .request(
+            Method::GET,
+            "/bookings/efdbb9d1-02c2-4bc3-afb7-6788d8782b1e",
+        )
+        .header("Authorization", "Bearer any")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(john.status(), 200);
+    let john = json(john).await;
+    assert_eq!(john["passenger_name"], "John Doe");
+    assert_eq!(john["has_dog"], true);
+}
+
+#[tokio::test]
 async fn a_missing_item_is_refused_below_it_only_where_the_document_says_how() {
     // `POST /bookings/{bookingId}/payment` declares 200 and 400, no 404.
     let travel = spawn(&import_case("train-travel.yaml"));

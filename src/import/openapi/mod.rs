@@ -105,7 +105,15 @@ fn read(file: &str, source: &str, mut document: Value) -> Result<(Spec, Value), 
     // Each resource's seeded ids, for the records of collections nested in it.
     let mut seeded_ids: Vec<Vec<Value>> = Vec::new();
     for (resource, inferred) in spec.resources.iter_mut().zip(&inferred) {
-        let (records, ids) = records(&document, &inferred.map, spec.seed, &seeded_ids, &mut notes);
+        let examples = example_records(&document, &operations, seeded_ids.len(), &inferred.map);
+        let (records, ids) = records(
+            &document,
+            &inferred.map,
+            &examples,
+            spec.seed,
+            &seeded_ids,
+            &mut notes,
+        );
         resource.records = records;
         seeded_ids.push(ids);
     }
@@ -265,19 +273,111 @@ pub fn reseed(spec: &mut Spec, seed: u64) {
     let mut notes = Vec::new();
     let mut seeded_ids: Vec<Vec<Value>> = Vec::new();
     for (resource, map) in spec.resources.iter_mut().zip(&api.resources) {
-        let (records, ids) = records(&api.document, map, seed, &seeded_ids, &mut notes);
+        let examples = example_records(&api.document, &api.operations, seeded_ids.len(), map);
+        let (records, ids) = records(&api.document, map, &examples, seed, &seeded_ids, &mut notes);
         resource.records = records;
         seeded_ids.push(ids);
     }
     spec.seed = seed;
 }
 
-/// Seed records of a resource, generated from its item schema, each valid
-/// against it, with their ids; a nested collection's records are shared out
-/// among the records of its parent (`seeded_ids`, by resource).
+/// The records the document shows of resource `index` (`map`), to seed it
+/// with: its item schema's `example`, and the examples of the answers of its
+/// list, read and create operations and of its create bodies; an item from
+/// its one-property wrapper (`{"article": {...}}`), a list's items from an
+/// array or an envelope's arrays (`{"data": [...], "links": ...}`). Whether
+/// each fits is for the item schema to say.
+fn example_records(
+    document: &Value,
+    operations: &[api::Operation],
+    index: usize,
+    map: &ResourceMap,
+) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut lists = Vec::new();
+    items.extend(map.item_schema.get("example").cloned());
+    for operation in operations {
+        let (list, create) = match operation.role {
+            api::Role::List(of) if of == index => (true, false),
+            api::Role::Read(of) if of == index => (false, false),
+            api::Role::Create(of) if of == index => (false, true),
+            _ => continue,
+        };
+        let answers = operation
+            .responses
+            .iter()
+            .filter(|response| match response.status {
+                api::Status::Code(code) => (200..300).contains(&code),
+                api::Status::Class(class) => class == 2,
+                api::Status::Default => false,
+            })
+            .flat_map(|response| &response.content)
+            .flat_map(|content| content.examples.iter().map(|(_, example)| example.clone()));
+        match list {
+            true => lists.extend(answers),
+            false => items.extend(answers),
+        }
+        if create {
+            let body = document
+                .pointer(&format!("{}/requestBody", operation.pointer))
+                .map(|body| refs::resolve(document, body));
+            let declared = body
+                .as_ref()
+                .and_then(|body| body.get("content"))
+                .and_then(Value::as_object);
+            for content in declared.into_iter().flat_map(|content| content.values()) {
+                items.extend(content.get("example").cloned());
+                for example in content
+                    .get("examples")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|examples| examples.values())
+                {
+                    items.extend(refs::resolve(document, example).get("value").cloned());
+                }
+            }
+        }
+    }
+    let mut records = Vec::new();
+    for item in items {
+        match item {
+            Value::Object(object) if object.len() == 1 => {
+                records.extend(
+                    object
+                        .into_iter()
+                        .map(|(_, inner)| inner)
+                        .filter(Value::is_object),
+                );
+            }
+            Value::Object(_) => records.push(item),
+            _ => {}
+        }
+    }
+    for list in lists {
+        let arrays = match list {
+            Value::Array(items) => vec![items],
+            Value::Object(envelope) => envelope
+                .into_iter()
+                .filter_map(|(_, value)| match value {
+                    Value::Array(items) => Some(items),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        records.extend(arrays.into_iter().flatten().filter(Value::is_object));
+    }
+    records
+}
+
+/// Seed records of a resource, each valid against its item schema, with
+/// their ids: the document's `examples` that fit, then records generated from
+/// the schema; a nested collection's records are shared out among the
+/// records of its parent (`seeded_ids`, by resource).
 fn records(
     document: &Value,
     map: &ResourceMap,
+    examples: &[Value],
     seed: u64,
     seeded_ids: &[Vec<Value>],
     notes: &mut Vec<Note>,
@@ -301,12 +401,32 @@ fn records(
     let mut generator = generate::Generator::new(document, seed, &map.name);
     let mut records = Vec::new();
     let mut ids = std::collections::HashSet::new();
-    for _ in 0..SEEDED_RECORDS * 5 {
+    let examples: Vec<Map<String, Value>> = examples
+        .iter()
+        .filter_map(Value::as_object)
+        .cloned()
+        .collect();
+    let attempts = SEEDED_RECORDS * 5 + examples.len();
+    let mut examples = examples.into_iter();
+    for _ in 0..attempts {
         if records.len() == SEEDED_RECORDS {
             break;
         }
-        let Value::Object(mut record) = generator.value(item_schema, &map.name) else {
-            break;
+        let example = examples.next();
+        let from_example = example.is_some();
+        let mut record = match example {
+            Some(example)
+                if records.iter().any(|seen: &Map<String, Value>| {
+                    without_id(seen, map) == without_id(&example, map)
+                }) =>
+            {
+                continue;
+            }
+            Some(example) => example,
+            None => match generator.value(item_schema, &map.name) {
+                Value::Object(record) => record,
+                _ => break,
+            },
         };
         // Integer ids are the store's, counted from 1: the record takes the one it will get.
         if map.id_kind == "integer" {
@@ -322,6 +442,12 @@ fn records(
             }
             ("string", _) => continue,
             ("integer", _) => Value::from(records.len() as u64 + 1),
+            // An example's own UUID, where it is one and not taken.
+            ("uuid", Some(Value::String(id)))
+                if from_example && spec::is_uuid(&id) && ids.insert(id.to_ascii_lowercase()) =>
+            {
+                Value::String(id.to_ascii_lowercase())
+            }
             // Known ahead, so that nested records can reference it.
             _ => Value::String(ids_faker.uuid()),
         };
@@ -347,6 +473,15 @@ fn records(
         });
     }
     (records, seeded)
+}
+
+/// `record` without its id, to tell records apart by their fields.
+fn without_id(record: &Map<String, Value>, map: &ResourceMap) -> Map<String, Value> {
+    record
+        .iter()
+        .filter(|(key, _)| **key != map.id_field && key.as_str() != "id")
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
 }
 
 /// A diagnostic at `pointer` (a JSON pointer, or a dotted path) of the document.
