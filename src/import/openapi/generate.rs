@@ -79,6 +79,14 @@ impl<'a> Generator<'a> {
                 && let Some(first) = branches.first()
             {
                 let mut value = self.at(first, name, depth + 1);
+                // The discriminator names the branch the value was made from.
+                if let (Value::Object(members), Some((property, values))) =
+                    (&mut value, super::schema::discriminator(object))
+                    && let Some(reference) = first.get("$ref").and_then(Value::as_str)
+                    && let Some((chosen, _)) = values.iter().find(|(_, of)| of == reference)
+                {
+                    members.insert(property, Value::from(chosen.as_str()));
+                }
                 // Properties beside oneOf/anyOf apply too.
                 if let (Value::Object(members), Some(_)) = (&mut value, object.get("properties"))
                     && let Value::Object(own) = self.at(&without(object, keyword), name, depth)

@@ -55,6 +55,7 @@ fn read(file: &str, source: &str, mut document: Value) -> Result<(Spec, Value), 
         ));
     }
     schema::bound_integer_formats(&mut document);
+    schema::honour_discriminators(&mut document);
     let mut operations = api::operations(&document, &mut notes);
     let inferred = infer::resources(&document, &mut operations, &mut notes);
     let base_path = base_path(&document);

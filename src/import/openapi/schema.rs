@@ -2,7 +2,7 @@
 //! (`nullable`, boolean `exclusiveMinimum`) converted, and validators that
 //! resolve `#/components/...` references against the document.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Keywords whose values are data, not schemas: never converted.
 const DATA_KEYWORDS: [&str; 5] = ["example", "examples", "enum", "default", "const"];
@@ -96,6 +96,89 @@ pub fn bound_integer_formats(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(bound_integer_formats),
+        _ => {}
+    }
+}
+
+/// The discriminator of a `oneOf`/`anyOf` schema: its property, and each
+/// value it takes with the branch (`$ref`) that value selects: the
+/// `mapping`'s (a bare name stands for `#/components/schemas/NAME`), then
+/// each other referenced branch by its schema's name, as OpenAPI defines.
+pub fn discriminator(object: &Map<String, Value>) -> Option<(String, Vec<(String, String)>)> {
+    let discriminator = object.get("discriminator")?.as_object()?;
+    let property = discriminator.get("propertyName")?.as_str()?.to_string();
+    let mut values: Vec<(String, String)> = discriminator
+        .get("mapping")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, target)| {
+            let target = target.as_str()?;
+            let reference = match target.contains('/') {
+                true => target.to_string(),
+                false => format!("#/components/schemas/{target}"),
+            };
+            Some((name.clone(), reference))
+        })
+        .collect();
+    let branches = ["oneOf", "anyOf"]
+        .iter()
+        .find_map(|keyword| object.get(*keyword).and_then(Value::as_array))?;
+    for branch in branches {
+        let Some(reference) = branch.get("$ref").and_then(Value::as_str) else {
+            continue;
+        };
+        if values.iter().any(|(_, mapped)| mapped == reference) {
+            continue;
+        }
+        if let Some(name) = reference.rsplit('/').next() {
+            values.push((name.to_string(), reference.to_string()));
+        }
+    }
+    (!values.is_empty()).then_some((property, values))
+}
+
+/// Makes every `discriminator` in `value` (a whole document or part of one)
+/// part of its schema, which JSON Schema validators otherwise ignore: where
+/// the property is present, it must name a branch, and the object must be
+/// valid against the branch it names. Its `oneOf` becomes `anyOf`: the
+/// discriminator, not the count of matching branches, decides (a dog is
+/// often a valid cat too).
+pub fn honour_discriminators(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if let Some((property, values)) = discriminator(object) {
+                let names: Vec<Value> = values.iter().map(|(name, _)| json!(name)).collect();
+                let selections: Vec<Value> = values
+                    .iter()
+                    .map(|(name, reference)| {
+                        json!({
+                            "if": {"properties": {&property: {"const": name}}},
+                            "then": {"$ref": reference}
+                        })
+                    })
+                    .collect();
+                let rule = json!({
+                    "properties": {&property: {"enum": names}},
+                    "allOf": selections
+                });
+                if let Some(branches) = object.remove("oneOf") {
+                    object.insert("anyOf".into(), branches);
+                }
+                let dependent = object
+                    .entry("dependentSchemas")
+                    .or_insert_with(|| json!({}));
+                if let Some(dependent) = dependent.as_object_mut() {
+                    dependent.entry(property).or_insert(rule);
+                }
+            }
+            for (key, member) in object.iter_mut() {
+                if !DATA_KEYWORDS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    honour_discriminators(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(honour_discriminators),
         _ => {}
     }
 }
@@ -237,5 +320,29 @@ mod tests {
         let validator = validator(&document, &json!({"$ref": "#/components/schemas/Pet"})).unwrap();
         assert!(validator.is_valid(&json!({"name": "Rex"})));
         assert!(!validator.is_valid(&json!({})));
+    }
+
+    #[test]
+    fn a_discriminator_selects_the_branch_a_value_is_checked_against() {
+        let mut document = json!({"components": {"schemas": {
+            "Pet": {
+                "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                "discriminator": {"propertyName": "kind", "mapping": {"dog": "Dog"}}
+            },
+            "Cat": {"type": "object", "required": ["kind"], "properties": {
+                "kind": {"type": "string"}, "lives": {"type": "integer"}
+            }},
+            "Dog": {"type": "object", "required": ["kind", "barks"], "properties": {
+                "kind": {"type": "string"}, "barks": {"type": "boolean"}
+            }}
+        }}});
+        honour_discriminators(&mut document);
+        let pet = json!({"$ref": "#/components/schemas/Pet"});
+        let validator = validator(&document, &pet).expect("a validator");
+        assert!(validator.is_valid(&json!({"kind": "Cat", "lives": 9})));
+        assert!(validator.is_valid(&json!({"kind": "dog", "barks": true})));
+        // Valid as a Cat, but it says it is a dog, which must bark.
+        assert!(!validator.is_valid(&json!({"kind": "dog", "lives": 9})));
+        assert!(!validator.is_valid(&json!({"kind": "Fish"})));
     }
 }
