@@ -237,6 +237,61 @@ mod tests {
         drop(other);
     }
 
+    /// Queues link `left` of a chain: each link, when run, queues the next,
+    /// as clients do that send a request as soon as the last is answered.
+    fn chain(thread: &std::sync::Arc<StoreThread>, left: usize, ran: std::sync::Arc<AtomicUsize>) {
+        let next = std::sync::Arc::clone(thread);
+        drop(thread.run(move |_| {
+            ran.fetch_add(1, Ordering::SeqCst);
+            if left > 0 {
+                chain(&next, left - 1, ran);
+            }
+            Ok::<_, Unavailable>(())
+        }));
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_long_write_goes_on_while_operations_keep_arriving() {
+        use std::sync::Arc;
+
+        let thread = Arc::new(thread(MAX_QUEUED));
+        let spec = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 20000\n",
+        )
+        .expect("a valid spec");
+        // More links than seeding 20,000 records has steps: a long write
+        // that runs only the operations waiting when its step ends (one
+        // link each time) ends before the chain does.
+        const LINKS: usize = 50_000;
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (started, has_started) = mpsc::channel::<()>();
+        let (go, gone) = mpsc::channel::<()>();
+        let seeding = {
+            let (thread, ran) = (Arc::clone(&thread), Arc::clone(&ran));
+            std::thread::spawn(move || {
+                thread.run_and_wait(move |store| {
+                    started.send(()).expect("the test waits");
+                    gone.recv().expect("the chain is queued");
+                    store.prepare(&spec).expect("tables");
+                    store.seed(&spec, 1).expect("seeded");
+                    ran.load(Ordering::SeqCst)
+                })
+            })
+        };
+        has_started.recv().expect("the seeding runs");
+        chain(&thread, LINKS, Arc::clone(&ran));
+        go.send(()).expect("the seeding waits");
+        let before_the_end = seeding.join().expect("seeded").expect("the thread runs");
+        assert!(before_the_end > 0, "operations ran between the steps");
+        assert!(
+            before_the_end < LINKS,
+            "the seeding waited for {before_the_end} operations queued after its steps ended"
+        );
+    }
+
     #[actix_web::test]
     async fn operations_beyond_the_queues_bound_are_refused_at_once() {
         let thread = thread(2);
