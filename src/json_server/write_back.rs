@@ -13,7 +13,7 @@ use serde_json::Value;
 #[derive(Debug)]
 pub struct WriteBack {
     path: PathBuf,
-    /// Held while the file is written, and while a reload reads it.
+    /// Held while the file is written: one writer at a time, whatever thread it is on.
     lock: Mutex<()>,
 }
 

@@ -7,7 +7,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 
 use crate::store::Store;
 
@@ -35,6 +36,9 @@ pub enum Unavailable {
 pub(crate) struct StoreThread {
     /// Where operations queue; `None` once the thread is told to end.
     jobs: Option<mpsc::SyncSender<Job>>,
+    /// How many operations are queued (counted before they are sent, so at
+    /// times one more than the queue holds).
+    queued: Arc<AtomicUsize>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -61,23 +65,34 @@ impl StoreThread {
 
     fn with_bound(store: Store, bound: usize) -> StoreThread {
         let (jobs, queue) = mpsc::sync_channel::<Job>(bound);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&queued);
         let thread = std::thread::Builder::new()
             .name("standin-store".into())
             .spawn(move || {
                 let queue = Rc::new(queue);
-                let waiting = Rc::clone(&queue);
+                let (waiting, counted) = (Rc::clone(&queue), Arc::clone(&count));
+                // Only the operations queued when the step ended: those that
+                // keep arriving (each client's next request) wait for the
+                // next step, so that the long write goes on under load.
                 crate::store::between_steps(move |store| {
-                    while let Ok(job) = waiting.try_recv() {
+                    for _ in 0..counted.load(Ordering::SeqCst) {
+                        let Ok(job) = waiting.try_recv() else {
+                            break;
+                        };
+                        counted.fetch_sub(1, Ordering::SeqCst);
                         run(job, store);
                     }
                 });
                 while let Ok(job) = queue.recv() {
+                    count.fetch_sub(1, Ordering::SeqCst);
                     run(job, &store);
                 }
             })
             .expect("the operating system starts a thread");
         StoreThread {
             jobs: Some(jobs),
+            queued,
             thread: Some(thread),
         }
     }
@@ -98,6 +113,7 @@ impl StoreThread {
             // The request may have gone (its client hung up): nobody to tell.
             let _ = reply.send(operation(store));
         });
+        self.queued.fetch_add(1, Ordering::SeqCst);
         let queued = match &self.jobs {
             Some(jobs) => jobs.try_send(job).map_err(|error| match error {
                 mpsc::TrySendError::Full(_) => Unavailable::Busy,
@@ -105,6 +121,9 @@ impl StoreThread {
             }),
             None => Err(Unavailable::ShutDown),
         };
+        if queued.is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
         async move {
             queued?;
             answer.await.map_err(|_| Unavailable::Failed)?
@@ -123,11 +142,12 @@ impl StoreThread {
         let job: Job = Box::new(move |store| {
             let _ = reply.send(operation(store));
         });
-        self.jobs
-            .as_ref()
-            .ok_or(Unavailable::ShutDown)?
-            .send(job)
-            .map_err(|_| Unavailable::ShutDown)?;
+        let jobs = self.jobs.as_ref().ok_or(Unavailable::ShutDown)?;
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        if jobs.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(Unavailable::ShutDown);
+        }
         answer.recv().map_err(|_| Unavailable::Failed)
     }
 }
