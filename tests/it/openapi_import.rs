@@ -337,6 +337,19 @@ async fn the_documents_examples_that_fit_are_seed_records() {
     let john = json(john).await;
     assert_eq!(john["passenger_name"], "John Doe");
     assert_eq!(john["has_dog"], true);
+    // Jane's example leaves out `links`, an object the document never lets be null.
+    let jane = travel
+        .request(
+            Method::GET,
+            "/bookings/b2e783e1-c824-4d63-b37a-d8d698862f1d",
+        )
+        .header("Authorization", "Bearer any")
+        .send()
+        .await
+        .unwrap();
+    let jane = json(jane).await;
+    assert_eq!(jane["passenger_name"], "Jane Smith");
+    assert!(jane.get("links").is_none(), "{jane}");
 }
 
 #[tokio::test]

@@ -323,8 +323,21 @@ impl Context<'_> {
                 .as_ref()
                 .is_some_and(|link| link.hidden && link.field == name)
         };
+        // A stored null where the document allows none stands for a value
+        // the record never had (an example that leaves an optional property
+        // out): it is left out, as the document can say.
+        let absent = |name: &str, value: &Value| {
+            value.is_null()
+                && map
+                    .item_schema
+                    .pointer(&format!(
+                        "/properties/{}",
+                        name.replace('~', "~0").replace('/', "~1")
+                    ))
+                    .is_some_and(|property| !shape::allows_null(property))
+        };
         for (name, value) in &record.fields {
-            if *name != map.id_field && !write_only(name) && !hidden(name) {
+            if *name != map.id_field && !write_only(name) && !hidden(name) && !absent(name, value) {
                 item.insert(name.clone(), value.clone());
             }
         }

@@ -144,7 +144,7 @@ fn page_value(name: &str, property: &Value, required: bool, window: &Window) -> 
 }
 
 /// Whether `schema` admits `null`.
-fn allows_null(schema: &Value) -> bool {
+pub(super) fn allows_null(schema: &Value) -> bool {
     match schema.get("type") {
         Some(Value::Array(kinds)) => kinds.iter().any(|kind| kind == "null"),
         Some(Value::String(kind)) => kind == "null",
