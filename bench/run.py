@@ -16,7 +16,9 @@ On this machine and in one run it:
      body) as a json-server db.json and as a standin spec with `records`,
      with identical content;
   3. runs each workload against json-server, Prism, standin in memory,
-     standin with --db and the ceiling, alternating, each for a fixed time with
+     standin with --db, standin serving the db.json, standin serving an
+     OpenAPI document of the same posts (loaded with the same 10,000 through
+     its API) and the ceiling, alternating, each for a fixed time with
      wrk -t2 -c32: GET one item, GET a page of 20, a filtered + sorted page,
      a full-text search, POST, PATCH; then distinct URLs drawn at random
      (items, pages, filtered pages, searches with varied words) and a mix of
@@ -25,7 +27,7 @@ On this machine and in one run it:
      with 1,000,000 records (memory and --db), reset of 10,000 records, reload
      latency, and the filtered page and search at 100,000 records;
   5. prints markdown tables with requests/s, p50, p99, peak RSS and the
-     ratios standin/json-server and standin/ceiling.
+     ratios standin/json-server, standin OpenAPI/standin and standin/ceiling.
 Every process it starts is stopped before it exits.
 """
 
@@ -147,7 +149,111 @@ def dataset(directory):
     spec_json = os.path.join(directory, "bench.json")
     with open(spec_json, "w") as file:
         json.dump(spec, file)
-    return db_json, spec_json
+    return db_json, spec_json, database["posts"]
+
+
+def openapi_document(directory):
+    """An OpenAPI 3 document describing the spec's posts as a hand-written
+    document would: page/per_page, an equality filter on status, sort (the
+    timestamps are the document's createdAt/updatedAt: created_at is
+    standin's own name, not a field of a document), no search (standin does
+    not infer one from a document)."""
+    post = {
+        "type": "object",
+        "required": ["title", "author"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "title": {"type": "string"},
+            "body": {"type": "string"},
+            "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+            "views": {"type": "integer", "minimum": 0},
+            "author": {"type": "integer", "minimum": 1},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "updatedAt": {"type": "string", "format": "date-time"},
+        },
+    }
+    changes = {key: value for key, value in post.items() if key != "required"}
+    problem = {"description": "refused", "content": {"application/problem+json": {"schema": {"type": "object"}}}}
+    one = {"description": "a post", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Post"}}}}
+    integer = {"type": "integer", "minimum": 1}
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Benchmark", "version": "1"},
+        "paths": {
+            "/posts": {
+                "get": {
+                    "operationId": "listPosts",
+                    "parameters": [
+                        {"name": "page", "in": "query", "schema": integer},
+                        {"name": "per_page", "in": "query", "schema": {**integer, "maximum": 100, "default": 20}},
+                        {"name": "status", "in": "query", "schema": post["properties"]["status"]},
+                        {"name": "sort", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "a page of posts",
+                            "content": {"application/json": {"schema": {
+                                "type": "array", "items": {"$ref": "#/components/schemas/Post"}}}},
+                        },
+                        "400": problem,
+                    },
+                },
+                "post": {
+                    "operationId": "createPost",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Post"}}}},
+                    "responses": {"201": one, "400": problem},
+                },
+            },
+            "/posts/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": integer}],
+                "get": {"operationId": "getPost", "responses": {"200": one, "404": problem}},
+                "patch": {
+                    "operationId": "updatePost",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/PostChanges"}}}},
+                    "responses": {"200": one, "400": problem, "404": problem},
+                },
+                "delete": {"operationId": "deletePost", "responses": {"204": {"description": "deleted"}, "404": problem}},
+            },
+        },
+        "components": {"schemas": {"Post": post, "PostChanges": changes}},
+    }
+    path = os.path.join(directory, "posts-openapi.json")
+    with open(path, "w") as file:
+        json.dump(document, file)
+    return path
+
+
+def load_posts(url, posts):
+    """Replaces the document's generated posts with the dataset's, through
+    the API itself (its DELETE and POST, on one keep-alive connection)."""
+    import http.client
+
+    address = urllib.parse.urlparse(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    headers = {"content-type": "application/json", "accept": "application/json"}
+
+    def call(method, path, body=None):
+        connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = connection.getresponse()
+        text = response.read()
+        return response.status, text
+
+    status, text = call("GET", "/posts?per_page=100")
+    if status != 200:
+        raise SystemExit(f"the OpenAPI document's posts did not list: {status} {text[:300]!r}")
+    for record in json.loads(text):
+        status, text = call("DELETE", f"/posts/{record['id']}")
+        if status != 204:
+            raise SystemExit(f"DELETE /posts/{record['id']}: {status} {text[:300]!r}")
+    for post in posts:
+        body = {key: value for key, value in post.items() if key not in ("created_at", "updated_at")}
+        body["createdAt"], body["updatedAt"] = post["created_at"], post["updated_at"]
+        status, text = call("POST", "/posts", body)
+        if status != 201 or json.loads(text)["id"] != post["id"]:
+            raise SystemExit(f"POST /posts (post {post['id']}): {status} {text[:300]!r}")
+    connection.close()
 
 
 def generated_spec(count, resources=1):
@@ -265,7 +371,8 @@ WRK_SCRIPTS = {
 
 class Traffic:
     """Requests to distinct URLs, drawn at random by wrk in one system's
-    dialect ("standin" or "json-server"): the share of each kind of request
+    dialect ("standin", "json-server", or "openapi": the benchmark's OpenAPI
+    document's parameters, as standin's but for createdAt): the share of each kind of request
     in percent, out of item (one random post), page (a random page of 20),
     filtered (a filtered, sorted random page), search (a varied word), post
     and patch (of a random post)."""
@@ -276,9 +383,10 @@ class Traffic:
 
     def script(self, base):
         """The wrk Lua script, for an API at the path `base`."""
-        standin = self.dialect == "standin"
+        standin = self.dialect in ("standin", "openapi")
         page = "page=%d&per_page=20" if standin else "_page=%d&_limit=20"
-        sort = "sort=-created_at" if standin else "_sort=created_at&_order=desc"
+        sort = {"standin": "sort=-created_at", "openapi": "sort=-createdAt"}.get(
+            self.dialect, "_sort=created_at&_order=desc")
         kinds = {
             "item": f'get(base .. "/posts/" .. math.random(10000))',
             "page": f'get(base .. string.format("/posts?{page}", math.random(500)))',
@@ -355,31 +463,37 @@ def wrk(url, seconds, method="GET", connections=32, traffic=None):
     return rate, p50, p99, int(errors.group(1)) if errors else 0
 
 
-# (workload, standin path, json-server path, ceiling path, Prism path, method)
+# (workload, standin path, json-server path, ceiling path, Prism path,
+# OpenAPI document path, method); None where a system has no such request.
 WORKLOADS = [
-    ("GET one item", "/posts/5000", "/posts/5000", "/item", "/posts/5000", "GET"),
+    ("GET one item", "/posts/5000", "/posts/5000", "/item", "/posts/5000", "/posts/5000", "GET"),
     ("GET a page of 20", "/posts?page=50&per_page=20", "/posts?_page=50&_limit=20", "/page",
-     "/posts?page=50&per_page=20", "GET"),
+     "/posts?page=50&per_page=20", "/posts?page=50&per_page=20", "GET"),
     ("filtered + sorted page", "/posts?status=published&sort=-created_at&page=50&per_page=20",
-     "/posts?status=published&_sort=created_at&_order=desc&_page=50&_limit=20", None, None, "GET"),
-    ("full-text search", "/posts?q=dolor&per_page=20", "/posts?q=dolor&_limit=20", None, None, "GET"),
-    ("POST a new item", "/posts", "/posts", None, None, "POST"),
-    ("PATCH an item", "/posts/4242", "/posts/4242", None, None, "PATCH"),
+     "/posts?status=published&_sort=created_at&_order=desc&_page=50&_limit=20", None, None,
+     "/posts?status=published&sort=-createdAt&page=50&per_page=20", "GET"),
+    # A document declares no search standin serves.
+    ("full-text search", "/posts?q=dolor&per_page=20", "/posts?q=dolor&_limit=20", None, None, None, "GET"),
+    ("POST a new item", "/posts", "/posts", None, None, "/posts", "POST"),
+    ("PATCH an item", "/posts/4242", "/posts/4242", None, None, "/posts/4242", "PATCH"),
     # Distinct URLs, as a test suite or a front end reads: the read cache
     # rarely answers these, and writes empty it.
-    ("random items", Traffic("standin", item=100), Traffic("json-server", item=100), None, None, "GET"),
-    ("random pages of 20", Traffic("standin", page=100), Traffic("json-server", page=100), None, None, "GET"),
+    ("random items", Traffic("standin", item=100), Traffic("json-server", item=100), None, None,
+     Traffic("openapi", item=100), "GET"),
+    ("random pages of 20", Traffic("standin", page=100), Traffic("json-server", page=100), None, None,
+     Traffic("openapi", page=100), "GET"),
     ("random filtered + sorted pages", Traffic("standin", filtered=100), Traffic("json-server", filtered=100),
-     None, None, "GET"),
-    ("random searches", Traffic("standin", search=100), Traffic("json-server", search=100), None, None, "GET"),
+     None, None, Traffic("openapi", filtered=100), "GET"),
+    ("random searches", Traffic("standin", search=100), Traffic("json-server", search=100), None, None, None, "GET"),
+    # Its searches leave the OpenAPI document out of the mix.
     ("mixed: random reads, 10% writes",
      Traffic("standin", item=30, page=25, filtered=20, search=15, post=5, patch=5),
-     Traffic("json-server", item=30, page=25, filtered=20, search=15, post=5, patch=5), None, None, "MIXED"),
+     Traffic("json-server", item=30, page=25, filtered=20, search=15, post=5, patch=5), None, None, None, "MIXED"),
 ]
 
 
 def comparison(directory, seconds, json_server_bin, prism_bin):
-    db_json, spec_json = dataset(directory)
+    db_json, spec_json, posts = dataset(directory)
     systems = {}
     results = {}
     port = free_port()
@@ -408,6 +522,11 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
     db_json_copy = os.path.join(directory, "standin-db.json")
     shutil.copyfile(db_json, db_json_copy)
     systems["standin, db.json"] = standin(db_json_copy)
+    # An OpenAPI document describing the same posts, holding the same 10,000
+    # (a document's resources start with 10 generated records: these are
+    # deleted and the dataset's created through the API, ids and all).
+    systems["standin, OpenAPI"] = standin(openapi_document(directory))
+    load_posts(systems["standin, OpenAPI"].url, posts)
     item = get(systems["standin"].url + "/posts/5000")[1]
     page = get(systems["standin"].url + "/posts?page=50&per_page=20")[1]
     item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
@@ -418,7 +537,7 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
     rss = {}
     exits = []
     try:
-        for name, standin_path, json_server_path, ceiling_path, prism_path, method in WORKLOADS:
+        for name, standin_path, json_server_path, ceiling_path, prism_path, openapi_path, method in WORKLOADS:
             runs = []
             for system, server in systems.items():
                 path = {
@@ -426,6 +545,7 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
                     "standin, db.json": json_server_path,
                     "ceiling": ceiling_path,
                     "Prism": prism_path,
+                    "standin, OpenAPI": openapi_path,
                 }.get(
                     system, standin_path
                 )
@@ -582,7 +702,10 @@ def main():
         results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
         figures, rows = scale(directory, seconds, options.quick)
 
-    systems = ["json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json", "ceiling"]
+    systems = [
+        "json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json",
+        "standin, OpenAPI", "ceiling",
+    ]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
         f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; json-server {JSON_SERVER_VERSION}; "
@@ -600,8 +723,8 @@ def main():
         lines += [""] + [f"{exit}; its figures there are from the runs it finished." for exit in exits]
     lines += [
         "",
-        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin db.json / json-server | standin / Prism | standin / ceiling |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin db.json / json-server | standin OpenAPI / standin | standin OpenAPI / no read cache | standin / Prism | standin / ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     def ratio(name, system, over, percent=False):
         mine, theirs = results.get((name, system)), results.get((name, over))
@@ -619,6 +742,8 @@ def main():
             ratio(name, "standin --db", "json-server"),
             ratio(name, "standin, no read cache", "json-server"),
             ratio(name, "standin, db.json", "json-server"),
+            ratio(name, "standin, OpenAPI", "standin", percent=True),
+            ratio(name, "standin, OpenAPI", "standin, no read cache", percent=True),
             ratio(name, "standin", "Prism"),
             ratio(name, "standin", "ceiling", percent=True),
         ]
