@@ -1399,3 +1399,27 @@ async fn a_discriminator_decides_which_branch_a_body_must_match() {
     let unknown = app.post("/pets", json!({"kind": "Fish", "lives": 1})).await;
     assert_eq!(unknown.status(), 400);
 }
+
+#[tokio::test]
+async fn a_nested_collections_page_links_each_item_below_its_parent() {
+    let app = spawn(SHOP);
+    let orders = json(app.get("/users/2/orders").await).await;
+    let first = orders.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let page = app
+        .request(Method::GET, "/users/2/orders")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let href = format!("href=\"/users/2/orders/{first}\"");
+    assert!(html.contains(&href), "{href} in {html}");
+    let item = app
+        .request(Method::GET, &format!("/users/2/orders/{first}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(item.status(), 200);
+}

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-use super::dialect::{Sorting, Vocabulary, collection_href, item_href};
+use super::dialect::{Sorting, Vocabulary, collection_href, item_href, listed_item_href};
 use super::form::{self, Purpose};
 use super::{Crumb, display, escape, home_crumb, layout, shorten};
 use crate::links::{PageLinks, Pagination};
@@ -393,7 +393,7 @@ pub fn listing_page(spec: &Spec, resource: &Resource, listing: &Listing<'_>) -> 
     for object in &listing.rows {
         let id = object.get(listing.id_field).unwrap_or(&Value::Null);
         let text = escape(&display(id));
-        match item_href(spec, resource, id) {
+        match listed_item_href(spec, resource, listing.collection_href, id) {
             Some(item) => {
                 let _ = write!(
                     main,

@@ -190,6 +190,38 @@ pub fn item_href(spec: &Spec, resource: &Resource, id: &Value) -> Option<String>
     }
 }
 
+/// The href of the item `id` of a collection listed at `collection_href`:
+/// its own ([`item_href`]), or, for an OpenAPI document's nested collection
+/// (whose path names its parent: `/articles/{slug}/comments`), the listed
+/// collection's path and the id, where the item path is the collection's
+/// and one parameter.
+pub fn listed_item_href(
+    spec: &Spec,
+    resource: &Resource,
+    collection_href: &str,
+    id: &Value,
+) -> Option<String> {
+    item_href(spec, resource, id).or_else(|| {
+        let Dialect::OpenApi(api) = &spec.dialect else {
+            return None;
+        };
+        let map = api.resources.iter().find(|map| map.name == resource.name)?;
+        let collection = segments(&map.collection);
+        let item = segments(map.item.as_deref()?);
+        let text = display(id);
+        let nested = item.len() == collection.len() + 1
+            && item.starts_with(&collection)
+            && matches!(item.last(), Some(Segment::Parameter(_)));
+        (nested && !text.is_empty()).then(|| {
+            format!(
+                "{}/{}",
+                collection_href.trim_end_matches('/'),
+                percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+    })
+}
+
 /// `resource` with fields read off `records` where it declares none (a
 /// db.json's collections): each property but the id, typed by its first
 /// non-null value; `xxxId` names a record of `xxxs` where the spec has that
