@@ -207,6 +207,10 @@ async fn serve(
             let id = unwrapped
                 .as_ref()
                 .and_then(|value| match value {
+                    // A key that no path can name is still the body's.
+                    Value::String(text) if resource.id == IdKind::String => {
+                        Some(RecordId::Text(text.clone()))
+                    }
                     Value::String(text) => RecordId::parse(resource.id, text),
                     other => RecordId::from_json(resource.id, other),
                 })
@@ -364,8 +368,10 @@ impl Context<'_> {
         built.finish()
     }
 
+    /// The created record's item URI; none where its key is no path segment (`""`, `.`, `..`).
     fn location(&self, index: usize, id: &RecordId) -> Option<String> {
-        let (_, map) = self.resource(index);
+        let (resource, map) = self.resource(index);
+        RecordId::parse(resource.id, &id.to_path_segment())?;
         let template = map.item.as_ref()?;
         let segments = crate::import::openapi::api::segments(template);
         let last = segments.len().saturating_sub(1);
@@ -596,10 +602,9 @@ impl Context<'_> {
         let (resource, map) = self.resource(index);
         let (fields, id) = self.fields(index, body)?;
         let id = match (resource.id, id) {
-            (IdKind::String, Some(Value::String(text))) => Some(
-                RecordId::parse(IdKind::String, &text)
-                    .ok_or_else(|| Problem::bad_request(format!("'{text}' cannot be an id")))?,
-            ),
+            // Any string the schema allows is a key, even one no item path can
+            // name (`""`, `.`, `..`): the document's real server takes it.
+            (IdKind::String, Some(Value::String(text))) => Some(RecordId::Text(text)),
             // The document lets the id out: the server makes one.
             (IdKind::String, None) => Some(RecordId::Text(fresh_uuid(&map.name))),
             (IdKind::String, Some(other)) => {

@@ -49,7 +49,16 @@ fn value(element: &Element, schema: &Value) -> Value {
                     } else {
                         Some(element)
                     };
-                    if let Some(holder) = holder {
+                    // A wrapper holding text, or elements other than the
+                    // items, holds no array: the validator refuses what it is.
+                    let foreign = |holder: &Element| {
+                        holder.children.is_empty() && !holder.text.trim().is_empty()
+                            || holder.children.iter().any(|child| child.name != item_tag)
+                    };
+                    if let Some(holder) = holder.filter(|holder| wrapped && foreign(holder)) {
+                        let any_object = serde_json::json!({"type": "object"});
+                        object.insert(name.clone(), value(holder, &any_object));
+                    } else if let Some(holder) = holder {
                         let values: Vec<Value> = holder
                             .children
                             .iter()
@@ -205,5 +214,20 @@ mod tests {
             json!({"id": 10, "name": "R & R", "photoUrls": ["a", "b"], "done": true})
         );
         assert!(read(b"<pet><id>1</pet>", &schema).is_err());
+    }
+
+    #[test]
+    fn a_wrapper_of_text_or_other_elements_is_no_array() {
+        let schema = json!({"type": "object", "properties": {
+            "tags": {"type": "array", "xml": {"wrapped": true}, "items": {"type": "string", "xml": {"name": "tag"}}}
+        }});
+        let read_tags = |xml: &[u8]| read(xml, &schema).unwrap()["tags"].clone();
+        assert_eq!(read_tags(b"<pet><tags>AAA</tags></pet>"), json!("AAA"));
+        assert_eq!(read_tags(b"<pet><tags><id>1</id></tags></pet>"), json!({}));
+        assert_eq!(read_tags(b"<pet><tags></tags></pet>"), json!([]));
+        assert_eq!(
+            read_tags(b"<pet><tags> <tag>a</tag> </tags></pet>"),
+            json!(["a"])
+        );
     }
 }
