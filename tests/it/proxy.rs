@@ -66,6 +66,10 @@ async fn declared_routes_are_served_here_and_the_others_forwarded_as_they_are() 
     let through = front
         .request(Method::GET, "/users/1")
         .header("x-trace", "t-1")
+        // Hop-by-hop: for this connection only, never forwarded.
+        .header("connection", "keep-alive, x-hop")
+        .header("x-hop", "1")
+        .header("te", "trailers")
         .send()
         .await
         .unwrap();
@@ -99,6 +103,9 @@ async fn declared_routes_are_served_here_and_the_others_forwarded_as_they_are() 
         .expect("the forwarded request");
     assert_eq!(first["path"], "/users/1");
     assert_eq!(first["headers"]["via"], "1.1 standin");
+    for hop in ["x-hop", "te", "connection"] {
+        assert!(first["headers"].get(hop).is_none(), "{hop}: {first}");
+    }
     assert!(received.iter().any(|entry| entry["query"] == "name=Bob"));
     assert!(!received.iter().any(|entry| entry["path"] == "/orders"));
 }
@@ -250,4 +257,34 @@ async fn record_mode_without_an_upstream_does_not_start() {
         panic!("record mode without an upstream started");
     };
     assert!(error.to_string().contains("no upstream"), "{error}");
+}
+
+#[tokio::test]
+async fn an_openapi_document_or_a_db_json_serves_its_own_paths_and_forwards_the_rest() {
+    let backend = spawn(BACKEND);
+    let document = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    get:
+      responses:
+        "200":
+          description: the pets
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Pet" } }
+components:
+  schemas:
+    Pet: { type: object, properties: { id: { type: integer }, name: { type: string } } }
+"##;
+    let db_json = r#"{"posts": [{"id": 1, "title": "Hello"}], "profile": {"name": "me"}}"#;
+    for (front, own) in [(document, "/pets"), (db_json, "/posts/1")] {
+        let front = spawn_with_options(front, |options| {
+            options.upstream = upstream(&backend, Duration::from_secs(10));
+        });
+        assert_eq!(front.get(own).await.status(), 200, "{own}");
+        assert!(front.server.received_requests()[0].forwarded.is_none());
+        assert_eq!(json(front.get("/users/1").await).await["name"], "Ada");
+        assert!(front.server.received_requests()[1].forwarded.is_some());
+    }
 }
