@@ -248,6 +248,13 @@ async fn exchange(
             response.append_header((name, value));
         }
     }
+    // A HEAD's answer has no body, and the length of the GET's it stands for.
+    let head_length = answer
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|_| request.method() == actix_web::http::Method::HEAD);
     let mut body = web::BytesMut::new();
     while let Some(chunk) = answer
         .chunk()
@@ -262,7 +269,28 @@ async fn exchange(
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
+    if let Some(length) = head_length {
+        return Ok((response.body(Unsent(length)), status, body));
+    }
     Ok((response.body(body.clone()), status, body))
+}
+
+/// The body of a forwarded HEAD's answer: its length, never sent.
+struct Unsent(u64);
+
+impl actix_web::body::MessageBody for Unsent {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized(self.0)
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
 }
 
 /// The `502` or `504` of a request to the upstream that failed.

@@ -78,6 +78,18 @@ async fn declared_routes_are_served_here_and_the_others_forwarded_as_they_are() 
     assert!(direct_etag.is_some());
     assert_eq!(through.text().await.unwrap(), direct_body);
 
+    // A HEAD: the GET's length, no body.
+    let head = front
+        .request(Method::HEAD, "/users/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        header(&head, "content-length"),
+        Some(direct_body.len().to_string())
+    );
+
     // The query and a write's body go through; the backend's Location comes back.
     let filtered = json(front.get("/users?name=Bob").await).await;
     assert_eq!(filtered, json!([backend_user(&backend, 2).await]));
@@ -122,7 +134,10 @@ async fn the_home_document_and_the_admin_api_stay_standins() {
     let home = home.to_string();
     assert!(home.contains("orders") && !home.contains("users"), "{home}");
     let health = json(front.get("/_standin/health").await).await;
-    assert!(health.to_string().contains("orders"), "{health}");
+    assert!(health["resources"].get("orders").is_some(), "{health}");
+    assert_eq!(health["upstream"]["url"], backend.server.url());
+    assert_eq!(health["upstream"]["timeout_ms"], 10_000);
+    assert_eq!(health["upstream"]["recording"], Value::Null);
     assert!(journal(&backend).await.is_empty());
 }
 
