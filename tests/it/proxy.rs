@@ -151,8 +151,25 @@ async fn forwarded_requests_are_journaled_and_verified() {
     );
     assert_eq!(front.get("/orders/1").await.status(), 200);
 
+    // A stub answers ahead of the upstream, for a route the spec does not declare.
+    let stub = front
+        .post(
+            "/_standin/stubs",
+            json!({"request": {"method": "GET", "path": "/users/9"}, "response": {"status": 418}, "times": 1}),
+        )
+        .await;
+    assert_eq!(stub.status(), 201);
+    assert_eq!(front.get("/users/9").await.status(), 418);
+    assert!(
+        !journal(&backend)
+            .await
+            .iter()
+            .any(|entry| entry["path"] == "/users/9")
+    );
+
     let entries = front.server.received_requests();
-    assert_eq!(entries.len(), 2);
+    assert_eq!(entries.len(), 3);
+    assert!(entries[2].forwarded.is_none() && entries[2].stub.is_some());
     let forwarded = entries[0].forwarded.as_ref().expect("marked as forwarded");
     assert_eq!(forwarded.status, Some(201));
     assert_eq!(forwarded.url, format!("{}/users", backend.server.url()));
