@@ -19,9 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API a spec file (or several) describes.
     #[command(
-        after_help = "Examples:\n  standin serve specs/blog.yaml\n  standin serve specs/shop.yaml --port 0 --db shop.db\n  standin serve openapi.yaml db.json    # on ports 8080 and 8081"
+        after_help = "Examples:\n  standin serve specs/blog.yaml\n  standin serve specs/shop.yaml --port 0 --db shop.db\n  standin serve openapi.yaml db.json    # on ports 8080 and 8081\n  standin serve specs/shop.yaml --upstream http://localhost:9000 --record recorded.json"
     )]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the OpenAPI 3.1 description of the API a spec file describes.
     Openapi {
         /// The spec file.
@@ -112,6 +112,21 @@ pub struct ServeArgs {
     /// any, every credential present is accepted.
     #[arg(long = "credential", value_name = "VALUE", hide_env_values = true)]
     pub credentials: Vec<String>,
+    /// Forward requests for routes the spec does not declare to this real service
+    /// (an http:// URL; the request's path and query are appended): a partial mock
+    /// in front of a real API. Overrides the spec's `upstream`.
+    #[arg(long, env = "STANDIN_UPSTREAM", value_name = "URL")]
+    pub upstream: Option<String>,
+    /// How long the upstream may take to answer a forwarded request before it is
+    /// answered 504 (default: the spec's upstream.timeout, else 30 s).
+    #[arg(long, env = "STANDIN_UPSTREAM_TIMEOUT_MS", value_name = "MS",
+          requires = "upstream", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub upstream_timeout_ms: Option<u64>,
+    /// Record the upstream's JSON answers to GETs of collections and items into
+    /// this db.json (added to, if it exists), to serve them later without it:
+    /// `standin serve FILE`.
+    #[arg(long, env = "STANDIN_RECORD", value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Write the URL (one per file served, a line each) to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

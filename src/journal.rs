@@ -45,6 +45,19 @@ pub struct Entry {
     /// The stub that answered it, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stub: Option<u64>,
+    /// Where it was forwarded to and what the upstream answered, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<Forwarded>,
+}
+
+/// Where a request was forwarded to (an upstream, `--upstream`) and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forwarded {
+    /// The URL it was forwarded to.
+    pub url: String,
+    /// The upstream's status; `None` when it did not answer (then the
+    /// request's own status is `502`, `504` or `508`).
+    pub status: Option<u16>,
 }
 
 /// A request as observed, to be recorded.
@@ -68,6 +81,8 @@ pub struct Observed {
     pub duration_ms: f64,
     /// The stub that answered it, if one did.
     pub stub: Option<u64>,
+    /// Where it was forwarded to, if it was.
+    pub forwarded: Option<Forwarded>,
 }
 
 impl Observed {
@@ -96,6 +111,7 @@ impl Observed {
             status: self.status,
             duration_ms: self.duration_ms,
             stub: self.stub,
+            forwarded: self.forwarded.clone(),
         }
     }
 }
@@ -115,6 +131,7 @@ struct Recorded {
     status: u16,
     duration_ms: f64,
     stub: Option<u64>,
+    forwarded: Option<Forwarded>,
 }
 
 impl Recorded {
@@ -146,6 +163,7 @@ impl Recorded {
             status: observed.status,
             duration_ms: observed.duration_ms,
             stub: observed.stub,
+            forwarded: observed.forwarded,
         }
     }
 
@@ -181,6 +199,7 @@ impl Recorded {
             status: self.status,
             duration_ms: self.duration_ms,
             stub: self.stub,
+            forwarded: self.forwarded.clone(),
         }
     }
 }

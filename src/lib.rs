@@ -35,6 +35,7 @@ mod matcher;
 mod openapi;
 mod patch;
 mod query;
+mod record;
 mod reload;
 mod represent;
 mod rewrite;
@@ -50,7 +51,7 @@ use serde_json::Value;
 
 pub use http::Timeouts;
 pub use in_process::Server;
-pub use journal::Entry as ReceivedRequest;
+pub use journal::{Entry as ReceivedRequest, Forwarded};
 pub use matcher::{NearMiss, RequestPattern, Verification};
 pub use reload::Watch;
 pub use rewrite::CustomRoutes;
@@ -58,7 +59,9 @@ pub use server::{
     Collection, Options, Prepared, SpecFile, StartError, raise_open_file_limit, run_until_signal,
 };
 pub use service::ResetError;
-pub use spec::{Diagnostic, Position, Spec, SpecErrors, SpecKind};
+pub use spec::{
+    DEFAULT_UPSTREAM_TIMEOUT, Diagnostic, Position, Spec, SpecErrors, SpecKind, Upstream,
+};
 pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError};
 pub use stubs::{Stub, StubDefinition, StubResponse};
 

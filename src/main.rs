@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Command::Openapi { file, format } => openapi(&file, format),
         Command::Schema => print_document(&standin::spec_format_schema(), DocumentFormat::Json)
             .map(|()| ExitCode::SUCCESS),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Init { file } => init(&file),
     };
     match outcome {
@@ -170,6 +170,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         for (flag, given) in [
             ("--db", args.db.is_some()),
             ("--routes", args.routes.is_some()),
+            ("--record", args.record.is_some()),
         ] {
             if given {
                 eprintln!(
@@ -200,7 +201,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if refused {
         return Ok(ExitCode::FAILURE);
     }
+    let upstream = match &args.upstream {
+        Some(url) => {
+            let timeout = args.upstream_timeout_ms.map_or(
+                standin::DEFAULT_UPSTREAM_TIMEOUT,
+                std::time::Duration::from_millis,
+            );
+            match standin::Upstream::new(url, timeout) {
+                Ok(upstream) => Some(upstream),
+                Err(message) => {
+                    eprintln!("error: --upstream: {message}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        None => None,
+    };
     let options = Options {
+        upstream,
+        record: args.record.clone(),
         custom_routes,
         host: args.host,
         port: args.port,
@@ -297,6 +316,22 @@ fn print_banner(
             out,
             "  {} custom route(s), listed at GET /__rules",
             routes.document().len()
+        )?;
+    }
+    if let Some(upstream) = options.upstream.as_ref().or(spec.upstream()) {
+        writeln!(
+            out,
+            "  other routes are forwarded to {} (timeout {} ms)",
+            upstream.url,
+            upstream.timeout.as_millis()
+        )?;
+    }
+    if let Some(record) = &options.record {
+        writeln!(
+            out,
+            "  recording the upstream's answers into {} (serve it later: standin serve {})",
+            record.display(),
+            record.display()
         )?;
     }
     let origin = url.strip_suffix(spec.base_path()).unwrap_or(url);

@@ -194,6 +194,7 @@ mod tests {
             status: 201,
             duration_ms: 0.0,
             stub: None,
+            forwarded: None,
         }
     }
 

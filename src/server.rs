@@ -40,6 +40,9 @@ pub enum StartError {
         /// Why.
         message: String,
     },
+    /// Record mode cannot start (`--record` without an upstream, or a file that cannot be written).
+    #[error("cannot record: {0}")]
+    Record(String),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -79,6 +82,11 @@ pub struct Options {
     pub custom_routes: Option<std::sync::Arc<crate::rewrite::CustomRoutes>>,
     /// Whether changes to a json-server db.json served from a file are written back to it.
     pub write_back: bool,
+    /// The real service that routes the spec does not declare are forwarded
+    /// to (`--upstream`), ahead of the spec's `upstream`.
+    pub upstream: Option<crate::spec::Upstream>,
+    /// The db.json file the upstream's answers to reads are recorded into (`--record`).
+    pub record: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -97,6 +105,8 @@ impl Default for Options {
             timeouts: http::Timeouts::default(),
             custom_routes: None,
             write_back: true,
+            upstream: None,
+            record: None,
         }
     }
 }
@@ -245,6 +255,18 @@ impl Prepared {
 
 /// Opens the store for the spec, creates its tables and seeds what is unseeded.
 pub(crate) fn prepare(mut spec_file: SpecFile, options: &Options) -> Result<Prepared, StartError> {
+    let recorder = match &options.record {
+        Some(_) if options.upstream.is_none() && spec_file.spec.upstream.is_none() => {
+            return Err(StartError::Record(format!(
+                "{} has no upstream to record from: give one with --upstream URL or the spec's `upstream`",
+                spec_file.file
+            )));
+        }
+        Some(path) => Some(std::sync::Arc::new(
+            crate::record::Recorder::open(path).map_err(StartError::Record)?,
+        )),
+        None => None,
+    };
     let location = match &options.db {
         Some(path) => Location::File(path.clone()),
         None => Location::Memory,
@@ -282,6 +304,7 @@ pub(crate) fn prepare(mut spec_file: SpecFile, options: &Options) -> Result<Prep
     state.credentials = options.credentials.clone();
     state.timeouts = options.timeouts;
     state.custom_routes = options.custom_routes.clone();
+    state.proxy = crate::http::proxy::Proxy::new(options.upstream.clone(), recorder);
     Ok(Prepared {
         state: web::Data::new(state),
     })

@@ -254,6 +254,7 @@ mod tests {
             status: 0,
             duration_ms: 0.0,
             stub: None,
+            forwarded: None,
         }
     }
 

@@ -141,7 +141,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
         Location::Memory => json!("memory"),
         Location::File(path) => json!(path.display().to_string()),
     };
-    Ok(ok_json(&json!({
+    let mut body = json!({
         "status": if status.last_reload_error.is_some() { "degraded" } else { "ok" },
         "title": spec.title,
         "spec": { "file": status.file, "hash": status.hash, "loaded_at": status.loaded_at },
@@ -150,7 +150,15 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
         "durability": durability,
         "resources": counts,
         "journal": state.service.journal.usage(),
-    })))
+    });
+    if let Some(upstream) = state.proxy.upstream(spec) {
+        body["upstream"] = json!({
+            "url": upstream.url,
+            "timeout_ms": upstream.timeout.as_millis() as u64,
+            "recording": state.proxy.recorder.as_ref().map(|recorder| recorder.path().display().to_string()),
+        });
+    }
+    Ok(ok_json(&body))
 }
 
 async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {

@@ -18,6 +18,7 @@ mod observe;
 mod openapi;
 mod pages;
 mod problem;
+pub(crate) mod proxy;
 pub(crate) mod respond;
 mod rewrite;
 mod route;
@@ -133,17 +134,17 @@ pub async fn settle_cors(
         );
     }
     if !preflight && let Some(vary) = headers.get(header::VARY) {
-        let kept: Vec<&str> = vary
-            .to_str()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|name| {
-                !name
-                    .to_ascii_lowercase()
-                    .starts_with("access-control-request-")
-            })
-            .collect();
+        let mut kept: Vec<&str> = Vec::new();
+        // A forwarded answer's own Vary may name Origin, which CORS adds again.
+        for name in vary.to_str().unwrap_or_default().split(',').map(str::trim) {
+            if !name
+                .to_ascii_lowercase()
+                .starts_with("access-control-request-")
+                && !kept.iter().any(|seen| seen.eq_ignore_ascii_case(name))
+            {
+                kept.push(name);
+            }
+        }
         if let Ok(value) = HeaderValue::from_str(&kept.join(", ")) {
             headers.insert(header::VARY, value);
         }
@@ -176,6 +177,11 @@ async fn answer(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let spec = state.spec();
+    if let Some(upstream) = state.proxy.upstream(&spec)
+        && !proxy::declares(&spec, &request)
+    {
+        return Ok(proxy::forward(&request, payload, &state, &spec, upstream).await);
+    }
     if spec.dialect == crate::spec::Dialect::JsonServer
         && let Some(segments) = json_server::claims(&request, &spec)
     {

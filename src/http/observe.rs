@@ -52,6 +52,7 @@ pub async fn observe<B: MessageBody + 'static>(
             status: 0,
             duration_ms: 0.0,
             stub: None,
+            forwarded: None,
         });
     }
     // A stub a test programmed answers ahead of everything else.
@@ -89,6 +90,11 @@ pub async fn observe<B: MessageBody + 'static>(
     tracing::info!(target: "standin::request", "{method} {path} {status} {elapsed:.1}ms");
     if let (Some(state), Some(mut observed)) = (state, pending) {
         observed.status = status;
+        observed.forwarded = response
+            .response()
+            .extensions()
+            .get::<journal::Forwarded>()
+            .cloned();
         observed.duration_ms = (elapsed * 1000.0).round() / 1000.0;
         state.service.journal.record(observed);
     }

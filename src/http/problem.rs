@@ -166,6 +166,17 @@ pub enum Problem {
         /// What failed.
         detail: String,
     },
+    /// A forwarded request got no answer from the upstream: `502` (unreachable,
+    /// failed), `504` (too late) or `508` (forwarded in a loop).
+    #[error("{detail}")]
+    Upstream {
+        /// `502`, `504` or `508`.
+        status: StatusCode,
+        /// The upstream's URL.
+        upstream: String,
+        /// What failed.
+        detail: String,
+    },
 }
 
 /// `invalid fields: title, year`, naming each field once.
@@ -230,6 +241,11 @@ impl Problem {
             Problem::Resetting => "resetting",
             Problem::Busy => "busy",
             Problem::Internal { .. } => "internal",
+            Problem::Upstream { status, .. } => match *status {
+                StatusCode::GATEWAY_TIMEOUT => "upstream-timeout",
+                StatusCode::LOOP_DETECTED => "upstream-loop",
+                _ => "upstream-unreachable",
+            },
         }
     }
 
@@ -253,6 +269,7 @@ impl Problem {
                 body["parameter"] = json!(parameter);
             }
             Problem::NotAcceptable { available } => body["available"] = json!(available),
+            Problem::Upstream { upstream, .. } => body["upstream"] = json!(upstream),
             _ => {}
         }
         body
@@ -288,6 +305,7 @@ impl ResponseError for Problem {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Problem::Upstream { status, .. } => *status,
         }
     }
 

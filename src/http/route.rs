@@ -36,7 +36,7 @@ pub enum Target {
 }
 
 /// Where a path below the base that a resource's `moved_from` names lives now.
-fn moved(spec: &Spec, rest: &str, query: &str) -> Option<String> {
+pub(super) fn moved(spec: &Spec, rest: &str, query: &str) -> Option<String> {
     let path = format!("/{rest}");
     spec.resources.iter().find_map(|resource| {
         resource.moved_from.iter().find_map(|old| {

@@ -27,6 +27,8 @@ pub struct AppState {
     pub credentials: Vec<String>,
     /// Whether answers to reads are cached (on unless `--no-read-cache`).
     pub read_cache: bool,
+    /// Forwarding to an upstream, and recording its answers.
+    pub proxy: super::proxy::Proxy,
     /// Answers to reads, until the next write.
     pub responses: super::cache::ResponseCache,
     /// Draws for injected latency and errors, seeded for reproducible runs.
@@ -46,6 +48,7 @@ impl AppState {
             credentials: Vec::new(),
             responses: super::cache::ResponseCache::default(),
             read_cache: true,
+            proxy: super::proxy::Proxy::default(),
         }
     }
 

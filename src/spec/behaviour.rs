@@ -62,10 +62,67 @@ impl Faults {
     }
 }
 
+/// The real service behind a partial mock: routes the spec does not declare
+/// are forwarded to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// The base URL (`http://host:port`, maybe with a path prefix), without a trailing slash.
+    pub url: String,
+    /// How long the upstream may take to answer a forwarded request, body included.
+    pub timeout: Duration,
+}
+
+/// How long an upstream may take to answer when nothing says otherwise.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Upstream {
+    /// The upstream at `url` (an `http://` URL); why not, when it cannot be one.
+    pub fn new(url: &str, timeout: Duration) -> Result<Upstream, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|error| {
+            format!("'{url}' is not a URL ({error}): expected one like http://localhost:9000")
+        })?;
+        match parsed.scheme() {
+            "http" => {}
+            "https" => {
+                return Err(format!(
+                    "'{url}' is an https:// upstream, which standin cannot reach: it forwards over plain HTTP only (no TLS); \
+                     give an http:// URL, e.g. of a local TLS-terminating proxy"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "'{url}' has the scheme '{other}': an upstream is an http:// URL"
+                ));
+            }
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(format!("'{url}' names no host"));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!(
+                "'{url}' has a query or a fragment: an upstream is a base URL, which the request's path and query are appended to"
+            ));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(format!(
+                "'{url}' carries credentials: the client's own Authorization header is forwarded instead"
+            ));
+        }
+        if timeout.is_zero() {
+            return Err("the upstream's timeout must be more than 0".to_string());
+        }
+        Ok(Upstream {
+            url: parsed.as_str().trim_end_matches('/').to_string(),
+            timeout,
+        })
+    }
+}
+
 /// Allowed changes of a field's value: `from` state to the states listed.
 pub type Transitions = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 
 const SCOPES: &[&str] = &["read", "write", "admin"];
+const UPSTREAM_KEYS: &[&str] = &["url", "timeout"];
 
 /// A duration like `20ms`, `2s` or `1.5s` (a bare number is milliseconds).
 pub fn duration(text: &str) -> Option<Duration> {
@@ -114,6 +171,54 @@ impl Checker {
             );
         }
         parsed
+    }
+
+    /// `upstream`: a URL, or `{ url, timeout }`.
+    pub(super) fn upstream(&mut self, value: &Value) -> Option<Upstream> {
+        let (url, timeout) = match value {
+            Value::String(url) => (url.as_str(), DEFAULT_UPSTREAM_TIMEOUT),
+            Value::Object(map) => {
+                self.unknown_keys("upstream", map, UPSTREAM_KEYS);
+                let timeout = match map.get("timeout") {
+                    Some(value) => self.duration_value("upstream.timeout", value)?,
+                    None => DEFAULT_UPSTREAM_TIMEOUT,
+                };
+                let Some(url) = map.get("url") else {
+                    self.error(
+                        "upstream",
+                        "missing key 'url': the upstream's base URL, like http://localhost:9000",
+                    );
+                    return None;
+                };
+                (self.string("upstream.url", url)?, timeout)
+            }
+            other => {
+                self.error(
+                    "upstream",
+                    format!(
+                        "expected a URL or a mapping with url and timeout, found {}",
+                        describe(other)
+                    ),
+                );
+                return None;
+            }
+        };
+        let path = if value.is_string() {
+            "upstream"
+        } else {
+            "upstream.url"
+        };
+        match Upstream::new(url, timeout) {
+            Ok(upstream) => Some(upstream),
+            Err(message) if message.contains("timeout") => {
+                self.error("upstream.timeout", message);
+                None
+            }
+            Err(message) => {
+                self.error(path, message);
+                None
+            }
+        }
     }
 
     /// `latency` and `error_rate` of a resource or of the whole spec.

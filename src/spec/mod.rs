@@ -25,7 +25,7 @@ mod values;
 
 use std::path::Path;
 
-pub use behaviour::{Cors, Faults, Scope};
+pub use behaviour::{Cors, DEFAULT_UPSTREAM_TIMEOUT, Faults, Scope, Upstream};
 pub use diagnostic::{Diagnostic, Position, SpecErrors};
 pub use export::{field_to_json, to_json};
 pub use fields::field_schema;

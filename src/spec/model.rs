@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use regex::Regex;
 
-pub use super::behaviour::{Auth, Cors, Faults, Transitions};
+pub use super::behaviour::{Auth, Cors, Faults, Transitions, Upstream};
 use serde_json::{Map, Value};
 
 /// A parsed and validated spec: the whole API description. It exists only as
@@ -34,6 +34,8 @@ pub struct Spec {
     pub(crate) cors: Cors,
     /// Injected latency and errors for every resource without its own.
     pub(crate) faults: Faults,
+    /// The real service that routes the spec does not declare are forwarded to, if any.
+    pub(crate) upstream: Option<Upstream>,
     /// The behaviour keys as written (`auth`, `cors`, ...), for the normalised export.
     pub(crate) extensions: Map<String, Value>,
     /// What kind of input the spec was read from, which decides the wire behaviour.
@@ -375,6 +377,11 @@ impl Spec {
     /// The API's title.
     pub fn title(&self) -> &str {
         &self.title
+    }
+
+    /// The real service that routes the spec does not declare are forwarded to, if any.
+    pub fn upstream(&self) -> Option<&Upstream> {
+        self.upstream.as_ref()
     }
 
     /// The path prefix of every route, without a trailing slash (`""` for the root).

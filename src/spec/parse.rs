@@ -22,10 +22,11 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "cors",
     "latency",
     "error_rate",
+    "upstream",
     "$schema",
 ];
 /// Top-level keys configured for later capabilities, kept verbatim.
-const TOP_LEVEL_EXTENSIONS: &[&str] = &["auth", "cors", "latency", "error_rate"];
+const TOP_LEVEL_EXTENSIONS: &[&str] = &["auth", "cors", "latency", "error_rate", "upstream"];
 const DEFAULTS_KEYS: &[&str] = &["accept", "prefer"];
 /// Media types `defaults.accept` may name.
 pub const SERVABLE_MEDIA_TYPES: &[&str] = &["application/hal+json", "application/json"];
@@ -113,6 +114,7 @@ impl Checker {
             None => super::behaviour::Cors::AnyOrigin,
         };
         let faults = self.faults("", top);
+        let upstream = top.get("upstream").and_then(|value| self.upstream(value));
         Some(Spec {
             title,
             base_path,
@@ -124,6 +126,7 @@ impl Checker {
             auth,
             cors,
             faults,
+            upstream,
             extensions,
             dialect: Dialect::Standin,
         })
@@ -220,5 +223,75 @@ mod tests {
                 .any(|p| p.contains("spec.yaml:4:5") && p.contains("did you mean 'fields'?")),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn an_upstream_is_a_url_or_a_url_and_a_timeout() {
+        let resources = "resources:\n  todos:\n    fields:\n      title: string\n";
+        let spec = parse(
+            "spec.yaml",
+            &format!("standin: 1\nupstream: http://localhost:9000/\n{resources}"),
+        )
+        .unwrap();
+        let upstream = spec.upstream.expect("an upstream");
+        assert_eq!(upstream.url, "http://localhost:9000");
+        assert_eq!(upstream.timeout, super::super::DEFAULT_UPSTREAM_TIMEOUT);
+        let spec = parse(
+            "spec.yaml",
+            &format!(
+                "standin: 1\nupstream:\n  url: http://127.0.0.1:9000/v2\n  timeout: 1.5s\n{resources}"
+            ),
+        )
+        .unwrap();
+        let upstream = spec.upstream.expect("an upstream");
+        assert_eq!(upstream.url, "http://127.0.0.1:9000/v2");
+        assert_eq!(upstream.timeout, std::time::Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn a_bad_upstream_is_reported_where_it_is() {
+        let resources = "resources:\n  todos:\n    fields:\n      title: string\n";
+        let cases = [
+            (
+                "upstream: https://api.example.com\n",
+                "spec.yaml:2:11",
+                "plain HTTP only",
+            ),
+            (
+                "upstream: localhost:9000\n",
+                "spec.yaml:2:11",
+                "scheme 'localhost'",
+            ),
+            (
+                "upstream:\n  url: http://a\n  timout: 2s\n",
+                "spec.yaml:4:3",
+                "did you mean 'timeout'?",
+            ),
+            (
+                "upstream:\n  url: http://a\n  timeout: soon\n",
+                "spec.yaml:4:12",
+                "not a duration",
+            ),
+            (
+                "upstream: { timeout: 2s }\n",
+                "spec.yaml:2",
+                "missing key 'url'",
+            ),
+            ("upstream: http://a?x=1\n", "spec.yaml:2:11", "query"),
+            (
+                "upstreams: http://a\n",
+                "spec.yaml:2:1",
+                "did you mean 'upstream'?",
+            ),
+        ];
+        for (text, position, message) in cases {
+            let found = problems(&format!("standin: 1\n{text}{resources}"));
+            assert!(
+                found
+                    .iter()
+                    .any(|p| p.contains(position) && p.contains(message)),
+                "{text}: {found:?}"
+            );
+        }
     }
 }

@@ -128,6 +128,21 @@ pub fn json_schema() -> Value {
             "cors": { "description": "false, \"*\" (the default) or a list of allowed origins.", "type": ["boolean", "string", "array"], "items": { "type": "string" } },
             "latency": latency,
             "error_rate": error_rate,
+            "upstream": {
+                "description": "The real service behind this partial mock: routes the spec does not declare are forwarded to it. An http:// URL, or a mapping with the URL and a timeout.",
+                "oneOf": [
+                    { "type": "string", "pattern": "^http://" },
+                    {
+                        "type": "object",
+                        "required": ["url"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "url": { "description": "The upstream's base URL (http:// only); the request's path and query are appended to it.", "type": "string", "pattern": "^http://" },
+                            "timeout": { "$ref": "#/$defs/duration", "description": "How long the upstream may take to answer (default 30s); past it the request is answered 504." },
+                        },
+                    },
+                ],
+            },
             "resources": { "description": "The resources, by name.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/resource" } },
         },
         "$defs": {

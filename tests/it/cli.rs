@@ -330,3 +330,19 @@ fn several_files_with_one_database_are_refused() {
     assert!(stderr.contains("--db applies to one input"), "{stderr}");
     assert!(!std::path::Path::new("never-created.db").exists());
 }
+
+#[test]
+fn serve_refuses_an_https_upstream_at_start() {
+    let output = standin()
+        .args(["serve", "specs/todo.yaml", "--port", "0", "--no-watch"])
+        .args(["--upstream", "https://api.example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--upstream: 'https://api.example.com' is an https:// upstream")
+            && stderr.contains("plain HTTP only"),
+        "{stderr}"
+    );
+}

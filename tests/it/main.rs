@@ -23,6 +23,7 @@ mod json_server;
 mod json_server_files;
 mod openapi;
 mod openapi_import;
+mod proxy;
 mod queries;
 mod reload;
 mod representations;

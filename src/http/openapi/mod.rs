@@ -22,7 +22,7 @@ use crate::query::{Column, Filter, ListQuery, Operator};
 use crate::spec::{Dialect, FieldType, IdKind, Resource, Spec};
 use crate::store::{Record, RecordId};
 pub use pages::is_home_page;
-use request::Matched;
+pub(super) use request::{Matched, find};
 use shape::Window;
 
 /// Names of query parameters that set a list's page size.
