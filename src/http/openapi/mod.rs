@@ -359,13 +359,10 @@ impl Context<'_> {
         let (_, map) = self.resource(index);
         let mut item = Map::new();
         item.insert(map.id_field.clone(), record.id.to_json());
+        let properties = map.item_schema.get("properties").and_then(Value::as_object);
+        let property = |name: &str| properties.and_then(|properties| properties.get(name));
         let write_only = |name: &str| {
-            map.item_schema
-                .pointer(&format!(
-                    "/properties/{}",
-                    name.replace('~', "~0").replace('/', "~1")
-                ))
-                .and_then(|property| property.get("writeOnly"))
+            property(name).and_then(|property| property.get("writeOnly"))
                 == Some(&Value::Bool(true))
         };
         let hidden = |name: &str| {
@@ -377,14 +374,7 @@ impl Context<'_> {
         // the record never had (an example that leaves an optional property
         // out): it is left out, as the document can say.
         let absent = |name: &str, value: &Value| {
-            value.is_null()
-                && map
-                    .item_schema
-                    .pointer(&format!(
-                        "/properties/{}",
-                        name.replace('~', "~0").replace('/', "~1")
-                    ))
-                    .is_some_and(|property| !shape::allows_null(property))
+            value.is_null() && property(name).is_some_and(|property| !shape::allows_null(property))
         };
         for (name, value) in &record.fields {
             if *name != map.id_field && !write_only(name) && !hidden(name) && !absent(name, value) {
