@@ -4,6 +4,7 @@
     python3 bench/run.py            # full run (about 4 minutes)
     python3 bench/run.py --quick    # a few seconds per workload (CI)
     python3 bench/run.py --out docs/benchmark-latest.md
+    python3 bench/run.py --openapi  # only standin and the OpenAPI document
 
 On this machine and in one run it:
   1. installs json-server 0.17.4 and Prism's CLI from npm into a scratch
@@ -59,8 +60,10 @@ WORDS = (
 ).split()
 
 
-def build():
+def build(ceiling=True):
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    if not ceiling:
+        return
     subprocess.run(
         ["cargo", "build", "--release", "--quiet"],
         cwd=os.path.join(ROOT, "bench", "ceiling"),
@@ -492,14 +495,19 @@ WORKLOADS = [
 ]
 
 
-def comparison(directory, seconds, json_server_bin, prism_bin):
+def comparison(directory, seconds, json_server_bin, prism_bin, openapi_only=False):
+    """With `openapi_only`: standin, without its read cache and serving the
+    OpenAPI document, on the workloads the document has."""
     db_json, spec_json, posts = dataset(directory)
     systems = {}
     results = {}
-    port = free_port()
-    systems["json-server"] = Process(
-        [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"], url=f"http://127.0.0.1:{port}", health="/posts/1"
-    )
+    if not openapi_only:
+        port = free_port()
+        systems["json-server"] = Process(
+            [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"],
+            url=f"http://127.0.0.1:{port}",
+            health="/posts/1",
+        )
     if prism_bin:
         openapi = os.path.join(directory, "openapi.json")
         with open(openapi, "w") as file:
@@ -515,13 +523,15 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
         except SystemExit as failure:
             print(f"Prism is left out: {failure}", file=sys.stderr)
     systems["standin"] = standin(spec_json)
-    systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
+    if not openapi_only:
+        systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
     systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
-    # The same db.json json-server serves, served by standin in json-server's
-    # dialect (a copy: each writes its changes back to its own file).
-    db_json_copy = os.path.join(directory, "standin-db.json")
-    shutil.copyfile(db_json, db_json_copy)
-    systems["standin, db.json"] = standin(db_json_copy)
+    if not openapi_only:
+        # The same db.json json-server serves, served by standin in json-server's
+        # dialect (a copy: each writes its changes back to its own file).
+        db_json_copy = os.path.join(directory, "standin-db.json")
+        shutil.copyfile(db_json, db_json_copy)
+        systems["standin, db.json"] = standin(db_json_copy)
     # An OpenAPI document describing the same posts, holding the same 10,000
     # (a document's resources start with 10 generated records: these are
     # deleted and the dataset's created through the API, ids and all).
@@ -532,12 +542,17 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
     item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
     open(item_file, "wb").write(item)
     open(page_file, "wb").write(page)
-    port = free_port()
-    systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
+    if not openapi_only:
+        port = free_port()
+        systems["ceiling"] = Process(
+            [CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item"
+        )
     rss = {}
     exits = []
     try:
         for name, standin_path, json_server_path, ceiling_path, prism_path, openapi_path, method in WORKLOADS:
+            if openapi_only and openapi_path is None:
+                continue
             runs = []
             for system, server in systems.items():
                 path = {
@@ -688,19 +703,30 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few seconds per workload, smaller data (CI)")
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    parser.add_argument(
+        "--openapi",
+        action="store_true",
+        help="only standin, standin without the read cache and the OpenAPI document, on the workloads "
+        "the document has (no json-server, Prism, ceiling or scale figures)",
+    )
     options = parser.parse_args()
-    for tool in ["wrk", "npm", "cargo"]:
+    for tool in ["wrk", "cargo"] if options.openapi else ["wrk", "npm", "cargo"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (wrk: apt-get install wrk)")
     started = time.monotonic()
-    build()
+    build(ceiling=not options.openapi)
     seconds = 2 if options.quick else 6
     with tempfile.TemporaryDirectory() as directory:
-        json_server_bin = install_json_server(directory)
-        prism_bin = install_prism(directory)
-        prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
-        results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
-        figures, rows = scale(directory, seconds, options.quick)
+        if options.openapi:
+            prism = "Prism: not run"
+            results, rss, exits = comparison(directory, seconds, None, None, openapi_only=True)
+            figures, rows = [], []
+        else:
+            json_server_bin = install_json_server(directory)
+            prism_bin = install_prism(directory)
+            prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
+            results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
+            figures, rows = scale(directory, seconds, options.quick)
 
     systems = [
         "json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json",

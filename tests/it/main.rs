@@ -22,6 +22,7 @@ mod json_patch;
 mod json_server;
 mod json_server_files;
 mod openapi;
+mod openapi_cache;
 mod openapi_import;
 mod proxy;
 mod queries;

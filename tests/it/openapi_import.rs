@@ -1476,3 +1476,196 @@ async fn a_nested_collections_page_links_each_item_below_its_parent() {
         .unwrap();
     assert_eq!(item.status(), 200);
 }
+
+/// A document written for this test: a user's orders are listed and
+/// created below the user, with no path for one order.
+const ORDERS_WITHOUT_ITEMS: &str = r##"
+openapi: 3.0.3
+info: { title: Orders, version: "1" }
+paths:
+  /users:
+    get:
+      responses:
+        "200":
+          description: users
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/User" } }
+  /users/{id}:
+    parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+    get:
+      responses:
+        "200":
+          description: a user
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/User" }
+        "404": { description: no such user }
+    delete:
+      responses:
+        "204": { description: deleted }
+        "404": { description: no such user }
+  /users/{userId}/orders:
+    parameters: [{ name: userId, in: path, required: true, schema: { type: integer } }]
+    get:
+      responses:
+        "200":
+          description: the user's orders
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Order" } }
+        "404": { description: no such user }
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Order" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Order" }
+        "404": { description: no such user }
+components:
+  schemas:
+    User:
+      type: object
+      required: [id, name]
+      properties:
+        id: { type: integer }
+        name: { type: string }
+    Order:
+      type: object
+      required: [item]
+      additionalProperties: false
+      properties:
+        orderId: { type: integer, readOnly: true }
+        item: { type: string, minLength: 1 }
+"##;
+
+#[tokio::test]
+async fn a_nested_collection_without_an_item_path_is_stored_with_its_parent() {
+    let app = spawn(ORDERS_WITHOUT_ITEMS);
+    let before = json(app.get("/users/3/orders").await).await;
+    let before = before.as_array().unwrap().clone();
+    assert!(
+        before
+            .iter()
+            .all(|order| order["orderId"].is_i64() && order.as_object().unwrap().len() == 2),
+        "stored orders in the document's shape, the user left out: {before:?}"
+    );
+    let created = app.post("/users/3/orders", json!({"item": "tea"})).await;
+    assert_eq!(created.status(), 201);
+    assert!(
+        header(&created, "location").is_none(),
+        "no path names one order"
+    );
+    let order = json(created).await;
+    assert_eq!(order["item"], "tea");
+    let listed = json(app.get("/users/3/orders").await).await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), before.len() + 1, "{listed:?}");
+    assert!(listed.contains(&order));
+    let others = json(app.get("/users/2/orders").await).await;
+    assert!(
+        !others.as_array().unwrap().contains(&order),
+        "another user's orders are not this one's: {others}"
+    );
+    assert_eq!(
+        app.post("/users/99/orders", json!({"item": "tea"}))
+            .await
+            .status(),
+        404,
+        "no order for a user who does not exist"
+    );
+    assert_eq!(app.get("/users/99/orders").await.status(), 404);
+    let deleted = app
+        .request(Method::DELETE, "/users/3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(app.get("/users/3/orders").await.status(), 404);
+}
+
+#[test]
+fn check_shows_a_nested_collection_without_an_item_path() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("orders.yaml");
+    std::fs::write(&file, ORDERS_WITHOUT_ITEMS).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "resource orders (id: orderId, Integer, 10 seeded records)\n  \
+             GET /users/{userId}/orders  (list)\n  POST /users/{userId}/orders  (create)\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nested in users: userId holds"), "{stdout}");
+}
+
+/// What `standin check` says of each real document in tests/import-cases:
+/// the resources inferred and the operations answered from the document.
+#[test]
+fn the_import_cases_infer_their_resources() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "petstore-expanded.yaml",
+            &["ok (1 resources)", "resource pets (id: id"],
+        ),
+        (
+            "realworld-conduit.yaml",
+            &[
+                "ok (2 resources)",
+                "resource articles (id: slug",
+                "resource comments (id: id",
+                "served from examples and schemas:\n  POST /api/users/login\n  POST /api/users\n  \
+                 GET /api/user\n  PUT /api/user\n  GET /api/profiles/{username}\n  \
+                 POST /api/profiles/{username}/follow\n  DELETE /api/profiles/{username}/follow\n  \
+                 GET /api/articles/feed\n  POST /api/articles/{slug}/favorite\n  \
+                 DELETE /api/articles/{slug}/favorite\n  GET /api/tags\n",
+            ],
+        ),
+        (
+            "swagger-petstore-v3.yaml",
+            &[
+                "ok (3 resources)",
+                "resource pet (id: id",
+                "resource order (id: id",
+                "resource user (id: username",
+            ],
+        ),
+        (
+            "train-travel.yaml",
+            &[
+                "ok (1 resources)",
+                "resource bookings (id: id",
+                "served from examples and schemas:\n  GET /rest/Train+Travel+API/1.0.0/stations\n  \
+                 GET /rest/Train+Travel+API/1.0.0/trips\n  \
+                 POST /rest/Train+Travel+API/1.0.0/bookings/{bookingId}/payment\n",
+            ],
+        ),
+        ("uspto.yaml", &["ok (0 resources)"]),
+    ];
+    for (name, expected) in cases {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+            .arg("check")
+            .arg(format!("tests/import-cases/openapi/{name}"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{name}: {stdout}");
+        for text in *expected {
+            assert!(stdout.contains(text), "{name} lacks {text:?}:\n{stdout}");
+        }
+    }
+}

@@ -15,6 +15,7 @@ use actix_web::http::Method as HttpMethod;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
+use super::cache::CachedRead;
 use super::{AppState, Problem};
 use crate::import::openapi::api::{Api, Operation, ResourceMap, Role};
 use crate::import::openapi::generate::Generator;
@@ -150,94 +151,34 @@ async fn serve(
         operation,
         path,
     };
-    // Below an item: the item must exist (and, nested itself, belong to the
-    // record the path names above it, and so on up), but for an action that
-    // does not read and declares no answer for a missing item (a 404, a 4XX
-    // or a default): that answers as declared, as a mock server does.
-    let checks_parent = operation.role != Role::Other
-        || operation.method == "GET"
-        || operation.response(404).is_some();
-    if let Some(parent) = operation.parent.filter(|_| checks_parent) {
-        let mut chain = Vec::new();
-        let mut next = Some(parent);
-        while let Some(index) = next.filter(|_| chain.len() <= api.resources.len()) {
-            chain.push((index, context.parent_id(index)?, context.owner(index)?));
-            next = api.resources[index]
-                .parent
-                .as_ref()
-                .map(|link| link.resource);
-        }
-        let spec = Arc::clone(spec);
-        state
-            .blocking(move |store| {
-                for (index, id, owner) in chain {
-                    let record = store.get(&spec.resources[index], &id)?;
-                    belongs(&record, owner.as_ref())?;
-                }
-                Ok(())
-            })
-            .await?;
+    // Every check of the request above ran: a kept answer is one this
+    // request would get (credentials are never taken from the cache).
+    let version = context.cacheable().then(|| state.version(spec)).flatten();
+    let key = version
+        .map(|_| cache_key(request, spec))
+        .unwrap_or_default();
+    let read = CachedRead::begin(&state.responses, version, request, &key);
+    if let Some(hit) = read.hit() {
+        return Ok(hit);
     }
-    match operation.role {
-        Role::List(index) => context.list(index, &query, request).await,
-        Role::Create(index) => context.create(index, body).await,
-        Role::Read(index) => {
-            let id = context.id(index, path)?;
-            let owner = context.owner(index)?;
-            let spec = Arc::clone(spec);
-            let record = state
-                .blocking(move |store| {
-                    let record = store.get(&spec.resources[index], &id)?;
-                    belongs(&record, owner.as_ref())?;
-                    Ok(record)
-                })
-                .await?;
-            if super::respond::wants_page(request, context.spec) {
-                return Ok(context.item_page(index, &record));
-            }
-            Ok(context.item(index, &record, &[200]))
-        }
-        Role::Replace(index) => {
-            let id = context.id(index, path)?;
-            context.replace(index, id, body).await
-        }
-        Role::ReplaceInBody(index) => {
-            let (resource, map) = context.resource(index);
-            let unwrapped = context.fields(index, body.clone())?.1;
-            let id = unwrapped
-                .as_ref()
-                .and_then(|value| match value {
-                    // A key that no path can name is still the body's.
-                    Value::String(text) if resource.id == IdKind::String => {
-                        Some(RecordId::Text(text.clone()))
-                    }
-                    Value::String(text) => RecordId::parse(resource.id, text),
-                    other => RecordId::from_json(resource.id, other),
-                })
-                .ok_or_else(|| {
-                    Problem::not_found(format!(
-                        "no {} with the body's {}",
-                        resource.name, map.id_field
-                    ))
-                })?;
-            context.replace(index, id, body).await
-        }
-        Role::Update(index) => context.update(index, path, body).await,
-        Role::Delete(index) => {
-            let id = context.id(index, path)?;
-            let owner = context.owner(index)?;
-            let spec = Arc::clone(spec);
-            let record = state
-                .blocking(move |store| {
-                    Ok(store.delete(&spec, &spec.resources[index], &id, &|record| {
-                        belongs(record, owner.as_ref())
-                    })?)
-                })
-                .await?;
-            Ok(context.item(index, &record, &[204, 200]))
-        }
-        Role::Other => Ok(context.example(request)),
-    }
+    let response = context.answer(request, &query, body).await?;
+    Ok(read.keep(response))
+}
+
+/// What an OpenAPI answer to a read depends on besides its path and query:
+/// whether it is a page, and the `Prefer` it states (`code=`, `example=`).
+fn cache_key(request: &HttpRequest, spec: &Spec) -> String {
+    let prefer: Vec<&str> = request
+        .headers()
+        .get_all("prefer")
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    let shape = if super::respond::wants_page(request, spec) {
+        "html"
+    } else {
+        "json"
+    };
+    format!("openapi {shape} {prefer:?}")
 }
 
 /// Whether `record` belongs to the parent record `owner` names (field, id); not found if not.
@@ -263,6 +204,115 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Whether the answer to a GET of this operation is a function of the
+    /// store, the document and the request: reads of stored records, and
+    /// answers from the document's examples and schemas (generated with the seed).
+    fn cacheable(&self) -> bool {
+        matches!(
+            self.operation.role,
+            Role::List(_) | Role::Read(_) | Role::Other
+        )
+    }
+
+    /// The answer to the checked request, from the store or the document.
+    async fn answer(
+        &self,
+        request: &HttpRequest,
+        query: &HashMap<String, Value>,
+        body: Option<Value>,
+    ) -> Result<HttpResponse, Problem> {
+        // Below an item: the item must exist (and, nested itself, belong to the
+        // record the path names above it, and so on up), but for an action that
+        // does not read and declares no answer for a missing item (a 404, a 4XX
+        // or a default): that answers as declared, as a mock server does.
+        let checks_parent = self.operation.role != Role::Other
+            || self.operation.method == "GET"
+            || self.operation.response(404).is_some();
+        if let Some(parent) = self.operation.parent.filter(|_| checks_parent) {
+            let mut chain = Vec::new();
+            let mut next = Some(parent);
+            while let Some(index) = next.filter(|_| chain.len() <= self.api.resources.len()) {
+                chain.push((index, self.parent_id(index)?, self.owner(index)?));
+                next = self.api.resources[index]
+                    .parent
+                    .as_ref()
+                    .map(|link| link.resource);
+            }
+            let spec = Arc::clone(self.spec);
+            self.state
+                .blocking(move |store| {
+                    for (index, id, owner) in chain {
+                        let record = store.get(&spec.resources[index], &id)?;
+                        belongs(&record, owner.as_ref())?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        match self.operation.role {
+            Role::List(index) => self.list(index, query, request).await,
+            Role::Create(index) => self.create(index, body).await,
+            Role::Read(index) => {
+                let id = self.id(index, self.path)?;
+                let owner = self.owner(index)?;
+                let spec = Arc::clone(self.spec);
+                let record = self
+                    .state
+                    .blocking(move |store| {
+                        let record = store.get(&spec.resources[index], &id)?;
+                        belongs(&record, owner.as_ref())?;
+                        Ok(record)
+                    })
+                    .await?;
+                if super::respond::wants_page(request, self.spec) {
+                    return Ok(self.item_page(index, &record));
+                }
+                Ok(self.item(index, &record, &[200]))
+            }
+            Role::Replace(index) => {
+                let id = self.id(index, self.path)?;
+                self.replace(index, id, body).await
+            }
+            Role::ReplaceInBody(index) => {
+                let (resource, map) = self.resource(index);
+                let unwrapped = self.fields(index, body.clone())?.1;
+                let id = unwrapped
+                    .as_ref()
+                    .and_then(|value| match value {
+                        // A key that no path can name is still the body's.
+                        Value::String(text) if resource.id == IdKind::String => {
+                            Some(RecordId::Text(text.clone()))
+                        }
+                        Value::String(text) => RecordId::parse(resource.id, text),
+                        other => RecordId::from_json(resource.id, other),
+                    })
+                    .ok_or_else(|| {
+                        Problem::not_found(format!(
+                            "no {} with the body's {}",
+                            resource.name, map.id_field
+                        ))
+                    })?;
+                self.replace(index, id, body).await
+            }
+            Role::Update(index) => self.update(index, self.path, body).await,
+            Role::Delete(index) => {
+                let id = self.id(index, self.path)?;
+                let owner = self.owner(index)?;
+                let spec = Arc::clone(self.spec);
+                let record = self
+                    .state
+                    .blocking(move |store| {
+                        Ok(store.delete(&spec, &spec.resources[index], &id, &|record| {
+                            belongs(record, owner.as_ref())
+                        })?)
+                    })
+                    .await?;
+                Ok(self.item(index, &record, &[204, 200]))
+            }
+            Role::Other => Ok(self.example(request)),
+        }
+    }
+
     fn resource(&self, index: usize) -> (&Resource, &ResourceMap) {
         (&self.spec.resources[index], &self.api.resources[index])
     }
@@ -313,13 +363,10 @@ impl Context<'_> {
         let (_, map) = self.resource(index);
         let mut item = Map::new();
         item.insert(map.id_field.clone(), record.id.to_json());
+        let properties = map.item_schema.get("properties").and_then(Value::as_object);
+        let property = |name: &str| properties.and_then(|properties| properties.get(name));
         let write_only = |name: &str| {
-            map.item_schema
-                .pointer(&format!(
-                    "/properties/{}",
-                    name.replace('~', "~0").replace('/', "~1")
-                ))
-                .and_then(|property| property.get("writeOnly"))
+            property(name).and_then(|property| property.get("writeOnly"))
                 == Some(&Value::Bool(true))
         };
         let hidden = |name: &str| {
@@ -331,14 +378,7 @@ impl Context<'_> {
         // the record never had (an example that leaves an optional property
         // out): it is left out, as the document can say.
         let absent = |name: &str, value: &Value| {
-            value.is_null()
-                && map
-                    .item_schema
-                    .pointer(&format!(
-                        "/properties/{}",
-                        name.replace('~', "~0").replace('/', "~1")
-                    ))
-                    .is_some_and(|property| !shape::allows_null(property))
+            value.is_null() && property(name).is_some_and(|property| !shape::allows_null(property))
         };
         for (name, value) in &record.fields {
             if *name != map.id_field && !write_only(name) && !hidden(name) && !absent(name, value) {

@@ -3,7 +3,8 @@
 //! shape comes from the item GET's response (or the collection's array
 //! items, or the create body), and whose id is the item parameter's property.
 //! A collection nested in another's item (`/articles/{slug}/comments`) makes
-//! a resource whose records reference their parent record.
+//! a resource whose records reference their parent record, with or without
+//! an item path of its own.
 
 use std::collections::BTreeMap;
 
@@ -129,28 +130,13 @@ pub fn resources(
             });
             continue;
         };
-        let id_schema = &properties[&id_field];
-        let create_has_id = create
-            .and_then(|index| body_schema(document, &operations[index]))
-            .and_then(|schema| {
-                let inlined = unwrap_item(refs::inline(document, &schema));
-                inlined
-                    .get("properties")
-                    .map(|p| p.get(&id_field).is_some())
-            })
-            .unwrap_or(false);
-        let id_kind = match (kind_of(id_schema).as_deref(), id_schema.get("format")) {
-            (Some("integer"), _) => "integer",
-            (Some("string"), Some(format)) if format == "uuid" && !create_has_id => "uuid",
-            (Some("string"), _) if create_has_id => "string",
-            (Some("string"), _) => "uuid",
-            _ => {
-                notes.push(Note {
-                    pointer,
-                    message: format!("the id property '{id_field}' is neither an integer nor a string: served from the document's examples and schemas"),
-                });
-                continue;
-            }
+        let create = create.map(|index| &operations[index]);
+        let Some(id_kind) = id_kind(document, create, &properties[&id_field], &id_field) else {
+            notes.push(Note {
+                pointer,
+                message: format!("the id property '{id_field}' is neither an integer nor a string: served from the document's examples and schemas"),
+            });
+            continue;
         };
         let name = unique_name(collection_name, &inferred);
         let mut fields = fields(properties, &id_field);
@@ -205,8 +191,157 @@ pub fn resources(
             item_schema,
         });
     }
+    without_items(document, operations, &by_template, &mut inferred, notes);
     other_roles(document, operations, &inferred);
     inferred
+}
+
+/// How the ids of a resource are made, from its id property's schema and
+/// whether its create body carries the id: none if neither integer nor string.
+fn id_kind(
+    document: &Value,
+    create: Option<&Operation>,
+    id_schema: &Value,
+    id_field: &str,
+) -> Option<&'static str> {
+    let create_has_id = create
+        .and_then(|operation| body_schema(document, operation))
+        .and_then(|schema| {
+            let inlined = unwrap_item(refs::inline(document, &schema));
+            inlined.get("properties").map(|p| p.get(id_field).is_some())
+        })
+        .unwrap_or(false);
+    match (kind_of(id_schema).as_deref(), id_schema.get("format")) {
+        (Some("integer"), _) => Some("integer"),
+        (Some("string"), Some(format)) if format == "uuid" && !create_has_id => Some("uuid"),
+        (Some("string"), _) if create_has_id => Some("string"),
+        (Some("string"), _) => Some("uuid"),
+        _ => None,
+    }
+}
+
+/// Nested collections without an item path (`/users/{userId}/orders`, its
+/// GET listing and maybe a POST, but no `/users/{userId}/orders/{orderId}`):
+/// a resource like the others, listed and created below its parent, where
+/// the GET answers an array of objects that no resource already has, with
+/// an `id` (or `orderId`, `order_id`) property.
+fn without_items(
+    document: &Value,
+    operations: &mut [Operation],
+    by_template: &BTreeMap<String, Vec<usize>>,
+    inferred: &mut Vec<Inferred>,
+    notes: &mut Vec<Note>,
+) {
+    let known: Vec<Value> = inferred
+        .iter()
+        .map(|resource| unwrap_item(refs::inline(document, &resource.item_schema)))
+        .collect();
+    for (template, collection_operations) in by_template {
+        if inferred
+            .iter()
+            .any(|resource| resource.map.collection == *template)
+        {
+            continue;
+        }
+        let segments = super::api::segments(template);
+        let Some((Segment::Literal(collection_name), parent)) = segments.split_last() else {
+            continue;
+        };
+        let Some(owner) = owner(parent, inferred) else {
+            continue;
+        };
+        let find = |method: &str| {
+            collection_operations
+                .iter()
+                .copied()
+                .find(|index| operations[*index].method == method)
+        };
+        let (Some(list), create) = (find("GET"), find("POST")) else {
+            continue;
+        };
+        let Some(item_schema) = success_schema(document, &operations[list])
+            .filter(|schema| refs::resolve(document, schema).get("items").is_some())
+            .and_then(|schema| array_items(document, &schema))
+        else {
+            continue;
+        };
+        let inlined = unwrap_item(refs::inline(document, &item_schema));
+        let Some(properties) = inlined.get("properties").and_then(Value::as_object) else {
+            continue;
+        };
+        // Another resource's items listed below this parent: that resource's list.
+        if known.contains(&inlined) {
+            continue;
+        }
+        let pointer = format!("/paths/{}", escape(&operations[list].template));
+        let singular = collection_name.strip_suffix('s').unwrap_or(collection_name);
+        let Some(id_field) = [
+            "id".to_string(),
+            format!("{singular}Id"),
+            format!("{singular}_id"),
+        ]
+        .into_iter()
+        .find(|name| properties.contains_key(name)) else {
+            notes.push(Note {
+                pointer,
+                message: "a nested collection without an item path whose items have no `id` property: served from the document's examples and schemas".into(),
+            });
+            continue;
+        };
+        let create_operation = create.map(|index| &operations[index]);
+        let Some(id_kind) = id_kind(
+            document,
+            create_operation,
+            &properties[&id_field],
+            &id_field,
+        ) else {
+            notes.push(Note {
+                pointer,
+                message: format!("the id property '{id_field}' is neither an integer nor a string: served from the document's examples and schemas"),
+            });
+            continue;
+        };
+        let name = unique_name(collection_name, inferred);
+        let mut fields = fields(properties, &id_field);
+        let (resource, parameter) = owner;
+        let link = parent_field(
+            &parameter,
+            properties,
+            &fields,
+            &inferred[resource].map.name,
+            resource,
+        );
+        if let Some(fields) = fields.as_object_mut() {
+            fields.insert(
+                link.field.clone(),
+                json!({"ref": inferred[resource].map.name, "on_delete": "cascade"}),
+            );
+        }
+        let index = inferred.len();
+        operations[list].role = Role::List(index);
+        let mut methods = vec!["GET"];
+        if let Some(create) = create {
+            operations[create].role = Role::Create(index);
+            methods.push("POST");
+        }
+        inferred.push(Inferred {
+            map: ResourceMap {
+                name,
+                collection: template.clone(),
+                item: None,
+                id_field: id_field.clone(),
+                item_schema: inlined.clone(),
+                id_kind,
+                parent: Some(link),
+            },
+            definition: json!({
+                "id": id_kind,
+                "fields": fields,
+                "methods": methods,
+            }),
+            item_schema,
+        });
+    }
 }
 
 /// Roles of operations outside the collection and item paths: a GET answering
@@ -224,12 +359,8 @@ fn other_roles(document: &Value, operations: &mut [Operation], inferred: &[Infer
             .iter()
             .enumerate()
             .filter_map(|(index, resource)| {
-                let item = resource
-                    .map
-                    .item
-                    .as_deref()
-                    .map(super::api::segments)
-                    .unwrap_or_default();
+                // A collection without an item path is no parent.
+                let item = super::api::segments(resource.map.item.as_deref()?);
                 let below = operation.segments.len() > item.len()
                     && same_shape(&operation.segments[..item.len()], &item);
                 below.then_some((item.len(), index))
