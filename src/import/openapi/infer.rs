@@ -141,20 +141,13 @@ pub fn resources(
         let name = unique_name(collection_name, &inferred);
         let mut fields = fields(properties, &id_field);
         let parent_link = owner.map(|(resource, parameter)| {
-            let link = parent_field(
+            link_to_parent(
                 &parameter,
                 properties,
-                &fields,
+                &mut fields,
                 &inferred[resource].map.name,
                 resource,
-            );
-            if let Some(fields) = fields.as_object_mut() {
-                fields.insert(
-                    link.field.clone(),
-                    json!({"ref": inferred[resource].map.name, "on_delete": "cascade"}),
-                );
-            }
-            link
+            )
         });
         let index = inferred.len();
         let mut methods = vec!["GET"];
@@ -304,19 +297,13 @@ fn without_items(
         let name = unique_name(collection_name, inferred);
         let mut fields = fields(properties, &id_field);
         let (resource, parameter) = owner;
-        let link = parent_field(
+        let link = link_to_parent(
             &parameter,
             properties,
-            &fields,
+            &mut fields,
             &inferred[resource].map.name,
             resource,
         );
-        if let Some(fields) = fields.as_object_mut() {
-            fields.insert(
-                link.field.clone(),
-                json!({"ref": inferred[resource].map.name, "on_delete": "cascade"}),
-            );
-        }
         let index = inferred.len();
         operations[list].role = Role::List(index);
         let mut methods = vec!["GET"];
@@ -424,6 +411,25 @@ fn owner(prefix: &[Segment], inferred: &[Inferred]) -> Option<(usize, String)> {
             .is_some_and(|item| same_shape(&item, prefix))
     })?;
     Some((index, parameter.clone()))
+}
+
+/// A nested collection's link to its parent, its field added to `fields` as
+/// a reference that cascades on delete.
+fn link_to_parent(
+    parameter: &str,
+    properties: &Map<String, Value>,
+    fields: &mut Value,
+    parent_name: &str,
+    parent: usize,
+) -> ParentLink {
+    let link = parent_field(parameter, properties, fields, parent_name, parent);
+    if let Some(fields) = fields.as_object_mut() {
+        fields.insert(
+            link.field.clone(),
+            json!({"ref": parent_name, "on_delete": "cascade"}),
+        );
+    }
+    link
 }
 
 /// The field of a nested collection's records that references their parent:
