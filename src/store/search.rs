@@ -82,6 +82,11 @@ pub(super) fn ensure(connection: &Connection, resource: &Resource) -> rusqlite::
     transaction.commit()
 }
 
+/// Whether [`ensure`] has nothing to make for `resource`.
+pub(super) fn is_ready(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
+    Ok(resource.search.is_empty() || current_layout(connection, resource)?.is_some())
+}
+
 /// The layout and search fields `resource`'s index is wanted with.
 fn layout(resource: &Resource) -> String {
     format!("{LAYOUT}:{}", resource.search.join(","))
