@@ -143,9 +143,11 @@ impl Service {
     }
 
     /// Runs `operation` on the store with the spec its request started on,
-    /// on the store's thread, after the operations before it. A spec a reload
+    /// on the store's thread, after the operations before it, committed
+    /// together with the writes queued beside it and answered once that
+    /// commit is done (group commit; each its own savepoint). A spec a reload
     /// has replaced since may lack defaults the one in force has: its records
-    /// get them right after, before any other operation runs.
+    /// get them right after, in the same transaction, no reader running between.
     pub(crate) async fn on_store<T, E>(
         &self,
         spec: &Arc<Spec>,
@@ -157,7 +159,7 @@ impl Service {
     {
         let (spec, in_force) = (spec.clone(), self.in_force.clone());
         self.store_thread
-            .run(move |store| {
+            .write(move |store| {
                 let current = in_force
                     .read()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())

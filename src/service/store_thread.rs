@@ -20,6 +20,25 @@ use crate::store::Store;
 
 type Job = Box<dyn FnOnce(&Store) + Send>;
 
+/// A write that may share its transaction with the writes queued beside it
+/// (group commit): it runs, and gives back what answers it once the group's
+/// transaction has committed (`true`) or failed (`false`).
+type GroupedJob = Box<dyn FnOnce(&Store) -> Deliver + Send>;
+
+/// Answers a grouped write, once its group's commit has succeeded or failed.
+type Deliver = Box<dyn FnOnce(bool) + Send>;
+
+/// What the writer's thread runs.
+enum Work {
+    /// An operation run on its own.
+    Alone(Job),
+    /// A write committed together with the writes queued beside it.
+    Grouped(GroupedJob),
+}
+
+/// The most writes committed in one transaction.
+const MAX_GROUP: usize = 256;
+
 /// A read-only operation: run on a reading connection (`Some`), it answers,
 /// or gives back the job that runs it again on the writer's (when it needs
 /// a write, as a first query's index); given none, it gives that job at once.
@@ -116,7 +135,7 @@ pub(crate) struct StoreThread {
     /// Read-only operations' threads; `None` when no reader could open.
     readers: Option<Readers>,
     /// Where operations queue; `None` once the thread is told to end.
-    jobs: Option<mpsc::SyncSender<Job>>,
+    jobs: Option<mpsc::SyncSender<Work>>,
     /// How many operations are queued (counted before they are sent, so at
     /// times one more than the queue holds).
     queued: Arc<AtomicUsize>,
@@ -150,7 +169,7 @@ impl StoreThread {
     }
 
     fn with_bound(store: Store, bound: usize, readers: usize) -> StoreThread {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(bound);
+        let (jobs, queue) = mpsc::sync_channel::<Work>(bound);
         let queued = Arc::new(AtomicUsize::new(0));
         let gate = Arc::new(Gate::default());
         let readers = start_readers(&store, readers, bound, &gate, &jobs, &queued);
@@ -167,16 +186,31 @@ impl StoreThread {
                 // next step, so that the long write goes on under load.
                 crate::store::between_steps(move |store| {
                     for _ in 0..counted.load(Ordering::SeqCst) {
-                        let Ok(job) = waiting.try_recv() else {
+                        let Ok(work) = waiting.try_recv() else {
                             break;
                         };
                         counted.fetch_sub(1, Ordering::SeqCst);
-                        run(job, store);
+                        match work {
+                            Work::Alone(job) => run(job, store),
+                            // Outside any transaction: its own.
+                            Work::Grouped(job) => {
+                                if let Some(deliver) = run_member(job, store) {
+                                    store.settle();
+                                    deliver(true);
+                                }
+                            }
+                        }
                     }
                 });
-                while let Ok(job) = queue.recv() {
+                while let Ok(work) = queue.recv() {
                     count.fetch_sub(1, Ordering::SeqCst);
-                    run(job, &store);
+                    let mut next = Some(work);
+                    while let Some(work) = next.take() {
+                        match work {
+                            Work::Alone(job) => run(job, &store),
+                            Work::Grouped(job) => next = run_group(job, &queue, &count, &store),
+                        }
+                    }
                 }
             })
             .expect("the operating system starts a thread");
@@ -190,7 +224,7 @@ impl StoreThread {
     }
 
     /// Queues `job` for the writer's thread, or says why not.
-    fn queue(&self, job: Job) -> Result<(), Unavailable> {
+    fn queue(&self, job: Work) -> Result<(), Unavailable> {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let queued = match &self.jobs {
             Some(jobs) => jobs.try_send(job).map_err(|error| match error {
@@ -221,7 +255,39 @@ impl StoreThread {
             // The request may have gone (its client hung up): nobody to tell.
             let _ = reply.send(operation(store));
         });
-        let queued = self.queue(job);
+        let queued = self.queue(Work::Alone(job));
+        async move {
+            queued?;
+            answer.await.map_err(|_| Unavailable::Failed)?
+        }
+    }
+
+    /// Queues the write `operation` for the thread, as [`StoreThread::run`]
+    /// does, to be committed together with the writes queued beside it (one
+    /// transaction, one sync to disk with `--db`): each in a savepoint of its
+    /// own, so one write's failure fails no other; each answered only once
+    /// the group has committed (a failed commit fails them all).
+    pub(crate) fn write<T, E, F>(
+        &self,
+        operation: F,
+    ) -> impl std::future::Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: GroupedJob = Box::new(move |store| {
+            let answer = operation(store);
+            Box::new(move |committed| {
+                let answer = match answer {
+                    Ok(_) if !committed => Err(E::from(Unavailable::Failed)),
+                    answer => answer,
+                };
+                let _ = reply.send(answer);
+            })
+        });
+        let queued = self.queue(Work::Grouped(job));
         async move {
             queued?;
             answer.await.map_err(|_| Unavailable::Failed)?
@@ -264,11 +330,11 @@ impl StoreThread {
                     mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
                 })
             }
-            _ => self.queue(Box::new(move |store| {
+            _ => self.queue(Work::Alone(Box::new(move |store| {
                 if let Some(job) = job(None) {
                     job(store);
                 }
-            })),
+            }))),
         };
         async move {
             queued?;
@@ -290,7 +356,7 @@ impl StoreThread {
         });
         let jobs = self.jobs.as_ref().ok_or(Unavailable::ShutDown)?;
         self.queued.fetch_add(1, Ordering::SeqCst);
-        if jobs.send(job).is_err() {
+        if jobs.send(Work::Alone(job)).is_err() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
             return Err(Unavailable::ShutDown);
         }
@@ -306,7 +372,7 @@ fn start_readers(
     count: usize,
     bound: usize,
     gate: &Arc<Gate>,
-    writer: &mpsc::SyncSender<Job>,
+    writer: &mpsc::SyncSender<Work>,
     queued: &Arc<AtomicUsize>,
 ) -> Option<Readers> {
     if count == 0 {
@@ -347,7 +413,7 @@ fn serve_reads(
     reader: &Store,
     queue: &Mutex<mpsc::Receiver<ReadJob>>,
     gate: &Gate,
-    writer: &mpsc::SyncSender<Job>,
+    writer: &mpsc::SyncSender<Work>,
     queued: &AtomicUsize,
 ) {
     loop {
@@ -374,9 +440,80 @@ fn serve_reads(
         };
         if let Some(job) = again {
             queued.fetch_add(1, Ordering::SeqCst);
-            if writer.send(job).is_err() {
+            if writer.send(Work::Alone(job)).is_err() {
                 queued.fetch_sub(1, Ordering::SeqCst);
             }
+        }
+    }
+}
+
+/// Runs `first` and the grouped writes queued behind it (up to
+/// [`MAX_GROUP`]) in one transaction, each in a savepoint of its own, then
+/// commits and answers them. Returns the operation that ended the group by
+/// coming next, not grouped, to run after it.
+fn run_group(
+    first: GroupedJob,
+    queue: &mpsc::Receiver<Work>,
+    count: &AtomicUsize,
+    store: &Store,
+) -> Option<Work> {
+    if store.begin_group().is_err() {
+        // Alone, then: its own savepoints commit it.
+        if let Some(deliver) = run_member(first, store) {
+            store.settle();
+            deliver(true);
+        }
+        return None;
+    }
+    let mut members = Vec::new();
+    let mut next = Some(Work::Grouped(first));
+    while let Some(work) = next.take() {
+        let Work::Grouped(job) = work else {
+            next = Some(work);
+            break;
+        };
+        members.extend(run_member(job, store));
+        if !store.in_transaction() {
+            // SQLite rolled the whole transaction back (an interrupted
+            // statement, a full disk): nothing of the group is written.
+            for deliver in members.drain(..) {
+                deliver(false);
+            }
+            store.settle();
+            if store.begin_group().is_err() {
+                break;
+            }
+        }
+        if members.len() >= MAX_GROUP {
+            break;
+        }
+        if let Ok(work) = queue.try_recv() {
+            count.fetch_sub(1, Ordering::SeqCst);
+            next = Some(work);
+        }
+    }
+    let committed = store.commit_group();
+    store.settle();
+    for deliver in members {
+        deliver(committed);
+    }
+    next
+}
+
+/// Runs one grouped write in a savepoint of its own; a panic (a bug) rolls
+/// it back and drops its reply, which answers [`Unavailable::Failed`].
+fn run_member(job: GroupedJob, store: &Store) -> Option<Deliver> {
+    if store.savepoint("standin_member").is_err() {
+        return catch_unwind(AssertUnwindSafe(|| job(store))).ok();
+    }
+    match catch_unwind(AssertUnwindSafe(|| job(store))) {
+        Ok(deliver) => {
+            store.release("standin_member", true);
+            Some(deliver)
+        }
+        Err(_) => {
+            store.release("standin_member", false);
+            None
         }
     }
 }
@@ -695,6 +832,77 @@ mod tests {
         assert!(
             after.expect("read").starts_with("standin-reader-"),
             "readers serve again"
+        );
+    }
+
+    #[actix_web::test]
+    async fn writes_queued_behind_a_commit_are_committed_together_each_its_own_unit() {
+        let thread = thread(MAX_QUEUED);
+        let spec = Arc::new(
+            crate::spec::parse(
+                "test.yaml",
+                "standin: 1\nresources:\n  notes:\n    fields: { text: { type: string, unique: true } }\n",
+            )
+            .expect("a valid spec"),
+        );
+        let prepared = Arc::clone(&spec);
+        thread
+            .run_and_wait(move |store| store.prepare(&prepared).expect("tables"))
+            .expect("the thread runs");
+        let commits = || thread.run(|store| Ok::<_, Unavailable>(store.commits()));
+        let before = commits().await.expect("counted");
+        let busy = occupy(&thread);
+        // Queued while the writer is busy: "b" twice (the second a
+        // conflict), and a write that panics.
+        let writes: Vec<_> = ["a", "b", "b", "panic", "c"]
+            .into_iter()
+            .map(|text| {
+                let spec = Arc::clone(&spec);
+                thread.write(move |store| {
+                    let fields = serde_json::json!({ "text": text });
+                    let fields = fields.as_object().cloned().expect("an object");
+                    let record = store.create(&spec, &spec.resources[0], None, fields)?;
+                    if text == "panic" {
+                        panic!("a bug after the write");
+                    }
+                    Ok::<_, Failure>(record)
+                })
+            })
+            .collect();
+        drop(busy);
+        let answers = futures_util::future::join_all(writes).await;
+        let outcomes: Vec<&str> = answers
+            .iter()
+            .map(|answer| match answer {
+                Ok(_) => "created",
+                Err(error) if error.to_string().contains("failed") => "failed",
+                Err(_) => "refused",
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["created", "created", "refused", "failed", "created"]
+        );
+        assert_eq!(commits().await.expect("counted"), before + 1, "one commit");
+        let listed = Arc::clone(&spec);
+        let texts = thread
+            .read(move |store| {
+                let query = crate::query::parse_list(&listed, &listed.resources[0], "sort=text")
+                    .expect("a query");
+                let page = store.list(&listed.resources[0], &query, &[])?;
+                Ok::<_, Failure>(
+                    page.records
+                        .into_iter()
+                        .map(|record| record.fields["text"].clone())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .await
+            .expect("a page");
+        assert_eq!(
+            texts,
+            ["a", "b", "c"],
+            "the panicking write was rolled back"
         );
     }
 }

@@ -175,6 +175,9 @@ pub struct Store {
     path: PathBuf,
     /// What a reading connection keeps; `None` for the writing one.
     reader: Option<Reader>,
+    /// How many transactions that wrote have committed (read by tests).
+    #[cfg_attr(not(test), expect(dead_code))]
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Bumped by every write, so cached counts and answers know when they are stale.
     generation: Generation,
     /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
@@ -289,8 +292,11 @@ impl Store {
         // the operation ends): readers then know their snapshot's generation
         // only approximately (see `Store::in_snapshot`).
         let committing = generation.clone();
+        let commits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = commits.clone();
         connection.commit_hook(Some(move || {
             committing.begin_commit();
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             false
         }))?;
         let deadline = configure(&mut connection)?;
@@ -310,6 +316,7 @@ impl Store {
             location,
             path,
             reader: None,
+            commits,
             generation,
             counts: RefCell::new(std::collections::HashMap::new()),
             auto_indexes: RefCell::new(auto_indexes),
@@ -344,6 +351,7 @@ impl Store {
             location: self.location.clone(),
             path: self.path.clone(),
             reader: Some(Reader::default()),
+            commits: std::sync::Arc::default(),
             generation: self.generation.clone(),
             counts: RefCell::new(std::collections::HashMap::new()),
             auto_indexes: RefCell::new(std::collections::HashMap::new()),
@@ -425,6 +433,51 @@ impl Store {
             None => Some(self.generation()),
             Some(reader) => reader.snapshot.get(),
         }
+    }
+
+    /// How many transactions that wrote have committed on this connection.
+    #[cfg(test)]
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Begins the transaction of a group of writes committed together.
+    pub(crate) fn begin_group(&self) -> rusqlite::Result<()> {
+        self.lock().execute_batch("BEGIN IMMEDIATE")
+    }
+
+    /// Whether a transaction is open on the connection.
+    pub(crate) fn in_transaction(&self) -> bool {
+        !self.lock().is_autocommit()
+    }
+
+    /// Commits the group's transaction (one sync to disk with `--db`);
+    /// whether it committed. A commit that fails rolls the group back.
+    pub(crate) fn commit_group(&self) -> bool {
+        let connection = self.lock();
+        if connection.is_autocommit() {
+            return true;
+        }
+        let committed = connection.execute_batch("COMMIT").is_ok();
+        if !committed && !connection.is_autocommit() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        committed
+    }
+
+    /// Opens the savepoint `name` (one write of a group).
+    pub(crate) fn savepoint(&self, name: &str) -> rusqlite::Result<()> {
+        self.lock().execute_batch(&format!("SAVEPOINT {name}"))
+    }
+
+    /// Releases the savepoint `name`, keeping what was written since it was
+    /// opened, or, when not `keep`, rolling that back first.
+    pub(crate) fn release(&self, name: &str, keep: bool) {
+        let connection = self.lock();
+        if !keep {
+            let _ = connection.execute_batch(&format!("ROLLBACK TO {name}"));
+        }
+        let _ = connection.execute_batch(&format!("RELEASE {name}"));
     }
 
     /// Ends a write operation: a commit that did not mark the data as
