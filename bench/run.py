@@ -353,9 +353,12 @@ class Process:
             self.process.wait()
 
 
+WORKERS = 2
+
+
 def standin(spec, *arguments):
     ready = spec + f".{time.monotonic_ns()}.url"
-    command = [STANDIN, "serve", spec, "--port", "0", "--workers", "2", "--no-watch", "--ready-file", ready, *arguments]
+    command = [STANDIN, "serve", spec, "--port", "0", "--workers", str(WORKERS), "--no-watch", "--ready-file", ready, *arguments]
     server = Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn"})
     os.remove(ready)
     return server
@@ -492,15 +495,17 @@ WORKLOADS = [
 ]
 
 
-def comparison(directory, seconds, json_server_bin, prism_bin):
+def comparison(directory, seconds, json_server_bin, prism_bin, only=None):
     db_json, spec_json, posts = dataset(directory)
     systems = {}
     results = {}
+    wanted = lambda system: only is None or system in only
     port = free_port()
-    systems["json-server"] = Process(
-        [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"], url=f"http://127.0.0.1:{port}", health="/posts/1"
-    )
-    if prism_bin:
+    if wanted("json-server"):
+        systems["json-server"] = Process(
+            [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"], url=f"http://127.0.0.1:{port}", health="/posts/1"
+        )
+    if prism_bin and wanted("Prism"):
         openapi = os.path.join(directory, "openapi.json")
         with open(openapi, "w") as file:
             subprocess.run([STANDIN, "openapi", spec_json], stdout=file, check=True)
@@ -515,25 +520,32 @@ def comparison(directory, seconds, json_server_bin, prism_bin):
         except SystemExit as failure:
             print(f"Prism is left out: {failure}", file=sys.stderr)
     systems["standin"] = standin(spec_json)
-    systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
-    systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
+    if wanted("standin --db"):
+        systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
+    if wanted("standin, no read cache"):
+        systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
     # The same db.json json-server serves, served by standin in json-server's
     # dialect (a copy: each writes its changes back to its own file).
-    db_json_copy = os.path.join(directory, "standin-db.json")
-    shutil.copyfile(db_json, db_json_copy)
-    systems["standin, db.json"] = standin(db_json_copy)
+    if wanted("standin, db.json"):
+        db_json_copy = os.path.join(directory, "standin-db.json")
+        shutil.copyfile(db_json, db_json_copy)
+        systems["standin, db.json"] = standin(db_json_copy)
     # An OpenAPI document describing the same posts, holding the same 10,000
     # (a document's resources start with 10 generated records: these are
     # deleted and the dataset's created through the API, ids and all).
-    systems["standin, OpenAPI"] = standin(openapi_document(directory))
-    load_posts(systems["standin, OpenAPI"].url, posts)
+    if wanted("standin, OpenAPI"):
+        systems["standin, OpenAPI"] = standin(openapi_document(directory))
+        load_posts(systems["standin, OpenAPI"].url, posts)
     item = get(systems["standin"].url + "/posts/5000")[1]
     page = get(systems["standin"].url + "/posts?page=50&per_page=20")[1]
     item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
     open(item_file, "wb").write(item)
     open(page_file, "wb").write(page)
     port = free_port()
-    systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
+    if wanted("ceiling"):
+        systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
+    if only is not None:
+        systems = {name: server for name, server in systems.items() if name in only or server.stop()}
     rss = {}
     exits = []
     try:
@@ -688,7 +700,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few seconds per workload, smaller data (CI)")
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    parser.add_argument("--workers", type=int, default=2, help="standin's --workers (default 2)")
+    parser.add_argument("--systems", default=None,
+                        help="only these systems, comma-separated (e.g. 'standin,standin --db,ceiling')")
+    parser.add_argument("--no-scale", action="store_true", help="leave out the figures at scale (start-up, RSS, ...)")
     options = parser.parse_args()
+    global WORKERS
+    WORKERS = options.workers
+    only = None if options.systems is None else {name.strip() for name in options.systems.split(",")}
     for tool in ["wrk", "npm", "cargo"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (wrk: apt-get install wrk)")
@@ -696,11 +715,12 @@ def main():
     build()
     seconds = 2 if options.quick else 6
     with tempfile.TemporaryDirectory() as directory:
-        json_server_bin = install_json_server(directory)
-        prism_bin = install_prism(directory)
+        wanted = lambda system: only is None or system in only
+        json_server_bin = install_json_server(directory) if wanted("json-server") else None
+        prism_bin = install_prism(directory) if wanted("Prism") else None
         prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
-        results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
-        figures, rows = scale(directory, seconds, options.quick)
+        results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin, only)
+        figures, rows = ([], []) if options.no_scale else scale(directory, seconds, options.quick)
 
     systems = [
         "json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json",
@@ -708,7 +728,7 @@ def main():
     ]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
-        f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; json-server {JSON_SERVER_VERSION}; "
+        f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; standin --workers {WORKERS}; json-server {JSON_SERVER_VERSION}; "
         f"{prism}; 10,000 posts, 100 authors.",
         "",
         "| workload | system | requests/s | p50 | p99 | non-2xx |",

@@ -48,7 +48,7 @@ type ReadJob = Box<dyn FnOnce(Option<&Store>) -> Option<Job> + Send>;
 pub const MAX_QUEUED: usize = 1024;
 
 /// The most reading threads, whatever the number of cores.
-const MAX_READERS: usize = 8;
+const MAX_READERS: usize = 16;
 
 /// Why a store operation was not run, or ended without an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

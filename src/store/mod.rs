@@ -387,9 +387,9 @@ impl Store {
             let connection = self.lock();
             // The first read starts the snapshot.
             connection.execute_batch("BEGIN").and_then(|()| {
-                connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
-                    row.get::<_, i64>(0)
-                })
+                connection
+                    .prepare_cached("SELECT 1 FROM sqlite_master LIMIT 1")?
+                    .exists([])
             })
         };
         let after = self.generation.get();
@@ -773,9 +773,9 @@ fn configure(connection: &mut Connection) -> Result<std::sync::Arc<Deadline>, ru
 /// SQLite's settings that decide what survives a crash, as in force.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Durability {
-    /// `wal` with `--db` (`memory` in memory).
+    /// `wal` (in memory too: a temporary file).
     pub journal_mode: String,
-    /// `full` with `--db`: each commit is synced to disk before it is acknowledged.
+    /// `full` with `--db`: each commit is synced to disk before it is acknowledged (`off` in memory).
     pub synchronous: String,
 }
 
