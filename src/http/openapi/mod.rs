@@ -167,11 +167,10 @@ async fn serve(
                 .as_ref()
                 .map(|link| link.resource);
         }
-        let spec = Arc::clone(spec);
         state
-            .blocking(move |store| {
-                for (index, id, owner) in chain {
-                    let record = store.get(&spec.resources[index], &id)?;
+            .read(spec, move |store, spec| {
+                for (index, id, owner) in &chain {
+                    let record = store.get(&spec.resources[*index], id)?;
                     belongs(&record, owner.as_ref())?;
                 }
                 Ok(())
@@ -184,9 +183,8 @@ async fn serve(
         Role::Read(index) => {
             let id = context.id(index, path)?;
             let owner = context.owner(index)?;
-            let spec = Arc::clone(spec);
             let record = state
-                .blocking(move |store| {
+                .read(spec, move |store, spec| {
                     let record = store.get(&spec.resources[index], &id)?;
                     belongs(&record, owner.as_ref())?;
                     Ok(record)
@@ -464,10 +462,11 @@ impl Context<'_> {
                 as_instants: false,
             })
             .collect();
-        let spec = Arc::clone(self.spec);
         let page = self
             .state
-            .blocking(move |store| Ok(store.list(&spec.resources[index], &list_query, &scope)?))
+            .read(self.spec, move |store, spec| {
+                Ok(store.list(&spec.resources[index], &list_query, &scope)?)
+            })
             .await?;
         let items: Vec<Value> = page
             .records
