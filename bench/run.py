@@ -356,10 +356,10 @@ class Process:
 WORKERS = 2
 
 
-def standin(spec, *arguments):
+def standin(spec, *arguments, env=None):
     ready = spec + f".{time.monotonic_ns()}.url"
     command = [STANDIN, "serve", spec, "--port", "0", "--workers", str(WORKERS), "--no-watch", "--ready-file", ready, *arguments]
-    server = Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn"})
+    server = Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn", **(env or {})})
     os.remove(ready)
     return server
 
@@ -524,6 +524,16 @@ def comparison(directory, seconds, json_server_bin, prism_bin, only=None):
         systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
     if wanted("standin, no read cache"):
         systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
+    # Every read on the writer's thread, as before reading connections
+    # (STANDIN_READERS=0): only when asked for by --systems.
+    no_readers = {"STANDIN_READERS": "0"}
+    if only is not None and "standin, no readers" in only:
+        systems["standin, no readers"] = standin(spec_json, env=no_readers)
+    if only is not None and "standin --db, no readers" in only:
+        systems["standin --db, no readers"] = standin(
+            spec_json, "--db", os.path.join(directory, "bench-no-readers.db"), env=no_readers)
+    if only is not None and "no read cache, no readers" in only:
+        systems["no read cache, no readers"] = standin(spec_json, "--no-read-cache", env=no_readers)
     # The same db.json json-server serves, served by standin in json-server's
     # dialect (a copy: each writes its changes back to its own file).
     if wanted("standin, db.json"):
@@ -561,7 +571,7 @@ def comparison(directory, seconds, json_server_bin, prism_bin, only=None):
                 }.get(
                     system, standin_path
                 )
-                if path is None or (system == "standin, no read cache" and method not in ("GET", "MIXED")):
+                if path is None or ("no read cache" in system and method not in ("GET", "MIXED")):
                     continue
                 if isinstance(path, Traffic):
                     runs.append((system, server.url + "/", path))
@@ -702,12 +712,14 @@ def main():
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
     parser.add_argument("--workers", type=int, default=2, help="standin's --workers (default 2)")
     parser.add_argument("--systems", default=None,
-                        help="only these systems, comma-separated (e.g. 'standin,standin --db,ceiling')")
+                        help="only these systems, separated by ';' (e.g. 'standin;standin --db;ceiling'); "
+                        "'standin, no readers', 'standin --db, no readers' and 'no read cache, no readers' "
+                        "(STANDIN_READERS=0) run only when named here")
     parser.add_argument("--no-scale", action="store_true", help="leave out the figures at scale (start-up, RSS, ...)")
     options = parser.parse_args()
     global WORKERS
     WORKERS = options.workers
-    only = None if options.systems is None else {name.strip() for name in options.systems.split(",")}
+    only = None if options.systems is None else {name.strip() for name in options.systems.split(";")}
     for tool in ["wrk", "npm", "cargo"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (wrk: apt-get install wrk)")
@@ -723,8 +735,8 @@ def main():
         figures, rows = ([], []) if options.no_scale else scale(directory, seconds, options.quick)
 
     systems = [
-        "json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json",
-        "standin, OpenAPI", "ceiling",
+        "json-server", "Prism", "standin", "standin, no readers", "standin --db", "standin --db, no readers",
+        "standin, no read cache", "no read cache, no readers", "standin, db.json", "standin, OpenAPI", "ceiling",
     ]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "

@@ -165,7 +165,13 @@ impl StoreThread {
     /// [`MAX_QUEUED`] waiting operations, and a reading thread per core.
     pub(crate) fn start(store: Store) -> StoreThread {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        StoreThread::with_bound(store, MAX_QUEUED, cores.clamp(1, MAX_READERS))
+        // `STANDIN_READERS` sets how many (0: every read on the writer's thread).
+        let readers = std::env::var("STANDIN_READERS")
+            .ok()
+            .and_then(|count| count.trim().parse::<usize>().ok())
+            .unwrap_or(cores)
+            .min(MAX_READERS);
+        StoreThread::with_bound(store, MAX_QUEUED, readers)
     }
 
     fn with_bound(store: Store, bound: usize, readers: usize) -> StoreThread {

@@ -337,7 +337,25 @@ impl Store {
                 "a reader opens no reader".into(),
             ));
         }
-        let mut connection = open_file(&self.path, self._temporary.is_some())?;
+        if self._temporary.is_some() {
+            // Readers need WAL; until the first, an in-memory store keeps its
+            // rollback journal in memory, which seeds faster.
+            let writer = self.lock();
+            writer.pragma_update(None, "journal_mode", "WAL")?;
+            writer.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
+            drop(writer);
+            self.settle();
+        }
+        let mut connection = if self._temporary.is_some() {
+            // The file is in WAL mode now, which persists.
+            let connection = Connection::open(&self.path)?;
+            connection.busy_timeout(std::time::Duration::from_secs(5))?;
+            connection.pragma_update(None, "synchronous", "OFF")?;
+            connection.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
+            connection
+        } else {
+            open_file(&self.path, false)?
+        };
         connection.pragma_update(None, "query_only", true)?;
         let deadline = configure(&mut connection)?;
         deadline.budget_nanos.store(
@@ -728,18 +746,19 @@ fn lock_file(path: &Path) -> Result<std::fs::File, rusqlite::Error> {
     }
 }
 
-/// Opens a connection to the database file at `path`, in WAL mode: with
+/// Opens a connection to the database file at `path`: in WAL mode with
 /// FULL sync, a commit is on disk before the write is acknowledged; a
-/// `temporary` file (an in-memory store) is never synced, and read through
-/// memory mapping.
+/// `temporary` file (an in-memory store) is never synced, its rollback
+/// journal in memory until a reader opens (then WAL, read through memory
+/// mapping).
 fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
     if temporary {
+        connection.pragma_update(None, "journal_mode", "MEMORY")?;
         connection.pragma_update(None, "synchronous", "OFF")?;
-        connection.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
     } else {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
     }
     Ok(connection)
