@@ -356,10 +356,13 @@ class Process:
             self.process.wait()
 
 
-def standin(spec, *arguments):
+WORKERS = 2
+
+
+def standin(spec, *arguments, env=None):
     ready = spec + f".{time.monotonic_ns()}.url"
-    command = [STANDIN, "serve", spec, "--port", "0", "--workers", "2", "--no-watch", "--ready-file", ready, *arguments]
-    server = Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn"})
+    command = [STANDIN, "serve", spec, "--port", "0", "--workers", str(WORKERS), "--no-watch", "--ready-file", ready, *arguments]
+    server = Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn", **(env or {})})
     os.remove(ready)
     return server
 
@@ -495,20 +498,17 @@ WORKLOADS = [
 ]
 
 
-def comparison(directory, seconds, json_server_bin, prism_bin, openapi_only=False):
-    """With `openapi_only`: standin, without its read cache and serving the
-    OpenAPI document, on the workloads the document has."""
+def comparison(directory, seconds, json_server_bin, prism_bin, only=None):
     db_json, spec_json, posts = dataset(directory)
     systems = {}
     results = {}
-    if not openapi_only:
-        port = free_port()
+    wanted = lambda system: only is None or system in only
+    port = free_port()
+    if wanted("json-server"):
         systems["json-server"] = Process(
-            [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"],
-            url=f"http://127.0.0.1:{port}",
-            health="/posts/1",
+            [json_server_bin, "--watch", db_json, "--port", str(port), "--quiet"], url=f"http://127.0.0.1:{port}", health="/posts/1"
         )
-    if prism_bin:
+    if prism_bin and wanted("Prism"):
         openapi = os.path.join(directory, "openapi.json")
         with open(openapi, "w") as file:
             subprocess.run([STANDIN, "openapi", spec_json], stdout=file, check=True)
@@ -523,36 +523,46 @@ def comparison(directory, seconds, json_server_bin, prism_bin, openapi_only=Fals
         except SystemExit as failure:
             print(f"Prism is left out: {failure}", file=sys.stderr)
     systems["standin"] = standin(spec_json)
-    if not openapi_only:
+    if wanted("standin --db"):
         systems["standin --db"] = standin(spec_json, "--db", os.path.join(directory, "bench.db"))
-    systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
-    if not openapi_only:
-        # The same db.json json-server serves, served by standin in json-server's
-        # dialect (a copy: each writes its changes back to its own file).
+    if wanted("standin, no read cache"):
+        systems["standin, no read cache"] = standin(spec_json, "--no-read-cache")
+    # Every read on the writer's thread, as before reading connections
+    # (STANDIN_READERS=0): only when asked for by --systems.
+    no_readers = {"STANDIN_READERS": "0"}
+    if only is not None and "standin, no readers" in only:
+        systems["standin, no readers"] = standin(spec_json, env=no_readers)
+    if only is not None and "standin --db, no readers" in only:
+        systems["standin --db, no readers"] = standin(
+            spec_json, "--db", os.path.join(directory, "bench-no-readers.db"), env=no_readers)
+    if only is not None and "no read cache, no readers" in only:
+        systems["no read cache, no readers"] = standin(spec_json, "--no-read-cache", env=no_readers)
+    # The same db.json json-server serves, served by standin in json-server's
+    # dialect (a copy: each writes its changes back to its own file).
+    if wanted("standin, db.json"):
         db_json_copy = os.path.join(directory, "standin-db.json")
         shutil.copyfile(db_json, db_json_copy)
         systems["standin, db.json"] = standin(db_json_copy)
     # An OpenAPI document describing the same posts, holding the same 10,000
     # (a document's resources start with 10 generated records: these are
     # deleted and the dataset's created through the API, ids and all).
-    systems["standin, OpenAPI"] = standin(openapi_document(directory))
-    load_posts(systems["standin, OpenAPI"].url, posts)
+    if wanted("standin, OpenAPI"):
+        systems["standin, OpenAPI"] = standin(openapi_document(directory))
+        load_posts(systems["standin, OpenAPI"].url, posts)
     item = get(systems["standin"].url + "/posts/5000")[1]
     page = get(systems["standin"].url + "/posts?page=50&per_page=20")[1]
     item_file, page_file = os.path.join(directory, "item.json"), os.path.join(directory, "page.json")
     open(item_file, "wb").write(item)
     open(page_file, "wb").write(page)
-    if not openapi_only:
-        port = free_port()
-        systems["ceiling"] = Process(
-            [CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item"
-        )
+    port = free_port()
+    if wanted("ceiling"):
+        systems["ceiling"] = Process([CEILING, str(port), item_file, page_file], url=f"http://127.0.0.1:{port}", health="/item")
+    if only is not None:
+        systems = {name: server for name, server in systems.items() if name in only or server.stop()}
     rss = {}
     exits = []
     try:
         for name, standin_path, json_server_path, ceiling_path, prism_path, openapi_path, method in WORKLOADS:
-            if openapi_only and openapi_path is None:
-                continue
             runs = []
             for system, server in systems.items():
                 path = {
@@ -564,7 +574,7 @@ def comparison(directory, seconds, json_server_bin, prism_bin, openapi_only=Fals
                 }.get(
                     system, standin_path
                 )
-                if path is None or (system == "standin, no read cache" and method not in ("GET", "MIXED")):
+                if path is None or ("no read cache" in system and method not in ("GET", "MIXED")):
                     continue
                 if isinstance(path, Traffic):
                     runs.append((system, server.url + "/", path))
@@ -703,38 +713,45 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a few seconds per workload, smaller data (CI)")
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    parser.add_argument("--workers", type=int, default=2, help="standin's --workers (default 2)")
+    parser.add_argument("--systems", default=None,
+                        help="only these systems, separated by ';' (e.g. 'standin;standin --db;ceiling'); "
+                        "'standin, no readers', 'standin --db, no readers' and 'no read cache, no readers' "
+                        "(STANDIN_READERS=0) run only when named here")
+    parser.add_argument("--no-scale", action="store_true", help="leave out the figures at scale (start-up, RSS, ...)")
     parser.add_argument(
         "--openapi",
         action="store_true",
-        help="only standin, standin without the read cache and the OpenAPI document, on the workloads "
-        "the document has (no json-server, Prism, ceiling or scale figures)",
+        help="short for --systems 'standin;standin, no read cache;standin, OpenAPI' --no-scale",
     )
     options = parser.parse_args()
-    for tool in ["wrk", "cargo"] if options.openapi else ["wrk", "npm", "cargo"]:
+    if options.openapi:
+        options.systems, options.no_scale = "standin;standin, no read cache;standin, OpenAPI", True
+    global WORKERS
+    WORKERS = options.workers
+    only = None if options.systems is None else {name.strip() for name in options.systems.split(";")}
+    wanted = lambda system: only is None or system in only
+    needs_npm = wanted("json-server") or wanted("Prism")
+    for tool in ["wrk", "npm", "cargo"] if needs_npm else ["wrk", "cargo"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (wrk: apt-get install wrk)")
     started = time.monotonic()
-    build(ceiling=not options.openapi)
+    build(ceiling=wanted("ceiling"))
     seconds = 2 if options.quick else 6
     with tempfile.TemporaryDirectory() as directory:
-        if options.openapi:
-            prism = "Prism: not run"
-            results, rss, exits = comparison(directory, seconds, None, None, openapi_only=True)
-            figures, rows = [], []
-        else:
-            json_server_bin = install_json_server(directory)
-            prism_bin = install_prism(directory)
-            prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
-            results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin)
-            figures, rows = scale(directory, seconds, options.quick)
+        json_server_bin = install_json_server(directory) if wanted("json-server") else None
+        prism_bin = install_prism(directory) if wanted("Prism") else None
+        prism = f"Prism {prism_version(directory)}" if prism_bin else "Prism: not installed"
+        results, rss, exits = comparison(directory, seconds, json_server_bin, prism_bin, only)
+        figures, rows = ([], []) if options.no_scale else scale(directory, seconds, options.quick)
 
     systems = [
-        "json-server", "Prism", "standin", "standin --db", "standin, no read cache", "standin, db.json",
-        "standin, OpenAPI", "ceiling",
+        "json-server", "Prism", "standin", "standin, no readers", "standin --db", "standin --db, no readers",
+        "standin, no read cache", "no read cache, no readers", "standin, db.json", "standin, OpenAPI", "ceiling",
     ]
     lines = [
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}; "
-        f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; json-server {JSON_SERVER_VERSION}; "
+        f"wrk -t2 -c32, twice -d{max(1, seconds // 2)}s per system and workload; standin --workers {WORKERS}; json-server {JSON_SERVER_VERSION}; "
         f"{prism}; 10,000 posts, 100 authors.",
         "",
         "| workload | system | requests/s | p50 | p99 | non-2xx |",

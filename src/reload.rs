@@ -182,8 +182,9 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
     let (in_force, path) = (Arc::clone(service), path.to_path_buf());
     // One operation on the store's thread: tables, seeding (in steps, with
-    // requests served between them), defaults, and the swap.
-    let outcome = service.run_and_wait(move |store| {
+    // requests served between them), defaults, and the swap; readers wait
+    // meanwhile (their reads served between the steps) so that none sees it half-done.
+    let outcome = service.run_exclusively_and_wait(move |store| {
         let db_json = spec.dialect == spec::Dialect::JsonServer;
         let put_in_force = || -> Result<bool, crate::store::SeedError> {
             // A db.json written back since it was read (write-backs run on

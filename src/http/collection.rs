@@ -112,7 +112,7 @@ impl Collection<'_> {
         };
         let (parent, id) = (scope.parent, scope.id.clone());
         self.state
-            .on_store(self.spec, move |store, spec| {
+            .read(self.spec, move |store, spec| {
                 Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)
             })
             .await
@@ -139,7 +139,7 @@ impl Collection<'_> {
         let shared_query = query.clone();
         let (page, embedded) = self
             .state
-            .on_store(self.spec, move |store, spec| {
+            .read(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
                 let page = store.list(resource, &shared_query, &scope)?;
                 let embedded =

@@ -106,7 +106,7 @@ impl ItemTarget<'_> {
         let embeds = query.embed.clone();
         let (record, mut embedded) = self
             .state
-            .on_store(self.spec, move |store, spec| {
+            .read(self.spec, move |store, spec| {
                 let resource = &spec.resources[index];
                 let record = store.get(resource, &id)?;
                 let embedded = store.embedded(

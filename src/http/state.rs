@@ -78,6 +78,16 @@ impl AppState {
         self.service.on_store(spec, operation).await
     }
 
+    /// Runs the read-only `operation` on a reading connection, with the
+    /// spec its request started on (see [`Service::read_on_store`]).
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        spec: &Arc<Spec>,
+        operation: impl Fn(&crate::store::Store, &Spec) -> Result<T, super::Problem> + Send + 'static,
+    ) -> Result<T, super::Problem> {
+        self.service.read_on_store(spec, operation).await
+    }
+
     /// The generator of injected faults.
     pub fn fault_random(&self) -> std::sync::MutexGuard<'_, rand_chacha::ChaCha8Rng> {
         self.fault_random

@@ -143,9 +143,11 @@ impl Service {
     }
 
     /// Runs `operation` on the store with the spec its request started on,
-    /// on the store's thread, after the operations before it. A spec a reload
+    /// on the store's thread, after the operations before it, committed
+    /// together with the writes queued beside it and answered once that
+    /// commit is done (group commit; each its own savepoint). A spec a reload
     /// has replaced since may lack defaults the one in force has: its records
-    /// get them right after, before any other operation runs.
+    /// get them right after, in the same transaction, no reader running between.
     pub(crate) async fn on_store<T, E>(
         &self,
         spec: &Arc<Spec>,
@@ -157,20 +159,44 @@ impl Service {
     {
         let (spec, in_force) = (spec.clone(), self.in_force.clone());
         self.store_thread
-            .run(move |store| {
-                let answer = operation(store, &spec)?;
+            .write(move |store| {
                 let current = in_force
                     .read()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .spec
                     .clone();
-                if !Arc::ptr_eq(&current, &spec) {
+                if Arc::ptr_eq(&current, &spec) {
+                    return operation(store, &spec);
+                }
+                // Readers see the records it writes with the defaults only.
+                store_thread::exclusively(|| {
+                    let answer = operation(store, &spec)?;
                     store
                         .backfill_defaults(&current)
                         .map_err(StoreError::from)?;
-                }
-                Ok(answer)
+                    Ok(answer)
+                })
             })
+            .await
+    }
+
+    /// Runs the read-only `operation` on the store with the spec its request
+    /// started on, on a reading connection (in parallel with other reads and
+    /// with writes), in one read transaction begun after every write
+    /// acknowledged so far. It may run twice: on a reader, then, when it
+    /// needs a write (a first query's index), on the store's thread.
+    pub(crate) async fn read_on_store<T, E>(
+        &self,
+        spec: &Arc<Spec>,
+        operation: impl Fn(&Store, &Spec) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + From<StoreError> + Send + 'static,
+    {
+        let spec = spec.clone();
+        self.store_thread
+            .read(move |store| operation(store, &spec))
             .await
     }
 
@@ -182,6 +208,18 @@ impl Service {
         operation: impl FnOnce(&Store) -> T + Send + 'static,
     ) -> Result<T, Unavailable> {
         self.store_thread.run_and_wait(operation)
+    }
+
+    /// Runs `operation` on the store's thread with no reader running, reads
+    /// going to that thread meanwhile (see `store_thread::exclusively`), and
+    /// waits for its result: for what commits in several steps that readers
+    /// must not see half-done (a reload: tables, seeding, defaults, the swap).
+    pub fn run_exclusively_and_wait<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&Store) -> T + Send + 'static,
+    ) -> Result<T, Unavailable> {
+        self.store_thread
+            .run_and_wait(move |store| store_thread::exclusively(|| operation(store)))
     }
 
     /// Restores the seeded data, on the store's thread (see [`Service::reset_on`]).
@@ -202,6 +240,7 @@ impl Service {
                 self.0.store(false, Ordering::SeqCst);
             }
         }
+        // One transaction: readers see the data before it or after it.
         self.resetting.store(true, Ordering::SeqCst);
         let _resetting = Resetting(&self.resetting);
         let spec = self.spec();
@@ -382,7 +421,7 @@ mod tests {
     fn put_in_force(state: &Arc<Service>, spec: Spec) {
         let service = Arc::clone(state);
         state
-            .run_and_wait(move |store| service.put_in_force(store, spec, String::new()))
+            .run_exclusively_and_wait(move |store| service.put_in_force(store, spec, String::new()))
             .expect("the store runs")
             .expect("in force");
     }

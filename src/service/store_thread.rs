@@ -1,21 +1,54 @@
-//! The thread that owns the store and runs every operation on it: requests',
-//! reloads', resets', the in-process API's; one at a time, in the order they
-//! arrive, off the async workers. The store works through one SQLite
-//! connection, so one owner serves it best: no lock to take, and no context
-//! switch to pass one on. Long writes (a reload's seeding) run the
-//! operations that arrived meanwhile between their steps.
+//! The threads that own the store and run every operation on it. One thread
+//! owns the writing connection and runs requests' writes, reloads, resets
+//! and the in-process API's operations one at a time, in the order they
+//! arrive, off the async workers: no lock to take, and no context switch to
+//! pass one on. Long writes (a reload's seeding) run the operations that
+//! arrived meanwhile between their steps. Beside it, a few reading threads,
+//! each with a connection of its own, run read-only operations, each in one
+//! read transaction, in parallel with each other and with the writes (WAL
+//! lets them). An operation that must see no other half-done
+//! ([`exclusively`]: a reload, a reset) keeps the readers out while it runs;
+//! reads then go to the writer's thread, which runs them between its steps.
 
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use crate::store::Store;
 
 type Job = Box<dyn FnOnce(&Store) + Send>;
 
+/// A write that may share its transaction with the writes queued beside it
+/// (group commit): it runs, and gives back what answers it once the group's
+/// transaction has committed (`true`) or failed (`false`).
+type GroupedJob = Box<dyn FnOnce(&Store) -> Deliver + Send>;
+
+/// Answers a grouped write, once its group's commit has succeeded or failed.
+type Deliver = Box<dyn FnOnce(bool) + Send>;
+
+/// What the writer's thread runs.
+enum Work {
+    /// An operation run on its own.
+    Alone(Job),
+    /// A write committed together with the writes queued beside it.
+    Grouped(GroupedJob),
+}
+
+/// The most writes committed in one transaction.
+const MAX_GROUP: usize = 256;
+
+/// A read-only operation: run on a reading connection (`Some`), it answers,
+/// or gives back the job that runs it again on the writer's (when it needs
+/// a write, as a first query's index); given none, it gives that job at once.
+type ReadJob = Box<dyn FnOnce(Option<&Store>) -> Option<Job> + Send>;
+
 /// The most operations waiting for the thread; more are answered `503` at once.
 pub const MAX_QUEUED: usize = 1024;
+
+/// The most reading threads, whatever the number of cores.
+const MAX_READERS: usize = 16;
 
 /// Why a store operation was not run, or ended without an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,22 +64,93 @@ pub enum Unavailable {
     Failed,
 }
 
-/// A thread running store operations in arrival order; it ends when this is dropped.
+/// What keeps the readers out while an operation runs [`exclusively`].
+#[derive(Debug, Default)]
+struct Gate {
+    /// Read by each reader for one operation, written by the writer's thread.
+    lock: parking_lot::RwLock<()>,
+    /// Set while the writer holds (or waits for) the lock: reads go to it.
+    closed: AtomicBool,
+}
+
+thread_local! {
+    /// The gate of the store whose writing thread this is.
+    static GATE: RefCell<Option<Arc<Gate>>> = const { RefCell::new(None) };
+    /// Whether this thread runs an operation exclusively now.
+    static EXCLUSIVE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `work` (on the store's writing thread) with no reader running: the
+/// readers finish what they run, and the reads that come meanwhile go to
+/// the writer's thread, which runs them between the steps of a long write,
+/// as it runs other operations. For what readers must never see half-done:
+/// a reload (tables, seeding, defaults, the spec swapped), a reset, a write
+/// on a replaced spec and its defaults. Elsewhere (or nested) it just runs `work`.
+pub(crate) fn exclusively<T>(work: impl FnOnce() -> T) -> T {
+    let Some(gate) = GATE.with(|slot| slot.borrow().clone()) else {
+        return work();
+    };
+    if EXCLUSIVE.get() {
+        return work();
+    }
+    /// Opens the gate again however `work` ends.
+    struct Open<'a>(&'a Gate, Option<parking_lot::RwLockWriteGuard<'a, ()>>);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            EXCLUSIVE.set(false);
+            drop(self.1.take());
+            self.0.closed.store(false, Ordering::SeqCst);
+        }
+    }
+    gate.closed.store(true, Ordering::SeqCst);
+    let held = gate.lock.write();
+    EXCLUSIVE.set(true);
+    let _open = Open(&gate, Some(held));
+    work()
+}
+
+/// The reading threads, and where their operations queue.
+#[derive(Debug)]
+struct Readers {
+    jobs: Option<mpsc::SyncSender<ReadJob>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Readers {
+    /// Ends the reading threads once the operations queued have run.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        for thread in self.threads.drain(..) {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// A thread running store operations in arrival order, with reading threads
+/// beside it; they end when this is dropped.
 #[derive(Debug)]
 pub(crate) struct StoreThread {
+    /// Read-only operations' threads; `None` when no reader could open.
+    readers: Option<Readers>,
     /// Where operations queue; `None` once the thread is told to end.
-    jobs: Option<mpsc::SyncSender<Job>>,
+    jobs: Option<mpsc::SyncSender<Work>>,
     /// How many operations are queued (counted before they are sent, so at
     /// times one more than the queue holds).
     queued: Arc<AtomicUsize>,
+    /// What keeps the readers out of an exclusive operation.
+    gate: Arc<Gate>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for StoreThread {
-    /// Ends the thread once the operations queued have run, and waits for
-    /// it, so that the store is closed (and its database file free) when
+    /// Ends the threads once the operations queued have run, and waits for
+    /// them, so that the store is closed (and its database file free) when
     /// this returns. (Dropped on the thread itself, it cannot wait for it.)
     fn drop(&mut self) {
+        // The readers first: they may pass operations on to the writer.
+        drop(self.readers.take());
         drop(self.jobs.take());
         if let Some(thread) = self.thread.take()
             && thread.thread().id() != std::thread::current().id()
@@ -58,18 +162,29 @@ impl Drop for StoreThread {
 
 impl StoreThread {
     /// Starts the thread, which owns `store` from now on, taking up to
-    /// [`MAX_QUEUED`] waiting operations.
+    /// [`MAX_QUEUED`] waiting operations, and a reading thread per core.
     pub(crate) fn start(store: Store) -> StoreThread {
-        StoreThread::with_bound(store, MAX_QUEUED)
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        // `STANDIN_READERS` sets how many (0: every read on the writer's thread).
+        let readers = std::env::var("STANDIN_READERS")
+            .ok()
+            .and_then(|count| count.trim().parse::<usize>().ok())
+            .unwrap_or(cores)
+            .min(MAX_READERS);
+        StoreThread::with_bound(store, MAX_QUEUED, readers)
     }
 
-    fn with_bound(store: Store, bound: usize) -> StoreThread {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(bound);
+    fn with_bound(store: Store, bound: usize, readers: usize) -> StoreThread {
+        let (jobs, queue) = mpsc::sync_channel::<Work>(bound);
         let queued = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(Gate::default());
+        let readers = start_readers(&store, readers, bound, &gate, &jobs, &queued);
         let count = Arc::clone(&queued);
+        let own_gate = Arc::clone(&gate);
         let thread = std::thread::Builder::new()
             .name("standin-store".into())
             .spawn(move || {
+                GATE.with(|slot| *slot.borrow_mut() = Some(own_gate));
                 let queue = Rc::new(queue);
                 let (waiting, counted) = (Rc::clone(&queue), Arc::clone(&count));
                 // Only the operations queued when the step ended: those that
@@ -77,24 +192,57 @@ impl StoreThread {
                 // next step, so that the long write goes on under load.
                 crate::store::between_steps(move |store| {
                     for _ in 0..counted.load(Ordering::SeqCst) {
-                        let Ok(job) = waiting.try_recv() else {
+                        let Ok(work) = waiting.try_recv() else {
                             break;
                         };
                         counted.fetch_sub(1, Ordering::SeqCst);
-                        run(job, store);
+                        match work {
+                            Work::Alone(job) => run(job, store),
+                            // Outside any transaction: its own.
+                            Work::Grouped(job) => {
+                                if let Some(deliver) = run_member(job, store) {
+                                    store.settle();
+                                    deliver(true);
+                                }
+                            }
+                        }
                     }
                 });
-                while let Ok(job) = queue.recv() {
+                while let Ok(work) = queue.recv() {
                     count.fetch_sub(1, Ordering::SeqCst);
-                    run(job, &store);
+                    let mut next = Some(work);
+                    while let Some(work) = next.take() {
+                        match work {
+                            Work::Alone(job) => run(job, &store),
+                            Work::Grouped(job) => next = run_group(job, &queue, &count, &store),
+                        }
+                    }
                 }
             })
             .expect("the operating system starts a thread");
         StoreThread {
+            readers,
             jobs: Some(jobs),
             queued,
+            gate,
             thread: Some(thread),
         }
+    }
+
+    /// Queues `job` for the writer's thread, or says why not.
+    fn queue(&self, job: Work) -> Result<(), Unavailable> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let queued = match &self.jobs {
+            Some(jobs) => jobs.try_send(job).map_err(|error| match error {
+                mpsc::TrySendError::Full(_) => Unavailable::Busy,
+                mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
+            }),
+            None => Err(Unavailable::ShutDown),
+        };
+        if queued.is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        queued
     }
 
     /// Queues `operation` for the thread (or refuses it at once when the
@@ -113,17 +261,87 @@ impl StoreThread {
             // The request may have gone (its client hung up): nobody to tell.
             let _ = reply.send(operation(store));
         });
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        let queued = match &self.jobs {
-            Some(jobs) => jobs.try_send(job).map_err(|error| match error {
-                mpsc::TrySendError::Full(_) => Unavailable::Busy,
-                mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
-            }),
-            None => Err(Unavailable::ShutDown),
-        };
-        if queued.is_err() {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
+        let queued = self.queue(Work::Alone(job));
+        async move {
+            queued?;
+            answer.await.map_err(|_| Unavailable::Failed)?
         }
+    }
+
+    /// Queues the write `operation` for the thread, as [`StoreThread::run`]
+    /// does, to be committed together with the writes queued beside it (one
+    /// transaction, one sync to disk with `--db`): each in a savepoint of its
+    /// own, so one write's failure fails no other; each answered only once
+    /// the group has committed (a failed commit fails them all).
+    pub(crate) fn write<T, E, F>(
+        &self,
+        operation: F,
+    ) -> impl std::future::Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: GroupedJob = Box::new(move |store| {
+            let answer = operation(store);
+            Box::new(move |committed| {
+                let answer = match answer {
+                    Ok(_) if !committed => Err(E::from(Unavailable::Failed)),
+                    answer => answer,
+                };
+                let _ = reply.send(answer);
+            })
+        });
+        let queued = self.queue(Work::Grouped(job));
+        async move {
+            queued?;
+            answer.await.map_err(|_| Unavailable::Failed)?
+        }
+    }
+
+    /// Queues the read-only `operation` for a reading thread, which runs it
+    /// in one read transaction (or for the writer's thread, while an
+    /// operation runs exclusively, or when it needs a write); refused at
+    /// once when the queue is full. The future answers its result.
+    pub(crate) fn read<T, E, F>(
+        &self,
+        operation: F,
+    ) -> impl std::future::Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+        F: Fn(&Store) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: ReadJob = Box::new(move |store| {
+            if let Some(store) = store {
+                let answer = operation(store);
+                if !store.take_needs_writer() {
+                    let _ = reply.send(answer);
+                    return None;
+                }
+            }
+            Some(Box::new(move |store| {
+                let _ = reply.send(operation(store));
+            }))
+        });
+        let queued = match &self.readers {
+            Some(Readers {
+                jobs: Some(readers),
+                ..
+            }) if !self.gate.closed.load(Ordering::SeqCst) => {
+                readers.try_send(job).map_err(|error| match error {
+                    mpsc::TrySendError::Full(_) => Unavailable::Busy,
+                    mpsc::TrySendError::Disconnected(_) => Unavailable::ShutDown,
+                })
+            }
+            _ => self.queue(Work::Alone(Box::new(move |store| {
+                if let Some(job) = job(None) {
+                    job(store);
+                }
+            }))),
+        };
         async move {
             queued?;
             answer.await.map_err(|_| Unavailable::Failed)?
@@ -144,7 +362,7 @@ impl StoreThread {
         });
         let jobs = self.jobs.as_ref().ok_or(Unavailable::ShutDown)?;
         self.queued.fetch_add(1, Ordering::SeqCst);
-        if jobs.send(job).is_err() {
+        if jobs.send(Work::Alone(job)).is_err() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
             return Err(Unavailable::ShutDown);
         }
@@ -152,10 +370,165 @@ impl StoreThread {
     }
 }
 
+/// Starts `count` reading threads on connections to `store`'s database,
+/// sharing one queue of up to `bound` operations; none when no reading
+/// connection opens (every operation then runs on the writer's thread).
+fn start_readers(
+    store: &Store,
+    count: usize,
+    bound: usize,
+    gate: &Arc<Gate>,
+    writer: &mpsc::SyncSender<Work>,
+    queued: &Arc<AtomicUsize>,
+) -> Option<Readers> {
+    if count == 0 {
+        return None;
+    }
+    let (jobs, queue) = mpsc::sync_channel::<ReadJob>(bound);
+    let queue = Arc::new(Mutex::new(queue));
+    let mut threads = Vec::new();
+    for number in 0..count {
+        let reader = match store.open_reader() {
+            Ok(reader) => reader,
+            Err(error) => {
+                tracing::warn!("reads go to the writer: no reading connection opens: {error}");
+                return None;
+            }
+        };
+        let (queue, gate, writer, queued) = (
+            Arc::clone(&queue),
+            Arc::clone(gate),
+            writer.clone(),
+            Arc::clone(queued),
+        );
+        let thread = std::thread::Builder::new()
+            .name(format!("standin-reader-{number}"))
+            .spawn(move || serve_reads(&reader, &queue, &gate, &writer, &queued))
+            .expect("the operating system starts a thread");
+        threads.push(thread);
+    }
+    Some(Readers {
+        jobs: Some(jobs),
+        threads,
+    })
+}
+
+/// A reading thread's loop: each operation in one read transaction, unless
+/// the gate is closed; what must run on the writer's thread goes there.
+fn serve_reads(
+    reader: &Store,
+    queue: &Mutex<mpsc::Receiver<ReadJob>>,
+    gate: &Gate,
+    writer: &mpsc::SyncSender<Work>,
+    queued: &AtomicUsize,
+) {
+    loop {
+        let job = {
+            let queue = queue
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        let again = match gate.lock.try_read() {
+            Some(open) => {
+                // A panic (a bug) drops the reply, which answers `Failed`.
+                let again = catch_unwind(AssertUnwindSafe(|| {
+                    reader.in_snapshot(|| job(Some(reader)))
+                }))
+                .unwrap_or(None);
+                drop(open);
+                again
+            }
+            None => job(None),
+        };
+        if let Some(job) = again {
+            queued.fetch_add(1, Ordering::SeqCst);
+            if writer.send(Work::Alone(job)).is_err() {
+                queued.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// Runs `first` and the grouped writes queued behind it (up to
+/// [`MAX_GROUP`]) in one transaction, each in a savepoint of its own, then
+/// commits and answers them. Returns the operation that ended the group by
+/// coming next, not grouped, to run after it.
+fn run_group(
+    first: GroupedJob,
+    queue: &mpsc::Receiver<Work>,
+    count: &AtomicUsize,
+    store: &Store,
+) -> Option<Work> {
+    if store.begin_group().is_err() {
+        // Alone, then: its own savepoints commit it.
+        if let Some(deliver) = run_member(first, store) {
+            store.settle();
+            deliver(true);
+        }
+        return None;
+    }
+    let mut members = Vec::new();
+    let mut next = Some(Work::Grouped(first));
+    while let Some(work) = next.take() {
+        let Work::Grouped(job) = work else {
+            next = Some(work);
+            break;
+        };
+        members.extend(run_member(job, store));
+        if !store.in_transaction() {
+            // SQLite rolled the whole transaction back (an interrupted
+            // statement, a full disk): nothing of the group is written.
+            for deliver in members.drain(..) {
+                deliver(false);
+            }
+            store.settle();
+            if store.begin_group().is_err() {
+                break;
+            }
+        }
+        if members.len() >= MAX_GROUP {
+            break;
+        }
+        if let Ok(work) = queue.try_recv() {
+            count.fetch_sub(1, Ordering::SeqCst);
+            next = Some(work);
+        }
+    }
+    let committed = store.commit_group();
+    store.settle();
+    for deliver in members {
+        deliver(committed);
+    }
+    next
+}
+
+/// Runs one grouped write in a savepoint of its own; a panic (a bug) rolls
+/// it back and drops its reply, which answers [`Unavailable::Failed`].
+fn run_member(job: GroupedJob, store: &Store) -> Option<Deliver> {
+    if store.savepoint("standin_member").is_err() {
+        return catch_unwind(AssertUnwindSafe(|| job(store))).ok();
+    }
+    match catch_unwind(AssertUnwindSafe(|| job(store))) {
+        Ok(deliver) => {
+            store.release("standin_member", true);
+            Some(deliver)
+        }
+        Err(_) => {
+            store.release("standin_member", false);
+            None
+        }
+    }
+}
+
 /// Runs one operation; a panic (a bug) drops its reply, which answers
 /// [`Unavailable::Failed`], and the thread serves the next one.
 fn run(job: Job, store: &Store) {
     let _ = catch_unwind(AssertUnwindSafe(|| job(store)));
+    store.settle();
 }
 
 #[cfg(test)]
@@ -164,7 +537,7 @@ mod tests {
     use crate::store::Location;
 
     fn thread(bound: usize) -> StoreThread {
-        StoreThread::with_bound(Store::open(Location::Memory).expect("a store"), bound)
+        StoreThread::with_bound(Store::open(Location::Memory).expect("a store"), bound, 2)
     }
 
     /// Keeps the thread busy until the returned sender is dropped.
@@ -324,5 +697,218 @@ mod tests {
         assert_eq!(first.await, Ok(1));
         assert_eq!(second.await, Ok(2));
         assert_eq!(thread.run(|_| Ok::<_, Unavailable>(4)).await, Ok(4));
+    }
+
+    /// A thread serving a table of notes, seeded with `count` of them.
+    fn notes(count: usize) -> (StoreThread, Arc<crate::spec::Spec>) {
+        let thread = thread(MAX_QUEUED);
+        let spec = Arc::new(
+            crate::spec::parse(
+                "test.yaml",
+                &format!(
+                    "standin: 1\nresources:\n  notes:\n    fields: {{ text: string, rank: integer }}\n    count: {count}\n"
+                ),
+            )
+            .expect("a valid spec"),
+        );
+        let prepared = Arc::clone(&spec);
+        thread
+            .run_and_wait(move |store| {
+                store.prepare(&prepared).expect("tables");
+                store.seed(&prepared, 1).expect("seeded");
+            })
+            .expect("the thread runs");
+        (thread, spec)
+    }
+
+    type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+    /// The name of the thread running an operation.
+    fn thread_name() -> String {
+        std::thread::current()
+            .name()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[actix_web::test]
+    async fn reads_run_beside_a_write_in_progress_and_beside_each_other() {
+        let (thread, _) = notes(3);
+        let busy = occupy(&thread);
+        // Both reads wait until the other has begun: they end only if they
+        // run at once, while the writer's thread is held.
+        let both = Arc::new(std::sync::Barrier::new(2));
+        let reads = (0..2).map(|_| {
+            let together = Arc::clone(&both);
+            thread.read(move |_| {
+                together.wait();
+                Ok::<_, Unavailable>(thread_name())
+            })
+        });
+        let names = futures_util::future::join_all(reads).await;
+        for name in names {
+            assert!(name.expect("read").starts_with("standin-reader-"));
+        }
+        drop(busy);
+    }
+
+    #[actix_web::test]
+    async fn a_read_after_an_acknowledged_write_sees_it_and_its_count() {
+        let (thread, spec) = notes(3);
+        let fields = serde_json::json!({ "text": "new", "rank": 1 })
+            .as_object()
+            .cloned()
+            .expect("an object");
+        for round in 0..50_u64 {
+            let counted = Arc::clone(&spec);
+            let query = crate::query::parse_list(&spec, &spec.resources[0], "").expect("a query");
+            let before = thread
+                .read(move |store| {
+                    Ok::<_, Failure>(store.list(&counted.resources[0], &query, &[])?.total)
+                })
+                .await
+                .expect("a page");
+            assert_eq!(before, 3 + round);
+            let (written, fields) = (Arc::clone(&spec), fields.clone());
+            let created = thread
+                .run(move |store| {
+                    Ok::<_, Failure>(store.create(&written, &written.resources[0], None, fields)?)
+                })
+                .await
+                .expect("created");
+            let read = Arc::clone(&spec);
+            let id = created.id.clone();
+            let found = thread
+                .read(move |store| Ok::<_, Failure>(store.get(&read.resources[0], &id)?))
+                .await
+                .expect("the acknowledged record is found");
+            assert_eq!(found, created);
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_read_needing_an_index_runs_again_on_the_writer_which_makes_it() {
+        let (thread, spec) = notes(5);
+        let read = |spec: &Arc<crate::spec::Spec>| {
+            let spec = Arc::clone(spec);
+            let query = crate::query::parse_list(&spec, &spec.resources[0], "rank=3&sort=-text")
+                .expect("a query");
+            thread.read(move |store| {
+                let page = store.list(&spec.resources[0], &query, &[])?;
+                Ok::<_, Failure>((page, thread_name()))
+            })
+        };
+        let (first, ran_on) = read(&spec).await.expect("a page");
+        assert_eq!(ran_on, "standin-store", "the first query makes its indexes");
+        let (again, ran_on) = read(&spec).await.expect("a page");
+        assert!(ran_on.starts_with("standin-reader-"), "ran on {ran_on}");
+        assert_eq!(first, again);
+    }
+
+    #[actix_web::test]
+    async fn no_read_runs_on_a_reader_during_an_exclusive_operation() {
+        let thread = Arc::new(thread(MAX_QUEUED));
+        let (started, has_started) = mpsc::channel::<()>();
+        let (release, released) = mpsc::channel::<()>();
+        let exclusive = {
+            let thread = Arc::clone(&thread);
+            std::thread::spawn(move || {
+                thread.run_and_wait(move |_| {
+                    exclusively(|| {
+                        started.send(()).expect("the test waits");
+                        released.recv().expect("the test releases");
+                        thread_name()
+                    })
+                })
+            })
+        };
+        has_started.recv().expect("the exclusive operation runs");
+        let read = thread.read(|_| Ok::<_, Unavailable>(thread_name()));
+        release.send(()).expect("the operation waits");
+        assert_eq!(
+            exclusive.join().expect("ran"),
+            Ok("standin-store".to_string())
+        );
+        assert_eq!(
+            read.await,
+            Ok("standin-store".to_string()),
+            "the read waited for the writer"
+        );
+        let after = thread.read(|_| Ok::<_, Unavailable>(thread_name())).await;
+        assert!(
+            after.expect("read").starts_with("standin-reader-"),
+            "readers serve again"
+        );
+    }
+
+    #[actix_web::test]
+    async fn writes_queued_behind_a_commit_are_committed_together_each_its_own_unit() {
+        let thread = thread(MAX_QUEUED);
+        let spec = Arc::new(
+            crate::spec::parse(
+                "test.yaml",
+                "standin: 1\nresources:\n  notes:\n    fields: { text: { type: string, unique: true } }\n",
+            )
+            .expect("a valid spec"),
+        );
+        let prepared = Arc::clone(&spec);
+        thread
+            .run_and_wait(move |store| store.prepare(&prepared).expect("tables"))
+            .expect("the thread runs");
+        let commits = || thread.run(|store| Ok::<_, Unavailable>(store.commits()));
+        let before = commits().await.expect("counted");
+        let busy = occupy(&thread);
+        // Queued while the writer is busy: "b" twice (the second a
+        // conflict), and a write that panics.
+        let writes: Vec<_> = ["a", "b", "b", "panic", "c"]
+            .into_iter()
+            .map(|text| {
+                let spec = Arc::clone(&spec);
+                thread.write(move |store| {
+                    let fields = serde_json::json!({ "text": text });
+                    let fields = fields.as_object().cloned().expect("an object");
+                    let record = store.create(&spec, &spec.resources[0], None, fields)?;
+                    if text == "panic" {
+                        panic!("a bug after the write");
+                    }
+                    Ok::<_, Failure>(record)
+                })
+            })
+            .collect();
+        drop(busy);
+        let answers = futures_util::future::join_all(writes).await;
+        let outcomes: Vec<&str> = answers
+            .iter()
+            .map(|answer| match answer {
+                Ok(_) => "created",
+                Err(error) if error.to_string().contains("failed") => "failed",
+                Err(_) => "refused",
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["created", "created", "refused", "failed", "created"]
+        );
+        assert_eq!(commits().await.expect("counted"), before + 1, "one commit");
+        let listed = Arc::clone(&spec);
+        let texts = thread
+            .read(move |store| {
+                let query = crate::query::parse_list(&listed, &listed.resources[0], "sort=text")
+                    .expect("a query");
+                let page = store.list(&listed.resources[0], &query, &[])?;
+                Ok::<_, Failure>(
+                    page.records
+                        .into_iter()
+                        .map(|record| record.fields["text"].clone())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .await
+            .expect("a page");
+        assert_eq!(
+            texts,
+            ["a", "b", "c"],
+            "the panicking write was rolled back"
+        );
     }
 }

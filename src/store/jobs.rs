@@ -4,7 +4,7 @@
 //! number is ever given twice. Creating the record and marking the job done
 //! are one transaction: a job never creates two records.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 use super::{Record, RecordId, Store, StoreError};
@@ -60,7 +60,7 @@ impl Store {
         due_at: i64,
     ) -> Result<u64, StoreError> {
         let mut connection = self.lock();
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = connection.savepoint()?;
         transaction.execute(
             "INSERT INTO _standin_jobs (resource, record_id, fields, due_at) VALUES (?1, ?2, ?3, ?4)",
             (
@@ -103,7 +103,7 @@ impl Store {
     /// pending and the reason is returned: see [`Store::fail_job`].
     pub fn run_job(&self, spec: &Spec, number: u64) -> Result<JobState, StoreError> {
         let mut connection = self.lock();
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = connection.savepoint()?;
         let Some((state, payload)) = read_job(&transaction, number)? else {
             return Err(StoreError::NotFound);
         };

@@ -1,10 +1,11 @@
-//! The one storage engine: SQLite, in memory by default or in a file for
-//! durable state. One table per resource holds each record's fields as a JSON
-//! document beside its id and timestamps. A `Store` has one owner, the
-//! thread that runs its operations one at a time (`service::store_thread`;
-//! it is `Send` but not `Sync`), and every operation runs inside a
-//! transaction, so writes are atomic and never lose an update. Knows nothing
-//! of HTTP.
+//! The one storage engine: SQLite, in memory by default (a temporary file
+//! the page cache keeps) or in a file for durable state. One table per
+//! resource holds each record's fields as a JSON document beside its id and
+//! timestamps. A `Store` has one owner, the thread that runs its operations
+//! one at a time (`service::store_thread`; it is `Send` but not `Sync`): the
+//! writing connection's, or a reading connection's beside it
+//! ([`Store::open_reader`]). Every operation runs inside a transaction, so
+//! writes are atomic and never lose an update. Knows nothing of HTTP.
 //!
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
@@ -38,7 +39,9 @@ pub use steps::{between_steps, without_interruption};
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
-    /// A private in-memory database, gone when the process ends.
+    /// A private database, gone when the store closes: a temporary file,
+    /// unsynced, which the operating system's page cache keeps in memory,
+    /// so that reading connections can share it (see [`Store::open_reader`]).
     Memory,
     /// A SQLite file, durable across restarts.
     File(PathBuf),
@@ -163,10 +166,18 @@ pub const DEFAULT_QUERY_BUDGET: std::time::Duration = std::time::Duration::from_
 /// SQLite virtual-machine steps between checks of the budget.
 const BUDGET_CHECK_STEPS: i32 = 1000;
 
-/// A SQLite-backed store of records.
+/// A SQLite-backed store of records: the one writing connection, or one of
+/// the reading connections beside it ([`Store::open_reader`]).
 pub struct Store {
     connection: RefCell<Connection>,
     location: Location,
+    /// The database file every connection opens (a temporary one in memory).
+    path: PathBuf,
+    /// What a reading connection keeps; `None` for the writing one.
+    reader: Option<Reader>,
+    /// How many transactions that wrote have committed (read by tests).
+    #[cfg_attr(not(test), expect(dead_code))]
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Bumped by every write, so cached counts and answers know when they are stale.
     generation: Generation,
     /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
@@ -180,6 +191,44 @@ pub struct Store {
     /// The lock that keeps other standins off a database file, held until
     /// the connection has closed (fields drop in order).
     _exclusive: Option<std::fs::File>,
+    /// The temporary file of an in-memory store, deleted once every
+    /// connection to it has closed (fields drop in order).
+    _temporary: Option<std::sync::Arc<Temporary>>,
+}
+
+/// What a reading connection keeps between and during its operations.
+#[derive(Debug, Default)]
+struct Reader {
+    /// The write generation the current read transaction sees, when known
+    /// exactly (see [`Store::in_snapshot`]).
+    snapshot: std::cell::Cell<Option<u64>>,
+    /// Set when an operation needed a write (an index made by a first
+    /// query): its answer is dropped and the writer runs it again.
+    needs_writer: std::cell::Cell<bool>,
+    /// Indexes seen to exist, by name.
+    known_indexes: RefCell<std::collections::HashSet<String>>,
+}
+
+/// The temporary database file of an in-memory store, with its WAL and
+/// shared-memory files, deleted when dropped.
+#[derive(Debug)]
+struct Temporary(PathBuf);
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = self.0.as_os_str().to_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(name));
+        }
+    }
+}
+
+/// A new temporary database file's path, unique in this process.
+fn temporary_path() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("standin-{}-{number}.sqlite", std::process::id()))
 }
 
 /// The deadline of the operation in progress, read by SQLite's progress
@@ -228,26 +277,29 @@ impl Store {
             Location::Memory => None,
             Location::File(path) => Some(lock_file(path)?),
         };
-        let mut connection = match &location {
-            Location::Memory => Connection::open_in_memory()?,
-            Location::File(path) => open_file(path)?,
+        let (path, temporary) = match &location {
+            Location::Memory => {
+                let temporary = std::sync::Arc::new(Temporary(temporary_path()));
+                // Left by an earlier process of the same id, killed.
+                drop(Temporary(temporary.0.clone()));
+                (temporary.0.clone(), Some(temporary))
+            }
+            Location::File(path) => (path.clone(), None),
         };
-        connection.set_prepared_statement_cache_capacity(256);
-        // Plans must not depend on bound values: SQLite otherwise plans a
-        // statement for its LIMIT's value and prepares it again whenever a
-        // new one is bound, which is every time a page is read.
-        connection.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
-        register_functions(&connection)?;
-        let deadline = std::sync::Arc::new(Deadline {
-            start: std::time::Instant::now(),
-            nanos: std::sync::atomic::AtomicU64::new(0),
-            budget_nanos: std::sync::atomic::AtomicU64::new(nanos_of(DEFAULT_QUERY_BUDGET)),
-        });
-        let watched = deadline.clone();
-        connection.progress_handler(BUDGET_CHECK_STEPS, Some(move || watched.passed()))?;
+        let mut connection = open_file(&path, temporary.is_some())?;
+        let generation = Generation::default();
+        // Odd from just before a commit until the write is acknowledged (or
+        // the operation ends): readers then know their snapshot's generation
+        // only approximately (see `Store::in_snapshot`).
+        let committing = generation.clone();
+        let commits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = commits.clone();
+        connection.commit_hook(Some(move || {
+            committing.begin_commit();
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            false
+        }))?;
+        let deadline = configure(&mut connection)?;
         // The seeded state, kept for resets, private to this connection: in
         // memory for an in-memory store, else in a temporary file (SQLite
         // deletes it on close), so that --db keeps its memory small.
@@ -262,13 +314,194 @@ impl Store {
         Ok(Store {
             connection: RefCell::new(connection),
             location,
-            generation: Generation::default(),
+            path,
+            reader: None,
+            commits,
+            generation,
             counts: RefCell::new(std::collections::HashMap::new()),
             auto_indexes: RefCell::new(auto_indexes),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
             deadline,
             _exclusive: exclusive,
+            _temporary: temporary,
         })
+    }
+
+    /// A reading connection to this store's database, for another thread:
+    /// it runs read-only operations, each in one read transaction
+    /// ([`Store::in_snapshot`]), beside this one's writes (WAL lets
+    /// readers and the writer go on together).
+    pub(crate) fn open_reader(&self) -> Result<Store, rusqlite::Error> {
+        if self.reader.is_some() {
+            return Err(rusqlite::Error::InvalidParameterName(
+                "a reader opens no reader".into(),
+            ));
+        }
+        if self._temporary.is_some() {
+            // Readers need WAL; until the first, an in-memory store keeps its
+            // rollback journal in memory, which seeds faster.
+            let writer = self.lock();
+            writer.pragma_update(None, "journal_mode", "WAL")?;
+            writer.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
+            drop(writer);
+            self.settle();
+        }
+        let mut connection = if self._temporary.is_some() {
+            // The file is in WAL mode now, which persists.
+            let connection = Connection::open(&self.path)?;
+            connection.busy_timeout(std::time::Duration::from_secs(5))?;
+            connection.pragma_update(None, "synchronous", "OFF")?;
+            connection.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
+            connection
+        } else {
+            open_file(&self.path, false)?
+        };
+        connection.pragma_update(None, "query_only", true)?;
+        let deadline = configure(&mut connection)?;
+        deadline.budget_nanos.store(
+            self.deadline
+                .budget_nanos
+                .load(std::sync::atomic::Ordering::Relaxed),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        Ok(Store {
+            connection: RefCell::new(connection),
+            location: self.location.clone(),
+            path: self.path.clone(),
+            reader: Some(Reader::default()),
+            commits: std::sync::Arc::default(),
+            generation: self.generation.clone(),
+            counts: RefCell::new(std::collections::HashMap::new()),
+            auto_indexes: RefCell::new(std::collections::HashMap::new()),
+            column_indexes: RefCell::new(std::collections::HashSet::new()),
+            deadline,
+            _exclusive: None,
+            _temporary: self._temporary.clone(),
+        })
+    }
+
+    /// Runs `work` (a reading connection's operation) in one read
+    /// transaction, begun before it: every statement it runs sees the same
+    /// committed state, one that includes every write acknowledged before.
+    /// The state's generation is known exactly when no commit was under way
+    /// as the transaction began; only then are counts cached.
+    pub(crate) fn in_snapshot<T>(&self, work: impl FnOnce() -> T) -> T {
+        /// Ends the read transaction however `work` ends.
+        struct End<'a>(&'a Store);
+        impl Drop for End<'_> {
+            fn drop(&mut self) {
+                if let Some(reader) = &self.0.reader {
+                    reader.snapshot.set(None);
+                }
+                if let Ok(connection) = self.0.connection.try_borrow()
+                    && !connection.is_autocommit()
+                {
+                    let _ = connection.execute_batch("COMMIT");
+                }
+            }
+        }
+        let before = self.generation.get();
+        let begun = {
+            let connection = self.lock();
+            // The first read starts the snapshot.
+            connection.execute_batch("BEGIN").and_then(|()| {
+                connection
+                    .prepare_cached("SELECT 1 FROM sqlite_master LIMIT 1")?
+                    .exists([])
+            })
+        };
+        let after = self.generation.get();
+        let _end = End(self);
+        if let Some(reader) = &self.reader {
+            let exact = begun.is_ok() && before == after && before.is_multiple_of(2);
+            reader.snapshot.set(exact.then_some(before));
+        }
+        work()
+    }
+
+    /// Whether an operation on this reading connection needed the writer
+    /// (and so must run again there); clears the mark.
+    pub(crate) fn take_needs_writer(&self) -> bool {
+        self.reader
+            .as_ref()
+            .is_some_and(|reader| reader.needs_writer.replace(false))
+    }
+
+    /// The error of an operation a reading connection cannot run, marked
+    /// so that the writer runs it again.
+    fn needs_writer(&self) -> StoreError {
+        if let Some(reader) = &self.reader {
+            reader.needs_writer.set(true);
+        }
+        StoreError::Database(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some("a reading connection makes no index".into()),
+        ))
+    }
+
+    /// Whether this is a reading connection.
+    fn is_reader(&self) -> bool {
+        self.reader.is_some()
+    }
+
+    /// The generation counts are cached under now: the writer's own, or the
+    /// one a reader's snapshot is known to have (none when not known).
+    fn count_generation(&self) -> Option<u64> {
+        match &self.reader {
+            None => Some(self.generation()),
+            Some(reader) => reader.snapshot.get(),
+        }
+    }
+
+    /// How many transactions that wrote have committed on this connection.
+    #[cfg(test)]
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Begins the transaction of a group of writes committed together.
+    pub(crate) fn begin_group(&self) -> rusqlite::Result<()> {
+        self.lock().execute_batch("BEGIN IMMEDIATE")
+    }
+
+    /// Whether a transaction is open on the connection.
+    pub(crate) fn in_transaction(&self) -> bool {
+        !self.lock().is_autocommit()
+    }
+
+    /// Commits the group's transaction (one sync to disk with `--db`);
+    /// whether it committed. A commit that fails rolls the group back.
+    pub(crate) fn commit_group(&self) -> bool {
+        let connection = self.lock();
+        if connection.is_autocommit() {
+            return true;
+        }
+        let committed = connection.execute_batch("COMMIT").is_ok();
+        if !committed && !connection.is_autocommit() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        committed
+    }
+
+    /// Opens the savepoint `name` (one write of a group).
+    pub(crate) fn savepoint(&self, name: &str) -> rusqlite::Result<()> {
+        self.lock().execute_batch(&format!("SAVEPOINT {name}"))
+    }
+
+    /// Releases the savepoint `name`, keeping what was written since it was
+    /// opened, or, when not `keep`, rolling that back first.
+    pub(crate) fn release(&self, name: &str, keep: bool) {
+        let connection = self.lock();
+        if !keep {
+            let _ = connection.execute_batch(&format!("ROLLBACK TO {name}"));
+        }
+        let _ = connection.execute_batch(&format!("RELEASE {name}"));
+    }
+
+    /// Ends a write operation: a commit that did not mark the data as
+    /// written (an index made) leaves the generation odd until now.
+    pub(crate) fn settle(&self) {
+        self.generation.settle();
     }
 
     /// Runs `work` (under a request's hold of the connection) without the
@@ -323,9 +556,7 @@ impl Store {
 
     /// Marks the data as changed; called by every write when it commits.
     fn written(&self) {
-        self.generation
-            .0
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.generation.written();
     }
 
     /// The connection, until the guard drops. (A panic while holding it
@@ -354,9 +585,42 @@ impl Store {
 pub struct Generation(std::sync::Arc<std::sync::atomic::AtomicU64>);
 
 impl Generation {
-    /// The number now.
+    /// The number now: odd while a commit is under way.
     pub fn get(&self) -> u64 {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Adds one to make the number odd, if it is even: a commit begins.
+    fn begin_commit(&self) {
+        self.step(|number| number.is_multiple_of(2));
+    }
+
+    /// Adds one to make the number even, if it is odd: the commit is over.
+    fn settle(&self) {
+        self.step(|number| !number.is_multiple_of(2));
+    }
+
+    /// Makes the number even and new: data was written and committed.
+    fn written(&self) {
+        let _ = self.0.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |number| {
+                Some(if number % 2 == 1 {
+                    number + 1
+                } else {
+                    number + 2
+                })
+            },
+        );
+    }
+
+    fn step(&self, when: impl Fn(u64) -> bool) {
+        let _ = self.0.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |number| when(number).then_some(number + 1),
+        );
     }
 }
 
@@ -482,21 +746,55 @@ fn lock_file(path: &Path) -> Result<std::fs::File, rusqlite::Error> {
     }
 }
 
-fn open_file(path: &Path) -> Result<Connection, rusqlite::Error> {
+/// Opens a connection to the database file at `path`: in WAL mode with
+/// FULL sync, a commit is on disk before the write is acknowledged; a
+/// `temporary` file (an in-memory store) is never synced, its rollback
+/// journal in memory until a reader opens (then WAL, read through memory
+/// mapping).
+fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open(path)?;
-    // WAL with FULL sync: a commit is on disk before the write is acknowledged.
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    if temporary {
+        connection.pragma_update(None, "journal_mode", "MEMORY")?;
+        connection.pragma_update(None, "synchronous", "OFF")?;
+    } else {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+    }
     Ok(connection)
+}
+
+/// How much of an in-memory store's file its connections map into memory.
+const TEMPORARY_MMAP_BYTES: i64 = 1 << 30;
+
+/// Settings every connection of a store has: its statement cache, plans
+/// independent of bound values, the SQL functions and the query budget.
+fn configure(connection: &mut Connection) -> Result<std::sync::Arc<Deadline>, rusqlite::Error> {
+    connection.set_prepared_statement_cache_capacity(256);
+    // Plans must not depend on bound values: SQLite otherwise plans a
+    // statement for its LIMIT's value and prepares it again whenever a
+    // new one is bound, which is every time a page is read.
+    connection.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    register_functions(connection)?;
+    let deadline = std::sync::Arc::new(Deadline {
+        start: std::time::Instant::now(),
+        nanos: std::sync::atomic::AtomicU64::new(0),
+        budget_nanos: std::sync::atomic::AtomicU64::new(nanos_of(DEFAULT_QUERY_BUDGET)),
+    });
+    let watched = deadline.clone();
+    connection.progress_handler(BUDGET_CHECK_STEPS, Some(move || watched.passed()))?;
+    Ok(deadline)
 }
 
 /// SQLite's settings that decide what survives a crash, as in force.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Durability {
-    /// `wal` with `--db` (`memory` in memory).
+    /// `wal` (in memory too: a temporary file).
     pub journal_mode: String,
-    /// `full` with `--db`: each commit is synced to disk before it is acknowledged.
+    /// `full` with `--db`: each commit is synced to disk before it is acknowledged (`off` in memory).
     pub synchronous: String,
 }
 
@@ -529,5 +827,65 @@ fn sql_id(id: &RecordId) -> rusqlite::types::Value {
     match id {
         RecordId::Integer(id) => rusqlite::types::Value::Integer(*id),
         RecordId::Text(id) => rusqlite::types::Value::Text(id.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_in_memory_stores_file_is_deleted_with_its_last_connection() {
+        let store = Store::open(Location::Memory).expect("a store");
+        let reader = store.open_reader().expect("a reader");
+        let path = store.path.clone();
+        assert!(path.exists());
+        drop(store);
+        assert!(path.exists(), "a reader still uses it");
+        drop(reader);
+        assert!(!path.exists());
+        let mut wal = path.into_os_string();
+        wal.push("-wal");
+        assert!(!PathBuf::from(wal).exists());
+    }
+
+    #[test]
+    fn a_reader_knows_its_snapshots_generation_only_when_no_commit_is_under_way() {
+        let store = Store::open(Location::Memory).expect("a store");
+        store
+            .lock()
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+            .expect("written");
+        store.settle();
+        let reader = store.open_reader().expect("a reader");
+        let settled = store.generation();
+        assert_eq!(settled % 2, 0);
+        let seen = reader.in_snapshot(|| reader.count_generation());
+        assert_eq!(seen, Some(settled));
+        // A commit made and not yet settled: the generation is odd.
+        store
+            .lock()
+            .execute_batch("INSERT INTO t VALUES (2)")
+            .expect("written");
+        assert_eq!(store.generation() % 2, 1);
+        let (seen, rows) = reader.in_snapshot(|| {
+            let rows: i64 = reader
+                .lock()
+                .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+                .expect("counted");
+            (reader.count_generation(), rows)
+        });
+        assert_eq!((seen, rows), (None, 2));
+        store.written();
+        assert_eq!(store.generation() % 2, 0);
+        assert!(store.generation() > settled);
+        assert!(reader.lock().is_autocommit(), "the read transaction ended");
+    }
+
+    #[test]
+    fn a_reading_connection_writes_nothing() {
+        let store = Store::open(Location::Memory).expect("a store");
+        let reader = store.open_reader().expect("a reader");
+        assert!(reader.lock().execute_batch("CREATE TABLE t (x)").is_err());
     }
 }

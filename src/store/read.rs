@@ -87,10 +87,18 @@ impl Store {
         let compiled = select::compile(resource, query, scope);
         // Indexes are made once, for every later query: that work is not
         // this query's, and stopping it would only make the next one redo it.
-        self.without_budget(|| match query.search {
-            None => self.ensure_index(&connection, resource, query, scope),
-            Some(_) => Ok(super::search::ensure(&connection, resource)?),
-        })?;
+        if self.is_reader() {
+            // A reading connection makes no index: the writer does, running
+            // the query again.
+            if !self.has_indexes(&connection, resource, query, scope)? {
+                return Err(self.needs_writer());
+            }
+        } else {
+            self.without_budget(|| match query.search {
+                None => self.ensure_index(&connection, resource, query, scope),
+                Some(_) => Ok(super::search::ensure(&connection, resource)?),
+            })?;
+        }
         let total = self.cached_count(&connection, &compiled.count, &compiled.count_parameters)?;
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
@@ -116,8 +124,12 @@ impl Store {
         sql: &str,
         parameters: &[rusqlite::types::Value],
     ) -> rusqlite::Result<i64> {
+        let Some(generation) = self.count_generation() else {
+            return connection
+                .prepare_cached(sql)?
+                .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0));
+        };
         let key = format!("{sql}\u{0}{parameters:?}");
-        let generation = self.generation();
         let mut counts = self.counts.borrow_mut();
         if let Some((counted_at, total)) = counts.get(&key)
             && *counted_at == generation
@@ -172,6 +184,54 @@ impl Store {
         connection.execute_batch(&sql)?;
         made.insert(name, resource_key(&resource.name));
         Ok(())
+    }
+
+    /// Whether the indexes [`Store::list`] would make for `query` exist (or
+    /// would not be made), as a reading connection sees the schema.
+    fn has_indexes(
+        &self,
+        connection: &Connection,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+    ) -> rusqlite::Result<bool> {
+        if query.search.is_some() {
+            return super::search::is_ready(connection, resource);
+        }
+        let Some(reader) = &self.reader else {
+            return Ok(true);
+        };
+        let mut known = reader.known_indexes.borrow_mut();
+        let mut exists = |name: &str| -> rusqlite::Result<bool> {
+            if known.contains(name) {
+                return Ok(true);
+            }
+            let found = connection
+                .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1")?
+                .exists([name])?;
+            if found {
+                known.insert(name.to_string());
+            }
+            Ok(found)
+        };
+        for (name, _) in select::filter_indexes(resource, query, scope) {
+            if !exists(&name)? {
+                return Ok(false);
+            }
+        }
+        let Some((name, _)) = select::auto_index(resource, query, scope) else {
+            return Ok(true);
+        };
+        if exists(name.trim_matches('"'))? {
+            return Ok(true);
+        }
+        // The writer makes no more than its limit per resource.
+        let made: i64 = connection
+            .prepare_cached(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND name LIKE 'ax!_%' ESCAPE '!'",
+            )?
+            .query_row([format!("res_{}", resource.name)], |row| row.get(0))?;
+        Ok(made.unsigned_abs() >= select::MAX_AUTO_INDEXES as u64)
     }
 
     /// The fields of every live record of `resource`, in the order they were stored.

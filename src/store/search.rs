@@ -77,9 +77,21 @@ pub(super) fn ensure(connection: &Connection, resource: &Resource) -> rusqlite::
     if resource.search.is_empty() || current_layout(connection, resource)?.is_some() {
         return Ok(());
     }
-    let transaction = connection.unchecked_transaction()?;
-    create(&transaction, resource)?;
-    transaction.commit()
+    // A savepoint: a search inside a group of writes makes it in their transaction.
+    connection.execute_batch("SAVEPOINT standin_search_index")?;
+    match create(connection, resource) {
+        Ok(()) => connection.execute_batch("RELEASE standin_search_index"),
+        Err(error) => {
+            let _ = connection
+                .execute_batch("ROLLBACK TO standin_search_index; RELEASE standin_search_index");
+            Err(error)
+        }
+    }
+}
+
+/// Whether [`ensure`] has nothing to make for `resource`.
+pub(super) fn is_ready(connection: &Connection, resource: &Resource) -> rusqlite::Result<bool> {
+    Ok(resource.search.is_empty() || current_layout(connection, resource)?.is_some())
 }
 
 /// The layout and search fields `resource`'s index is wanted with.

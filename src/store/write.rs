@@ -1,8 +1,9 @@
 //! Writing records: create, replace, update and delete, each one transaction
+//! (a savepoint: inside a group of writes committed together, its own unit)
 //! that also enforces what needs the data: unique fields, references to live
 //! records, and what deleting a referenced record does to its dependants.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 use super::read::{find, find_live};
@@ -24,7 +25,7 @@ impl Store {
         fields: Map<String, Value>,
     ) -> Result<Record, StoreError> {
         let mut connection = self.lock_for_request();
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = connection.savepoint()?;
         let record = create_in(&transaction, spec, resource, id, fields)?;
         transaction.commit()?;
         self.written();
@@ -44,7 +45,7 @@ impl Store {
         check: &ReplaceCheck<'_>,
     ) -> Result<(Record, bool), StoreError> {
         let mut connection = self.lock_for_request();
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = connection.savepoint()?;
         let now = clock::now();
         let found = find(&transaction, resource, id)?;
         let live = found
@@ -97,9 +98,7 @@ impl Store {
         change: impl FnOnce(&Record) -> Result<Map<String, Value>, E>,
     ) -> Result<Record, E> {
         let mut connection = self.lock_for_request();
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
+        let transaction = connection.savepoint().map_err(StoreError::from)?;
         let current = find_live(&transaction, resource, id)?;
         let mut fields = change(&current)?;
         check_integrity(&transaction, spec, resource, Some(id), &mut fields)?;
@@ -125,7 +124,7 @@ impl Store {
         check: &dyn Fn(&Record) -> Result<(), StoreError>,
     ) -> Result<Record, StoreError> {
         let mut connection = self.lock_for_request();
-        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let transaction = connection.savepoint()?;
         let record = find_live(&transaction, resource, id)?;
         check(&record)?;
         remove(&transaction, spec, resource, id, &clock::now())?;
@@ -306,7 +305,7 @@ fn holder_of(
 
 /// Removes record `id` of `resource` and applies `on_delete` to its dependants, recursively.
 fn remove(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     spec: &Spec,
     resource: &Resource,
     id: &RecordId,

@@ -238,11 +238,10 @@ impl Context<'_> {
                     .as_ref()
                     .map(|link| link.resource);
             }
-            let spec = Arc::clone(self.spec);
             self.state
-                .blocking(move |store| {
-                    for (index, id, owner) in chain {
-                        let record = store.get(&spec.resources[index], &id)?;
+                .read(self.spec, move |store, spec| {
+                    for (index, id, owner) in &chain {
+                        let record = store.get(&spec.resources[*index], id)?;
                         belongs(&record, owner.as_ref())?;
                     }
                     Ok(())
@@ -255,10 +254,9 @@ impl Context<'_> {
             Role::Read(index) => {
                 let id = self.id(index, self.path)?;
                 let owner = self.owner(index)?;
-                let spec = Arc::clone(self.spec);
                 let record = self
                     .state
-                    .blocking(move |store| {
+                    .read(self.spec, move |store, spec| {
                         let record = store.get(&spec.resources[index], &id)?;
                         belongs(&record, owner.as_ref())?;
                         Ok(record)
@@ -510,10 +508,11 @@ impl Context<'_> {
                 as_instants: false,
             })
             .collect();
-        let spec = Arc::clone(self.spec);
         let page = self
             .state
-            .blocking(move |store| Ok(store.list(&spec.resources[index], &list_query, &scope)?))
+            .read(self.spec, move |store, spec| {
+                Ok(store.list(&spec.resources[index], &list_query, &scope)?)
+            })
             .await?;
         let items: Vec<Value> = page
             .records
