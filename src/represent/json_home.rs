@@ -27,6 +27,29 @@ pub(super) fn document(spec: &Spec) -> Value {
     let mut resources = Map::new();
     for resource in &spec.resources {
         let collection = links::collection(spec, &resource.name);
+        if resource.singular {
+            let mut allow: Vec<&str> = vec![];
+            for method in [Method::Get, Method::Put, Method::Patch] {
+                if resource.allows(method) {
+                    allow.push(method.as_str());
+                    if method == Method::Get {
+                        allow.push("HEAD");
+                    }
+                }
+            }
+            resources.insert(
+                format!("urn:standin:rel:{}", resource.name),
+                json!({
+                    "href": collection,
+                    "hints": {
+                        "allow": allow,
+                        "formats": formats(),
+                        "accept-patch": ["application/merge-patch+json", "application/json-patch+json"],
+                    },
+                }),
+            );
+            continue;
+        }
         let template = links::collection_template(spec, resource, &collection);
         let variables: Map<String, Value> = template
             .split_once("{?")

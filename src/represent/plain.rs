@@ -60,6 +60,12 @@ pub(super) fn home(spec: &Spec) -> Value {
         .iter()
         .map(|resource| {
             let href = links::collection(spec, &resource.name);
+            if resource.singular {
+                return (
+                    resource.name.clone(),
+                    json!({ "href": href, "singular": true }),
+                );
+            }
             let entry = json!({
                 "href": href,
                 "template": links::collection_template(spec, resource, &href),

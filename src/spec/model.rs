@@ -143,6 +143,9 @@ pub struct Resource {
     pub name: String,
     /// How ids are made.
     pub id: IdKind,
+    /// Whether it is a singular resource (`/profile`): one record at the
+    /// resource's own path, no collection.
+    pub singular: bool,
     /// The fields, in spec order.
     pub fields: Vec<Field>,
     /// Fixed records loaded before the generated ones.

@@ -69,6 +69,8 @@ fn resource() -> Value {
         "additionalProperties": false,
         "properties": {
             "id": { "description": "How ids are made: integer (server-assigned), uuid (server-assigned) or string (client-assigned; PUT creates).", "enum": ["integer", "uuid", "string"] },
+            "singular": { "description": "A singular resource (/profile): one record at /{name}, read, replaced and changed with GET, PUT and PATCH; no collection, no id, no count.", "type": "boolean" },
+            "record": { "description": "With singular: the one record's seeded value (without it, one record is generated from the fields).", "type": "object" },
             "fields": { "description": "The fields, by name.", "type": "object", "additionalProperties": { "$ref": "#/$defs/field" } },
             "records": { "description": "Fixed records, loaded before the generated ones.", "type": "array", "items": { "type": "object" } },
             "count": { "description": "Number of records to generate.", "type": "integer", "minimum": 0, "maximum": 1000000 },
