@@ -53,6 +53,18 @@ pub fn is_singular(spec: &Spec, resource: &str) -> bool {
         .any(|candidate| candidate.singular && candidate.name == resource)
 }
 
+/// The spec's custom routes as (pattern, RFC 6570 template, its variables, target).
+pub fn routes(spec: &Spec) -> Vec<(&str, String, Vec<String>, &str)> {
+    spec.routes
+        .iter()
+        .flat_map(|routes| routes.rules())
+        .map(|(pattern, target)| {
+            let (template, variables) = crate::rewrite::template(pattern);
+            (pattern, template, variables, target)
+        })
+        .collect()
+}
+
 /// The href of an inverse collection, `/authors/3/books`.
 pub fn inverse(spec: &Spec, resource: &str, id: &RecordId, inverse: &str) -> String {
     format!("{}/{inverse}", item(spec, resource, id))

@@ -404,6 +404,48 @@ fn admin_paths(spec: &Spec, paths: &mut Map<String, Value>) {
 }
 
 /// The OpenAPI 3.1 document of what `spec` serves.
+/// The spec's custom routes, each a path served as its target (below the
+/// base path; one that is not, or that is already a path, is left out).
+fn route_paths(spec: &Spec, paths: &mut Map<String, Value>) {
+    for (index, (pattern, template, variables, target)) in
+        crate::links::routes(spec).into_iter().enumerate()
+    {
+        let Some(path) = template
+            .strip_prefix(spec.base_path.as_str())
+            .filter(|path| path.starts_with('/'))
+        else {
+            continue;
+        };
+        let path = path.replace("{+", "{");
+        if paths.contains_key(&path) {
+            continue;
+        }
+        let parameters: Vec<Value> = variables
+            .iter()
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let description = format!(
+            "Custom route '{pattern}': every request is served as {target}, with the parameters put in."
+        );
+        let mut get = Map::new();
+        get.insert("operationId".into(), json!(format!("route_{}", index + 1)));
+        get.insert("summary".into(), json!(format!("Served as {target}")));
+        get.insert("description".into(), json!(description));
+        get.insert("tags".into(), json!(["routes"]));
+        get.insert(
+            "responses".into(),
+            json!({ "default": { "description": format!("what {target} answers") } }),
+        );
+        let mut item = Map::new();
+        if !parameters.is_empty() {
+            item.insert("parameters".into(), Value::Array(parameters));
+        }
+        item.insert("description".into(), json!(description));
+        item.insert("get".into(), Value::Object(get));
+        paths.insert(path, Value::Object(item));
+    }
+}
+
 pub fn document(spec: &Spec) -> Value {
     let mut paths = Map::new();
     let mut home = Map::new();
@@ -524,6 +566,7 @@ pub fn document(spec: &Spec) -> Value {
             },
         }));
     }
+    route_paths(spec, &mut paths);
     admin_paths(spec, &mut paths);
     let mut components = Map::new();
     components.insert("schemas".into(), Value::Object(schemas::components(spec)));

@@ -171,5 +171,19 @@ pub(super) fn home(spec: &Spec) -> Value {
             template(links::item_template(spec, &resource.name)),
         );
     }
+    let routes: Vec<Value> = links::routes(spec)
+        .into_iter()
+        .map(|(pattern, template, variables, target)| {
+            json!({
+                "href": template,
+                "templated": !variables.is_empty(),
+                "name": pattern,
+                "title": format!("served as {target}"),
+            })
+        })
+        .collect();
+    if !routes.is_empty() {
+        home_links.insert("routes".into(), Value::Array(routes));
+    }
     json!({ "title": spec.title, "_links": home_links })
 }

@@ -97,6 +97,28 @@ pub(super) fn document(spec: &Spec) -> Value {
             }),
         );
     }
+    for (pattern, template, variables, target) in links::routes(spec) {
+        let mut relation = Map::new();
+        if variables.is_empty() {
+            relation.insert("href".into(), json!(template));
+        } else {
+            relation.insert("href-template".into(), json!(template));
+            let variables: Map<String, Value> = variables
+                .into_iter()
+                .map(|name| {
+                    let value = json!(format!("urn:standin:param:{name}"));
+                    (name, value)
+                })
+                .collect();
+            relation.insert("href-vars".into(), Value::Object(variables));
+        }
+        relation.insert("hints".into(), json!({ "formats": formats() }));
+        relation.insert("title".into(), json!(format!("served as {target}")));
+        resources.insert(
+            format!("urn:standin:route:{pattern}"),
+            Value::Object(relation),
+        );
+    }
     json!({
         "api": { "title": spec.title, "links": { "self": links::home(spec) } },
         "resources": resources,

@@ -96,6 +96,9 @@ pub fn to_json(spec: &Spec) -> Value {
         "resources": resources,
     });
     if let Value::Object(map) = &mut object {
+        if let Some(routes) = &spec.routes {
+            map.insert("routes".into(), Value::Object(routes.document().clone()));
+        }
         map.extend(spec.extensions.clone());
     }
     object

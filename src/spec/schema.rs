@@ -130,6 +130,13 @@ pub fn json_schema() -> Value {
             "cors": { "description": "false, \"*\" (the default) or a list of allowed origins.", "type": ["boolean", "string", "array"], "items": { "type": "string" } },
             "latency": latency,
             "error_rate": error_rate,
+            "routes": {
+                "description": "Custom routes, as json-server's routes.json: a path pattern (/api/v1/*, /blog/:slug) mapped to the path it is served as ($1, :slug put in), full paths as sent; applied in order, after --routes.",
+                "type": "object",
+                "propertyNames": { "pattern": "^/" },
+                "additionalProperties": { "type": "string", "pattern": "^/" },
+                "maxProperties": 100,
+            },
             "upstream": {
                 "description": "The real service behind this partial mock: routes the spec does not declare are forwarded to it. An http:// URL, or a mapping with the URL and a timeout.",
                 "oneOf": [

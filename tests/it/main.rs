@@ -30,5 +30,6 @@ mod representations;
 mod seeding;
 mod singular;
 mod spec_check;
+mod spec_routes;
 mod storage;
 mod transitions;

@@ -345,3 +345,12 @@ async fn a_singular_resource_added_by_an_edit_is_served() {
     assert_eq!(body.get("id"), None, "{body}");
     assert_eq!(app.get("/profile/1").await.status(), 404);
 }
+
+#[tokio::test]
+async fn routes_added_by_an_edit_are_applied() {
+    let app = watched(NOTES);
+    assert_eq!(app.get("/v1/notes/1").await.status(), 404);
+    std::fs::write(&app.path, format!("routes:\n  /v1/*: /$1\n{NOTES}")).unwrap();
+    let response = app.until_status("/v1/notes/1", 200).await;
+    assert!(json(response).await["text"].is_string());
+}
