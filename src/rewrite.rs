@@ -433,6 +433,29 @@ mod tests {
     }
 
     #[test]
+    fn patterns_read_as_templates_for_discovery() {
+        let cases = [
+            ("/blog/:slug", "/blog/{slug}", vec!["slug"]),
+            ("/api/v1/*", "/api/v1/{+rest1}", vec!["rest1"]),
+            ("/list/:kind?", "/list/{kind}", vec!["kind"]),
+            ("/articles\\?id=:id", "/articles", vec![]),
+            ("/a\\:b", "/a:b", vec![]),
+        ];
+        for (pattern, template, variables) in cases {
+            assert_eq!(
+                super::template(pattern),
+                (
+                    template.to_string(),
+                    variables.iter().map(|v| v.to_string()).collect()
+                ),
+                "{pattern}"
+            );
+        }
+        assert!(check_rule("/a/:id", "/b/:other").is_err());
+        assert!(check_rule("/a/:id", "/b/:id").is_ok());
+    }
+
+    #[test]
     fn a_rewrite_may_not_grow_without_bound() {
         let routes = routes(r#"{"/x/*": "/$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1"}"#);
         let url = format!("/x/{}", "a".repeat(1000));
