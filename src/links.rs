@@ -33,14 +33,36 @@ pub fn collection(spec: &Spec, resource: &str) -> String {
     format!("{}/{resource}", spec.base_path)
 }
 
-/// The href of one item.
+/// The href of one item (a singular resource's record is at the resource's path).
 pub fn item(spec: &Spec, resource: &str, id: &RecordId) -> String {
+    if is_singular(spec, resource) {
+        return collection(spec, resource);
+    }
     let segment = id.to_path_segment();
     format!(
         "{}/{resource}/{}",
         spec.base_path,
         utf8_percent_encode(&segment, SEGMENT)
     )
+}
+
+/// Whether `resource` names a singular resource of `spec`.
+pub fn is_singular(spec: &Spec, resource: &str) -> bool {
+    spec.resources
+        .iter()
+        .any(|candidate| candidate.singular && candidate.name == resource)
+}
+
+/// The spec's custom routes as (pattern, RFC 6570 template, its variables, target).
+pub fn routes(spec: &Spec) -> Vec<(&str, String, Vec<String>, &str)> {
+    spec.routes
+        .iter()
+        .flat_map(|routes| routes.rules())
+        .map(|(pattern, target)| {
+            let (template, variables) = crate::rewrite::template(pattern);
+            (pattern, template, variables, target)
+        })
+        .collect()
 }
 
 /// The href of an inverse collection, `/authors/3/books`.

@@ -100,23 +100,31 @@ impl CustomRoutes {
                     format!("the route for '{source_pattern}' must be a string URL"),
                 ));
             };
-            let (pattern, names) =
-                compile(source_pattern).map_err(|message| failure(source_pattern, message))?;
-            if !target.starts_with('/') {
-                return Err(failure(
-                    source_pattern,
-                    format!("'{target}' must be a path starting with '/'"),
-                ));
-            }
-            check_references(target, &names).map_err(|message| failure(source_pattern, message))?;
-            rules.push(Rule {
-                source: source_pattern.clone(),
-                pattern,
-                names,
-                target: target.to_string(),
-            });
+            rules.push(
+                rule(source_pattern, target).map_err(|message| failure(source_pattern, message))?,
+            );
         }
         Ok(CustomRoutes { rules, document })
+    }
+
+    /// Custom routes from rules (pattern, target) that [`check_rule`] accepted, in order.
+    pub fn from_checked(rules: &[(String, String)]) -> CustomRoutes {
+        let document = rules
+            .iter()
+            .map(|(pattern, target)| (pattern.clone(), Value::from(target.as_str())))
+            .collect();
+        let rules = rules
+            .iter()
+            .filter_map(|(pattern, target)| rule(pattern, target).ok())
+            .collect();
+        CustomRoutes { rules, document }
+    }
+
+    /// The rules as (pattern, target), in the order they apply.
+    pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rules
+            .iter()
+            .map(|rule| (rule.source.as_str(), rule.target.as_str()))
     }
 
     /// The routes file as read.
@@ -143,6 +151,67 @@ impl CustomRoutes {
         }
         Ok(current)
     }
+}
+
+/// Checks one rule: the pattern reads as path-to-regexp 1 reads it, and the
+/// target is a path referring only to the pattern's parameters.
+pub fn check_rule(pattern: &str, target: &str) -> Result<(), String> {
+    rule(pattern, target).map(|_| ())
+}
+
+fn rule(pattern: &str, target: &str) -> Result<Rule, String> {
+    let (compiled, names) = compile(pattern)?;
+    if !target.starts_with('/') {
+        return Err(format!("'{target}' must be a path starting with '/'"));
+    }
+    check_references(target, &names)?;
+    Ok(Rule {
+        source: pattern.to_string(),
+        pattern: compiled,
+        names,
+        target: target.to_string(),
+    })
+}
+
+/// A pattern as an RFC 6570 path template (`/blog/:slug` → `/blog/{slug}`,
+/// `*` → `{+rest1}`), without any escaped query part, and its variables.
+pub fn template(pattern: &str) -> (String, Vec<String>) {
+    let mut template = String::new();
+    let mut variables = Vec::new();
+    let mut chars = pattern.chars().peekable();
+    let mut wildcards = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'?') => break,
+            '\\' => template.extend(chars.next()),
+            ':' if chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') =>
+            {
+                let mut name = String::new();
+                while let Some(&next) = chars.peek() {
+                    if !(next.is_ascii_alphanumeric() || next == '_') {
+                        break;
+                    }
+                    name.push(next);
+                    chars.next();
+                }
+                if chars.peek() == Some(&'?') {
+                    chars.next();
+                }
+                template.push_str(&format!("{{{name}}}"));
+                variables.push(name);
+            }
+            '*' => {
+                wildcards += 1;
+                let name = format!("rest{wildcards}");
+                template.push_str(&format!("{{+{name}}}"));
+                variables.push(name);
+            }
+            other => template.push(other),
+        }
+    }
+    (template, variables)
 }
 
 /// A path pattern (`/orders/:id`, `/api/*`) as a regular expression matching
@@ -361,6 +430,29 @@ mod tests {
             let message = &errors.diagnostics[0].message;
             assert!(message.contains(expected), "{source}: {message}");
         }
+    }
+
+    #[test]
+    fn patterns_read_as_templates_for_discovery() {
+        let cases = [
+            ("/blog/:slug", "/blog/{slug}", vec!["slug"]),
+            ("/api/v1/*", "/api/v1/{+rest1}", vec!["rest1"]),
+            ("/list/:kind?", "/list/{kind}", vec!["kind"]),
+            ("/articles\\?id=:id", "/articles", vec![]),
+            ("/a\\:b", "/a:b", vec![]),
+        ];
+        for (pattern, template, variables) in cases {
+            assert_eq!(
+                super::template(pattern),
+                (
+                    template.to_string(),
+                    variables.iter().map(|v| v.to_string()).collect()
+                ),
+                "{pattern}"
+            );
+        }
+        assert!(check_rule("/a/:id", "/b/:other").is_err());
+        assert!(check_rule("/a/:id", "/b/:id").is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Custom routes (`--routes`): requests are served as the URL the routes
-//! file maps them to, before routing; the journal and logs keep the URL as
-//! sent. The admin API is never rewritten.
+//! Custom routes (`--routes`, then the spec's `routes:`): requests are served
+//! as the URL the routes map them to, before routing; the journal and logs
+//! keep the URL as sent. The admin API is never rewritten.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -15,17 +15,21 @@ pub async fn rewrite(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(routes) = request
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.custom_routes.clone())
-    else {
-        return Ok(next.call(request).await?.map_into_boxed_body());
+    let (routes, spec_routes) = match request.app_data::<web::Data<AppState>>() {
+        Some(state) => (state.custom_routes.clone(), state.spec().routes.clone()),
+        None => (None, None),
     };
+    if routes.is_none() && spec_routes.is_none() {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
     let path = request.path();
     if path.split('/').any(|segment| segment == "_standin") {
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
-    if path == "/__rules" && request.method() == actix_web::http::Method::GET {
+    if let Some(routes) = &routes
+        && path == "/__rules"
+        && request.method() == actix_web::http::Method::GET
+    {
         let rules = HttpResponse::Ok().json(routes.document());
         return Ok(request.into_response(rules));
     }
@@ -33,7 +37,16 @@ pub async fn rewrite(
         || request.path().to_string(),
         |whole| whole.as_str().to_string(),
     );
-    let rewritten = match routes.rewrite(&sent) {
+    // `--routes` first, then the spec's routes on what they made.
+    let rewritten: Result<Option<String>, crate::rewrite::TooLong> = routes
+        .iter()
+        .chain(spec_routes.iter())
+        .try_fold(None, |current: Option<String>, routes| {
+            Ok(routes
+                .rewrite(current.as_deref().unwrap_or(&sent))?
+                .or(current))
+        });
+    let rewritten = match rewritten {
         Ok(Some(rewritten)) => rewritten,
         Ok(None) => return Ok(next.call(request).await?.map_into_boxed_body()),
         Err(too_long) => {

@@ -141,6 +141,15 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
         return Err(Problem::not_found(format!("no resource '{name}'{hint}")));
     };
     let resource = &spec.resources[index];
+    if resource.singular {
+        if segments.len() > 1 {
+            return Err(Problem::not_found(format!(
+                "no route {path}: '{name}' is a singular resource, its one record is at {}",
+                crate::links::collection(spec, name)
+            )));
+        }
+        return Ok(Target::Item(index, RecordId::singular(resource)));
+    }
     if segments.len() > 3 {
         return Err(Problem::not_found(format!("no route {path}")));
     }

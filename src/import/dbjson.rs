@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::json_server::{is_singular, plural};
+use crate::json_server::plural;
 use crate::spec::{self, Diagnostic, Dialect, Spec, SpecErrors};
 use spec::Locations;
 
@@ -175,7 +175,7 @@ pub fn served_spec(file: &str, db: &DbJson) -> Result<Spec, SpecErrors> {
     let mut spec = spec::parse(file, &text)?;
     spec.dialect = Dialect::JsonServer;
     for (resource, collection) in spec.resources.iter_mut().zip(&db.collections) {
-        debug_assert!(is_singular(resource) == collection.singular);
+        resource.singular = collection.singular;
         resource.records = collection.records.clone();
     }
     Ok(spec)
@@ -208,7 +208,7 @@ pub fn standin_spec(file: &str, db: &DbJson) -> Value {
     for collection in &db.collections {
         let mut fields = Map::new();
         for (name, kind) in field_kinds(&collection.records) {
-            if name == "id" && !collection.singular {
+            if name == "id" {
                 continue;
             }
             let mut field = Map::new();
@@ -238,11 +238,15 @@ pub fn standin_spec(file: &str, db: &DbJson) -> Value {
             fields.insert(name, Value::Object(field));
         }
         let mut resource = Map::new();
-        if !collection.singular {
+        if collection.singular {
+            resource.insert("singular".into(), json!(true));
+        } else {
             resource.insert("id".into(), json!(id_kinds[collection.name.as_str()]));
         }
         resource.insert("fields".into(), Value::Object(fields));
-        resource.insert("count".into(), json!(0));
+        if !collection.singular {
+            resource.insert("count".into(), json!(0));
+        }
         let records: Vec<Value> = collection
             .records
             .iter()
@@ -257,9 +261,15 @@ pub fn standin_spec(file: &str, db: &DbJson) -> Value {
                 Value::Object(record)
             })
             .collect();
-        resource.insert("records".into(), Value::Array(records));
         if collection.singular {
-            resource.insert("methods".into(), json!(["GET", "PUT", "PATCH"]));
+            let mut record = match records.into_iter().next() {
+                Some(Value::Object(record)) => record,
+                _ => Map::new(),
+            };
+            record.remove("id");
+            resource.insert("record".into(), Value::Object(record));
+        } else {
+            resource.insert("records".into(), Value::Array(records));
         }
         resources.insert(collection.name.clone(), Value::Object(resource));
     }

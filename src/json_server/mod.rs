@@ -13,7 +13,7 @@ pub use write_back::WriteBack;
 use rand::RngExt;
 use serde_json::{Map, Value};
 
-use crate::spec::{Method, Resource};
+use crate::spec::Resource;
 
 /// Each collection's records as last read from the store, with the store's
 /// write generation then, so that lists filter parsed records until the next write.
@@ -50,10 +50,9 @@ impl RecordCache {
     }
 }
 
-/// Whether a resource of a db.json is a singular one (`/profile`): the
-/// importer gives those no DELETE.
+/// Whether a resource of a db.json is a singular one (`/profile`).
 pub fn is_singular(resource: &Resource) -> bool {
-    !resource.allows(Method::Delete)
+    resource.singular
 }
 
 /// The id json-server gives a new record of `records`: one more than the

@@ -118,10 +118,11 @@ fn item_links(resource: &Resource) -> Value {
         (Method::Delete, "delete"),
     ] {
         if resource.allows(method) {
-            links.insert(
-                format!("{verb}_{}", resource.name),
-                json!({ "operationId": format!("{verb}_{}", resource.name), "parameters": { "id": "$response.body#/id" } }),
-            );
+            let mut link = json!({ "operationId": format!("{verb}_{}", resource.name) });
+            if !resource.singular {
+                link["parameters"] = json!({ "id": "$response.body#/id" });
+            }
+            links.insert(format!("{verb}_{}", resource.name), link);
         }
     }
     Value::Object(links)
@@ -228,7 +229,9 @@ fn item_responses(
     reads: bool,
 ) {
     responses.insert("400".into(), problem("bad input"));
-    responses.insert("404".into(), problem("no record with this id"));
+    if !resource.singular {
+        responses.insert("404".into(), problem("no record with this id"));
+    }
     if resource.soft_delete {
         responses.insert("410".into(), problem("the record was deleted"));
     }
@@ -244,10 +247,21 @@ fn item_responses(
     common(spec, responses, reads);
 }
 
+/// How summaries name one record of `resource`: `one of books`, `the profile`.
+fn one(resource: &Resource) -> String {
+    if resource.singular {
+        format!("the {}", resource.name)
+    } else {
+        format!("one of {}", resource.name)
+    }
+}
+
 fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     let mut path = Map::new();
-    let parameter = json!({ "name": "id", "in": "path", "required": true, "schema": schemas::id_schema(resource.id) });
-    path.insert("parameters".into(), json!([parameter]));
+    if !resource.singular {
+        let parameter = json!({ "name": "id", "in": "path", "required": true, "schema": schemas::id_schema(resource.id) });
+        path.insert("parameters".into(), json!([parameter]));
+    }
     let label = &resource.name;
     if resource.allows(Method::Get) {
         let mut responses = Map::new();
@@ -256,7 +270,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
         item_responses(spec, resource, &mut responses, true);
         let mut get = operation(
             format!("get_{label}"),
-            format!("Read one of {label}"),
+            format!("Read {}", one(resource)),
             label,
             responses,
         );
@@ -277,7 +291,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
         item_responses(spec, resource, &mut responses, false);
         let mut put = operation(
             format!("replace_{label}"),
-            format!("Replace one of {label}"),
+            format!("Replace {}", one(resource)),
             label,
             responses,
         );
@@ -296,7 +310,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
         item_responses(spec, resource, &mut responses, false);
         let mut patch = operation(
             format!("patch_{label}"),
-            format!("Change one of {label}"),
+            format!("Change {}", one(resource)),
             label,
             responses,
         );
@@ -390,6 +404,48 @@ fn admin_paths(spec: &Spec, paths: &mut Map<String, Value>) {
 }
 
 /// The OpenAPI 3.1 document of what `spec` serves.
+/// The spec's custom routes, each a path served as its target (below the
+/// base path; one that is not, or that is already a path, is left out).
+fn route_paths(spec: &Spec, paths: &mut Map<String, Value>) {
+    for (index, (pattern, template, variables, target)) in
+        crate::links::routes(spec).into_iter().enumerate()
+    {
+        let Some(path) = template
+            .strip_prefix(spec.base_path.as_str())
+            .filter(|path| path.starts_with('/'))
+        else {
+            continue;
+        };
+        let path = path.replace("{+", "{");
+        if paths.contains_key(&path) {
+            continue;
+        }
+        let parameters: Vec<Value> = variables
+            .iter()
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let description = format!(
+            "Custom route '{pattern}': every request is served as {target}, with the parameters put in."
+        );
+        let mut get = Map::new();
+        get.insert("operationId".into(), json!(format!("route_{}", index + 1)));
+        get.insert("summary".into(), json!(format!("Served as {target}")));
+        get.insert("description".into(), json!(description));
+        get.insert("tags".into(), json!(["routes"]));
+        get.insert(
+            "responses".into(),
+            json!({ "default": { "description": format!("what {target} answers") } }),
+        );
+        let mut item = Map::new();
+        if !parameters.is_empty() {
+            item.insert("parameters".into(), Value::Array(parameters));
+        }
+        item.insert("description".into(), json!(description));
+        item.insert("get".into(), Value::Object(get));
+        paths.insert(path, Value::Object(item));
+    }
+}
+
 pub fn document(spec: &Spec) -> Value {
     let mut paths = Map::new();
     let mut home = Map::new();
@@ -411,6 +467,14 @@ pub fn document(spec: &Spec) -> Value {
     );
     for resource in &spec.resources {
         let label = &resource.name;
+        if resource.singular {
+            // One record at the resource's own path: no collection, no id.
+            paths.insert(
+                format!("/{label}"),
+                Value::Object(item_path(spec, resource)),
+            );
+            continue;
+        }
         let mut collection = Map::new();
         if resource.allows(Method::Get) {
             collection.insert(
@@ -502,6 +566,7 @@ pub fn document(spec: &Spec) -> Value {
             },
         }));
     }
+    route_paths(spec, &mut paths);
     admin_paths(spec, &mut paths);
     let mut components = Map::new();
     components.insert("schemas".into(), Value::Object(schemas::components(spec)));

@@ -96,7 +96,9 @@ fn served_field(field: &Field) -> Value {
 
 fn record(resource: &Resource) -> Value {
     let mut properties = Map::new();
-    properties.insert("id".into(), id_schema(resource.id));
+    if !resource.singular {
+        properties.insert("id".into(), id_schema(resource.id));
+    }
     for field in &resource.fields {
         properties.insert(field.name.clone(), served_field(field));
     }
@@ -229,9 +231,11 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
     for resource in &spec.resources {
         schemas.insert(name(&resource.name, ""), record(resource));
         schemas.insert(name(&resource.name, "Hal"), hal_record(resource));
-        schemas.insert(name(&resource.name, "Page"), hal_page(resource));
         schemas.insert(name(&resource.name, "Write"), write(resource, false, None));
-        schemas.insert(name(&resource.name, "Create"), write(resource, true, None));
+        if !resource.singular {
+            schemas.insert(name(&resource.name, "Page"), hal_page(resource));
+            schemas.insert(name(&resource.name, "Create"), write(resource, true, None));
+        }
         schemas.insert(name(&resource.name, "JsonPatch"), json_patch(resource));
         schemas.insert(name(&resource.name, "MergePatch"), merge_patch(resource));
     }

@@ -24,10 +24,12 @@ fn item_links(spec: &Spec, resource: &Resource, record: &Record) -> Map<String, 
         "self".into(),
         href(links::item(spec, &resource.name, &record.id)),
     );
-    item_links.insert(
-        "collection".into(),
-        href(links::collection(spec, &resource.name)),
-    );
+    if !resource.singular {
+        item_links.insert(
+            "collection".into(),
+            href(links::collection(spec, &resource.name)),
+        );
+    }
     item_links.insert("describedby".into(), href(links::description(spec)));
     for (field, reference) in resource.references() {
         let Some(target) = spec.resource(&reference.resource) else {
@@ -156,6 +158,10 @@ pub(super) fn home(spec: &Spec) -> Value {
     home_links.insert("describedby".into(), href(links::description(spec)));
     for resource in &spec.resources {
         let collection = links::collection(spec, &resource.name);
+        if resource.singular {
+            home_links.insert(resource.name.clone(), href(collection));
+            continue;
+        }
         home_links.insert(
             resource.name.clone(),
             template(links::collection_template(spec, resource, &collection)),
@@ -164,6 +170,20 @@ pub(super) fn home(spec: &Spec) -> Value {
             format!("{}_item", resource.name),
             template(links::item_template(spec, &resource.name)),
         );
+    }
+    let routes: Vec<Value> = links::routes(spec)
+        .into_iter()
+        .map(|(pattern, template, variables, target)| {
+            json!({
+                "href": template,
+                "templated": !variables.is_empty(),
+                "name": pattern,
+                "title": format!("served as {target}"),
+            })
+        })
+        .collect();
+    if !routes.is_empty() {
+        home_links.insert("routes".into(), Value::Array(routes));
     }
     json!({ "title": spec.title, "_links": home_links })
 }

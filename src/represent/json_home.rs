@@ -27,6 +27,29 @@ pub(super) fn document(spec: &Spec) -> Value {
     let mut resources = Map::new();
     for resource in &spec.resources {
         let collection = links::collection(spec, &resource.name);
+        if resource.singular {
+            let mut allow: Vec<&str> = vec![];
+            for method in [Method::Get, Method::Put, Method::Patch] {
+                if resource.allows(method) {
+                    allow.push(method.as_str());
+                    if method == Method::Get {
+                        allow.push("HEAD");
+                    }
+                }
+            }
+            resources.insert(
+                format!("urn:standin:rel:{}", resource.name),
+                json!({
+                    "href": collection,
+                    "hints": {
+                        "allow": allow,
+                        "formats": formats(),
+                        "accept-patch": ["application/merge-patch+json", "application/json-patch+json"],
+                    },
+                }),
+            );
+            continue;
+        }
         let template = links::collection_template(spec, resource, &collection);
         let variables: Map<String, Value> = template
             .split_once("{?")
@@ -72,6 +95,28 @@ pub(super) fn document(spec: &Spec) -> Value {
                     "accept-ranges": [],
                 },
             }),
+        );
+    }
+    for (pattern, template, variables, target) in links::routes(spec) {
+        let mut relation = Map::new();
+        if variables.is_empty() {
+            relation.insert("href".into(), json!(template));
+        } else {
+            relation.insert("href-template".into(), json!(template));
+            let variables: Map<String, Value> = variables
+                .into_iter()
+                .map(|name| {
+                    let value = json!(format!("urn:standin:param:{name}"));
+                    (name, value)
+                })
+                .collect();
+            relation.insert("href-vars".into(), Value::Object(variables));
+        }
+        relation.insert("hints".into(), json!({ "formats": formats() }));
+        relation.insert("title".into(), json!(format!("served as {target}")));
+        resources.insert(
+            format!("urn:standin:route:{pattern}"),
+            Value::Object(relation),
         );
     }
     json!({

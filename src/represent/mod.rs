@@ -110,12 +110,14 @@ pub struct PageView<'a> {
     pub collection_href: &'a str,
 }
 
-/// A record as a plain JSON object: `id`, the spec's fields in order, timestamps.
+/// A record as a plain JSON object: `id` (none for a singular resource), the spec's fields in order, timestamps.
 /// Fields the spec gained since the record was written read as their default
 /// (or `null`); fields it lost are left out.
 pub fn record_object(resource: &Resource, record: &Record) -> Map<String, Value> {
     let mut object = Map::with_capacity(resource.fields.len() + 3);
-    object.insert("id".into(), record.id.to_json());
+    if !resource.singular {
+        object.insert("id".into(), record.id.to_json());
+    }
     for field in &resource.fields {
         // A field added to the spec after the record was written reads as its default.
         let value = match record.fields.get(&field.name) {

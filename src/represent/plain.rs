@@ -60,6 +60,12 @@ pub(super) fn home(spec: &Spec) -> Value {
         .iter()
         .map(|resource| {
             let href = links::collection(spec, &resource.name);
+            if resource.singular {
+                return (
+                    resource.name.clone(),
+                    json!({ "href": href, "singular": true }),
+                );
+            }
             let entry = json!({
                 "href": href,
                 "template": links::collection_template(spec, resource, &href),
@@ -68,5 +74,13 @@ pub(super) fn home(spec: &Spec) -> Value {
             (resource.name.clone(), entry)
         })
         .collect();
-    json!({ "title": spec.title, "collections": collections })
+    let mut home = json!({ "title": spec.title, "collections": collections });
+    let routes: Map<String, Value> = links::routes(spec)
+        .into_iter()
+        .map(|(pattern, _, _, target)| (pattern.to_string(), json!(target)))
+        .collect();
+    if !routes.is_empty() {
+        home["routes"] = Value::Object(routes);
+    }
+    home
 }

@@ -63,6 +63,16 @@ pub fn to_json(spec: &Spec) -> Value {
                 "sort": sort,
             });
             if let Value::Object(map) = &mut object {
+                if resource.singular {
+                    // What a singular resource may say, so the export parses again.
+                    for key in ["id", "records", "count", "soft_delete", "search", "sort"] {
+                        map.remove(key);
+                    }
+                    map.insert("singular".into(), json!(true));
+                    if let Some(record) = resource.records.first() {
+                        map.insert("record".into(), Value::Object(record.clone()));
+                    }
+                }
                 map.extend(resource.extensions.clone());
             }
             (resource.name.clone(), object)
@@ -86,6 +96,9 @@ pub fn to_json(spec: &Spec) -> Value {
         "resources": resources,
     });
     if let Value::Object(map) = &mut object {
+        if let Some(routes) = &spec.routes {
+            map.insert("routes".into(), Value::Object(routes.document().clone()));
+        }
         map.extend(spec.extensions.clone());
     }
     object

@@ -15,6 +15,7 @@ mod parse;
 mod pattern;
 mod records;
 mod resources;
+mod routes;
 mod schema;
 mod seeding;
 mod source;

@@ -36,6 +36,8 @@ pub struct Spec {
     pub(crate) faults: Faults,
     /// The real service that routes the spec does not declare are forwarded to, if any.
     pub(crate) upstream: Option<Upstream>,
+    /// Custom routes declared in the spec (`routes:`), applied after `--routes`.
+    pub(crate) routes: Option<std::sync::Arc<crate::rewrite::CustomRoutes>>,
     /// The behaviour keys as written (`auth`, `cors`, ...), for the normalised export.
     pub(crate) extensions: Map<String, Value>,
     /// What kind of input the spec was read from, which decides the wire behaviour.
@@ -143,6 +145,9 @@ pub struct Resource {
     pub name: String,
     /// How ids are made.
     pub id: IdKind,
+    /// Whether it is a singular resource (`/profile`): one record at the
+    /// resource's own path, no collection.
+    pub singular: bool,
     /// The fields, in spec order.
     pub fields: Vec<Field>,
     /// Fixed records loaded before the generated ones.

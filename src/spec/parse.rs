@@ -23,6 +23,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "latency",
     "error_rate",
     "upstream",
+    "routes",
     "$schema",
 ];
 /// Top-level keys configured for later capabilities, kept verbatim.
@@ -115,6 +116,11 @@ impl Checker {
         };
         let faults = self.faults("", top);
         let upstream = top.get("upstream").and_then(|value| self.upstream(value));
+        let routes = top
+            .get("routes")
+            .and_then(|value| self.routes(value, &base_path, &resources))
+            .filter(|routes| routes.rules().next().is_some())
+            .map(std::sync::Arc::new);
         Some(Spec {
             title,
             base_path,
@@ -127,6 +133,7 @@ impl Checker {
             cors,
             faults,
             upstream,
+            routes,
             extensions,
             dialect: Dialect::Standin,
         })

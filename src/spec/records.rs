@@ -72,7 +72,11 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
         let mut next_id: i64 = 1;
         let mut unique_values: HashMap<(&str, String), usize> = HashMap::new();
         for (index, record) in resource.records.iter().enumerate() {
-            let path = format!("resources.{}.records.{index}", resource.name);
+            let path = if resource.singular {
+                format!("resources.{}.record", resource.name)
+            } else {
+                format!("resources.{}.records.{index}", resource.name)
+            };
             let mut fields = record.clone();
             let id = strip_server_set(&mut fields);
             check_id(checker, &path, resource, id.as_ref(), &mut seen);

@@ -12,6 +12,8 @@ use super::suggest::did_you_mean;
 
 pub(super) const RESOURCE_KEYS: &[&str] = &[
     "id",
+    "singular",
+    "record",
     "fields",
     "records",
     "count",
@@ -37,6 +39,16 @@ const RESOURCE_EXTENSIONS: &[&str] = &[
     "require_if_match",
     "latency",
     "error_rate",
+];
+/// Keys a singular resource (one record, no collection) cannot have, and why.
+const NOT_SINGULAR: &[(&str, &str)] = &[
+    ("id", "its one record has no id in its path"),
+    ("records", "give its one record as 'record'"),
+    ("count", "it has exactly one record"),
+    ("soft_delete", "it cannot be deleted"),
+    ("search", "it has no collection to search"),
+    ("sort", "it has no collection to sort"),
+    ("async", "it has no collection to create in"),
 ];
 const ID_KINDS: &[&str] = &["integer", "uuid", "string"];
 const METHOD_NAMES: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -84,6 +96,22 @@ impl Checker {
                 resources.push(resource);
             }
         }
+        for resource in &resources {
+            for (field, reference) in resource.references() {
+                let singular = resources
+                    .iter()
+                    .any(|target| target.singular && target.name == reference.resource);
+                if singular {
+                    self.error(
+                        &format!("resources.{}.fields.{}.ref", resource.name, field.name),
+                        format!(
+                            "'{}' is a singular resource: it has no ids to reference",
+                            reference.resource
+                        ),
+                    );
+                }
+            }
+        }
         super::records::check_fixed_records(self, &resources);
         super::limits::check_totals(self, &resources);
         super::limits::check_names(self, &resources);
@@ -125,14 +153,30 @@ impl Checker {
                 Vec::new()
             }
         };
-        let records = self.fixed_records(&join(path, "records"), map.get("records"));
-        let count = match map.get("count") {
+        let singular = match map.get("singular") {
+            Some(value) => self
+                .boolean(&join(path, "singular"), value)
+                .unwrap_or(false),
+            None => false,
+        };
+        let mut records = self.fixed_records(&join(path, "records"), map.get("records"));
+        let mut count = match map.get("count") {
             Some(value) => self
                 .unsigned(&join(path, "count"), value, (0, super::limits::MAX_COUNT))
                 .unwrap_or(0),
             None => 0,
         } as u32;
-        let methods = self.methods(&join(path, "methods"), map.get("methods"));
+        let mut methods = self.methods(&join(path, "methods"), map.get("methods"));
+        // A singular resource's one record is stored under id 1.
+        let id = if singular { IdKind::Integer } else { id };
+        if singular {
+            (records, count) = self.singular(path, map, &mut methods);
+        } else if map.contains_key("record") {
+            self.error_at_key(
+                &join(path, "record"),
+                "'record' is the one record of a singular resource: add 'singular: true', or list records under 'records'",
+            );
+        }
         let soft_delete = match map.get("soft_delete") {
             Some(value) => self
                 .boolean(&join(path, "soft_delete"), value)
@@ -200,6 +244,7 @@ impl Checker {
         Some(Resource {
             name: name.to_string(),
             id,
+            singular,
             fields,
             records,
             count,
@@ -217,6 +262,60 @@ impl Checker {
             faults,
             extensions,
         })
+    }
+
+    /// A singular resource's one record (`record`, else one generated) and
+    /// methods (GET, PUT and PATCH unless listed); its collection keys refused.
+    fn singular(
+        &mut self,
+        path: &str,
+        map: &Map<String, Value>,
+        methods: &mut BTreeSet<Method>,
+    ) -> (Vec<Map<String, Value>>, u32) {
+        for (key, why) in NOT_SINGULAR {
+            if map.contains_key(*key) {
+                self.error_at_key(
+                    &join(path, key),
+                    format!("a singular resource has no '{key}': {why}"),
+                );
+            }
+        }
+        let methods_path = join(path, "methods");
+        match map.get("methods").and_then(Value::as_array) {
+            Some(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let name = item.as_str().unwrap_or_default().to_ascii_uppercase();
+                    if name == "POST" || name == "DELETE" {
+                        self.error(
+                            &join(&methods_path, &index.to_string()),
+                            format!("{name} is not allowed: a singular resource has one record, read, replaced and changed with GET, PUT and PATCH"),
+                        );
+                    }
+                }
+                methods.retain(|method| !matches!(method, Method::Post | Method::Delete));
+            }
+            None => {
+                *methods = [Method::Get, Method::Put, Method::Patch]
+                    .into_iter()
+                    .collect()
+            }
+        }
+        let record_path = join(path, "record");
+        match map.get("record") {
+            Some(value) => match self.mapping(&record_path, value) {
+                Some(record) => {
+                    if record.contains_key("id") {
+                        self.error_at_key(
+                            &join(&record_path, "id"),
+                            "a singular resource's record has no id",
+                        );
+                    }
+                    (vec![record.clone()], 0)
+                }
+                None => (Vec::new(), 1),
+            },
+            None => (Vec::new(), 1),
+        }
     }
 
     fn fixed_records(&mut self, path: &str, value: Option<&Value>) -> Vec<Map<String, Value>> {

@@ -69,6 +69,8 @@ fn resource() -> Value {
         "additionalProperties": false,
         "properties": {
             "id": { "description": "How ids are made: integer (server-assigned), uuid (server-assigned) or string (client-assigned; PUT creates).", "enum": ["integer", "uuid", "string"] },
+            "singular": { "description": "A singular resource (/profile): one record at /{name}, read, replaced and changed with GET, PUT and PATCH; no collection, no id, no count.", "type": "boolean" },
+            "record": { "description": "With singular: the one record's seeded value (without it, one record is generated from the fields).", "type": "object" },
             "fields": { "description": "The fields, by name.", "type": "object", "additionalProperties": { "$ref": "#/$defs/field" } },
             "records": { "description": "Fixed records, loaded before the generated ones.", "type": "array", "items": { "type": "object" } },
             "count": { "description": "Number of records to generate.", "type": "integer", "minimum": 0, "maximum": 1000000 },
@@ -128,6 +130,13 @@ pub fn json_schema() -> Value {
             "cors": { "description": "false, \"*\" (the default) or a list of allowed origins.", "type": ["boolean", "string", "array"], "items": { "type": "string" } },
             "latency": latency,
             "error_rate": error_rate,
+            "routes": {
+                "description": "Custom routes, as json-server's routes.json: a path pattern (/api/v1/*, /blog/:slug) mapped to the path it is served as ($1, :slug put in), full paths as sent; applied in order, after --routes.",
+                "type": "object",
+                "propertyNames": { "pattern": "^/" },
+                "additionalProperties": { "type": "string", "pattern": "^/" },
+                "maxProperties": 100,
+            },
             "upstream": {
                 "description": "The real service behind this partial mock: routes the spec does not declare are forwarded to it. An http:// URL, or a mapping with the URL and a timeout.",
                 "oneOf": [

@@ -57,6 +57,14 @@ pub enum RecordId {
 }
 
 impl RecordId {
+    /// The id of a singular resource's one record: `1` (as text where ids are text).
+    pub fn singular(resource: &Resource) -> RecordId {
+        match resource.id {
+            IdKind::Integer => RecordId::Integer(1),
+            _ => RecordId::Text(crate::import::dbjson::SINGULAR_ID.to_string()),
+        }
+    }
+
     /// Parses an id from a URL path segment, for a resource with ids of `kind`.
     pub fn parse(kind: IdKind, segment: &str) -> Option<RecordId> {
         match kind {

@@ -80,6 +80,11 @@ impl<'s> Plan<'s> {
                 Err(error) => return Some(Err(error)),
             },
         };
+        // A singular resource's one record has the one id its path stands for.
+        let id = match self.resource.singular && !self.verbatim {
+            true => Some(RecordId::singular(self.resource)),
+            false => id,
+        };
         self.taken.record(&fields);
         Some(Ok(Planned {
             index,

@@ -29,6 +29,8 @@ mod queries;
 mod reload;
 mod representations;
 mod seeding;
+mod singular;
 mod spec_check;
+mod spec_routes;
 mod storage;
 mod transitions;

@@ -327,3 +327,30 @@ async fn a_reset_after_a_reload_keeps_new_defaults_visible_to_filters() {
     let response = app.get("/notes?flagged=false").await;
     assert_eq!(header(&response, "x-total-count").as_deref(), Some("3"));
 }
+
+#[tokio::test]
+async fn a_singular_resource_added_by_an_edit_is_served() {
+    let app = watched(NOTES);
+    assert_eq!(app.get("/profile").await.status(), 404);
+    std::fs::write(
+        &app.path,
+        format!(
+            "{NOTES}  profile:\n    singular: true\n    fields: {{ name: string }}\n    record: {{ name: Ada }}\n"
+        ),
+    )
+    .unwrap();
+    let response = app.until_status("/profile", 200).await;
+    let body = json(response).await;
+    assert_eq!(body["name"], "Ada");
+    assert_eq!(body.get("id"), None, "{body}");
+    assert_eq!(app.get("/profile/1").await.status(), 404);
+}
+
+#[tokio::test]
+async fn routes_added_by_an_edit_are_applied() {
+    let app = watched(NOTES);
+    assert_eq!(app.get("/v1/notes/1").await.status(), 404);
+    std::fs::write(&app.path, format!("routes:\n  /v1/*: /$1\n{NOTES}")).unwrap();
+    let response = app.until_status("/v1/notes/1", 200).await;
+    assert!(json(response).await["text"].is_string());
+}
