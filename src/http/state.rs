@@ -84,9 +84,25 @@ impl AppState {
 
     /// What a cached answer for a request on `spec` depends on; `None` once
     /// `spec` was replaced, or when the read cache is off.
+    #[allow(
+        dead_code,
+        reason = "for answers that may read any resource (OpenAPI documents')"
+    )]
     pub fn version(&self, spec: &Arc<Spec>) -> Option<super::cache::Version> {
         self.read_cache
             .then(|| self.service.version(spec))
+            .flatten()
+    }
+
+    /// What a cached answer for a request on `spec` that reads only the
+    /// records of `resources` depends on; as [`AppState::version`] otherwise.
+    pub fn version_of<'a>(
+        &self,
+        spec: &Arc<Spec>,
+        resources: impl IntoIterator<Item = &'a str>,
+    ) -> Option<super::cache::Version> {
+        self.read_cache
+            .then(|| self.service.version_of(spec, resources))
             .flatten()
     }
 }

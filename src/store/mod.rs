@@ -321,11 +321,16 @@ impl Store {
         self.generation.clone()
     }
 
-    /// Marks the data as changed; called by every write when it commits.
+    /// Marks all the data as changed; called by every write to more than a
+    /// few resources (seeding, resets, reloads, jobs) when it commits.
     fn written(&self) {
-        self.generation
-            .0
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.generation.advance(None);
+    }
+
+    /// Marks the records of `resources` as changed; called by every write to
+    /// them when it commits.
+    fn written_to<'a>(&self, resources: impl IntoIterator<Item = &'a str>) {
+        self.generation.advance(Some(&mut resources.into_iter()));
     }
 
     /// The connection, until the guard drops. (A panic while holding it
@@ -349,14 +354,60 @@ impl Store {
     }
 }
 
-/// A number that changes with every write to a store, readable from any thread.
+/// A number that changes with every write to a store, and the one at which
+/// each resource's records last changed, readable from any thread.
 #[derive(Debug, Clone, Default)]
-pub struct Generation(std::sync::Arc<std::sync::atomic::AtomicU64>);
+pub struct Generation(std::sync::Arc<Generations>);
+
+#[derive(Debug, Default)]
+struct Generations {
+    /// Bumped by every write.
+    now: std::sync::atomic::AtomicU64,
+    /// When all the data last changed at once.
+    everything: std::sync::atomic::AtomicU64,
+    /// When each resource last changed alone, by name.
+    resources: parking_lot::RwLock<std::collections::HashMap<String, u64>>,
+}
 
 impl Generation {
     /// The number now.
     pub fn get(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.0.now.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The generation at which the records of any of `resources` last
+    /// changed: it changes with every write to one of them, and only then.
+    pub fn of<'a>(&self, resources: impl IntoIterator<Item = &'a str>) -> u64 {
+        let changed = self.0.resources.read();
+        resources
+            .into_iter()
+            .filter_map(|name| changed.get(name).copied())
+            .fold(
+                self.0.everything.load(std::sync::atomic::Ordering::SeqCst),
+                u64::max,
+            )
+    }
+
+    /// Moves to the next generation, recording it as that of `resources`
+    /// (of all the data when `None`). Only the store's owner writes.
+    fn advance(&self, resources: Option<&mut dyn Iterator<Item = &str>>) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let next = self.0.now.load(SeqCst) + 1;
+        match resources {
+            Some(names) => {
+                let mut changed = self.0.resources.write();
+                for name in names {
+                    match changed.get_mut(name) {
+                        Some(at) => *at = next,
+                        None => {
+                            changed.insert(name.to_string(), next);
+                        }
+                    }
+                }
+            }
+            None => self.0.everything.store(next, SeqCst),
+        }
+        self.0.now.store(next, SeqCst);
     }
 }
 

@@ -27,7 +27,7 @@ impl Store {
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let record = create_in(&transaction, spec, resource, id, fields)?;
         transaction.commit()?;
-        self.written();
+        self.written_to([resource.name.as_str()]);
         Ok(record)
     }
 
@@ -84,7 +84,7 @@ impl Store {
             _ => return Err(StoreError::NotFound),
         };
         transaction.commit()?;
-        self.written();
+        self.written_to([resource.name.as_str()]);
         Ok(record)
     }
 
@@ -111,7 +111,7 @@ impl Store {
         };
         overwrite(&transaction, resource, &record)?;
         transaction.commit().map_err(StoreError::from)?;
-        self.written();
+        self.written_to([resource.name.as_str()]);
         Ok(record)
     }
 
@@ -130,7 +130,7 @@ impl Store {
         check(&record)?;
         remove(&transaction, spec, resource, id, &clock::now())?;
         transaction.commit()?;
-        self.written();
+        self.written_to(removal_reaches(spec, resource));
         Ok(record)
     }
 }
@@ -375,6 +375,22 @@ fn remove(
         }
     }
     Ok(())
+}
+
+/// The resources whose records removing one of `resource` may change: it,
+/// and those referencing them (`on_delete`), however far.
+fn removal_reaches<'a>(spec: &'a Spec, resource: &'a Resource) -> Vec<&'a str> {
+    let mut reached = vec![resource.name.as_str()];
+    let mut next = 0;
+    while let Some(name) = reached.get(next).copied() {
+        for (dependant, _, _) in spec.dependants_of(name) {
+            if !reached.contains(&dependant.name.as_str()) {
+                reached.push(&dependant.name);
+            }
+        }
+        next += 1;
+    }
+    reached
 }
 
 /// Removes a record's row (its search entry goes with it, by trigger).

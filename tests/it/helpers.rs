@@ -65,6 +65,13 @@ pub fn spawn_with(spec: &str, storage: Storage) -> TestApp {
 }
 
 impl TestApp {
+    /// The SQLite file of a server started with [`Storage::File`].
+    pub fn database_file(&self) -> Option<std::path::PathBuf> {
+        self._directory
+            .as_ref()
+            .map(|directory| directory.path().join("data.db"))
+    }
+
     /// The absolute URL of `path` (relative to the API's base).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())

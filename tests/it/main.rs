@@ -24,6 +24,7 @@ mod json_server_files;
 mod openapi;
 mod openapi_import;
 mod queries;
+mod read_cache;
 mod reload;
 mod representations;
 mod seeding;
