@@ -9,6 +9,7 @@
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
 
+mod counts;
 mod embed;
 mod jobs;
 mod plan;

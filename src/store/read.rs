@@ -91,7 +91,21 @@ impl Store {
             None => self.ensure_index(&connection, resource, query, scope),
             Some(_) => Ok(super::search::ensure(&connection, resource)?),
         })?;
-        let total = self.cached_count(&connection, &compiled.count, &compiled.count_parameters)?;
+        // A whole collection's total is kept; others are counted.
+        let whole = query.filters.is_empty() && scope.is_empty() && query.search.is_none();
+        let kept = match whole {
+            true => super::counts::live(&connection, resource)?,
+            false => None,
+        };
+        let total = match kept {
+            Some(total) => total,
+            None => self.cached_count(
+                &connection,
+                resource,
+                &compiled.count,
+                &compiled.count_parameters,
+            )?,
+        };
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
         all_parameters.push(rusqlite::types::Value::Integer(
@@ -109,15 +123,17 @@ impl Store {
         })
     }
 
-    /// The result of a count query, from the cache while no write happened since.
+    /// The result of a count query on `resource`, from the cache while no
+    /// write to it happened since.
     fn cached_count(
         &self,
         connection: &Connection,
+        resource: &Resource,
         sql: &str,
         parameters: &[rusqlite::types::Value],
     ) -> rusqlite::Result<i64> {
         let key = format!("{sql}\u{0}{parameters:?}");
-        let generation = self.generation();
+        let generation = self.generation.of([resource.name.as_str()]);
         let mut counts = self.counts.borrow_mut();
         if let Some((counted_at, total)) = counts.get(&key)
             && *counted_at == generation
@@ -199,6 +215,9 @@ impl Store {
     /// How many live records `resource` holds.
     pub fn count(&self, resource: &Resource) -> Result<u64, StoreError> {
         let connection = self.lock_for_request();
+        if let Some(total) = super::counts::live(&connection, resource)? {
+            return Ok(total.unsigned_abs());
+        }
         let sql = format!(
             "SELECT count(*) FROM {} WHERE deleted_at IS NULL",
             table(resource)

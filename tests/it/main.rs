@@ -30,4 +30,5 @@ mod representations;
 mod seeding;
 mod spec_check;
 mod storage;
+mod totals;
 mod transitions;
