@@ -136,3 +136,75 @@ async fn totals_follow_every_write_reset_and_restart() {
         }
     }
 }
+
+/// The ids of a page of `path`.
+async fn page_ids(app: &TestApp, path: &str) -> Vec<i64> {
+    let response = app.get_json(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    let items: Vec<serde_json::Value> = response.json().await.expect("a JSON array");
+    items
+        .iter()
+        .map(|item| item["id"].as_i64().expect("an integer id"))
+        .collect()
+}
+
+#[tokio::test]
+async fn deep_pages_in_id_order_hold_the_records_at_their_offset() {
+    let app = spawn(SPEC);
+    // Posts 1..=1200 are live; pages at any depth, both ways, then after a
+    // gap (a deleted post) and past the end.
+    let expected = |live: &[i64], descending: bool, page: usize, per_page: usize| {
+        let mut ids = live.to_vec();
+        if descending {
+            ids.reverse();
+        }
+        ids.into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect::<Vec<_>>()
+    };
+    let mut live: Vec<i64> = (1..=1200).collect();
+    for round in 0..2 {
+        for (page, per_page) in [
+            (1, 20),
+            (2, 20),
+            (40, 20),
+            (60, 20),
+            (61, 20),
+            (7, 7),
+            (400, 3),
+            (401, 3),
+        ] {
+            for (sort, descending) in [("", false), ("&sort=id", false), ("&sort=-id", true)] {
+                let path = format!("/posts?page={page}&per_page={per_page}{sort}");
+                assert_eq!(
+                    page_ids(&app, &path).await,
+                    expected(&live, descending, page, per_page),
+                    "{path} (round {round})"
+                );
+            }
+        }
+        let id = 500 + round;
+        let deleted = app
+            .request(Method::DELETE, &format!("/posts/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deleted.status(), 204);
+        live.retain(|live| *live != id);
+    }
+    // A soft-deleted record leaves a gap too.
+    for id in [2, 3] {
+        let deleted = app
+            .request(Method::DELETE, &format!("/notes/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deleted.status(), 204);
+    }
+    assert_eq!(page_ids(&app, "/notes?page=2&per_page=1").await, [4]);
+    assert_eq!(
+        page_ids(&app, "/notes?page=2&per_page=1&sort=-id").await,
+        [1]
+    );
+}
