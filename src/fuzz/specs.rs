@@ -245,8 +245,8 @@ fn seed_if_accepted(text: &str) -> Result<(), String> {
         .map_err(|error| format!("prepare: {error}"))?;
     store
         .seed(&spec, spec.seed)
-        .map(|_| ())
-        .map_err(|error| format!("seed: {error}"))
+        .map_err(|error| format!("seed: {error}"))?;
+    store.counts_hold(&spec)
 }
 
 const SNIPPETS: &[&str] = &[

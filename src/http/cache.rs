@@ -1,8 +1,11 @@
-//! Answers to reads, kept until the next write: a GET of an item or a page is
-//! a function of the data, the spec and the request, so while neither the
-//! data nor the spec changes, the same request gets the same bytes without
-//! touching the store. Conditional requests and anything but a plain 200 are
-//! never cached.
+//! Answers to reads, kept until a write changes what they read: a GET of an
+//! item or a page is a function of the data, the spec and the request, so
+//! while neither the data it reads nor the spec changes, the same request
+//! gets the same bytes without touching the store. Each answer is kept with
+//! the version it was computed at (the generation of the resources it reads,
+//! or of all the data, and the spec's), and is served only while a request
+//! computes the same version. Conditional requests and anything but a plain
+//! 200 are never cached.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,23 +22,17 @@ const CAPACITY: usize = 4096;
 const LARGEST: usize = 256 * 1024;
 
 struct Entry {
+    version: Version,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
 }
 
 pub use crate::service::Version;
 
-/// The answers kept, all for one version of the data and the spec.
-#[derive(Default)]
-struct Kept {
-    version: Option<Version>,
-    answers: HashMap<String, Arc<Entry>>,
-}
-
-/// The cache of answers to reads; readers look up in parallel.
+/// The cache of answers to reads, each with its version; readers look up in parallel.
 #[derive(Default)]
 pub struct ResponseCache {
-    kept: parking_lot::RwLock<Kept>,
+    kept: parking_lot::RwLock<HashMap<String, Arc<Entry>>>,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -96,13 +93,10 @@ impl<'a> CachedRead<'a> {
 impl ResponseCache {
     /// The cached answer for `key` at `version`.
     fn get(&self, version: Version, key: &str) -> Option<HttpResponse> {
-        let entry = {
-            let kept = self.kept.read();
-            if kept.version != Some(version) {
-                return None;
-            }
-            kept.answers.get(key)?.clone()
-        };
+        let entry = self.kept.read().get(key)?.clone();
+        if entry.version != version {
+            return None;
+        }
         let mut response = HttpResponse::build(StatusCode::OK);
         for (name, value) in &entry.headers {
             response.append_header((name.clone(), value.clone()));
@@ -127,23 +121,20 @@ impl ResponseCache {
             .collect();
         if body.len() <= LARGEST {
             let mut kept = self.kept.write();
-            match kept.version {
-                // A slow reader's answer to an older state: not worth keeping.
-                Some(current) if current > version => {
-                    return head.set_body(body).map_into_boxed_body();
-                }
-                Some(current) if current == version => {}
-                _ => {
-                    kept.version = Some(version);
-                    kept.answers.clear();
-                }
+            // A slow reader's answer to an older state: not worth keeping.
+            // (A later spec may compute generations of other resources.)
+            let newer =
+                |kept: &Version| (kept.spec, kept.generation) > (version.spec, version.generation);
+            if kept.get(&key).is_some_and(|entry| newer(&entry.version)) {
+                return head.set_body(body).map_into_boxed_body();
             }
-            if kept.answers.len() >= CAPACITY {
-                kept.answers.clear();
+            if kept.len() >= CAPACITY && !kept.contains_key(&key) {
+                kept.clear();
             }
-            kept.answers.insert(
+            kept.insert(
                 key,
                 Arc::new(Entry {
+                    version,
                     headers,
                     body: body.clone(),
                 }),

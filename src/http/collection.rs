@@ -123,7 +123,15 @@ impl Collection<'_> {
         let representation =
             respond::representation_among(request, self.spec, &Representation::PAGES)?;
         let query = query::parse_list(self.spec, resource, request.query_string())?;
-        let version = self.state.version(self.spec);
+        // The answer reads this collection, its parent's item and its embeds' records.
+        let parent = self
+            .scope
+            .as_ref()
+            .map(|scope| self.spec.resources[scope.parent].name.as_str());
+        let read_resources = std::iter::once(resource.name.as_str())
+            .chain(parent)
+            .chain(query.embed.iter().map(query::Embed::resource));
+        let version = self.state.version_of(self.spec, read_resources);
         let read = CachedRead::begin(
             &self.state.responses,
             version,

@@ -92,7 +92,10 @@ impl ItemTarget<'_> {
         let representation =
             respond::representation_among(request, self.spec, &Representation::PAGES)?;
         let query = query::parse_item(self.spec, self.resource(), request.query_string())?;
-        let version = self.state.version(self.spec);
+        // The answer reads this item and its embeds' records.
+        let read_resources = std::iter::once(self.resource().name.as_str())
+            .chain(query.embed.iter().map(query::Embed::resource));
+        let version = self.state.version_of(self.spec, read_resources);
         let read = CachedRead::begin(
             &self.state.responses,
             version,

@@ -102,4 +102,16 @@ impl AppState {
             .then(|| self.service.version(spec))
             .flatten()
     }
+
+    /// What a cached answer for a request on `spec` that reads only the
+    /// records of `resources` depends on; as [`AppState::version`] otherwise.
+    pub fn version_of<'a>(
+        &self,
+        spec: &Arc<Spec>,
+        resources: impl IntoIterator<Item = &'a str>,
+    ) -> Option<super::cache::Version> {
+        self.read_cache
+            .then(|| self.service.version_of(spec, resources))
+            .flatten()
+    }
 }

@@ -182,6 +182,14 @@ impl Embed {
             Embed::Inverse(inverse) => &inverse.name,
         }
     }
+
+    /// The resource whose records it holds.
+    pub fn resource(&self) -> &str {
+        match self {
+            Embed::Reference { resource, .. } => resource,
+            Embed::Inverse(inverse) => &inverse.resource,
+        }
+    }
 }
 
 /// Which records of a collection to return, and how.

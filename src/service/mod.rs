@@ -92,7 +92,9 @@ pub struct Service {
     resetting: std::sync::atomic::AtomicBool,
 }
 
-/// What a cached answer depends on besides the request: the data's generation and the spec in force.
+/// What a cached answer depends on besides the request: the data's
+/// generation (of all of it, or of the resources the answer reads) and the
+/// spec in force. Only versions of the same request are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version {
     /// The store's write generation.
@@ -330,6 +332,24 @@ impl Service {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Arc::ptr_eq(&in_force.spec, spec).then(|| Version {
             generation: self.generation.get(),
+            spec: in_force.reloads,
+        })
+    }
+
+    /// What an answer computed now for a request on `spec` that reads only
+    /// the records of `resources` depends on (see [`Service::version`]):
+    /// writes to other resources leave it as it is.
+    pub fn version_of<'a>(
+        &self,
+        spec: &Arc<Spec>,
+        resources: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Version> {
+        let in_force = self
+            .in_force
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::ptr_eq(&in_force.spec, spec).then(|| Version {
+            generation: self.generation.of(resources),
             spec: in_force.reloads,
         })
     }

@@ -10,6 +10,7 @@
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
 
+mod counts;
 mod embed;
 mod jobs;
 mod plan;
@@ -190,6 +191,10 @@ pub struct Store {
     generation: Generation,
     /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
     counts: RefCell<std::collections::HashMap<String, (u64, i64)>>,
+    /// The writes of a group whose transaction is open, marked as written
+    /// once it ends ([`Store::settle`]): until its commit a reader's snapshot
+    /// does not hold them, so no answer may be cached as theirs.
+    group: RefCell<Option<GroupWrites>>,
     /// Single-column indexes made for the filters queries use.
     column_indexes: RefCell<std::collections::HashSet<String>>,
     /// Indexes made for the filter and sort combinations queries use.
@@ -327,6 +332,7 @@ impl Store {
             commits,
             generation,
             counts: RefCell::new(std::collections::HashMap::new()),
+            group: RefCell::new(None),
             auto_indexes: RefCell::new(auto_indexes),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
             deadline,
@@ -380,6 +386,7 @@ impl Store {
             commits: std::sync::Arc::default(),
             generation: self.generation.clone(),
             counts: RefCell::new(std::collections::HashMap::new()),
+            group: RefCell::new(None),
             auto_indexes: RefCell::new(std::collections::HashMap::new()),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
             deadline,
@@ -452,12 +459,29 @@ impl Store {
         self.reader.is_some()
     }
 
-    /// The generation counts are cached under now: the writer's own, or the
-    /// one a reader's snapshot is known to have (none when not known).
-    fn count_generation(&self) -> Option<u64> {
+    /// The generation of `resource` counts are cached under now: the
+    /// writer's own, or the one a reader's snapshot is known to have (none
+    /// when not known).
+    fn count_generation(&self, resource: &str) -> Option<u64> {
         match &self.reader {
-            None => Some(self.generation()),
-            Some(reader) => reader.snapshot.get(),
+            // A group's writes not yet marked: counted now, they would be
+            // kept under the generation before them.
+            None if self
+                .group
+                .borrow()
+                .as_ref()
+                .is_some_and(|group| group.everything || !group.resources.is_empty()) =>
+            {
+                None
+            }
+            None => Some(self.generation.of([resource])),
+            Some(reader) => {
+                // The resource's generation read now is the snapshot's only
+                // while no commit came after the snapshot began.
+                let snapshot = reader.snapshot.get()?;
+                let of = self.generation.of([resource]);
+                (self.generation.get() == snapshot).then_some(of)
+            }
         }
     }
 
@@ -469,7 +493,9 @@ impl Store {
 
     /// Begins the transaction of a group of writes committed together.
     pub(crate) fn begin_group(&self) -> rusqlite::Result<()> {
-        self.lock().execute_batch("BEGIN IMMEDIATE")
+        self.lock().execute_batch("BEGIN IMMEDIATE")?;
+        *self.group.borrow_mut() = Some(GroupWrites::default());
+        Ok(())
     }
 
     /// Whether a transaction is open on the connection.
@@ -509,7 +535,15 @@ impl Store {
     /// Ends a write operation: a commit that did not mark the data as
     /// written (an index made) leaves the generation odd until now.
     pub(crate) fn settle(&self) {
-        self.generation.settle();
+        match self.group.borrow_mut().take() {
+            Some(GroupWrites {
+                everything: true, ..
+            }) => self.generation.advance(None),
+            Some(GroupWrites { resources, .. }) if !resources.is_empty() => self
+                .generation
+                .advance(Some(&mut resources.iter().map(String::as_str))),
+            _ => self.generation.settle(),
+        }
     }
 
     /// Runs `work` (under a request's hold of the connection) without the
@@ -562,9 +596,24 @@ impl Store {
         self.generation.clone()
     }
 
-    /// Marks the data as changed; called by every write when it commits.
+    /// Marks all the data as changed; called by every write to more than a
+    /// few resources (seeding, resets, reloads, jobs) when it commits.
     fn written(&self) {
-        self.generation.written();
+        match self.group.borrow_mut().as_mut() {
+            Some(group) => group.everything = true,
+            None => self.generation.advance(None),
+        }
+    }
+
+    /// Marks the records of `resources` as changed; called by every write to
+    /// them when it commits (in a group: when the group's transaction ends).
+    fn written_to<'a>(&self, resources: impl IntoIterator<Item = &'a str>) {
+        match self.group.borrow_mut().as_mut() {
+            Some(group) => group
+                .resources
+                .extend(resources.into_iter().map(str::to_string)),
+            None => self.generation.advance(Some(&mut resources.into_iter())),
+        }
     }
 
     /// The connection, until the guard drops. (A panic while holding it
@@ -588,14 +637,69 @@ impl Store {
     }
 }
 
-/// A number that changes with every write to a store, readable from any thread.
+/// What the writes of an open group changed: all the data, or these resources.
+#[derive(Debug, Default)]
+struct GroupWrites {
+    everything: bool,
+    resources: Vec<String>,
+}
+
+/// A number that changes with every write to a store, and the one at which
+/// each resource's records last changed, readable from any thread.
 #[derive(Debug, Clone, Default)]
-pub struct Generation(std::sync::Arc<std::sync::atomic::AtomicU64>);
+pub struct Generation(std::sync::Arc<Generations>);
+
+#[derive(Debug, Default)]
+struct Generations {
+    /// Bumped by every write.
+    now: std::sync::atomic::AtomicU64,
+    /// When all the data last changed at once.
+    everything: std::sync::atomic::AtomicU64,
+    /// When each resource last changed alone, by name.
+    resources: parking_lot::RwLock<std::collections::HashMap<String, u64>>,
+}
 
 impl Generation {
     /// The number now: odd while a commit is under way.
     pub fn get(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.0.now.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The generation at which the records of any of `resources` last
+    /// changed: it changes with every write to one of them, and only then.
+    pub fn of<'a>(&self, resources: impl IntoIterator<Item = &'a str>) -> u64 {
+        let changed = self.0.resources.read();
+        resources
+            .into_iter()
+            .filter_map(|name| changed.get(name).copied())
+            .fold(
+                self.0.everything.load(std::sync::atomic::Ordering::SeqCst),
+                u64::max,
+            )
+    }
+
+    /// Moves to the next even generation (data was written and committed),
+    /// recording it as that of `resources` (of all the data when `None`).
+    /// Only the store's owner writes.
+    fn advance(&self, resources: Option<&mut dyn Iterator<Item = &str>>) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.0.now.load(SeqCst);
+        let next = if now % 2 == 1 { now + 1 } else { now + 2 };
+        match resources {
+            Some(names) => {
+                let mut changed = self.0.resources.write();
+                for name in names {
+                    match changed.get_mut(name) {
+                        Some(at) => *at = next,
+                        None => {
+                            changed.insert(name.to_string(), next);
+                        }
+                    }
+                }
+            }
+            None => self.0.everything.store(next, SeqCst),
+        }
+        self.0.now.store(next, SeqCst);
     }
 
     /// Adds one to make the number odd, if it is even: a commit begins.
@@ -608,23 +712,8 @@ impl Generation {
         self.step(|number| !number.is_multiple_of(2));
     }
 
-    /// Makes the number even and new: data was written and committed.
-    fn written(&self) {
-        let _ = self.0.fetch_update(
-            std::sync::atomic::Ordering::SeqCst,
-            std::sync::atomic::Ordering::SeqCst,
-            |number| {
-                Some(if number % 2 == 1 {
-                    number + 1
-                } else {
-                    number + 2
-                })
-            },
-        );
-    }
-
     fn step(&self, when: impl Fn(u64) -> bool) {
-        let _ = self.0.fetch_update(
+        let _ = self.0.now.fetch_update(
             std::sync::atomic::Ordering::SeqCst,
             std::sync::atomic::Ordering::SeqCst,
             |number| when(number).then_some(number + 1),
@@ -868,8 +957,8 @@ mod tests {
         let reader = store.open_reader().expect("a reader");
         let settled = store.generation();
         assert_eq!(settled % 2, 0);
-        let seen = reader.in_snapshot(|| reader.count_generation());
-        assert_eq!(seen, Some(settled));
+        let seen = reader.in_snapshot(|| reader.count_generation("t"));
+        assert_eq!(seen, Some(store.generation.of(["t"])));
         // A commit made and not yet settled: the generation is odd.
         store
             .lock()
@@ -881,13 +970,41 @@ mod tests {
                 .lock()
                 .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
                 .expect("counted");
-            (reader.count_generation(), rows)
+            (reader.count_generation("t"), rows)
         });
         assert_eq!((seen, rows), (None, 2));
         store.written();
         assert_eq!(store.generation() % 2, 0);
         assert!(store.generation() > settled);
         assert!(reader.lock().is_autocommit(), "the read transaction ended");
+    }
+
+    #[test]
+    fn a_groups_writes_change_their_resources_generation_once_it_has_committed() {
+        let store = Store::open(Location::Memory).expect("a store");
+        store
+            .lock()
+            .execute_batch("CREATE TABLE t (x); CREATE TABLE u (x)")
+            .expect("written");
+        store.settle();
+        let (t, u) = (store.generation.of(["t"]), store.generation.of(["u"]));
+        store.begin_group().expect("a group");
+        store
+            .lock()
+            .execute_batch("INSERT INTO t VALUES (1)")
+            .expect("written");
+        store.written_to(["t"]);
+        // Not committed: a reader's snapshot does not hold it yet, so an
+        // answer read now must not be kept as the new generation's.
+        assert_eq!(store.generation.of(["t"]), t);
+        assert_eq!(store.count_generation("t"), None);
+        assert!(store.commit_group());
+        store.settle();
+        let now = store.generation();
+        assert_eq!(now % 2, 0);
+        assert_eq!(store.generation.of(["t"]), now);
+        assert_eq!(store.generation.of(["u"]), u);
+        assert_eq!(store.count_generation("t"), Some(now));
     }
 
     #[test]

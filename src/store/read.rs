@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 use super::{Record, RecordId, Store, StoreError, select, sql_id, table};
-use crate::query::{Filter, ListQuery};
+use crate::query::{Column, Filter, ListQuery};
 use crate::spec::{IdKind, Resource};
 
 /// A slice of a collection and the size of the whole.
@@ -69,6 +69,54 @@ pub(super) fn find_live(
     }
 }
 
+/// A page past the first of a whole collection of integer ids in id order,
+/// read from the id it starts at, when the ids of its `total` live records
+/// are contiguous (as they stay until a record is deleted): any page then
+/// costs what the first does, where OFFSET steps over every record before
+/// it. None otherwise.
+fn seek_page(
+    connection: &Connection,
+    resource: &Resource,
+    query: &ListQuery,
+    total: Option<i64>,
+) -> rusqlite::Result<Option<Vec<Record>>> {
+    let Some(total) = total else {
+        return Ok(None);
+    };
+    let by_id = query.sort.iter().all(|key| key.column == Column::Id);
+    if resource.id != IdKind::Integer || query.offset == 0 || !by_id {
+        return Ok(None);
+    }
+    let table = table(resource);
+    let sql = format!("SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})");
+    let (low, high): (Option<i64>, Option<i64>) = connection
+        .prepare_cached(&sql)?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    // Every row (deleted or not) has an id in [low, high]: as many live
+    // records as that range holds ids means each id there is a live record.
+    let (Some(low), Some(high)) = (low, high) else {
+        return Ok(None);
+    };
+    if high.checked_sub(low).and_then(|span| span.checked_add(1)) != Some(total) {
+        return Ok(None);
+    }
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let (condition, start, order) = match query.sort.first().is_some_and(|key| key.descending) {
+        true => ("<=", high.saturating_sub(offset), "DESC"),
+        false => (">=", low.saturating_add(offset), "ASC"),
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {table} WHERE id {condition} ?1 AND deleted_at IS NULL ORDER BY id {order} LIMIT ?2"
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let records = statement
+        .query_map((start, i64::from(query.limit)), |row| {
+            record_from_row(resource.id, row).map(|(record, _)| record)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(records))
+}
+
 impl Store {
     /// The live record of `resource` with `id`.
     pub fn get(&self, resource: &Resource, id: &RecordId) -> Result<Record, StoreError> {
@@ -99,7 +147,27 @@ impl Store {
                 Some(_) => Ok(super::search::ensure(&connection, resource)?),
             })?;
         }
-        let total = self.cached_count(&connection, &compiled.count, &compiled.count_parameters)?;
+        // A whole collection's total is kept; others are counted.
+        let whole = query.filters.is_empty() && scope.is_empty() && query.search.is_none();
+        let kept = match whole {
+            true => super::counts::live(&connection, resource)?,
+            false => None,
+        };
+        let total = match kept {
+            Some(total) => total,
+            None => self.cached_count(
+                &connection,
+                resource,
+                &compiled.count,
+                &compiled.count_parameters,
+            )?,
+        };
+        if let Some(records) = seek_page(&connection, resource, query, kept)? {
+            return Ok(Page {
+                records,
+                total: total.unsigned_abs(),
+            });
+        }
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
         all_parameters.push(rusqlite::types::Value::Integer(
@@ -117,14 +185,16 @@ impl Store {
         })
     }
 
-    /// The result of a count query, from the cache while no write happened since.
+    /// The result of a count query on `resource`, from the cache while no
+    /// write to it happened since.
     fn cached_count(
         &self,
         connection: &Connection,
+        resource: &Resource,
         sql: &str,
         parameters: &[rusqlite::types::Value],
     ) -> rusqlite::Result<i64> {
-        let Some(generation) = self.count_generation() else {
+        let Some(generation) = self.count_generation(&resource.name) else {
             return connection
                 .prepare_cached(sql)?
                 .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0));
@@ -259,6 +329,9 @@ impl Store {
     /// How many live records `resource` holds.
     pub fn count(&self, resource: &Resource) -> Result<u64, StoreError> {
         let connection = self.lock_for_request();
+        if let Some(total) = super::counts::live(&connection, resource)? {
+            return Ok(total.unsigned_abs());
+        }
         let sql = format!(
             "SELECT count(*) FROM {} WHERE deleted_at IS NULL",
             table(resource)

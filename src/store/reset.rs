@@ -137,6 +137,7 @@ fn restore(
         report.reseeded.push(resource.name.clone());
     }
     restore_sequence(connection, resource)?;
+    super::counts::recount(connection, resource)?;
     // Snapshots predate fields added since: give restored records their defaults.
     super::schema::backfill_defaults(connection, resource)?;
     search::resume(connection, resource)

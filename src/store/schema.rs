@@ -14,6 +14,7 @@ pub(super) fn create_meta(connection: &Connection) -> rusqlite::Result<()> {
         "CREATE TABLE IF NOT EXISTS _standin_seeded (resource TEXT PRIMARY KEY NOT NULL)",
     )?;
     search::create_meta(connection)?;
+    super::counts::create_meta(connection)?;
     super::jobs::create_table(connection)
 }
 
@@ -50,6 +51,7 @@ fn create_table(
         connection.execute_batch(&sql)?;
     }
     check_unique(connection, resource)?;
+    super::counts::ensure(connection, resource)?;
     search::prepare(
         connection,
         resource,

@@ -95,6 +95,7 @@ impl Store {
                 )?;
                 if exists {
                     transaction.execute_batch(&format!("DELETE FROM {}", table(resource)))?;
+                    super::counts::set(&transaction, resource, 0)?;
                 }
                 transaction.execute(
                     "DELETE FROM _standin_seeded WHERE resource = ?1",
@@ -131,8 +132,19 @@ pub(super) fn seed_unseeded(
             super::search::pause(connection, resource)?;
         }
         clear_unfinished(connection, resource)?;
-        let written = seed_resource(writer, spec, resource, seed, &mut ids)?;
+        // The table is empty now; writes between seeding's steps keep the
+        // count, and the seeded records are added at the end.
+        super::counts::set(connection, resource, 0)?;
+        let written = match seed_resource(writer, spec, resource, seed, &mut ids) {
+            Ok(written) => written,
+            Err(error) => {
+                // What was stored before the failure stays until the next seeding.
+                super::counts::recount(writer.connection(), resource)?;
+                return Err(error);
+            }
+        };
         let connection = writer.connection();
+        super::counts::add(connection, resource, written as i64)?;
         if bulk {
             super::search::resume(connection, resource)?;
         }

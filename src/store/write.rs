@@ -7,7 +7,9 @@ use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 use super::read::{find, find_live};
-use super::{Record, RecordId, Store, StoreError, field_expression, sql_id, sql_value, table};
+use super::{
+    Record, RecordId, Store, StoreError, counts, field_expression, sql_id, sql_value, table,
+};
 use crate::clock;
 use crate::spec::{FieldError, IdKind, OnDelete, Resource, Spec};
 
@@ -28,7 +30,7 @@ impl Store {
         let transaction = connection.savepoint()?;
         let record = create_in(&transaction, spec, resource, id, fields)?;
         transaction.commit()?;
-        self.written();
+        self.written_to([resource.name.as_str()]);
         Ok(record)
     }
 
@@ -76,16 +78,16 @@ impl Store {
             Some((_, true)) if resource.soft_delete => return Err(StoreError::Gone),
             Some((_, true)) | None if create_missing => {
                 check_integrity(&transaction, spec, resource, Some(id), &mut fields)?;
+                // A soft-deleted record's row, if any, was not counted.
                 hard_delete(&transaction, resource, id)?;
-                (
-                    insert(&transaction, resource, Some(id.clone()), fields, &now, &now)?,
-                    true,
-                )
+                let record = insert(&transaction, resource, Some(id.clone()), fields, &now, &now)?;
+                counts::add(&transaction, resource, 1)?;
+                (record, true)
             }
             _ => return Err(StoreError::NotFound),
         };
         transaction.commit()?;
-        self.written();
+        self.written_to([resource.name.as_str()]);
         Ok(record)
     }
 
@@ -110,7 +112,7 @@ impl Store {
         };
         overwrite(&transaction, resource, &record)?;
         transaction.commit().map_err(StoreError::from)?;
-        self.written();
+        self.written_to([resource.name.as_str()]);
         Ok(record)
     }
 
@@ -129,7 +131,7 @@ impl Store {
         check(&record)?;
         remove(&transaction, spec, resource, id, &clock::now())?;
         transaction.commit()?;
-        self.written();
+        self.written_to(removal_reaches(spec, resource));
         Ok(record)
     }
 }
@@ -179,7 +181,9 @@ pub(super) fn create_in(
     };
     check_integrity(connection, spec, resource, None, &mut fields)?;
     let now = clock::now();
-    insert(connection, resource, id, fields, &now, &now)
+    let record = insert(connection, resource, id, fields, &now, &now)?;
+    counts::add(connection, resource, 1)?;
+    Ok(record)
 }
 
 pub(super) fn insert(
@@ -312,17 +316,19 @@ fn remove(
     now: &str,
 ) -> Result<(), StoreError> {
     // Remove first, so that a cycle of cascades ends at records already gone.
-    if resource.soft_delete {
+    // (Only live records are removed: the one asked for, and live dependants.)
+    let removed = if resource.soft_delete {
         let sql = format!(
             "UPDATE {} SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
             table(resource)
         );
         transaction
             .prepare_cached(&sql)?
-            .execute((sql_id(id), now))?;
+            .execute((sql_id(id), now))?
     } else {
-        hard_delete(transaction, resource, id)?;
-    }
+        hard_delete(transaction, resource, id)?
+    };
+    counts::add(transaction, resource, -(removed as i64))?;
     let id_value = id.to_json();
     for (dependant, field, reference) in spec.dependants_of(&resource.name) {
         let sql = format!(
@@ -376,15 +382,31 @@ fn remove(
     Ok(())
 }
 
-/// Removes a record's row (its search entry goes with it, by trigger).
+/// The resources whose records removing one of `resource` may change: it,
+/// and those referencing them (`on_delete`), however far.
+fn removal_reaches<'a>(spec: &'a Spec, resource: &'a Resource) -> Vec<&'a str> {
+    let mut reached = vec![resource.name.as_str()];
+    let mut next = 0;
+    while let Some(name) = reached.get(next).copied() {
+        for (dependant, _, _) in spec.dependants_of(name) {
+            if !reached.contains(&dependant.name.as_str()) {
+                reached.push(&dependant.name);
+            }
+        }
+        next += 1;
+    }
+    reached
+}
+
+/// Removes a record's row (its search entry goes with it, by trigger);
+/// returns the number of rows removed.
 fn hard_delete(
     connection: &Connection,
     resource: &Resource,
     id: &RecordId,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let sql = format!("DELETE FROM {} WHERE id = ?1", table(resource));
-    connection.prepare_cached(&sql)?.execute([sql_id(id)])?;
-    Ok(())
+    Ok(connection.prepare_cached(&sql)?.execute([sql_id(id)])?)
 }
 
 fn random_uuid() -> String {

@@ -64,7 +64,29 @@ pub fn spawn_with(spec: &str, storage: Storage) -> TestApp {
     }
 }
 
+/// Starts a server for `spec` on the SQLite file `db`, which outlives it.
+pub fn spawn_on(spec: &str, db: &std::path::Path) -> TestApp {
+    let spec = standin::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));
+    let options = Options {
+        db: Some(db.to_path_buf()),
+        workers: Some(1),
+        ..Options::default()
+    };
+    TestApp {
+        server: Server::start(spec, options).expect("the server starts"),
+        client: Client::new(),
+        _directory: None,
+    }
+}
+
 impl TestApp {
+    /// The SQLite file of a server started with [`Storage::File`].
+    pub fn database_file(&self) -> Option<std::path::PathBuf> {
+        self._directory
+            .as_ref()
+            .map(|directory| directory.path().join("data.db"))
+    }
+
     /// The absolute URL of `path` (relative to the API's base).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
