@@ -86,9 +86,10 @@ impl AppState {
     }
 
     /// What a cached answer for a request on `spec` depends on; `None` once
-    /// `spec` was replaced, or when the read cache is off.
+    /// `spec` was replaced, when the read cache is off, or in a session.
     pub fn version(&self, spec: &Arc<Spec>) -> Option<super::cache::Version> {
-        self.read_cache
+        // A session's answers are its own: never kept with the shared data's.
+        (self.read_cache && crate::service::current_session().is_none())
             .then(|| self.service.version(spec))
             .flatten()
     }

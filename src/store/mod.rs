@@ -9,6 +9,7 @@
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
 
+mod copy;
 mod embed;
 mod jobs;
 mod plan;
@@ -29,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::spec::{FieldError, IdKind, Resource};
 
+pub use copy::Image;
 pub use embed::Embedded;
 pub use jobs::{JobState, KEPT_JOBS};
 pub use reset::ResetReport;

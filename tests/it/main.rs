@@ -28,6 +28,7 @@ mod queries;
 mod reload;
 mod representations;
 mod seeding;
+mod sessions;
 mod spec_check;
 mod storage;
 mod transitions;
