@@ -239,10 +239,10 @@ impl SessionHandle {
     /// Puts the session's data back in its seeded state; others' are untouched.
     pub fn reset(&self) -> Result<(), crate::service::ResetError> {
         let session = self.service.open_session(&self.key)?;
-        let (spec, seed) = (self.service.spec(), self.service.seed);
+        let (spec, image) = (self.service.spec(), session.image());
         session
             .thread()?
-            .run_and_wait(move |store| store.reset(&spec, seed))??;
+            .run_and_wait(move |store| store.reset_to_image(&spec, &image))??;
         Ok(())
     }
 

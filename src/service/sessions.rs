@@ -116,6 +116,8 @@ pub struct Session {
     last_used: AtomicU64,
     /// The bytes of its data when it started.
     bytes: usize,
+    /// The seeded data it started from, which its reset puts back.
+    image: Arc<Image>,
 }
 
 impl Drop for Session {
@@ -134,6 +136,11 @@ impl Session {
     /// The session's store thread.
     pub(crate) fn thread(&self) -> Result<&StoreThread, Unavailable> {
         self.thread.as_ref().ok_or(Unavailable::ShutDown)
+    }
+
+    /// The seeded data the session started from (its reset puts it back).
+    pub fn image(&self) -> Arc<Image> {
+        Arc::clone(&self.image)
     }
 }
 
@@ -335,6 +342,7 @@ impl super::Service {
             created_at: crate::clock::now(),
             last_used: AtomicU64::new(sessions.now()),
             bytes: image.size(),
+            image: Arc::clone(&image),
         });
         let mut alive = lock(&sessions.alive);
         if let Some(existing) = alive.get(key) {
@@ -358,7 +366,7 @@ impl super::Service {
         // The shared data as it is now, snapshots included; reset to the
         // seeded state in a private copy.
         let now = self
-            .run_and_wait(|store| store.image())
+            .run_and_wait(|store| store.image_with_snapshots())
             .map_err(|error| failed(&error))?
             .map_err(|error| failed(&error))?;
         let copy = Store::from_image(&now).map_err(|error| failed(&error))?;
