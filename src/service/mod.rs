@@ -398,6 +398,24 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_reload_ends_every_session() {
+        let state = Service::new(
+            spec(),
+            Store::open(Location::Memory).expect("a store"),
+            1,
+            "test.yaml",
+            String::new(),
+        );
+        prepare(&state, state.spec());
+        state.open_session("a").expect("a session");
+        assert_eq!(state.sessions.list().len(), 1);
+        state.replace_spec(spec(), String::new());
+        assert!(state.sessions.list().is_empty());
+        state.open_session("a").expect("a session of the new spec");
+        assert_eq!(state.sessions.list().len(), 1);
+    }
+
     /// A state serving `spec()` with its tables, and the spec a reload
     /// brings: `spec()` with a `flagged` field defaulting to false.
     fn before_a_reload() -> (Arc<Service>, Spec) {

@@ -370,3 +370,34 @@ async fn a_db_json_refuses_sessions_clearly() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_sessions_stubs_answer_only_within_it() {
+    let app = spawn(NOTES);
+    let stub = json!({
+        "request": { "method": "GET", "path": "/notes/1" },
+        "response": { "status": 503 },
+    });
+    let added = send(&app, Some("a"), Method::POST, "/_standin/stubs", Some(stub)).await;
+    assert_eq!(added.status(), 201);
+    assert_eq!(
+        send(&app, Some("a"), Method::GET, "/notes/1", None)
+            .await
+            .status(),
+        503
+    );
+    assert_eq!(
+        send(&app, Some("b"), Method::GET, "/notes/1", None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(&app, None, Method::GET, "/notes/1", None)
+            .await
+            .status(),
+        200
+    );
+    let shared = json(send(&app, None, Method::GET, "/_standin/stubs", None).await).await;
+    assert_eq!(shared, json!([]));
+}
