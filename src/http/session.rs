@@ -51,6 +51,9 @@ pub async fn sessions(
         }
         (Some(key), _) | (None, Some((key, _))) => key.clone(),
     };
+    let prefix = from_path
+        .as_ref()
+        .map(|(key, _)| format!("{SESSION_PREFIX}{key}"));
     if let Some((_, rest)) = from_path {
         let rewritten = match request.query_string() {
             "" => rest,
@@ -92,7 +95,33 @@ pub async fn sessions(
         Ok(session) => session,
         Err(error) => return Ok(request.error_response(Problem::from(error))),
     };
-    let answered =
+    let mut answered =
         crate::service::within(Some(session), async move { next.call(request).await }).await?;
+    if let Some(prefix) = prefix {
+        keep_in_session(answered.headers_mut(), &prefix);
+    }
     Ok(answered.map_into_boxed_body())
+}
+
+/// Puts the session's prefix in front of the paths the answer's `Location`,
+/// `Content-Location` and `Link` headers name, so that a client of the
+/// prefix form that follows them stays in its session. (Links in bodies
+/// are left as they are.)
+fn keep_in_session(headers: &mut actix_web::http::header::HeaderMap, prefix: &str) {
+    use actix_web::http::header::{self, HeaderValue};
+    for name in [header::LOCATION, header::CONTENT_LOCATION] {
+        if let Some(value) = headers.get(&name).and_then(|value| value.to_str().ok())
+            && value.starts_with('/')
+            && let Ok(value) = HeaderValue::from_str(&format!("{prefix}{value}"))
+        {
+            headers.insert(name, value);
+        }
+    }
+    if let Some(value) = headers
+        .get(header::LINK)
+        .and_then(|value| value.to_str().ok())
+        && let Ok(value) = HeaderValue::from_str(&value.replace("</", &format!("<{prefix}/")))
+    {
+        headers.insert(header::LINK, value);
+    }
 }

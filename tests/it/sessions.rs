@@ -131,6 +131,16 @@ async fn the_path_prefix_names_the_same_session_as_the_header() {
         .await
         .expect("answered");
     assert_eq!(created.status(), 201);
+    let location = crate::helpers::header(&created, "location").expect("a Location");
+    assert!(location.starts_with("/_session/p1/notes/"), "{location}");
+    let followed = app
+        .client
+        .get(format!("{}{location}", origin.trim_end_matches('/')))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(json(followed).await["text"], "by prefix");
     let seen = texts(&app, Some("p1")).await;
     assert!(seen.contains(&"by prefix".to_string()), "{seen:?}");
     assert_eq!(texts(&app, None).await.len(), 5);
