@@ -411,3 +411,66 @@ async fn a_sessions_stubs_answer_only_within_it() {
     let shared = json(send(&app, None, Method::GET, "/_standin/stubs", None).await).await;
     assert_eq!(shared, json!([]));
 }
+
+#[tokio::test]
+async fn an_openapi_documents_data_is_per_session_too() {
+    let document = r##"openapi: 3.0.3
+info: { title: Pets, version: "1" }
+paths:
+  /pets:
+    get:
+      responses:
+        "200":
+          description: the pets
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Pet" } }
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Pet" }
+      responses:
+        "201":
+          description: created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Pet" }
+  /pets/{id}:
+    get:
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: integer } }
+      responses:
+        "200":
+          description: a pet
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Pet" }
+components:
+  schemas:
+    Pet: { type: object, properties: { id: { type: integer }, name: { type: string } } }
+"##;
+    let app = spawn(document);
+    let count = |key: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let pets = json(send(app, key, Method::GET, "/pets", None).await).await;
+            pets.as_array()
+                .unwrap_or_else(|| panic!("a list: {pets}"))
+                .len()
+        }
+    };
+    let shared = count(None).await;
+    let created = send(
+        &app,
+        Some("a"),
+        Method::POST,
+        "/pets",
+        Some(json!({ "name": "Rex" })),
+    )
+    .await;
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    assert_eq!(count(Some("a")).await, shared + 1);
+    assert_eq!(count(None).await, shared);
+    assert_eq!(count(Some("b")).await, shared);
+}
