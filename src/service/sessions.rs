@@ -326,7 +326,7 @@ impl super::Service {
             return Ok(session);
         }
         sessions.expire();
-        let image = self.session_image()?;
+        let (image, reloads) = self.session_image()?;
         sessions.room_for(lock(&sessions.alive).len(), image.size())?;
         let store =
             Store::from_image(&image).map_err(|error| SessionError::Failed(error.to_string()))?;
@@ -349,18 +349,24 @@ impl super::Service {
             // Another request started it meanwhile.
             return Ok(Arc::clone(existing));
         }
+        if self.in_force_now().1 != reloads {
+            // A reload ended the sessions meanwhile: start from the new spec's data.
+            drop(alive);
+            return self.open_session(key);
+        }
         sessions.room_for(alive.len(), image.size())?;
         alive.insert(key.to_string(), Arc::clone(&session));
         tracing::info!("session '{key}' started");
         Ok(session)
     }
 
-    /// The image of the seeded data of the spec in force, made from the
-    /// shared store the first time it is asked for after a start or reload.
-    fn session_image(&self) -> Result<Arc<Image>, SessionError> {
+    /// The image of the seeded data of the spec in force, and that spec's
+    /// reload count; made from the shared store the first time it is asked
+    /// for after a start or reload.
+    fn session_image(&self) -> Result<(Arc<Image>, u64), SessionError> {
         let (spec, reloads) = self.in_force_now();
         if let Some(image) = self.sessions.template(reloads) {
-            return Ok(image);
+            return Ok((image, reloads));
         }
         let failed = |error: &dyn std::fmt::Display| SessionError::Failed(error.to_string());
         // The shared data as it is now, snapshots included; reset to the
@@ -378,6 +384,6 @@ impl super::Service {
             reloads,
             image: Arc::clone(&image),
         });
-        Ok(image)
+        Ok((image, reloads))
     }
 }
