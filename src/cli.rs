@@ -127,6 +127,18 @@ pub struct ServeArgs {
     /// `standin serve FILE`.
     #[arg(long, env = "STANDIN_RECORD", value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// The most isolated sessions (Standin-Session header or /_session/KEY/ prefix) alive at once.
+    #[arg(long, env = "STANDIN_MAX_SESSIONS", value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub max_sessions: u64,
+    /// The memory sessions' data may take together, in MiB (each counts the seeded data's size).
+    #[arg(long, env = "STANDIN_SESSION_MEMORY_MB", value_name = "MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub session_memory_mb: u64,
+    /// End a session unused for this many seconds.
+    #[arg(long, env = "STANDIN_SESSION_IDLE_SECS", value_name = "SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub session_idle_secs: u64,
     /// Write the URL (one per file served, a line each) to this file once the server accepts connections (for scripts).
     #[arg(long, env = "STANDIN_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -173,6 +173,109 @@ impl Server {
     pub fn clear_requests(&self) {
         self.service.journal.clear();
     }
+
+    /// Starts an isolated session with a key of its own: its requests (with
+    /// its header, or to its URL) see and change only its copy of the
+    /// seeded data; ended when the handle is dropped.
+    pub fn session(&self) -> Result<SessionHandle, crate::SessionError> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.session_named(&format!("rust-{}-{number}", std::process::id()))
+    }
+
+    /// The isolated session named `key` (started if it is not alive); ended
+    /// when the handle is dropped.
+    pub fn session_named(&self, key: &str) -> Result<SessionHandle, crate::SessionError> {
+        self.service.open_session(key)?;
+        let base_path = self.service.spec().base_path.clone();
+        let origin = self
+            .url
+            .strip_suffix(base_path.as_str())
+            .unwrap_or(&self.url);
+        Ok(SessionHandle {
+            key: key.to_string(),
+            url: format!("{origin}/_session/{key}{base_path}"),
+            service: self.service.clone(),
+        })
+    }
+
+    /// The isolated sessions alive, by key.
+    pub fn sessions(&self) -> Vec<crate::SessionInfo> {
+        self.service.sessions.list()
+    }
+
+    /// Moves the sessions' idle clock on by `by` and ends those idle for
+    /// longer than allowed since: for testing expiry without waiting.
+    pub fn advance_session_clock(&self, by: Duration) {
+        self.service.sessions.advance_clock(by);
+    }
+}
+
+/// An isolated session of a [`Server`]: its own copy of the data, journal
+/// and stubs, reached with its header or its URL; ended when dropped.
+#[derive(Debug)]
+pub struct SessionHandle {
+    key: String,
+    url: String,
+    service: std::sync::Arc<Service>,
+}
+
+impl SessionHandle {
+    /// The session's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The API's base URL within the session (the `/_session/{key}` prefix form).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The header naming the session, for requests to the server's own URL.
+    pub fn header(&self) -> (&'static str, &str) {
+        ("Standin-Session", &self.key)
+    }
+
+    /// Puts the session's data back in its seeded state; others' are untouched.
+    pub fn reset(&self) -> Result<(), crate::service::ResetError> {
+        let session = self.service.open_session(&self.key)?;
+        let (spec, image) = (self.service.spec(), session.image());
+        session
+            .thread()?
+            .run_and_wait(move |store| store.reset_to_image(&spec, &image))??;
+        Ok(())
+    }
+
+    /// The requests the session received, oldest first.
+    pub fn received_requests(&self) -> Vec<Entry> {
+        self.service
+            .sessions
+            .get(&self.key)
+            .map(|session| session.journal.entries(&Selection::default()))
+            .unwrap_or_default()
+    }
+
+    /// The session's received requests `pattern` matches, and near misses.
+    pub fn verify(&self, pattern: crate::RequestPattern) -> Result<crate::Verification, String> {
+        let matcher = crate::matcher::Matcher::new(pattern)?;
+        Ok(matcher.verify(self.received_requests()))
+    }
+
+    /// Programs an answer for the session's requests to come that match.
+    pub fn stub(&self, definition: crate::StubDefinition) -> Result<crate::Stub, String> {
+        let session = self
+            .service
+            .open_session(&self.key)
+            .map_err(|error| error.to_string())?;
+        session.stubs.add(definition)
+    }
+}
+
+impl Drop for SessionHandle {
+    /// Ends the session.
+    fn drop(&mut self) {
+        self.service.sessions.remove(&self.key);
+    }
 }
 
 impl Drop for Server {

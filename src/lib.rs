@@ -51,6 +51,7 @@ use serde_json::Value;
 
 pub use http::Timeouts;
 pub use in_process::Server;
+pub use in_process::SessionHandle;
 pub use journal::{Entry as ReceivedRequest, Forwarded};
 pub use matcher::{NearMiss, RequestPattern, Verification};
 pub use reload::Watch;
@@ -58,7 +59,7 @@ pub use rewrite::CustomRoutes;
 pub use server::{
     Collection, Options, Prepared, SpecFile, StartError, raise_open_file_limit, run_until_signal,
 };
-pub use service::ResetError;
+pub use service::{ResetError, SessionError, SessionInfo, SessionLimits};
 pub use spec::{
     DEFAULT_UPSTREAM_TIMEOUT, Diagnostic, Position, Spec, SpecErrors, SpecKind, Upstream,
 };

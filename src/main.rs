@@ -232,6 +232,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         query_budget: std::time::Duration::from_millis(args.query_budget_ms),
         admin_token: args.admin_token.clone(),
         credentials: args.credentials.clone(),
+        sessions: standin::SessionLimits {
+            max: usize::try_from(args.max_sessions).unwrap_or(usize::MAX),
+            memory: usize::try_from(args.session_memory_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+            idle: std::time::Duration::from_secs(args.session_idle_secs),
+        },
         ..Options::default()
     };
     let open_files = standin::raise_open_file_limit();

@@ -87,6 +87,8 @@ pub struct Options {
     pub upstream: Option<crate::spec::Upstream>,
     /// The db.json file the upstream's answers to reads are recorded into (`--record`).
     pub record: Option<PathBuf>,
+    /// How many isolated sessions may live, in how much memory, and how long an idle one lasts.
+    pub sessions: crate::service::SessionLimits,
 }
 
 impl Default for Options {
@@ -107,6 +109,7 @@ impl Default for Options {
             write_back: true,
             upstream: None,
             record: None,
+            sessions: crate::service::SessionLimits::default(),
         }
     }
 }
@@ -292,6 +295,7 @@ pub(crate) fn prepare(mut spec_file: SpecFile, options: &Options) -> Result<Prep
     store.seed(&spec_file.spec, seed)?;
     let spec_file_path = spec_file.path.clone();
     let mut service = Service::new(spec_file.spec, store, seed, &spec_file.file, spec_file.hash);
+    service.sessions = crate::service::Sessions::new(options.sessions, options.query_budget);
     if json_server
         && options.write_back
         && let Some(path) = &spec_file_path
@@ -357,6 +361,7 @@ pub(crate) fn http_server(
                 .wrap(http::cors(&cors, json_server))
                 .wrap(from_fn(http::settle_cors))
                 .wrap(from_fn(http::observe))
+                .wrap(from_fn(http::sessions))
                 .configure(http::configure(state))
                 .into_factory()
                 .map_err(|error| error.error_response());

@@ -33,6 +33,8 @@ pub async fn handle(
         "requests/match" => &["POST", "OPTIONS"],
         "stubs" => &["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
         stub if stub.starts_with("stubs/") => &["GET", "HEAD", "DELETE", "OPTIONS"],
+        "sessions" => &["GET", "HEAD", "DELETE", "OPTIONS"],
+        session if session.starts_with("sessions/") => &["GET", "HEAD", "DELETE", "OPTIONS"],
         _ => {
             let hint = spec::did_you_mean(
                 path,
@@ -42,6 +44,7 @@ pub async fn handle(
                     "requests",
                     "requests/match",
                     "stubs",
+                    "sessions",
                     "spec",
                     "openapi.json",
                 ],
@@ -49,7 +52,7 @@ pub async fn handle(
             .map(|hint| format!(" ({hint})"))
             .unwrap_or_default();
             return Err(Problem::not_found(format!(
-                "no admin route '{path}'{hint}: there are health, reset, requests, requests/match, stubs, spec and openapi.json"
+                "no admin route '{path}'{hint}: there are health, reset, requests, requests/match, stubs, sessions, spec and openapi.json"
             )));
         }
     };
@@ -70,13 +73,16 @@ pub async fn handle(
     if path == "stubs" || path.starts_with("stubs/") {
         return stubs(request, payload, state, path).await;
     }
+    if path == "sessions" || path.starts_with("sessions/") {
+        return sessions(request, state, path);
+    }
     match (path, method.as_str()) {
         ("health", _) => health(state, spec).await,
         ("spec", _) => Ok(ok_json(&spec::to_json(spec))),
         ("openapi.json", _) => Ok(ok_json(&crate::openapi::document(spec))),
         ("reset", _) => reset(state).await,
         ("requests", "DELETE") => {
-            state.service.journal.clear();
+            state.service.with_journal(|journal| journal.clear());
             Ok(HttpResponse::NoContent().finish())
         }
         _ => requests(request, state),
@@ -149,7 +155,7 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
         "storage": storage,
         "durability": durability,
         "resources": counts,
-        "journal": state.service.journal.usage(),
+        "journal": state.service.with_journal(|journal| journal.usage()),
     });
     if let Some(upstream) = state.proxy.upstream(spec) {
         body["upstream"] = json!({
@@ -163,8 +169,18 @@ async fn health(state: &web::Data<AppState>, spec: &Spec) -> Result<HttpResponse
 
 async fn reset(state: &web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let shared = state.clone();
+    // A session's reset restores its own copy, and nothing else.
+    let in_session = crate::service::current_session().is_some();
     let report = state
         .blocking(move |store| {
+            if in_session {
+                let spec = shared.service.spec();
+                return store.reset(&spec, shared.service.seed).map_err(|error| {
+                    Problem::Internal {
+                        detail: error.to_string(),
+                    }
+                });
+            }
             shared
                 .service
                 .reset_on(store)
@@ -210,7 +226,11 @@ fn requests(request: &HttpRequest, state: &web::Data<AppState>) -> Result<HttpRe
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
-        .body(state.service.journal.to_json(&selection)))
+        .body(
+            state
+                .service
+                .with_journal(|journal| journal.to_json(&selection)),
+        ))
 }
 
 /// `stubs` and `stubs/{id}`: the answers programmed for requests to come.
@@ -233,8 +253,7 @@ async fn stubs(
                     })?;
                 let stub = state
                     .service
-                    .stubs
-                    .add(definition)
+                    .with_stubs(|stubs| stubs.add(definition))
                     .map_err(Problem::bad_request)?;
                 Ok(HttpResponse::build(StatusCode::CREATED)
                     .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -245,21 +264,67 @@ async fn stubs(
                     .json(stub))
             }
             "DELETE" => {
-                state.service.stubs.clear();
+                state.service.with_stubs(|stubs| stubs.clear());
                 Ok(HttpResponse::NoContent().finish())
             }
-            _ => Ok(ok_json(&json!(state.service.stubs.list()))),
+            _ => Ok(ok_json(&json!(
+                state.service.with_stubs(|stubs| stubs.list())
+            ))),
         };
     };
     let missing = || Problem::not_found(format!("no stub numbered '{id}'"));
     let id = id.parse::<u64>().map_err(|_| missing())?;
     match method {
-        "DELETE" if state.service.stubs.remove(id) => Ok(HttpResponse::NoContent().finish()),
+        "DELETE" if state.service.with_stubs(|stubs| stubs.remove(id)) => {
+            Ok(HttpResponse::NoContent().finish())
+        }
         "DELETE" => Err(missing()),
         _ => Ok(ok_json(&json!(
-            state.service.stubs.get(id).ok_or_else(missing)?
+            state
+                .service
+                .with_stubs(|stubs| stubs.get(id))
+                .ok_or_else(missing)?
         ))),
     }
+}
+
+/// `sessions` and `sessions/{key}`: the isolated sessions alive, and ending them.
+fn sessions(
+    request: &HttpRequest,
+    state: &web::Data<AppState>,
+    path: &str,
+) -> Result<HttpResponse, Problem> {
+    let sessions = &state.service.sessions;
+    let deleting = request.method() == HttpMethod::DELETE;
+    let Some(key) = path.strip_prefix("sessions/") else {
+        if deleting {
+            sessions.clear();
+            return Ok(HttpResponse::NoContent().finish());
+        }
+        let limits = sessions.limits();
+        return Ok(ok_json(&json!({
+            "sessions": sessions.list(),
+            "limits": {
+                "max_sessions": limits.max,
+                "memory_bytes": limits.memory,
+                "idle_seconds": limits.idle.as_secs(),
+            },
+        })));
+    };
+    let missing = || Problem::not_found(format!("no session '{key}' is alive"));
+    if deleting {
+        return if sessions.remove(key) {
+            Ok(HttpResponse::NoContent().finish())
+        } else {
+            Err(missing())
+        };
+    }
+    let found = sessions
+        .list()
+        .into_iter()
+        .find(|session| session.key == key)
+        .ok_or_else(missing)?;
+    Ok(ok_json(&json!(found)))
 }
 
 /// `POST requests/match`: the journaled requests a pattern matches, and near misses.
@@ -275,7 +340,10 @@ async fn matching_requests(
         ))
     })?;
     let matcher = crate::matcher::Matcher::new(pattern).map_err(Problem::bad_request)?;
-    let verification = matcher.verify(state.service.journal.entries(&Selection::default()));
+    let received = state
+        .service
+        .with_journal(|journal| journal.entries(&Selection::default()));
+    let verification = matcher.verify(received);
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(verification))

@@ -82,7 +82,9 @@ pub fn resume(state: Arc<AppState>) {
 
 /// Creates job `job`'s record after `delay`, with the spec then in force.
 fn schedule(state: Arc<AppState>, job: u64, delay: Duration) {
-    actix_web::rt::spawn(async move {
+    // A session's job is created in the session's data.
+    let session = crate::service::current_session();
+    actix_web::rt::spawn(crate::service::within(session, async move {
         actix_web::rt::time::sleep(delay).await;
         let outcome = state
             .on_store(&state.spec(), move |store, spec| {
@@ -95,7 +97,7 @@ fn schedule(state: Arc<AppState>, job: u64, delay: Duration) {
         if let Err(problem) = outcome {
             tracing::error!("asynchronous create {job}: {}", problem.body());
         }
-    });
+    }));
 }
 
 /// Answers a request to a job's monitor.

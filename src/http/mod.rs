@@ -22,6 +22,7 @@ pub(crate) mod proxy;
 pub(crate) mod respond;
 mod rewrite;
 mod route;
+mod session;
 mod state;
 
 mod transport;
@@ -156,6 +157,8 @@ pub async fn settle_cors(
 pub use observe::observe;
 /// Custom routes (`--routes`), to wrap the app with, inside the logger.
 pub use rewrite::rewrite;
+/// Isolated sessions, to wrap the app with, outside the logger.
+pub use session::sessions;
 
 /// Answers a request; a problem answering a browser's navigation is a page.
 async fn dispatch(

@@ -58,8 +58,13 @@ pub async fn observe<B: MessageBody + 'static>(
     // A stub a test programmed answers ahead of everything else.
     let mut stubbed = None;
     if let (Some(state), Some(observed), None) = (state.as_ref(), pending.as_mut(), &late)
-        && !state.service.stubs.is_empty()
-        && let Some((id, answer)) = state.service.stubs.answer(&observed.entry())
+        && let Some((id, answer)) = state.service.with_stubs(|stubs| {
+            if stubs.is_empty() {
+                None
+            } else {
+                stubs.answer(&observed.entry())
+            }
+        })
     {
         observed.stub = Some(id);
         stubbed = Some(answer);
@@ -96,7 +101,9 @@ pub async fn observe<B: MessageBody + 'static>(
             .get::<journal::Forwarded>()
             .cloned();
         observed.duration_ms = (elapsed * 1000.0).round() / 1000.0;
-        state.service.journal.record(observed);
+        state
+            .service
+            .with_journal(|journal| journal.record(observed));
     }
     let mut response = response;
     mark_own_empty_answer(&mut response);

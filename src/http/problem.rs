@@ -160,6 +160,12 @@ pub enum Problem {
         crate::service::MAX_QUEUED
     )]
     Busy,
+    /// No session could start: the sessions alive take all the room allowed.
+    #[error("{detail}")]
+    SessionsExhausted {
+        /// Which bound, and what to do.
+        detail: String,
+    },
     /// The server failed; only storage failures end here.
     #[error("{detail}")]
     Internal {
@@ -240,6 +246,7 @@ impl Problem {
             Problem::OverBudget => "over-budget",
             Problem::Resetting => "resetting",
             Problem::Busy => "busy",
+            Problem::SessionsExhausted { .. } => "sessions-exhausted",
             Problem::Internal { .. } => "internal",
             Problem::Upstream { status, .. } => match *status {
                 StatusCode::GATEWAY_TIMEOUT => "upstream-timeout",
@@ -301,9 +308,10 @@ impl ResponseError for Problem {
             Problem::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Problem::Forbidden { .. } => StatusCode::FORBIDDEN,
             Problem::Injected { status, .. } => *status,
-            Problem::OverBudget | Problem::Resetting | Problem::Busy => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Problem::OverBudget
+            | Problem::Resetting
+            | Problem::Busy
+            | Problem::SessionsExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Problem::Upstream { status, .. } => *status,
         }
@@ -359,6 +367,25 @@ impl From<crate::service::Unavailable> for Problem {
             crate::service::Unavailable::Busy => Problem::Busy,
             other => Problem::Internal {
                 detail: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<crate::service::SessionError> for Problem {
+    fn from(error: crate::service::SessionError) -> Problem {
+        use crate::service::SessionError;
+        match error {
+            SessionError::BadKey(_) => Problem::BadRequest {
+                detail: error.to_string(),
+            },
+            SessionError::TooMany { .. } | SessionError::OutOfMemory { .. } => {
+                Problem::SessionsExhausted {
+                    detail: error.to_string(),
+                }
+            }
+            SessionError::Failed(_) => Problem::Internal {
+                detail: error.to_string(),
             },
         }
     }

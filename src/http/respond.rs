@@ -331,6 +331,7 @@ const CORS_REQUEST_HEADERS: &[&str] = &[
     "If-Unmodified-Since",
     "Prefer",
     "Range",
+    "Standin-Session",
 ];
 
 /// `204` with `Allow` (and, for a CORS preflight, what the route allows), the answer to OPTIONS.

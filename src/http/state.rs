@@ -96,11 +96,9 @@ impl AppState {
     }
 
     /// What a cached answer for a request on `spec` depends on; `None` once
-    /// `spec` was replaced, or when the read cache is off.
+    /// `spec` was replaced, when the read cache is off, or in a session.
     pub fn version(&self, spec: &Arc<Spec>) -> Option<super::cache::Version> {
-        self.read_cache
-            .then(|| self.service.version(spec))
-            .flatten()
+        self.caches().then(|| self.service.version(spec)).flatten()
     }
 
     /// What a cached answer for a request on `spec` that reads only the
@@ -110,8 +108,15 @@ impl AppState {
         spec: &Arc<Spec>,
         resources: impl IntoIterator<Item = &'a str>,
     ) -> Option<super::cache::Version> {
-        self.read_cache
+        self.caches()
             .then(|| self.service.version_of(spec, resources))
             .flatten()
+    }
+
+    /// Whether this request's answers may be kept: the read cache is on, and
+    /// the request names no session (a session's answers are its own, never
+    /// kept with the shared data's).
+    fn caches(&self) -> bool {
+        self.read_cache && crate::service::current_session().is_none()
     }
 }

@@ -5,6 +5,7 @@
 //! reach the data through it, as operations on the store's thread.
 
 mod db_json;
+mod sessions;
 mod store_thread;
 
 use std::sync::{Arc, RwLock};
@@ -17,6 +18,10 @@ use crate::spec::{Diagnostic, Spec};
 use crate::store::{Generation, Store, StoreError};
 
 pub use db_json::WriteBackError;
+pub use sessions::{
+    HEADER as SESSION_HEADER, PREFIX as SESSION_PREFIX, SessionError, SessionInfo, SessionLimits,
+    Sessions, current as current_session, within,
+};
 pub use store_thread::{MAX_QUEUED, Unavailable};
 
 /// Where the spec in force came from, and how its last reload went.
@@ -64,6 +69,9 @@ pub enum ResetError {
     /// The store's thread could not run the reset.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
+    /// The session to reset could not be had.
+    #[error(transparent)]
+    Session(#[from] SessionError),
 }
 
 /// A served API's state, HTTP aside.
@@ -90,6 +98,8 @@ pub struct Service {
     /// Whether a reset is restoring the seeded data: requests for data are
     /// answered `503` meanwhile instead of waiting for it.
     resetting: std::sync::atomic::AtomicBool,
+    /// The isolated sessions alive, each with its own copy of the data.
+    pub sessions: Sessions,
 }
 
 /// What a cached answer depends on besides the request: the data's
@@ -127,6 +137,7 @@ impl Service {
             seed,
             store_thread: store_thread::StoreThread::start(store),
             resetting: std::sync::atomic::AtomicBool::new(false),
+            sessions: Sessions::default(),
             write_back: None,
             db_json_records: crate::json_server::RecordCache::default(),
         }
@@ -141,7 +152,10 @@ impl Service {
         T: Send + 'static,
         E: From<Unavailable> + Send + 'static,
     {
-        self.store_thread.run(operation).await
+        match sessions::current() {
+            Some(session) => session.thread()?.run(operation).await,
+            None => self.store_thread.run(operation).await,
+        }
     }
 
     /// Runs `operation` on the store with the spec its request started on,
@@ -160,7 +174,12 @@ impl Service {
         E: From<Unavailable> + From<StoreError> + Send + 'static,
     {
         let (spec, in_force) = (spec.clone(), self.in_force.clone());
-        self.store_thread
+        let session = sessions::current();
+        let thread = match &session {
+            Some(session) => session.thread()?,
+            None => &self.store_thread,
+        };
+        thread
             .write(move |store| {
                 let current = in_force
                     .read()
@@ -197,9 +216,12 @@ impl Service {
         E: From<Unavailable> + From<StoreError> + Send + 'static,
     {
         let spec = spec.clone();
-        self.store_thread
-            .read(move |store| operation(store, &spec))
-            .await
+        let session = sessions::current();
+        let thread = match &session {
+            Some(session) => session.thread()?,
+            None => &self.store_thread,
+        };
+        thread.read(move |store| operation(store, &spec)).await
     }
 
     /// Runs `operation` on the store's thread and waits for its result. For
@@ -257,9 +279,35 @@ impl Service {
         &self.location
     }
 
-    /// Whether a reset is restoring the seeded data now.
+    /// Whether a reset is restoring the shared data now (never, for a
+    /// session's request: its data is its own).
     pub fn is_resetting(&self) -> bool {
-        self.resetting.load(std::sync::atomic::Ordering::SeqCst)
+        sessions::current().is_none() && self.resetting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The journal of the request's session, or the shared one.
+    pub fn with_journal<R>(&self, use_it: impl FnOnce(&Journal) -> R) -> R {
+        match sessions::current() {
+            Some(session) => use_it(&session.journal),
+            None => use_it(&self.journal),
+        }
+    }
+
+    /// The stubs of the request's session, or the shared ones.
+    pub fn with_stubs<R>(&self, use_it: impl FnOnce(&crate::stubs::Stubs) -> R) -> R {
+        match sessions::current() {
+            Some(session) => use_it(&session.stubs),
+            None => use_it(&self.stubs),
+        }
+    }
+
+    /// The spec in force, and how many specs were put in force before it.
+    fn in_force_now(&self) -> (Arc<Spec>, u64) {
+        let in_force = self
+            .in_force
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (Arc::clone(&in_force.spec), in_force.reloads)
     }
 
     /// The spec in force now; a request keeps the one it started with.
@@ -296,6 +344,9 @@ impl Service {
             in_force.spec = Arc::new(spec);
             in_force.reloads += 1;
         }
+        // Sessions hold data of the old spec: the next request with a key
+        // starts afresh from the new one's seeded data.
+        self.sessions.clear();
         let mut status = self
             .status
             .write()
@@ -407,6 +458,24 @@ mod tests {
             state.version(&state.spec()).map(|version| version.spec),
             Some(2_000)
         );
+    }
+
+    #[test]
+    fn a_reload_ends_every_session() {
+        let state = Service::new(
+            spec(),
+            Store::open(Location::Memory).expect("a store"),
+            1,
+            "test.yaml",
+            String::new(),
+        );
+        prepare(&state, state.spec());
+        state.open_session("a").expect("a session");
+        assert_eq!(state.sessions.list().len(), 1);
+        state.replace_spec(spec(), String::new());
+        assert!(state.sessions.list().is_empty());
+        state.open_session("a").expect("a session of the new spec");
+        assert_eq!(state.sessions.list().len(), 1);
     }
 
     /// A state serving `spec()` with its tables, and the spec a reload

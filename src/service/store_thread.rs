@@ -174,6 +174,12 @@ impl StoreThread {
         StoreThread::with_bound(store, MAX_QUEUED, readers)
     }
 
+    /// Starts the thread, which owns `store` from now on and runs its reads
+    /// too (a session's store: a copy in memory no other connection opens).
+    pub(crate) fn without_readers(store: Store) -> StoreThread {
+        StoreThread::with_bound(store, MAX_QUEUED, 0)
+    }
+
     fn with_bound(store: Store, bound: usize, readers: usize) -> StoreThread {
         let (jobs, queue) = mpsc::sync_channel::<Work>(bound);
         let queued = Arc::new(AtomicUsize::new(0));

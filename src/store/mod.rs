@@ -10,6 +10,7 @@
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
 
+mod copy;
 mod counts;
 mod embed;
 mod jobs;
@@ -31,6 +32,7 @@ use serde_json::{Map, Value};
 
 use crate::spec::{FieldError, IdKind, Resource};
 
+pub use copy::Image;
 pub use embed::Embedded;
 pub use jobs::{JobState, KEPT_JOBS};
 pub use reset::ResetReport;

@@ -30,6 +30,7 @@ mod read_cache;
 mod reload;
 mod representations;
 mod seeding;
+mod sessions;
 mod singular;
 mod spec_check;
 mod spec_routes;
