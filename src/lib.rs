@@ -59,7 +59,7 @@ pub use server::{
 };
 pub use service::ResetError;
 pub use spec::{Diagnostic, Position, Spec, SpecErrors, SpecKind};
-pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError};
+pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError, remove_temporary_databases};
 pub use stubs::{Stub, StubDefinition, StubResponse};
 
 /// Reads and checks the input at `path`: a standin spec, a json-server
