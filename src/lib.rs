@@ -63,7 +63,7 @@ pub use service::{ResetError, SessionError, SessionInfo, SessionLimits};
 pub use spec::{
     DEFAULT_UPSTREAM_TIMEOUT, Diagnostic, Position, Spec, SpecErrors, SpecKind, Upstream,
 };
-pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError};
+pub use store::{DEFAULT_QUERY_BUDGET, DatabaseError, SeedError, remove_temporary_databases};
 pub use stubs::{Stub, StubDefinition, StubResponse};
 
 /// Reads and checks the input at `path`: a standin spec, a json-server

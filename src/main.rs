@@ -293,6 +293,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .zip(listeners);
     standin::run_until_signal(servers, options.workers, ready)?;
     drop(served); // closes the databases
+    // In memory, their temporary files, even those a thread still holds open.
+    standin::remove_temporary_databases();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

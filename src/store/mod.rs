@@ -231,11 +231,36 @@ struct Temporary(PathBuf);
 
 impl Drop for Temporary {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut name = self.0.as_os_str().to_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(name));
-        }
+        remove_database_files(&self.0);
+        TEMPORARIES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|path| *path != self.0);
+    }
+}
+
+/// The temporary database files of this process's in-memory stores.
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Deletes a database file with its WAL, shared-memory and journal files.
+fn remove_database_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+}
+
+/// Deletes the temporary files of every in-memory store of this process,
+/// closed or not: for a process about to exit.
+pub fn remove_temporary_databases() {
+    let paths = std::mem::take(
+        &mut *TEMPORARIES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    for path in paths {
+        remove_database_files(&path);
     }
 }
 
@@ -296,7 +321,11 @@ impl Store {
             Location::Memory => {
                 let temporary = std::sync::Arc::new(Temporary(temporary_path()));
                 // Left by an earlier process of the same id, killed.
-                drop(Temporary(temporary.0.clone()));
+                remove_database_files(&temporary.0);
+                TEMPORARIES
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .push(temporary.0.clone());
                 (temporary.0.clone(), Some(temporary))
             }
             Location::File(path) => (path.clone(), None),
