@@ -264,11 +264,58 @@ pub fn remove_temporary_databases() {
     }
 }
 
-/// A new temporary database file's path, unique in this process.
+/// A new temporary database file's path, unique in this process. The first
+/// call removes those that processes killed before they could left behind.
 fn temporary_path() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_orphaned_databases);
     let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     std::env::temp_dir().join(format!("standin-{}-{number}.sqlite", std::process::id()))
+}
+
+/// Removes the temporary databases (and their `-wal`, `-shm`, `-journal`)
+/// of standin processes that no longer run: a `kill -9` leaves them.
+fn remove_orphaned_databases() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("standin-"))
+            .and_then(|rest| rest.split_once('-'))
+            .filter(|(_, rest)| {
+                let number = rest.split_once(".sqlite").map_or("", |(number, _)| number);
+                !number.is_empty() && number.bytes().all(|byte| byte.is_ascii_digit())
+            })
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if owner != std::process::id() && !process_runs(owner) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` runs (or may: where that cannot be told, yes).
+fn process_runs(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        let answer = unsafe { libc::kill(pid, 0) };
+        answer == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 /// The deadline of the operation in progress, read by SQLite's progress
@@ -1036,6 +1083,29 @@ mod tests {
         assert_eq!(store.generation.of(["t"]), now);
         assert_eq!(store.generation.of(["u"]), u);
         assert_eq!(store.count_generation("t"), Some(now));
+    }
+
+    #[test]
+    fn databases_a_killed_process_left_are_removed_and_a_running_ones_kept() {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("a process");
+        let gone = child.id();
+        child.wait().expect("it ended");
+        let directory = std::env::temp_dir();
+        let orphaned = directory.join(format!("standin-{gone}-7.sqlite-wal"));
+        let running = directory.join(format!("standin-{}-9999.sqlite", std::process::id()));
+        let unrelated = directory.join(format!("standin-{gone}-notes.sqlite"));
+        for path in [&orphaned, &running, &unrelated] {
+            std::fs::write(path, b"").expect("written");
+        }
+        remove_orphaned_databases();
+        assert!(!orphaned.exists());
+        assert!(running.exists());
+        assert!(unrelated.exists(), "not a name standin gives");
+        for path in [&running, &unrelated] {
+            std::fs::remove_file(path).expect("removed");
+        }
     }
 
     #[test]
