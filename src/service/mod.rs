@@ -189,13 +189,21 @@ impl Service {
                 if Arc::ptr_eq(&current, &spec) {
                     return operation(store, &spec);
                 }
-                // Readers see the records it writes with the defaults only.
+                // Readers see the records it writes with the defaults only,
+                // and a backfill that fails takes the write back with it: the
+                // client is told it failed, so nothing of it may stay.
                 store_thread::exclusively(|| {
-                    let answer = operation(store, &spec)?;
                     store
-                        .backfill_defaults(&current)
+                        .savepoint("standin_backfill")
                         .map_err(StoreError::from)?;
-                    Ok(answer)
+                    let done = operation(store, &spec).and_then(|answer| {
+                        store
+                            .backfill_defaults(&current)
+                            .map_err(StoreError::from)?;
+                        Ok(answer)
+                    });
+                    store.release("standin_backfill", done.is_ok());
+                    done
                 })
             })
             .await

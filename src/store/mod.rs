@@ -1058,6 +1058,28 @@ mod tests {
     }
 
     #[test]
+    fn a_backfill_of_defaults_makes_what_was_counted_stale() {
+        let before = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields: { text: string }\n    count: 3\n",
+        )
+        .expect("a valid spec");
+        let after = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  notes:\n    fields:\n      text: string\n      \
+             status: { type: string, default: draft }\n    count: 3\n",
+        )
+        .expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&before).expect("tables");
+        store.seed(&before, 1).expect("seeded");
+        store.prepare(&after).expect("the new column");
+        let counted = store.generation.of(["notes"]);
+        store.backfill_defaults(&after).expect("backfilled");
+        assert!(store.generation.of(["notes"]) > counted);
+    }
+
+    #[test]
     fn a_groups_writes_change_their_resources_generation_once_it_has_committed() {
         let store = Store::open(Location::Memory).expect("a store");
         store

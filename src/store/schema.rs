@@ -158,12 +158,15 @@ impl Store {
     }
 
     /// Gives every record of `spec`'s resources the defaults of the fields it
-    /// lacks, in one step.
+    /// lacks, in one step; what was counted or cached of them is stale then.
     pub fn backfill_defaults(&self, spec: &Spec) -> rusqlite::Result<()> {
-        let connection = self.lock();
-        for resource in &spec.resources {
-            backfill_defaults(&connection, resource)?;
+        {
+            let connection = self.lock();
+            for resource in &spec.resources {
+                backfill_defaults(&connection, resource)?;
+            }
         }
+        self.written();
         Ok(())
     }
 }
