@@ -471,8 +471,9 @@ fn run_group(
 ) -> Option<Work> {
     if store.begin_group().is_err() {
         // Alone, then: its own savepoints commit it.
-        if let Some(deliver) = run_member(first, store) {
-            store.settle();
+        let delivered = run_member(first, store);
+        store.settle();
+        if let Some(deliver) = delivered {
             deliver(true);
         }
         return None;

@@ -193,9 +193,9 @@ pub struct Store {
     generation: Generation,
     /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
     counts: RefCell<std::collections::HashMap<String, (u64, i64)>>,
-    /// The writes of a group whose transaction is open, marked as written
-    /// once it ends ([`Store::settle`]): until its commit a reader's snapshot
-    /// does not hold them, so no answer may be cached as theirs.
+    /// The writes of a group whose transaction (or savepoint) is open, marked
+    /// as written once it ends ([`Store::settle`]): until its commit a
+    /// reader's snapshot does not hold them, so no answer may be cached as theirs.
     group: RefCell<Option<GroupWrites>>,
     /// Single-column indexes made for the filters queries use.
     column_indexes: RefCell<std::collections::HashSet<String>>,
@@ -595,9 +595,13 @@ impl Store {
         committed
     }
 
-    /// Opens the savepoint `name` (one write of a group).
+    /// Opens the savepoint `name` (one write of a group). Until the next
+    /// [`Store::settle`], writes are marked as a group's: outside a group's
+    /// transaction the savepoint is one, committed by its release.
     pub(crate) fn savepoint(&self, name: &str) -> rusqlite::Result<()> {
-        self.lock().execute_batch(&format!("SAVEPOINT {name}"))
+        self.lock().execute_batch(&format!("SAVEPOINT {name}"))?;
+        self.group.borrow_mut().get_or_insert_default();
+        Ok(())
     }
 
     /// Releases the savepoint `name`, keeping what was written since it was
@@ -1105,6 +1109,17 @@ mod tests {
         assert_eq!(store.generation.of(["t"]), now);
         assert_eq!(store.generation.of(["u"]), u);
         assert_eq!(store.count_generation("t"), Some(now));
+        // A write alone, in a savepoint its release commits: the same.
+        store.savepoint("alone").expect("a savepoint");
+        store
+            .lock()
+            .execute_batch("INSERT INTO t VALUES (2)")
+            .expect("written");
+        store.written_to(["t"]);
+        assert_eq!(store.generation.of(["t"]), now);
+        store.release("alone", true);
+        store.settle();
+        assert!(store.generation.of(["t"]) > now);
     }
 
     #[test]
