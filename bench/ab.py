@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""A/B of two standin binaries: does a change make any read workload slower?
+"""A/B of two standin binaries: does a change make any workload slower?
 
     git worktree add /tmp/before <commit> && (cd /tmp/before && cargo build --release)
     cargo build --release
     python3 bench/ab.py /tmp/before/target/release/standin target/release/standin
     python3 bench/ab.py BEFORE AFTER --rounds 9 --seconds 3 --out /tmp/ab.md
+    python3 bench/ab.py BEFORE AFTER --writes
+    python3 bench/ab.py B B --writes --env-after STANDIN_READERS=0   # one binary, two settings
 
 On a shared machine one run of a workload differs from the next by 10-20%,
 more than most changes move it, so the two binaries serve the benchmark's
@@ -16,9 +18,11 @@ alike. For each workload it prints the median of the rounds' after/before
 ratios and their spread; a ratio is a fall only when the whole spread is
 below 100%.
 
-Both run with and without their read cache. Only reads are measured: a
-write workload changes the data the next round reads. 127.0.0.1 only;
-every process it starts is stopped before it exits.
+Both run with and without their read cache. Reads are measured unless
+`--writes` says to measure POST, PATCH and the mixed workload instead: a
+write workload changes the data the next round reads, so the two are not
+measured on one pair of servers (both sides still receive the same writes).
+127.0.0.1 only; every process it starts is stopped before it exits.
 """
 
 import argparse
@@ -26,33 +30,44 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the benchmark: its dataset, servers and workloads)
 
 
-def serve(binary, spec, *arguments):
-    """One binary serving `spec`, as the benchmark starts standin."""
-    ready = spec + f".{os.getpid()}.{binary.replace('/', '_')}.{len(arguments)}.url"
+def serve(binary, spec, *arguments, env=None):
+    """One binary serving `spec`, as the benchmark starts standin, with `env` added to its environment."""
+    ready = spec + f".{os.getpid()}.{time.monotonic_ns()}.url"
     command = [binary, "serve", spec, "--port", "0", "--workers", "2", "--no-watch", "--ready-file", ready, *arguments]
-    server = run.Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn"})
+    server = run.Process(command, ready_file=ready, health="/_standin/health", env={"STANDIN_LOG": "warn", **(env or {})})
     os.remove(ready)
     return server
 
 
-def read_workloads():
-    """(name, path or Traffic) for each of the benchmark's read workloads, in standin's dialect."""
+def workloads(writes):
+    """(name, path or Traffic, method) for each of the benchmark's read
+    workloads in standin's dialect, or with `writes` its write and mixed ones."""
     return [
-        (name, path)
+        (name, path, method)
         for name, path, _json_server, _ceiling, _prism, _openapi, method in run.WORKLOADS
-        if method == "GET" and path is not None
+        if path is not None and (method != "GET") == writes
     ]
 
 
-def measure(url, path, seconds):
+def measure(url, path, method, seconds):
     if isinstance(path, run.Traffic):
         return run.wrk(url + "/", seconds, traffic=path)[0]
-    return run.wrk(url + path, seconds)[0]
+    return run.wrk(url + path, seconds, method=method)[0]
+
+
+def environment(assignments):
+    """The variables of `NAME=VALUE` arguments."""
+    pairs = [assignment.partition("=") for assignment in assignments]
+    for name, equals, _value in pairs:
+        if not equals:
+            raise SystemExit(f"{name!r} is not NAME=VALUE")
+    return {name: value for name, _equals, value in pairs}
 
 
 def main():
@@ -62,12 +77,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="rounds of every workload on both (default 5)")
     parser.add_argument("--seconds", type=int, default=2, help="seconds of each wrk run (default 2)")
     parser.add_argument("--out", default=None, help="also write the table to this markdown file")
+    parser.add_argument("--writes", action="store_true",
+                        help="measure the write workloads (POST, PATCH) and the mixed one instead of the reads")
+    parser.add_argument("--env-before", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable of the before binary (repeatable)")
+    parser.add_argument("--env-after", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable of the after binary (repeatable)")
     options = parser.parse_args()
+    environments = {"before": environment(options.env_before), "after": environment(options.env_after)}
     binaries = {"before": os.path.abspath(options.before), "after": os.path.abspath(options.after)}
     for binary in binaries.values():
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"{binary} is not an executable")
-    workloads = read_workloads()
+    measured_workloads = workloads(options.writes)
     ratios = {}
     rates = {}
     with tempfile.TemporaryDirectory() as directory:
@@ -76,11 +98,11 @@ def main():
             servers = {}
             try:
                 for side, binary in binaries.items():
-                    servers[side] = serve(binary, spec, *arguments)
+                    servers[side] = serve(binary, spec, *arguments, env=environments[side])
                 for round_ in range(options.rounds):
                     order = ["before", "after"] if round_ % 2 == 0 else ["after", "before"]
-                    for name, path in workloads:
-                        measured = {side: measure(servers[side].url, path, options.seconds) for side in order}
+                    for name, path, method in measured_workloads:
+                        measured = {side: measure(servers[side].url, path, method, options.seconds) for side in order}
                         for side, rate in measured.items():
                             rates.setdefault((name, cache, side), []).append(rate)
                         ratios.setdefault((name, cache), []).append(measured["after"] / measured["before"])
@@ -90,7 +112,8 @@ def main():
                     server.stop()
     lines = [
         f"A/B, {options.rounds} rounds of {options.seconds} s per workload and side, wrk -t2 -c32:",
-        f"before = {binaries['before']}, after = {binaries['after']}",
+        f"before = {binaries['before']} {environments['before'] or ''}, "
+        f"after = {binaries['after']} {environments['after'] or ''}",
         "",
         "| workload | read cache | before req/s (median) | after req/s (median) | after / before (median) | spread | fell? |",
         "|---|---|---:|---:|---:|---:|---|",
