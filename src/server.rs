@@ -339,6 +339,7 @@ pub(crate) fn http_server(
     use actix_web::dev::AppConfig;
 
     http::jobs::resume(state.clone().into_inner());
+    sweep_idle_sessions(&state);
     let cors = state.spec().cors.clone();
     let json_server = state.spec().dialect == crate::spec::Dialect::JsonServer;
     let head_timeout = state.timeouts.head;
@@ -456,6 +457,24 @@ pub fn raise_open_file_limit() -> u64 {
         }
     }
     limit.rlim_cur
+}
+
+/// Ends `state`'s idle sessions about when they expire, so that an idle
+/// session's memory goes back even when no new session starts. The task
+/// ends with the runtime, or once `state` is gone.
+fn sweep_idle_sessions(state: &web::Data<AppState>) {
+    let period = (state.service.sessions.limits().idle / 4).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(30),
+    );
+    let state = std::sync::Arc::downgrade(&state.clone().into_inner());
+    actix_web::rt::spawn(async move {
+        loop {
+            actix_web::rt::time::sleep(period).await;
+            let Some(state) = state.upgrade() else { break };
+            state.service.sessions.expire();
+        }
+    });
 }
 
 /// Serves `state` until `shutdown` completes (see [`Prepared::serve`]).

@@ -363,6 +363,24 @@ async fn an_idle_session_expires() {
 }
 
 #[tokio::test]
+async fn an_idle_session_ends_without_any_request_to_sweep_it() {
+    let app = spawn_with_options(NOTES, |options| {
+        options.sessions.idle = Duration::from_millis(200)
+    });
+    create(&app, Some("idle"), "x").await;
+    assert_eq!(texts(&app, Some("idle")).await.len(), 6);
+    // No request at all while it idles: only the server's own sweep can end it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Reading the session with its key would restart an ended session, not
+    // keep an idle one: had nothing swept, its write would still be there.
+    assert_eq!(
+        texts(&app, Some("idle")).await.len(),
+        5,
+        "ended when idle, the key starts afresh"
+    );
+}
+
+#[tokio::test]
 async fn a_db_json_refuses_sessions_clearly() {
     let directory = tempfile::tempdir().expect("a directory");
     let file = directory.path().join("db.json");
