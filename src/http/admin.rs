@@ -245,12 +245,8 @@ async fn stubs(
         return match method {
             "POST" => {
                 let bytes = super::body::read(request, payload, state.body_limit).await?;
-                let definition: crate::stubs::StubDefinition = serde_json::from_slice(&bytes)
-                    .map_err(|error| {
-                        Problem::bad_request(format!(
-                            "the body is not a stub ({{\"request\", \"response\", \"times\"}}): {error}"
-                        ))
-                    })?;
+                let definition: crate::stubs::StubDefinition =
+                    object_body(&bytes, "a stub ({\"request\", \"response\", \"times\"})")?;
                 let stub = state
                     .service
                     .with_stubs(|stubs| stubs.add(definition))
@@ -334,11 +330,10 @@ async fn matching_requests(
     state: &web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let bytes = super::body::read(request, payload, state.body_limit).await?;
-    let pattern: crate::matcher::RequestPattern = serde_json::from_slice(&bytes).map_err(|error| {
-        Problem::bad_request(format!(
-            "the body is not a request pattern ({{\"method\", \"path\", \"query\", \"headers\", \"body\"}}): {error}"
-        ))
-    })?;
+    let pattern: crate::matcher::RequestPattern = object_body(
+        &bytes,
+        "a request pattern ({\"method\", \"path\", \"query\", \"headers\", \"body\"})",
+    )?;
     let matcher = crate::matcher::Matcher::new(pattern).map_err(Problem::bad_request)?;
     let received = state
         .service
@@ -347,6 +342,20 @@ async fn matching_requests(
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(verification))
+}
+
+/// The JSON object in `bytes` read as a `T`, or a 400 saying it is not `what`.
+/// Only an object: serde would read a `T` from an array of its fields too, and
+/// `[]` would be a pattern that matches everything.
+fn object_body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Problem> {
+    let not = |error: &dyn std::fmt::Display| {
+        Problem::bad_request(format!("the body is not {what}: {error}"))
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| not(&error))?;
+    if !value.is_object() {
+        return Err(not(&"it must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|error| not(&error))
 }
 
 fn reject_parameters(request: &HttpRequest, known: &[&str]) -> Result<(), Problem> {

@@ -401,6 +401,101 @@ fn admin_paths(spec: &Spec, paths: &mut Map<String, Value>) {
     let mut reset = ok("the resources restored", reference("Object"));
     reset["500"] = problem("the database failed");
     paths.insert("/_standin/reset".into(), json!({ "post": { "operationId": "reset", "summary": "Back to the seeded records", "tags": ["admin"], "responses": with_auth(reset) } }));
+    test_double_paths(paths, &with_auth);
+}
+
+/// The admin routes of the test double: verification, stubs and sessions.
+fn test_double_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Value) {
+    let strings = json!({ "type": "object", "additionalProperties": { "type": "string" } });
+    let pattern = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Matches a request: every property given must hold",
+        "properties": {
+            "method": { "type": "string" },
+            "path": { "type": "string", "description": "exact, or a pattern with :name (one segment) and * (anything)" },
+            "query": strings,
+            "headers": strings,
+            "body": { "description": "a JSON value the body contains (objects may have more keys)" },
+        },
+    });
+    let stub = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "request": pattern,
+            "response": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "status": { "type": "integer", "minimum": 100, "maximum": 599, "default": 200 },
+                    "headers": strings,
+                    "body": { "description": "a string is sent as it is, any other JSON value as JSON" },
+                    "delay_ms": { "type": "integer", "minimum": 0 },
+                    "drop_connection": { "type": "boolean" },
+                },
+            },
+            "times": { "type": "integer", "minimum": 1, "description": "how many requests it answers; every one without" },
+        },
+    });
+    let list = |description: &str| json!({ "200": { "description": description, "content": { JSON: { "schema": { "type": "object" } } } } });
+    let no_content = |description: &str| json!({ "204": { "description": description } });
+    let operation = |id: &str, summary: &str, responses: Value| json!({ "operationId": id, "summary": summary, "tags": ["admin"], "responses": with_auth(responses) });
+    let with_body = |mut operation: Value, schema: &Value| {
+        operation["requestBody"] =
+            json!({ "required": true, "content": { JSON: { "schema": schema } } });
+        operation
+    };
+    let mut matched = list("how many requests matched, which, and the closest that did not");
+    matched["400"] = problem("the body is not a request pattern");
+    paths.insert(
+        "/_standin/requests/match".into(),
+        json!({ "post": with_body(operation("match_requests", "Verification: the journaled requests a pattern matches", matched), &pattern) }),
+    );
+    let mut created = json!({ "201": { "description": "the stub, with its id and remaining count", "content": { JSON: { "schema": { "type": "object" } } } } });
+    created["400"] = problem("the body is not a stub");
+    paths.insert(
+        "/_standin/stubs".into(),
+        json!({
+            "get": operation("stubs", "The stubs in force", list("the stubs")),
+            "post": with_body(operation("add_stub", "Answer the next requests a pattern matches as given", created), &stub),
+            "delete": operation("clear_stubs", "Remove every stub", no_content("removed")),
+        }),
+    );
+    let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }]);
+    let mut one_stub = list("the stub");
+    one_stub["404"] = problem("no stub has this id");
+    let mut removed = no_content("removed");
+    removed["404"] = problem("no stub has this id");
+    paths.insert(
+        "/_standin/stubs/{id}".into(),
+        json!({
+            "parameters": id,
+            "get": operation("stub", "One stub", one_stub),
+            "delete": operation("remove_stub", "Remove one stub", removed),
+        }),
+    );
+    paths.insert(
+        "/_standin/sessions".into(),
+        json!({
+            "get": operation("sessions", "The isolated sessions alive, and their limits", list("the sessions and limits")),
+            "delete": operation("end_sessions", "End every session", no_content("ended")),
+        }),
+    );
+    let key =
+        json!([{ "name": "key", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let mut one_session = list("the session");
+    one_session["404"] = problem("no session of this key is alive");
+    let mut ended = no_content("ended");
+    ended["404"] = problem("no session of this key is alive");
+    paths.insert(
+        "/_standin/sessions/{key}".into(),
+        json!({
+            "parameters": key,
+            "get": operation("session", "One session", one_session),
+            "delete": operation("end_session", "End one session", ended),
+        }),
+    );
 }
 
 /// The OpenAPI 3.1 document of what `spec` serves.
