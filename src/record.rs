@@ -163,6 +163,35 @@ fn merge(
             database.insert(name.clone(), Value::Object(object));
             Some(Recorded::Singular(name.clone()))
         }
+        // A nested list or item (`/users/3/orders`, `/users/3/orders/7`): the
+        // child's records, each pointing at its parent by json-server's
+        // `xxxId` (`userId: 3`) unless it says otherwise.
+        ([parent, id, rest @ ..], answer)
+            if matches!(rest.len(), 1 | 2)
+                && is_collection_name(parent)
+                && looks_like_id(id)
+                && rest[0] != *parent =>
+        {
+            let key = format!("{}Id", crate::json_server::singular(parent));
+            let point = |record: &mut Value| {
+                if let Value::Object(record) = record {
+                    record.entry(key.clone()).or_insert_with(|| id_value(id));
+                }
+            };
+            let answer = match answer {
+                Value::Array(mut items) if rest.len() == 1 => {
+                    items.iter_mut().for_each(point);
+                    Value::Array(items)
+                }
+                Value::Object(record) if rest.len() == 2 => {
+                    let mut record = Value::Object(record);
+                    point(&mut record);
+                    record
+                }
+                _ => return None,
+            };
+            merge(database, rest, answer)
+        }
         _ => None,
     }
 }
@@ -230,12 +259,40 @@ mod tests {
     }
 
     #[test]
+    fn nested_lists_and_items_become_records_pointing_at_their_parent() {
+        let (database, results) = merged(&[
+            (
+                "/users/3/orders",
+                json!([{"id": 1}, {"id": 2, "userId": 9}]),
+            ),
+            ("/users/3/orders/5", json!({"total": 10})),
+            ("/categories/7/dishes", json!([{"id": 1}])),
+        ]);
+        assert_eq!(
+            database,
+            json!({
+                "orders": [
+                    {"id": 1, "userId": 3},
+                    {"id": 2, "userId": 9},
+                    {"total": 10, "userId": 3, "id": 5},
+                ],
+                "dishes": [{"id": 1, "categoryId": 7}],
+            })
+        );
+        assert_eq!(results[0], Some(Recorded::Records("orders".into(), 2)));
+        assert_eq!(results[1], Some(Recorded::Records("orders".into(), 1)));
+    }
+
+    #[test]
     fn answers_without_the_shape_of_records_are_not_recorded() {
         let (database, results) = merged(&[
             ("/numbers", json!([1, 2, 3])),
             ("/a/b/c", json!([{"id": 1}])),
             ("/_standin/health", json!({"status": "ok"})),
             ("/users/1/orders", json!({"id": 1})),
+            ("/users/1/orders/2", json!([{"id": 1}])),
+            ("/users/1/orders/2/lines", json!([{"id": 1}])),
+            ("/users/1/users", json!([{"id": 1}])),
             ("/", json!({"links": {}})),
         ]);
         assert_eq!(database, json!({}));

@@ -24,6 +24,12 @@ resources:
     fields: { title: string }
     count: 1
     latency: 2s
+  posts:
+    fields: { title: string, author: { ref: users } }
+    records:
+      - { title: First, author: 1 }
+      - { title: Second, author: 2 }
+    count: 0
 ";
 
 /// The partial mock: only orders are declared.
@@ -254,6 +260,8 @@ async fn recorded_answers_are_served_with_the_upstream_switched_off() {
     });
     let users = json(front.get("/users").await).await;
     let bob = json(front.get("/users/2").await).await;
+    let bobs_posts = json(front.get("/users/2/posts").await).await;
+    assert_eq!(bobs_posts.as_array().map(Vec::len), Some(1), "{bobs_posts}");
     // Writes and answers other than records are not recorded.
     assert_eq!(
         front.post("/users", json!({"name": "Cy"})).await.status(),
@@ -265,7 +273,10 @@ async fn recorded_answers_are_served_with_the_upstream_switched_off() {
 
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&recording).unwrap()).unwrap();
-    assert_eq!(written, json!({ "users": users }));
+    // A nested list's records point at their parent as json-server's do.
+    let mut recorded_posts = bobs_posts.clone();
+    recorded_posts[0]["userId"] = json!(2);
+    assert_eq!(written, json!({ "users": users, "posts": recorded_posts }));
 
     // The recording is a db.json: served as it is, no upstream needed.
     let replay = Server::start_from_file(&recording).expect("the recording serves");
@@ -275,6 +286,10 @@ async fn recorded_answers_are_served_with_the_upstream_switched_off() {
     assert_eq!(replayed.status(), 200);
     assert_eq!(json(replayed).await, bob);
     assert_eq!(json(get("/users").await.unwrap()).await, users);
+    assert_eq!(
+        json(get("/users/2/posts").await.unwrap()).await,
+        recorded_posts
+    );
 }
 
 #[tokio::test]
