@@ -95,8 +95,13 @@ pub async fn sessions(
         Ok(session) => session,
         Err(error) => return Ok(request.error_response(Problem::from(error))),
     };
+    let writes = !request.method().is_safe();
+    let measured = std::sync::Arc::clone(&session);
     let mut answered =
         crate::service::within(Some(session), async move { next.call(request).await }).await?;
+    if writes && answered.status().is_success() {
+        measured.measure().await;
+    }
     if let Some(prefix) = prefix {
         keep_in_session(answered.headers_mut(), &prefix);
     }

@@ -10,7 +10,7 @@
 //! [`super::Service`] consults to pick the store thread, journal and stubs.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -36,8 +36,8 @@ pub const MAX_KEY_LENGTH: usize = 64;
 pub struct SessionLimits {
     /// The most sessions alive at once.
     pub max: usize,
-    /// The most bytes the sessions' data may take together (counted as the
-    /// seeded image's size per session).
+    /// The most bytes the sessions' data may take together (each counted as
+    /// its data's size after its last write, the seeded image's at first).
     pub memory: usize,
     /// How long a session may go unused before it ends.
     pub idle: Duration,
@@ -84,13 +84,15 @@ pub enum SessionError {
     },
     /// Another session would take more memory than allowed.
     #[error(
-        "no session can start: {alive} sessions of {per_session} bytes each take the memory sessions may use ({limit} bytes, --session-memory-mb); end one with DELETE /_standin/sessions/{{key}}"
+        "no session can start: {alive} sessions take {used} bytes, and a new one {needed} more, over the memory sessions may use ({limit} bytes, --session-memory-mb); end one with DELETE /_standin/sessions/{{key}}"
     )]
     OutOfMemory {
         /// How many are alive.
         alive: usize,
-        /// The bytes one takes.
-        per_session: usize,
+        /// The bytes they take.
+        used: usize,
+        /// The bytes a new one takes.
+        needed: usize,
         /// The limit.
         limit: usize,
     },
@@ -114,8 +116,8 @@ pub struct Session {
     created_at: String,
     /// When it was last used, in milliseconds of the sessions' clock.
     last_used: AtomicU64,
-    /// The bytes of its data when it started.
-    bytes: usize,
+    /// The bytes of its data: the image's at first, measured after each write.
+    bytes: AtomicUsize,
     /// The seeded data it started from, which its reset puts back.
     image: Arc<Image>,
 }
@@ -138,6 +140,18 @@ impl Session {
         self.thread.as_ref().ok_or(Unavailable::ShutDown)
     }
 
+    /// Measures the session's data again, after a write (the memory bound
+    /// counts what sessions grow by, not only what they started with).
+    pub async fn measure(&self) {
+        let Ok(thread) = self.thread() else { return };
+        let measured = thread
+            .run(|store| store.bytes().map_err(|_| Unavailable::Failed))
+            .await;
+        if let Ok(bytes) = measured {
+            self.bytes.store(bytes, Ordering::SeqCst);
+        }
+    }
+
     /// The seeded data the session started from (its reset puts it back).
     pub fn image(&self) -> Arc<Image> {
         Arc::clone(&self.image)
@@ -155,7 +169,7 @@ pub struct SessionInfo {
     pub idle_ms: u64,
     /// The requests its journal holds.
     pub requests: usize,
-    /// The bytes of its data when it started.
+    /// The bytes of its data (measured after its last write).
     pub bytes: usize,
 }
 
@@ -271,7 +285,7 @@ impl Sessions {
                 created_at: session.created_at.clone(),
                 idle_ms: now.saturating_sub(session.last_used.load(Ordering::SeqCst)),
                 requests: session.journal.usage().requests,
-                bytes: session.bytes,
+                bytes: session.bytes.load(Ordering::SeqCst),
             })
             .collect();
         sessions.sort_by(|a, b| a.key.cmp(&b.key));
@@ -297,15 +311,24 @@ impl Sessions {
             .map(|template| Arc::clone(&template.image))
     }
 
-    /// Checks that one more session of `bytes` fits the limits.
-    fn room_for(&self, alive: usize, bytes: usize) -> Result<(), SessionError> {
-        if alive >= self.limits.max {
-            return Err(SessionError::TooMany { alive });
+    /// Checks that one more session of `bytes` fits the limits beside `alive`.
+    fn room_for(
+        &self,
+        alive: &HashMap<String, Arc<Session>>,
+        bytes: usize,
+    ) -> Result<(), SessionError> {
+        if alive.len() >= self.limits.max {
+            return Err(SessionError::TooMany { alive: alive.len() });
         }
-        if alive.saturating_add(1).saturating_mul(bytes) > self.limits.memory {
+        let used = alive
+            .values()
+            .map(|session| session.bytes.load(Ordering::SeqCst))
+            .fold(0, usize::saturating_add);
+        if used.saturating_add(bytes) > self.limits.memory {
             return Err(SessionError::OutOfMemory {
-                alive,
-                per_session: bytes,
+                alive: alive.len(),
+                used,
+                needed: bytes,
                 limit: self.limits.memory,
             });
         }
@@ -327,7 +350,7 @@ impl super::Service {
         }
         sessions.expire();
         let (image, reloads) = self.session_image()?;
-        sessions.room_for(lock(&sessions.alive).len(), image.size())?;
+        sessions.room_for(&lock(&sessions.alive), image.size())?;
         let store =
             Store::from_image(&image).map_err(|error| SessionError::Failed(error.to_string()))?;
         store.set_query_budget(sessions.budget);
@@ -343,7 +366,7 @@ impl super::Service {
             stubs: crate::stubs::Stubs::default(),
             created_at: crate::clock::now(),
             last_used: AtomicU64::new(sessions.now()),
-            bytes: image.size(),
+            bytes: AtomicUsize::new(image.size()),
             image: Arc::clone(&image),
         });
         let mut alive = lock(&sessions.alive);
@@ -356,7 +379,7 @@ impl super::Service {
             drop(alive);
             return self.open_session(key);
         }
-        sessions.room_for(alive.len(), image.size())?;
+        sessions.room_for(&alive, image.size())?;
         alive.insert(key.to_string(), Arc::clone(&session));
         tracing::info!("session '{key}' started");
         Ok(session)

@@ -33,6 +33,17 @@ fn rollback_journal(mut bytes: Vec<u8>) -> Vec<u8> {
 }
 
 impl Store {
+    /// How many bytes this store's data takes now (its pages).
+    pub fn bytes(&self) -> rusqlite::Result<usize> {
+        let held = self.lock();
+        let (pages, size): (i64, i64) = held.connection.query_row(
+            "SELECT page_count, page_size FROM pragma_page_count, pragma_page_size",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok(usize::try_from(pages.saturating_mul(size)).unwrap_or(usize::MAX))
+    }
+
     /// An image of this store's data as it is now.
     pub fn image(&self) -> rusqlite::Result<Image> {
         let mut held = self.lock();

@@ -362,6 +362,48 @@ async fn an_idle_session_expires() {
     assert_eq!(texts(&app, Some("busy")).await.len(), 7);
 }
 
+/// The bytes `GET /_standin/sessions` says session `key` takes.
+async fn session_bytes(app: &TestApp, key: &str) -> usize {
+    let listed = json(send(app, None, Method::GET, "/_standin/sessions", None).await).await;
+    let session = listed["sessions"]
+        .as_array()
+        .and_then(|sessions| sessions.iter().find(|session| session["key"] == key))
+        .unwrap_or_else(|| panic!("session {key} is listed: {listed}"));
+    usize::try_from(session["bytes"].as_u64().expect("bytes")).expect("a size")
+}
+
+#[tokio::test]
+async fn the_memory_bound_counts_what_sessions_grow_by() {
+    let probe = spawn(NOTES);
+    create(&probe, Some("probe"), "x").await;
+    let seeded = session_bytes(&probe, "probe").await;
+    // Room for three sessions as seeded, not four.
+    let app = spawn_with_options(NOTES, |options| {
+        options.sessions.memory = seeded * 3 + seeded / 2
+    });
+    create(&app, Some("a"), "x").await;
+    create(&app, Some("b"), "x").await;
+    // Session a grows by more than a seeded session's size...
+    let text = "y".repeat(4000);
+    let mut notes = 0;
+    while session_bytes(&app, "a").await < seeded * 2 + seeded / 4 {
+        create(&app, Some("a"), &text).await;
+        notes += 1;
+        assert!(notes < 5_000, "a grows");
+    }
+    // ...so a third session no longer fits.
+    let refused = send(&app, Some("c"), Method::GET, "/notes", None).await;
+    let body = problem(refused, 503).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("--session-memory-mb") && detail.contains("2 sessions take"),
+        "{detail}"
+    );
+    // Ending the one that grew makes room.
+    send(&app, None, Method::DELETE, "/_standin/sessions/a", None).await;
+    assert_eq!(texts(&app, Some("c")).await.len(), 5);
+}
+
 #[tokio::test]
 async fn an_idle_session_ends_without_any_request_to_sweep_it() {
     let app = spawn_with_options(NOTES, |options| {
