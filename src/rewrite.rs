@@ -173,6 +173,20 @@ fn rule(pattern: &str, target: &str) -> Result<Rule, String> {
     })
 }
 
+/// The name of a `:name` parameter, its `:` already read: the letters,
+/// digits and underscores that follow.
+fn take_name(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> String {
+    let mut name = String::new();
+    while let Some(&next) = chars.peek() {
+        if !(next.is_ascii_alphanumeric() || next == '_') {
+            break;
+        }
+        name.push(next);
+        chars.next();
+    }
+    name
+}
+
 /// A pattern as an RFC 6570 path template (`/blog/:slug` → `/blog/{slug}`,
 /// `*` → `{+rest1}`), without any escaped query part, and its variables.
 pub fn template(pattern: &str) -> (String, Vec<String>) {
@@ -188,14 +202,7 @@ pub fn template(pattern: &str) -> (String, Vec<String>) {
                 .peek()
                 .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') =>
             {
-                let mut name = String::new();
-                while let Some(&next) = chars.peek() {
-                    if !(next.is_ascii_alphanumeric() || next == '_') {
-                        break;
-                    }
-                    name.push(next);
-                    chars.next();
-                }
+                let name = take_name(&mut chars);
                 if chars.peek() == Some(&'?') {
                     chars.next();
                 }
@@ -238,14 +245,7 @@ fn compile(pattern: &str) -> Result<(Regex, Vec<Option<String>>), String> {
                 .peek()
                 .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') =>
             {
-                let mut name = String::new();
-                while let Some(&next) = chars.peek() {
-                    if !(next.is_ascii_alphanumeric() || next == '_') {
-                        break;
-                    }
-                    name.push(next);
-                    chars.next();
-                }
+                let name = take_name(&mut chars);
                 if matches!(chars.peek(), Some('(' | '+' | '*')) {
                     return Err(format!(
                         "the pattern '{pattern}': custom parameter patterns and repeated \

@@ -268,10 +268,7 @@ impl StoreThread {
             let _ = reply.send(operation(store));
         });
         let queued = self.queue(Work::Alone(job));
-        async move {
-            queued?;
-            answer.await.map_err(|_| Unavailable::Failed)?
-        }
+        answered(queued, answer)
     }
 
     /// Queues the write `operation` for the thread, as [`StoreThread::run`]
@@ -300,10 +297,7 @@ impl StoreThread {
             })
         });
         let queued = self.queue(Work::Grouped(job));
-        async move {
-            queued?;
-            answer.await.map_err(|_| Unavailable::Failed)?
-        }
+        answered(queued, answer)
     }
 
     /// Queues the read-only `operation` for a reading thread, which runs it
@@ -348,10 +342,7 @@ impl StoreThread {
                 }
             }))),
         };
-        async move {
-            queued?;
-            answer.await.map_err(|_| Unavailable::Failed)?
-        }
+        answered(queued, answer)
     }
 
     /// Runs `operation` on the thread and waits for its result, waiting for
@@ -374,6 +365,16 @@ impl StoreThread {
         }
         answer.recv().map_err(|_| Unavailable::Failed)
     }
+}
+
+/// The result an operation sends on `answer`, once `queued` says it was
+/// queued (else why it was not).
+async fn answered<T, E: From<Unavailable>>(
+    queued: Result<(), Unavailable>,
+    answer: tokio::sync::oneshot::Receiver<Result<T, E>>,
+) -> Result<T, E> {
+    queued?;
+    answer.await.map_err(|_| Unavailable::Failed)?
 }
 
 /// Starts `count` reading threads on connections to `store`'s database,
