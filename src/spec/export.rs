@@ -85,16 +85,15 @@ pub fn to_json(spec: &Spec) -> Value {
         "seed": spec.seed,
         "page_size": spec.page_size,
         "max_page_size": spec.max_page_size,
-        "defaults": {
-            "accept": spec.defaults.accept,
-            "prefer": match spec.defaults.prefer {
-                None => Value::Null,
-                Some(Return::Minimal) => json!("return=minimal"),
-                Some(Return::Representation) => json!("return=representation"),
-            },
-        },
+        "defaults": { "accept": spec.defaults.accept },
         "resources": resources,
     });
+    if let Some(prefer) = spec.defaults.prefer {
+        object["defaults"]["prefer"] = json!(match prefer {
+            Return::Minimal => "return=minimal",
+            Return::Representation => "return=representation",
+        });
+    }
     if let Value::Object(map) = &mut object {
         if let Some(routes) = &spec.routes {
             map.insert("routes".into(), Value::Object(routes.document().clone()));

@@ -48,3 +48,23 @@ async fn every_example_spec_serves_its_collections_and_items() {
     }
     assert!(served >= 4, "blog, shop, todo and the starter at least");
 }
+
+#[tokio::test]
+async fn every_example_specs_normalised_form_serves_as_the_same_spec() {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
+    let mut examples: Vec<_> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    examples.sort();
+    assert!(!examples.is_empty());
+    for path in examples {
+        let app = spawn(&std::fs::read_to_string(&path).unwrap());
+        let normalised = json(app.get("/_standin/spec").await).await;
+        // The export is a spec: it serves, and exports itself unchanged.
+        let again = spawn(&normalised.to_string());
+        let exported_again = json(again.get("/_standin/spec").await).await;
+        assert_eq!(exported_again, normalised, "{}", path.display());
+    }
+}
