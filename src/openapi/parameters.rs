@@ -189,3 +189,43 @@ fn item_parameters(spec: &Spec, resource: &Resource) -> Vec<Value> {
 pub fn item(spec: &Spec, resource: &Resource) -> Vec<Value> {
     item_parameters(spec, resource)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embed_of(yaml: &str, resource: &str) -> Value {
+        let spec = crate::spec::parse("test.yaml", yaml).expect("a valid spec");
+        let resource = spec.resource(resource).expect("the resource");
+        item(&spec, resource)
+            .into_iter()
+            .find(|parameter| parameter["name"] == "embed")
+            .expect("an embed parameter")
+    }
+
+    #[test]
+    fn embed_lists_its_paths_or_past_the_bound_a_pattern() {
+        let few = embed_of(
+            "standin: 1\nresources:\n  users:\n    fields: { name: string }\n  \
+             posts:\n    fields:\n      author: { ref: users }\n",
+            "posts",
+        );
+        assert_eq!(
+            few["schema"]["items"]["enum"],
+            json!(["author", "author.posts", "author.posts.author"])
+        );
+        let mut yaml = String::from("standin: 1\nresources:\n  nodes:\n    fields:\n");
+        for link in ["a", "b", "c", "d", "e", "f"] {
+            yaml.push_str(&format!("      {link}: {{ ref: nodes }}\n"));
+        }
+        let many = embed_of(&yaml, "nodes");
+        let items = &many["schema"]["items"];
+        assert!(items.get("enum").is_none(), "{items}");
+        assert_eq!(items["pattern"], "^[^.,]+(\\.[^.,]+){0,2}$");
+        let description = many["description"].as_str().expect("a description");
+        assert!(
+            description.contains("(a, b, c, d, e, f, nodes_by_a,"),
+            "{description}"
+        );
+    }
+}
