@@ -1,7 +1,8 @@
 //! A bounded fuzz of the query parser and the SQL it leads to: random query
 //! strings made of real and near-miss parameter names, operators and awkward
 //! values. The parser never panics, and every query it accepts runs in the
-//! store without a database error (the kind that would be a 500).
+//! store without a database error (the kind that would be a 500), its
+//! embeds (paths too) included.
 //! `PROPTEST_CASES` raises the number of cases (256 by default).
 
 use crate::query::parse_list;
@@ -248,9 +249,21 @@ fn plausible_parameter() -> impl Strategy<Value = (String, String)> {
         ),
         pair(
             "embed",
-            proptest::sample::select(&["author", "reviews", "author,reviews"][..])
-                .prop_map(str::to_string)
-                .boxed()
+            proptest::sample::select(
+                &[
+                    "author",
+                    "reviews",
+                    "author,reviews",
+                    "author.books",
+                    "reviews.book.author",
+                    "books.reviews.book",
+                    "author..books",
+                    "author.books.reviews.book",
+                    "reviews.boko"
+                ][..]
+            )
+            .prop_map(str::to_string)
+            .boxed()
         ),
         pair(
             "fields",
@@ -325,7 +338,10 @@ fn every_query_the_parser_accepts_runs_without_a_database_error() {
             let resource = &spec.resources[index];
             if let Ok(parsed) = parse_list(&spec, resource, &query) {
                 accepted.set(accepted.get() + 1);
-                if let Err(StoreError::Database(error)) = store.list(resource, &parsed, &[]) {
+                let embedded = store.list(resource, &parsed, &[]).and_then(|page| {
+                    store.embedded(&spec, &page.records, &parsed.embed, spec.max_page_size)
+                });
+                if let Err(StoreError::Database(error)) = embedded {
                     return Err(TestCaseError::fail(format!(
                         "{} ?{query}: {error}",
                         resource.name

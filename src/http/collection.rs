@@ -130,7 +130,7 @@ impl Collection<'_> {
             .map(|scope| self.spec.resources[scope.parent].name.as_str());
         let read_resources = std::iter::once(resource.name.as_str())
             .chain(parent)
-            .chain(query.embed.iter().map(query::Embed::resource));
+            .chain(query.embed.iter().flat_map(query::Embed::resources));
         let version = self.state.version_of(self.spec, read_resources);
         let read = CachedRead::begin(
             &self.state.responses,

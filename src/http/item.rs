@@ -94,7 +94,7 @@ impl ItemTarget<'_> {
         let query = query::parse_item(self.spec, self.resource(), request.query_string())?;
         // The answer reads this item and its embeds' records.
         let read_resources = std::iter::once(self.resource().name.as_str())
-            .chain(query.embed.iter().map(query::Embed::resource));
+            .chain(query.embed.iter().flat_map(query::Embed::resources));
         let version = self.state.version_of(self.spec, read_resources);
         let read = CachedRead::begin(
             &self.state.responses,

@@ -187,10 +187,8 @@ fn embedded_headers(
 ) {
     let hash = fingerprint::digest(body);
     response.insert_header((header::ETAG, format!("\"{hash:016x}\"")));
-    let related = embedded.iter().flat_map(|embedded| match embedded {
-        Embedded::One(one) => one.iter().collect::<Vec<_>>(),
-        Embedded::Many(many) => many.iter().collect(),
-    });
+    // Nested embeds count too: `comments.author` changes with an author's name.
+    let related = embedded.iter().flat_map(Embedded::records);
     let newest = std::iter::once(record)
         .chain(related)
         .map(|record| record.updated_at.as_str())

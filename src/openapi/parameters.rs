@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::query::{self, Column, ColumnKind, Operator};
+use crate::query::{self, Column, ColumnKind, MAX_EMBED_DEPTH, Operator};
 use crate::spec::{Resource, SortKey, Spec};
 
 fn parameter(name: &str, schema: Value, description: &str) -> Value {
@@ -141,7 +141,10 @@ fn filters(spec: &Spec, resource: &Resource, name: &str) -> Vec<Value> {
     parameters
 }
 
-/// `fields` and, where the resource has references or inverses, `embed`.
+/// The most embed paths the document lists for one resource.
+const EMBED_PATHS: usize = 200;
+
+/// `fields` and, where the resource has references or inverses, `embed`: its paths.
 fn item_parameters(spec: &Spec, resource: &Resource) -> Vec<Value> {
     let mut parameters = vec![list_of(
         "fields",
@@ -149,24 +152,35 @@ fn item_parameters(spec: &Spec, resource: &Resource) -> Vec<Value> {
         None,
         "fields to keep in each item",
     )];
-    let mut embeddable: Vec<String> = resource
-        .fields
-        .iter()
-        .filter(|field| field.reference.is_some())
-        .map(|field| field.name.clone())
-        .collect();
-    embeddable.extend(
-        spec.inverses(&resource.name)
-            .into_iter()
-            .map(|inverse| inverse.name),
-    );
-    if !embeddable.is_empty() {
-        parameters.push(list_of(
+    // Every path up to the depth limit; past that many, the one-level names
+    // and a pattern (a resource reaching many others would list thousands).
+    match query::embed_paths(spec, resource, MAX_EMBED_DEPTH, EMBED_PATHS) {
+        Some(paths) if paths.is_empty() => {}
+        Some(paths) => parameters.push(list_of(
             "embed",
-            embeddable,
+            paths,
             None,
-            "references or inverses to embed",
-        ));
+            &format!(
+                "references or inverses to embed; a dotted path (`author.company`) embeds in the embedded records, at most {MAX_EMBED_DEPTH} levels deep"
+            ),
+        )),
+        None => {
+            let first = query::embed_paths(spec, resource, 1, usize::MAX).unwrap_or_default();
+            let mut embed = list_of(
+                "embed",
+                Vec::new(),
+                None,
+                &format!(
+                    "references or inverses to embed ({}); a dotted path (`author.company`) embeds in the embedded records, at most {MAX_EMBED_DEPTH} levels deep",
+                    first.join(", ")
+                ),
+            );
+            embed["schema"]["items"] = json!({
+                "type": "string",
+                "pattern": format!("^[^.,]+(\\.[^.,]+){{0,{}}}$", MAX_EMBED_DEPTH - 1),
+            });
+            parameters.push(embed);
+        }
     }
     parameters
 }
@@ -174,4 +188,44 @@ fn item_parameters(spec: &Spec, resource: &Resource) -> Vec<Value> {
 /// The query parameters of an item of `resource`.
 pub fn item(spec: &Spec, resource: &Resource) -> Vec<Value> {
     item_parameters(spec, resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embed_of(yaml: &str, resource: &str) -> Value {
+        let spec = crate::spec::parse("test.yaml", yaml).expect("a valid spec");
+        let resource = spec.resource(resource).expect("the resource");
+        item(&spec, resource)
+            .into_iter()
+            .find(|parameter| parameter["name"] == "embed")
+            .expect("an embed parameter")
+    }
+
+    #[test]
+    fn embed_lists_its_paths_or_past_the_bound_a_pattern() {
+        let few = embed_of(
+            "standin: 1\nresources:\n  users:\n    fields: { name: string }\n  \
+             posts:\n    fields:\n      author: { ref: users }\n",
+            "posts",
+        );
+        assert_eq!(
+            few["schema"]["items"]["enum"],
+            json!(["author", "author.posts", "author.posts.author"])
+        );
+        let mut yaml = String::from("standin: 1\nresources:\n  nodes:\n    fields:\n");
+        for link in ["a", "b", "c", "d", "e", "f"] {
+            yaml.push_str(&format!("      {link}: {{ ref: nodes }}\n"));
+        }
+        let many = embed_of(&yaml, "nodes");
+        let items = &many["schema"]["items"];
+        assert!(items.get("enum").is_none(), "{items}");
+        assert_eq!(items["pattern"], "^[^.,]+(\\.[^.,]+){0,2}$");
+        let description = many["description"].as_str().expect("a description");
+        assert!(
+            description.contains("(a, b, c, d, e, f, nodes_by_a,"),
+            "{description}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod values;
 use serde_json::Value;
 
 pub use parse::{parse_item, parse_list};
+pub use selection::embed_paths;
 pub use values::{ColumnKind, check_operator, column_kind};
 
 /// Most sort keys a query may give.
@@ -158,7 +159,10 @@ pub struct Sort {
     pub as_instants: bool,
 }
 
-/// Related records to include in each item.
+/// The most segments an embed path may have (`comments.author.company` is 3).
+pub const MAX_EMBED_DEPTH: usize = 3;
+
+/// Related records to include in each item, with what to embed in each of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Embed {
     /// The record a reference field points at.
@@ -169,9 +173,16 @@ pub enum Embed {
         field: String,
         /// The referenced resource.
         resource: String,
+        /// What to embed in the referenced record (`company` of `author.company`).
+        nested: Vec<Embed>,
     },
     /// The records of another resource that reference the item.
-    Inverse(crate::spec::Inverse),
+    Inverse {
+        /// The inverse.
+        inverse: crate::spec::Inverse,
+        /// What to embed in each referencing record (`author` of `comments.author`).
+        nested: Vec<Embed>,
+    },
 }
 
 impl Embed {
@@ -179,7 +190,7 @@ impl Embed {
     pub fn name(&self) -> &str {
         match self {
             Embed::Reference { name, .. } => name,
-            Embed::Inverse(inverse) => &inverse.name,
+            Embed::Inverse { inverse, .. } => &inverse.name,
         }
     }
 
@@ -187,8 +198,24 @@ impl Embed {
     pub fn resource(&self) -> &str {
         match self {
             Embed::Reference { resource, .. } => resource,
-            Embed::Inverse(inverse) => &inverse.resource,
+            Embed::Inverse { inverse, .. } => &inverse.resource,
         }
+    }
+
+    /// What to embed in each of its records.
+    pub fn nested(&self) -> &[Embed] {
+        match self {
+            Embed::Reference { nested, .. } | Embed::Inverse { nested, .. } => nested,
+        }
+    }
+
+    /// Every resource it reads: its own and those of its nested embeds.
+    pub fn resources(&self) -> Vec<&str> {
+        let mut found = vec![self.resource()];
+        for nested in self.nested() {
+            found.extend(nested.resources());
+        }
+        found
     }
 }
 

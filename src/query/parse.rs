@@ -62,6 +62,7 @@ pub fn parse_item(spec: &Spec, resource: &Resource, query: &str) -> Result<ItemQ
             }
         }
     }
+    item.embed = dedup_embeds(item.embed);
     Ok(item)
 }
 

@@ -178,6 +178,72 @@ fn search_embeds_and_fields() {
     assert_eq!(embedded, ["author", "reviews"]);
 }
 
+/// An embed tree as text: `name(nested,...)`.
+fn tree(embeds: &[Embed]) -> String {
+    embeds
+        .iter()
+        .map(|embed| match embed.nested() {
+            [] => embed.name().to_string(),
+            nested => format!("{}({})", embed.name(), tree(nested)),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn embed_paths_go_through_references_and_inverses_and_merge() {
+    let parsed =
+        list("embed=reviews.book.author,author,reviews&embed=author.books.reviews").expect("valid");
+    assert_eq!(
+        tree(&parsed.embed),
+        "reviews(book(author)),author(books(reviews))"
+    );
+    assert_eq!(
+        parsed
+            .embed
+            .iter()
+            .flat_map(Embed::resources)
+            .collect::<Vec<_>>(),
+        ["reviews", "books", "authors", "authors", "books", "reviews"]
+    );
+    let spec = spec();
+    let authors = spec.resource("authors").expect("authors");
+    let item = parse_item(&spec, authors, "embed=books.reviews&_embed=books").expect("valid");
+    assert_eq!(tree(&item.embed), "books(reviews)");
+    let paths = embed_paths(&spec, authors, 2, 100).expect("few");
+    assert_eq!(paths, ["books", "books.author", "books.reviews"]);
+    assert_eq!(embed_paths(&spec, authors, 3, 3), None);
+}
+
+#[test]
+fn an_embed_path_too_deep_or_with_an_unknown_segment_is_refused() {
+    let cases = [
+        (
+            "embed=author.books.reviews.book",
+            "cannot embed 'author.books.reviews.book': it is 4 levels deep, and embeds go at most 3 levels deep",
+        ),
+        (
+            "embed=author.bokos",
+            "cannot embed 'bokos' (in 'author.bokos') (did you mean 'books'?): authors can embed books",
+        ),
+        (
+            "embed=reviews.book.autor",
+            "cannot embed 'autor' (in 'reviews.book.autor') (did you mean 'author'?): books can embed author, reviews",
+        ),
+        ("embed=author..books", "segments"),
+        ("embed=author.", "segments"),
+    ];
+    for (query, message) in cases {
+        let error = list(query).expect_err(query);
+        assert_eq!(error.parameter, "embed", "{query}");
+        assert!(
+            error.message.contains(message),
+            "{query}: {}",
+            error.message
+        );
+    }
+}
+
 #[test]
 fn refusals_name_the_parameter_and_say_why() {
     let cases = [

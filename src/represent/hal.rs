@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{ItemView, PageView, Shape, record_object, restrict};
 use crate::links;
 use crate::spec::{Resource, Spec};
-use crate::store::{Embedded, Record, RecordId};
+use crate::store::{Embedded, EmbeddedRecord, Record, RecordId};
 
 fn href(href: String) -> Value {
     json!({ "href": href })
@@ -86,22 +86,26 @@ pub(super) fn item(
     if !shape.embeds.is_empty() {
         let mut embedded = Map::new();
         for (embed, related) in shape.embeds.iter().zip(view.embedded) {
-            let target = match embed {
-                crate::query::Embed::Reference { resource, .. } => resource,
-                crate::query::Embed::Inverse(inverse) => &inverse.resource,
-            };
-            let Some(target) = spec.resource(target) else {
+            let Some(target) = spec.resource(embed.resource()) else {
                 continue;
             };
+            // An embedded record is an item too: its `_links`, and its own
+            // `_embedded` where the path goes deeper.
+            let nested = |embedded: &EmbeddedRecord| {
+                let view = ItemView {
+                    record: &embedded.record,
+                    embedded: &embedded.embedded,
+                };
+                let shape = Shape {
+                    embeds: embed.nested(),
+                    fields: None,
+                };
+                item(spec, target, view, shape)
+            };
             let value = match related {
-                Embedded::One(Some(record)) => plain_item(spec, target, record, None),
+                Embedded::One(Some(record)) => nested(record),
                 Embedded::One(None) => Value::Null,
-                Embedded::Many(records) => Value::Array(
-                    records
-                        .iter()
-                        .map(|record| plain_item(spec, target, record, None))
-                        .collect(),
-                ),
+                Embedded::Many(records) => Value::Array(records.iter().map(nested).collect()),
             };
             embedded.insert(embed.name().to_string(), value);
         }

@@ -1,15 +1,15 @@
 //! `application/json`: items as plain objects and collections as bare arrays,
 //! as json-server clients expect; paging travels in headers instead. Embedded
 //! records sit under their embed's name; a reference embedded under its own
-//! field's name replaces the id with the record, like json-server's `_expand`.
+//! field's name replaces the id with the record, like json-server's `_expand`;
+//! nested embeds (`comments.author`) sit likewise inside the embedded records.
 
 use serde_json::{Map, Value, json};
 
 use super::{ItemView, PageView, Shape, record_object, restrict};
 use crate::links;
-use crate::query::Embed;
 use crate::spec::{Resource, Spec};
-use crate::store::Embedded;
+use crate::store::{Embedded, EmbeddedRecord};
 
 /// An item as a plain object, with embedded records.
 pub(super) fn item(
@@ -21,22 +21,24 @@ pub(super) fn item(
     let mut object = record_object(resource, view.record);
     restrict(&mut object, shape.fields);
     for (embed, related) in shape.embeds.iter().zip(view.embedded) {
-        let target = match embed {
-            Embed::Reference { resource, .. } => resource,
-            Embed::Inverse(inverse) => &inverse.resource,
-        };
-        let Some(target) = spec.resource(target) else {
+        let Some(target) = spec.resource(embed.resource()) else {
             continue;
         };
+        let nested = |embedded: &EmbeddedRecord| {
+            let view = ItemView {
+                record: &embedded.record,
+                embedded: &embedded.embedded,
+            };
+            let shape = Shape {
+                embeds: embed.nested(),
+                fields: None,
+            };
+            item(spec, target, view, shape)
+        };
         let value = match related {
-            Embedded::One(Some(record)) => Value::Object(record_object(target, record)),
+            Embedded::One(Some(record)) => nested(record),
             Embedded::One(None) => Value::Null,
-            Embedded::Many(records) => Value::Array(
-                records
-                    .iter()
-                    .map(|record| Value::Object(record_object(target, record)))
-                    .collect(),
-            ),
+            Embedded::Many(records) => Value::Array(records.iter().map(nested).collect()),
         };
         object.insert(embed.name().to_string(), value);
     }

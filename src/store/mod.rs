@@ -33,7 +33,7 @@ use serde_json::{Map, Value};
 use crate::spec::{FieldError, IdKind, Resource};
 
 pub use copy::Image;
-pub use embed::Embedded;
+pub use embed::{Embedded, EmbeddedRecord};
 pub use jobs::{JobState, KEPT_JOBS};
 pub use reset::ResetReport;
 pub use seed::SeedError;

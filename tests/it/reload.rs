@@ -354,3 +354,45 @@ async fn routes_added_by_an_edit_are_applied() {
     let response = app.until_status("/v1/notes/1", 200).await;
     assert!(json(response).await["text"].is_string());
 }
+
+#[tokio::test]
+async fn an_embed_path_follows_the_references_of_the_spec_in_force() {
+    let spec = |users: &str| {
+        format!(
+            "standin: 1\nresources:\n  companies:\n    fields: {{ name: string }}\n    records: [{{ name: Acme }}]\n  \
+             users:\n    fields:\n      name: string\n{users}    records: [{{ name: Ann, company: 1 }}]\n  \
+             posts:\n    fields:\n      title: string\n      author: {{ ref: users }}\n    records: [{{ title: t, author: 1 }}]\n"
+        )
+    };
+    let watched = watched(&spec("      company: { ref: companies }\n"));
+    let path = "/posts/1?embed=author.company";
+    let post = json(watched.until_status(path, 200).await).await;
+    assert_eq!(post["author"]["company"]["name"], "Acme");
+    // The reference becomes a plain integer: the path no longer goes through.
+    std::fs::write(&watched.path, spec("      company: integer\n")).unwrap();
+    let body = json(watched.until_status(path, 400).await).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cannot embed 'company' (in 'author.company')")
+            && detail.contains("users can embed posts"),
+        "{detail}"
+    );
+    // It comes back under a new name.
+    std::fs::write(
+        &watched.path,
+        spec("      employer: { ref: companies }\n      company: integer\n"),
+    )
+    .unwrap();
+    let post = json(
+        watched
+            .until_status("/posts/1?embed=author.employer", 200)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        post["author"]["employer"],
+        Value::Null,
+        "Ann has no employer yet"
+    );
+    assert_eq!(post["author"]["company"], 1);
+}

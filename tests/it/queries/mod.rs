@@ -6,6 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+mod deep_embedding;
 mod embedding;
 mod filters;
 mod search;
