@@ -416,6 +416,12 @@ impl From<StoreError> for Problem {
             StoreError::Invalid(errors) => Problem::Invalid { errors },
             StoreError::PreconditionFailed(detail) => Problem::PreconditionFailed { detail },
             StoreError::OverBudget => Problem::OverBudget,
+            StoreError::TooManyEmbedded { limit } => Problem::bad_parameter(
+                "embed",
+                format!(
+                    "the embeds would hold more than {limit} records in one answer: ask for fewer records (per_page), or embed less deep"
+                ),
+            ),
             // The database's own message stays in the log: it names tables
             // and SQL, which are no business of the client's.
             StoreError::Database(error) => {

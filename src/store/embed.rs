@@ -15,6 +15,11 @@ use crate::spec::{Resource, Spec};
 /// The most values one query's `IN (...)` list holds; longer lists take several queries.
 const IN_LIST: usize = 5_000;
 
+/// The most embedded records one answer holds, at every depth together (a
+/// record embedded by several counts each time): chains of inverse
+/// collections multiply, and the answer is built in memory.
+pub const MAX_EMBEDDED_RECORDS: usize = 10_000;
+
 /// What one embed holds for one item.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Embedded {
@@ -33,7 +38,22 @@ pub struct EmbeddedRecord {
     pub embedded: Vec<Embedded>,
 }
 
+impl EmbeddedRecord {
+    /// How many records it stands for in an answer: itself and its nested ones.
+    fn size(&self) -> usize {
+        1 + self.embedded.iter().map(Embedded::size).sum::<usize>()
+    }
+}
+
 impl Embedded {
+    /// How many records it holds, at any depth.
+    fn size(&self) -> usize {
+        match self {
+            Embedded::One(one) => one.as_ref().map_or(0, |record| record.size()),
+            Embedded::Many(many) => many.iter().map(EmbeddedRecord::size).sum(),
+        }
+    }
+
     /// Every record it holds, at any depth.
     pub fn records(&self) -> Vec<&Record> {
         let direct: Vec<&EmbeddedRecord> = match self {
@@ -82,6 +102,19 @@ fn embedded_in(
     if records.is_empty() {
         return Ok(result);
     }
+    // The records this level puts into the answer, counted before a
+    // referenced record is copied into each record that references it.
+    let mut placed = 0usize;
+    let mut place = |records: usize| {
+        placed = placed.saturating_add(records);
+        if placed > MAX_EMBEDDED_RECORDS {
+            Err(StoreError::TooManyEmbedded {
+                limit: MAX_EMBEDDED_RECORDS,
+            })
+        } else {
+            Ok(())
+        }
+    };
     for embed in embeds {
         match embed {
             Embed::Reference {
@@ -111,6 +144,13 @@ fn embedded_in(
                     .into_iter()
                     .map(|embedded| (embedded.record.id.clone(), embedded))
                     .collect();
+                place(
+                    records
+                        .iter()
+                        .filter_map(|record| found.get(&reference_of(record)?))
+                        .map(EmbeddedRecord::size)
+                        .sum(),
+                )?;
                 for (index, record) in records.iter().enumerate() {
                     let related = reference_of(record)
                         .and_then(|id| found.get(&id).cloned())
@@ -125,6 +165,7 @@ fn embedded_in(
                 let (parents, found) =
                     referencing(connection, dependant, &inverse.field, records, cap)?;
                 let found = with_nested(connection, spec, found, nested, cap)?;
+                place(found.iter().map(EmbeddedRecord::size).sum())?;
                 let mut grouped: HashMap<String, Vec<EmbeddedRecord>> = HashMap::new();
                 for (parent, embedded) in parents.into_iter().zip(found) {
                     grouped.entry(parent).or_default().push(embedded);

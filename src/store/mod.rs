@@ -156,6 +156,12 @@ pub enum StoreError {
     /// A request's operation ran past the query budget and was stopped.
     #[error("the operation ran past its time budget")]
     OverBudget,
+    /// The embeds asked for would hold more records than an answer may.
+    #[error("the embeds would hold more than {limit} records")]
+    TooManyEmbedded {
+        /// The most an answer holds.
+        limit: usize,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(rusqlite::Error),

@@ -243,3 +243,31 @@ async fn the_openapi_document_lists_the_embed_paths() {
     }
     assert!(!paths.iter().any(|path| path.split('.').count() > 3));
 }
+
+#[tokio::test]
+async fn an_answer_holds_at_most_ten_thousand_embedded_records() {
+    // One author of 120 posts: each of a page's posts embeds the author, who
+    // embeds 100 posts. The queries read 101 records; the answer would hold
+    // 100 copies of them.
+    let app = spawn(
+        "standin: 1\nmax_page_size: 100\nresources:\n  users:\n    fields: { name: string }\n    count: 1\n  \
+         posts:\n    fields: { title: string, author: { ref: users, required: true } }\n    count: 120\n",
+    );
+    let body = problem(
+        app.get_json("/posts?per_page=100&embed=author.posts").await,
+        400,
+    )
+    .await;
+    assert_eq!(body["parameter"], "embed", "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("more than 10000 records") && detail.contains("per_page"),
+        "{detail}"
+    );
+    // 99 copies of 101 records fit.
+    let page = json(app.get_json("/posts?per_page=99&embed=author.posts").await).await;
+    assert_eq!(
+        page[0]["author"]["posts"].as_array().map(Vec::len),
+        Some(100)
+    );
+}
