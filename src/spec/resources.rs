@@ -51,7 +51,10 @@ const NOT_SINGULAR: &[(&str, &str)] = &[
     ("search", "it has no collection to search"),
     ("sort", "it has no collection to sort"),
     ("async", "it has no collection to create in"),
-    ("actions", "its one record has no item path for action URIs"),
+    (
+        "actions",
+        "actions are served below the items of a collection (/posts/7/publish)",
+    ),
 ];
 const ID_KINDS: &[&str] = &["integer", "uuid", "string"];
 const METHOD_NAMES: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];

@@ -131,6 +131,10 @@ async fn posting_an_allowed_action_changes_the_state_and_the_links() {
     let app = spawn(POSTS);
     // Read first, so that a cached answer would show if it went stale.
     assert_eq!(hal_actions(&hal(&app, "/posts/1").await), ["publish"]);
+    assert_eq!(
+        hal_actions(&hal(&app, "/posts?id=1").await["_embedded"]["posts"][0]),
+        ["publish"]
+    );
     let response = act(&app, "/posts/1/publish").await;
     assert_eq!(response.status(), 200);
     assert!(header(&response, "etag").is_some());
@@ -140,6 +144,12 @@ async fn posting_an_allowed_action_changes_the_state_and_the_links() {
     assert_ne!(record["updated_at"], record["created_at"]);
     assert_eq!(
         hal_actions(&hal(&app, "/posts/1").await),
+        ["unpublish", "archive"]
+    );
+    // A page read before the action is not served again from the cache.
+    let page = hal(&app, "/posts?id=1").await;
+    assert_eq!(
+        hal_actions(&page["_embedded"]["posts"][0]),
         ["unpublish", "archive"]
     );
     // The answer is in the negotiated representation.
@@ -221,6 +231,31 @@ async fn unknown_records_actions_and_other_methods_are_refused() {
     assert_eq!(app.get_json("/posts/1/comments").await.status(), 200);
     let record = json(app.get_json("/posts/1").await).await;
     assert_eq!(record["status"], "draft");
+}
+
+#[tokio::test]
+async fn an_action_in_a_session_changes_only_the_sessions_data() {
+    let app = spawn(POSTS);
+    let response = app
+        .request(Method::POST, "/posts/1/publish")
+        .header("accept", "application/json")
+        .header("standin-session", "one")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let in_session = app
+        .request(Method::GET, "/posts/1")
+        .header("accept", "application/hal+json")
+        .header("standin-session", "one")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hal_actions(&json(in_session).await),
+        ["unpublish", "archive"]
+    );
+    assert_eq!(hal_actions(&hal(&app, "/posts/1").await), ["publish"]);
 }
 
 #[tokio::test]
@@ -332,6 +367,21 @@ resources:
     actions:
       publish: { status: published }
 ";
+    let singular = "standin: 1
+resources:
+  profile:
+    singular: true
+    fields:
+      status: { type: string, enum: [draft, published], default: draft }
+    transitions:
+      status: { draft: [published] }
+    actions:
+      publish: { status: published }
+";
+    assert_eq!(
+        diagnostics_of("spec.yaml", singular),
+        "spec.yaml:9:5: error at resources.profile.actions: a singular resource has no 'actions': actions are served below the items of a collection (/posts/7/publish)"
+    );
     assert_eq!(
         diagnostics_of("spec.yaml", read_only),
         "spec.yaml:9:5: error at resources.posts.actions: actions change records as PATCH does, which this resource's methods leave out: add PATCH to methods"
