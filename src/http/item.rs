@@ -478,9 +478,13 @@ pub async fn act(
     let record = state
         .on_store(&spec, move |store, spec| {
             let resource = &spec.resources[index];
-            let action = resource
-                .action(&name)
-                .expect("the route names an action of the resource");
+            // The route found it; a spec swapped in meanwhile may not have it.
+            let Some(action) = resource.action(&name) else {
+                return Err(Problem::not_found(format!(
+                    "no action '{name}' of {}",
+                    resource.name
+                )));
+            };
             store.update(spec, resource, &id, |current| {
                 conditions.check(resource, Some(current))?;
                 let visible = crate::represent::record_object(resource, current);
