@@ -306,6 +306,20 @@ async fn the_openapi_description_has_an_operation_per_action() {
         "act_posts_publish"
     );
     assert!(document["paths"]["/comments/{id}/publish"].is_null());
+    // The normalised spec keeps them, and parses again with them.
+    let mut exported = json(app.get_json("/_standin/spec").await).await;
+    // (The export's `prefer: null` does not parse again: not the actions' doing.)
+    exported["defaults"]
+        .as_object_mut()
+        .unwrap()
+        .remove("prefer");
+    assert_eq!(
+        exported["resources"]["posts"]["actions"]["publish"],
+        json!({ "status": "published" })
+    );
+    let again = standin::parse("export.json", &exported.to_string()).expect("it parses");
+    let posts = again.resource("posts").unwrap();
+    assert_eq!(posts.action("archive").unwrap().state, "archived");
 }
 
 #[tokio::test]
