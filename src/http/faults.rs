@@ -60,7 +60,7 @@ pub async fn inject(
         });
     }
     let faults = match target {
-        Target::Collection(index) | Target::Item(index, _) => {
+        Target::Collection(index) | Target::Item(index, _) | Target::Action(index, ..) => {
             spec.resources[*index].faults.or(spec.faults)
         }
         Target::Inverse { inverse, .. } => spec

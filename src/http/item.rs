@@ -438,3 +438,106 @@ fn merged(
     visible.extend(hidden);
     Ok(visible)
 }
+
+/// The methods an action URI answers.
+const ACTION_METHODS: &[&str] = &["POST", "OPTIONS"];
+
+/// Answers a request to the action URI `/{resource}/{id}/{action}`: `POST`
+/// takes the action, as a PATCH setting its field would (same conditions,
+/// validation and hooks of the store), `OPTIONS` lists the methods.
+pub async fn act(
+    request: HttpRequest,
+    state: Arc<AppState>,
+    spec: Arc<Spec>,
+    index: usize,
+    id: RecordId,
+    action: &str,
+) -> Result<HttpResponse, Problem> {
+    match *request.method() {
+        HttpMethod::POST => {}
+        HttpMethod::OPTIONS => return Ok(respond::options(&request, &spec, ACTION_METHODS)),
+        _ => return Err(method_not_allowed(&request, ACTION_METHODS.to_vec())),
+    }
+    super::refuse_query_on_write(&request)?;
+    let has_body = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > 0);
+    if has_body {
+        return Err(Problem::bad_request(format!(
+            "an action takes no body: POST to {} with none performs '{action}'",
+            request.path()
+        )));
+    }
+    let representation = respond::representation(&request, &spec)?;
+    let resource = &spec.resources[index];
+    let conditions = WriteConditions::of(&request, resource)?;
+    let name = action.to_string();
+    let record = state
+        .on_store(&spec, move |store, spec| {
+            let resource = &spec.resources[index];
+            // The route found it; a spec swapped in meanwhile may not have it.
+            let Some(action) = resource.action(&name) else {
+                return Err(Problem::not_found(format!(
+                    "no action '{name}' of {}",
+                    resource.name
+                )));
+            };
+            store.update(spec, resource, &id, |current| {
+                conditions.check(resource, Some(current))?;
+                let visible = crate::represent::record_object(resource, current);
+                if !resource.may_take(&visible, action) {
+                    return Err(refused(resource, action, &visible));
+                }
+                let mut fields = current.fields.clone();
+                fields.insert(action.field.clone(), Value::String(action.state.clone()));
+                check_transition(resource, Some(&current.fields), &fields)?;
+                Ok(fields)
+            })
+        })
+        .await?;
+    let (returns, preference_applied) =
+        respond::write_return(&request, &spec, Return::Representation);
+    let response = ItemResponse {
+        status: StatusCode::OK,
+        returns,
+        preference_applied,
+        location: None,
+        record: &record,
+    };
+    Ok(response.render(&spec, resource, representation))
+}
+
+/// The `409` of an action the record's state does not allow: its state and
+/// the actions it allows.
+fn refused(
+    resource: &Resource,
+    action: &crate::spec::Action,
+    fields: &Map<String, Value>,
+) -> Problem {
+    let current = match fields.get(&action.field) {
+        Some(Value::String(state)) => format!("'{state}'"),
+        Some(Value::Null) | None => "not set".to_string(),
+        Some(other) => other.to_string(),
+    };
+    let allowed: Vec<&str> = resource
+        .actions_allowed(fields)
+        .into_iter()
+        .map(|allowed| allowed.name.as_str())
+        .collect();
+    let allowed = if allowed.is_empty() {
+        "none".to_string()
+    } else {
+        allowed.join(", ")
+    };
+    let message = format!(
+        "'{}' (setting {} to '{}') is not allowed now: {} is {current}; the actions allowed now are: {allowed}",
+        action.name, action.field, action.state, action.field
+    );
+    Problem::Conflict {
+        errors: vec![FieldError::new(action.field.clone(), message.clone())],
+        detail: message,
+    }
+}

@@ -206,7 +206,11 @@ async fn answer(
     faults::inject(&request, &state, &spec, &target).await?;
     let reads_data = matches!(
         target,
-        Target::Collection(_) | Target::Inverse { .. } | Target::Item(..) | Target::Job(_)
+        Target::Collection(_)
+            | Target::Inverse { .. }
+            | Target::Item(..)
+            | Target::Action(..)
+            | Target::Job(_)
     );
     if reads_data && state.service.is_resetting() {
         return Err(Problem::Resetting);
@@ -244,6 +248,9 @@ async fn answer(
         }
         Target::Item(index, id) => {
             item::handle(request, payload, state.into_inner(), spec, index, id).await
+        }
+        Target::Action(index, id, action) => {
+            item::act(request, state.into_inner(), spec, index, id, &action).await
         }
         Target::Job(job) => jobs::monitor(&request, &state, job).await,
         Target::Admin(path) => admin::handle(&request, payload, &state, &spec, &path).await,

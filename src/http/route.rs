@@ -27,6 +27,9 @@ pub enum Target {
         /// Which records reference it, and how.
         inverse: Inverse,
     },
+    /// An action URI, `/posts/7/publish`: the resource's index, the item
+    /// and the action's name (one of the resource's `actions`).
+    Action(usize, RecordId, String),
     /// The admin API, with the path below `/_standin/`.
     Admin(String),
     /// The status monitor of an asynchronous create.
@@ -179,15 +182,26 @@ pub fn resolve(spec: &Spec, path: &str, query: &str) -> Result<Target, Problem> 
             id,
             inverse: inverse.clone(),
         }),
+        None if resource.action(inverse_name).is_some() => {
+            Ok(Target::Action(index, id, inverse_name.clone()))
+        }
         None => {
             let hint = did_you_mean(
                 inverse_name,
-                inverses.iter().map(|inverse| inverse.name.as_str()),
+                inverses
+                    .iter()
+                    .map(|inverse| inverse.name.as_str())
+                    .chain(resource.actions.iter().map(|action| action.name.as_str())),
             )
             .map(|hint| format!(" ({hint})"))
             .unwrap_or_default();
+            let actions = if resource.actions.is_empty() {
+                String::new()
+            } else {
+                format!(" and no action of {name} has that name")
+            };
             Err(Problem::not_found(format!(
-                "no route {path}: nothing named '{inverse_name}' references {name}{hint}"
+                "no route {path}: nothing named '{inverse_name}' references {name}{actions}{hint}"
             )))
         }
     }

@@ -125,6 +125,13 @@ fn item_links(resource: &Resource) -> Value {
             links.insert(format!("{verb}_{}", resource.name), link);
         }
     }
+    for action in &resource.actions {
+        let id = action_operation(resource, &action.name);
+        links.insert(
+            id.clone(),
+            json!({ "operationId": id, "parameters": { "id": "$response.body#/id" } }),
+        );
+    }
     Value::Object(links)
 }
 
@@ -222,6 +229,43 @@ fn create(
 }
 
 /// Statuses of operations on an existing item.
+/// The operationId of an action: `act_posts_publish`.
+fn action_operation(resource: &Resource, action: &str) -> String {
+    format!("act_{}_{action}", resource.name)
+}
+
+/// The path of each action of `resource`: `POST /posts/{id}/publish`.
+fn action_paths(spec: &Spec, resource: &Resource, paths: &mut Map<String, Value>) {
+    let label = &resource.name;
+    for action in &resource.actions {
+        let parameter = json!({ "name": "id", "in": "path", "required": true, "schema": schemas::id_schema(resource.id) });
+        let mut responses = Map::new();
+        responses.insert("200".into(), json!({ "description": format!("taken: the record with {} set to {}", action.field, action.state), "headers": item_headers(false), "content": item_content(resource), "links": item_links(resource) }));
+        responses.insert("204".into(), json!({ "description": "taken (Prefer: return=minimal)", "headers": item_headers(false) }));
+        responses.insert("409".into(), problem(&format!("the record's {} does not allow '{}' now: the problem names its state and the actions allowed", action.field, action.name)));
+        item_responses(spec, resource, &mut responses, false);
+        responses.remove("413");
+        responses.remove("415");
+        let mut post = operation(
+            action_operation(resource, &action.name),
+            format!(
+                "{}: set {} of one of {label} to {}",
+                action.name, action.field, action.state
+            ),
+            label,
+            responses,
+        );
+        post.insert("description".into(), json!(format!(
+            "Takes the action '{}' (no body): allowed while the record's transitions let {} change to '{}', which each record's HAL `_links` and Collection+JSON `links` show by listing the action.",
+            action.name, action.field, action.state
+        )));
+        paths.insert(
+            format!("/{label}/{{id}}/{}", action.name),
+            json!({ "parameters": [parameter], "post": post }),
+        );
+    }
+}
+
 fn item_responses(
     spec: &Spec,
     resource: &Resource,
@@ -641,6 +685,7 @@ pub fn document(spec: &Spec) -> Value {
                 Value::Object(path),
             );
         }
+        action_paths(spec, resource, &mut paths);
     }
     if spec
         .resources

@@ -244,7 +244,7 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
         json!({
             "type": "object",
             "required": ["href"],
-            "properties": { "href": { "type": "string" }, "templated": { "type": "boolean" } },
+            "properties": { "href": { "type": "string" }, "templated": { "type": "boolean" }, "name": { "type": "string" }, "title": { "type": "string" } },
         }),
     );
     schemas.insert("Problem".into(), json!({

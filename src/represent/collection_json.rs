@@ -1,5 +1,6 @@
 //! `application/vnd.collection+json` (Collection+JSON 1.0): items as
-//! name/value `data` with `links`, pages with paging `links`, a `search`
+//! name/value `data` with `links` (references, inverses, the actions the
+//! record may take now), pages with paging `links`, a `search`
 //! query naming the collection's parameters, and a write `template` listing
 //! the fields. Requests may send a filled-in template back as the body.
 
@@ -34,6 +35,11 @@ fn item(spec: &Spec, resource: &Resource, record: &Record, fields: Option<&[Stri
     for inverse in spec.inverses(&resource.name) {
         let href = links::inverse(spec, &resource.name, &record.id, &inverse.name);
         item_links.push(json!({ "rel": inverse.name, "href": href }));
+    }
+    for (name, action, title) in super::action_links(spec, resource, record) {
+        item_links.push(
+            json!({ "rel": name, "name": name, "href": action, "prompt": title, "render": "link" }),
+        );
     }
     json!({ "href": links::item(spec, &resource.name, &record.id), "data": data, "links": item_links })
 }

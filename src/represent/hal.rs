@@ -1,5 +1,5 @@
 //! `application/hal+json`: items carry `_links` (self, collection, one per
-//! reference, one per inverse) and `_embedded` related records; pages carry
+//! reference, one per inverse, one per action the record may take now) and `_embedded` related records; pages carry
 //! paging links, counts and `_embedded` items; the home document links every
 //! collection and item route with URI templates.
 
@@ -45,6 +45,12 @@ fn item_links(spec: &Spec, resource: &Resource, record: &Record) -> Map<String, 
                 href(links::item(spec, &target.name, &target_id)),
             );
         }
+    }
+    for (name, action, title) in super::action_links(spec, resource, record) {
+        item_links.insert(
+            name.clone(),
+            json!({ "href": action, "name": name, "title": title }),
+        );
     }
     for inverse in spec.inverses(&resource.name) {
         item_links.entry(inverse.name.clone()).or_insert_with(|| {

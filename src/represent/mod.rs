@@ -131,6 +131,31 @@ pub fn record_object(resource: &Resource, record: &Record) -> Map<String, Value>
     object
 }
 
+/// The action URIs a record may take now, as (action, href, title), in
+/// spec order: what HAL, Collection+JSON and the HTML page advertise.
+pub fn action_links(
+    spec: &Spec,
+    resource: &Resource,
+    record: &Record,
+) -> Vec<(String, String, String)> {
+    if resource.actions.is_empty() {
+        return Vec::new();
+    }
+    let object = record_object(resource, record);
+    let item = crate::links::item(spec, &resource.name, &record.id);
+    resource
+        .actions_allowed(&object)
+        .into_iter()
+        .map(|action| {
+            (
+                action.name.clone(),
+                format!("{item}/{}", action.name),
+                format!("POST to set {} to {}", action.field, action.state),
+            )
+        })
+        .collect()
+}
+
 /// Keeps only the fields of a sparse fieldset.
 fn restrict(object: &mut Map<String, Value>, fields: Option<&[String]>) {
     if let Some(fields) = fields {

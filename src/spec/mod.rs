@@ -2,6 +2,7 @@
 //! with compiler-style diagnostics, and the normalised model every other part
 //! of standin works from. Knows nothing of HTTP or storage.
 
+mod actions;
 mod behaviour;
 mod checker;
 mod diagnostic;
@@ -35,8 +36,8 @@ pub use generators::infer_generator;
 pub use generators::{GENERATORS, longest_text};
 pub use locate::Locations;
 pub use model::{
-    Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference, Resource,
-    Return, SortKey, Spec, SpecKind,
+    Action, Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference,
+    Resource, Return, SortKey, Spec, SpecKind,
 };
 pub use parse::parse;
 pub use records::is_uuid;

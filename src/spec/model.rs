@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use regex::Regex;
 
+pub use super::actions::Action;
 pub use super::behaviour::{Auth, Cors, Faults, Transitions, Upstream};
 use serde_json::{Map, Value};
 
@@ -175,6 +176,8 @@ pub struct Resource {
     /// The states a record may start in, by field of `transitions` (by
     /// default the first state the field's transitions list).
     pub initial_states: std::collections::BTreeMap<String, Vec<String>>,
+    /// Named changes of state (`actions`), each at `POST /{name}/{id}/{action}`.
+    pub actions: Vec<Action>,
     /// How long a create takes when the resource is asynchronous (`202` and a monitor).
     pub async_delay: Option<std::time::Duration>,
     /// Injected latency and errors (falling back to the spec's).

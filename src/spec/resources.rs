@@ -24,6 +24,7 @@ pub(super) const RESOURCE_KEYS: &[&str] = &[
     "moved_from",
     "transitions",
     "initial_states",
+    "actions",
     "async",
     "require_if_match",
     "latency",
@@ -35,6 +36,7 @@ const RESOURCE_EXTENSIONS: &[&str] = &[
     "moved_from",
     "transitions",
     "initial_states",
+    "actions",
     "async",
     "require_if_match",
     "latency",
@@ -49,6 +51,10 @@ const NOT_SINGULAR: &[(&str, &str)] = &[
     ("search", "it has no collection to search"),
     ("sort", "it has no collection to sort"),
     ("async", "it has no collection to create in"),
+    (
+        "actions",
+        "actions are served below the items of a collection (/posts/7/publish)",
+    ),
 ];
 const ID_KINDS: &[&str] = &["integer", "uuid", "string"];
 const METHOD_NAMES: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -112,6 +118,7 @@ impl Checker {
                 }
             }
         }
+        super::actions::check_names(self, &resources);
         super::records::check_fixed_records(self, &resources);
         super::limits::check_totals(self, &resources);
         super::limits::check_names(self, &resources);
@@ -237,6 +244,12 @@ impl Checker {
             None => Default::default(),
         };
         let initial_states = self.initial_states(path, map, &transitions, &mut fields);
+        let actions = match map.get("actions") {
+            Some(value) if !singular => {
+                self.actions(&join(path, "actions"), value, &transitions, &methods)
+            }
+            _ => Vec::new(),
+        };
         let async_delay = map
             .get("async")
             .and_then(|value| self.async_delay(&join(path, "async"), value));
@@ -258,6 +271,7 @@ impl Checker {
             moved_from,
             transitions,
             initial_states,
+            actions,
             async_delay,
             faults,
             extensions,
@@ -479,7 +493,7 @@ fn id_kind(text: &str) -> Option<IdKind> {
 }
 
 /// Whether `name` can be a resource (a path segment and a table name).
-fn is_resource_name(name: &str) -> bool {
+pub(super) fn is_resource_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -81,6 +81,7 @@ fn resource() -> Value {
             "moved_from": { "description": "Old paths (below base_path) that answer 301 to this collection.", "type": "array", "items": { "type": "string", "pattern": "^/" } },
             "transitions": { "description": "Allowed changes of state by field: { status: { draft: [published] } }; other changes are 409.", "type": "object", "additionalProperties": { "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" } } } },
             "initial_states": { "description": "The states a record may start in, by field of transitions: { status: [draft] }; default: the first state its transitions list.", "type": "object", "additionalProperties": { "type": "array", "items": { "type": "string" }, "minItems": 1 } },
+            "actions": { "description": "Named changes of state: { publish: { status: published } }. Each is POST /{name}/{id}/{action} (no body), allowed while the record's transitions let the field change to that state; each record links the actions it allows now.", "type": "object", "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,63}$" }, "additionalProperties": { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": { "type": "string" } } },
             "async": { "description": "Creates take this long: POST answers 202 with a status monitor.", "$ref": "#/$defs/duration" },
             "require_if_match": { "description": "Writes must send If-Match (else 428).", "type": "boolean" },
             "latency": latency,

@@ -77,8 +77,8 @@ async fn axios_gets_plain_json_with_its_default_accept() {
 #[ignore = "needs Debian's chromium and playwright-core from tests/node (.ci/run installs them)"]
 async fn the_browsable_api_works_in_chromium() {
     // Home, a collection (filter, sort, page), an item, create with a
-    // validation error then fixed, edit, a stale edit (412), delete (410),
-    // escaping, the admin page. STANDIN_SCREENSHOTS=docs/images refreshes
+    // validation error then fixed, edit, a stale edit (412), an action
+    // taken by its button, delete (410), escaping, the admin page. STANDIN_SCREENSHOTS=docs/images refreshes
     // the README's screenshots.
     let app = spawn(&example_spec("blog.yaml"));
     let screenshots = std::env::var("STANDIN_SCREENSHOTS").unwrap_or_default();

@@ -2,6 +2,7 @@
 //! test starts its own real server on a free port and speaks HTTP to it.
 
 mod access;
+mod actions;
 mod admin;
 mod async_resources;
 mod bad_input;

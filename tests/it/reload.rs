@@ -395,4 +395,34 @@ async fn an_embed_path_follows_the_references_of_the_spec_in_force() {
         "Ann has no employer yet"
     );
     assert_eq!(post["author"]["company"], 1);
+
+async fn a_reload_adds_an_action_to_the_links_and_the_routes() {
+    const POSTS: &str = "standin: 1\nresources:\n  posts:\n    fields:\n      status: { type: string, enum: [draft, published], default: draft }\n    transitions:\n      status: { draft: [published] }\n    records: [{ status: draft }]\n";
+    let app = watched(POSTS);
+    let hal = |app: &Watched| {
+        let request = app
+            .client
+            .get(format!("{}/posts/1", app.server.url()))
+            .header("accept", "application/hal+json");
+        async move { json(request.send().await.unwrap()).await }
+    };
+    assert!(hal(&app).await["_links"]["publish"].is_null());
+    let publish = || {
+        app.client
+            .post(format!("{}/posts/1/publish", app.server.url()))
+            .header("accept", "application/json")
+            .send()
+    };
+    assert_eq!(publish().await.unwrap().status(), 404);
+    let with_action = format!("{POSTS}    actions:\n      publish: {{ status: published }}\n");
+    std::fs::write(&app.path, &with_action).unwrap();
+    app.until_in_force(&with_action).await;
+    assert_eq!(
+        hal(&app).await["_links"]["publish"]["href"],
+        "/posts/1/publish"
+    );
+    let response = publish().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["status"], "published");
+    assert!(hal(&app).await["_links"]["publish"].is_null());
 }

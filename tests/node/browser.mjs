@@ -147,6 +147,15 @@ await edit.getByRole("button", { name: "Save changes" }).click();
 await edit.locator("p.error", { hasText: "412" }).waitFor();
 assert.equal((await api("GET", created)).json.title, "Edited in a browser");
 
+step("an action: the draft's publish button publishes it, then it offers archive");
+await page.reload();
+assert.equal(await page.getByRole("button", { name: "archive", exact: true }).count(), 0);
+await page.getByRole("button", { name: "publish", exact: true }).click();
+await page.locator("#edit-form .status", { hasText: "publish: done (200)" }).waitFor();
+assert.equal((await api("GET", created)).json.status, "published");
+assert.equal(await page.getByRole("button", { name: "publish", exact: true }).count(), 0);
+assert.equal(await page.getByRole("button", { name: "archive", exact: true }).getAttribute("data-standin-action"), `${created}/archive`);
+
 step("delete: then the record is gone (410: posts are soft-deleted)");
 await page.reload();
 await page.getByRole("button", { name: "Delete this record" }).click();

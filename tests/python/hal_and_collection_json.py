@@ -1,7 +1,7 @@
 """Drives two independently written Python clients against a running standin
 serving specs/blog.yaml: halchemy (a HAL client) walks the API from its home
 document by link relations and URI templates, creating, changing and
-deleting a record; collection-json parses the Collection+JSON answers and
+deleting a record and taking an action by its link; collection-json parses the Collection+JSON answers and
 fills in the write template the server advertises.
 
 Usage: python3 hal_and_collection_json.py URL  (URL is the API's base)
@@ -51,7 +51,14 @@ assert status(written) == 201, (status(written), dict(written))
 created = api.follow(written).to("self").get()
 assert created["title"] == "Made by halchemy", created
 
-changed = api.follow(created).to("self").patch({"views": 7})
+# A new post is a draft: it links the action `publish`, not `archive`;
+# following the link with POST publishes it, and then it links `archive`.
+assert "publish" in created.links and "archive" not in created.links, created.links
+published = api.follow(created).to("publish").post()
+assert status(published) == 200 and published["status"] == "published", dict(published)
+assert "archive" in published.links and "publish" not in published.links, published.links
+
+changed = api.follow(published).to("self").patch({"views": 7})
 assert status(changed) == 200 and changed["views"] == 7, dict(changed)
 
 gone = api.follow(changed).to("self").delete()
@@ -89,4 +96,15 @@ values = {datum.name: datum.value for datum in item.data}
 assert values["name"] == "Grace Hopper" and values["email"] == "grace@example.com", values
 location = created.headers["Location"]
 assert requests.get(origin + location, headers=cj).status_code == 200
+
+# An item's links include the actions its state allows, by rel.
+answer = requests.get(f"{url}/posts", params={"status": "draft", "per_page": 1}, headers=cj)
+draft = collection_json.Collection.from_json(answer.text).items[0]
+rels = {link.rel: link.href for link in draft.links}
+assert "publish" in rels and "archive" not in rels, rels
+taken = requests.post(origin + rels["publish"], headers=cj)
+assert taken.status_code == 200, (taken.status_code, taken.text)
+after = collection_json.Collection.from_json(taken.text).items[0]
+rels = {link.rel for link in after.links}
+assert "archive" in rels and "publish" not in rels, rels
 print("collection-json: ok")

@@ -1,6 +1,6 @@
 //! The page of one record: its fields (references link to the records they
 //! name), links to the records referencing it (its inverse collections, in
-//! standin's own dialect), and forms to edit (PATCH, with `If-Match` where
+//! standin's own dialect), a button per action its state allows, and forms to edit (PATCH, with `If-Match` where
 //! the API gives entity tags) and delete it.
 
 use std::fmt::Write;
@@ -140,6 +140,27 @@ pub fn shown_page(spec: &Spec, resource: &Resource, shown: &Shown<'_>) -> String
             );
         }
         main.push_str("</ul></section>");
+    }
+    if !resource.actions.is_empty() && !href.is_empty() && shown.href.is_none() {
+        let allowed = resource.actions_allowed(object);
+        main.push_str(
+            "<section aria-labelledby=\"actions-heading\"><h2 id=\"actions-heading\">Actions</h2>",
+        );
+        if allowed.is_empty() {
+            main.push_str("<p>None: this record's state allows no action.</p>");
+        }
+        for action in allowed {
+            let _ = write!(
+                main,
+                "<button type=\"button\" data-standin-action=\"{}\" title=\"POST {}: sets {} to {}\">{}</button> ",
+                escape(&format!("{href}/{}", action.name)),
+                escape(&format!("{href}/{}", action.name)),
+                escape(&action.field),
+                escape(&action.state),
+                escape(&action.name),
+            );
+        }
+        main.push_str("<span role=\"status\" data-action-status></span></section>");
     }
     if resource.allows(Method::Patch) && !href.is_empty() {
         let _ = write!(

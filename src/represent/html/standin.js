@@ -198,6 +198,23 @@ function deletion() {
   });
 }
 
+// Take an action (POST to its URI), then show the record as it is now.
+function actions() {
+  const status = document.querySelector("[data-action-status]");
+  for (const button of document.querySelectorAll("[data-standin-action]")) {
+    button.addEventListener("click", async () => {
+      const response = await fetch(button.dataset.standinAction, { method: "POST", headers: JSON_HEADERS });
+      if (!response.ok) {
+        status.textContent = describe(response, await readProblem(response));
+        status.className = "bad";
+        return;
+      }
+      sessionStorage.setItem("standin-flash", `${button.textContent}: done (${response.status})`);
+      location.reload();
+    });
+  }
+}
+
 function flash() {
   const message = sessionStorage.getItem("standin-flash");
   if (!message) return;
@@ -268,6 +285,7 @@ document.addEventListener("DOMContentLoaded", () => {
   filters();
   forms();
   deletion();
+  actions();
   flash();
   admin();
 });
