@@ -89,7 +89,8 @@ fn by_ids(
     }
     let placeholders = vec!["?"; ids.len()].join(", ");
     let sql = format!(
-        "SELECT {COLUMNS} FROM {} WHERE id IN ({placeholders}) AND deleted_at IS NULL",
+        "SELECT {} FROM {} WHERE id IN ({placeholders}) AND deleted_at IS NULL",
+        super::record_columns(resource),
         table(resource)
     );
     let parameters: Vec<Sql> = ids.iter().map(sql_id).collect();
@@ -115,10 +116,11 @@ fn referencing(
     cap: u32,
 ) -> Result<HashMap<String, Vec<Record>>, StoreError> {
     let expression = field_expression(field);
+    let inner = super::record_columns(dependant);
     let placeholders = vec!["?"; parents.len()].join(", ");
     let sql = format!(
         "SELECT {COLUMNS}, parent FROM (
-            SELECT {COLUMNS}, {expression} AS parent,
+            SELECT {inner}, {expression} AS parent,
                    row_number() OVER (PARTITION BY {expression} ORDER BY id) AS position
             FROM {} WHERE {expression} IN ({placeholders}) AND deleted_at IS NULL
         ) WHERE position <= ? ORDER BY id",
