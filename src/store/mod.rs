@@ -996,7 +996,9 @@ fn value_expression(resource: &Resource, name: &str) -> String {
 
 /// The SQL expression computing a computed field on a row of `resource`'s
 /// table: a count of the referencing records (served by the reference's
-/// index), or a template's pieces joined. A template's literal text is the
+/// index: `+` takes the id's affinity off, which would otherwise keep
+/// SQLite from searching an index of an expression without one), or a
+/// template's pieces joined. A template's literal text is the
 /// one text of the spec spliced into SQL, as a quoted string literal.
 fn computed_expression(resource: &Resource, computed: &crate::spec::Computed) -> String {
     use crate::spec::{Computed, TemplatePart};
@@ -1007,7 +1009,7 @@ fn computed_expression(resource: &Resource, computed: &crate::spec::Computed) ->
             field,
             ..
         } => format!(
-            "(SELECT count(*) FROM \"res_{counted}\" AS counted WHERE json_extract(counted.data, '$.{field}') = {outer}.id AND counted.deleted_at IS NULL)"
+            "(SELECT count(*) FROM \"res_{counted}\" AS counted WHERE json_extract(counted.data, '$.{field}') = +{outer}.id AND counted.deleted_at IS NULL)"
         ),
         Computed::Template(parts) => {
             let pieces: Vec<String> = parts
@@ -1080,6 +1082,35 @@ fn sql_id(id: &RecordId) -> rusqlite::types::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_field_searches_the_index_of_the_counted_reference() {
+        let spec = crate::spec::parse(
+            "spec.yaml",
+            "standin: 1\nresources:\n  posts:\n    fields:\n      n: { count: comments }\n  comments:\n    fields:\n      post: { ref: posts }\n",
+        )
+        .expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        let posts = spec.resource("posts").expect("posts");
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {} FROM {}",
+            record_columns(posts),
+            table(posts)
+        );
+        let connection = store.lock();
+        let mut statement = connection.prepare(&sql).expect("the query compiles");
+        let plan: Vec<String> = statement
+            .query_map([], |row| row.get::<_, String>(3))
+            .expect("a plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("a plan");
+        assert!(
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH counted USING INDEX")),
+            "{plan:?}"
+        );
+    }
 
     #[test]
     fn an_in_memory_stores_file_is_deleted_with_its_last_connection() {
