@@ -441,6 +441,29 @@ resources:
     );
 }
 
+#[test]
+fn computed_fields_are_neither_searched_nor_given_transitions() {
+    let source = r#"standin: 1
+resources:
+  posts:
+    fields:
+      title: string
+      loud: { template: "{title}!" }
+      comment_count: { count: comments }
+    search: [title, loud]
+    sort: [-comment_count]
+    transitions: { loud: { a: [b] } }
+  comments:
+    fields:
+      post: { ref: posts }
+"#;
+    assert_eq!(
+        diagnostics_of("spec.yaml", source),
+        "spec.yaml:8:21: error at resources.posts.search.1: 'loud' is computed: only stored text can be searched\n\
+         spec.yaml:10:20: error at resources.posts.transitions.loud: 'loud' is computed by the server: clients never change its state"
+    );
+}
+
 #[tokio::test]
 async fn a_reload_adding_a_computed_field_serves_it_at_once_for_stored_records() {
     let before = "standin: 1\nresources:\n  posts:\n    fields:\n      title: string\n    records: [{ title: a }]\n  comments:\n    fields:\n      post: { ref: posts }\n    records: [{ post: 1 }, { post: 1 }]\n";
