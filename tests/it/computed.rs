@@ -305,6 +305,37 @@ async fn a_cached_answer_with_a_count_is_dropped_when_the_counted_records_change
 }
 
 #[tokio::test]
+async fn an_item_with_a_count_is_validated_by_its_etag_alone() {
+    let app = spawn(SPEC);
+    let post = app.get_json("/posts/1").await;
+    let etag = post.headers()["etag"].to_str().unwrap().to_string();
+    // Its count changes without its own `updated_at`: no `Last-Modified`
+    // for `If-Modified-Since` to find unchanged.
+    assert!(post.headers().get("last-modified").is_none());
+    let person = app.get_json("/people/1").await;
+    assert!(person.headers().get("last-modified").is_some());
+    let unchanged = app
+        .request(Method::GET, "/posts/1")
+        .header("accept", "application/json")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    app.post("/comments", json!({ "text": "n", "post": 1 }))
+        .await;
+    let changed = app
+        .request(Method::GET, "/posts/1")
+        .header("accept", "application/json")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_eq!(json(changed).await["comment_count"], 3);
+}
+
+#[tokio::test]
 async fn every_representation_shows_computed_fields() {
     let app = spawn(SPEC);
     let hal = json(app.get("/posts/1").await).await;
