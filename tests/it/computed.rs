@@ -496,6 +496,24 @@ resources:
 }
 
 #[tokio::test]
+async fn a_templates_text_is_taken_as_written_and_a_resource_may_count_its_own_records() {
+    let app = spawn(
+        "standin: 1\nresources:\n  nodes:\n    fields:\n      name: string\n      parent: { ref: nodes }\n      children: { count: nodes }\n      quoted: { template: \"it's {name}'; --\" }\n    records: [{ name: \"o'k\" }, { parent: 1 }, { parent: 1 }, { parent: 2 }]\n",
+    );
+    let root = body(&app, "/nodes/1").await;
+    assert_eq!(root["quoted"], "it's o'k'; --");
+    assert_eq!(root["children"], 2);
+    let ids: Vec<i64> = body(&app, "/nodes?sort=-children,id")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| node["children"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [2, 1, 0, 0]);
+}
+
+#[tokio::test]
 async fn a_reload_adding_a_computed_field_serves_it_at_once_for_stored_records() {
     let before = "standin: 1\nresources:\n  posts:\n    fields:\n      title: string\n    records: [{ title: a }]\n  comments:\n    fields:\n      post: { ref: posts }\n    records: [{ post: 1 }, { post: 1 }]\n";
     let after = before.replace(
