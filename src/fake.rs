@@ -67,7 +67,7 @@ impl Faker {
         for field in resource
             .fields
             .iter()
-            .filter(|field| field.reference.is_none())
+            .filter(|field| field.reference.is_none() && !field.is_computed())
         {
             let value = self.valid_value(resource, field)?;
             record.insert(field.name.clone(), value);

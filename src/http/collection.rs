@@ -208,6 +208,8 @@ impl Collection<'_> {
             None => None,
             Some(value) => Some(client_id(resource, &value)?),
         };
+        // Computed fields are the server's: a value sent is ignored, as timestamps are.
+        resource.strip_computed(&mut fields);
         if let Some(scope) = &self.scope {
             set_scope_reference(&mut fields, scope)?;
         }

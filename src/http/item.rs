@@ -160,6 +160,7 @@ impl ItemTarget<'_> {
             body::incoming_document(request, payload, self.spec, self.state.body_limit).await?;
         let mut fields = body::fields(&bytes, format)?;
         self.check_body_id(strip_server_set(&mut fields))?;
+        resource.strip_computed(&mut fields);
         resource
             .validate_whole(&mut fields)
             .map_err(|errors| Problem::Invalid { errors })?;
@@ -206,6 +207,7 @@ impl ItemTarget<'_> {
             BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::CollectionJson => {
                 let mut changes = body::json_object(&bytes)?;
                 self.check_body_id(strip_server_set(&mut changes))?;
+                resource.strip_computed(&mut changes);
                 Changes::Merge(changes)
             }
         };
@@ -335,9 +337,18 @@ fn patched(
                 .into(),
         });
     };
-    // A server-set field may be left out (a patch replacing the whole
-    // record need not repeat it) but not changed.
-    for key in ["id", "created_at", "updated_at"] {
+    // A server-set field, computed ones included, may be left out (a patch
+    // replacing the whole record need not repeat it) but not changed.
+    let computed = resource
+        .fields
+        .iter()
+        .filter(|field| field.is_computed())
+        .map(|field| field.name.as_str());
+    let server_set: Vec<&str> = ["id", "created_at", "updated_at"]
+        .into_iter()
+        .chain(computed)
+        .collect();
+    for key in server_set {
         if after
             .get(key)
             .is_some_and(|value| Some(value) != before.get(key))
@@ -377,7 +388,11 @@ fn check_patch_values(
             json_patch::PatchOperation::Replace(replace) => (replace.path.as_str(), &replace.value),
             _ => continue,
         };
-        let Some(field) = path.strip_prefix('/').and_then(|name| resource.field(name)) else {
+        let Some(field) = path
+            .strip_prefix('/')
+            .and_then(|name| resource.field(name))
+            .filter(|field| !field.is_computed())
+        else {
             continue;
         };
         let mut alone = Map::new();
@@ -431,6 +446,8 @@ fn merged(
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))
         .partition(|(name, _)| resource.field(name).is_some());
+    // Computed values are the server's, computed again when read.
+    resource.strip_computed(&mut visible);
     patch::merge(&mut visible, changes);
     resource
         .validate(&mut visible)

@@ -87,6 +87,12 @@ fn record_headers(
         header::ETAG,
         represent::etag(resource, record, representation),
     ));
+    // A count changes with other records, not this one's `updated_at`: an
+    // item with one has no `Last-Modified` that `If-Modified-Since` could
+    // wrongly find unchanged (its ETag covers the count).
+    if resource.counted_resources().next().is_some() {
+        return;
+    }
     if let Some(moment) = clock::parse_timestamp(&record.updated_at) {
         response.insert_header((header::LAST_MODIFIED, httpdate::fmt_http_date(moment)));
     }
@@ -171,7 +177,7 @@ impl ItemResponse<'_> {
         };
         let body = represent::item(spec, resource, view, shape, representation);
         if !embedded.is_empty() {
-            embedded_headers(&mut response, self.record, embedded, &body);
+            embedded_headers(&mut response, resource, self.record, embedded, &body);
         }
         response.body(body)
     }
@@ -181,12 +187,17 @@ impl ItemResponse<'_> {
 /// changes when an embedded record does) and the newest change among them.
 fn embedded_headers(
     response: &mut HttpResponseBuilder,
+    resource: &Resource,
     record: &Record,
     embedded: &[Embedded],
     body: &[u8],
 ) {
     let hash = fingerprint::digest(body);
     response.insert_header((header::ETAG, format!("\"{hash:016x}\"")));
+    // A count changes without the counting record's updated_at: no date.
+    if resource.counted_resources().next().is_some() {
+        return;
+    }
     // Nested embeds count too: `comments.author` changes with an author's name.
     let related = embedded.iter().flat_map(Embedded::records);
     let newest = std::iter::once(record)

@@ -35,16 +35,20 @@ fn item_content(resource: &Resource) -> Value {
     })
 }
 
-fn item_headers(location: bool) -> Value {
+fn item_headers(resource: &Resource, location: bool) -> Value {
     let mut headers = Map::new();
     headers.insert(
         "ETag".into(),
         header("the record's entity tag in this representation", true),
     );
-    headers.insert(
-        "Last-Modified".into(),
-        header("when the record last changed", true),
-    );
+    // An item with a count field has no Last-Modified (its count changes
+    // with other records).
+    if resource.counted_resources().next().is_none() {
+        headers.insert(
+            "Last-Modified".into(),
+            header("when the record last changed", true),
+        );
+    }
     if location {
         headers.insert("Location".into(), header("the record's URI", true));
     }
@@ -197,14 +201,14 @@ fn create(
         "201".into(),
         json!({
             "description": "created",
-            "headers": item_headers(true),
+            "headers": item_headers(resource, true),
             "content": item_content(resource),
             "links": item_links(resource),
         }),
     );
     responses.insert(
         "204".into(),
-        json!({ "description": "created (Prefer: return=minimal)", "headers": item_headers(true) }),
+        json!({ "description": "created (Prefer: return=minimal)", "headers": item_headers(resource, true) }),
     );
     if resource.async_delay.is_some() {
         responses.insert("202".into(), json!({
@@ -240,8 +244,8 @@ fn action_paths(spec: &Spec, resource: &Resource, paths: &mut Map<String, Value>
     for action in &resource.actions {
         let parameter = json!({ "name": "id", "in": "path", "required": true, "schema": schemas::id_schema(resource.id) });
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({ "description": format!("taken: the record with {} set to {}", action.field, action.state), "headers": item_headers(false), "content": item_content(resource), "links": item_links(resource) }));
-        responses.insert("204".into(), json!({ "description": "taken (Prefer: return=minimal)", "headers": item_headers(false) }));
+        responses.insert("200".into(), json!({ "description": format!("taken: the record with {} set to {}", action.field, action.state), "headers": item_headers(resource, false), "content": item_content(resource), "links": item_links(resource) }));
+        responses.insert("204".into(), json!({ "description": "taken (Prefer: return=minimal)", "headers": item_headers(resource, false) }));
         responses.insert("409".into(), problem(&format!("the record's {} does not allow '{}' now: the problem names its state and the actions allowed", action.field, action.name)));
         item_responses(spec, resource, &mut responses, false);
         responses.remove("413");
@@ -309,7 +313,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     let label = &resource.name;
     if resource.allows(Method::Get) {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({ "description": "the record", "headers": item_headers(false), "content": item_content(resource), "links": item_links(resource) }));
+        responses.insert("200".into(), json!({ "description": "the record", "headers": item_headers(resource, false), "content": item_content(resource), "links": item_links(resource) }));
         responses.insert("304".into(), json!({ "description": "not modified", "headers": { "ETag": header("the record's entity tag", true) } }));
         item_responses(spec, resource, &mut responses, true);
         let mut get = operation(
@@ -326,10 +330,10 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     }
     if resource.allows(Method::Put) {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({ "description": "replaced", "headers": item_headers(false), "content": item_content(resource) }));
-        responses.insert("204".into(), json!({ "description": "replaced (Prefer: return=minimal)", "headers": item_headers(false) }));
+        responses.insert("200".into(), json!({ "description": "replaced", "headers": item_headers(resource, false), "content": item_content(resource) }));
+        responses.insert("204".into(), json!({ "description": "replaced (Prefer: return=minimal)", "headers": item_headers(resource, false) }));
         if resource.id == crate::spec::IdKind::String {
-            responses.insert("201".into(), json!({ "description": "created with the client's id", "headers": item_headers(true), "content": item_content(resource) }));
+            responses.insert("201".into(), json!({ "description": "created with the client's id", "headers": item_headers(resource, true), "content": item_content(resource) }));
         }
         responses.insert("409".into(), problem("a unique value is taken, a reference is missing, or the change of state is not allowed"));
         item_responses(spec, resource, &mut responses, false);
@@ -344,8 +348,8 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     }
     if resource.allows(Method::Patch) {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({ "description": "changed", "headers": item_headers(false), "content": item_content(resource) }));
-        responses.insert("204".into(), json!({ "description": "changed (Prefer: return=minimal)", "headers": item_headers(false) }));
+        responses.insert("200".into(), json!({ "description": "changed", "headers": item_headers(resource, false), "content": item_content(resource) }));
+        responses.insert("204".into(), json!({ "description": "changed (Prefer: return=minimal)", "headers": item_headers(resource, false) }));
         responses.insert("409".into(), problem("a unique value is taken, a reference is missing, a JSON patch test failed or names a path the record does not have, or the change of state is not allowed"));
         responses.insert(
             "422".into(),
@@ -371,7 +375,7 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     if resource.allows(Method::Delete) {
         let mut responses = Map::new();
         responses.insert("204".into(), json!({ "description": "deleted" }));
-        responses.insert("200".into(), json!({ "description": "deleted, answered with the record as it was (plain JSON clients, or Prefer: return=representation)", "headers": item_headers(false), "content": item_content(resource) }));
+        responses.insert("200".into(), json!({ "description": "deleted, answered with the record as it was (plain JSON clients, or Prefer: return=representation)", "headers": item_headers(resource, false), "content": item_content(resource) }));
         responses.insert(
             "409".into(),
             problem("records reference this one and its on_delete is restrict"),

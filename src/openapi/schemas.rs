@@ -87,6 +87,24 @@ fn bound_integers(schema: &mut Value) {
 
 /// A field as served: its type, or null; a reference may also be the embedded record.
 fn served_field(field: &Field) -> Value {
+    if let Some(computed) = &field.computed {
+        let (kind, description) = match computed {
+            crate::spec::Computed::Count { inverse, .. } => (
+                json!({ "type": "integer", "minimum": 0 }),
+                format!(
+                    "computed by the server: the number of live {inverse} referencing this record"
+                ),
+            ),
+            crate::spec::Computed::Template(_) => (
+                json!({ "type": "string" }),
+                "computed by the server from the record's other fields".to_string(),
+            ),
+        };
+        let mut schema = kind;
+        schema["readOnly"] = json!(true);
+        schema["description"] = json!(description);
+        return schema;
+    }
     if field.reference.is_some() {
         let kind = field_schema(field)["type"].clone();
         return json!({ "type": [kind, "object", "null"], "description": "the id of the referenced record (the record itself when embedded in plain JSON)" });
@@ -160,7 +178,7 @@ fn writable(
     let kept = resource
         .fields
         .iter()
-        .filter(|field| Some(field.name.as_str()) != omit);
+        .filter(|field| Some(field.name.as_str()) != omit && !field.is_computed());
     for field in kept.clone() {
         properties.insert(field.name.clone(), written_field(field));
     }
@@ -186,7 +204,7 @@ pub fn write(resource: &Resource, create: bool, omit: Option<&str>) -> Value {
 /// that can succeed.
 fn json_patch(resource: &Resource) -> Value {
     let mut operations = Vec::new();
-    for field in &resource.fields {
+    for field in resource.fields.iter().filter(|field| !field.is_computed()) {
         let path = format!("/{}", field.name);
         let value = written_field(field);
         operations.push(json!({
@@ -220,6 +238,7 @@ fn merge_patch(resource: &Resource) -> Value {
     let properties: Map<String, Value> = resource
         .fields
         .iter()
+        .filter(|field| !field.is_computed())
         .map(|field| (field.name.clone(), written_field(field)))
         .collect();
     json!({ "type": "object", "properties": properties, "additionalProperties": false })

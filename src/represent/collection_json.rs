@@ -49,6 +49,7 @@ fn template(resource: &Resource) -> Value {
     let data: Vec<Value> = resource
         .fields
         .iter()
+        .filter(|field| !field.is_computed())
         .map(|field| {
             let prompt = if field.required { format!("{} (required)", field.name) } else { field.name.clone() };
             json!({ "name": field.name, "value": field.default.clone().unwrap_or(Value::Null), "prompt": prompt })

@@ -407,8 +407,16 @@ impl Service {
             .in_force
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // An answer of records with count fields reads the counted records too.
+        let mut read: Vec<&str> = resources.into_iter().collect();
+        let counted: Vec<&str> = read
+            .iter()
+            .filter_map(|name| spec.resource(name))
+            .flat_map(|resource| resource.counted_resources())
+            .collect();
+        read.extend(counted);
         Arc::ptr_eq(&in_force.spec, spec).then(|| Version {
-            generation: self.generation.of(resources),
+            generation: self.generation.of(read),
             spec: in_force.reloads,
         })
     }

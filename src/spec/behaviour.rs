@@ -421,6 +421,15 @@ impl Checker {
                 self.error_with(&field_path, format!("unknown field '{field_name}'"), hint);
                 continue;
             };
+            if field.is_computed() {
+                self.error_at_key(
+                    &field_path,
+                    format!(
+                        "'{field_name}' is computed by the server: clients never change its state"
+                    ),
+                );
+                continue;
+            }
             let Some(states) = self.mapping(&field_path, states) else {
                 continue;
             };

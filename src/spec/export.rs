@@ -4,10 +4,13 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::field_schema;
-use super::model::{Field, IdKind, OnDelete, Return, Spec};
+use super::model::{Computed, Field, IdKind, OnDelete, Return, Spec, TemplatePart};
 
 /// A field in its long form.
 pub fn field_to_json(field: &Field) -> Value {
+    if let Some(computed) = &field.computed {
+        return computed_to_json(computed);
+    }
     let mut object = match field_schema(field) {
         Value::Object(object) => object,
         _ => Map::new(),
@@ -30,6 +33,24 @@ pub fn field_to_json(field: &Field) -> Value {
         object.insert("on_delete".into(), json!(on_delete));
     }
     Value::Object(object)
+}
+
+/// A computed field in its long form: its type, what it computes, read-only.
+fn computed_to_json(computed: &Computed) -> Value {
+    let (kind, key, value) = match computed {
+        Computed::Count { inverse, .. } => ("integer", "count", json!(inverse)),
+        Computed::Template(parts) => {
+            let text: String = parts
+                .iter()
+                .map(|part| match part {
+                    TemplatePart::Text(text) => text.replace('{', "{{").replace('}', "}}"),
+                    TemplatePart::Field(name) => format!("{{{name}}}"),
+                })
+                .collect();
+            ("string", "template", json!(text))
+        }
+    };
+    json!({ "type": kind, key: value })
 }
 
 /// The spec with its defaults filled in.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::checker::{Checker, compile_pattern, describe, join};
 use super::generators::{GENERATORS, is_generator};
 use super::limits::{MAX_FIELDS, MAX_NESTING};
-use super::model::{Field, FieldType, Format, IdKind, OnDelete, Reference};
+use super::model::{Computed, Field, FieldType, Format, IdKind, OnDelete, Reference, TemplatePart};
 use super::suggest::did_you_mean;
 use super::values::integer_bounds;
 
@@ -30,7 +30,11 @@ const FIELD_KEYS: &[&str] = &[
     "ref",
     "on_delete",
     "description",
+    "count",
+    "template",
 ];
+/// The keys a computed field may have beside `count` or `template`.
+const COMPUTED_KEYS: &[&str] = &["type", "description", "count", "template"];
 const FORMATS: &[&str] = &["email", "uri", "uuid", "date", "date-time"];
 const ON_DELETE: &[&str] = &["restrict", "cascade", "set_null"];
 /// Names every record carries that fields may not take.
@@ -121,6 +125,7 @@ fn blank_field(name: &str, kind: FieldType) -> Field {
         fake: None,
         reference: None,
         reachable_states: None,
+        computed: None,
     }
 }
 
@@ -159,6 +164,19 @@ fn field(
     }
     let map = checker.mapping(path, definition)?;
     checker.unknown_keys(path, map, FIELD_KEYS);
+    if depth == 0 && (map.contains_key("count") || map.contains_key("template")) {
+        return computed(checker, path, name, map);
+    }
+    if depth > 0 {
+        for key in ["count", "template"] {
+            if map.contains_key(key) {
+                checker.error_at_key(
+                    &join(path, key),
+                    format!("'{key}' makes a computed field, which an array's items cannot be"),
+                );
+            }
+        }
+    }
     let reference = map
         .get("ref")
         .and_then(|value| reference(checker, path, value, map.get("on_delete"), context));
@@ -267,6 +285,204 @@ fn field(
         }
     }
     Some(field)
+}
+
+/// A computed field: `count: comments` or `template: "{first} {last}"`,
+/// with no key that only a stored field has. The count's inverse and the
+/// template's fields are checked once every resource is read.
+fn computed(
+    checker: &mut Checker,
+    path: &str,
+    name: &str,
+    map: &Map<String, Value>,
+) -> Option<Field> {
+    if map.contains_key("count") && map.contains_key("template") {
+        checker.error_at_key(
+            &join(path, "template"),
+            "a field is either a count or a template, not both",
+        );
+        return None;
+    }
+    for key in map.keys() {
+        if FIELD_KEYS.contains(&key.as_str()) && !COMPUTED_KEYS.contains(&key.as_str()) {
+            checker.error_at_key(
+                &join(path, key),
+                format!("a computed field has no '{key}': the server computes its value, and clients never write it"),
+            );
+        }
+    }
+    let (kind, computed) = if let Some(value) = map.get("count") {
+        let inverse = checker.string(&join(path, "count"), value)?;
+        let computed = Computed::Count {
+            inverse: inverse.to_string(),
+            resource: String::new(),
+            field: String::new(),
+        };
+        (FieldType::Integer, computed)
+    } else {
+        let template_path = join(path, "template");
+        let text = checker.string(&template_path, map.get("template")?)?;
+        let parts = match template_parts(text) {
+            Ok(parts) => parts,
+            Err(message) => {
+                checker.error(&template_path, message);
+                return None;
+            }
+        };
+        (FieldType::String, Computed::Template(parts))
+    };
+    if let Some(value) = map.get("type") {
+        let type_path = join(path, "type");
+        if let Some(text) = checker.string(&type_path, value)
+            && FieldType::from_name(text) != Some(kind)
+        {
+            let (key, written) = match kind {
+                FieldType::Integer => ("count", "integer"),
+                _ => ("template", "string"),
+            };
+            checker.error(
+                &type_path,
+                format!("a {key}'s type is {written}: remove 'type' or make it {written}"),
+            );
+        }
+    }
+    let mut field = blank_field(name, kind);
+    field.computed = Some(computed);
+    Some(field)
+}
+
+/// The pieces of a template: `{name}` is a field's value, `{{` and `}}` are braces.
+pub(super) fn template_parts(text: &str) -> Result<Vec<TemplatePart>, String> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => name.push(c),
+                        None => {
+                            return Err(format!(
+                                "'{{{name}' is not closed: write {{field}}, or {{{{ for a brace"
+                            ));
+                        }
+                    }
+                }
+                if !is_field_name(&name) {
+                    return Err(format!(
+                        "'{{{name}}}' does not name a field: write {{field}}, or {{{{ and }}}} for braces"
+                    ));
+                }
+                if !literal.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(TemplatePart::Field(name));
+            }
+            '}' => return Err("a lone '}': write }} for a brace".to_string()),
+            c if c.is_control() => {
+                return Err("a template cannot hold control characters".to_string());
+            }
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(TemplatePart::Text(literal));
+    }
+    Ok(parts)
+}
+
+/// Checks what computed fields name, once every resource is read: a
+/// count's inverse collection and a template's fields; fills in what a count counts.
+pub(super) fn resolve_computed(checker: &mut Checker, resources: &mut [super::model::Resource]) {
+    let mut resolved = Vec::new();
+    for (index, resource) in resources.iter().enumerate() {
+        let inverses = super::model::inverses_among(resources, &resource.name);
+        for (position, field) in resource.fields.iter().enumerate() {
+            let path = format!("resources.{}.fields.{}", resource.name, field.name);
+            match &field.computed {
+                Some(Computed::Count { inverse, .. }) => {
+                    let count_path = join(&path, "count");
+                    match inverses.iter().find(|candidate| &candidate.name == inverse) {
+                        Some(found) => resolved.push((index, position, found.clone())),
+                        None if inverses.is_empty() => checker.error(
+                            &count_path,
+                            format!("'{inverse}' is not an inverse collection of {}: no resource references it (a count counts the records whose 'ref: {}' field names the record)", resource.name, resource.name),
+                        ),
+                        None => {
+                            let names = inverses.iter().map(|inverse| inverse.name.as_str());
+                            let hint = did_you_mean(inverse, names.clone());
+                            checker.error_with(
+                                &count_path,
+                                format!(
+                                    "'{inverse}' is not an inverse collection of {}: expected one of {}",
+                                    resource.name,
+                                    names.collect::<Vec<_>>().join(", ")
+                                ),
+                                hint,
+                            );
+                        }
+                    }
+                }
+                Some(Computed::Template(parts)) => {
+                    for part in parts {
+                        let TemplatePart::Field(name) = part else {
+                            continue;
+                        };
+                        let template_path = join(&path, "template");
+                        match resource.field(name) {
+                            None => {
+                                let names = resource
+                                    .fields
+                                    .iter()
+                                    .filter(|field| !field.is_computed())
+                                    .map(|field| field.name.as_str());
+                                let hint = did_you_mean(name, names);
+                                checker.error_with(
+                                    &template_path,
+                                    format!("unknown field '{name}' in the template"),
+                                    hint,
+                                );
+                            }
+                            Some(named) if named.is_computed() => checker.error(
+                                &template_path,
+                                format!(
+                                    "'{name}' is computed too: a template names stored fields only"
+                                ),
+                            ),
+                            Some(named)
+                                if matches!(named.kind, FieldType::Object | FieldType::Array) =>
+                            {
+                                checker.error(
+                                    &template_path,
+                                    format!("'{name}' is an {} field: a template names scalar fields only", if named.kind == FieldType::Object { "object" } else { "array" }),
+                                );
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    for (index, position, inverse) in resolved {
+        resources[index].fields[position].computed = Some(Computed::Count {
+            inverse: inverse.name,
+            resource: inverse.resource,
+            field: inverse.field,
+        });
+    }
 }
 
 fn reference(
@@ -545,10 +761,11 @@ pub fn field_schema(field: &Field) -> Value {
     Value::Object(schema)
 }
 
-/// The JSON Schema of a resource's writable fields (server-set keys excluded).
+/// The JSON Schema of a resource's writable fields (server-set keys and computed fields excluded).
 pub fn record_schema(fields: &[Field]) -> Value {
     let properties: Map<String, Value> = fields
         .iter()
+        .filter(|field| !field.is_computed())
         .map(|field| (field.name.clone(), field_schema(field)))
         .collect();
     let required: Vec<&str> = fields

@@ -147,6 +147,7 @@ pub fn record_bytes(resource: &Resource) -> u64 {
     resource
         .fields
         .iter()
+        .filter(|field| !field.is_computed())
         .map(|field| field.name.len() as u64 + 4 + value_bytes(field))
         .fold(2, u64::saturating_add)
 }

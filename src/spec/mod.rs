@@ -36,8 +36,8 @@ pub use generators::infer_generator;
 pub use generators::{GENERATORS, longest_text};
 pub use locate::Locations;
 pub use model::{
-    Action, Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete, Reference,
-    Resource, Return, SortKey, Spec, SpecKind,
+    Action, Computed, Dialect, Field, FieldType, Format, IdKind, Inverse, Method, OnDelete,
+    Reference, Resource, Return, SortKey, Spec, SpecKind, TemplatePart,
 };
 pub use parse::parse;
 pub use records::is_uuid;

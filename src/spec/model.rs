@@ -192,6 +192,28 @@ impl Resource {
         self.fields.iter().find(|field| field.name == name)
     }
 
+    /// Whether any field is computed by the server.
+    pub fn has_computed(&self) -> bool {
+        self.fields.iter().any(Field::is_computed)
+    }
+
+    /// The resources whose records the computed fields read (counted collections).
+    pub fn counted_resources(&self) -> impl Iterator<Item = &str> {
+        self.fields
+            .iter()
+            .filter_map(|field| match &field.computed {
+                Some(Computed::Count { resource, .. }) => Some(resource.as_str()),
+                _ => None,
+            })
+    }
+
+    /// Removes the computed fields from a record's fields (they are never stored).
+    pub fn strip_computed(&self, fields: &mut Map<String, Value>) {
+        for field in self.fields.iter().filter(|field| field.is_computed()) {
+            fields.remove(&field.name);
+        }
+    }
+
     /// Whether the resource allows `method`.
     pub fn allows(&self, method: Method) -> bool {
         self.methods.contains(&method)
@@ -315,6 +337,40 @@ pub struct Field {
     /// For a field with `transitions`, the states a record can reach from
     /// its initial ones: generated records are put in one of them.
     pub reachable_states: Option<Vec<Value>>,
+    /// How the server derives the value, for a computed field (read-only to clients).
+    pub computed: Option<Computed>,
+}
+
+/// How a computed field's value is derived when a record is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Computed {
+    /// The number of live records of an inverse collection that reference the record.
+    Count {
+        /// The inverse collection's name (`comments`), as written.
+        inverse: String,
+        /// The referencing resource (known once every resource is read).
+        resource: String,
+        /// Its referencing field.
+        field: String,
+    },
+    /// A string built from other fields of the same record.
+    Template(Vec<TemplatePart>),
+}
+
+/// A piece of a template: literal text or a field's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Text copied as it is.
+    Text(String),
+    /// The value of the named field (empty when it has none).
+    Field(String),
+}
+
+impl Field {
+    /// Whether the server computes the field (no client or seed gives it).
+    pub fn is_computed(&self) -> bool {
+        self.computed.is_some()
+    }
 }
 
 /// One key of an ordering: a column (`id`, `created_at`, `updated_at` or a field) and its direction.
@@ -423,27 +479,7 @@ impl Spec {
 
     /// The inverses of `target`: every way other records reference its records.
     pub fn inverses(&self, target: &str) -> Vec<Inverse> {
-        let mut inverses = Vec::new();
-        for resource in &self.resources {
-            let fields: Vec<&Field> = resource
-                .references()
-                .filter(|(_, reference)| reference.resource == target)
-                .map(|(field, _)| field)
-                .collect();
-            for field in &fields {
-                let name = if fields.len() == 1 {
-                    resource.name.clone()
-                } else {
-                    format!("{}_by_{}", resource.name, field.name)
-                };
-                inverses.push(Inverse {
-                    name,
-                    resource: resource.name.clone(),
-                    field: field.name.clone(),
-                });
-            }
-        }
-        inverses
+        inverses_among(&self.resources, target)
     }
 
     /// The resource called `name`.
@@ -463,4 +499,29 @@ impl Spec {
                 .map(move |(field, reference)| (resource, field, reference))
         })
     }
+}
+
+/// The inverses of `target` among `resources`: every way their records reference its records.
+pub fn inverses_among(resources: &[Resource], target: &str) -> Vec<Inverse> {
+    let mut inverses = Vec::new();
+    for resource in resources {
+        let fields: Vec<&Field> = resource
+            .references()
+            .filter(|(_, reference)| reference.resource == target)
+            .map(|(field, _)| field)
+            .collect();
+        for field in &fields {
+            let name = if fields.len() == 1 {
+                resource.name.clone()
+            } else {
+                format!("{}_by_{}", resource.name, field.name)
+            };
+            inverses.push(Inverse {
+                name,
+                resource: resource.name.clone(),
+                field: field.name.clone(),
+            });
+        }
+    }
+    inverses
 }

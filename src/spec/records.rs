@@ -79,6 +79,18 @@ pub(super) fn check_fixed_records(checker: &mut Checker, resources: &[Resource])
             };
             let mut fields = record.clone();
             let id = strip_server_set(&mut fields);
+            // A computed field's value is the server's: a record giving one is refused.
+            for field in resource.fields.iter().filter(|field| field.is_computed()) {
+                if fields.remove(&field.name).is_some() {
+                    checker.error_at_key(
+                        &join(&path, &field.name),
+                        format!(
+                            "'{}' is computed by the server: remove it from the record",
+                            field.name
+                        ),
+                    );
+                }
+            }
             check_id(checker, &path, resource, id.as_ref(), &mut seen);
             if resource.id == IdKind::Integer {
                 // Records without an id count up from the highest id so far, as seeding does.

@@ -118,6 +118,7 @@ impl Checker {
                 }
             }
         }
+        fields::resolve_computed(self, &mut resources);
         super::actions::check_names(self, &resources);
         super::records::check_fixed_records(self, &resources);
         super::limits::check_totals(self, &resources);
@@ -197,7 +198,11 @@ impl Checker {
             // Without a list, `q=` searches every text field.
             None => fields
                 .iter()
-                .filter(|field| field.kind == FieldType::String && field.reference.is_none())
+                .filter(|field| {
+                    field.kind == FieldType::String
+                        && field.reference.is_none()
+                        && !field.is_computed()
+                })
                 .map(|field| field.name.clone())
                 .collect(),
         };
@@ -205,7 +210,15 @@ impl Checker {
             let is_text = fields
                 .iter()
                 .any(|field| &field.name == name && field.kind == FieldType::String);
-            if !is_text && map.contains_key("search") {
+            let computed = fields
+                .iter()
+                .any(|field| &field.name == name && field.is_computed());
+            if computed {
+                self.error(
+                    &join(&search_path, &index.to_string()),
+                    format!("'{name}' is computed: only stored text can be searched"),
+                );
+            } else if !is_text && map.contains_key("search") {
                 self.error(
                     &join(&search_path, &index.to_string()),
                     format!("'{name}' is not a string field: only text can be searched"),

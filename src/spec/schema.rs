@@ -54,6 +54,8 @@ fn field() -> Value {
                     "ref": { "description": "The resource this field references; its values are ids of that resource.", "type": "string" },
                     "on_delete": { "description": "With ref: what deleting the referenced record does to this one.", "enum": ["restrict", "cascade", "set_null"] },
                     "description": { "description": "Free text for readers of the spec.", "type": "string" },
+                    "count": { "description": "A computed field (read-only): the number of live records of this inverse collection (a resource whose `ref` names this one) that reference the record.", "type": "string" },
+                    "template": { "description": "A computed field (read-only): a string built from the record's other fields, `{first_name} {last_name}`; `{{` and `}}` are braces, a field without a value reads as empty text.", "type": "string" },
                 },
             },
         ],

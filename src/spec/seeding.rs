@@ -322,7 +322,7 @@ fn generated_values(checker: &mut Checker, resource: &Resource) {
     for field in resource
         .fields
         .iter()
-        .filter(|field| field.reference.is_none())
+        .filter(|field| field.reference.is_none() && !field.is_computed())
     {
         let fixed: HashSet<String> = resource
             .records

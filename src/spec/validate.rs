@@ -99,7 +99,7 @@ impl Resource {
         }
         // Every field is stored explicitly, so that a missing key only ever
         // means a field added to the spec after the record was written.
-        for field in &self.fields {
+        for field in self.fields.iter().filter(|field| !field.is_computed()) {
             fields.entry(field.name.clone()).or_insert(Value::Null);
         }
         Ok(())

@@ -224,7 +224,8 @@ fn by_ids(
     for chunk in ids.chunks(IN_LIST) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
         let sql = format!(
-            "SELECT {COLUMNS} FROM {} WHERE id IN ({placeholders}) AND deleted_at IS NULL ORDER BY id",
+            "SELECT {} FROM {} WHERE id IN ({placeholders}) AND deleted_at IS NULL ORDER BY id",
+            super::record_columns(resource),
             table(resource)
         );
         let parameters: Vec<Sql> = chunk.iter().map(sql_id).collect();
@@ -250,12 +251,15 @@ fn referencing(
     cap: u32,
 ) -> Result<(Vec<String>, Vec<Record>), StoreError> {
     let expression = field_expression(field);
+    // The record's columns, its computed fields in `data` (the outer query
+    // picks the same names).
+    let inner = super::record_columns(dependant);
     let (mut owners, mut found) = (Vec::new(), Vec::new());
     for chunk in parents.chunks(IN_LIST) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
         let sql = format!(
             "SELECT {COLUMNS}, parent FROM (
-                SELECT {COLUMNS}, {expression} AS parent,
+                SELECT {inner}, {expression} AS parent,
                        row_number() OVER (PARTITION BY {expression} ORDER BY id) AS position
                 FROM {} WHERE {expression} IN ({placeholders}) AND deleted_at IS NULL
             ) WHERE position <= ? ORDER BY id",

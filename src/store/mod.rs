@@ -988,6 +988,76 @@ fn table(resource: &Resource) -> String {
     format!("\"res_{}\"", resource.name)
 }
 
+/// The SQL expression of a field's value on a row of `resource`'s table:
+/// a stored field read from the JSON document, a computed field computed.
+fn value_expression(resource: &Resource, name: &str) -> String {
+    match resource
+        .field(name)
+        .and_then(|field| field.computed.as_ref())
+    {
+        Some(computed) => computed_expression(resource, computed),
+        None => field_expression(name),
+    }
+}
+
+/// The SQL expression computing a computed field on a row of `resource`'s
+/// table: a count of the referencing records (served by the reference's
+/// index: `+` takes the id's affinity off, which would otherwise keep
+/// SQLite from searching an index of an expression without one), or a
+/// template's pieces joined. A template's literal text is the
+/// one text of the spec spliced into SQL, as a quoted string literal.
+fn computed_expression(resource: &Resource, computed: &crate::spec::Computed) -> String {
+    use crate::spec::{Computed, TemplatePart};
+    let outer = table(resource);
+    match computed {
+        Computed::Count {
+            resource: counted,
+            field,
+            ..
+        } => format!(
+            "(SELECT count(*) FROM \"res_{counted}\" AS counted WHERE json_extract(counted.data, '$.{field}') = +{outer}.id AND counted.deleted_at IS NULL)"
+        ),
+        Computed::Template(parts) => {
+            let pieces: Vec<String> = parts
+                .iter()
+                .map(|part| match part {
+                    TemplatePart::Text(text) => format!("'{}'", text.replace('\'', "''")),
+                    TemplatePart::Field(name) => format!(
+                        "(CASE json_type({outer}.data, '$.{name}') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN '' ELSE coalesce(CAST(json_extract({outer}.data, '$.{name}') AS TEXT), '') END)"
+                    ),
+                })
+                .collect();
+            match pieces.is_empty() {
+                true => "''".to_string(),
+                false => format!("({})", pieces.join(" || ")),
+            }
+        }
+    }
+}
+
+/// The columns a record is read from (see `read::record_from_row`): with
+/// computed fields, the JSON document has their values set in.
+fn record_columns(resource: &Resource) -> std::borrow::Cow<'static, str> {
+    if !resource.has_computed() {
+        return std::borrow::Cow::Borrowed(read::COLUMNS);
+    }
+    let outer = table(resource);
+    let mut data = format!("json_set({outer}.data");
+    for field in &resource.fields {
+        if let Some(computed) = &field.computed {
+            data.push_str(&format!(
+                ", '$.{}', {}",
+                field.name,
+                computed_expression(resource, computed)
+            ));
+        }
+    }
+    data.push(')');
+    std::borrow::Cow::Owned(format!(
+        "{outer}.id, {data} AS data, {outer}.created_at, {outer}.updated_at, {outer}.deleted_at"
+    ))
+}
+
 /// The SQL expression reading a field out of a record's JSON document.
 fn field_expression(field: &str) -> String {
     format!("json_extract(data, '$.{field}')")
@@ -1018,6 +1088,35 @@ fn sql_id(id: &RecordId) -> rusqlite::types::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_field_searches_the_index_of_the_counted_reference() {
+        let spec = crate::spec::parse(
+            "spec.yaml",
+            "standin: 1\nresources:\n  posts:\n    fields:\n      n: { count: comments }\n  comments:\n    fields:\n      post: { ref: posts }\n",
+        )
+        .expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        let posts = spec.resource("posts").expect("posts");
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {} FROM {}",
+            record_columns(posts),
+            table(posts)
+        );
+        let connection = store.lock();
+        let mut statement = connection.prepare(&sql).expect("the query compiles");
+        let plan: Vec<String> = statement
+            .query_map([], |row| row.get::<_, String>(3))
+            .expect("a plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("a plan");
+        assert!(
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH counted USING INDEX")),
+            "{plan:?}"
+        );
+    }
 
     #[test]
     fn an_in_memory_stores_file_is_deleted_with_its_last_connection() {

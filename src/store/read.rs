@@ -49,7 +49,11 @@ pub(super) fn find(
     resource: &Resource,
     id: &RecordId,
 ) -> rusqlite::Result<Option<(Record, bool)>> {
-    let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?1", table(resource));
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = ?1",
+        super::record_columns(resource),
+        table(resource)
+    );
     connection
         .prepare_cached(&sql)?
         .query_row([sql_id(id)], |row| record_from_row(resource.id, row))
@@ -106,7 +110,8 @@ fn seek_page(
         false => (">=", low.saturating_add(offset), "ASC"),
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM {table} WHERE id {condition} ?1 AND deleted_at IS NULL ORDER BY id {order} LIMIT ?2"
+        "SELECT {} FROM {table} WHERE id {condition} ?1 AND deleted_at IS NULL ORDER BY id {order} LIMIT ?2",
+        super::record_columns(resource)
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let records = statement
@@ -194,7 +199,14 @@ impl Store {
         sql: &str,
         parameters: &[rusqlite::types::Value],
     ) -> rusqlite::Result<i64> {
-        let Some(generation) = self.count_generation(&resource.name) else {
+        // A count field's values change with the counted records: its
+        // resource's generation alone does not tell a total is current.
+        let counts_others = resource.counted_resources().next().is_some();
+        let generation = match counts_others {
+            true => None,
+            false => self.count_generation(&resource.name),
+        };
+        let Some(generation) = generation else {
             return connection
                 .prepare_cached(sql)?
                 .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0));

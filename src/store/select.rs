@@ -4,17 +4,27 @@
 
 use rusqlite::types::Value as Sql;
 
-use super::{field_expression, search, sql_value};
+use super::{field_expression, search, sql_value, value_expression};
 use crate::query::{Column, Filter, ListQuery, Operator, Sort};
 use crate::spec::{IdKind, Resource};
 
 /// The SQL expression of a column.
-pub(super) fn column_sql(column: &Column) -> String {
+pub(super) fn column_sql(resource: &Resource, column: &Column) -> String {
     match column {
         Column::Id => "id".to_string(),
         Column::CreatedAt => "created_at".to_string(),
         Column::UpdatedAt => "updated_at".to_string(),
-        Column::Field(name) => field_expression(name),
+        Column::Field(name) => value_expression(resource, name),
+    }
+}
+
+/// Whether `column` is a computed field of `resource` (no index can hold it).
+fn is_computed(resource: &Resource, column: &Column) -> bool {
+    match column {
+        Column::Field(name) => resource
+            .field(name)
+            .is_some_and(|field| field.is_computed()),
+        _ => false,
     }
 }
 
@@ -23,11 +33,11 @@ pub(super) fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
-fn filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
+fn filter_sql(resource: &Resource, filter: &Filter, parameters: &mut Vec<Sql>) -> String {
     if filter.as_instants && filter.operator != Operator::IsNull {
-        return instant_filter_sql(filter, parameters);
+        return instant_filter_sql(resource, filter, parameters);
     }
-    let column = column_sql(&filter.column);
+    let column = column_sql(resource, &filter.column);
     let value = filter.values.first().cloned().unwrap_or_default();
     match filter.operator {
         Operator::Eq => match filter.values.len() {
@@ -84,8 +94,8 @@ fn filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
 
 /// A filter on a date-time field, comparing points in time: values may carry
 /// any offset, so they are compared through SQLite's `julianday()`.
-fn instant_filter_sql(filter: &Filter, parameters: &mut Vec<Sql>) -> String {
-    let column = format!("julianday({})", column_sql(&filter.column));
+fn instant_filter_sql(resource: &Resource, filter: &Filter, parameters: &mut Vec<Sql>) -> String {
+    let column = format!("julianday({})", column_sql(resource, &filter.column));
     let symbol = match filter.operator {
         Operator::Lt => "<",
         Operator::Lte => "<=",
@@ -132,7 +142,7 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
     let mut parameters = Vec::new();
     let mut conditions = vec!["deleted_at IS NULL".to_string()];
     let mut from = table.clone();
-    let mut order = order_clause(&query.sort);
+    let mut order = order_clause(resource, &query.sort);
     let mut search_count = None;
     if let Some(words) = &query.search {
         let index = search::index_table(resource);
@@ -151,7 +161,7 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
     }
     let searched_only = query.filters.is_empty() && extra.is_empty();
     for filter in query.filters.iter().chain(extra) {
-        conditions.push(filter_sql(filter, &mut parameters));
+        conditions.push(filter_sql(resource, filter, &mut parameters));
     }
     let condition = conjunction(&conditions);
     let (count, count_parameters) = match search_count {
@@ -164,7 +174,7 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
     Compiled {
         page: format!(
             "SELECT {} FROM {from} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
-            super::read::COLUMNS
+            super::record_columns(resource)
         ),
         parameters,
         count,
@@ -206,6 +216,7 @@ pub(super) fn filter_indexes(
         .chain(scope)
         .filter(|filter| {
             !filter.as_instants
+                && !is_computed(resource, &filter.column)
                 && !matches!(filter.operator, Operator::Contains | Operator::Includes | Operator::Like)
         })
         .filter_map(|filter| match &filter.column {
@@ -238,6 +249,18 @@ pub(super) fn auto_index(
     if query.sort.iter().all(|key| key.column == Column::Id) {
         return None;
     }
+    // A computed value cannot be indexed: such a query is served without.
+    let computed = query
+        .filters
+        .iter()
+        .chain(scope)
+        .map(|filter| &filter.column);
+    if computed
+        .chain(query.sort.iter().map(|key| &key.column))
+        .any(|column| is_computed(resource, column))
+    {
+        return None;
+    }
     let mut equalities: Vec<String> = query
         .filters
         .iter()
@@ -245,7 +268,7 @@ pub(super) fn auto_index(
         .filter(|filter| {
             filter.operator == Operator::Eq && filter.values.len() == 1 && !filter.as_instants
         })
-        .map(|filter| column_sql(&filter.column))
+        .map(|filter| column_sql(resource, &filter.column))
         .collect();
     equalities.sort();
     equalities.dedup();
@@ -253,7 +276,7 @@ pub(super) fn auto_index(
     columns.extend(query.sort.iter().map(|key| {
         format!(
             "{} {}",
-            sort_expression(key),
+            sort_expression(resource, key),
             if key.descending { "DESC" } else { "ASC" }
         )
     }));
@@ -274,21 +297,21 @@ pub(super) fn auto_index(
 }
 
 /// The SQL expression a sort key orders by.
-fn sort_expression(key: &Sort) -> String {
+fn sort_expression(resource: &Resource, key: &Sort) -> String {
     if key.as_instants {
-        format!("julianday({})", column_sql(&key.column))
+        format!("julianday({})", column_sql(resource, &key.column))
     } else {
-        column_sql(&key.column)
+        column_sql(resource, &key.column)
     }
 }
 
 /// The ORDER BY clause: the sort keys, then id to break ties.
-fn order_clause(sort: &[Sort]) -> String {
+fn order_clause(resource: &Resource, sort: &[Sort]) -> String {
     let mut keys: Vec<String> = sort
         .iter()
         .map(|key| {
             let direction = if key.descending { "DESC" } else { "ASC" };
-            format!("{} {direction}", sort_expression(key))
+            format!("{} {direction}", sort_expression(resource, key))
         })
         .collect();
     if !sort.iter().any(|key| key.column == Column::Id) {

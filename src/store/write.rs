@@ -86,6 +86,7 @@ impl Store {
             }
             _ => return Err(StoreError::NotFound),
         };
+        let record = (as_read(&transaction, resource, record.0)?, record.1);
         transaction.commit()?;
         self.written_to([resource.name.as_str()]);
         Ok(record)
@@ -111,6 +112,7 @@ impl Store {
             updated_at: clock::now(),
         };
         overwrite(&transaction, resource, &record)?;
+        let record = as_read(&transaction, resource, record)?;
         transaction.commit().map_err(StoreError::from)?;
         self.written_to([resource.name.as_str()]);
         Ok(record)
@@ -141,7 +143,7 @@ fn overwrite(
     resource: &Resource,
     record: &Record,
 ) -> Result<(), StoreError> {
-    let data = serde_json::to_string(&record.fields).expect("JSON values serialise");
+    let data = stored_data(resource, &record.fields);
     let sql = format!(
         "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3",
         table(resource)
@@ -150,6 +152,31 @@ fn overwrite(
         .prepare_cached(&sql)?
         .execute((data, &record.updated_at, sql_id(&record.id)))?;
     Ok(())
+}
+
+/// A record's fields as stored: JSON, without computed fields (they are computed as read).
+fn stored_data(resource: &Resource, fields: &Map<String, Value>) -> String {
+    if !resource.has_computed() {
+        return serde_json::to_string(fields).expect("JSON values serialise");
+    }
+    let mut stored = fields.clone();
+    resource.strip_computed(&mut stored);
+    serde_json::to_string(&stored).expect("JSON values serialise")
+}
+
+/// The record as written, read again where computed fields need the
+/// stored data to be computed (in the writing transaction).
+fn as_read(
+    connection: &Connection,
+    resource: &Resource,
+    record: Record,
+) -> Result<Record, StoreError> {
+    if !resource.has_computed() {
+        return Ok(record);
+    }
+    Ok(find(connection, resource, &record.id)?
+        .map(|(read, _)| read)
+        .unwrap_or(record))
 }
 
 /// Stores a new record inside the caller's transaction (see [`Store::create`]).
@@ -183,7 +210,7 @@ pub(super) fn create_in(
     let now = clock::now();
     let record = insert(connection, resource, id, fields, &now, &now)?;
     counts::add(connection, resource, 1)?;
-    Ok(record)
+    as_read(connection, resource, record)
 }
 
 pub(super) fn insert(
@@ -194,7 +221,7 @@ pub(super) fn insert(
     created_at: &str,
     updated_at: &str,
 ) -> Result<Record, StoreError> {
-    let data = serde_json::to_string(&fields).expect("JSON values serialise");
+    let data = stored_data(resource, &fields);
     let id = insert_data(connection, resource, id, &data, created_at, updated_at)?;
     Ok(Record {
         id,

@@ -8,6 +8,7 @@ mod async_resources;
 mod bad_input;
 mod cli;
 mod clients;
+mod computed;
 mod concurrency;
 mod conditional;
 mod crud;

@@ -395,7 +395,9 @@ async fn an_embed_path_follows_the_references_of_the_spec_in_force() {
         "Ann has no employer yet"
     );
     assert_eq!(post["author"]["company"], 1);
+}
 
+#[tokio::test]
 async fn a_reload_adds_an_action_to_the_links_and_the_routes() {
     const POSTS: &str = "standin: 1\nresources:\n  posts:\n    fields:\n      status: { type: string, enum: [draft, published], default: draft }\n    transitions:\n      status: { draft: [published] }\n    records: [{ status: draft }]\n";
     let app = watched(POSTS);

@@ -260,6 +260,7 @@ fn field_of(object: &Map<String, Value>, kind: &str, format: &str, name: &str) -
         fake: None,
         reference: None,
         reachable_states: None,
+        computed: None,
     }
 }
 

@@ -273,6 +273,7 @@ pub fn with_fields_of<'a>(
                 fake: None,
                 reference,
                 reachable_states: None,
+                computed: None,
             });
         }
     }

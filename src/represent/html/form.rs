@@ -195,7 +195,7 @@ pub fn form(resource: &Resource, purpose: Purpose<'_>) -> String {
              <p class=\"error\" id=\"create-id-error\" data-error-for=\"id\"></p></div>"
         );
     }
-    for field in &resource.fields {
+    for field in resource.fields.iter().filter(|field| !field.is_computed()) {
         control(
             &mut out,
             name,
