@@ -230,16 +230,11 @@ impl ItemTarget<'_> {
                 })
             })
             .await?;
-        let (returns, preference_applied) =
-            respond::write_return(request, self.spec, Return::Representation);
-        let response = ItemResponse {
-            status: StatusCode::OK,
-            returns,
-            preference_applied,
-            location: None,
-            record: &record,
-        };
-        Ok(response.render(self.spec, resource, representation))
+        Ok(ItemResponse::updated(request, self.spec, &record).render(
+            self.spec,
+            resource,
+            representation,
+        ))
     }
 
     async fn delete(&self, request: &HttpRequest) -> Result<HttpResponse, Problem> {
@@ -515,16 +510,7 @@ pub async fn act(
             })
         })
         .await?;
-    let (returns, preference_applied) =
-        respond::write_return(&request, &spec, Return::Representation);
-    let response = ItemResponse {
-        status: StatusCode::OK,
-        returns,
-        preference_applied,
-        location: None,
-        record: &record,
-    };
-    Ok(response.render(&spec, resource, representation))
+    Ok(ItemResponse::updated(&request, &spec, &record).render(&spec, resource, representation))
 }
 
 /// The `409` of an action the record's state does not allow: its state and

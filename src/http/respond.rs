@@ -113,6 +113,19 @@ pub struct ItemResponse<'a> {
 }
 
 impl<'a> ItemResponse<'a> {
+    /// The `200` answer to a write that changed `record`, with the record
+    /// or without a body as the request's `Prefer` asks.
+    pub fn updated(request: &HttpRequest, spec: &Spec, record: &'a Record) -> ItemResponse<'a> {
+        let (returns, preference_applied) = write_return(request, spec, Return::Representation);
+        ItemResponse {
+            status: StatusCode::OK,
+            returns,
+            preference_applied,
+            location: None,
+            record,
+        }
+    }
+
     /// A plain `200` read of `record`.
     pub fn read(record: &'a Record) -> ItemResponse<'a> {
         ItemResponse {

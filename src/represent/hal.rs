@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{ItemView, PageView, Shape, record_object, restrict};
 use crate::links;
 use crate::spec::{Resource, Spec};
-use crate::store::{Embedded, EmbeddedRecord, Record, RecordId};
+use crate::store::{Record, RecordId};
 
 fn href(href: String) -> Value {
     json!({ "href": href })
@@ -90,31 +90,11 @@ pub(super) fn item(
 ) -> Value {
     let mut object = plain_item(spec, resource, view.record, shape.fields);
     if !shape.embeds.is_empty() {
-        let mut embedded = Map::new();
-        for (embed, related) in shape.embeds.iter().zip(view.embedded) {
-            let Some(target) = spec.resource(embed.resource()) else {
-                continue;
-            };
-            // An embedded record is an item too: its `_links`, and its own
-            // `_embedded` where the path goes deeper.
-            let nested = |embedded: &EmbeddedRecord| {
-                let view = ItemView {
-                    record: &embedded.record,
-                    embedded: &embedded.embedded,
-                };
-                let shape = Shape {
-                    embeds: embed.nested(),
-                    fields: None,
-                };
-                item(spec, target, view, shape)
-            };
-            let value = match related {
-                Embedded::One(Some(record)) => nested(record),
-                Embedded::One(None) => Value::Null,
-                Embedded::Many(records) => Value::Array(records.iter().map(nested).collect()),
-            };
-            embedded.insert(embed.name().to_string(), value);
-        }
+        // An embedded record is an item too: its `_links`, and its own
+        // `_embedded` where the path goes deeper.
+        let embedded: Map<String, Value> = super::embeds_of(spec, view, shape, item)
+            .map(|(name, value)| (name.to_string(), value))
+            .collect();
         if let Value::Object(map) = &mut object {
             map.insert("_embedded".into(), Value::Object(embedded));
         }

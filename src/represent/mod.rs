@@ -95,6 +95,44 @@ pub struct ItemView<'a> {
     pub embedded: &'a [Embedded],
 }
 
+/// The embeds of `view` as `shape` asks for them: each embed's name and what
+/// it holds (the referenced record, `null`, or an array of records), every
+/// embedded record rendered by `item` with the rest of its embed path.
+fn embeds_of<'a>(
+    spec: &'a Spec,
+    view: ItemView<'a>,
+    shape: Shape<'a>,
+    item: fn(&Spec, &Resource, ItemView<'_>, Shape<'_>) -> serde_json::Value,
+) -> impl Iterator<Item = (&'a str, serde_json::Value)> + 'a {
+    use crate::store::{Embedded, EmbeddedRecord};
+    shape
+        .embeds
+        .iter()
+        .zip(view.embedded)
+        .filter_map(move |(embed, related)| {
+            let target = spec.resource(embed.resource())?;
+            let nested = |embedded: &EmbeddedRecord| {
+                let view = ItemView {
+                    record: &embedded.record,
+                    embedded: &embedded.embedded,
+                };
+                let shape = Shape {
+                    embeds: embed.nested(),
+                    fields: None,
+                };
+                item(spec, target, view, shape)
+            };
+            let value = match related {
+                Embedded::One(Some(record)) => nested(record),
+                Embedded::One(None) => serde_json::Value::Null,
+                Embedded::Many(records) => {
+                    serde_json::Value::Array(records.iter().map(nested).collect())
+                }
+            };
+            Some((embed.name(), value))
+        })
+}
+
 /// One page of a collection, ready to render.
 #[derive(Debug)]
 pub struct PageView<'a> {

@@ -9,7 +9,6 @@ use serde_json::{Map, Value, json};
 use super::{ItemView, PageView, Shape, record_object, restrict};
 use crate::links;
 use crate::spec::{Resource, Spec};
-use crate::store::{Embedded, EmbeddedRecord};
 
 /// An item as a plain object, with embedded records.
 pub(super) fn item(
@@ -20,27 +19,8 @@ pub(super) fn item(
 ) -> Value {
     let mut object = record_object(resource, view.record);
     restrict(&mut object, shape.fields);
-    for (embed, related) in shape.embeds.iter().zip(view.embedded) {
-        let Some(target) = spec.resource(embed.resource()) else {
-            continue;
-        };
-        let nested = |embedded: &EmbeddedRecord| {
-            let view = ItemView {
-                record: &embedded.record,
-                embedded: &embedded.embedded,
-            };
-            let shape = Shape {
-                embeds: embed.nested(),
-                fields: None,
-            };
-            item(spec, target, view, shape)
-        };
-        let value = match related {
-            Embedded::One(Some(record)) => nested(record),
-            Embedded::One(None) => Value::Null,
-            Embedded::Many(records) => Value::Array(records.iter().map(nested).collect()),
-        };
-        object.insert(embed.name().to_string(), value);
+    for (name, value) in super::embeds_of(spec, view, shape, item) {
+        object.insert(name.to_string(), value);
     }
     Value::Object(object)
 }
