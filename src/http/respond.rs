@@ -190,25 +190,35 @@ impl ItemResponse<'_> {
         };
         let body = represent::item(spec, resource, view, shape, representation);
         if !embedded.is_empty() {
-            embedded_headers(&mut response, resource, self.record, embedded, &body);
+            // A count changes without its record's updated_at: no date then.
+            let counts = std::iter::once(resource)
+                .chain(
+                    shape
+                        .embeds
+                        .iter()
+                        .flat_map(|embed| embed.resources())
+                        .filter_map(|name| spec.resource(name)),
+                )
+                .any(|resource| resource.counted_resources().next().is_some());
+            embedded_headers(&mut response, counts, self.record, embedded, &body);
         }
         response.body(body)
     }
 }
 
 /// The validators of an item with embedded records: the body's hash (it
-/// changes when an embedded record does) and the newest change among them.
+/// changes when an embedded record does) and, unless a record shown has a
+/// count (`counts`), the newest change among them.
 fn embedded_headers(
     response: &mut HttpResponseBuilder,
-    resource: &Resource,
+    counts: bool,
     record: &Record,
     embedded: &[Embedded],
     body: &[u8],
 ) {
     let hash = fingerprint::digest(body);
     response.insert_header((header::ETAG, format!("\"{hash:016x}\"")));
-    // A count changes without the counting record's updated_at: no date.
-    if resource.counted_resources().next().is_some() {
+    if counts {
         return;
     }
     // Nested embeds count too: `comments.author` changes with an author's name.

@@ -314,6 +314,12 @@ async fn an_item_with_a_count_is_validated_by_its_etag_alone() {
     assert!(post.headers().get("last-modified").is_none());
     let person = app.get_json("/people/1").await;
     assert!(person.headers().get("last-modified").is_some());
+    // Nor an item that embeds a record with a count.
+    let comment = app.get_json("/comments/1?embed=post").await;
+    assert_eq!(comment.status(), 200);
+    assert!(comment.headers().get("last-modified").is_none());
+    let comment = app.get_json("/comments/1").await;
+    assert!(comment.headers().get("last-modified").is_some());
     let unchanged = app
         .request(Method::GET, "/posts/1")
         .header("accept", "application/json")
