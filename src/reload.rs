@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
-use std::sync::Arc;
+use parking_lot::Mutex;
+use std::sync::{Arc, Weak};
 
 use crate::clock;
 use crate::service::{ReloadFailure, Service};
@@ -18,9 +19,11 @@ use crate::spec::{self, Spec};
 /// How long the file must be quiet before a change is read.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
+type FileDebouncer = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
+
 /// A running watch; dropping it stops watching.
 pub struct Watch {
-    _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    _debouncer: Arc<Mutex<FileDebouncer>>,
 }
 
 impl std::fmt::Debug for Watch {
@@ -35,7 +38,10 @@ impl std::fmt::Debug for Watch {
 /// Kubernetes ConfigMap changes by swapping a symbolic link (`..data`) that
 /// the spec's own link goes through, so a change shows either as an event on
 /// the spec's name or as its resolved path changing. A directory elsewhere
-/// that the spec links to is watched too.
+/// that the spec links to is watched too, and so are those of the files the
+/// spec includes (or an OpenAPI document references) and those its
+/// `include` globs list: re-read after every reload, so that a file
+/// included since is watched too.
 pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
     let directory = absolute
@@ -50,56 +56,101 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
         .map(Path::to_path_buf)
         .filter(|linked| std::fs::canonicalize(&directory).ok().as_ref() != Some(linked));
     let target = path.to_path_buf();
-    // An OpenAPI document's referenced files reload it too (those of the
-    // document as loaded: the directories watched are fixed at start).
-    let referenced_directories: Vec<PathBuf> = referenced_files(&service)
-        .iter()
-        .filter_map(|file| file.parent().map(Path::to_path_buf))
-        .filter(|parent| {
-            std::fs::canonicalize(parent).ok() != std::fs::canonicalize(&directory).ok()
-        })
-        .collect();
     let watcher_service = service.clone();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+    let handle: Arc<std::sync::OnceLock<Weak<Mutex<FileDebouncer>>>> = Arc::default();
+    let watcher_handle = handle.clone();
+    let mut watched: Vec<PathBuf> = vec![directory.clone()];
+    watched.extend(linked_directory.clone());
+    let mut watcher_watched = watched.clone();
+    let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let now_resolved = std::fs::canonicalize(&absolute).ok();
         let swapped = now_resolved != resolved;
         let referenced = referenced_files(&watcher_service);
+        let globbed = globbed_directories(&watcher_service);
         let touches_spec = events.iter().any(|event| {
             event.paths.iter().any(|changed| {
                 changed.file_name().map(|name| name.to_os_string()) == file_name
                     || Some(changed) == resolved.as_ref()
                     || referenced.iter().any(|file| same_file(file, changed))
+                    || changed
+                        .parent()
+                        .is_some_and(|parent| globbed.iter().any(|dir| same_file(dir, parent)))
             })
         });
         resolved = now_resolved;
         if touches_spec || swapped {
             reload(&target, &watcher_service);
+            // The files the spec reads now may lie in directories not watched yet.
+            if let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade) {
+                watch_more(
+                    &mut debouncer.lock(),
+                    &mut watcher_watched,
+                    &watcher_service,
+                );
+            }
         }
     })?;
-    debouncer.watch(&directory, RecursiveMode::NonRecursive)?;
-    if let Some(linked) = linked_directory {
-        debouncer.watch(&linked, RecursiveMode::NonRecursive)?;
+    let debouncer = Arc::new(Mutex::new(debouncer));
+    {
+        let mut locked = debouncer.lock();
+        locked.watch(&directory, RecursiveMode::NonRecursive)?;
+        if let Some(linked) = linked_directory {
+            locked.watch(&linked, RecursiveMode::NonRecursive)?;
+        }
+        watch_more(&mut locked, &mut watched, &service);
     }
-    for referenced in referenced_directories {
-        // A directory that vanished is not worth failing the watch for.
-        let _ = debouncer.watch(&referenced, RecursiveMode::NonRecursive);
-    }
+    let _ = handle.set(Arc::downgrade(&debouncer));
     Ok(Watch {
         _debouncer: debouncer,
     })
 }
 
-/// The other files the serving spec was read from (an OpenAPI document's references).
-fn referenced_files(service: &Service) -> Vec<PathBuf> {
-    match &service.spec().dialect {
-        crate::spec::Dialect::OpenApi(api) => api
-            .files
-            .iter()
-            .map(|file| std::path::absolute(file).unwrap_or_else(|_| file.clone()))
-            .collect(),
-        _ => Vec::new(),
+/// Watches the directories of the files the serving spec reads that are not watched yet.
+fn watch_more(debouncer: &mut FileDebouncer, watched: &mut Vec<PathBuf>, service: &Service) {
+    let directories = referenced_files(service)
+        .iter()
+        .filter_map(|file| file.parent().map(Path::to_path_buf))
+        .chain(globbed_directories(service))
+        .collect::<Vec<_>>();
+    for directory in directories {
+        if watched.iter().any(|seen| same_file(seen, &directory)) {
+            continue;
+        }
+        // A directory that vanished is not worth failing the watch for.
+        if debouncer
+            .watch(&directory, RecursiveMode::NonRecursive)
+            .is_ok()
+        {
+            watched.push(directory);
+        }
     }
+}
+
+/// The other files the serving spec was read from (an OpenAPI document's references, included files).
+fn referenced_files(service: &Service) -> Vec<PathBuf> {
+    crate::import::referenced_files(&service.spec())
+        .iter()
+        .map(|file| std::path::absolute(file).unwrap_or_else(|_| file.clone()))
+        .collect()
+}
+
+/// The directories the serving spec's `include` globs listed.
+fn globbed_directories(service: &Service) -> Vec<PathBuf> {
+    service
+        .spec()
+        .included
+        .directories
+        .iter()
+        .map(|directory| {
+            let directory = if directory.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                directory
+            };
+            std::path::absolute(directory).unwrap_or_else(|_| directory.to_path_buf())
+        })
+        .collect()
 }
 
 /// Whether `one` and `other` name the same file (compared as written, then resolved).
@@ -164,7 +215,9 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
     };
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
-    if hash == status.hash && status.last_reload_error.is_none() {
+    // With globs, the same files may include one more now: read them to know.
+    let globbed = !service.spec().included.directories.is_empty();
+    if hash == status.hash && status.last_reload_error.is_none() && !globbed {
         return;
     }
     let mut spec = match crate::import::parse(file, &text) {
@@ -178,8 +231,12 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
         }
     };
     crate::import::openapi::reseed(&mut spec, service.seed);
-    let changes = describe_changes(&service.spec(), &spec);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
+    // The same text may include other files now (a glob matches a new file).
+    if hash == status.hash && status.last_reload_error.is_none() {
+        return;
+    }
+    let changes = describe_changes(&service.spec(), &spec);
     let (in_force, path) = (Arc::clone(service), path.to_path_buf());
     // One operation on the store's thread: tables, seeding (in steps, with
     // requests served between them), defaults, and the swap; readers wait

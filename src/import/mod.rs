@@ -124,7 +124,8 @@ pub fn input_hash(text: &str, files: &[std::path::PathBuf]) -> String {
 pub fn referenced_files(spec: &Spec) -> Vec<std::path::PathBuf> {
     match &spec.dialect {
         crate::spec::Dialect::OpenApi(api) => api.files.clone(),
-        _ => Vec::new(),
+        crate::spec::Dialect::Standin => spec.included.files.clone(),
+        crate::spec::Dialect::JsonServer => Vec::new(),
     }
 }
 
@@ -144,6 +145,7 @@ fn errors(diagnostic: Diagnostic, source: &str) -> SpecErrors {
     SpecErrors {
         diagnostics: vec![diagnostic],
         source: source.to_string(),
+        included: Vec::new(),
     }
 }
 

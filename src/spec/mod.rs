@@ -4,10 +4,12 @@
 
 mod behaviour;
 mod checker;
+mod definitions;
 mod diagnostic;
 mod export;
 mod fields;
 mod generators;
+mod include;
 mod limits;
 mod locate;
 mod model;
@@ -57,5 +59,6 @@ pub fn read(path: &Path) -> Result<String, SpecErrors> {
             suggestion: None,
         }],
         source: String::new(),
+        included: Vec::new(),
     })
 }
