@@ -231,7 +231,7 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
         }
     };
     crate::import::openapi::reseed(&mut spec, service.seed);
-    let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
+    let hash = crate::import::spec_hash(&text, &spec);
     // The same text may include other files now (a glob matches a new file).
     if hash == status.hash && status.last_reload_error.is_none() {
         return;

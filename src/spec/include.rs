@@ -25,6 +25,8 @@ pub struct Included {
     pub files: Vec<PathBuf>,
     /// Every directory a glob listed: a file added there may be included now.
     pub directories: Vec<PathBuf>,
+    /// The text of every included file as it was read, in the same order.
+    pub texts: Vec<String>,
 }
 
 impl Checker {
@@ -188,6 +190,7 @@ impl Checker {
             }
         };
         included.files.push(target.to_path_buf());
+        included.texts.push(source.clone());
         let index = self.files.len();
         self.files.push(SourceFile {
             name: name.clone(),
