@@ -356,6 +356,16 @@ definitions:
                 "spec.yaml:13:13",
                 "'city' of 'Address' is already",
             ),
+            (
+                "      $uses: [Address]\n",
+                "spec.yaml:12:14",
+                "did you mean '$use'?",
+            ),
+            (
+                "      status: { $rf: Status }\n",
+                "spec.yaml:12:17",
+                "did you mean '$ref'?",
+            ),
         ];
         for (fields, position, message) in cases {
             let found = problems(&format!(

@@ -30,6 +30,9 @@ const FIELD_KEYS: &[&str] = &[
     "ref",
     "on_delete",
     "description",
+    // Expanded away before fields are read (spec/definitions); known here
+    // so that a misspelling of it gets a suggestion.
+    "$ref",
 ];
 const FORMATS: &[&str] = &["email", "uri", "uuid", "date", "date-time"];
 const ON_DELETE: &[&str] = &["restrict", "cascade", "set_null"];
@@ -86,7 +89,11 @@ pub(super) fn fields(
             continue;
         }
         if !is_field_name(name) {
-            checker.error(&field_path, format!("'{name}' cannot be a field name: use letters, digits and '_', starting with a letter"));
+            let hint = name
+                .starts_with('$')
+                .then(|| did_you_mean(name, ["$use"]))
+                .flatten();
+            checker.error_with(&field_path, format!("'{name}' cannot be a field name: use letters, digits and '_', starting with a letter"), hint);
             continue;
         }
         if let Some(field) = field(checker, &field_path, name, definition, context, 0) {
