@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::checker::{Checker, describe, join};
+use super::fields::{FIELD_KEYS, field_type};
 use super::suggest::did_you_mean;
 
 /// The keys of a field set.
@@ -53,7 +54,16 @@ impl Checker {
                         format!("expected a mapping, found {}", describe(&map["fields"])),
                     );
                 }
-            } else if !definition.is_object() && !definition.is_string() {
+            } else if let Value::Object(map) = definition {
+                // Checked here too, so that a definition nothing uses yet is
+                // checked as far as it can be alone (once where it is used).
+                self.unknown_keys(&path, map, FIELD_KEYS);
+                if let Some(Value::String(kind)) = map.get("type") {
+                    field_type(self, &join(&path, "type"), kind);
+                }
+            } else if let Value::String(kind) = definition {
+                field_type(self, &path, kind);
+            } else {
                 self.error(
                     &path,
                     format!(
@@ -378,6 +388,13 @@ definitions:
                 "{fields}: {found:?}"
             );
         }
+        // Its keys and type are checked even when nothing uses it.
+        let found = problems(
+            "standin: 1\ndefinitions:\n  Money: { tpye: number }\n  Size: nubmer\nresources:\n  items:\n    fields:\n      name: string\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("spec.yaml:3:12") && found[0].contains("did you mean 'type'?"));
+        assert!(found[1].contains("spec.yaml:4:9") && found[1].contains("did you mean 'number'?"));
         // A problem inside a definition is reported where the definition is written.
         let found = problems(
             "standin: 1\ndefinitions:\n  Money: { type: nubmer }\nresources:\n  items:\n    fields:\n      price: { $ref: Money }\n",
@@ -387,6 +404,11 @@ definitions:
                 .iter()
                 .any(|p| p.contains("spec.yaml:3:18") && p.contains("did you mean 'number'?")),
             "{found:?}"
+        );
+        assert_eq!(
+            found.len(),
+            1,
+            "reported once, not again where used: {found:?}"
         );
         let found = problems(
             "standin: 1\ndefinitions:\n  A: { fields: { $use: B } }\n  B: { fields: { $use: A } }\nresources:\n  items:\n    fields:\n      $use: A\n",

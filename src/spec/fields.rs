@@ -13,7 +13,7 @@ use super::model::{Field, FieldType, Format, IdKind, OnDelete, Reference};
 use super::suggest::did_you_mean;
 use super::values::integer_bounds;
 
-const FIELD_KEYS: &[&str] = &[
+pub(super) const FIELD_KEYS: &[&str] = &[
     "type",
     "format",
     "enum",
@@ -131,7 +131,8 @@ fn blank_field(name: &str, kind: FieldType) -> Field {
     }
 }
 
-fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType> {
+/// The type named `name` (at `path`), or a diagnostic with a suggestion.
+pub(super) fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType> {
     let kind = FieldType::from_name(name);
     if kind.is_none() {
         let hint = if name == "enum" {
