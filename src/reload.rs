@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
@@ -62,13 +63,23 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let mut watched: Vec<PathBuf> = vec![directory.clone()];
     watched.extend(linked_directory.clone());
     let mut watcher_watched = watched.clone();
+    // The files the last refused spec included, beside the serving spec's.
+    let mut refused: Vec<PathBuf> = Vec::new();
     let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let now_resolved = std::fs::canonicalize(&absolute).ok();
         let swapped = now_resolved != resolved;
-        let referenced = referenced_files(&watcher_service);
+        let mut referenced = referenced_files(&watcher_service);
+        referenced.extend(refused.iter().cloned());
         let globbed = globbed_directories(&watcher_service);
-        let touches_spec = events.iter().any(|event| {
+        // Reading a file (as a reload does) is no change of it: else every
+        // reload would set off the next.
+        let changes = events.iter().filter(|event| match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) => false,
+            _ => true,
+        });
+        let touches_spec = changes.into_iter().any(|event| {
             event.paths.iter().any(|changed| {
                 changed.file_name().map(|name| name.to_os_string()) == file_name
                     || Some(changed) == resolved.as_ref()
@@ -80,15 +91,21 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
         });
         resolved = now_resolved;
         if touches_spec || swapped {
-            reload(&target, &watcher_service);
-            // The files the spec reads now may lie in directories not watched yet.
+            let refused_includes: Vec<PathBuf> = reload(&target, &watcher_service)
+                .into_iter()
+                .map(|file| std::path::absolute(&file).unwrap_or(file))
+                .collect();
+            // The files the spec reads now (or would, once valid) may lie in
+            // directories not watched yet.
             if let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade) {
                 watch_more(
                     &mut debouncer.lock(),
                     &mut watcher_watched,
                     &watcher_service,
+                    &refused_includes,
                 );
             }
+            refused = refused_includes;
         }
     })?;
     let debouncer = Arc::new(Mutex::new(debouncer));
@@ -98,7 +115,7 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
         if let Some(linked) = linked_directory {
             locked.watch(&linked, RecursiveMode::NonRecursive)?;
         }
-        watch_more(&mut locked, &mut watched, &service);
+        watch_more(&mut locked, &mut watched, &service, &[]);
     }
     let _ = handle.set(Arc::downgrade(&debouncer));
     Ok(Watch {
@@ -106,11 +123,19 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     })
 }
 
-/// Watches the directories of the files the serving spec reads that are not watched yet.
-fn watch_more(debouncer: &mut FileDebouncer, watched: &mut Vec<PathBuf>, service: &Service) {
+/// Watches the directories not watched yet of the files the serving spec
+/// reads, and of those a refused spec included.
+fn watch_more(
+    debouncer: &mut FileDebouncer,
+    watched: &mut Vec<PathBuf>,
+    service: &Service,
+    refused_includes: &[PathBuf],
+) {
     let directories = referenced_files(service)
         .iter()
+        .chain(refused_includes)
         .filter_map(|file| file.parent().map(Path::to_path_buf))
+        .map(|directory| std::path::absolute(&directory).unwrap_or(directory))
         .chain(globbed_directories(service))
         .collect::<Vec<_>>();
     for directory in directories {
@@ -163,10 +188,16 @@ fn same_file(one: &Path, other: &Path) -> bool {
 
 /// Reads the spec file again and, if it changed and is valid, puts it in
 /// force. Whatever happens, even a panic (a bug), the old spec keeps serving,
-/// health tells why, and the next change is read as usual.
-pub fn reload(path: &Path, service: &Arc<Service>) {
+/// health tells why, and the next change is read as usual. Answers the
+/// files an invalid spec included (not the serving spec's: a fix of one of
+/// them must be seen too).
+pub fn reload(path: &Path, service: &Arc<Service>) -> Vec<PathBuf> {
     let file = path.display().to_string();
-    survive(service, &file, || apply(path, &file, service));
+    let mut refused_includes = Vec::new();
+    survive(service, &file, || {
+        apply(path, &file, service, &mut refused_includes)
+    });
+    refused_includes
 }
 
 /// Runs a reload's `work`, turning a panic into a refused reload: the
@@ -190,7 +221,7 @@ fn survive(service: &Service, file: &str, work: impl FnOnce()) {
     );
 }
 
-fn apply(path: &Path, file: &str, service: &Arc<Service>) {
+fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut Vec<PathBuf>) {
     let started = Instant::now();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -227,6 +258,7 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
                 "{file} changed but is invalid; the previous spec keeps serving:\n{errors}"
             );
             let message = format!("{} problem(s) in the spec", errors.diagnostics.len());
+            refused_includes.extend(errors.included.iter().map(|(name, _)| PathBuf::from(name)));
             return refuse(service, file, message, errors.diagnostics);
         }
     };

@@ -448,4 +448,68 @@ async fn a_change_to_an_included_file_is_reloaded_and_new_includes_are_watched()
     );
     assert_eq!(diagnostic["position"], json!({ "line": 3, "column": 21 }));
     until(&server, &client, "/memos", 200).await;
+    // Fixed, the spec is in force again.
+    write(
+        root.join("extra/more.yaml"),
+        "resources:\n  notes:\n    fields: { text: string }\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let health: Value = client
+            .get(format!("{}/_standin/health", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if health["last_reload_error"].is_null() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fix was never seen: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    until(&server, &client, "/memos", 404).await;
+    // A file in a new directory, invalid when first included: its fix is seen.
+    write(
+        root.join("late/late.yaml"),
+        "resources:\n  reminders:\n    fields: { due: dat }\n",
+    );
+    write(
+        root.join("spec.yaml"),
+        &MAIN.replace(
+            "  - parts/*.yaml\n",
+            "  - parts/*.yaml\n  - extra/more.yaml\n  - late/late.yaml\n",
+        ),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let health: Value = client
+            .get(format!("{}/_standin/health", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let refused = health["last_reload_error"]["diagnostics"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("'dat'"));
+        if refused {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the invalid include was never reported: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    write(
+        root.join("late/late.yaml"),
+        "resources:\n  reminders:\n    fields: { due: date }\n",
+    );
+    until(&server, &client, "/reminders", 200).await;
 }
