@@ -7,9 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
-use std::sync::Arc;
+use parking_lot::Mutex;
+use std::sync::{Arc, Weak};
 
 use crate::clock;
 use crate::service::{ReloadFailure, Service};
@@ -18,9 +20,11 @@ use crate::spec::{self, Spec};
 /// How long the file must be quiet before a change is read.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
+type FileDebouncer = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
+
 /// A running watch; dropping it stops watching.
 pub struct Watch {
-    _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    _debouncer: Arc<Mutex<FileDebouncer>>,
 }
 
 impl std::fmt::Debug for Watch {
@@ -35,7 +39,10 @@ impl std::fmt::Debug for Watch {
 /// Kubernetes ConfigMap changes by swapping a symbolic link (`..data`) that
 /// the spec's own link goes through, so a change shows either as an event on
 /// the spec's name or as its resolved path changing. A directory elsewhere
-/// that the spec links to is watched too.
+/// that the spec links to is watched too, and so are those of the files the
+/// spec includes (or an OpenAPI document references) and those its
+/// `include` globs list: re-read after every reload, so that a file
+/// included since is watched too.
 pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
     let directory = absolute
@@ -50,56 +57,125 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
         .map(Path::to_path_buf)
         .filter(|linked| std::fs::canonicalize(&directory).ok().as_ref() != Some(linked));
     let target = path.to_path_buf();
-    // An OpenAPI document's referenced files reload it too (those of the
-    // document as loaded: the directories watched are fixed at start).
-    let referenced_directories: Vec<PathBuf> = referenced_files(&service)
-        .iter()
-        .filter_map(|file| file.parent().map(Path::to_path_buf))
-        .filter(|parent| {
-            std::fs::canonicalize(parent).ok() != std::fs::canonicalize(&directory).ok()
-        })
-        .collect();
     let watcher_service = service.clone();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+    let handle: Arc<std::sync::OnceLock<Weak<Mutex<FileDebouncer>>>> = Arc::default();
+    let watcher_handle = handle.clone();
+    let mut watched: Vec<PathBuf> = vec![directory.clone()];
+    watched.extend(linked_directory.clone());
+    let mut watcher_watched = watched.clone();
+    // The files the last refused spec included, beside the serving spec's.
+    let mut refused: Vec<PathBuf> = Vec::new();
+    let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let now_resolved = std::fs::canonicalize(&absolute).ok();
         let swapped = now_resolved != resolved;
-        let referenced = referenced_files(&watcher_service);
-        let touches_spec = events.iter().any(|event| {
+        let mut referenced = referenced_files(&watcher_service);
+        referenced.extend(refused.iter().cloned());
+        let globbed = globbed_directories(&watcher_service);
+        // Reading a file (as a reload does) is no change of it: else every
+        // reload would set off the next.
+        let changes = events.iter().filter(|event| match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) => false,
+            _ => true,
+        });
+        let touches_spec = changes.into_iter().any(|event| {
             event.paths.iter().any(|changed| {
                 changed.file_name().map(|name| name.to_os_string()) == file_name
                     || Some(changed) == resolved.as_ref()
                     || referenced.iter().any(|file| same_file(file, changed))
+                    || changed
+                        .parent()
+                        .is_some_and(|parent| globbed.iter().any(|dir| same_file(dir, parent)))
             })
         });
         resolved = now_resolved;
         if touches_spec || swapped {
-            reload(&target, &watcher_service);
+            let refused_includes: Vec<PathBuf> = reload(&target, &watcher_service)
+                .into_iter()
+                .map(|file| std::path::absolute(&file).unwrap_or(file))
+                .collect();
+            // The files the spec reads now (or would, once valid) may lie in
+            // directories not watched yet.
+            if let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade) {
+                watch_more(
+                    &mut debouncer.lock(),
+                    &mut watcher_watched,
+                    &watcher_service,
+                    &refused_includes,
+                );
+            }
+            refused = refused_includes;
         }
     })?;
-    debouncer.watch(&directory, RecursiveMode::NonRecursive)?;
-    if let Some(linked) = linked_directory {
-        debouncer.watch(&linked, RecursiveMode::NonRecursive)?;
+    let debouncer = Arc::new(Mutex::new(debouncer));
+    {
+        let mut locked = debouncer.lock();
+        locked.watch(&directory, RecursiveMode::NonRecursive)?;
+        if let Some(linked) = linked_directory {
+            locked.watch(&linked, RecursiveMode::NonRecursive)?;
+        }
+        watch_more(&mut locked, &mut watched, &service, &[]);
     }
-    for referenced in referenced_directories {
-        // A directory that vanished is not worth failing the watch for.
-        let _ = debouncer.watch(&referenced, RecursiveMode::NonRecursive);
-    }
+    let _ = handle.set(Arc::downgrade(&debouncer));
     Ok(Watch {
         _debouncer: debouncer,
     })
 }
 
-/// The other files the serving spec was read from (an OpenAPI document's references).
-fn referenced_files(service: &Service) -> Vec<PathBuf> {
-    match &service.spec().dialect {
-        crate::spec::Dialect::OpenApi(api) => api
-            .files
-            .iter()
-            .map(|file| std::path::absolute(file).unwrap_or_else(|_| file.clone()))
-            .collect(),
-        _ => Vec::new(),
+/// Watches the directories not watched yet of the files the serving spec
+/// reads, and of those a refused spec included.
+fn watch_more(
+    debouncer: &mut FileDebouncer,
+    watched: &mut Vec<PathBuf>,
+    service: &Service,
+    refused_includes: &[PathBuf],
+) {
+    let directories = referenced_files(service)
+        .iter()
+        .chain(refused_includes)
+        .filter_map(|file| file.parent().map(Path::to_path_buf))
+        .map(|directory| std::path::absolute(&directory).unwrap_or(directory))
+        .chain(globbed_directories(service))
+        .collect::<Vec<_>>();
+    for directory in directories {
+        if watched.iter().any(|seen| same_file(seen, &directory)) {
+            continue;
+        }
+        // A directory that vanished is not worth failing the watch for.
+        if debouncer
+            .watch(&directory, RecursiveMode::NonRecursive)
+            .is_ok()
+        {
+            watched.push(directory);
+        }
     }
+}
+
+/// The other files the serving spec was read from (an OpenAPI document's references, included files).
+fn referenced_files(service: &Service) -> Vec<PathBuf> {
+    crate::import::referenced_files(&service.spec())
+        .iter()
+        .map(|file| std::path::absolute(file).unwrap_or_else(|_| file.clone()))
+        .collect()
+}
+
+/// The directories the serving spec's `include` globs listed.
+fn globbed_directories(service: &Service) -> Vec<PathBuf> {
+    service
+        .spec()
+        .included
+        .directories
+        .iter()
+        .map(|directory| {
+            let directory = if directory.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                directory
+            };
+            std::path::absolute(directory).unwrap_or_else(|_| directory.to_path_buf())
+        })
+        .collect()
 }
 
 /// Whether `one` and `other` name the same file (compared as written, then resolved).
@@ -112,10 +188,16 @@ fn same_file(one: &Path, other: &Path) -> bool {
 
 /// Reads the spec file again and, if it changed and is valid, puts it in
 /// force. Whatever happens, even a panic (a bug), the old spec keeps serving,
-/// health tells why, and the next change is read as usual.
-pub fn reload(path: &Path, service: &Arc<Service>) {
+/// health tells why, and the next change is read as usual. Answers the
+/// files an invalid spec included (not the serving spec's: a fix of one of
+/// them must be seen too).
+pub fn reload(path: &Path, service: &Arc<Service>) -> Vec<PathBuf> {
     let file = path.display().to_string();
-    survive(service, &file, || apply(path, &file, service));
+    let mut refused_includes = Vec::new();
+    survive(service, &file, || {
+        apply(path, &file, service, &mut refused_includes)
+    });
+    refused_includes
 }
 
 /// Runs a reload's `work`, turning a panic into a refused reload: the
@@ -139,7 +221,7 @@ fn survive(service: &Service, file: &str, work: impl FnOnce()) {
     );
 }
 
-fn apply(path: &Path, file: &str, service: &Arc<Service>) {
+fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut Vec<PathBuf>) {
     let started = Instant::now();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -164,7 +246,9 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
     };
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
-    if hash == status.hash && status.last_reload_error.is_none() {
+    // With globs, the same files may include one more now: read them to know.
+    let globbed = !service.spec().included.directories.is_empty();
+    if hash == status.hash && status.last_reload_error.is_none() && !globbed {
         return;
     }
     let mut spec = match crate::import::parse(file, &text) {
@@ -174,12 +258,17 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>) {
                 "{file} changed but is invalid; the previous spec keeps serving:\n{errors}"
             );
             let message = format!("{} problem(s) in the spec", errors.diagnostics.len());
+            refused_includes.extend(errors.included.iter().map(|(name, _)| PathBuf::from(name)));
             return refuse(service, file, message, errors.diagnostics);
         }
     };
     crate::import::openapi::reseed(&mut spec, service.seed);
+    let hash = crate::import::spec_hash(&text, &spec);
+    // The same text may include other files now (a glob matches a new file).
+    if hash == status.hash && status.last_reload_error.is_none() {
+        return;
+    }
     let changes = describe_changes(&service.spec(), &spec);
-    let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&spec));
     let (in_force, path) = (Arc::clone(service), path.to_path_buf());
     // One operation on the store's thread: tables, seeding (in steps, with
     // requests served between them), defaults, and the swap; readers wait

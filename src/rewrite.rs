@@ -65,6 +65,7 @@ impl CustomRoutes {
                 suggestion: None,
             }],
             source: source.to_string(),
+            included: Vec::new(),
         };
         let document: Value = serde_json::from_str(source).map_err(|error| SpecErrors {
             diagnostics: vec![Diagnostic {
@@ -78,6 +79,7 @@ impl CustomRoutes {
                 suggestion: None,
             }],
             source: source.to_string(),
+            included: Vec::new(),
         })?;
         let Value::Object(document) = document else {
             return Err(failure(

@@ -134,7 +134,7 @@ impl SpecFile {
         let file = path.display().to_string();
         let spec = import::parse(&file, &text)?;
         Ok(SpecFile {
-            hash: import::input_hash(&text, &import::referenced_files(&spec)),
+            hash: import::spec_hash(&text, &spec),
             spec,
             file,
             path: Some(path.to_path_buf()),

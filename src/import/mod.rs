@@ -120,11 +120,28 @@ pub fn input_hash(text: &str, files: &[std::path::PathBuf]) -> String {
     crate::fingerprint::hex(&bytes)
 }
 
+/// A hash of the input `spec` was read from: `text`, and the files it
+/// includes as they were read (read again, an OpenAPI document's references).
+pub fn spec_hash(text: &str, spec: &Spec) -> String {
+    match &spec.dialect {
+        crate::spec::Dialect::Standin if !spec.included.files.is_empty() => {
+            let mut bytes = text.as_bytes().to_vec();
+            for (file, text) in spec.included.files.iter().zip(&spec.included.texts) {
+                bytes.extend(file.display().to_string().bytes());
+                bytes.extend(text.bytes());
+            }
+            crate::fingerprint::hex(&bytes)
+        }
+        _ => input_hash(text, &referenced_files(spec)),
+    }
+}
+
 /// The other files `spec` was read from.
 pub fn referenced_files(spec: &Spec) -> Vec<std::path::PathBuf> {
     match &spec.dialect {
         crate::spec::Dialect::OpenApi(api) => api.files.clone(),
-        _ => Vec::new(),
+        crate::spec::Dialect::Standin => spec.included.files.clone(),
+        crate::spec::Dialect::JsonServer => Vec::new(),
     }
 }
 
@@ -144,6 +161,7 @@ fn errors(diagnostic: Diagnostic, source: &str) -> SpecErrors {
     SpecErrors {
         diagnostics: vec![diagnostic],
         source: source.to_string(),
+        included: Vec::new(),
     }
 }
 

@@ -32,31 +32,142 @@ fn misplaced(key: &str, known: &[&str]) -> Option<String> {
     Some(advice)
 }
 
+/// One file a spec was read from: the main file, or one it includes.
+pub(super) struct SourceFile {
+    /// The name diagnostics give it (its path as the user wrote it, joined).
+    pub(super) name: String,
+    pub(super) source: String,
+    pub(super) locations: Locations,
+}
+
+/// Where the part of the merged document below `prefix` was written: in
+/// file `file`, at `original` (an included resource, a spread definition).
+pub(super) struct Origin {
+    prefix: String,
+    file: usize,
+    original: String,
+}
+
 /// Collects diagnostics while walking a spec document.
 pub(super) struct Checker {
-    file: String,
-    source: String,
-    locations: Locations,
+    /// The main file first, then every included file in the order read.
+    pub(super) files: Vec<SourceFile>,
+    origins: Vec<Origin>,
     pub(super) diagnostics: Vec<Diagnostic>,
 }
 
 impl Checker {
     pub(super) fn new(file: &str, source: &str) -> Checker {
         Checker {
-            file: file.to_string(),
-            source: source.to_string(),
-            locations: Locations::of(source),
+            files: vec![SourceFile {
+                name: file.to_string(),
+                source: source.to_string(),
+                locations: Locations::of(source),
+            }],
+            origins: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
 
     pub(super) fn finish(mut self) -> SpecErrors {
-        self.diagnostics
-            .sort_by_key(|diagnostic| diagnostic.position.map(|p| (p.line, p.column)));
+        let rank: std::collections::HashMap<String, usize> = self
+            .files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (file.name.clone(), index))
+            .collect();
+        self.diagnostics.sort_by_key(|diagnostic| {
+            (
+                rank.get(&diagnostic.file).copied().unwrap_or(0),
+                diagnostic.position.map(|p| (p.line, p.column)),
+            )
+        });
+        // A definition used in several places reports its problem once.
+        let mut seen = std::collections::HashSet::new();
+        self.diagnostics.retain(|diagnostic| {
+            diagnostic.position.is_none()
+                || seen.insert((
+                    diagnostic.file.clone(),
+                    diagnostic.position,
+                    diagnostic.message.clone(),
+                ))
+        });
+        let mut files = self.files.into_iter();
+        let main = files.next().map(|file| file.source).unwrap_or_default();
         SpecErrors {
             diagnostics: self.diagnostics,
-            source: self.source,
+            source: main,
+            included: files.map(|file| (file.name, file.source)).collect(),
         }
+    }
+
+    /// Records that the merged document's `prefix` was written in `file` at `original`.
+    pub(super) fn add_origin(&mut self, prefix: &str, file: usize, original: &str) {
+        self.origins.push(Origin {
+            prefix: prefix.to_string(),
+            file,
+            original: original.to_string(),
+        });
+    }
+
+    /// Gives the merged document's parts below `to` the origins of those below `from`.
+    pub(super) fn copy_origins(&mut self, from: &str, to: &str) {
+        let copies: Vec<Origin> = self
+            .origins
+            .iter()
+            .filter_map(|origin| {
+                let rest = origin.prefix.strip_prefix(from)?;
+                (rest.is_empty() || rest.starts_with('.')).then(|| Origin {
+                    prefix: format!("{to}{rest}"),
+                    file: origin.file,
+                    original: origin.original.clone(),
+                })
+            })
+            .collect();
+        self.origins.extend(copies);
+    }
+
+    /// The file and the path in it where the merged document's `path` was written.
+    pub(super) fn resolve(&self, path: &str) -> (usize, String) {
+        let best = self
+            .origins
+            .iter()
+            .filter(|origin| {
+                path.strip_prefix(origin.prefix.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+            .max_by_key(|origin| origin.prefix.len());
+        match best {
+            Some(origin) => (
+                origin.file,
+                format!("{}{}", origin.original, &path[origin.prefix.len()..]),
+            ),
+            None => (0, path.to_string()),
+        }
+    }
+
+    /// Reports a problem at `path` of file `file` itself (not of the merged document).
+    pub(super) fn report_in(
+        &mut self,
+        file: usize,
+        path: &str,
+        message: String,
+        suggestion: Option<String>,
+        at_key: bool,
+    ) {
+        let source = &self.files[file];
+        let position = if at_key {
+            source.locations.key(path)
+        } else {
+            source.locations.value(path)
+        };
+        self.diagnostics.push(Diagnostic {
+            file: source.name.clone(),
+            position,
+            path: path.to_string(),
+            message,
+            suggestion,
+        });
     }
 
     /// Whether a problem was reported at `path` or below it.
@@ -96,13 +207,15 @@ impl Checker {
         suggestion: Option<String>,
         at_key: bool,
     ) {
+        let (file, original) = self.resolve(path);
+        let source = &self.files[file];
         let position = if at_key {
-            self.locations.key(path)
+            source.locations.key(&original)
         } else {
-            self.locations.value(path)
+            source.locations.value(&original)
         };
         self.diagnostics.push(Diagnostic {
-            file: self.file.clone(),
+            file: source.name.clone(),
             position,
             path: path.to_string(),
             message,

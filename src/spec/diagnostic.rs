@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// A position in a spec file (1-based line and column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Position {
     /// 1-based line number.
     pub line: usize,
@@ -62,13 +62,25 @@ impl Diagnostic {
     }
 }
 
-/// Every problem found in one spec file, with the source they refer to.
+/// Every problem found in a spec file (and the files it includes), with the sources they refer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecErrors {
     /// The diagnostics, in the order of the file.
     pub diagnostics: Vec<Diagnostic>,
     /// The file's text, for rendering source lines (empty if unreadable).
     pub source: String,
+    /// The name and text of every file the spec includes, for rendering their lines.
+    pub included: Vec<(String, String)>,
+}
+
+impl SpecErrors {
+    /// The text of the file `diagnostic` is about.
+    fn source_of(&self, diagnostic: &Diagnostic) -> &str {
+        self.included
+            .iter()
+            .find(|(name, _)| *name == diagnostic.file)
+            .map_or(self.source.as_str(), |(_, source)| source.as_str())
+    }
 }
 
 impl fmt::Display for SpecErrors {
@@ -77,7 +89,7 @@ impl fmt::Display for SpecErrors {
             if index > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "{}", diagnostic.render(&self.source))?;
+            writeln!(f, "{}", diagnostic.render(self.source_of(diagnostic)))?;
         }
         let count = self.diagnostics.len();
         write!(

@@ -13,7 +13,7 @@ use super::model::{Computed, Field, FieldType, Format, IdKind, OnDelete, Referen
 use super::suggest::did_you_mean;
 use super::values::integer_bounds;
 
-const FIELD_KEYS: &[&str] = &[
+pub(super) const FIELD_KEYS: &[&str] = &[
     "type",
     "format",
     "enum",
@@ -32,6 +32,9 @@ const FIELD_KEYS: &[&str] = &[
     "description",
     "count",
     "template",
+    // Expanded away before fields are read (spec/definitions); known here
+    // so that a misspelling of it gets a suggestion.
+    "$ref",
 ];
 /// The keys a computed field may have beside `count` or `template`.
 const COMPUTED_KEYS: &[&str] = &["type", "description", "count", "template"];
@@ -90,7 +93,11 @@ pub(super) fn fields(
             continue;
         }
         if !is_field_name(name) {
-            checker.error(&field_path, format!("'{name}' cannot be a field name: use letters, digits and '_', starting with a letter"));
+            let hint = name
+                .starts_with('$')
+                .then(|| did_you_mean(name, ["$use"]))
+                .flatten();
+            checker.error_with(&field_path, format!("'{name}' cannot be a field name: use letters, digits and '_', starting with a letter"), hint);
             continue;
         }
         if let Some(field) = field(checker, &field_path, name, definition, context, 0) {
@@ -129,7 +136,8 @@ fn blank_field(name: &str, kind: FieldType) -> Field {
     }
 }
 
-fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType> {
+/// The type named `name` (at `path`), or a diagnostic with a suggestion.
+pub(super) fn field_type(checker: &mut Checker, path: &str, name: &str) -> Option<FieldType> {
     let kind = FieldType::from_name(name);
     if kind.is_none() {
         let hint = if name == "enum" {

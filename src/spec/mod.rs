@@ -5,10 +5,12 @@
 mod actions;
 mod behaviour;
 mod checker;
+mod definitions;
 mod diagnostic;
 mod export;
 mod fields;
 mod generators;
+mod include;
 mod limits;
 mod locate;
 mod model;
@@ -58,5 +60,6 @@ pub fn read(path: &Path) -> Result<String, SpecErrors> {
             suggestion: None,
         }],
         source: String::new(),
+        included: Vec::new(),
     })
 }

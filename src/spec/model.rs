@@ -43,6 +43,8 @@ pub struct Spec {
     pub(crate) extensions: Map<String, Value>,
     /// What kind of input the spec was read from, which decides the wire behaviour.
     pub(crate) dialect: Dialect,
+    /// The files the spec includes besides its main file (`include:`).
+    pub(crate) included: super::include::Included,
 }
 
 /// The kind of input a spec was read from. The engine is the same for all;

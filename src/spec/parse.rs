@@ -9,8 +9,10 @@ use super::diagnostic::SpecErrors;
 use super::model::{Defaults, Dialect, Return, Spec};
 use super::suggest::did_you_mean;
 
-const TOP_LEVEL_KEYS: &[&str] = &[
+pub(super) const TOP_LEVEL_KEYS: &[&str] = &[
     "standin",
+    "include",
+    "definitions",
     "title",
     "base_path",
     "seed",
@@ -32,19 +34,25 @@ const DEFAULTS_KEYS: &[&str] = &["accept", "prefer"];
 /// Media types `defaults.accept` may name.
 pub const SERVABLE_MEDIA_TYPES: &[&str] = &["application/hal+json", "application/json"];
 
-/// Parses and validates a spec from its source text; `file` names it in diagnostics.
+/// Parses and validates a spec from its source text; `file` names it in
+/// diagnostics, and the files it includes are read relative to it.
 pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
     let mut checker = Checker::new(file, source);
-    let document = match super::source::document(file, source) {
+    let mut document = match super::source::document(file, source) {
         Ok(document) => document,
         Err(diagnostic) => {
             return Err(SpecErrors {
                 diagnostics: vec![diagnostic],
                 source: source.to_string(),
+                included: Vec::new(),
             });
         }
     };
-    let spec = checker.spec(&document);
+    let included = checker.include(&mut document, std::path::Path::new(file));
+    checker.expand_definitions(&mut document);
+    let spec = checker
+        .spec(&document)
+        .map(|spec| Spec { included, ..spec });
     match spec {
         Some(spec) if checker.diagnostics.is_empty() => Ok(spec),
         _ => Err(checker.finish()),
@@ -136,6 +144,7 @@ impl Checker {
             routes,
             extensions,
             dialect: Dialect::Standin,
+            included: Default::default(),
         })
     }
 

@@ -56,9 +56,66 @@ fn field() -> Value {
                     "description": { "description": "Free text for readers of the spec.", "type": "string" },
                     "count": { "description": "A computed field (read-only): the number of live records of this inverse collection (a resource whose `ref` names this one) that reference the record.", "type": "string" },
                     "template": { "description": "A computed field (read-only): a string built from the record's other fields, `{first_name} {last_name}`; `{{` and `}}` are braces, a field without a value reads as empty text.", "type": "string" },
+                    "$ref": { "description": "The name of a field in `definitions` this field is: its keys, with this field's own keys winning.", "type": "string" },
                 },
             },
         ],
+    })
+}
+
+fn fields() -> Value {
+    json!({
+        "description": "The fields, by name; `$use` spreads the fields of field sets from `definitions` among them.",
+        "type": "object",
+        "properties": {
+            "$use": { "description": "Field sets from `definitions` whose fields this resource has too.", "type": ["string", "array"], "items": { "type": "string" } },
+        },
+        "additionalProperties": { "$ref": "#/$defs/field" },
+    })
+}
+
+fn definitions() -> Value {
+    json!({
+        "description": "Reusable definitions, by name: a field (used as `name: { $ref: Name }`) or a field set (`{ fields: ... }`, spread with `$use: [Name]`).",
+        "type": "object",
+        "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9_-]*$" },
+        "additionalProperties": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["fields"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "fields": { "$ref": "#/$defs/fields" },
+                        "description": { "description": "Free text for readers of the spec.", "type": "string" },
+                    },
+                },
+                { "$ref": "#/$defs/field" },
+            ],
+        },
+    })
+}
+
+fn include() -> Value {
+    json!({
+        "description": "Other spec files to read: paths or globs (*, ? within a name, ** for any depth), relative to this file. They hold resources, definitions and further includes.",
+        "type": ["string", "array"],
+        "items": { "type": "string" },
+    })
+}
+
+/// The JSON Schema of a file a spec includes.
+fn fragment() -> Value {
+    json!({
+        "description": "A file a spec includes: resources, definitions and further includes.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "$schema": { "type": "string" },
+            "include": { "$ref": "#/$defs/include" },
+            "definitions": { "$ref": "#/$defs/definitions" },
+            "resources": { "type": "object", "additionalProperties": { "$ref": "#/$defs/resource" } },
+        },
     })
 }
 
@@ -73,7 +130,7 @@ fn resource() -> Value {
             "id": { "description": "How ids are made: integer (server-assigned), uuid (server-assigned) or string (client-assigned; PUT creates).", "enum": ["integer", "uuid", "string"] },
             "singular": { "description": "A singular resource (/profile): one record at /{name}, read, replaced and changed with GET, PUT and PATCH; no collection, no id, no count.", "type": "boolean" },
             "record": { "description": "With singular: the one record's seeded value (without it, one record is generated from the fields).", "type": "object" },
-            "fields": { "description": "The fields, by name.", "type": "object", "additionalProperties": { "$ref": "#/$defs/field" } },
+            "fields": { "$ref": "#/$defs/fields" },
             "records": { "description": "Fixed records, loaded before the generated ones.", "type": "array", "items": { "type": "object" } },
             "count": { "description": "Number of records to generate.", "type": "integer", "minimum": 0, "maximum": 1000000 },
             "methods": { "description": "Allowed methods (default: all); others answer 405.", "type": "array", "items": { "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"] } },
@@ -102,7 +159,7 @@ pub fn json_schema() -> Value {
         "title": "standin spec",
         "description": "A resource description that standin serves as a REST API.",
         "type": "object",
-        "required": ["standin", "resources"],
+        "required": ["standin"],
         "additionalProperties": false,
         "properties": {
             "$schema": { "description": "The JSON Schema of this file, for editors.", "type": "string" },
@@ -155,13 +212,19 @@ pub fn json_schema() -> Value {
                     },
                 ],
             },
-            "resources": { "description": "The resources, by name.", "type": "object", "minProperties": 1, "additionalProperties": { "$ref": "#/$defs/resource" } },
+            "resources": { "description": "The resources, by name (with those of the included files, at least one in all).", "type": "object", "additionalProperties": { "$ref": "#/$defs/resource" } },
+            "include": { "$ref": "#/$defs/include" },
+            "definitions": { "$ref": "#/$defs/definitions" },
         },
         "$defs": {
             "type": { "description": "A field type.", "enum": FieldType::NAMES.iter().copied().chain(["date-time"]).collect::<Vec<_>>() },
             "field": field(),
             "resource": resource(),
             "duration": duration(),
+            "fields": fields(),
+            "definitions": definitions(),
+            "include": include(),
+            "fragment": fragment(),
         },
     })
 }

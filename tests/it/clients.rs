@@ -236,14 +236,8 @@ fn run(command: &mut Command) -> (bool, String) {
 #[tokio::test]
 #[ignore = "needs schemathesis and openapi-spec-validator from PyPI (.ci/run installs them)"]
 async fn every_example_spec_is_described_truly_per_schemathesis() {
-    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
-    let mut specs: Vec<_> = std::fs::read_dir(directory)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    specs.sort();
-    for path in specs {
-        let app = spawn(&std::fs::read_to_string(&path).unwrap());
+    for path in crate::helpers::example_specs() {
+        let app = crate::helpers::spawn_file(&path);
         let description = app.url("/_standin/openapi.json");
         let document = reqwest::get(&description)
             .await

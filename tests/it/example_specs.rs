@@ -2,20 +2,15 @@
 //! serves as it is: the home document, every collection and an item of each,
 //! in both representations.
 
-use crate::helpers::{json, spawn};
+use crate::helpers::{example_specs, json, spawn_file};
 
 #[tokio::test]
 async fn every_example_spec_serves_its_collections_and_items() {
-    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
     let mut served = 0;
     let starter =
         std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/starter.yaml"));
-    let examples = std::fs::read_dir(directory)
-        .unwrap()
-        .map(|entry| entry.unwrap().path());
-    for path in examples.chain([starter]) {
-        let source = std::fs::read_to_string(&path).unwrap();
-        let app = spawn(&source);
+    for path in example_specs().into_iter().chain([starter]) {
+        let app = spawn_file(&path);
         let home = app
             .request(reqwest::Method::GET, "")
             .header("accept", "application/hal+json")
@@ -46,7 +41,10 @@ async fn every_example_spec_serves_its_collections_and_items() {
         }
         served += 1;
     }
-    assert!(served >= 4, "blog, shop, todo and the starter at least");
+    assert!(
+        served >= 5,
+        "blog, shop, todo, library (several files) and the starter at least"
+    );
 }
 
 #[tokio::test]

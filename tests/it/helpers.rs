@@ -44,6 +44,38 @@ pub fn spawn_with_options(spec: &str, adjust: impl FnOnce(&mut Options)) -> Test
     }
 }
 
+/// Starts a server in memory for the spec file at `path` (read with the files it includes).
+pub fn spawn_file(path: &std::path::Path) -> TestApp {
+    let spec = standin::load(path).unwrap_or_else(|errors| panic!("{errors}"));
+    let options = Options {
+        workers: Some(1),
+        ..Options::default()
+    };
+    TestApp {
+        server: Server::start(spec, options).expect("the server starts"),
+        client: Client::new(),
+        _directory: None,
+    }
+}
+
+/// The example specs: every file in `specs/`, and `spec.yaml` of every directory there.
+pub fn example_specs() -> Vec<std::path::PathBuf> {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
+    let mut specs: Vec<_> = std::fs::read_dir(directory)
+        .expect("specs/")
+        .map(|entry| entry.expect("an entry").path())
+        .map(|path| {
+            if path.is_dir() {
+                path.join("spec.yaml")
+            } else {
+                path
+            }
+        })
+        .collect();
+    specs.sort();
+    specs
+}
+
 /// Starts a server for `spec` with the given storage.
 pub fn spawn_with(spec: &str, storage: Storage) -> TestApp {
     let spec = standin::parse("test.yaml", spec).unwrap_or_else(|errors| panic!("{errors}"));

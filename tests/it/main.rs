@@ -35,6 +35,7 @@ mod seeding;
 mod sessions;
 mod singular;
 mod spec_check;
+mod spec_include;
 mod spec_routes;
 mod storage;
 mod totals;

@@ -361,8 +361,7 @@ fn the_committed_schema_is_what_standin_schema_prints() {
 #[test]
 fn the_spec_schema_accepts_every_example_spec_and_rejects_a_broken_one() {
     let validator = spec_schema();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs")).unwrap() {
-        let path = entry.unwrap().path();
+    for path in crate::helpers::example_specs() {
         let spec: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let errors: Vec<String> = validator
             .iter_errors(&spec)
@@ -370,6 +369,42 @@ fn the_spec_schema_accepts_every_example_spec_and_rejects_a_broken_one() {
             .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
     }
+    // The files a spec includes are fragments, described by $defs/fragment.
+    let mut schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/standin.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    schema["$ref"] = json!("#/$defs/fragment");
+    for key in ["type", "required", "additionalProperties", "properties"] {
+        schema.as_object_mut().unwrap().remove(key);
+    }
+    let fragments = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let library = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/library");
+    for file in [
+        "shared.yaml",
+        "resources/catalogue.yaml",
+        "resources/members.yaml",
+    ] {
+        let path = std::path::Path::new(library).join(file);
+        let fragment: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> = fragments
+            .iter_errors(&fragment)
+            .map(|error| error.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+    let misplaced: Value = serde_yaml::from_str(
+        "title: x
+resources: {}
+",
+    )
+    .unwrap();
+    assert!(!fragments.is_valid(&misplaced));
     let broken: Value =
         serde_yaml::from_str("standin: 1\nresources:\n  books:\n    feilds: {}\n").unwrap();
     assert!(!validator.is_valid(&broken));

@@ -157,8 +157,7 @@ fn the_rendered_report_shows_the_line_and_a_caret() {
 
 #[test]
 fn every_example_spec_is_valid() {
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs")).unwrap() {
-        let path = entry.unwrap().path();
+    for path in crate::helpers::example_specs() {
         if let Err(errors) = standin::load(&path) {
             panic!("{}: {errors}", path.display());
         }

@@ -39,6 +39,7 @@ fn read(file: &str, source: &str, mut document: Value) -> Result<(Spec, Value), 
     let failure = |path: &str, message: String| SpecErrors {
         diagnostics: vec![diagnostic(file, source, path, message)],
         source: source.to_string(),
+        included: Vec::new(),
     };
     let mut notes = Vec::new();
     let directory = std::path::Path::new(file)
@@ -98,6 +99,7 @@ fn read(file: &str, source: &str, mut document: Value) -> Result<(Spec, Value), 
             })
             .collect(),
         source: source.to_string(),
+        included: Vec::new(),
     })?;
     if placeholder {
         spec.resources.clear();
@@ -152,6 +154,7 @@ pub fn standin_spec(
                     .into(),
             )],
             source: source.to_string(),
+            included: Vec::new(),
         });
     }
     let warn = |pointer: &str, message: String| diagnostic(file, source, pointer, message);
