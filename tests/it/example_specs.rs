@@ -2,7 +2,7 @@
 //! serves as it is: the home document, every collection and an item of each,
 //! in both representations.
 
-use crate::helpers::{example_specs, json, spawn_file};
+use crate::helpers::{example_specs, json, spawn, spawn_file};
 
 #[tokio::test]
 async fn every_example_spec_serves_its_collections_and_items() {
@@ -49,18 +49,13 @@ async fn every_example_spec_serves_its_collections_and_items() {
 
 #[tokio::test]
 async fn every_example_specs_normalised_form_serves_as_the_same_spec() {
-    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/specs");
-    let mut examples: Vec<_> = std::fs::read_dir(directory)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_file())
-        .collect();
-    examples.sort();
+    let examples = example_specs();
     assert!(!examples.is_empty());
     for path in examples {
-        let app = spawn(&std::fs::read_to_string(&path).unwrap());
+        let app = spawn_file(&path);
         let normalised = json(app.get("/_standin/spec").await).await;
-        // The export is a spec: it serves, and exports itself unchanged.
+        // The export is one spec, includes resolved: it serves, and exports
+        // itself unchanged.
         let again = spawn(&normalised.to_string());
         let exported_again = json(again.get("/_standin/spec").await).await;
         assert_eq!(exported_again, normalised, "{}", path.display());
