@@ -1,19 +1,21 @@
 //! `application/vnd.collection+json` (Collection+JSON 1.0): items as
 //! name/value `data` with `links` (references, inverses, the actions the
-//! record may take now), pages with paging `links`, a `search`
+//! record may take now, the records `embed=` asked for), pages with paging `links`, a `search`
 //! query naming the collection's parameters, and a write `template` listing
 //! the fields. Requests may send a filled-in template back as the body.
 
 use serde_json::{Map, Value, json};
 
-use super::{ItemView, PageView, record_object};
+use super::{ItemView, PageView, Shape, record_object};
 use crate::links;
+use crate::query::Embed;
 use crate::spec::{Resource, Spec};
-use crate::store::{Record, RecordId};
+use crate::store::{Embedded, EmbeddedRecord, RecordId};
 
-fn item(spec: &Spec, resource: &Resource, record: &Record, fields: Option<&[String]>) -> Value {
+fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'_>) -> Value {
+    let record = view.record;
     let mut object = record_object(resource, record);
-    super::restrict(&mut object, fields);
+    super::restrict(&mut object, shape.fields);
     let data: Vec<Value> = object
         .into_iter()
         .map(|(name, value)| json!({ "name": name, "value": value }))
@@ -41,7 +43,45 @@ fn item(spec: &Spec, resource: &Resource, record: &Record, fields: Option<&[Stri
             json!({ "rel": name, "name": name, "href": action, "prompt": title, "render": "link" }),
         );
     }
+    embedded_links(spec, "", shape.embeds, view.embedded, &mut item_links);
     json!({ "href": links::item(spec, &resource.name, &record.id), "data": data, "links": item_links })
+}
+
+/// Links to the records embedded in an item, at every depth: Collection+JSON
+/// has no embedding, so each embedded record is an item link whose `rel` is
+/// its embed path (`author`, `comments`, `comments.author`), for a client to
+/// follow.
+fn embedded_links(
+    spec: &Spec,
+    prefix: &str,
+    embeds: &[Embed],
+    embedded: &[Embedded],
+    found: &mut Vec<Value>,
+) {
+    for (embed, related) in embeds.iter().zip(embedded) {
+        let Some(target) = spec.resource(embed.resource()) else {
+            continue;
+        };
+        let path = format!("{prefix}{}", embed.name());
+        let records: Vec<&EmbeddedRecord> = match related {
+            Embedded::One(one) => one.iter().map(AsRef::as_ref).collect(),
+            Embedded::Many(many) => many.iter().collect(),
+        };
+        for record in records {
+            found.push(json!({
+                "rel": path,
+                "href": links::item(spec, &target.name, &record.record.id),
+                "render": "link",
+            }));
+            embedded_links(
+                spec,
+                &format!("{path}."),
+                embed.nested(),
+                &record.embedded,
+                found,
+            );
+        }
+    }
 }
 
 /// The write template: one entry per field.
@@ -76,7 +116,7 @@ pub(super) fn single(
     spec: &Spec,
     resource: &Resource,
     view: ItemView<'_>,
-    fields: Option<&[String]>,
+    shape: Shape<'_>,
 ) -> Value {
     let mut collection = Map::new();
     collection.insert("version".into(), json!("1.0"));
@@ -84,10 +124,7 @@ pub(super) fn single(
         "href".into(),
         json!(links::collection(spec, &resource.name)),
     );
-    collection.insert(
-        "items".into(),
-        json!([item(spec, resource, view.record, fields)]),
-    );
+    collection.insert("items".into(), json!([item(spec, resource, view, shape)]));
     collection.insert("template".into(), template(resource));
     wrap(collection)
 }
@@ -105,7 +142,7 @@ pub(super) fn page(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Val
     let items: Vec<Value> = page
         .items
         .iter()
-        .map(|view| item(spec, resource, view.record, page.shape.fields))
+        .map(|view| item(spec, resource, *view, page.shape))
         .collect();
     let mut collection = Map::new();
     collection.insert("version".into(), json!("1.0"));

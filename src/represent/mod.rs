@@ -224,9 +224,7 @@ pub fn item(
     let body = match representation {
         Representation::Html => return html::item(spec, resource, view, shape).into_bytes(),
         Representation::Hal => hal::item(spec, resource, view, shape),
-        Representation::CollectionJson => {
-            collection_json::single(spec, resource, view, shape.fields)
-        }
+        Representation::CollectionJson => collection_json::single(spec, resource, view, shape),
         Representation::Json | Representation::JsonHome => plain::item(spec, resource, view, shape),
     };
     serde_json::to_vec(&body).expect("JSON values serialise")

@@ -124,9 +124,52 @@ async fn hal_nests_embedded_records_each_with_its_links() {
 }
 
 #[tokio::test]
-async fn collection_json_serves_a_path_as_it_serves_one_level() {
+async fn collection_json_links_every_embedded_record_by_its_path() {
     let app = spawn(BLOG);
-    for query in ["embed=comments", "embed=comments.author.company"] {
+    let embedded_links = |body: &Value| -> Vec<(String, String)> {
+        body["collection"]["items"][0]["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .filter(|link| {
+                link["rel"]
+                    .as_str()
+                    .is_some_and(|rel| rel.starts_with("comments"))
+            })
+            .filter(|link| {
+                link["href"]
+                    .as_str()
+                    .is_some_and(|href| !href.starts_with("/api/posts/"))
+            })
+            .map(|link| {
+                (
+                    link["rel"].as_str().unwrap().into(),
+                    link["href"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let link = |rel: &str, href: &str| (rel.to_string(), href.to_string());
+    for (query, expected) in [
+        ("", vec![]),
+        (
+            "embed=comments",
+            vec![
+                link("comments", "/api/comments/1"),
+                link("comments", "/api/comments/2"),
+            ],
+        ),
+        (
+            "embed=comments.author.company",
+            vec![
+                link("comments", "/api/comments/1"),
+                link("comments.author", "/api/users/2"),
+                link("comments.author.company", "/api/companies/2"),
+                link("comments", "/api/comments/2"),
+                link("comments.author", "/api/users/3"),
+            ],
+        ),
+    ] {
         let response = app
             .request(Method::GET, &format!("/posts/1?{query}"))
             .header("accept", "application/vnd.collection+json")
@@ -139,7 +182,23 @@ async fn collection_json_serves_a_path_as_it_serves_one_level() {
             body["collection"]["items"][0]["href"], "/api/posts/1",
             "{query}"
         );
+        assert_eq!(embedded_links(&body), expected, "{query}");
     }
+    // Pages too.
+    let response = app
+        .request(Method::GET, "/posts?embed=author.company")
+        .header("accept", "application/vnd.collection+json")
+        .send()
+        .await
+        .unwrap();
+    let body = json(response).await;
+    let rels: Vec<&str> = body["collection"]["items"][0]["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter_map(|link| link["rel"].as_str())
+        .collect();
+    assert!(rels.contains(&"author.company"), "{rels:?}");
 }
 
 #[tokio::test]
