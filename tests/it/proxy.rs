@@ -222,6 +222,59 @@ async fn an_unreachable_upstream_is_a_502_naming_it() {
 }
 
 #[tokio::test]
+async fn an_https_upstream_that_fails_tls_is_a_502_saying_so() {
+    // The backend speaks plain HTTP: a TLS client's handshake with it fails.
+    let backend = spawn(BACKEND);
+    let url = backend.server.url().replacen("http://", "https://", 1);
+    let front = spawn_with_options(FRONT, |options| {
+        options.upstream = Some(Upstream::new(&url, Duration::from_secs(5)).unwrap());
+    });
+    let body = problem(front.get("/users/1").await, 502).await;
+    assert_eq!(body["type"], "urn:standin:problem:upstream-unreachable");
+    assert_eq!(body["upstream"], url.as_str());
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("TLS with the upstream {url} failed"))
+            && detail.contains("handshake"),
+        "{detail}"
+    );
+    assert_eq!(front.server.received_requests()[0].status, 502);
+    // The backend never saw a request: the handshake failed before one.
+    assert!(backend.server.received_requests().is_empty());
+}
+
+#[test]
+fn check_accepts_an_https_upstream_and_refuses_other_schemes_where_they_are() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("front.yaml");
+    std::fs::write(&path, format!("{FRONT}upstream: https://api.example.com\n")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(&path, format!("{FRONT}upstream: ftp://api.example.com\n")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = FRONT.lines().count() + 1;
+    assert!(
+        stderr.contains(&format!("{}:{line}:11:", path.display()))
+            && stderr.contains("has the scheme 'ftp': an upstream is an http:// or https:// URL"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn an_upstream_slower_than_the_timeout_is_a_504() {
     // The backend's reports take 2 s (spec latency); the front waits 100 ms.
     let backend = spawn(BACKEND);
