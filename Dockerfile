@@ -18,7 +18,11 @@ RUN touch src/main.rs src/lib.rs \
     && strip target/release/standin
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin standin \
+# CA certificates: an https:// upstream's certificate is verified against them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin standin \
     && mkdir -p /data /specs \
     && chown standin /data
 COPY --from=build /src/target/release/standin /usr/local/bin/standin

@@ -113,7 +113,7 @@ pub struct ServeArgs {
     #[arg(long = "credential", value_name = "VALUE", hide_env_values = true)]
     pub credentials: Vec<String>,
     /// Forward requests for routes the spec does not declare to this real service
-    /// (an http:// URL; the request's path and query are appended): a partial mock
+    /// (an http:// or https:// URL; the request's path and query are appended): a partial mock
     /// in front of a real API. Overrides the spec's `upstream`.
     #[arg(long, env = "STANDIN_UPSTREAM", value_name = "URL")]
     pub upstream: Option<String>,

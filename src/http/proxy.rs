@@ -3,8 +3,11 @@
 //! does not declare is forwarded to it (method, path, query, headers but the
 //! hop-by-hop ones, body), and its answer passed back (status, headers, body).
 //! An upstream that cannot be reached is answered `502`, one that answers too
-//! late `504`, both as problems naming it. With a recorder (`--record`),
-//! answers to reads are kept as records (`crate::record`).
+//! late `504`, both as problems naming it. An `https://` upstream is reached
+//! with rustls (ring provider), its certificate verified against the
+//! system's roots; a failed handshake or verification is a `502` saying so.
+//! With a recorder (`--record`), answers to reads are kept as records
+//! (`crate::record`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +59,7 @@ pub struct Proxy {
 impl Proxy {
     /// Forwarding to `upstream` (when given, else the spec's), recording with `recorder`.
     pub fn new(upstream: Option<Upstream>, recorder: Option<Arc<Recorder>>) -> Proxy {
+        install_tls_provider();
         Proxy {
             upstream,
             recorder,
@@ -72,6 +76,7 @@ impl Proxy {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
+        install_tls_provider();
         // No pooled connections: a connection belongs to the worker's runtime
         // that opened it, and workers have one each.
         let client = reqwest::Client::builder()
@@ -82,6 +87,16 @@ impl Proxy {
             .map_err(|error| error.to_string())?;
         Ok(self.client.get_or_init(|| client))
     }
+}
+
+/// Makes rustls's ring provider the process's default, unless one already is.
+///
+/// reqwest is built without a provider of its own (its default, aws-lc-rs,
+/// is slow to build) and takes the process's: every reqwest client in the
+/// process, standin's and any built after a server starts, needs one.
+pub fn install_tls_provider() {
+    // An error only says another provider was installed first; it serves as well.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Whether `spec` declares the route of `request`, which standin then
@@ -317,6 +332,22 @@ fn upstream_failure(error: &reqwest::Error, upstream: &Upstream, url: &str) -> P
         Some(cause) => cause.clone(),
         None => error.to_string(),
     };
+    if let Some(tls) = tls_failure(error) {
+        let trust = match tls {
+            rustls::Error::InvalidCertificate(_) => {
+                "its certificate is not trusted (verified against the system's roots): "
+            }
+            _ => "",
+        };
+        return Problem::Upstream {
+            status: StatusCode::BAD_GATEWAY,
+            upstream: upstream.url.clone(),
+            detail: format!(
+                "TLS with the upstream {} failed, in the handshake for {url}: {trust}{tls}",
+                upstream.url
+            ),
+        };
+    }
     let what = if error.is_connect() {
         "cannot connect to the upstream"
     } else {
@@ -327,6 +358,26 @@ fn upstream_failure(error: &reqwest::Error, upstream: &Upstream, url: &str) -> P
         upstream: upstream.url.clone(),
         detail: format!("{what} {} ({url}): {why}", upstream.url).replace(": :", ":"),
     }
+}
+
+/// The TLS error behind `error`, when the connection failed in TLS.
+fn tls_failure(error: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        // An I/O error (maybe in another) hides the error it wraps from `source`.
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(cause);
+        while let Some(error) = inner {
+            if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            inner = error
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static));
+        }
+        source = cause.source();
+    }
+    None
 }
 
 fn describe(duration: Duration) -> String {

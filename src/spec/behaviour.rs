@@ -66,7 +66,7 @@ impl Faults {
 /// are forwarded to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
-    /// The base URL (`http://host:port`, maybe with a path prefix), without a trailing slash.
+    /// The base URL (`http://host:port` or `https://host`, maybe with a path prefix), without a trailing slash.
     pub url: String,
     /// How long the upstream may take to answer a forwarded request, body included.
     pub timeout: Duration,
@@ -76,22 +76,16 @@ pub struct Upstream {
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Upstream {
-    /// The upstream at `url` (an `http://` URL); why not, when it cannot be one.
+    /// The upstream at `url` (an `http://` or `https://` URL); why not, when it cannot be one.
     pub fn new(url: &str, timeout: Duration) -> Result<Upstream, String> {
         let parsed = reqwest::Url::parse(url).map_err(|error| {
             format!("'{url}' is not a URL ({error}): expected one like http://localhost:9000")
         })?;
         match parsed.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(format!(
-                    "'{url}' is an https:// upstream, which standin cannot reach: it forwards over plain HTTP only (no TLS); \
-                     give an http:// URL, e.g. of a local TLS-terminating proxy"
-                ));
-            }
+            "http" | "https" => {}
             other => {
                 return Err(format!(
-                    "'{url}' has the scheme '{other}': an upstream is an http:// URL"
+                    "'{url}' has the scheme '{other}': an upstream is an http:// or https:// URL"
                 ));
             }
         }

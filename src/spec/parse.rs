@@ -262,6 +262,15 @@ mod tests {
         let upstream = spec.upstream.expect("an upstream");
         assert_eq!(upstream.url, "http://127.0.0.1:9000/v2");
         assert_eq!(upstream.timeout, std::time::Duration::from_millis(1500));
+        let spec = parse(
+            "spec.yaml",
+            &format!("standin: 1\nupstream: https://api.example.com/\n{resources}"),
+        )
+        .unwrap();
+        assert_eq!(
+            spec.upstream.expect("an upstream").url,
+            "https://api.example.com"
+        );
     }
 
     #[test]
@@ -269,9 +278,14 @@ mod tests {
         let resources = "resources:\n  todos:\n    fields:\n      title: string\n";
         let cases = [
             (
-                "upstream: https://api.example.com\n",
+                "upstream: ftp://api.example.com\n",
                 "spec.yaml:2:11",
-                "plain HTTP only",
+                "scheme 'ftp': an upstream is an http:// or https:// URL",
+            ),
+            (
+                "upstream:\n  url: ftp://api.example.com\n",
+                "spec.yaml:3:8",
+                "scheme 'ftp'",
             ),
             (
                 "upstream: localhost:9000\n",

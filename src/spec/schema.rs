@@ -198,15 +198,15 @@ pub fn json_schema() -> Value {
                 "maxProperties": 100,
             },
             "upstream": {
-                "description": "The real service behind this partial mock: routes the spec does not declare are forwarded to it. An http:// URL, or a mapping with the URL and a timeout.",
+                "description": "The real service behind this partial mock: routes the spec does not declare are forwarded to it. An http:// or https:// URL, or a mapping with the URL and a timeout.",
                 "oneOf": [
-                    { "type": "string", "pattern": "^http://" },
+                    { "type": "string", "pattern": "^https?://" },
                     {
                         "type": "object",
                         "required": ["url"],
                         "additionalProperties": false,
                         "properties": {
-                            "url": { "description": "The upstream's base URL (http:// only); the request's path and query are appended to it.", "type": "string", "pattern": "^http://" },
+                            "url": { "description": "The upstream's base URL (http:// or https://); the request's path and query are appended to it.", "type": "string", "pattern": "^https?://" },
                             "timeout": { "$ref": "#/$defs/duration", "description": "How long the upstream may take to answer (default 30s); past it the request is answered 504." },
                         },
                     },

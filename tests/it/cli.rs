@@ -278,6 +278,7 @@ async fn serve_serves_several_files_side_by_side_each_on_its_own_port() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     assert_ne!(urls[0], urls[1]);
+    crate::helpers::tls_provider();
     let client = reqwest::Client::new();
     let todos: serde_json::Value = client
         .get(format!("{}/todos?per_page=1", urls[0]))
@@ -332,17 +333,17 @@ fn several_files_with_one_database_are_refused() {
 }
 
 #[test]
-fn serve_refuses_an_https_upstream_at_start() {
+fn serve_refuses_an_upstream_that_is_not_http_at_start() {
     let output = standin()
         .args(["serve", "specs/todo.yaml", "--port", "0", "--no-watch"])
-        .args(["--upstream", "https://api.example.com"])
+        .args(["--upstream", "ftp://api.example.com"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("--upstream: 'https://api.example.com' is an https:// upstream")
-            && stderr.contains("plain HTTP only"),
+        stderr.contains("--upstream: 'ftp://api.example.com' has the scheme 'ftp'")
+            && stderr.contains("an http:// or https:// URL"),
         "{stderr}"
     );
 }

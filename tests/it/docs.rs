@@ -158,6 +158,7 @@ async fn every_curl_example_in_the_docs_answers_as_shown() {
         .collect();
     docs.sort();
     files.extend(docs);
+    crate::helpers::tls_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

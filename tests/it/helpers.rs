@@ -24,6 +24,13 @@ pub struct TestApp {
     _directory: Option<tempfile::TempDir>,
 }
 
+/// Gives reqwest, built without a TLS provider of its own, rustls's ring
+/// provider, for a client built before any server here starts (a server
+/// installs it too).
+pub fn tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Starts a server for `spec` in memory.
 pub fn spawn(spec: &str) -> TestApp {
     spawn_with(spec, Storage::Memory)

@@ -222,6 +222,59 @@ async fn an_unreachable_upstream_is_a_502_naming_it() {
 }
 
 #[tokio::test]
+async fn an_https_upstream_that_fails_tls_is_a_502_saying_so() {
+    // The backend speaks plain HTTP: a TLS client's handshake with it fails.
+    let backend = spawn(BACKEND);
+    let url = backend.server.url().replacen("http://", "https://", 1);
+    let front = spawn_with_options(FRONT, |options| {
+        options.upstream = Some(Upstream::new(&url, Duration::from_secs(5)).unwrap());
+    });
+    let body = problem(front.get("/users/1").await, 502).await;
+    assert_eq!(body["type"], "urn:standin:problem:upstream-unreachable");
+    assert_eq!(body["upstream"], url.as_str());
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("TLS with the upstream {url} failed"))
+            && detail.contains("handshake"),
+        "{detail}"
+    );
+    assert_eq!(front.server.received_requests()[0].status, 502);
+    // The backend never saw a request: the handshake failed before one.
+    assert!(backend.server.received_requests().is_empty());
+}
+
+#[test]
+fn check_accepts_an_https_upstream_and_refuses_other_schemes_where_they_are() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("front.yaml");
+    std::fs::write(&path, format!("{FRONT}upstream: https://api.example.com\n")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(&path, format!("{FRONT}upstream: ftp://api.example.com\n")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = FRONT.lines().count() + 1;
+    assert!(
+        stderr.contains(&format!("{}:{line}:11:", path.display()))
+            && stderr.contains("has the scheme 'ftp': an upstream is an http:// or https:// URL"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn an_upstream_slower_than_the_timeout_is_a_504() {
     // The backend's reports take 2 s (spec latency); the front waits 100 ms.
     let backend = spawn(BACKEND);
@@ -334,4 +387,117 @@ components:
         assert_eq!(json(front.get("/users/1").await).await["name"], "Ada");
         assert!(front.server.received_requests()[1].forwarded.is_some());
     }
+}
+
+/// A TLS backend on 127.0.0.1 with the certificate `tests/tls/localhost.pem`
+/// (for 127.0.0.1 and localhost, issued by the test CA `tests/tls/ca.pem`,
+/// in no system's roots): it answers every request `{"from": "tls"}` and
+/// sends each request line it read down the channel.
+fn tls_backend() -> (String, std::sync::mpsc::Receiver<String>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{BufRead, BufReader, Write};
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let certificates = CertificateDer::pem_file_iter(root.join("localhost.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(root.join("localhost.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certificates, key)
+    .unwrap();
+    let config = std::sync::Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let (heard, hearing) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let connection = rustls::ServerConnection::new(std::sync::Arc::clone(&config)).unwrap();
+            let mut reader = BufReader::new(rustls::StreamOwned::new(connection, stream));
+            // A handshake the client refuses ends here, with an error.
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                line.clear();
+            }
+            let _ = heard.send(request_line.trim_end().to_string());
+            let body = r#"{"from": "tls"}"#;
+            let stream = reader.get_mut();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.flush();
+        }
+    });
+    (url, hearing)
+}
+
+#[tokio::test]
+async fn an_https_upstream_whose_certificate_is_not_trusted_is_a_502_saying_so() {
+    let (url, hearing) = tls_backend();
+    let front = spawn_with_options(FRONT, |options| {
+        options.upstream = Some(Upstream::new(&url, Duration::from_secs(5)).unwrap());
+    });
+    let body = problem(front.get("/users/1").await, 502).await;
+    assert_eq!(body["type"], "urn:standin:problem:upstream-unreachable");
+    assert_eq!(body["upstream"], url.as_str());
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("TLS with the upstream {url} failed"))
+            && detail
+                .contains("its certificate is not trusted (verified against the system's roots)")
+            && detail.contains("UnknownIssuer"),
+        "{detail}"
+    );
+    assert!(hearing.try_recv().is_err(), "no request was sent");
+}
+
+#[tokio::test]
+async fn an_https_upstream_whose_certificate_the_roots_trust_is_forwarded_to() {
+    // The system's roots, for this process only: the test CA (SSL_CERT_FILE).
+    let (url, hearing) = tls_backend();
+    let directory = tempfile::tempdir().unwrap();
+    let ready = directory.path().join("ready");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_standin"))
+        .current_dir(root)
+        .env("SSL_CERT_FILE", root.join("tests/tls/ca.pem"))
+        .env_remove("SSL_CERT_DIR")
+        .args(["serve", "specs/todo.yaml", "--port", "0", "--no-watch"])
+        .args(["--upstream", &url, "--ready-file"])
+        .arg(&ready)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let front = loop {
+        let text = std::fs::read_to_string(&ready).unwrap_or_default();
+        if let Some(line) = text.lines().next() {
+            break line.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "not ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    crate::helpers::tls_provider();
+    let answer = reqwest::get(format!("{front}/users/1?x=1")).await.unwrap();
+    let status = answer.status();
+    let body = answer.text().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, r#"{"from": "tls"}"#);
+    assert_eq!(hearing.try_recv().unwrap(), "GET /users/1?x=1 HTTP/1.1");
 }
