@@ -13,9 +13,9 @@ use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
 use crate::links::{self, Pagination};
 use crate::query::{self, Column, Filter, Operator};
-use crate::represent::{ItemView, PageView, Representation, Shape};
+use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
-use crate::store::RecordId;
+use crate::store::{RecordId, StoredRecord};
 
 /// An inverse collection: the records referencing item `id` of `parent`.
 #[derive(Debug, Clone)]
@@ -145,27 +145,70 @@ impl Collection<'_> {
         let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
         let index = self.index;
         let shared_query = query.clone();
-        let (page, embedded) = self
-            .state
-            .read(self.spec, move |store, spec| {
-                let resource = &spec.resources[index];
-                let page = store.list(resource, &shared_query, &scope)?;
-                let embedded =
-                    store.embedded(spec, &page.records, &shared_query.embed, spec.max_page_size)?;
-                Ok((page, embedded))
-            })
-            .await?;
+        // Plain items with no embeds and no fieldset are written from the
+        // records' stored text, with no values parsed from it in between.
+        let (records, total, embedded) = if representation == Representation::Json
+            && query.embed.is_empty()
+            && query.fields.is_none()
+        {
+            let (stored, total) = self
+                .state
+                .read(self.spec, move |store, spec| {
+                    Ok(store.list_stored(&spec.resources[index], &shared_query, &scope)?)
+                })
+                .await?;
+            if let Some(body) = represent::stored_page(resource, &stored) {
+                let pagination = Pagination {
+                    page: query.page(),
+                    per_page: query.limit,
+                    total,
+                    offset: query.offset,
+                };
+                let href = self.href();
+                let page_links = links::page_links(&href, &query.link_parameters, pagination);
+                let response = respond::rendered_page(
+                    request,
+                    resource,
+                    &page_links,
+                    pagination,
+                    stored.len(),
+                    representation,
+                    body,
+                );
+                return Ok(read.keep(response));
+            }
+            let records = stored
+                .into_iter()
+                .map(StoredRecord::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            (records, total, Vec::new())
+        } else {
+            let (page, embedded) = self
+                .state
+                .read(self.spec, move |store, spec| {
+                    let resource = &spec.resources[index];
+                    let page = store.list(resource, &shared_query, &scope)?;
+                    let embedded = store.embedded(
+                        spec,
+                        &page.records,
+                        &shared_query.embed,
+                        spec.max_page_size,
+                    )?;
+                    Ok((page, embedded))
+                })
+                .await?;
+            (page.records, page.total, embedded)
+        };
         let pagination = Pagination {
             page: query.page(),
             per_page: query.limit,
-            total: page.total,
+            total,
             offset: query.offset,
         };
         let href = self.href();
         let page_links = links::page_links(&href, &query.link_parameters, pagination);
         let view = PageView {
-            items: page
-                .records
+            items: records
                 .iter()
                 .enumerate()
                 .map(|(position, record)| ItemView {

@@ -7,6 +7,7 @@ mod hal;
 pub mod html;
 mod json_home;
 mod plain;
+mod stored;
 
 pub use collection_json::fields_of_template;
 
@@ -16,7 +17,7 @@ use crate::fingerprint;
 use crate::links::{PageLinks, Pagination};
 use crate::query::Embed;
 use crate::spec::{Resource, Spec};
-use crate::store::{Embedded, Record};
+use crate::store::{Embedded, Record, StoredRecord};
 
 /// A media type standin can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +149,37 @@ pub fn etag(resource: &Resource, record: &Record, representation: Representation
         representation.media_type().bytes(),
     );
     format!("\"{hash:016x}\"")
+}
+
+/// The plain JSON body of a record read as stored, with no embeds and no
+/// sparse fieldset, and its entity tag (as [`etag`] makes it); `None` where
+/// the record must be parsed and rendered by [`item`].
+pub fn stored_item(resource: &Resource, record: &StoredRecord) -> Option<(Vec<u8>, String)> {
+    let mut body = Vec::with_capacity(record.data.len() + 128);
+    stored::record(resource, record, &mut body)?;
+    // The body is the record's object: its hash is the record's.
+    let hash = fingerprint::fnv1a(
+        fingerprint::digest(&body),
+        Representation::Json.media_type().bytes(),
+    );
+    Some((body, format!("\"{hash:016x}\"")))
+}
+
+/// The plain JSON body of a page of records read as stored, with no embeds
+/// and no sparse fieldset; `None` where they must be parsed and rendered by
+/// [`collection`].
+pub fn stored_page(resource: &Resource, records: &[StoredRecord]) -> Option<Vec<u8>> {
+    let size: usize = records.iter().map(|record| record.data.len() + 128).sum();
+    let mut body = Vec::with_capacity(size + 2);
+    body.push(b'[');
+    for (position, record) in records.iter().enumerate() {
+        if position > 0 {
+            body.push(b',');
+        }
+        stored::record(resource, record, &mut body)?;
+    }
+    body.push(b']');
+    Some(body)
 }
 
 /// An item's body.

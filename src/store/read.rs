@@ -23,24 +23,63 @@ pub(super) fn resource_key(name: &str) -> usize {
     crate::fingerprint::fnv1a(crate::fingerprint::START, name.bytes()) as usize
 }
 
-/// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
-pub(super) fn record_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(Record, bool)> {
+/// A record as stored: its fields still the JSON text of its `data` column,
+/// for answers written from that text without parsing it into values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The record's id.
+    pub id: RecordId,
+    /// The field values as a JSON object's text, as stored.
+    pub data: String,
+    /// When it was created.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+impl StoredRecord {
+    /// The record with its fields parsed, failing as a read of it would.
+    pub fn parse(self) -> Result<Record, StoreError> {
+        Ok(self.parsed()?)
+    }
+
+    fn parsed(self) -> rusqlite::Result<Record> {
+        let fields: Map<String, Value> = serde_json::from_str(&self.data).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                Box::new(error),
+            )
+        })?;
+        Ok(Record {
+            id: self.id,
+            fields,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A stored record and whether it is soft-deleted, from a row of [`COLUMNS`].
+fn stored_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(StoredRecord, bool)> {
     let id = match kind {
         IdKind::Integer => RecordId::Integer(row.get(0)?),
         IdKind::Uuid | IdKind::String => RecordId::Text(row.get(0)?),
     };
-    let data: String = row.get(1)?;
-    let fields: Map<String, Value> = serde_json::from_str(&data).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(error))
-    })?;
     let deleted: Option<String> = row.get(4)?;
-    let record = Record {
+    let record = StoredRecord {
         id,
-        fields,
+        data: row.get(1)?,
         created_at: row.get(2)?,
         updated_at: row.get(3)?,
     };
     Ok((record, deleted.is_some()))
+}
+
+/// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
+pub(super) fn record_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(Record, bool)> {
+    let (stored, deleted) = stored_from_row(kind, row)?;
+    Ok((stored.parsed()?, deleted))
 }
 
 /// The record with `id`, deleted or not.
@@ -74,12 +113,13 @@ pub(super) fn find_live(
 /// are contiguous (as they stay until a record is deleted): any page then
 /// costs what the first does, where OFFSET steps over every record before
 /// it. None otherwise.
-fn seek_page(
+fn seek_page<T>(
     connection: &Connection,
     resource: &Resource,
     query: &ListQuery,
     total: Option<i64>,
-) -> rusqlite::Result<Option<Vec<Record>>> {
+    from_row: fn(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+) -> rusqlite::Result<Option<Vec<T>>> {
     let Some(total) = total else {
         return Ok(None);
     };
@@ -111,7 +151,7 @@ fn seek_page(
     let mut statement = connection.prepare_cached(&sql)?;
     let records = statement
         .query_map((start, i64::from(query.limit)), |row| {
-            record_from_row(resource.id, row).map(|(record, _)| record)
+            from_row(resource.id, row).map(|(record, _)| record)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(records))
@@ -131,6 +171,47 @@ impl Store {
         query: &ListQuery,
         scope: &[Filter],
     ) -> Result<Page, StoreError> {
+        let (records, total) = self.list_rows(resource, query, scope, record_from_row)?;
+        Ok(Page { records, total })
+    }
+
+    /// The live record of `resource` with `id`, as stored.
+    pub fn get_stored(
+        &self,
+        resource: &Resource,
+        id: &RecordId,
+    ) -> Result<StoredRecord, StoreError> {
+        let connection = self.lock_for_request();
+        let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?1", table(resource));
+        let found = connection
+            .prepare_cached(&sql)?
+            .query_row([sql_id(id)], |row| stored_from_row(resource.id, row))
+            .optional()?;
+        match found {
+            Some((record, false)) => Ok(record),
+            Some((_, true)) if resource.soft_delete => Err(StoreError::Gone),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// [`Store::list`], its records as stored, with their total.
+    pub fn list_stored(
+        &self,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+    ) -> Result<(Vec<StoredRecord>, u64), StoreError> {
+        self.list_rows(resource, query, scope, stored_from_row)
+    }
+
+    /// The rows of a page, each read by `from_row`, with the collection's total.
+    fn list_rows<T>(
+        &self,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+        from_row: fn(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+    ) -> Result<(Vec<T>, u64), StoreError> {
         let connection = self.lock_for_request();
         let compiled = select::compile(resource, query, scope);
         // Indexes are made once, for every later query: that work is not
@@ -162,11 +243,8 @@ impl Store {
                 &compiled.count_parameters,
             )?,
         };
-        if let Some(records) = seek_page(&connection, resource, query, kept)? {
-            return Ok(Page {
-                records,
-                total: total.unsigned_abs(),
-            });
+        if let Some(records) = seek_page(&connection, resource, query, kept, from_row)? {
+            return Ok((records, total.unsigned_abs()));
         }
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
@@ -176,13 +254,10 @@ impl Store {
         let mut statement = connection.prepare_cached(&compiled.page)?;
         let records = statement
             .query_map(rusqlite::params_from_iter(&all_parameters), |row| {
-                record_from_row(resource.id, row).map(|(record, _)| record)
+                from_row(resource.id, row).map(|(record, _)| record)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Page {
-            records,
-            total: total.unsigned_abs(),
-        })
+        Ok((records, total.unsigned_abs()))
     }
 
     /// The result of a count query on `resource`, from the cache while no

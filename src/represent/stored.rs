@@ -1,0 +1,240 @@
+//! Plain JSON objects written straight from a record's stored text, with no
+//! tree of values in between: the bytes [`super::record_object`] would
+//! serialise to, for the reads of items and pages that ask for no embeds and
+//! no sparse fieldset. Where the stored text holds something whose bytes
+//! serde_json would write otherwise (an escape, a float, a nested value), that
+//! value alone goes through a `Value`; where the text is not what serde_json
+//! writes for an object at all, the caller parses the record as before.
+
+use serde_json::Value;
+
+use crate::spec::Resource;
+use crate::store::{RecordId, StoredRecord};
+
+/// Appends `record` as [`super::record_object`] serialises it; `None` (and
+/// `out` as it was) when its stored text is not one this can read, where the
+/// caller parses the record instead.
+pub fn record(resource: &Resource, record: &StoredRecord, out: &mut Vec<u8>) -> Option<()> {
+    let start = out.len();
+    let written = write_record(resource, record, out);
+    if written.is_none() {
+        out.truncate(start);
+    }
+    written
+}
+
+fn write_record(resource: &Resource, record: &StoredRecord, out: &mut Vec<u8>) -> Option<()> {
+    let members = members(record.data.as_bytes())?;
+    out.push(b'{');
+    if !resource.singular {
+        out.extend_from_slice(b"\"id\":");
+        match &record.id {
+            RecordId::Integer(id) => out.extend_from_slice(id.to_string().as_bytes()),
+            RecordId::Text(id) => serde_json::to_writer(&mut *out, id).ok()?,
+        }
+        out.push(b',');
+    }
+    for field in &resource.fields {
+        // A field named as a member standin sets would take that member's place.
+        if matches!(field.name.as_str(), "id" | "created_at" | "updated_at") {
+            return None;
+        }
+        serde_json::to_writer(&mut *out, &field.name).ok()?;
+        out.push(b':');
+        // The last of equal keys is the one a parse keeps.
+        let stored = members
+            .iter()
+            .rev()
+            .find(|(key, _)| *key == field.name.as_bytes());
+        match stored {
+            Some((_, value)) => write_value(value, out)?,
+            None => match &field.default {
+                Some(value) => serde_json::to_writer(&mut *out, value).ok()?,
+                None => out.extend_from_slice(b"null"),
+            },
+        }
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"created_at\":");
+    serde_json::to_writer(&mut *out, &record.created_at).ok()?;
+    out.extend_from_slice(b",\"updated_at\":");
+    serde_json::to_writer(&mut *out, &record.updated_at).ok()?;
+    out.push(b'}');
+    Some(())
+}
+
+/// Writes a stored value as serde_json writes the value it parses to: its
+/// bytes as they are when they are already those, else through a `Value`.
+fn write_value(value: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    if verbatim(value) {
+        out.extend_from_slice(value);
+        return Some(());
+    }
+    let text = std::str::from_utf8(value).ok()?;
+    let parsed: Value = serde_json::from_str(text).ok()?;
+    serde_json::to_writer(&mut *out, &parsed).ok()
+}
+
+/// Whether serde_json writes back a value's text unchanged: a string with no
+/// escape, an integer it reads as one (no `-0`, no more digits than any
+/// 64-bit integer has), `true`, `false` or `null`.
+fn verbatim(value: &[u8]) -> bool {
+    match value {
+        [b'"', inner @ .., b'"'] => inner.iter().all(|&byte| byte != b'\\' && byte >= 0x20),
+        b"true" | b"false" | b"null" | b"0" => true,
+        _ => {
+            let digits = value.strip_prefix(b"-").unwrap_or(value);
+            matches!(digits.first(), Some(b'1'..=b'9'))
+                && digits.len() <= 18
+                && digits.iter().all(u8::is_ascii_digit)
+        }
+    }
+}
+
+/// The members of a JSON object's text, each key (with no escape in it) and
+/// the text of its value; `None` unless the text is one compact object.
+fn members(text: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
+    let mut members = Vec::with_capacity(8);
+    let mut at = 1;
+    if text.first() != Some(&b'{') {
+        return None;
+    }
+    if text.get(at) == Some(&b'}') {
+        return (text.len() == 2).then_some(members);
+    }
+    loop {
+        // A key: a string with no escape.
+        if text.get(at) != Some(&b'"') {
+            return None;
+        }
+        let key_end = at + 1 + text[at + 1..].iter().position(|&byte| byte == b'"')?;
+        let key = &text[at + 1..key_end];
+        if key.contains(&b'\\') || text.get(key_end + 1) != Some(&b':') {
+            return None;
+        }
+        let value_start = key_end + 2;
+        let value_end = skip_value(text, value_start)?;
+        members.push((key, &text[value_start..value_end]));
+        match text.get(value_end) {
+            Some(b',') => at = value_end + 1,
+            Some(b'}') if value_end + 1 == text.len() => return Some(members),
+            _ => return None,
+        }
+    }
+}
+
+/// Where the value starting at `at` ends: at the first `,`, `}` or `]`
+/// outside strings, objects and arrays. What is inside is checked when it is
+/// written ([`write_value`] parses what it does not copy).
+fn skip_value(text: &[u8], at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut position = at;
+    loop {
+        match *text.get(position)? {
+            b'"' => position = skip_string(text, position)?,
+            b'{' | b'[' => {
+                depth += 1;
+                position += 1;
+            }
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                position += 1;
+            }
+            b',' | b'}' | b']' if depth == 0 => return (position > at).then_some(position),
+            _ => position += 1,
+        }
+    }
+}
+
+/// The position after the string starting at `at`.
+fn skip_string(text: &[u8], at: usize) -> Option<usize> {
+    let mut position = at + 1;
+    loop {
+        match *text.get(position)? {
+            b'"' => return Some(position + 1),
+            b'\\' => position += 2,
+            _ => position += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Record;
+
+    fn resource() -> Resource {
+        let spec = crate::spec::parse(
+            "test.yaml",
+            "standin: 1\nresources:\n  posts:\n    fields:\n      title: string\n      views: integer\n      tags: { type: array, items: { type: string } }\n      score: number\n      kind: { type: string, default: plain }\n",
+        )
+        .expect("the spec is valid");
+        spec.resource("posts").expect("posts").clone()
+    }
+
+    /// The bytes written from the stored text, and those of the parsed record (`None` when it does not parse).
+    fn both(data: &str) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        let resource = resource();
+        let stored = StoredRecord {
+            id: RecordId::Integer(7),
+            data: data.to_string(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: "2024-01-02T00:00:00Z".into(),
+        };
+        let mut out = Vec::new();
+        let direct = record(&resource, &stored, &mut out).map(|()| out);
+        let parsed: Option<Record> = stored.parse().ok();
+        let slow = parsed.map(|parsed| {
+            serde_json::to_vec(&super::super::record_object(&resource, &parsed))
+                .expect("serialises")
+        });
+        (direct, slow)
+    }
+
+    #[test]
+    fn writes_what_the_parsed_record_serialises_to() {
+        let mut written = 0;
+        for data in [
+            r#"{"title":"plain","views":12,"tags":["a","b"],"score":1.5}"#,
+            r#"{"title":"esc\"aped \u00e9 \n","views":-3,"score":1e3}"#,
+            r#"{"views":123456789012345678901,"score":-0,"title":"é ✓"}"#,
+            r#"{"title":"one","title":"two","gone":{"a":[1,{"b":"}"}]},"kind":null}"#,
+            r#"{ "title" : "spaced" , "tags" : [ 1 , 2 ] }"#,
+            r#"{"tags":[],"score":0.1,"views":0,"title":"x"}"#,
+            r#"{}"#,
+            "{\"title\":\"del \u{7f} \u{1}\"}",
+            "{\"title\":\"del \u{7f}\"}",
+        ] {
+            let (direct, slow) = both(data);
+            match (direct, slow) {
+                (Some(direct), Some(slow)) => {
+                    written += 1;
+                    assert_eq!(
+                        String::from_utf8(direct).expect("utf-8"),
+                        String::from_utf8(slow).expect("utf-8"),
+                        "{data}"
+                    );
+                }
+                (Some(_), None) => panic!("{data} was written but does not parse"),
+                (None, _) => {}
+            }
+        }
+        // All but the spaced object and the raw control character.
+        assert_eq!(written, 7);
+    }
+
+    #[test]
+    fn reads_compact_objects_without_parsing_them_whole() {
+        let (direct, slow) = both(r#"{"title":"a \"q\"","views":5,"tags":["x"],"score":2.50}"#);
+        assert_eq!(direct, slow);
+        assert!(
+            direct.is_some(),
+            "a compact object is written from its text"
+        );
+        let (direct, _) = both(r#"{ "title" : "spaced" }"#);
+        assert_eq!(
+            direct, None,
+            "a text that is not compact is parsed by the caller"
+        );
+    }
+}
