@@ -117,17 +117,28 @@ impl ItemTarget<'_> {
             && query.embed.is_empty()
             && query.fields.is_none();
         let response = if plain {
-            let stored = self
+            let read_item = self
                 .state
                 .read(self.spec, move |store, spec| {
-                    Ok(store.get_stored(&spec.resources[index], &id)?)
+                    let resource = &spec.resources[index];
+                    let written = store.get_stored(resource, &id, |row| {
+                        let mut body = Vec::with_capacity(row.data.len() + 128);
+                        represent::stored_object(resource, row, &mut body)
+                            .map(|()| (body, row.updated_at.to_string()))
+                    })?;
+                    match written {
+                        Some(written) => Ok(Ok(written)),
+                        // In the same read transaction: the same record.
+                        None => Ok(Err(store.get(resource, &id)?)),
+                    }
                 })
                 .await?;
-            match represent::stored_item(self.resource(), &stored) {
-                Some((body, etag)) => {
-                    respond::rendered_item(body, etag, &stored.updated_at, representation)
+            match read_item {
+                Ok((body, updated_at)) => {
+                    let etag = represent::object_etag(&body);
+                    respond::rendered_item(body, etag, &updated_at, representation)
                 }
-                None => ItemResponse::read(&stored.parse()?).render_shaped(
+                Err(record) => ItemResponse::read(&record).render_shaped(
                     self.spec,
                     self.resource(),
                     &[],

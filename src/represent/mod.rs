@@ -17,7 +17,7 @@ use crate::fingerprint;
 use crate::links::{PageLinks, Pagination};
 use crate::query::Embed;
 use crate::spec::{Resource, Spec};
-use crate::store::{Embedded, Record, StoredRecord};
+use crate::store::{Embedded, Record, StoredRow};
 
 /// A media type standin can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,35 +151,22 @@ pub fn etag(resource: &Resource, record: &Record, representation: Representation
     format!("\"{hash:016x}\"")
 }
 
-/// The plain JSON body of a record read as stored, with no embeds and no
-/// sparse fieldset, and its entity tag (as [`etag`] makes it); `None` where
-/// the record must be parsed and rendered by [`item`].
-pub fn stored_item(resource: &Resource, record: &StoredRecord) -> Option<(Vec<u8>, String)> {
-    let mut body = Vec::with_capacity(record.data.len() + 128);
-    stored::record(resource, record, &mut body)?;
-    // The body is the record's object: its hash is the record's.
-    let hash = fingerprint::fnv1a(
-        fingerprint::digest(&body),
-        Representation::Json.media_type().bytes(),
-    );
-    Some((body, format!("\"{hash:016x}\"")))
+/// Appends the plain JSON object of a record read as stored: the bytes of
+/// its [`record_object`], written from the stored text with no values parsed
+/// in between; `None` (and `out` as it was) where the record must be parsed
+/// and rendered as usual.
+pub fn stored_object(resource: &Resource, row: &StoredRow<'_>, out: &mut Vec<u8>) -> Option<()> {
+    stored::record(resource, row, out)
 }
 
-/// The plain JSON body of a page of records read as stored, with no embeds
-/// and no sparse fieldset; `None` where they must be parsed and rendered by
-/// [`collection`].
-pub fn stored_page(resource: &Resource, records: &[StoredRecord]) -> Option<Vec<u8>> {
-    let size: usize = records.iter().map(|record| record.data.len() + 128).sum();
-    let mut body = Vec::with_capacity(size + 2);
-    body.push(b'[');
-    for (position, record) in records.iter().enumerate() {
-        if position > 0 {
-            body.push(b',');
-        }
-        stored::record(resource, record, &mut body)?;
-    }
-    body.push(b']');
-    Some(body)
+/// The entity tag [`etag`] gives, in plain JSON, the record whose object's
+/// bytes are `object` (as [`stored_object`] writes them).
+pub fn object_etag(object: &[u8]) -> String {
+    let hash = fingerprint::fnv1a(
+        fingerprint::digest(object),
+        Representation::Json.media_type().bytes(),
+    );
+    format!("\"{hash:016x}\"")
 }
 
 /// An item's body.

@@ -35,7 +35,7 @@ use crate::spec::{FieldError, IdKind, Resource};
 pub use copy::Image;
 pub use embed::Embedded;
 pub use jobs::{JobState, KEPT_JOBS};
-pub use read::StoredRecord;
+pub use read::StoredRow;
 pub use reset::ResetReport;
 pub use seed::SeedError;
 pub use steps::{between_steps, without_interruption};

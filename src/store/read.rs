@@ -23,63 +23,66 @@ pub(super) fn resource_key(name: &str) -> usize {
     crate::fingerprint::fnv1a(crate::fingerprint::START, name.bytes()) as usize
 }
 
-/// A record as stored: its fields still the JSON text of its `data` column,
-/// for answers written from that text without parsing it into values.
+/// A record's row as stored, borrowed from SQLite's result: its fields still
+/// the JSON text of its `data` column, for answers written from that text
+/// without parsing it into values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRecord {
+pub struct StoredRow<'a> {
     /// The record's id.
     pub id: RecordId,
     /// The field values as a JSON object's text, as stored.
-    pub data: String,
+    pub data: &'a str,
     /// When it was created.
-    pub created_at: String,
+    pub created_at: &'a str,
     /// When it last changed.
-    pub updated_at: String,
+    pub updated_at: &'a str,
 }
 
-impl StoredRecord {
-    /// The record with its fields parsed, failing as a read of it would.
-    pub fn parse(self) -> Result<Record, StoreError> {
-        Ok(self.parsed()?)
-    }
-
-    fn parsed(self) -> rusqlite::Result<Record> {
-        let fields: Map<String, Value> = serde_json::from_str(&self.data).map_err(|error| {
-            rusqlite::Error::FromSqlConversionFailure(
-                1,
-                rusqlite::types::Type::Text,
-                Box::new(error),
-            )
-        })?;
-        Ok(Record {
-            id: self.id,
-            fields,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
+/// The text of column `index` of `row`, borrowed.
+fn text<'a>(row: &'a Row<'_>, index: usize) -> rusqlite::Result<&'a str> {
+    row.get_ref(index)?.as_str().map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            Box::new(error),
+        )
+    })
 }
 
-/// A stored record and whether it is soft-deleted, from a row of [`COLUMNS`].
-fn stored_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(StoredRecord, bool)> {
+/// A stored row and whether it is soft-deleted, from a row of [`COLUMNS`].
+fn stored_from_row<'a>(kind: IdKind, row: &'a Row<'_>) -> rusqlite::Result<(StoredRow<'a>, bool)> {
     let id = match kind {
         IdKind::Integer => RecordId::Integer(row.get(0)?),
         IdKind::Uuid | IdKind::String => RecordId::Text(row.get(0)?),
     };
-    let deleted: Option<String> = row.get(4)?;
-    let record = StoredRecord {
+    let deleted = row.get_ref(4)? != rusqlite::types::ValueRef::Null;
+    let stored = StoredRow {
         id,
-        data: row.get(1)?,
-        created_at: row.get(2)?,
-        updated_at: row.get(3)?,
+        data: text(row, 1)?,
+        created_at: text(row, 2)?,
+        updated_at: text(row, 3)?,
     };
-    Ok((record, deleted.is_some()))
+    Ok((stored, deleted))
 }
 
 /// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
 pub(super) fn record_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(Record, bool)> {
-    let (stored, deleted) = stored_from_row(kind, row)?;
-    Ok((stored.parsed()?, deleted))
+    let id = match kind {
+        IdKind::Integer => RecordId::Integer(row.get(0)?),
+        IdKind::Uuid | IdKind::String => RecordId::Text(row.get(0)?),
+    };
+    let data: String = row.get(1)?;
+    let fields: Map<String, Value> = serde_json::from_str(&data).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(error))
+    })?;
+    let deleted: Option<String> = row.get(4)?;
+    let record = Record {
+        id,
+        fields,
+        created_at: row.get(2)?,
+        updated_at: row.get(3)?,
+    };
+    Ok((record, deleted.is_some()))
 }
 
 /// The record with `id`, deleted or not.
@@ -118,7 +121,7 @@ fn seek_page<T>(
     resource: &Resource,
     query: &ListQuery,
     total: Option<i64>,
-    from_row: fn(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+    from_row: &mut impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
 ) -> rusqlite::Result<Option<Vec<T>>> {
     let Some(total) = total else {
         return Ok(None);
@@ -175,33 +178,45 @@ impl Store {
         Ok(Page { records, total })
     }
 
-    /// The live record of `resource` with `id`, as stored.
-    pub fn get_stored(
+    /// Hands the live record of `resource` with `id` as stored to `each`,
+    /// and gives what it answers.
+    pub fn get_stored<T>(
         &self,
         resource: &Resource,
         id: &RecordId,
-    ) -> Result<StoredRecord, StoreError> {
+        each: impl FnOnce(&StoredRow<'_>) -> T,
+    ) -> Result<T, StoreError> {
         let connection = self.lock_for_request();
         let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?1", table(resource));
         let found = connection
             .prepare_cached(&sql)?
-            .query_row([sql_id(id)], |row| stored_from_row(resource.id, row))
+            .query_row([sql_id(id)], |row| {
+                let (stored, deleted) = stored_from_row(resource.id, row)?;
+                Ok((!deleted).then(|| each(&stored)))
+            })
             .optional()?;
         match found {
-            Some((record, false)) => Ok(record),
-            Some((_, true)) if resource.soft_delete => Err(StoreError::Gone),
+            Some(Some(answer)) => Ok(answer),
+            Some(None) if resource.soft_delete => Err(StoreError::Gone),
             _ => Err(StoreError::NotFound),
         }
     }
 
-    /// [`Store::list`], its records as stored, with their total.
+    /// Hands the records [`Store::list`] reads to `each` as stored, in
+    /// order; gives how many there were and the collection's total.
     pub fn list_stored(
         &self,
         resource: &Resource,
         query: &ListQuery,
         scope: &[Filter],
-    ) -> Result<(Vec<StoredRecord>, u64), StoreError> {
-        self.list_rows(resource, query, scope, stored_from_row)
+        mut each: impl FnMut(&StoredRow<'_>),
+    ) -> Result<(usize, u64), StoreError> {
+        let (rows, total) = self.list_rows(resource, query, scope, |kind, row| {
+            let (stored, deleted) = stored_from_row(kind, row)?;
+            each(&stored);
+            Ok(((), deleted))
+        })?;
+        Ok((rows.len(), total))
     }
 
     /// The rows of a page, each read by `from_row`, with the collection's total.
@@ -210,7 +225,7 @@ impl Store {
         resource: &Resource,
         query: &ListQuery,
         scope: &[Filter],
-        from_row: fn(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+        mut from_row: impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
     ) -> Result<(Vec<T>, u64), StoreError> {
         let connection = self.lock_for_request();
         let compiled = select::compile(resource, query, scope);
@@ -243,7 +258,7 @@ impl Store {
                 &compiled.count_parameters,
             )?,
         };
-        if let Some(records) = seek_page(&connection, resource, query, kept, from_row)? {
+        if let Some(records) = seek_page(&connection, resource, query, kept, &mut from_row)? {
             return Ok((records, total.unsigned_abs()));
         }
         let mut all_parameters = compiled.parameters;
