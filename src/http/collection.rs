@@ -13,9 +13,9 @@ use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
 use crate::links::{self, Pagination};
 use crate::query::{self, Column, Filter, Operator};
-use crate::represent::{ItemView, PageView, Representation, Shape};
+use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
-use crate::store::RecordId;
+use crate::store::{Record, RecordId};
 
 /// An inverse collection: the records referencing item `id` of `parent`.
 #[derive(Debug, Clone)]
@@ -38,6 +38,17 @@ impl Scope {
             as_instants: false,
         }
     }
+}
+
+/// A plain page as the reading thread gives it: written from the records'
+/// stored text, or parsed where one of them could not be.
+enum PlainPage {
+    Written {
+        body: Vec<u8>,
+        count: usize,
+        total: u64,
+    },
+    Parsed(Vec<Record>, u64),
 }
 
 /// A collection request's target: the listed resource, and the scope for inverse collections.
@@ -145,27 +156,88 @@ impl Collection<'_> {
         let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
         let index = self.index;
         let shared_query = query.clone();
-        let (page, embedded) = self
-            .state
-            .read(self.spec, move |store, spec| {
-                let resource = &spec.resources[index];
-                let page = store.list(resource, &shared_query, &scope)?;
-                let embedded =
-                    store.embedded(spec, &page.records, &shared_query.embed, spec.max_page_size)?;
-                Ok((page, embedded))
-            })
-            .await?;
+        // Plain items with no embeds and no fieldset are written from the
+        // records' stored text, with no values parsed from it in between.
+        let (records, total, embedded) = if representation == Representation::Json
+            && query.embed.is_empty()
+            && query.fields.is_none()
+        {
+            let read_page = self
+                .state
+                .read(self.spec, move |store, spec| {
+                    let resource = &spec.resources[index];
+                    let mut body = Vec::with_capacity(512 * shared_query.limit as usize);
+                    body.push(b'[');
+                    let mut written = true;
+                    let (count, total) =
+                        store.list_stored(resource, &shared_query, &scope, |row| {
+                            if written {
+                                if body.len() > 1 {
+                                    body.push(b',');
+                                }
+                                written =
+                                    represent::stored_object(resource, row, &mut body).is_some();
+                            }
+                        })?;
+                    if written {
+                        body.push(b']');
+                        return Ok(PlainPage::Written { body, count, total });
+                    }
+                    // In the same read transaction: the same records.
+                    let page = store.list(resource, &shared_query, &scope)?;
+                    Ok(PlainPage::Parsed(page.records, page.total))
+                })
+                .await?;
+            match read_page {
+                PlainPage::Written { body, count, total } => {
+                    let pagination = Pagination {
+                        page: query.page(),
+                        per_page: query.limit,
+                        total,
+                        offset: query.offset,
+                    };
+                    let href = self.href();
+                    let page_links = links::page_links(&href, &query.link_parameters, pagination);
+                    let response = respond::rendered_page(
+                        request,
+                        resource,
+                        &page_links,
+                        pagination,
+                        count,
+                        representation,
+                        body,
+                    );
+                    return Ok(read.keep(response));
+                }
+                PlainPage::Parsed(records, total) => (records, total, Vec::new()),
+            }
+        } else {
+            let (page, embedded) = self
+                .state
+                .read(self.spec, move |store, spec| {
+                    let resource = &spec.resources[index];
+                    let page = store.list(resource, &shared_query, &scope)?;
+                    let embedded = store.embedded(
+                        spec,
+                        &page.records,
+                        &shared_query.embed,
+                        spec.max_page_size,
+                    )?;
+                    Ok((page, embedded))
+                })
+                .await?;
+            (page.records, page.total, embedded)
+        };
         let pagination = Pagination {
             page: query.page(),
             per_page: query.limit,
-            total: page.total,
+            total,
             offset: query.offset,
         };
         let href = self.href();
         let page_links = links::page_links(&href, &query.link_parameters, pagination);
         let view = PageView {
-            items: page
-                .records
+            items: records
                 .iter()
                 .enumerate()
                 .map(|(position, record)| ItemView {

@@ -10,6 +10,7 @@ use super::problem::Problem;
 use super::{conditional, negotiate};
 use crate::clock;
 use crate::fingerprint;
+use crate::links::{PageLinks, Pagination};
 use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{Resource, Return, Spec};
 use crate::store::{Embedded, Record};
@@ -233,6 +234,27 @@ fn embedded_headers(
     }
 }
 
+/// A plain `200` read of a record of `resource` already rendered (by
+/// [`represent::stored_item`]): what [`ItemResponse::read`] renders.
+pub fn rendered_item(
+    resource: &Resource,
+    body: Vec<u8>,
+    etag: String,
+    updated_at: &str,
+    representation: Representation,
+) -> HttpResponse {
+    let mut response = builder(StatusCode::OK);
+    response.insert_header((header::ETAG, etag));
+    // As `record_headers`: no date for a record whose count changes without it.
+    if resource.counted_resources().next().is_none()
+        && let Some(moment) = clock::parse_timestamp(updated_at)
+    {
+        response.insert_header((header::LAST_MODIFIED, httpdate::fmt_http_date(moment)));
+    }
+    content_type(&mut response, representation);
+    response.body(body)
+}
+
 /// A collection page with its paging headers; `offset` is the index of its first item.
 pub fn page(
     request: &HttpRequest,
@@ -243,6 +265,33 @@ pub fn page(
     representation: Representation,
 ) -> HttpResponse {
     let body = represent::collection(spec, resource, view, representation);
+    let pagination = Pagination {
+        offset,
+        ..view.pagination
+    };
+    let count = view.items.len();
+    rendered_page(
+        request,
+        resource,
+        view.links,
+        pagination,
+        count,
+        representation,
+        body,
+    )
+}
+
+/// A collection page of `count` items already rendered, with its paging headers.
+pub fn rendered_page(
+    request: &HttpRequest,
+    resource: &Resource,
+    links: &PageLinks,
+    pagination: Pagination,
+    count: usize,
+    representation: Representation,
+    body: Vec<u8>,
+) -> HttpResponse {
+    let offset = pagination.offset;
     // A weak validator: the page's bytes, not a single record's state.
     let hash = fingerprint::digest(&body);
     let etag = format!("W/\"{hash:016x}\"");
@@ -251,10 +300,10 @@ pub fn page(
     }
     let mut response = builder(StatusCode::OK);
     response.insert_header((header::ETAG, etag));
-    if let Ok(value) = HeaderValue::from_str(&view.links.header()) {
+    if let Ok(value) = HeaderValue::from_str(&links.header()) {
         response.insert_header((header::LINK, value));
     }
-    let total = view.pagination.total;
+    let total = pagination.total;
     response.insert_header(("X-Total-Count", total.to_string()));
     // react-admin's simple-rest data provider reads the window from
     // Content-Range; it asks with `range=` (and a Range header). Other clients
@@ -263,7 +312,7 @@ pub fn page(
         || form_urlencoded::parse(request.query_string().as_bytes())
             .any(|(name, _)| name == "range");
     if asks_for_range {
-        let range = match view.items.len() as u64 {
+        let range = match count as u64 {
             0 => format!("{} */{total}", resource.name),
             count => format!("{} {offset}-{}/{total}", resource.name, offset + count - 1),
         };

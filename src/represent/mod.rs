@@ -7,6 +7,7 @@ mod hal;
 pub mod html;
 mod json_home;
 mod plain;
+mod stored;
 
 pub use collection_json::fields_of_template;
 
@@ -16,7 +17,7 @@ use crate::fingerprint;
 use crate::links::{PageLinks, Pagination};
 use crate::query::Embed;
 use crate::spec::{Resource, Spec};
-use crate::store::{Embedded, Record};
+use crate::store::{Embedded, Record, StoredRow};
 
 /// A media type standin can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +210,24 @@ pub fn etag(resource: &Resource, record: &Record, representation: Representation
     let hash = fingerprint::fnv1a(
         fingerprint::digest(&bytes),
         representation.media_type().bytes(),
+    );
+    format!("\"{hash:016x}\"")
+}
+
+/// Appends the plain JSON object of a record read as stored: the bytes of
+/// its [`record_object`], written from the stored text with no values parsed
+/// in between; `None` (and `out` as it was) where the record must be parsed
+/// and rendered as usual.
+pub fn stored_object(resource: &Resource, row: &StoredRow<'_>, out: &mut Vec<u8>) -> Option<()> {
+    stored::record(resource, row, out)
+}
+
+/// The entity tag [`etag`] gives, in plain JSON, the record whose object's
+/// bytes are `object` (as [`stored_object`] writes them).
+pub fn object_etag(object: &[u8]) -> String {
+    let hash = fingerprint::fnv1a(
+        fingerprint::digest(object),
+        Representation::Json.media_type().bytes(),
     );
     format!("\"{hash:016x}\"")
 }

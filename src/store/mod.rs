@@ -35,6 +35,7 @@ use crate::spec::{FieldError, IdKind, Resource};
 pub use copy::Image;
 pub use embed::{Embedded, EmbeddedRecord};
 pub use jobs::{JobState, KEPT_JOBS};
+pub use read::StoredRow;
 pub use reset::ResetReport;
 pub use seed::SeedError;
 pub use steps::{between_steps, without_interruption};

@@ -23,6 +23,48 @@ pub(super) fn resource_key(name: &str) -> usize {
     crate::fingerprint::fnv1a(crate::fingerprint::START, name.bytes()) as usize
 }
 
+/// A record's row as stored, borrowed from SQLite's result: its fields still
+/// the JSON text of its `data` column, for answers written from that text
+/// without parsing it into values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow<'a> {
+    /// The record's id.
+    pub id: RecordId,
+    /// The field values as a JSON object's text, as stored.
+    pub data: &'a str,
+    /// When it was created.
+    pub created_at: &'a str,
+    /// When it last changed.
+    pub updated_at: &'a str,
+}
+
+/// The text of column `index` of `row`, borrowed.
+fn text<'a>(row: &'a Row<'_>, index: usize) -> rusqlite::Result<&'a str> {
+    row.get_ref(index)?.as_str().map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            Box::new(error),
+        )
+    })
+}
+
+/// A stored row and whether it is soft-deleted, from a row of [`COLUMNS`].
+fn stored_from_row<'a>(kind: IdKind, row: &'a Row<'_>) -> rusqlite::Result<(StoredRow<'a>, bool)> {
+    let id = match kind {
+        IdKind::Integer => RecordId::Integer(row.get(0)?),
+        IdKind::Uuid | IdKind::String => RecordId::Text(row.get(0)?),
+    };
+    let deleted = row.get_ref(4)? != rusqlite::types::ValueRef::Null;
+    let stored = StoredRow {
+        id,
+        data: text(row, 1)?,
+        created_at: text(row, 2)?,
+        updated_at: text(row, 3)?,
+    };
+    Ok((stored, deleted))
+}
+
 /// A record and whether it is soft-deleted, from a row of [`COLUMNS`].
 pub(super) fn record_from_row(kind: IdKind, row: &Row<'_>) -> rusqlite::Result<(Record, bool)> {
     let id = match kind {
@@ -78,12 +120,13 @@ pub(super) fn find_live(
 /// are contiguous (as they stay until a record is deleted): any page then
 /// costs what the first does, where OFFSET steps over every record before
 /// it. None otherwise.
-fn seek_page(
+fn seek_page<T>(
     connection: &Connection,
     resource: &Resource,
     query: &ListQuery,
     total: Option<i64>,
-) -> rusqlite::Result<Option<Vec<Record>>> {
+    from_row: &mut impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+) -> rusqlite::Result<Option<Vec<T>>> {
     let Some(total) = total else {
         return Ok(None);
     };
@@ -116,7 +159,7 @@ fn seek_page(
     let mut statement = connection.prepare_cached(&sql)?;
     let records = statement
         .query_map((start, i64::from(query.limit)), |row| {
-            record_from_row(resource.id, row).map(|(record, _)| record)
+            from_row(resource.id, row).map(|(record, _)| record)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(records))
@@ -136,6 +179,63 @@ impl Store {
         query: &ListQuery,
         scope: &[Filter],
     ) -> Result<Page, StoreError> {
+        let (records, total) = self.list_rows(resource, query, scope, record_from_row)?;
+        Ok(Page { records, total })
+    }
+
+    /// Hands the live record of `resource` with `id` as stored to `each`,
+    /// and gives what it answers.
+    pub fn get_stored<T>(
+        &self,
+        resource: &Resource,
+        id: &RecordId,
+        each: impl FnOnce(&StoredRow<'_>) -> T,
+    ) -> Result<T, StoreError> {
+        let connection = self.lock_for_request();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id = ?1",
+            super::record_columns(resource),
+            table(resource)
+        );
+        let found = connection
+            .prepare_cached(&sql)?
+            .query_row([sql_id(id)], |row| {
+                let (stored, deleted) = stored_from_row(resource.id, row)?;
+                Ok((!deleted).then(|| each(&stored)))
+            })
+            .optional()?;
+        match found {
+            Some(Some(answer)) => Ok(answer),
+            Some(None) if resource.soft_delete => Err(StoreError::Gone),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Hands the records [`Store::list`] reads to `each` as stored, in
+    /// order; gives how many there were and the collection's total.
+    pub fn list_stored(
+        &self,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+        mut each: impl FnMut(&StoredRow<'_>),
+    ) -> Result<(usize, u64), StoreError> {
+        let (rows, total) = self.list_rows(resource, query, scope, |kind, row| {
+            let (stored, deleted) = stored_from_row(kind, row)?;
+            each(&stored);
+            Ok(((), deleted))
+        })?;
+        Ok((rows.len(), total))
+    }
+
+    /// The rows of a page, each read by `from_row`, with the collection's total.
+    fn list_rows<T>(
+        &self,
+        resource: &Resource,
+        query: &ListQuery,
+        scope: &[Filter],
+        mut from_row: impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+    ) -> Result<(Vec<T>, u64), StoreError> {
         let connection = self.lock_for_request();
         let compiled = select::compile(resource, query, scope);
         // Indexes are made once, for every later query: that work is not
@@ -167,11 +267,8 @@ impl Store {
                 &compiled.count_parameters,
             )?,
         };
-        if let Some(records) = seek_page(&connection, resource, query, kept)? {
-            return Ok(Page {
-                records,
-                total: total.unsigned_abs(),
-            });
+        if let Some(records) = seek_page(&connection, resource, query, kept, &mut from_row)? {
+            return Ok((records, total.unsigned_abs()));
         }
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
@@ -181,13 +278,10 @@ impl Store {
         let mut statement = connection.prepare_cached(&compiled.page)?;
         let records = statement
             .query_map(rusqlite::params_from_iter(&all_parameters), |row| {
-                record_from_row(resource.id, row).map(|(record, _)| record)
+                from_row(resource.id, row).map(|(record, _)| record)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Page {
-            records,
-            total: total.unsigned_abs(),
-        })
+        Ok((records, total.unsigned_abs()))
     }
 
     /// The result of a count query on `resource`, from the cache while no

@@ -232,3 +232,51 @@ async fn a_create_only_put_satisfies_require_if_match() {
         .unwrap();
     assert_eq!(response.status(), 201);
 }
+
+const VALUES: &str = r#"
+standin: 1
+resources:
+  notes:
+    fields:
+      title: string
+      score: number
+      count: integer
+      tags: { type: array, items: { type: string } }
+      meta: { type: object }
+      kind: { type: string, default: plain }
+"#;
+
+#[tokio::test]
+async fn a_plain_read_answers_the_bytes_and_etag_its_write_answered() {
+    let app = spawn(VALUES);
+    let body = json!({
+        "title": "quote \" backslash \\ tab \t é ✓ \u{7f}",
+        "score": 0.1,
+        "count": -12345678901234_i64,
+        "tags": ["a", "b \"c\""],
+        "meta": { "nested": [1, 2.5, { "deep": null }], "empty": {} },
+    });
+    let created = app
+        .request(Method::POST, "/notes")
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let written_etag = header(&created, "etag").unwrap();
+    let written = created.bytes().await.unwrap();
+    let read = app.get_json("/notes/1").await;
+    assert_eq!(header(&read, "etag"), Some(written_etag));
+    assert_eq!(read.bytes().await.unwrap(), written, "the same bytes");
+    let page = app.get_json("/notes").await;
+    let page = page.bytes().await.unwrap();
+    assert_eq!(page, [&b"["[..], &written, &b"]"[..]].concat());
+    let object: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    assert_eq!(
+        object["kind"], "plain",
+        "the default, written with the record"
+    );
+    assert_eq!(object["meta"], body["meta"]);
+}
