@@ -309,8 +309,9 @@ fn is_glob(entry: &str) -> bool {
 }
 
 /// The files below `directory` matching `pattern` (`*` and `?` within one
-/// level, `**` any number of levels), sorted; the directories listed are
-/// added to `listed`. Names starting with a dot match only a pattern that does.
+/// level, `**` any number of levels, links to directories not followed),
+/// sorted; the directories listed are added to `listed`. Names starting with
+/// a dot match only a pattern that does.
 fn glob(directory: &Path, pattern: &str, listed: &mut Vec<PathBuf>) -> Vec<PathBuf> {
     let segments: Vec<&str> = pattern
         .split('/')
@@ -363,28 +364,33 @@ fn walk(
     if !listed.iter().any(|seen| seen == directory) {
         listed.push(directory.to_path_buf());
     }
-    let mut entries: Vec<(String, PathBuf)> = entries
+    // Each entry's name, path, and whether it is a directory itself (not a
+    // link to one).
+    let mut entries: Vec<(String, PathBuf, bool)> = entries
         .filter_map(Result::ok)
         .map(|entry| {
             (
                 entry.file_name().to_string_lossy().into_owned(),
                 directory.join(entry.file_name()),
+                entry.file_type().is_ok_and(|kind| kind.is_dir()),
             )
         })
-        .filter(|(name, _)| !name.starts_with('.'))
+        .filter(|(name, _, _)| !name.starts_with('.'))
         .collect();
     entries.sort();
     if *segment == "**" {
-        // Zero levels, then one level more with `**` still to match.
+        // Zero levels, then one level more with `**` still to match. Links
+        // to directories are not followed: a link to a parent would make
+        // the walk endless.
         walk(directory, rest, found, listed, depth + 1);
-        for (_, path) in &entries {
-            if path.is_dir() {
+        for (_, path, directory) in &entries {
+            if *directory {
                 walk(path, segments, found, listed, depth + 1);
             }
         }
         return;
     }
-    for (name, path) in entries {
+    for (name, path, _) in entries {
         if !matches(segment.as_bytes(), name.as_bytes()) {
             continue;
         }
@@ -486,5 +492,21 @@ mod tests {
         );
         assert!(glob(root, "*.json", &mut listed).is_empty());
         assert!(listed.contains(&root.join("parts")));
+    }
+
+    #[test]
+    fn a_double_star_does_not_follow_links_to_directories() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let root = directory.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/c.yaml"), "resources: {}\n").unwrap();
+        // A link back up: followed, `**` would find c.yaml again through it
+        // at every level (and with two such links, 2^32 paths).
+        std::os::unix::fs::symlink(root, root.join("a/up")).unwrap();
+        let found = glob(root, "**/*.yaml", &mut Vec::new());
+        assert_eq!(found, [root.join("a/b/c.yaml")]);
+        // A link named in the pattern is followed as any path is.
+        let through = glob(root, "a/up/a/b/*.yaml", &mut Vec::new());
+        assert_eq!(through, [root.join("a/up/a/b/c.yaml")]);
     }
 }
