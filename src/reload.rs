@@ -223,7 +223,7 @@ fn survive(service: &Service, file: &str, work: impl FnOnce()) {
 
 fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut Vec<PathBuf>) {
     let started = Instant::now();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::spec::read_text(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             // Maybe saved by delete-and-recreate, whose new file's event follows.

@@ -176,7 +176,7 @@ impl Checker {
             );
             return;
         }
-        let source = match std::fs::read_to_string(target) {
+        let source = match super::read_text(target) {
             Ok(source) => source,
             Err(error) => {
                 self.report_in(

@@ -49,9 +49,34 @@ pub use suggest::{closest, did_you_mean};
 pub use validate::{FieldError, strip_server_set};
 pub use values::{Values, number_range};
 
+/// The most bytes one spec file (or included file) may have: enough for a
+/// fixture of millions of records, and a bound on what a mistaken path
+/// (`include: /dev/zero`, a stray dump matched by a glob) can make standin read.
+pub const MAX_SPEC_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The text of the spec file (or included file) at `path`, refused past
+/// [`MAX_SPEC_BYTES`].
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_SPEC_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {} MiB, the most a spec file may have",
+                MAX_SPEC_BYTES / 1024 / 1024
+            ),
+        ));
+    }
+    Ok(text)
+}
+
 /// Reads a spec file's text; failing to read is reported like any spec problem.
 pub fn read(path: &Path) -> Result<String, SpecErrors> {
-    std::fs::read_to_string(path).map_err(|error| SpecErrors {
+    read_text(path).map_err(|error| SpecErrors {
         diagnostics: vec![Diagnostic {
             file: path.display().to_string(),
             position: None,

@@ -257,6 +257,19 @@ fn a_resource_defined_twice_names_both_places() {
 }
 
 #[test]
+fn a_file_without_end_is_refused_at_the_size_limit() {
+    let directory = files(&[("spec.yaml", "standin: 1\ninclude: /dev/zero\n")]);
+    let main = directory.path().join("spec.yaml").display().to_string();
+    let found = diagnostics(&directory.path().join("spec.yaml"));
+    assert!(
+        found.contains(&format!(
+            "{main}:2:10: error at include: cannot read the included file '/dev/zero': it is larger than 256 MiB"
+        )),
+        "{found}"
+    );
+}
+
+#[test]
 fn missing_files_unmatched_globs_and_misplaced_keys_are_reported_where_written() {
     let directory = files(&[
         (
