@@ -55,6 +55,29 @@ fn item_headers(resource: &Resource, location: bool) -> Value {
     Value::Object(headers)
 }
 
+/// Whether an embed path of at most `depth` segments from `resource` reaches
+/// a resource with a count field.
+fn embeds_reach_counts(spec: &Spec, resource: &Resource, depth: usize) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let referenced: Vec<String> = resource
+        .references()
+        .map(|(_, reference)| reference.resource.clone())
+        .collect();
+    let inverses = spec
+        .inverses(&resource.name)
+        .into_iter()
+        .map(|inverse| inverse.resource);
+    referenced
+        .into_iter()
+        .chain(inverses)
+        .filter_map(|name| spec.resource(&name))
+        .any(|next| {
+            next.counted_resources().next().is_some() || embeds_reach_counts(spec, next, depth - 1)
+        })
+}
+
 /// Statuses every operation of a spec may answer, besides its own.
 fn common(spec: &Spec, responses: &mut Map<String, Value>, reads: bool) {
     responses.insert("406".into(), problem("no acceptable representation"));
@@ -313,7 +336,14 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     let label = &resource.name;
     if resource.allows(Method::Get) {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({ "description": "the record", "headers": item_headers(resource, false), "content": item_content(resource), "links": item_links(resource) }));
+        let mut headers = item_headers(resource, false);
+        if embeds_reach_counts(spec, resource, crate::query::MAX_EMBED_DEPTH) {
+            // Embedding a record with a count leaves Last-Modified out.
+            if let Some(modified) = headers.get_mut("Last-Modified") {
+                modified["required"] = json!(false);
+            }
+        }
+        responses.insert("200".into(), json!({ "description": "the record", "headers": headers, "content": item_content(resource), "links": item_links(resource) }));
         responses.insert("304".into(), json!({ "description": "not modified", "headers": { "ETag": header("the record's entity tag", true) } }));
         item_responses(spec, resource, &mut responses, true);
         let mut get = operation(
@@ -449,101 +479,6 @@ fn admin_paths(spec: &Spec, paths: &mut Map<String, Value>) {
     let mut reset = ok("the resources restored", reference("Object"));
     reset["500"] = problem("the database failed");
     paths.insert("/_standin/reset".into(), json!({ "post": { "operationId": "reset", "summary": "Back to the seeded records", "tags": ["admin"], "responses": with_auth(reset) } }));
-    test_double_paths(paths, &with_auth);
-}
-
-/// The admin routes of the test double: verification, stubs and sessions.
-fn test_double_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Value) {
-    let strings = json!({ "type": "object", "additionalProperties": { "type": "string" } });
-    let pattern = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "description": "Matches a request: every property given must hold",
-        "properties": {
-            "method": { "type": "string" },
-            "path": { "type": "string", "description": "exact, or a pattern with :name (one segment) and * (anything)" },
-            "query": strings,
-            "headers": strings,
-            "body": { "description": "a JSON value the body contains (objects may have more keys)" },
-        },
-    });
-    let stub = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "request": pattern,
-            "response": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "status": { "type": "integer", "minimum": 100, "maximum": 599, "default": 200 },
-                    "headers": strings,
-                    "body": { "description": "a string is sent as it is, any other JSON value as JSON" },
-                    "delay_ms": { "type": "integer", "minimum": 0 },
-                    "drop_connection": { "type": "boolean" },
-                },
-            },
-            "times": { "type": "integer", "minimum": 1, "description": "how many requests it answers; every one without" },
-        },
-    });
-    let list = |description: &str| json!({ "200": { "description": description, "content": { JSON: { "schema": { "type": "object" } } } } });
-    let no_content = |description: &str| json!({ "204": { "description": description } });
-    let operation = |id: &str, summary: &str, responses: Value| json!({ "operationId": id, "summary": summary, "tags": ["admin"], "responses": with_auth(responses) });
-    let with_body = |mut operation: Value, schema: &Value| {
-        operation["requestBody"] =
-            json!({ "required": true, "content": { JSON: { "schema": schema } } });
-        operation
-    };
-    let mut matched = list("how many requests matched, which, and the closest that did not");
-    matched["400"] = problem("the body is not a request pattern");
-    paths.insert(
-        "/_standin/requests/match".into(),
-        json!({ "post": with_body(operation("match_requests", "Verification: the journaled requests a pattern matches", matched), &pattern) }),
-    );
-    let mut created = json!({ "201": { "description": "the stub, with its id and remaining count", "content": { JSON: { "schema": { "type": "object" } } } } });
-    created["400"] = problem("the body is not a stub");
-    paths.insert(
-        "/_standin/stubs".into(),
-        json!({
-            "get": operation("stubs", "The stubs in force", list("the stubs")),
-            "post": with_body(operation("add_stub", "Answer the next requests a pattern matches as given", created), &stub),
-            "delete": operation("clear_stubs", "Remove every stub", no_content("removed")),
-        }),
-    );
-    let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }]);
-    let mut one_stub = list("the stub");
-    one_stub["404"] = problem("no stub has this id");
-    let mut removed = no_content("removed");
-    removed["404"] = problem("no stub has this id");
-    paths.insert(
-        "/_standin/stubs/{id}".into(),
-        json!({
-            "parameters": id,
-            "get": operation("stub", "One stub", one_stub),
-            "delete": operation("remove_stub", "Remove one stub", removed),
-        }),
-    );
-    paths.insert(
-        "/_standin/sessions".into(),
-        json!({
-            "get": operation("sessions", "The isolated sessions alive, and their limits", list("the sessions and limits")),
-            "delete": operation("end_sessions", "End every session", no_content("ended")),
-        }),
-    );
-    let key =
-        json!([{ "name": "key", "in": "path", "required": true, "schema": { "type": "string" } }]);
-    let mut one_session = list("the session");
-    one_session["404"] = problem("no session of this key is alive");
-    let mut ended = no_content("ended");
-    ended["404"] = problem("no session of this key is alive");
-    paths.insert(
-        "/_standin/sessions/{key}".into(),
-        json!({
-            "parameters": key,
-            "get": operation("session", "One session", one_session),
-            "delete": operation("end_session", "End one session", ended),
-        }),
-    );
 }
 
 /// The OpenAPI 3.1 document of what `spec` serves.

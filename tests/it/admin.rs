@@ -433,3 +433,22 @@ async fn a_stub_can_drop_the_connection_unanswered() {
     // Used up: the next request is answered as the spec says.
     assert_eq!(app.get("/books/1").await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_stub_or_a_request_pattern_must_be_a_json_object() {
+    // serde reads a struct from an array of its fields: `[]` was a stub
+    // matching every request.
+    let app = spawn(LIBRARY);
+    for path in ["/_standin/stubs", "/_standin/requests/match"] {
+        let body = problem(app.post(path, json!([])).await, 400).await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("it must be a JSON object"),
+            "{path}: {body}"
+        );
+    }
+    let stubs = json(app.get("/_standin/stubs").await).await;
+    assert_eq!(stubs, json!([]), "no stub was added");
+}
