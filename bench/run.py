@@ -501,6 +501,21 @@ WORKLOADS = [
 ]
 
 
+def reset_to_dataset(systems):
+    """Puts every standin system back to the dataset before a workload, so
+    that each workload reads the same 10,000 posts whatever the writes of the
+    workloads before it added (POST adds tens of thousands). The OpenAPI
+    system is left as it is (its reset would bring back the document's
+    generated records, not the dataset loaded through its API); json-server
+    has no reset, and its writes before the mix add a few hundred posts."""
+    for system, server in systems.items():
+        if system.startswith("standin") and system != "standin, OpenAPI" or "no read" in system:
+            try:
+                get(server.url + "/_standin/reset", method="POST")
+            except (urllib.error.URLError, ConnectionError) as failure:
+                print(f"{system}: reset failed: {failure}", file=sys.stderr)
+
+
 def comparison(directory, seconds, json_server_bin, prism_bin, only=None):
     db_json, spec_json, posts = dataset(directory)
     systems = {}
@@ -566,6 +581,7 @@ def comparison(directory, seconds, json_server_bin, prism_bin, only=None):
     exits = []
     try:
         for name, standin_path, json_server_path, ceiling_path, prism_path, openapi_path, method in WORKLOADS:
+            reset_to_dataset(systems)
             runs = []
             for system, server in systems.items():
                 path = {
