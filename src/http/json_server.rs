@@ -316,6 +316,8 @@ impl Call<'_> {
                 etag: None,
                 fields: None,
                 href: None,
+                embeds: &[],
+                embedded: &[],
             };
             let resource = html::with_fields_of(&self.spec, &self.spec.resources[index], [object]);
             return Ok(super::pages::page(html::shown_page(
@@ -440,6 +442,8 @@ impl Call<'_> {
                     etag: None,
                     fields: None,
                     href: Some(self.request.path()),
+                    embeds: &[],
+                    embedded: &[],
                 };
                 let resource =
                     html::with_fields_of(&self.spec, &self.spec.resources[index], [fields]);

@@ -174,6 +174,8 @@ pub fn db_json_list(
         collection_href: &href,
         fields: None,
         vocabulary: &vocabulary,
+        embeds: &[],
+        embedded: Vec::new(),
     };
     page(html::listing_page(spec, &resource, &listing))
 }

@@ -216,6 +216,99 @@ async fn an_item_page_links_references_and_carries_the_tag_edits_need() {
 }
 
 #[tokio::test]
+async fn pages_show_embedded_records_at_every_depth() {
+    let app = spawn(LIBRARY);
+    let hostile = "<b>Bold</b> & co";
+    let created = app
+        .post("/authors", json!({ "name": hostile, "email": "x@y.example" }))
+        .await;
+    let author = json(created).await["id"].clone();
+    let book = json(
+        app.post(
+            "/books",
+            json!({ "title": "Embedded", "year": 2001, "author": author }),
+        )
+        .await,
+    )
+    .await["id"]
+        .clone();
+    for stars in [2, 5] {
+        let review = app
+            .post("/reviews", json!({ "book": book, "stars": stars }))
+            .await;
+        assert_eq!(review.status(), 201);
+    }
+    let reviews = json(app.get_json(&format!("/books/{book}/reviews")).await).await;
+    let review_ids: Vec<String> = reviews
+        .as_array()
+        .expect("a plain JSON page is an array")
+        .iter()
+        .map(|review| review["id"].to_string())
+        .collect();
+    assert_eq!(review_ids.len(), 2, "{reviews}");
+    let author_link = format!("<a href=\"/api/authors/{author}\">authors {author}</a>");
+    let escaped = "&lt;b&gt;Bold&lt;/b&gt; &amp; co";
+
+    // An item's page: each embedded record in full, a reference and an inverse.
+    let item = page(&app, &format!("/books/{book}?embed=author,reviews")).await;
+    let embedded = item
+        .split_once("<h2 id=\"embedded-heading\">Embedded</h2>")
+        .expect("an Embedded section")
+        .1;
+    assert!(embedded.contains("<dt>author</dt>"), "{item}");
+    assert!(embedded.contains(&author_link), "{item}");
+    assert!(embedded.contains(escaped) && !item.contains(hostile), "{item}");
+    assert!(embedded.contains("<dt>reviews</dt><dd><ol class=\"embedded\">"));
+    for id in &review_ids {
+        assert!(
+            embedded.contains(&format!("<a href=\"/api/reviews/{id}\">reviews {id}</a>")),
+            "{id}: {item}"
+        );
+    }
+    // Two segments deep: the author's books, each with its reviews.
+    let deep = page(&app, &format!("/authors/{author}?embed=books.reviews")).await;
+    let books = deep.split_once("<dt>books</dt>").expect("the books").1;
+    let book_at = books
+        .find(&format!("<a href=\"/api/books/{book}\">books {book}</a>"))
+        .expect("the book");
+    let nested = &books[book_at..];
+    assert!(nested.contains("<dt>reviews</dt>"), "{deep}");
+    for id in &review_ids {
+        assert!(nested.contains(&format!("reviews {id}</a>")), "{deep}");
+    }
+    // Without embeds, no section.
+    let bare = page(&app, &format!("/books/{book}")).await;
+    assert!(!bare.contains("embedded-heading"), "{bare}");
+
+    // A collection's table: a column per embed, links in its cells, deeper
+    // embeds under each link; the filter form keeps the embed.
+    let table = page(&app, "/reviews?embed=book.author&sort=-id&per_page=2").await;
+    assert!(table.contains("<th scope=\"col\">book <small>embedded</small></th>"), "{table}");
+    assert!(
+        table.contains(&format!(
+            "<a href=\"/api/books/{book}\">books {book}</a><ul class=\"embedded\"><li>author: {author_link}</li></ul>"
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains("<input type=\"hidden\" name=\"embed\" value=\"book.author\">"),
+        "{table}"
+    );
+    assert!(
+        table.contains("href=\"/api/reviews?embed=book.author&amp;per_page=2&amp;sort=stars\""),
+        "sorting keeps the embed: {table}"
+    );
+    let inverse = page(&app, &format!("/authors?embed=books&id={author}")).await;
+    assert!(inverse.contains("<th scope=\"col\">books <small>embedded</small></th>"), "{inverse}");
+    assert!(
+        inverse.contains(&format!(
+            "<td><ul class=\"embedded\"><li><a href=\"/api/books/{book}\">books {book}</a></li></ul></td>"
+        )),
+        "{inverse}"
+    );
+}
+
+#[tokio::test]
 async fn the_assets_are_served_and_missing_ones_are_404() {
     let app = spawn(LIBRARY);
     let script = app.get("/_standin/assets/standin.js").await;

@@ -69,6 +69,7 @@ fn vocabulary(context: &Context<'_>, index: usize) -> (Vocabulary, Paging<'stati
         search: false,
         operators: None,
         equality: Some(equality),
+        shaping: &[],
     };
     (vocabulary, paging)
 }
@@ -103,6 +104,8 @@ pub fn list_page(
         collection_href: request.path(),
         fields: None,
         vocabulary: &vocabulary,
+        embeds: &[],
+        embedded: Vec::new(),
     };
     pages::page(html::listing_page(context.spec, resource, &listing))
 }
@@ -120,6 +123,8 @@ impl Context<'_> {
             etag: None,
             fields: None,
             href: None,
+            embeds: &[],
+            embedded: &[],
         };
         pages::page(html::shown_page(self.spec, resource, &shown))
     }

@@ -1,5 +1,5 @@
 //! The page of a collection: a table of the page's records with sortable
-//! column headers, paging links (the page's own `first`/`prev`/`next`/`last`),
+//! column headers (and a column per embed, `embed=`), paging links (the page's own `first`/`prev`/`next`/`last`),
 //! a filter form built from the fields (ranges for numbers and dates, selects
 //! for enums and booleans, contains for text), the `q` search box, and a form
 //! to create a record; every control in the query parameters of the API's
@@ -11,10 +11,12 @@ use serde_json::{Map, Value};
 
 use super::dialect::{Sorting, Vocabulary, collection_href, item_href, listed_item_href};
 use super::form::{self, Purpose};
-use super::{Crumb, display, escape, home_crumb, layout, shorten};
+use super::{Crumb, display, embedded, escape, home_crumb, layout, shorten};
 use crate::links::{PageLinks, Pagination};
+use crate::query::Embed;
 use crate::represent::{PageView, record_object};
 use crate::spec::{Field, FieldType, Method, Resource, Spec};
+use crate::store::Embedded;
 
 /// The longest text shown in a cell, in characters (the item's page has it whole).
 const CELL_LENGTH: usize = 60;
@@ -140,9 +142,11 @@ fn filters(
     let (href, vocabulary) = (listing.collection_href, listing.vocabulary);
     let per_page_name = vocabulary.per_page.as_deref();
     // Open while a search or filter is in force.
-    let filtering = parameters
-        .iter()
-        .any(|(name, _)| !vocabulary.is_window(name) && Some(name.as_str()) != per_page_name);
+    let filtering = parameters.iter().any(|(name, _)| {
+        !vocabulary.is_window(name)
+            && Some(name.as_str()) != per_page_name
+            && !vocabulary.shaping.contains(&name.as_str())
+    });
     let _ = write!(
         out,
         "<details class=\"filters\"{}><summary>Search and filter</summary>\
@@ -264,15 +268,22 @@ fn filters(
         }
         out.push_str("</select></div>");
     }
-    if let Some((field, descending)) = vocabulary.sorted_by(parameters) {
-        for (name, value) in vocabulary.sort_by(&field, descending) {
-            let _ = write!(
-                out,
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(&name),
-                escape(&value)
-            );
-        }
+    let shaping = parameters
+        .iter()
+        .filter(|(name, _)| vocabulary.shaping.contains(&name.as_str()))
+        .cloned();
+    let sorting = vocabulary
+        .sorted_by(parameters)
+        .map(|(field, descending)| vocabulary.sort_by(&field, descending))
+        .unwrap_or_default();
+    // The form keeps the order and the records' shape it was opened with.
+    for (name, value) in shaping.chain(sorting) {
+        let _ = write!(
+            out,
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape(&name),
+            escape(&value)
+        );
     }
     let _ = write!(
         out,
@@ -332,6 +343,10 @@ pub struct Listing<'a> {
     pub fields: Option<&'a [String]>,
     /// The query parameters the list understands.
     pub vocabulary: &'a Vocabulary,
+    /// The embeds asked for (`embed=`), a column each after the fields.
+    pub embeds: &'a [Embed],
+    /// What the embeds hold for each row, in the order of `rows` (empty without embeds).
+    pub embedded: Vec<&'a [Embedded]>,
 }
 
 /// The page of a collection of standin's own.
@@ -350,6 +365,8 @@ pub fn collection(spec: &Spec, resource: &Resource, page: &PageView<'_>) -> Stri
         collection_href: page.collection_href,
         fields: page.shape.fields,
         vocabulary: &vocabulary,
+        embeds: page.shape.embeds,
+        embedded: page.items.iter().map(|view| view.embedded).collect(),
     };
     listing_page(spec, resource, &listing)
 }
@@ -389,8 +406,16 @@ pub fn listing_page(spec: &Spec, resource: &Resource, listing: &Listing<'_>) -> 
             let _ = write!(main, "<th scope=\"col\">{}</th>", escape(&field.name));
         }
     }
+    // Marked, since an embed may share its name with a reference field.
+    for embed in listing.embeds {
+        let _ = write!(
+            main,
+            "<th scope=\"col\">{} <small>embedded</small></th>",
+            escape(embed.name())
+        );
+    }
     main.push_str("</tr></thead><tbody>");
-    for object in &listing.rows {
+    for (row, object) in listing.rows.iter().enumerate() {
         let id = object.get(listing.id_field).unwrap_or(&Value::Null);
         let text = escape(&display(id));
         match listed_item_href(spec, resource, listing.collection_href, id) {
@@ -413,13 +438,18 @@ pub fn listing_page(spec: &Spec, resource: &Resource, listing: &Listing<'_>) -> 
                 object.get(&field.name).unwrap_or(&Value::Null),
             );
         }
+        if let Some(embedded) = listing.embedded.get(row) {
+            for (embed, related) in listing.embeds.iter().zip(*embedded) {
+                main.push_str(&embedded::cell(spec, embed, related));
+            }
+        }
         main.push_str("</tr>");
     }
     if listing.rows.is_empty() {
         let _ = write!(
             main,
             "<tr><td colspan=\"{}\">No records match.</td></tr>",
-            visible.len() + 1
+            visible.len() + listing.embeds.len() + 1
         );
     }
     main.push_str("</tbody></table></div>");

@@ -46,6 +46,9 @@ pub struct Vocabulary {
     pub operators: Option<Operators>,
     /// The equality filters as (parameter, field); `None`: every scalar field by its name.
     pub equality: Option<Vec<(String, String)>>,
+    /// The parameters that shape each record (embeds, fieldsets), which the
+    /// filter form keeps as they are.
+    pub shaping: &'static [&'static str],
 }
 
 impl Vocabulary {
@@ -62,6 +65,7 @@ impl Vocabulary {
                 contains: "__contains",
             }),
             equality: None,
+            shaping: &["embed", "fields"],
         }
     }
 
@@ -78,6 +82,7 @@ impl Vocabulary {
                 contains: "_like",
             }),
             equality: None,
+            shaping: &["_embed", "_expand"],
         }
     }
 
@@ -312,6 +317,7 @@ mod tests {
             search: false,
             operators: None,
             equality: Some(Vec::new()),
+            shaping: &[],
         };
         assert_eq!(
             declared.sorted_by(&pairs(&[("sort_by", "-name")])),

@@ -1,6 +1,6 @@
 //! The page of one record: its fields (references link to the records they
 //! name), links to the records referencing it (its inverse collections, in
-//! standin's own dialect), a button per action its state allows, and forms to edit (PATCH, with `If-Match` where
+//! standin's own dialect), the records embedded in it (`embed=`), a button per action its state allows, and forms to edit (PATCH, with `If-Match` where
 //! the API gives entity tags) and delete it.
 
 use std::fmt::Write;
@@ -9,10 +9,12 @@ use serde_json::{Map, Value};
 
 use super::dialect::{collection_href, item_href};
 use super::form::{self, Purpose};
-use super::{display, escape, home_crumb, layout};
+use super::{display, embedded, escape, home_crumb, layout};
 use crate::links;
+use crate::query::Embed;
 use crate::represent::{ItemView, Representation, Shape, etag, record_object};
-use crate::spec::{Dialect, FieldType, Method, Resource, Spec};
+use crate::spec::{Dialect, Field, FieldType, Method, Resource, Spec};
+use crate::store::Embedded;
 
 /// One record as any dialect answers it, ready to render.
 #[derive(Debug)]
@@ -28,6 +30,10 @@ pub struct Shown<'a> {
     /// Its href where that is not its collection's item path (a db.json's
     /// singular object, `/profile`, which has no id).
     pub href: Option<&'a str>,
+    /// The embeds asked for (`embed=`), shown after its fields.
+    pub embeds: &'a [Embed],
+    /// What each embed holds for it, in the order of `embeds`.
+    pub embedded: &'a [Embedded],
 }
 
 /// The page of one record of standin's own.
@@ -39,6 +45,8 @@ pub fn item(spec: &Spec, resource: &Resource, view: ItemView<'_>, shape: Shape<'
         etag: Some(etag(resource, view.record, Representation::Json)),
         fields: shape.fields,
         href: None,
+        embeds: shape.embeds,
+        embedded: view.embedded,
     };
     shown_page(spec, resource, &shown)
 }
@@ -81,38 +89,27 @@ pub fn shown_page(spec: &Spec, resource: &Resource, shown: &Shown<'_>) -> String
             continue;
         }
         let value = object.get(&field.name).unwrap_or(&Value::Null);
-        let _ = write!(main, "<dt>{}</dt><dd>", escape(&field.name));
-        let target = field.reference.as_ref().and_then(|reference| {
-            let target = spec.resource(&reference.resource)?;
-            Some((item_href(spec, target, value)?, target.name.as_str()))
-        });
-        if let Some((target_href, target_name)) = target {
-            let _ = write!(
-                main,
-                "<a href=\"{}\">{} {}</a>",
-                escape(&target_href),
-                escape(target_name),
-                escape(&display(value))
-            );
-        } else if matches!(field.kind, FieldType::Object | FieldType::Array) && !value.is_null() {
-            main.push_str(&pretty(value));
-        } else {
-            main.push_str(&escape(&display(value)));
-        }
-        main.push_str("</dd>");
+        let _ = write!(
+            main,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(&field.name),
+            value_html(spec, Some(field), value)
+        );
     }
     // What the record holds beyond its fields: timestamps, properties of no field, embeds.
     for (name, value) in object {
         if listed.contains(&name.as_str()) {
             continue;
         }
-        let text = match value {
-            Value::Object(_) | Value::Array(_) => pretty(value),
-            other => escape(&display(other)),
-        };
-        let _ = write!(main, "<dt>{}</dt><dd>{text}</dd>", escape(name));
+        let _ = write!(
+            main,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(name),
+            value_html(spec, None, value)
+        );
     }
     main.push_str("</dl>");
+    main.push_str(&embedded::section(spec, shown.embeds, shown.embedded));
     let inverses = match &spec.dialect {
         Dialect::Standin => spec.inverses(&resource.name),
         _ => Vec::new(),
@@ -182,6 +179,35 @@ pub fn shown_page(spec: &Spec, resource: &Resource, shown: &Shown<'_>) -> String
         );
     }
     layout(spec, &format!("{} {id}", resource.name), &crumbs, &main)
+}
+
+/// The markup of a field's value (`field` is `None` for a property of no
+/// field): a reference links to the record it names, objects and arrays are
+/// indented, anything else is its text.
+pub(super) fn value_html(spec: &Spec, field: Option<&Field>, value: &Value) -> String {
+    let target = field
+        .and_then(|field| field.reference.as_ref())
+        .and_then(|reference| {
+            let target = spec.resource(&reference.resource)?;
+            Some((item_href(spec, target, value)?, target.name.as_str()))
+        });
+    if let Some((href, target_name)) = target {
+        return format!(
+            "<a href=\"{}\">{} {}</a>",
+            escape(&href),
+            escape(target_name),
+            escape(&display(value))
+        );
+    }
+    let structured = match field {
+        Some(field) => matches!(field.kind, FieldType::Object | FieldType::Array),
+        None => matches!(value, Value::Object(_) | Value::Array(_)),
+    };
+    if structured && !value.is_null() {
+        pretty(value)
+    } else {
+        escape(&display(value))
+    }
 }
 
 /// A JSON value indented, in a `<pre>`.

@@ -7,6 +7,7 @@
 
 mod collection;
 mod dialect;
+mod embedded;
 mod form;
 mod item;
 
