@@ -3,7 +3,7 @@
 //! the seeded data in milliseconds, and a session's reset puts the image
 //! back (no snapshots of its own: half the memory, and as fast).
 
-use super::{Location, Store};
+use super::Store;
 
 /// A store's databases as bytes: its data, and its seeded snapshots if taken.
 #[derive(Debug, Clone)]
@@ -102,9 +102,9 @@ impl Store {
         Ok(())
     }
 
-    /// A new in-memory store holding a copy of `image`.
+    /// A new private in-memory store holding a copy of `image`.
     pub fn from_image(image: &Image) -> rusqlite::Result<Store> {
-        let store = Store::open(Location::Memory)?;
+        let store = Store::open_private()?;
         {
             let mut held = store.lock();
             let connection: &mut rusqlite::Connection = &mut held.connection;
@@ -131,6 +131,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Location;
 
     #[test]
     fn a_store_made_from_an_image_has_the_data_and_resets_to_the_seeded_state() {
@@ -174,6 +175,7 @@ mod measure {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::store::Location;
 
     /// The median of five runs of `run`.
     fn median(mut run: impl FnMut()) -> Duration {

@@ -384,7 +384,25 @@ impl Store {
             }
             Location::File(path) => (path.clone(), None),
         };
-        let mut connection = open_file(&path, temporary.is_some())?;
+        let connection = open_file(&path, temporary.is_some())?;
+        Store::with_connection(connection, location, path, exclusive, temporary)
+    }
+
+    /// A store in memory that only its own connection reaches (no file, so
+    /// no reading connections): a session's, made from an image.
+    pub(crate) fn open_private() -> Result<Store, rusqlite::Error> {
+        let connection = Connection::open_in_memory()?;
+        Store::with_connection(connection, Location::Memory, PathBuf::new(), None, None)
+    }
+
+    /// A store on `connection`, opened at `path` (empty for a private one).
+    fn with_connection(
+        mut connection: Connection,
+        location: Location,
+        path: PathBuf,
+        exclusive: Option<std::fs::File>,
+        temporary: Option<std::sync::Arc<Temporary>>,
+    ) -> Result<Store, rusqlite::Error> {
         let generation = Generation::default();
         // Odd from just before a commit until the write is acknowledged (or
         // the operation ends): readers then know their snapshot's generation
@@ -431,9 +449,9 @@ impl Store {
     /// ([`Store::in_snapshot`]), beside this one's writes (WAL lets
     /// readers and the writer go on together).
     pub(crate) fn open_reader(&self) -> Result<Store, rusqlite::Error> {
-        if self.reader.is_some() {
+        if self.reader.is_some() || self.path.as_os_str().is_empty() {
             return Err(rusqlite::Error::InvalidParameterName(
-                "a reader opens no reader".into(),
+                "a reader or a private store opens no reader".into(),
             ));
         }
         if self._temporary.is_some() {
