@@ -494,6 +494,14 @@ WORKLOADS = [
     ("random filtered + sorted pages", Traffic("standin", filtered=100), Traffic("json-server", filtered=100),
      None, None, Traffic("openapi", filtered=100), "GET"),
     ("random searches", Traffic("standin", search=100), Traffic("json-server", search=100), None, None, None, "GET"),
+    # Each kind of read with 10% writes (5% POSTs, 5% PATCHes of random
+    # posts): against the same reads alone, what writes between reads cost.
+    *[
+        (f"{name}, 10% writes", Traffic("standin", **{kind: 90, "post": 5, "patch": 5}),
+         Traffic("json-server", **{kind: 90, "post": 5, "patch": 5}), None, None, None, "MIXED")
+        for name, kind in [("random items", "item"), ("random pages of 20", "page"),
+                           ("random filtered + sorted pages", "filtered"), ("random searches", "search")]
+    ],
     # Its searches leave the OpenAPI document out of the mix.
     ("mixed: random reads, 10% writes",
      Traffic("standin", item=30, page=25, filtered=20, search=15, post=5, patch=5),
@@ -785,8 +793,8 @@ def main():
         lines += [""] + [f"{exit}; its figures there are from the runs it finished." for exit in exits]
     lines += [
         "",
-        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin db.json / json-server | standin OpenAPI / standin | standin OpenAPI / no read cache | standin / Prism | standin / ceiling |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| workload | standin / json-server | standin --db / json-server | no read cache / json-server | standin db.json / json-server | standin OpenAPI / standin | standin OpenAPI / no read cache | standin / Prism | standin / ceiling | no read cache / ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     def ratio(name, system, over, percent=False):
         mine, theirs = results.get((name, system)), results.get((name, over))
@@ -808,8 +816,26 @@ def main():
             ratio(name, "standin, OpenAPI", "standin, no read cache", percent=True),
             ratio(name, "standin", "Prism"),
             ratio(name, "standin", "ceiling", percent=True),
+            ratio(name, "standin, no read cache", "ceiling", percent=True),
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    # What writes between reads cost: each read with 10% writes against the same reads alone.
+    with_writes = [name for name, *_ in WORKLOADS if name.endswith(", 10% writes")]
+    if any((name, system) in results for name in with_writes for system in systems):
+        lines += [
+            "",
+            "| reads | " + " | ".join(f"{system}: with 10% writes / without" for system in systems if system != "ceiling") + " |",
+            "|---|" + "---:|" * sum(1 for system in systems if system != "ceiling"),
+        ]
+        for name in with_writes:
+            alone = name.removesuffix(", 10% writes")
+            cells = []
+            for system in systems:
+                if system == "ceiling":
+                    continue
+                mine, theirs = results.get((name, system)), results.get((alone, system))
+                cells.append(f"{mine[0] / theirs[0] * 100:.0f}%" if mine and theirs and theirs[0] else "—")
+            lines.append(f"| {alone} | " + " | ".join(cells) + " |")
     lines += ["", "| system | peak RSS |", "|---|---:|"]
     lines += [f"| {system} | {rss[system]:,.0f} MiB |" for system in systems if system in rss]
     lines += ["", "| workload at scale | requests/s | p50 | p99 | non-2xx |", "|---|---:|---:|---:|---:|"]
