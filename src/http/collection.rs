@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::cache::CachedRead;
 use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
-use crate::links::{self, Pagination};
-use crate::query::{self, Column, Filter, Operator};
+use crate::links::{self, PageLinks, Pagination};
+use crate::query::{self, Column, Filter, ListQuery, Operator};
 use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
 use crate::store::{Record, RecordId};
@@ -190,14 +190,7 @@ impl Collection<'_> {
                 .await?;
             match read_page {
                 PlainPage::Written { body, count, total } => {
-                    let pagination = Pagination {
-                        page: query.page(),
-                        per_page: query.limit,
-                        total,
-                        offset: query.offset,
-                    };
-                    let href = self.href();
-                    let page_links = links::page_links(&href, &query.link_parameters, pagination);
+                    let (pagination, _, page_links) = self.paging(&query, total);
                     let response = respond::rendered_page(
                         request,
                         resource,
@@ -228,14 +221,7 @@ impl Collection<'_> {
                 .await?;
             (page.records, page.total, embedded)
         };
-        let pagination = Pagination {
-            page: query.page(),
-            per_page: query.limit,
-            total,
-            offset: query.offset,
-        };
-        let href = self.href();
-        let page_links = links::page_links(&href, &query.link_parameters, pagination);
+        let (pagination, href, page_links) = self.paging(&query, total);
         let view = PageView {
             items: records
                 .iter()
@@ -265,6 +251,19 @@ impl Collection<'_> {
             representation,
         );
         Ok(read.keep(response))
+    }
+
+    /// Where a page of `total` matches sits, the collection's href and the page's links.
+    fn paging(&self, query: &ListQuery, total: u64) -> (Pagination, String, PageLinks) {
+        let pagination = Pagination {
+            page: query.page(),
+            per_page: query.limit,
+            total,
+            offset: query.offset,
+        };
+        let href = self.href();
+        let page_links = links::page_links(&href, &query.link_parameters, pagination);
+        (pagination, href, page_links)
     }
 
     async fn create(

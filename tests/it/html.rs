@@ -220,7 +220,10 @@ async fn pages_show_embedded_records_at_every_depth() {
     let app = spawn(LIBRARY);
     let hostile = "<b>Bold</b> & co";
     let created = app
-        .post("/authors", json!({ "name": hostile, "email": "x@y.example" }))
+        .post(
+            "/authors",
+            json!({ "name": hostile, "email": "x@y.example" }),
+        )
         .await;
     let author = json(created).await["id"].clone();
     let book = json(
@@ -257,7 +260,10 @@ async fn pages_show_embedded_records_at_every_depth() {
         .1;
     assert!(embedded.contains("<dt>author</dt>"), "{item}");
     assert!(embedded.contains(&author_link), "{item}");
-    assert!(embedded.contains(escaped) && !item.contains(hostile), "{item}");
+    assert!(
+        embedded.contains(escaped) && !item.contains(hostile),
+        "{item}"
+    );
     assert!(embedded.contains("<dt>reviews</dt><dd><ol class=\"embedded\">"));
     for id in &review_ids {
         assert!(
@@ -283,7 +289,10 @@ async fn pages_show_embedded_records_at_every_depth() {
     // A collection's table: a column per embed, links in its cells, deeper
     // embeds under each link; the filter form keeps the embed.
     let table = page(&app, "/reviews?embed=book.author&sort=-id&per_page=2").await;
-    assert!(table.contains("<th scope=\"col\">book <small>embedded</small></th>"), "{table}");
+    assert!(
+        table.contains("<th scope=\"col\">book <small>embedded</small></th>"),
+        "{table}"
+    );
     assert!(
         table.contains(&format!(
             "<a href=\"/api/books/{book}\">books {book}</a><ul class=\"embedded\"><li>author: {author_link}</li></ul>"
@@ -299,7 +308,10 @@ async fn pages_show_embedded_records_at_every_depth() {
         "sorting keeps the embed: {table}"
     );
     let inverse = page(&app, &format!("/authors?embed=books&id={author}")).await;
-    assert!(inverse.contains("<th scope=\"col\">books <small>embedded</small></th>"), "{inverse}");
+    assert!(
+        inverse.contains("<th scope=\"col\">books <small>embedded</small></th>"),
+        "{inverse}"
+    );
     assert!(
         inverse.contains(&format!(
             "<td><ul class=\"embedded\"><li><a href=\"/api/books/{book}\">books {book}</a></li></ul></td>"

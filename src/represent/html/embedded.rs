@@ -61,7 +61,11 @@ fn entries(out: &mut String, spec: &Spec, embeds: &[Embed], embedded: &[Embedded
 /// One embedded record: a link to its page, its fields, and its own embeds.
 fn full(out: &mut String, spec: &Spec, target: &Resource, embed: &Embed, record: &EmbeddedRecord) {
     let object = record_object(target, &record.record);
-    let _ = write!(out, "<div class=\"embedded-record\">{}", link(spec, target, record));
+    let _ = write!(
+        out,
+        "<div class=\"embedded-record\">{}",
+        link(spec, target, record)
+    );
     out.push_str("<dl class=\"record\">");
     for (name, value) in object.iter().filter(|(name, _)| *name != "id") {
         let _ = write!(
@@ -119,11 +123,7 @@ fn links(out: &mut String, spec: &Spec, target: &Resource, embed: &Embed, relate
                 out.push_str("</li>");
             }
             if records.len() > CELL_RECORDS {
-                let _ = write!(
-                    out,
-                    "<li>and {} more</li>",
-                    records.len() - CELL_RECORDS
-                );
+                let _ = write!(out, "<li>and {} more</li>", records.len() - CELL_RECORDS);
             }
             out.push_str("</ul>");
         }
