@@ -1,6 +1,7 @@
-//! `application/json-home` on the home route: the API's resources as link
-//! relations with URI templates, their variables and hints (allowed methods,
-//! formats, accepted bodies), per draft-nottingham-json-home.
+//! `application/json-home` on the home route: the API's resources (and
+//! their records' actions) as link relations with URI templates, their
+//! variables and hints (allowed methods, formats, accepted bodies), per
+//! draft-nottingham-json-home.
 
 use serde_json::{Map, Value, json};
 
@@ -96,6 +97,21 @@ pub(super) fn document(spec: &Spec) -> Value {
                 },
             }),
         );
+        // Each action's URI: a POST that changes the record's state, where the state allows it.
+        for action in &resource.actions {
+            resources.insert(
+                format!("urn:standin:rel:{}-{}", resource.name, action.name),
+                json!({
+                    "href-template": format!("{}/{}", links::item_template(spec, &resource.name), action.name),
+                    "href-vars": { "id": "urn:standin:param:id" },
+                    "hints": {
+                        "allow": ["POST"],
+                        "formats": formats(),
+                    },
+                    "title": format!("sets {} to {}", action.field, action.state),
+                }),
+            );
+        }
     }
     for (pattern, template, variables, target) in links::routes(spec) {
         let mut relation = Map::new();

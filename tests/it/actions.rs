@@ -323,6 +323,44 @@ async fn the_openapi_description_has_an_operation_per_action() {
 }
 
 #[tokio::test]
+async fn the_home_document_has_a_relation_per_action() {
+    let app = spawn(POSTS);
+    let response = app
+        .request(Method::GET, "/")
+        .header("accept", "application/json-home")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let home = json(response).await;
+    let resources = home["resources"].as_object().expect("resources");
+    let publish = &resources["urn:standin:rel:posts-publish"];
+    assert_eq!(
+        publish["href-template"], "/api/posts/{id}/publish",
+        "{home}"
+    );
+    assert_eq!(publish["href-vars"]["id"], "urn:standin:param:id");
+    assert_eq!(publish["hints"]["allow"], json!(["POST"]));
+    assert_eq!(publish["title"], "sets status to published");
+    for action in ["unpublish", "archive"] {
+        assert!(resources.contains_key(&format!("urn:standin:rel:posts-{action}")));
+    }
+    assert!(
+        !resources
+            .keys()
+            .any(|key| key.starts_with("urn:standin:rel:comments-")
+                && key != "urn:standin:rel:comments-item")
+    );
+    // The template, filled in, is the action's URI.
+    let uri = publish["href-template"]
+        .as_str()
+        .unwrap()
+        .replace("{id}", "1")
+        .replace("/api", "");
+    assert_eq!(act(&app, &uri).await.status(), 200);
+}
+
+#[tokio::test]
 async fn the_item_page_has_a_button_per_allowed_action() {
     let app = spawn(POSTS);
     let page = |path: &'static str| {
