@@ -722,6 +722,17 @@ fn type_mismatch(field: &Field, value: &Value) -> Option<String> {
     (!fits).then(|| format!("{} does not fit the field's type", describe(value)))
 }
 
+/// A numeric bound as JSON: a whole number as an integer (`10`, not `10.0`,
+/// in messages and exports), any other as it is.
+fn bound(value: f64) -> Value {
+    // Exactly representable integers only (|value| < 2^53).
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        json!(value as i64)
+    } else {
+        json!(value)
+    }
+}
+
 /// The JSON Schema of one field's values.
 pub fn field_schema(field: &Field) -> Value {
     let mut schema = Map::new();
@@ -749,10 +760,10 @@ pub fn field_schema(field: &Field) -> Value {
         schema.insert("enum".into(), json!(allowed));
     }
     if let Some(minimum) = field.minimum {
-        schema.insert("minimum".into(), json!(minimum));
+        schema.insert("minimum".into(), bound(minimum));
     }
     if let Some(maximum) = field.maximum {
-        schema.insert("maximum".into(), json!(maximum));
+        schema.insert("maximum".into(), bound(maximum));
     }
     if let Some(length) = field.min_length {
         schema.insert("minLength".into(), json!(length));

@@ -1,7 +1,8 @@
 //! Several files: `include:` reads other spec files (fragments holding
-//! `resources`, `definitions` and further `include`s), by relative path or
-//! glob, and merges them into the main document, remembering which file
-//! every resource and definition came from so that diagnostics name it.
+//! `resources`, `definitions`, `records` of resources defined anywhere, and
+//! further `include`s), by relative path or glob, and merges them into the
+//! main document, remembering which file every resource, definition and
+//! added record came from so that diagnostics name it.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use super::locate::Locations;
 use super::suggest::did_you_mean;
 
 /// The keys an included file may have.
-const FRAGMENT_KEYS: &[&str] = &["include", "resources", "definitions", "$schema"];
+const FRAGMENT_KEYS: &[&str] = &["include", "resources", "definitions", "records", "$schema"];
 /// The sections an included file adds to the main document.
 const MERGED: &[&str] = &["resources", "definitions"];
 /// How many files a spec may include, in all.
@@ -29,16 +30,28 @@ pub struct Included {
     pub texts: Vec<String>,
 }
 
+/// What reading the includes gathers as it goes.
+#[derive(Default)]
+struct Walk {
+    /// The files being read, outermost first (a cycle returns to one).
+    chain: Vec<PathBuf>,
+    /// The files read and directories listed.
+    included: Included,
+    /// Each included file's `records`, added to their resources once every
+    /// resource is known: (file, resource name, its records).
+    records: Vec<(usize, String, Value)>,
+}
+
 impl Checker {
-    /// Reads the main document's `include`s (and theirs) and merges their
-    /// `resources` and `definitions` into `document`.
+    /// Reads the main document's `include`s (and theirs), merges their
+    /// `resources` and `definitions` into `document`, and adds their
+    /// `records` to the resources they name.
     pub(super) fn include(&mut self, document: &mut Value, main: &Path) -> Included {
-        let mut included = Included::default();
         let Some(top) = document.as_object_mut() else {
-            return included;
+            return Included::default();
         };
         let Some(list) = top.remove("include") else {
-            return included;
+            return Included::default();
         };
         for section in MERGED {
             if let Some(Value::Object(map)) = top.get(*section) {
@@ -49,10 +62,77 @@ impl Checker {
                 }
             }
         }
-        let start = canonical(main);
-        let mut chain = vec![start];
-        self.includes(0, main, &list, top, &mut chain, &mut included);
-        included
+        let mut walk = Walk {
+            chain: vec![canonical(main)],
+            ..Walk::default()
+        };
+        self.includes(0, main, &list, top, &mut walk);
+        for (file, resource, records) in std::mem::take(&mut walk.records) {
+            self.add_records(file, &resource, records, top);
+        }
+        walk.included
+    }
+
+    /// Adds the records an included file lists under `records.{resource}`
+    /// to that resource's `records`, each remembered as written there.
+    fn add_records(
+        &mut self,
+        file: usize,
+        resource: &str,
+        records: Value,
+        top: &mut Map<String, Value>,
+    ) {
+        let written_at = join("records", resource);
+        let Value::Array(records) = records else {
+            self.report_in(
+                file,
+                &written_at,
+                format!("expected a list of records, found {}", describe(&records)),
+                None,
+                false,
+            );
+            return;
+        };
+        let resources = top.get_mut("resources").and_then(Value::as_object_mut);
+        let Some(definition) = resources
+            .as_ref()
+            .and_then(|resources| resources.get(resource))
+        else {
+            let names = resources
+                .map(|resources| resources.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            self.report_in(
+                file,
+                &written_at,
+                format!("records for '{resource}', which no file defines as a resource"),
+                did_you_mean(resource, names.iter().map(String::as_str)),
+                true,
+            );
+            return;
+        };
+        if !definition.is_object() {
+            // The resource itself is reported where it is written.
+            return;
+        }
+        let resource_path = join("resources", resource);
+        let Some(Value::Object(definition)) = top
+            .get_mut("resources")
+            .and_then(|resources| resources.get_mut(resource))
+        else {
+            return;
+        };
+        let own = definition
+            .entry("records")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        let Value::Array(own) = own else {
+            // Its own `records` is not a list: reported where it is written.
+            return;
+        };
+        for (index, record) in records.into_iter().enumerate() {
+            let merged = join(&join(&resource_path, "records"), &own.len().to_string());
+            self.add_origin(&merged, file, &join(&written_at, &index.to_string()));
+            own.push(record);
+        }
     }
 
     /// Reads the `include` list `list` of file `file` (at `path` on disk).
@@ -62,8 +142,7 @@ impl Checker {
         path: &Path,
         list: &Value,
         top: &mut Map<String, Value>,
-        chain: &mut Vec<PathBuf>,
-        included: &mut Included,
+        walk: &mut Walk,
     ) {
         let entries: Vec<(String, &str)> = match list {
             Value::String(entry) => vec![("include".to_string(), entry.as_str())],
@@ -104,7 +183,7 @@ impl Checker {
         let directory = path.parent().unwrap_or(Path::new("")).to_path_buf();
         for (entry_path, entry) in entries {
             let targets = if is_glob(entry) {
-                let matches = glob(&directory, entry, &mut included.directories);
+                let matches = glob(&directory, entry, &mut walk.included.directories);
                 if matches.is_empty() {
                     self.report_in(
                         file,
@@ -122,7 +201,7 @@ impl Checker {
                 vec![directory.join(entry)]
             };
             for target in targets {
-                self.include_file(file, &entry_path, &target, top, chain, included);
+                self.include_file(file, &entry_path, &target, top, walk);
             }
         }
     }
@@ -134,12 +213,11 @@ impl Checker {
         entry_path: &str,
         target: &Path,
         top: &mut Map<String, Value>,
-        chain: &mut Vec<PathBuf>,
-        included: &mut Included,
+        walk: &mut Walk,
     ) {
         let resolved = canonical(target);
-        if let Some(start) = chain.iter().position(|seen| *seen == resolved) {
-            let cycle: Vec<String> = chain[start..]
+        if let Some(start) = walk.chain.iter().position(|seen| *seen == resolved) {
+            let cycle: Vec<String> = walk.chain[start..]
                 .iter()
                 .chain(std::iter::once(&resolved))
                 .map(|path| shown(path))
@@ -159,7 +237,8 @@ impl Checker {
         // A file included twice (from two places) is read once.
         let name = shown(target);
         if self.files.iter().any(|source| source.name == name)
-            || included
+            || walk
+                .included
                 .files
                 .iter()
                 .any(|seen| canonical(seen) == resolved)
@@ -189,8 +268,8 @@ impl Checker {
                 return;
             }
         };
-        included.files.push(target.to_path_buf());
-        included.texts.push(source.clone());
+        walk.included.files.push(target.to_path_buf());
+        walk.included.texts.push(source.clone());
         let index = self.files.len();
         self.files.push(SourceFile {
             name: name.clone(),
@@ -209,7 +288,7 @@ impl Checker {
                 index,
                 "",
                 format!(
-                    "an included file is a mapping (of include, resources and definitions), found {}",
+                    "an included file is a mapping (of include, resources, definitions and records), found {}",
                     describe(&document)
                 ),
                 None,
@@ -223,7 +302,7 @@ impl Checker {
             }
             let hint = if super::parse::TOP_LEVEL_KEYS.contains(&key.as_str()) {
                 Some(format!(
-                    "'{key}' is set in the main spec file: an included file holds only include, resources and definitions"
+                    "'{key}' is set in the main spec file: an included file holds only include, resources, definitions and records"
                 ))
             } else {
                 did_you_mean(key, FRAGMENT_KEYS.iter().copied())
@@ -280,10 +359,28 @@ impl Checker {
                 merged.insert(key, value);
             }
         }
+        match fragment.remove("records") {
+            Some(Value::Object(records)) => walk.records.extend(
+                records
+                    .into_iter()
+                    .map(|(resource, records)| (index, resource, records)),
+            ),
+            Some(other) => self.report_in(
+                index,
+                "records",
+                format!(
+                    "expected a mapping of resource names to lists of records, found {}",
+                    describe(&other)
+                ),
+                None,
+                false,
+            ),
+            None => {}
+        }
         if let Some(list) = fragment.remove("include") {
-            chain.push(resolved);
-            self.includes(index, target, &list, top, chain, included);
-            chain.pop();
+            walk.chain.push(resolved);
+            self.includes(index, target, &list, top, walk);
+            walk.chain.pop();
         }
     }
 }

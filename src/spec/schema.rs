@@ -107,7 +107,7 @@ fn include() -> Value {
 /// The JSON Schema of a file a spec includes.
 fn fragment() -> Value {
     json!({
-        "description": "A file a spec includes: resources, definitions and further includes.",
+        "description": "A file a spec includes: resources, definitions, records of resources defined in any file, and further includes.",
         "type": "object",
         "additionalProperties": false,
         "properties": {
@@ -115,6 +115,11 @@ fn fragment() -> Value {
             "include": { "$ref": "#/$defs/include" },
             "definitions": { "$ref": "#/$defs/definitions" },
             "resources": { "type": "object", "additionalProperties": { "$ref": "#/$defs/resource" } },
+            "records": {
+                "description": "Records to add to resources defined in any file, by resource name: each list is appended to the resource's own records, in the order files are read.",
+                "type": "object",
+                "additionalProperties": { "type": "array", "items": { "type": "object" } },
+            },
         },
     })
 }

@@ -135,6 +135,80 @@ async fn the_openapi_export_covers_included_resources() {
     );
 }
 
+/// Fixtures in files of their own: records for resources defined elsewhere.
+const FIXTURES: &str = "records:
+  products:
+    - { name: Teapot, status: published }
+    - { name: Mug }
+  customers:
+    - { name: Grace, city: Arlington }
+";
+
+#[tokio::test]
+async fn an_included_file_adds_records_to_resources_defined_in_other_files() {
+    let directory = shop();
+    std::fs::write(
+        directory.path().join("spec.yaml"),
+        MAIN.replace("  - parts/*.yaml", "  - parts/*.yaml\n  - fixtures.yaml"),
+    )
+    .unwrap();
+    std::fs::write(directory.path().join("fixtures.yaml"), FIXTURES).unwrap();
+    let app = spawn_file(&directory.path().join("spec.yaml"));
+    // The resource's own records first, then the included ones, then the generated.
+    let products = json(app.get_json("/products?sort=id").await).await;
+    let names: Vec<&str> = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|product| product["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..3], ["Kettle", "Teapot", "Mug"], "{products}");
+    assert_eq!(products[1]["status"], "published");
+    assert_eq!(products[2]["status"], "draft", "the field's default");
+    let customers = json(app.get_json("/customers?name=Grace").await).await;
+    assert_eq!(customers[0]["city"], "Arlington", "{customers}");
+    // The normalised spec has them in their resources, and parses again.
+    let spec = json(app.get("/_standin/spec").await).await;
+    assert_eq!(
+        spec["resources"]["products"]["records"][1]["name"],
+        "Teapot"
+    );
+    let again = standin::parse("export.json", &spec.to_string()).expect("it parses");
+    assert!(again.resource("products").is_some());
+}
+
+#[test]
+fn a_problem_in_included_records_names_the_file_they_are_written_in() {
+    let directory = shop();
+    std::fs::write(
+        directory.path().join("spec.yaml"),
+        MAIN.replace("  - parts/*.yaml", "  - parts/*.yaml\n  - fixtures.yaml"),
+    )
+    .unwrap();
+    let fixtures = directory.path().join("fixtures.yaml");
+    // A record breaking its resource's rules, and records of no resource.
+    std::fs::write(
+        &fixtures,
+        FIXTURES.replace("{ name: Mug }", "{ name: Mug, status: sold }")
+            + "  prodcts:\n    - { name: Lost }\n",
+    )
+    .unwrap();
+    let found = diagnostics(&directory.path().join("spec.yaml"));
+    let fixtures = fixtures.display();
+    assert!(
+        found.contains(&format!(
+            "{fixtures}:4:20: error at resources.products.records.2.status: \"sold\" is not one of"
+        )),
+        "the record, where it is written: {found}"
+    );
+    assert!(
+        found.contains(&format!(
+            "{fixtures}:7:3: error at records.prodcts: records for 'prodcts', which no file defines as a resource (did you mean 'products'?)"
+        )),
+        "{found}"
+    );
+}
+
 #[test]
 fn a_problem_in_an_included_file_names_that_file_and_position() {
     let directory = shop();
