@@ -26,12 +26,18 @@ pub async fn rewrite(
     if path.split('/').any(|segment| segment == "_standin") {
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
-    if let Some(routes) = &routes
-        && path == "/__rules"
-        && request.method() == actix_web::http::Method::GET
-    {
-        let rules = HttpResponse::Ok().json(routes.document());
-        return Ok(request.into_response(rules));
+    if path == "/__rules" && request.method() == actix_web::http::Method::GET {
+        // Every rule in the order applied: `--routes`, then the spec's (a
+        // pattern in both shows as the first has it).
+        let mut rules = serde_json::Map::new();
+        for routes in routes.iter().chain(spec_routes.iter()) {
+            for (pattern, target) in routes.document() {
+                rules
+                    .entry(pattern.clone())
+                    .or_insert_with(|| target.clone());
+            }
+        }
+        return Ok(request.into_response(HttpResponse::Ok().json(rules)));
     }
     let sent = request.uri().path_and_query().map_or_else(
         || request.path().to_string(),

@@ -51,6 +51,19 @@ async fn the_command_lines_routes_apply_first_then_the_specs() {
     // The spec's own routes still apply without the command line's.
     let item = json(app.get_json("/api/v1/posts/2").await).await;
     assert_eq!(item["slug"], "bye");
+    // `/__rules` lists both, in the order they apply.
+    let rules = json(app.get("/__rules").await).await;
+    assert_eq!(
+        rules.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["/legacy/*", "/api/v1/*", "/blog/:slug"],
+        "{rules}"
+    );
+    assert_eq!(rules["/blog/:slug"], "/posts?slug=:slug");
+    let only_the_specs = json(spawn(SPEC).get("/__rules").await).await;
+    assert_eq!(
+        only_the_specs,
+        json!({ "/api/v1/*": "/$1", "/blog/:slug": "/posts?slug=:slug" })
+    );
 }
 
 #[tokio::test]
