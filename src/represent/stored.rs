@@ -203,6 +203,13 @@ fn skip_string(text: &[u8], at: usize) -> Option<(usize, bool)> {
 
 /// The (up to) eight bytes of `text` from `at`, the missing ones read as spaces.
 fn word(text: &[u8], at: usize) -> u64 {
+    // Eight bytes are one load; only a text's last few are copied.
+    if let Some(eight) = text
+        .get(at..at + 8)
+        .and_then(|eight| <[u8; 8]>::try_from(eight).ok())
+    {
+        return u64::from_le_bytes(eight);
+    }
     let mut bytes = [b' '; 8];
     let available = text.len().saturating_sub(at).min(8);
     bytes[..available].copy_from_slice(&text[at..at + available]);
