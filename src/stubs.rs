@@ -22,10 +22,10 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 #[serde(deny_unknown_fields)]
 pub struct StubDefinition {
     /// The requests it answers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "from_object")]
     pub request: RequestPattern,
     /// What it answers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "from_object")]
     pub response: StubResponse,
     /// How many requests it answers before it is gone; every one without.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +53,28 @@ pub struct StubResponse {
     /// or unreachable server would.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drop_connection: bool,
+}
+
+/// A `T` read only from a JSON object: serde reads a struct from an array of
+/// its fields too, and `"request": []` would match every request.
+fn from_object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let value = Value::deserialize(deserializer)?;
+    let kind = match value {
+        Value::Object(_) => return T::deserialize(value).map_err(D::Error::custom),
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+    };
+    Err(D::Error::custom(format!(
+        "request and response must each be a JSON object, not {kind}"
+    )))
 }
 
 fn ok() -> u16 {
@@ -322,5 +344,11 @@ mod tests {
             assert!(error.contains(why), "{bad}: {error}");
         }
         assert!(serde_json::from_value::<StubDefinition>(json!({"reply": {}})).is_err());
+        for array in [json!({"request": []}), json!({"response": [404]})] {
+            assert!(
+                serde_json::from_value::<StubDefinition>(array.clone()).is_err(),
+                "{array}"
+            );
+        }
     }
 }

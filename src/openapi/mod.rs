@@ -4,6 +4,7 @@
 //! set, and links from a created item to the operations on it. Served at
 //! `/_standin/openapi.json` and printed by `standin openapi`.
 
+mod admin;
 mod parameters;
 mod schemas;
 
@@ -426,62 +427,6 @@ fn item_path(spec: &Spec, resource: &Resource) -> Map<String, Value> {
     path
 }
 
-fn admin_paths(spec: &Spec, paths: &mut Map<String, Value>) {
-    let ok = |description: &str, schema: Value| json!({ "200": { "description": description, "content": { JSON: { "schema": schema } } } });
-    let with_auth = |mut responses: Value| {
-        if spec.auth.is_some() {
-            responses["401"] = problem("no token, or an unknown one");
-            responses["403"] = problem("the token lacks the admin scope");
-        }
-        responses
-    };
-    let get = |id: &str, summary: &str, responses: Value| json!({ "get": { "operationId": id, "summary": summary, "tags": ["admin"], "responses": with_auth(responses) } });
-    paths.insert(
-        "/_standin/health".into(),
-        get(
-            "health",
-            "Status, spec, last reload error, record counts",
-            ok("health", reference("Object")),
-        ),
-    );
-    paths.insert(
-        "/_standin/spec".into(),
-        get(
-            "spec",
-            "The normalised spec",
-            ok("the spec", reference("Object")),
-        ),
-    );
-    paths.insert(
-        "/_standin/openapi.json".into(),
-        get(
-            "openapi",
-            "This document",
-            ok("OpenAPI 3.1", reference("Object")),
-        ),
-    );
-    let mut requests = get(
-        "requests",
-        "The journal of received requests",
-        ok(
-            "requests, oldest first",
-            json!({ "type": "array", "items": { "type": "object" } }),
-        ),
-    );
-    requests["get"]["parameters"] = json!([
-        { "name": "method", "in": "query", "schema": { "type": "string" } },
-        { "name": "path", "in": "query", "schema": { "type": "string" } },
-        { "name": "status", "in": "query", "schema": { "type": "integer", "minimum": 100, "maximum": 599 } },
-    ]);
-    requests["get"]["responses"]["400"] = problem("a bad filter");
-    requests["delete"] = json!({ "operationId": "clear_requests", "summary": "Forget the journal", "tags": ["admin"], "responses": with_auth(json!({ "204": { "description": "cleared" } })) });
-    paths.insert("/_standin/requests".into(), requests);
-    let mut reset = ok("the resources restored", reference("Object"));
-    reset["500"] = problem("the database failed");
-    paths.insert("/_standin/reset".into(), json!({ "post": { "operationId": "reset", "summary": "Back to the seeded records", "tags": ["admin"], "responses": with_auth(reset) } }));
-}
-
-/// The OpenAPI 3.1 document of what `spec` serves.
 /// The spec's custom routes, each a path served as its target (below the
 /// base path; one that is not, or that is already a path, is left out).
 fn route_paths(spec: &Spec, paths: &mut Map<String, Value>) {
@@ -524,6 +469,7 @@ fn route_paths(spec: &Spec, paths: &mut Map<String, Value>) {
     }
 }
 
+/// The OpenAPI 3.1 document of what `spec` serves.
 pub fn document(spec: &Spec) -> Value {
     let mut paths = Map::new();
     let mut home = Map::new();
@@ -646,9 +592,11 @@ pub fn document(spec: &Spec) -> Value {
         }));
     }
     route_paths(spec, &mut paths);
-    admin_paths(spec, &mut paths);
+    admin::paths(spec, &mut paths);
+    let mut schemas = schemas::components(spec);
+    admin::components(&mut schemas);
     let mut components = Map::new();
-    components.insert("schemas".into(), Value::Object(schemas::components(spec)));
+    components.insert("schemas".into(), Value::Object(schemas));
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {
@@ -657,6 +605,7 @@ pub fn document(spec: &Spec) -> Value {
             "description": "Served by standin from a resource description.",
         },
         "servers": [{ "url": if spec.base_path.is_empty() { "/" } else { spec.base_path.as_str() } }],
+        "tags": admin::tags(),
         "paths": paths,
         "components": components,
     });

@@ -206,7 +206,7 @@ fn json_patch(resource: &Resource) -> Value {
     let mut operations = Vec::new();
     for field in resource.fields.iter().filter(|field| !field.is_computed()) {
         let path = format!("/{}", field.name);
-        let value = written_field(field);
+        let value = patch_value(field);
         operations.push(json!({
             "type": "object",
             "required": ["op", "path", "value"],
@@ -231,6 +231,29 @@ fn json_patch(resource: &Resource) -> Value {
         "maxItems": crate::patch::MAX_JSON_PATCH_OPERATIONS,
         "items": { "oneOf": operations },
     })
+}
+
+/// The `value` a JSON patch may set `field` to: as a write sends it, but an
+/// optional field with a format as either its schema or null (`anyOf`), not
+/// a list of types: schemathesis 4.32's coverage phase fills a required
+/// `value` of `type: [string, null]` with "", losing the `format`, and
+/// expects the server to take it.
+fn patch_value(field: &Field) -> Value {
+    let value = written_field(field);
+    if field.required || value.get("format").is_none() {
+        return value;
+    }
+    let mut present = value;
+    if let Some(Value::Array(kinds)) = present.get_mut("type") {
+        kinds.retain(|kind| kind != "null");
+        if let [kind] = kinds.as_slice() {
+            present["type"] = kind.clone();
+        }
+    }
+    if let Some(Value::Array(values)) = present.get_mut("enum") {
+        values.retain(|value| !value.is_null());
+    }
+    json!({ "anyOf": [present, { "type": "null" }] })
 }
 
 /// A merge patch: any of the fields; `null` removes an optional one.

@@ -4,6 +4,7 @@
 mod access;
 mod actions;
 mod admin;
+mod admin_openapi;
 mod async_resources;
 mod bad_input;
 mod cli;

@@ -224,8 +224,13 @@ async fn every_resource_route_and_method_is_described() {
             "/_standin/health",
             "/_standin/openapi.json",
             "/_standin/requests",
+            "/_standin/requests/match",
             "/_standin/reset",
+            "/_standin/sessions",
+            "/_standin/sessions/{key}",
             "/_standin/spec",
+            "/_standin/stubs",
+            "/_standin/stubs/{id}",
             "/authors",
             "/authors/{id}",
             "/authors/{id}/books",
@@ -374,4 +379,48 @@ resources: {}
         serde_yaml::from_str("standin: 1\nresources:\n  books:\n    fields: { title: strng }\n")
             .unwrap();
     assert!(!validator.is_valid(&wrong_type));
+}
+
+#[tokio::test]
+async fn a_json_patch_sets_an_optional_formatted_field_to_its_format_or_null_as_described() {
+    // Described as `anyOf` (its schema, or null) rather than a list of types,
+    // which schemathesis fills with "" for want of the format.
+    let app = spawn(
+        "standin: 1\nresources:\n  orders:\n    fields:\n      ordered_at: { type: string, format: date-time }\n    records: [{ ordered_at: '2025-01-01T00:00:00Z' }]\n",
+    );
+    let document = json(app.get("/_standin/openapi.json").await).await;
+    let mut schema = document["components"]["schemas"]["OrdersJsonPatch"].clone();
+    let set = schema["items"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|operation| operation["properties"]["op"]["enum"] == json!(["add", "replace"]))
+        .unwrap();
+    assert_eq!(
+        set["properties"]["value"],
+        json!({ "anyOf": [{ "type": "string", "format": "date-time" }, { "type": "null" }] })
+    );
+    schema["components"] = document["components"].clone();
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the schema compiles");
+    for (value, valid) in [
+        (json!("2026-01-02T03:04:05Z"), true),
+        (Value::Null, true),
+        (json!(""), false),
+        (json!(5), false),
+    ] {
+        let patch = json!([{ "op": "replace", "path": "/ordered_at", "value": value }]);
+        assert_eq!(validator.is_valid(&patch), valid, "{patch}");
+        let status = app
+            .request(Method::PATCH, "/orders/1")
+            .header("content-type", "application/json-patch+json")
+            .body(patch.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.is_success(), valid, "{patch}: {status}");
+    }
 }
