@@ -53,7 +53,7 @@ fn service_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Va
         get(
             "health",
             "Status, spec, last reload error, record counts",
-            ok("health", reference("Object")),
+            ok("health", reference("standin.Object")),
         ),
     );
     paths.insert(
@@ -61,7 +61,7 @@ fn service_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Va
         get(
             "spec",
             "The normalised spec",
-            ok("the spec", reference("Object")),
+            ok("the spec", reference("standin.Object")),
         ),
     );
     paths.insert(
@@ -69,7 +69,7 @@ fn service_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Va
         get(
             "openapi",
             "This document",
-            ok("OpenAPI 3.1", reference("Object")),
+            ok("OpenAPI 3.1", reference("standin.Object")),
         ),
     );
     let mut requests = get(
@@ -88,7 +88,7 @@ fn service_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Va
     requests["get"]["responses"]["400"] = problem("a bad filter");
     requests["delete"] = json!({ "operationId": "clear_requests", "summary": "Forget the journal", "tags": ["admin"], "responses": with_auth(json!({ "204": { "description": "cleared" } })) });
     paths.insert("/_standin/requests".into(), requests);
-    let mut reset = ok("the resources restored", reference("Object"));
+    let mut reset = ok("the resources restored", reference("standin.Object"));
     reset["500"] = problem("the database failed");
     paths.insert("/_standin/reset".into(), json!({ "post": { "operationId": "reset", "summary": "Back to the seeded records", "tags": ["admin"], "responses": with_auth(reset) } }));
 }

@@ -24,7 +24,7 @@ fn header(description: &str, required: bool) -> Value {
 }
 
 fn problem(description: &str) -> Value {
-    json!({ "description": description, "content": { PROBLEM: { "schema": reference("Problem") } } })
+    json!({ "description": description, "content": { PROBLEM: { "schema": reference("standin.Problem") } } })
 }
 
 /// Bodies of one record in each representation.
@@ -32,7 +32,7 @@ fn item_content(resource: &Resource) -> Value {
     json!({
         HAL: { "schema": reference(&name(&resource.name, "Hal")) },
         JSON: { "schema": reference(&name(&resource.name, "")) },
-        COLLECTION_JSON: { "schema": reference("CollectionJson") },
+        COLLECTION_JSON: { "schema": reference("standin.CollectionJson") },
     })
 }
 
@@ -188,7 +188,7 @@ fn list(
         "content": {
             HAL: { "schema": reference(&name(&resource.name, "Page")) },
             JSON: { "schema": { "type": "array", "items": reference(&name(&resource.name, "")) } },
-            COLLECTION_JSON: { "schema": reference("CollectionJson") },
+            COLLECTION_JSON: { "schema": reference("standin.CollectionJson") },
         },
     }));
     responses.insert("304".into(), json!({ "description": "not modified since the ETag sent", "headers": { "ETag": header("the page's entity tag", true) } }));
@@ -238,7 +238,7 @@ fn create(
         responses.insert("202".into(), json!({
             "description": "accepted: the record is created later; Location is the status monitor",
             "headers": { "Location": header("the job's status monitor", true) },
-            "content": { JSON: { "schema": reference("Job") } },
+            "content": { JSON: { "schema": reference("standin.Job") } },
         }));
     }
     responses.insert("400".into(), problem("malformed JSON or invalid fields"));
@@ -478,9 +478,9 @@ pub fn document(spec: &Spec) -> Value {
         json!({
             "description": "the home document: every collection and item route",
             "content": {
-                HAL: { "schema": reference("Object") },
-                JSON: { "schema": reference("Object") },
-                "application/json-home": { "schema": reference("Object") },
+                HAL: { "schema": reference("standin.Object") },
+                JSON: { "schema": reference("standin.Object") },
+                "application/json-home": { "schema": reference("standin.Object") },
             },
         }),
     );
@@ -584,7 +584,7 @@ pub fn document(spec: &Spec) -> Value {
                 "tags": ["jobs"],
                 "parameters": [{ "name": "job", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }],
                 "responses": {
-                    "200": { "description": "pending (with Retry-After) or failed", "headers": { "Retry-After": header("seconds to wait", false) }, "content": { JSON: { "schema": reference("Job") } } },
+                    "200": { "description": "pending (with Retry-After) or failed", "headers": { "Retry-After": header("seconds to wait", false) }, "content": { JSON: { "schema": reference("standin.Job") } } },
                     "303": { "description": "done: Location is the created record", "headers": { "Location": header("the record", true) } },
                     "404": problem("no such job"),
                 },

@@ -136,7 +136,7 @@ fn hal_record(resource: &Resource) -> Value {
     json!({
         "allOf": [reference(&name(&resource.name, ""))],
         "properties": {
-            "_links": { "type": "object", "additionalProperties": { "$ref": "#/components/schemas/HalLink" } },
+            "_links": { "type": "object", "additionalProperties": { "$ref": "#/components/schemas/standin.HalLink" } },
             "_embedded": { "type": "object" },
         },
     })
@@ -147,7 +147,7 @@ fn hal_page(resource: &Resource) -> Value {
         "type": "object",
         "required": ["_links", "total", "page", "per_page", "pages", "_embedded"],
         "properties": {
-            "_links": { "type": "object", "additionalProperties": { "$ref": "#/components/schemas/HalLink" } },
+            "_links": { "type": "object", "additionalProperties": { "$ref": "#/components/schemas/standin.HalLink" } },
             "total": { "type": "integer", "minimum": 0 },
             "page": { "type": "integer", "minimum": 1 },
             "per_page": { "type": "integer", "minimum": 1 },
@@ -282,14 +282,14 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
         schemas.insert(name(&resource.name, "MergePatch"), merge_patch(resource));
     }
     schemas.insert(
-        "HalLink".into(),
+        "standin.HalLink".into(),
         json!({
             "type": "object",
             "required": ["href"],
             "properties": { "href": { "type": "string" }, "templated": { "type": "boolean" }, "name": { "type": "string" }, "title": { "type": "string" } },
         }),
     );
-    schemas.insert("Problem".into(), json!({
+    schemas.insert("standin.Problem".into(), json!({
         "type": "object",
         "description": "An RFC 9457 problem.",
         "required": ["type", "title", "status", "detail"],
@@ -311,7 +311,7 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
         },
     }));
     schemas.insert(
-        "CollectionJson".into(),
+        "standin.CollectionJson".into(),
         json!({
             "type": "object",
             "description": "A Collection+JSON 1.0 document.",
@@ -319,11 +319,11 @@ pub fn components(spec: &Spec) -> Map<String, Value> {
             "properties": { "collection": { "type": "object", "required": ["version", "href"] } },
         }),
     );
-    schemas.insert("Job".into(), json!({
+    schemas.insert("standin.Job".into(), json!({
         "type": "object",
         "required": ["status"],
-        "properties": { "status": { "enum": ["pending", "failed"] }, "problem": reference("Problem"), "_links": { "type": "object" } },
+        "properties": { "status": { "enum": ["pending", "failed"] }, "problem": reference("standin.Problem"), "_links": { "type": "object" } },
     }));
-    schemas.insert("Object".into(), json!({ "type": "object" }));
+    schemas.insert("standin.Object".into(), json!({ "type": "object" }));
     schemas
 }

@@ -282,6 +282,36 @@ async fn every_resource_route_and_method_is_described() {
 }
 
 #[tokio::test]
+async fn resources_named_as_standins_own_shapes_keep_their_schemas() {
+    let app = spawn(
+        "standin: 1\nresources:\n  problem:\n    fields: { kind: string }\n  job:\n    singular: true\n    fields: { state: string }\n",
+    );
+    let document = json(app.get("/_standin/openapi.json").await).await;
+    let schemas = &document["components"]["schemas"];
+    assert!(
+        schemas["Problem"]["properties"]["kind"].is_object(),
+        "the resource's own: {}",
+        schemas["Problem"]
+    );
+    assert!(
+        schemas["Job"]["properties"]["state"].is_object(),
+        "{}",
+        schemas["Job"]
+    );
+    assert_eq!(
+        schemas["standin.Problem"]["description"],
+        "An RFC 9457 problem."
+    );
+    // Every problem answer names standin's problem, not the resource.
+    let not_found = &document["paths"]["/problem/{id}"]["get"]["responses"]["404"];
+    assert_eq!(
+        not_found["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/standin.Problem",
+        "{not_found}"
+    );
+}
+
+#[tokio::test]
 async fn home_and_items_link_to_the_description() {
     let app = spawn(LIBRARY);
     let home = json(app.get("").await).await;
