@@ -94,45 +94,47 @@ impl Checker {
             return;
         };
         let resources = top.get_mut("resources").and_then(Value::as_object_mut);
-        let Some(definition) = resources
-            .as_ref()
-            .and_then(|resources| resources.get(resource))
-        else {
-            let names = resources
-                .map(|resources| resources.keys().cloned().collect::<Vec<_>>())
-                .unwrap_or_default();
-            self.report_in(
-                file,
-                &written_at,
-                format!("records for '{resource}', which no file defines as a resource"),
-                did_you_mean(resource, names.iter().map(String::as_str)),
-                true,
-            );
-            return;
+        let definition = match resources {
+            Some(resources) => match resources.get_mut(resource) {
+                Some(Value::Object(definition)) => definition,
+                // Not a mapping: the resource is reported where it is written.
+                Some(_) => return,
+                None => {
+                    let names: Vec<&str> = resources.keys().map(String::as_str).collect();
+                    let hint = did_you_mean(resource, names.iter().copied());
+                    self.unknown_resource(file, &written_at, resource, hint);
+                    return;
+                }
+            },
+            None => {
+                self.unknown_resource(file, &written_at, resource, None);
+                return;
+            }
         };
-        if !definition.is_object() {
-            // The resource itself is reported where it is written.
-            return;
-        }
-        let resource_path = join("resources", resource);
-        let Some(Value::Object(definition)) = top
-            .get_mut("resources")
-            .and_then(|resources| resources.get_mut(resource))
-        else {
-            return;
-        };
-        let own = definition
+        let Value::Array(own) = definition
             .entry("records")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        let Value::Array(own) = own else {
+            .or_insert_with(|| Value::Array(Vec::new()))
+        else {
             // Its own `records` is not a list: reported where it is written.
             return;
         };
+        let resource_path = join(&join("resources", resource), "records");
         for (index, record) in records.into_iter().enumerate() {
-            let merged = join(&join(&resource_path, "records"), &own.len().to_string());
+            let merged = join(&resource_path, &own.len().to_string());
             self.add_origin(&merged, file, &join(&written_at, &index.to_string()));
             own.push(record);
         }
+    }
+
+    /// Reports records listed for a resource no file defines.
+    fn unknown_resource(&mut self, file: usize, path: &str, resource: &str, hint: Option<String>) {
+        self.report_in(
+            file,
+            path,
+            format!("records for '{resource}', which no file defines as a resource"),
+            hint,
+            true,
+        );
     }
 
     /// Reads the `include` list `list` of file `file` (at `path` on disk).
