@@ -146,6 +146,20 @@ impl<'a> Exchange<'a> {
     }
 }
 
+/// DELETE of `path` answers 204, then GET and DELETE answer 404, each as described at `template`.
+async fn deleted_then_gone(app: &TestApp, described: &Described, template: &str, path: &str) {
+    for (method, expected) in [
+        (Method::DELETE, 204),
+        (Method::GET, 404),
+        (Method::DELETE, 404),
+    ] {
+        let (status, _) = Exchange::new(method.clone(), template, path)
+            .send(app, described)
+            .await;
+        assert_eq!(status, expected, "{method} {path}");
+    }
+}
+
 #[tokio::test]
 async fn stubs_are_added_listed_read_and_removed_as_described() {
     let app = spawn(LIBRARY);
@@ -194,16 +208,7 @@ async fn stubs_are_added_listed_read_and_removed_as_described() {
         .send(&app, &described)
         .await;
     assert_eq!((status, &read["remaining"]), (200, &json!(1)));
-    for (method, expected) in [
-        (Method::DELETE, 204),
-        (Method::GET, 404),
-        (Method::DELETE, 404),
-    ] {
-        let (status, _) = Exchange::new(method, one, &path)
-            .send(&app, &described)
-            .await;
-        assert_eq!(status, expected);
-    }
+    deleted_then_gone(&app, &described, one, &path).await;
     for method in [Method::GET, Method::DELETE] {
         let (status, _) = Exchange::new(method.clone(), stubs, format!("{stubs}?all=1"))
             .send(&app, &described)
@@ -321,16 +326,7 @@ async fn sessions_are_listed_read_and_ended_as_described() {
         .send(&app, &described)
         .await;
     assert_eq!((status, &session["key"]), (200, &json!("t1")));
-    for (method, expected) in [
-        (Method::DELETE, 204),
-        (Method::GET, 404),
-        (Method::DELETE, 404),
-    ] {
-        let (status, _) = Exchange::new(method, one, &path)
-            .send(&app, &described)
-            .await;
-        assert_eq!(status, expected);
-    }
+    deleted_then_gone(&app, &described, one, &path).await;
     for (method, path, expected) in [
         (Method::GET, format!("{sessions}?all=1"), 400),
         (Method::DELETE, format!("{sessions}?all=1"), 400),
