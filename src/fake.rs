@@ -63,7 +63,7 @@ impl Faker {
 
     /// Values for every non-reference field of `resource` that satisfy its constraints.
     pub fn record(&mut self, resource: &Resource) -> Result<Map<String, Value>, String> {
-        let mut record = Map::new();
+        let mut record = Map::with_capacity(resource.fields.len());
         for field in resource
             .fields
             .iter()
@@ -245,15 +245,28 @@ impl Faker {
             "email" => internet::en::SafeEmail().fake_with_rng(rng),
             "username" => internet::en::Username().fake_with_rng(rng),
             "phone" => phone_number::en::PhoneNumber().fake_with_rng(rng),
-            "paragraph" => lorem::en::Paragraph(2..5).fake_with_rng(rng),
+            "paragraph" => {
+                let mut text = String::with_capacity(256);
+                let sentences: usize = (2..5).fake_with_rng(rng);
+                for index in 0..sentences {
+                    if index > 0 {
+                        text.push('\n');
+                    }
+                    push_sentence(rng, 4..10, &mut text);
+                }
+                text
+            }
             "word" => lorem::en::Word().fake_with_rng(rng),
             "words" => {
-                let words: Vec<String> = lorem::en::Words(1..4).fake_with_rng(rng);
-                words.join(" ")
+                let mut text = String::with_capacity(32);
+                push_words(rng, 1..4, &mut text);
+                text
             }
             "title" => {
-                let sentence: String = lorem::en::Sentence(2..6).fake_with_rng(rng);
-                sentence.trim_end_matches('.').to_string()
+                let mut text = String::with_capacity(48);
+                push_sentence(rng, 2..6, &mut text);
+                text.truncate(text.trim_end_matches('.').len());
+                text
             }
             "company" => company::en::CompanyName().fake_with_rng(rng),
             "job" => job::en::Title().fake_with_rng(rng),
@@ -279,7 +292,11 @@ impl Faker {
             "isbn" => fake::faker::barcode::en::Isbn13().fake_with_rng(rng),
             "date_past" | "date_future" => self.date(generator == "date_future"),
             "price" => format!("{:.2}", rng.random_range(1.0..500.0)),
-            _ => lorem::en::Sentence(3..8).fake_with_rng(rng),
+            _ => {
+                let mut text = String::with_capacity(64);
+                push_sentence(rng, 3..8, &mut text);
+                text
+            }
         }
     }
 
@@ -287,21 +304,25 @@ impl Faker {
         let min = min.unwrap_or(0) as usize;
         let mut length = text.chars().count();
         while length < min {
-            let word = self.word();
+            let word: &str = lorem::en::Word().fake_with_rng(&mut self.rng);
             if !text.is_empty() {
                 text.push(' ');
                 length += 1;
             }
-            text.push_str(&word);
+            text.push_str(word);
             length += word.chars().count();
         }
         if let Some(max) = max.map(|max| max as usize)
             && length > max
         {
-            text = text.chars().take(max).collect::<String>();
-            let trimmed = text.trim_end().to_string();
-            if trimmed.chars().count() >= min {
-                text = trimmed;
+            let end = text
+                .char_indices()
+                .nth(max)
+                .map_or(text.len(), |(at, _)| at);
+            text.truncate(end);
+            let trimmed = text.trim_end().len();
+            if text[..trimmed].chars().count() >= min {
+                text.truncate(trimmed);
             }
         }
         text
@@ -362,6 +383,27 @@ impl Faker {
             }
         }
     }
+}
+
+/// Appends `words` lorem words (a count drawn from the range), separated by
+/// spaces: what the `fake` crate's `Words` makes, joined, drawing the same
+/// random numbers, without a string per word.
+fn push_words(rng: &mut ChaCha8Rng, words: std::ops::Range<usize>, text: &mut String) {
+    let count: usize = words.fake_with_rng(rng);
+    for index in 0..count {
+        if index > 0 {
+            text.push(' ');
+        }
+        let word: &str = lorem::en::Word().fake_with_rng(rng);
+        text.push_str(word);
+    }
+}
+
+/// Appends a lorem sentence: what the `fake` crate's `Sentence` makes (its
+/// words, then a full stop), drawing the same random numbers.
+fn push_sentence(rng: &mut ChaCha8Rng, words: std::ops::Range<usize>, text: &mut String) {
+    push_words(rng, words, text);
+    text.push('.');
 }
 
 /// Whether every value `value` makes for `field` is valid without checking:
@@ -435,6 +477,34 @@ mod tests {
                 // Cut at maxLength, a character takes two bytes at most.
                 assert!(written <= 2 * text.chars().count(), "{generator}: {text:?}");
             }
+        }
+    }
+
+    #[test]
+    fn lorem_text_is_the_fake_crates_with_the_same_draws() {
+        for seed in 0..300 {
+            let mut ours = ChaCha8Rng::seed_from_u64(seed);
+            let mut theirs = ChaCha8Rng::seed_from_u64(seed);
+            let mut text = String::new();
+            push_sentence(&mut ours, 2..6, &mut text);
+            let sentence: String = lorem::en::Sentence(2..6).fake_with_rng(&mut theirs);
+            assert_eq!(text, sentence);
+            let mut text = String::new();
+            push_words(&mut ours, 1..4, &mut text);
+            let words: Vec<String> = lorem::en::Words(1..4).fake_with_rng(&mut theirs);
+            assert_eq!(text, words.join(" "));
+            assert_eq!(ours.random::<u64>(), theirs.random::<u64>());
+        }
+        let mut ours = Faker::new(5, "posts");
+        let mut theirs =
+            ChaCha8Rng::seed_from_u64(fingerprint::fnv1a(5 ^ fingerprint::START, "posts".bytes()));
+        for _ in 0..300 {
+            let paragraph: String = lorem::en::Paragraph(2..5).fake_with_rng(&mut theirs);
+            assert_eq!(ours.generate("paragraph"), paragraph);
+            let title: String = lorem::en::Sentence(2..6).fake_with_rng(&mut theirs);
+            assert_eq!(ours.generate("title"), title.trim_end_matches('.'));
+            let sentence: String = lorem::en::Sentence(3..8).fake_with_rng(&mut theirs);
+            assert_eq!(ours.generate("sentence"), sentence);
         }
     }
 

@@ -193,6 +193,9 @@ pub struct Store {
     path: PathBuf,
     /// What a reading connection keeps; `None` for the writing one.
     reader: Option<Reader>,
+    /// Whether reading connections were opened beside this one: until then
+    /// it alone reaches its database.
+    has_readers: std::cell::Cell<bool>,
     /// How many transactions that wrote have committed (read by tests).
     #[cfg_attr(not(test), expect(dead_code))]
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -432,6 +435,7 @@ impl Store {
             location,
             path,
             reader: None,
+            has_readers: std::cell::Cell::new(false),
             commits,
             generation,
             counts: RefCell::new(std::collections::HashMap::new()),
@@ -454,6 +458,7 @@ impl Store {
                 "a reader or a private store opens no reader".into(),
             ));
         }
+        self.has_readers.set(true);
         if self._temporary.is_some() {
             // Readers need WAL; until the first, an in-memory store keeps its
             // rollback journal in memory, which seeds faster.
@@ -486,6 +491,7 @@ impl Store {
             location: self.location.clone(),
             path: self.path.clone(),
             reader: Some(Reader::default()),
+            has_readers: std::cell::Cell::new(false),
             commits: std::sync::Arc::default(),
             generation: self.generation.clone(),
             counts: RefCell::new(std::collections::HashMap::new()),

@@ -27,6 +27,9 @@ pub(super) struct Planned {
     pub(super) id: Option<RecordId>,
     pub(super) data: String,
     pub(super) stamp: String,
+    /// The text of each of the resource's search fields (none where a
+    /// field holds none), where the plan was asked for them.
+    pub(super) search: Vec<Option<String>>,
 }
 
 /// The records to seed for one resource, in order: its fixed records, then
@@ -40,10 +43,13 @@ pub(super) struct Plan<'s> {
     /// Whether fixed records are stored exactly as written, their `id`
     /// included (a json-server db.json's records).
     verbatim: bool,
+    /// Whether each record comes with its search fields' text.
+    search: bool,
 }
 
 impl<'s> Plan<'s> {
-    pub(super) fn new(resource: &'s Resource, seed: u64, verbatim: bool) -> Plan<'s> {
+    /// The plan of `resource`'s records; `search`: with their search fields' text.
+    pub(super) fn new(resource: &'s Resource, seed: u64, verbatim: bool, search: bool) -> Plan<'s> {
         Plan {
             resource,
             faker: Faker::new(seed, &resource.name),
@@ -51,6 +57,7 @@ impl<'s> Plan<'s> {
             index: 0,
             total: resource.records.len() + resource.count as usize,
             verbatim,
+            search,
         }
     }
 
@@ -86,9 +93,19 @@ impl<'s> Plan<'s> {
             false => id,
         };
         self.taken.record(&fields);
+        let search = match self.search {
+            true => self
+                .resource
+                .search
+                .iter()
+                .map(|name| fields.get(name).and_then(Value::as_str).map(str::to_string))
+                .collect(),
+            false => Vec::new(),
+        };
         Some(Ok(Planned {
             index,
             id,
+            search,
             data: serde_json::to_string(&fields).expect("JSON values serialise"),
             fixed: fixed.is_some().then_some(fields),
             stamp: clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0),

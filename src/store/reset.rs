@@ -2,8 +2,10 @@
 //! snapshot taken when it was seeded (kept in an attached database, in memory
 //! or a temporary file),
 //! in one transaction and in milliseconds. A resource seeded by an earlier
-//! process (`--db`) has no snapshot: it is emptied and seeded again, which is
-//! deterministic and so gives the same records.
+//! process (`--db`), or with more records than a snapshot is kept for
+//! ([`SNAPSHOT_LIMIT`]), has none: then every resource is emptied and seeded
+//! again, which is deterministic and so gives the same records (each
+//! resource's references drawn from the others' ids as the first time).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -31,12 +33,30 @@ pub(super) fn create_snapshots(connection: &Connection) -> rusqlite::Result<()> 
     )
 }
 
-/// Keeps a copy of `resource`'s rows as its seeded state.
-pub(super) fn snapshot(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+/// Above this many seeded records, a resource keeps no snapshot: copying
+/// them would cost start-up about a sixth of its time, and as much memory
+/// again as the data (in memory); a reset seeds the data again instead,
+/// which costs about what restoring so many rows does.
+const SNAPSHOT_LIMIT: u64 = 100_000;
+
+/// Keeps a copy of `resource`'s rows as its seeded state, unless they are
+/// more than [`SNAPSHOT_LIMIT`] (`seeded` were seeded).
+pub(super) fn snapshot(
+    connection: &Connection,
+    resource: &Resource,
+    seeded: u64,
+) -> rusqlite::Result<()> {
     connection.execute(
         "DELETE FROM seeded.records WHERE resource = ?1",
         [&resource.name],
     )?;
+    if seeded > SNAPSHOT_LIMIT {
+        connection.execute(
+            "DELETE FROM seeded.snapshots WHERE resource = ?1",
+            [&resource.name],
+        )?;
+        return Ok(());
+    }
     let sql = format!(
         "INSERT INTO seeded.records (resource, id, data, created_at, updated_at, deleted_at)
          SELECT ?1, id, data, created_at, updated_at, deleted_at FROM {} ORDER BY rowid",
@@ -95,9 +115,15 @@ impl Store {
             took: Duration::ZERO,
         };
         let snapshots = snapshots(&transaction)?;
+        // A resource seeded again draws its references from the ids of those
+        // seeded before it, in the order they were stored: only seeding them
+        // again gives that order back (restored ids are read in id order).
+        let restorable = spec
+            .resources
+            .iter()
+            .all(|resource| snapshots.contains(&resource.name));
         for resource in &spec.resources {
-            let has_snapshot = snapshots.contains(&resource.name);
-            restore(&transaction, resource, has_snapshot, &mut report).map_err(|source| {
+            restore(&transaction, resource, restorable, &mut report).map_err(|source| {
                 SeedError::Restore {
                     resource: resource.name.clone(),
                     source: source.into(),
@@ -141,4 +167,51 @@ fn restore(
     // Snapshots predate fields added since: give restored records their defaults.
     super::schema::backfill_defaults(connection, resource)?;
     search::resume(connection, resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Location;
+
+    /// Posts referencing authors whose ids are not in the order they are stored.
+    const SPEC: &str = "standin: 1\nresources:\n  authors:\n    id: uuid\n    fields:\n      name: { type: string, required: true }\n    count: 8\n  posts:\n    fields:\n      title: string\n      author: { ref: authors, required: true }\n    count: 40\n";
+
+    fn rows(store: &Store, table: &str) -> Vec<String> {
+        let connection = store.lock();
+        let sql = format!(
+            "SELECT id || ' ' || data || ' ' || created_at || ' ' || updated_at || ' ' || coalesce(deleted_at, '') FROM {table} ORDER BY id"
+        );
+        let mut statement = connection.prepare(&sql).expect("the rows");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("the rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("the rows")
+    }
+
+    #[test]
+    fn a_resource_without_a_snapshot_is_reset_by_seeding_every_resource_again() {
+        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        store.seed(&spec, 3).expect("seeded");
+        let seeded = (rows(&store, "res_authors"), rows(&store, "res_posts"));
+        let posts = spec.resource("posts").expect("posts");
+        // As if posts had too many records to keep a copy of.
+        snapshot(&store.lock(), posts, SNAPSHOT_LIMIT + 1).expect("no snapshot");
+        store
+            .lock()
+            .execute_batch(
+                "DELETE FROM res_posts WHERE id > 30; UPDATE res_authors SET data = '{}'",
+            )
+            .expect("changed");
+        let report = store.reset(&spec, 3).expect("reset");
+        assert_eq!(
+            (rows(&store, "res_authors"), rows(&store, "res_posts")),
+            seeded,
+            "the posts reference the authors they referenced first"
+        );
+        assert_eq!(report.reseeded, ["authors", "posts"]);
+    }
 }

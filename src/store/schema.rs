@@ -38,18 +38,7 @@ fn create_table(
         )"
     ))?;
     check_id_column(connection, resource)?;
-    // Unique and reference fields are looked up by every write and delete;
-    // other columns get their index the first time a query filters or sorts
-    // on them (see `select::column_index` and `select::auto_index`), so that
-    // seeding and writes maintain only the indexes that are used.
-    for field in resource
-        .fields
-        .iter()
-        .filter(|field| field.unique || field.reference.is_some())
-    {
-        let (_, sql) = super::select::column_index(resource, &field.name);
-        connection.execute_batch(&sql)?;
-    }
+    create_field_indexes(connection, resource)?;
     check_unique(connection, resource)?;
     super::counts::ensure(connection, resource)?;
     search::prepare(
@@ -58,6 +47,43 @@ fn create_table(
         super::seed::is_bulk(resource),
         triggers,
     )
+}
+
+/// The indexes every write and delete looks up: one per unique or reference
+/// field, by name and SQL. Other columns get their index the first time a
+/// query filters or sorts on them (see `select::column_index` and
+/// `select::auto_index`), so that seeding and writes maintain only the
+/// indexes that are used.
+fn field_indexes(resource: &Resource) -> impl Iterator<Item = (String, String)> + '_ {
+    resource
+        .fields
+        .iter()
+        .filter(|field| field.unique || field.reference.is_some())
+        .map(|field| super::select::column_index(resource, &field.name))
+}
+
+/// Creates the [`field_indexes`] of `resource` that do not exist.
+pub(super) fn create_field_indexes(
+    connection: &Connection,
+    resource: &Resource,
+) -> rusqlite::Result<()> {
+    for (_, sql) in field_indexes(resource) {
+        connection.execute_batch(&sql)?;
+    }
+    Ok(())
+}
+
+/// Drops the [`field_indexes`] of `resource`, before its rows are written in
+/// bulk: an index made once over all of them costs far less than one kept
+/// up to date row by row. [`create_field_indexes`] makes them again.
+pub(super) fn drop_field_indexes(
+    connection: &Connection,
+    resource: &Resource,
+) -> rusqlite::Result<()> {
+    for (name, _) in field_indexes(resource) {
+        connection.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
+    }
+    Ok(())
 }
 
 /// Refuses a unique field whose stored live records already share a value

@@ -8,12 +8,13 @@
 //! from the index. A record leaves the index through FTS5's 'delete' command
 //! with the values it was indexed with, read from its stored document. The
 //! index is derived data: it is made by a resource's first search (or when
-//! the resource is seeded in bulk), and rebuilt when the spec's search
-//! fields, or this module's layout of it, change.
+//! the resource is seeded in bulk, which writes it without the triggers: see
+//! [`pause`] and [`Indexing`]), and rebuilt when the spec's search fields, or
+//! this module's layout of it, change.
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{CachedStatement, Connection, OptionalExtension};
 
 use super::table;
 use crate::spec::Resource;
@@ -171,8 +172,8 @@ fn drop_triggers(resource: &Resource) -> String {
 
 /// Stops keeping `resource`'s search index (if it has one) in step, before
 /// a bulk change of its rows (seeding, a reset); [`resume`] re-indexes them
-/// all at once, which is much faster than a trigger per row. Both run in the
-/// caller's transaction.
+/// all at once, which is much faster than a trigger per row (each of which
+/// writes a segment of the index). Both run in the caller's transaction.
 pub(super) fn pause(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     if has_index(connection, resource)? {
         connection.execute_batch(&drop_triggers(resource))?;
@@ -193,16 +194,49 @@ fn has_index(connection: &Connection, resource: &Resource) -> rusqlite::Result<b
     Ok(!resource.search.is_empty() && current_layout(connection, resource)?.is_some())
 }
 
+/// How much indexed text FTS5 holds in memory before it writes it as a new
+/// segment of the index (its `hashsize` setting), by default: a write (or
+/// a group of writes) commits far less.
+const DEFAULT_HASH_SIZE: i64 = 1 << 20;
+
+/// The same while a whole resource is indexed at once: with the default, a
+/// million short titles make a hundred segments, which FTS5 merges level by
+/// level, rewriting every entry several times.
+const BULK_HASH_SIZE: i64 = 64 << 20;
+
+/// Sets FTS5's `hashsize` for the index `fts`, which first writes what is
+/// pending. Not a documented setting: an SQLite without it indexes the same,
+/// only slower, so that its refusal is no error.
+fn set_hash_size(connection: &Connection, fts: &str, bytes: i64) {
+    let _ = connection.execute(
+        &format!("INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', ?1)"),
+        [bytes],
+    );
+}
+
 /// Indexes every live row of `resource` afresh, and creates the triggers.
 fn index_all(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     let fts = index_table(resource);
     let data = table(resource);
-    let columns = columns(resource);
+    connection.execute_batch(&format!("INSERT INTO {fts} ({fts}) VALUES ('delete-all')"))?;
+    set_hash_size(connection, &fts, BULK_HASH_SIZE);
+    // In rowid order: FTS5 writes what it holds whenever a rowid comes
+    // before the one before (a scan through an index on another column).
     connection.execute_batch(&format!(
-        "INSERT INTO {fts} ({fts}) VALUES ('delete-all');
-         INSERT INTO {fts} (rowid, {columns})
-             SELECT rowid, {existing} FROM {data} WHERE deleted_at IS NULL;
-         CREATE TRIGGER {inserted} AFTER INSERT ON {data} WHEN new.deleted_at IS NULL BEGIN
+        "INSERT INTO {fts} (rowid, {columns})
+             SELECT rowid, {existing} FROM {data} WHERE deleted_at IS NULL ORDER BY rowid",
+        columns = columns(resource),
+        existing = values(resource, &data),
+    ))?;
+    // Writes what is pending now, rather than holding it until the commit.
+    set_hash_size(connection, &fts, DEFAULT_HASH_SIZE);
+    create_triggers(connection, resource)
+}
+
+/// Creates the triggers keeping `resource`'s index in step with its rows.
+fn create_triggers(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
+    connection.execute_batch(&format!(
+        "CREATE TRIGGER {inserted} AFTER INSERT ON {data} WHEN new.deleted_at IS NULL BEGIN
              INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});
          END;
          CREATE TRIGGER {updated} AFTER UPDATE OF data, deleted_at ON {data} BEGIN
@@ -214,13 +248,100 @@ fn index_all(connection: &Connection, resource: &Resource) -> rusqlite::Result<(
              INSERT INTO {fts} ({fts}, rowid, {columns})
                  SELECT 'delete', old.rowid, {old} WHERE old.deleted_at IS NULL;
          END;",
+        fts = index_table(resource),
+        data = table(resource),
+        columns = columns(resource),
         inserted = trigger(resource, "inserted"),
         updated = trigger(resource, "updated"),
         deleted = trigger(resource, "deleted"),
-        existing = values(resource, &data),
         new = values(resource, "new"),
         old = values(resource, "old"),
     ))
+}
+
+/// A resource's search index written by its seeding as it stores records,
+/// in one transaction (a commit would write what FTS5 holds as a segment):
+/// the records are indexed while the next ones are generated, from their
+/// search fields' text as generated, rather than read back and parsed again.
+/// Meanwhile the transaction runs one-row inserts only: a statement that
+/// opens a statement journal (several rows, a trigger) makes FTS5 write
+/// what it holds too (its `xSavepoint`), a segment each time.
+pub(super) struct Indexing {
+    fts: String,
+    sql: String,
+}
+
+impl Indexing {
+    /// Begins indexing the records of `resource` as they are stored, if it
+    /// has an index; after [`pause`], while its table is empty.
+    pub(super) fn begin(
+        connection: &Connection,
+        resource: &Resource,
+    ) -> rusqlite::Result<Option<Indexing>> {
+        if !has_index(connection, resource)? {
+            return Ok(None);
+        }
+        let fts = index_table(resource);
+        connection.execute_batch(&format!("INSERT INTO {fts} ({fts}) VALUES ('delete-all')"))?;
+        set_hash_size(connection, &fts, BULK_HASH_SIZE);
+        // A field without text is read from the document, as the triggers read it.
+        let document = resource.search.len() + 2;
+        let values: Vec<String> = resource
+            .search
+            .iter()
+            .enumerate()
+            .map(|(position, field)| {
+                format!(
+                    "coalesce(?{}, json_extract(?{document}, '$.{field}'))",
+                    position + 2
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {fts} (rowid, {}) VALUES (?1, {})",
+            columns(resource),
+            values.join(", ")
+        );
+        Ok(Some(Indexing { fts, sql }))
+    }
+
+    /// The statement indexing one record (see [`Indexing::add`]).
+    pub(super) fn statement<'c>(
+        &self,
+        connection: &'c Connection,
+    ) -> rusqlite::Result<CachedStatement<'c>> {
+        connection.prepare_cached(&self.sql)
+    }
+
+    /// Indexes, with its [`Indexing::statement`], the record stored as
+    /// `rowid` with the document `data`, whose search fields hold `texts`
+    /// (in the order of the resource's `search`; none where a field holds
+    /// no text, which is then read from the document).
+    pub(super) fn add(
+        statement: &mut CachedStatement<'_>,
+        rowid: i64,
+        texts: &[Option<String>],
+        data: &str,
+    ) -> rusqlite::Result<()> {
+        statement.raw_bind_parameter(1, rowid)?;
+        for (position, text) in texts.iter().enumerate() {
+            statement.raw_bind_parameter(position + 2, text)?;
+        }
+        let document = texts.iter().any(Option::is_none).then_some(data);
+        statement.raw_bind_parameter(texts.len() + 2, document)?;
+        statement.raw_execute()?;
+        Ok(())
+    }
+
+    /// Writes what is pending and keeps the index in step with writes again.
+    pub(super) fn finish(
+        self,
+        connection: &Connection,
+        resource: &Resource,
+    ) -> rusqlite::Result<()> {
+        set_hash_size(connection, &self.fts, DEFAULT_HASH_SIZE);
+        create_triggers(connection, resource)
+    }
 }
 
 /// The FTS5 query of a search for `words`, to bind to `{index} MATCH ?`.

@@ -2,23 +2,25 @@
 //! written once per resource (never on top of existing data) and
 //! deterministic: the same spec and seed give byte-identical data.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{CachedStatement, Connection, OptionalExtension};
 
 use super::DatabaseError;
 use serde_json::{Map, Value};
 
 use super::plan::{Plan, Planned};
 use super::steps::{Steps, Writer};
-use super::write::insert_data;
+use super::write::Insert;
 use super::{RecordId, Store, sql_id, table};
 use crate::spec::{IdKind, Resource, Spec};
 
 /// Above this many records, a resource is seeded in bulk: its search index is
-/// made up front and filled once after seeding instead of row by row.
-/// Dropping and creating its triggers changes the schema, which costs in
-/// proportion to the whole schema, so it only pays for large seedings.
+/// made up front and written by the seeding itself (in one transaction) or
+/// once after its last step, not by a trigger per row, and the indexes of its
+/// unique and reference fields are made after its rows. Dropping and creating
+/// triggers and indexes changes the schema, which costs in proportion to the
+/// whole schema, so it only pays for large seedings.
 const BULK: usize = 1_000;
 
 /// Whether `resource` is seeded in bulk (see [`BULK`]).
@@ -68,14 +70,39 @@ impl From<rusqlite::Error> for SeedError {
 
 impl Store {
     /// Seeds every resource of `spec` that has never been seeded, in steps
-    /// that let requests use the store in between.
+    /// that let requests use the store in between (in one transaction when
+    /// none can: see `steps`).
     pub fn seed(&self, spec: &Spec, seed: u64) -> Result<SeedReport, SeedError> {
+        // Alone with its database file (at start-up), seeding writes through
+        // a rollback journal, as durable (each commit synced): through the
+        // WAL, every page would be written twice, to the log and again by
+        // the checkpoint that copies it into the database. Where the mode
+        // cannot change, it seeds through the WAL.
+        let journal = matches!(self.location, super::Location::File(_))
+            && !self.has_readers.get()
+            && self.set_journal_mode("delete").unwrap_or(false);
+        let seeded = self.seed_in_steps(spec, seed);
+        if journal {
+            self.set_journal_mode("wal")?;
+        }
+        seeded
+    }
+
+    fn seed_in_steps(&self, spec: &Spec, seed: u64) -> Result<SeedReport, SeedError> {
         let mut writer = Writer::Steps(Steps::begin(self)?);
         let report = seed_unseeded(&mut writer, spec, seed)?;
         if let Writer::Steps(steps) = writer {
             steps.finish()?;
         }
         Ok(report)
+    }
+
+    /// Sets the journal mode of the database; whether it is in that mode now.
+    fn set_journal_mode(&self, mode: &str) -> rusqlite::Result<bool> {
+        let now: String =
+            self.lock()
+                .pragma_update_and_check(None, "journal_mode", mode, |row| row.get(0))?;
+        Ok(now.eq_ignore_ascii_case(mode))
     }
 }
 
@@ -112,47 +139,80 @@ impl Store {
 }
 
 /// Seeds every resource of `spec` not seeded yet, keeping a snapshot of what
-/// it writes (in the attached `seeded` database) for resets.
+/// it writes (in the attached `seeded` database, where not too large) for
+/// resets.
 pub(super) fn seed_unseeded(
     writer: &mut Writer<'_>,
     spec: &Spec,
     seed: u64,
 ) -> Result<SeedReport, SeedError> {
     let mut ids: HashMap<&str, Vec<Value>> = HashMap::new();
+    // Only the ids of referenced resources are drawn from.
+    let referenced: HashSet<&str> = spec
+        .resources
+        .iter()
+        .flat_map(Resource::references)
+        .map(|(_, reference)| reference.resource.as_str())
+        .collect();
     let mut report = SeedReport::default();
     for resource in spec.seeding_order() {
         let connection = writer.connection();
+        let keep_ids = referenced.contains(resource.name.as_str());
         if is_seeded(connection, resource)? {
-            let live = live_ids(connection, resource)?;
-            ids.insert(&resource.name, live);
+            if keep_ids {
+                let live = live_ids(connection, resource)?;
+                ids.insert(&resource.name, live);
+            }
             continue;
         }
         let bulk = is_bulk(resource);
         if bulk {
             super::search::pause(connection, resource)?;
+            super::schema::drop_field_indexes(connection, resource)?;
         }
         clear_unfinished(connection, resource)?;
+        // In one transaction, records are indexed for search as they are
+        // stored; a commit between steps would write a small segment of the
+        // index each time, so seeding in steps indexes them all at the end.
+        let indexing = match bulk && !writer.commits_in_steps() {
+            true => super::search::Indexing::begin(connection, resource)?,
+            false => None,
+        };
         // The table is empty now; writes between seeding's steps keep the
         // count, and the seeded records are added at the end.
         super::counts::set(connection, resource, 0)?;
-        let written = match seed_resource(writer, spec, resource, seed, &mut ids) {
+        let target = Target {
+            resource,
+            keep_ids,
+            indexing: indexing.as_ref(),
+        };
+        let written = match seed_resource(writer, spec, &target, seed, &mut ids) {
             Ok(written) => written,
             Err(error) => {
                 // What was stored before the failure stays until the next seeding.
                 super::counts::recount(writer.connection(), resource)?;
+                if bulk {
+                    // Writes look records up through them meanwhile; the
+                    // seeding's error is the one to report.
+                    let _ = super::schema::create_field_indexes(writer.connection(), resource);
+                }
                 return Err(error);
             }
         };
         let connection = writer.connection();
         super::counts::add(connection, resource, written as i64)?;
         if bulk {
-            super::search::resume(connection, resource)?;
+            super::schema::create_field_indexes(connection, resource)?;
+            match indexing {
+                Some(indexing) => indexing.finish(connection, resource)?,
+                None => super::search::resume(connection, resource)?,
+            }
         }
         connection.execute(
             "INSERT INTO _standin_seeded (resource) VALUES (?1)",
             [&resource.name],
         )?;
-        super::reset::snapshot(connection, resource)?;
+        super::reset::snapshot(connection, resource, written)?;
         report.seeded.push((resource.name.clone(), written));
         writer.pause()?;
     }
@@ -204,16 +264,35 @@ fn live_ids(connection: &Connection, resource: &Resource) -> rusqlite::Result<Ve
     rows.collect()
 }
 
+/// How many planned records go to the storing thread at once, and how many
+/// such batches wait at most: handing records over one by one costs a
+/// wake-up of the other thread each, and waiting ones hold memory.
+const BATCH: usize = 256;
+const WAITING_BATCHES: usize = 4;
+
+/// A resource being seeded, and what its seeding keeps up to date.
+struct Target<'s, 'i> {
+    resource: &'s Resource,
+    /// Whether its ids are kept, for references to it.
+    keep_ids: bool,
+    /// Its search index, written record by record.
+    indexing: Option<&'i super::search::Indexing>,
+}
+
+/// Seeds a resource, adding its ids to `ids` where it keeps them; returns
+/// how many records it stored.
 fn seed_resource<'s>(
     writer: &mut Writer<'_>,
     spec: &'s Spec,
-    resource: &'s Resource,
+    target: &Target<'s, '_>,
     seed: u64,
     ids: &mut HashMap<&'s str, Vec<Value>>,
 ) -> Result<u64, SeedError> {
+    let resource = target.resource;
     let verbatim = spec.dialect == crate::spec::Dialect::JsonServer;
-    let mut plan = Plan::new(resource, seed, verbatim);
+    let mut plan = Plan::new(resource, seed, verbatim, target.indexing.is_some());
     let total = plan.total as u64;
+    let insert = Insert::new(resource);
     let mut own = ids.remove(resource.name.as_str()).unwrap_or_default();
     if resource
         .references()
@@ -223,12 +302,12 @@ fn seed_resource<'s>(
         // far: each record is planned after the one before it is stored.
         ids.insert(&resource.name, own);
         while let Some(planned) = plan.next(ids) {
-            let id = store(
-                writer,
-                spec,
-                resource,
-                planned.map_err(SeedError::Generation)?,
-            )?;
+            let planned = planned.map_err(SeedError::Generation)?;
+            let connection = writer.connection();
+            let mut statements = Statements::prepare(connection, &insert, target)?;
+            let id = store(connection, &mut statements, spec, target, planned)?;
+            drop(statements);
+            writer.pause()?;
             ids.entry(&resource.name).or_default().push(id);
         }
         return Ok(total);
@@ -237,63 +316,116 @@ fn seed_resource<'s>(
     // planned on a second thread while this one stores them, in order.
     let others = &*ids;
     let stored = std::thread::scope(|scope| {
-        let (sender, planned) = std::sync::mpsc::sync_channel(256);
+        let (sender, planned) = std::sync::mpsc::sync_channel(WAITING_BATCHES);
         scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
             while let Some(next) = plan.next(others) {
                 let failed = next.is_err();
-                if sender.send(next).is_err() || failed {
+                batch.push(next);
+                if batch.len() == BATCH || failed {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if sender.send(full).is_err() || failed {
+                        return;
+                    }
+                }
+            }
+            let _ = sender.send(batch);
+        });
+        let mut records = planned.into_iter().flatten().peekable();
+        while records.peek().is_some() {
+            let connection = writer.connection();
+            let mut statements = Statements::prepare(connection, &insert, target)?;
+            for next in records.by_ref() {
+                let planned = next.map_err(SeedError::Generation)?;
+                let id = store(connection, &mut statements, spec, target, planned)?;
+                if target.keep_ids {
+                    own.push(id);
+                }
+                if writer.step_is_over() {
                     break;
                 }
             }
-        });
-        for next in planned {
-            own.push(store(
-                writer,
-                spec,
-                resource,
-                next.map_err(SeedError::Generation)?,
-            )?);
+            drop(statements);
+            writer.pause()?;
         }
         Ok(())
     });
-    ids.insert(&resource.name, own);
+    if target.keep_ids {
+        ids.insert(&resource.name, own);
+    }
     stored.map(|()| total)
 }
 
-/// Stores a planned record of `resource`, then lets others use the store if
-/// the step is over; returns its id.
-fn store(
-    writer: &mut Writer<'_>,
-    spec: &Spec,
-    resource: &Resource,
-    planned: Planned,
-) -> Result<Value, SeedError> {
-    let connection = writer.connection();
-    let path = || match planned.fixed {
-        Some(_) => format!("resources.{}.records.{}", resource.name, planned.index),
-        None => format!("resources.{}.count", resource.name),
-    };
-    let id = insert_data(
-        connection,
-        resource,
-        planned.id.clone(),
-        &planned.data,
-        &planned.stamp,
-        &planned.stamp,
-    )
-    .map_err(|error| SeedError::Record {
-        path: path(),
+/// The error of a planned record that could not be stored.
+fn unstored(resource: &Resource, planned: &Planned, error: rusqlite::Error) -> SeedError {
+    SeedError::Record {
+        path: record_path(resource, planned),
         reason: match error {
             rusqlite::Error::SqliteFailure(_, Some(message)) => {
                 format!("cannot store the record: {message}")
             }
             other => format!("cannot store the record: {other}"),
         },
-    })?;
-    if let Some(fields) = &planned.fixed {
-        check_references(connection, spec, resource, fields, &path())?;
     }
-    writer.pause()?;
+}
+
+/// A planned record's path in the spec: a fixed one's, or the resource's count.
+fn record_path(resource: &Resource, planned: &Planned) -> String {
+    match planned.fixed {
+        Some(_) => format!("resources.{}.records.{}", resource.name, planned.index),
+        None => format!("resources.{}.count", resource.name),
+    }
+}
+
+/// The statements storing a resource's records, prepared once for a step
+/// (and not looked up again for each record).
+struct Statements<'c> {
+    insert: CachedStatement<'c>,
+    index: Option<CachedStatement<'c>>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(
+        connection: &'c Connection,
+        insert: &Insert,
+        target: &Target<'_, '_>,
+    ) -> rusqlite::Result<Statements<'c>> {
+        Ok(Statements {
+            insert: insert.statement(connection)?,
+            index: match target.indexing {
+                Some(indexing) => Some(indexing.statement(connection)?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// Stores a planned record of the target resource; returns its id.
+fn store(
+    connection: &Connection,
+    statements: &mut Statements<'_>,
+    spec: &Spec,
+    target: &Target<'_, '_>,
+    planned: Planned,
+) -> Result<Value, SeedError> {
+    let resource = target.resource;
+    let id = Insert::run_on(
+        &mut statements.insert,
+        connection,
+        planned.id.clone(),
+        &planned.data,
+        &planned.stamp,
+        &planned.stamp,
+    )
+    .map_err(|error| unstored(resource, &planned, error))?;
+    if let Some(statement) = &mut statements.index {
+        let rowid = connection.last_insert_rowid();
+        super::search::Indexing::add(statement, rowid, &planned.search, &planned.data)?;
+    }
+    if let Some(fields) = &planned.fixed {
+        let path = record_path(resource, &planned);
+        check_references(connection, spec, resource, fields, &path)?;
+    }
     Ok(id.to_json())
 }
 
@@ -330,4 +462,95 @@ fn check_references(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Location;
+
+    /// Posts enough to be seeded in bulk, searched by title, referencing
+    /// authors whose ids are not in the order they are stored.
+    const SPEC: &str = "standin: 1\nresources:\n  authors:\n    id: uuid\n    fields:\n      name: { type: string, required: true }\n    count: 5\n  posts:\n    fields:\n      title: { type: string, required: true, fake: title }\n      author: { ref: authors, required: true }\n    search: [title]\n    count: 1500\n";
+
+    /// Every row of `table` as stored, and every term of the search index
+    /// of posts with the record and position it is found at.
+    fn contents(store: &Store, table: &str) -> (Vec<String>, Vec<(String, i64, i64)>) {
+        let connection = store.lock();
+        let sql = format!(
+            "SELECT id || ' ' || data || ' ' || created_at || ' ' || updated_at FROM {table} ORDER BY rowid"
+        );
+        let mut statement = connection.prepare(&sql).expect("the rows");
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .expect("the rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("the rows");
+        connection
+            .execute_batch(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.terms USING fts5vocab(main, fts_posts, 'instance')",
+            )
+            .expect("the index's terms");
+        let mut statement = connection
+            .prepare("SELECT term, doc, offset FROM temp.terms ORDER BY term, doc, offset")
+            .expect("the index's terms");
+        let terms = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("the index's terms")
+            .collect::<rusqlite::Result<_>>()
+            .expect("the index's terms");
+        (rows, terms)
+    }
+
+    /// A store seeded with [`SPEC`], on a thread of its own: in steps, with
+    /// work to run between them, or in one transaction, with none.
+    fn seeded(in_steps: bool) -> Store {
+        std::thread::spawn(move || {
+            let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+            let store = Store::open(Location::Memory).expect("a store");
+            store.prepare(&spec).expect("tables");
+            if in_steps {
+                super::super::steps::between_steps(|_| {});
+            }
+            store.seed(&spec, 7).expect("seeded");
+            store
+        })
+        .join()
+        .expect("seeded")
+    }
+
+    #[test]
+    fn records_indexed_as_they_are_stored_are_indexed_as_after_seeding_in_steps() {
+        let alone = seeded(false);
+        let in_steps = seeded(true);
+        assert_eq!(
+            contents(&alone, "res_posts"),
+            contents(&in_steps, "res_posts")
+        );
+        assert!(!contents(&alone, "res_posts").1.is_empty());
+        // The index is kept in step with writes again, and reference lookups
+        // have their index.
+        let connection = alone.lock();
+        connection
+            .execute_batch(
+                "UPDATE res_posts SET data = json_set(data, '$.title', 'zebra') WHERE id = 3",
+            )
+            .expect("a title changed");
+        let found: Vec<i64> = connection
+            .prepare("SELECT rowid FROM fts_posts WHERE fts_posts MATCH 'zebra'")
+            .expect("a search")
+            .query_map([], |row| row.get(0))
+            .expect("a search")
+            .collect::<rusqlite::Result<_>>()
+            .expect("a search");
+        assert_eq!(found, vec![3]);
+        let indexes: i64 = connection
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_posts.author'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("the indexes");
+        assert_eq!(indexes, 1);
+    }
 }

@@ -240,18 +240,62 @@ pub(super) fn insert_data(
     created_at: &str,
     updated_at: &str,
 ) -> rusqlite::Result<RecordId> {
-    let sql = format!(
-        "INSERT INTO {} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
-        table(resource)
-    );
-    let sql_id = id
-        .as_ref()
-        .map(sql_id)
-        .unwrap_or(rusqlite::types::Value::Null);
-    connection
-        .prepare_cached(&sql)?
-        .execute((sql_id, data, created_at, updated_at))?;
-    Ok(id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid())))
+    Insert::new(resource).run(connection, id, data, created_at, updated_at)
+}
+
+/// The statement storing a new record of one resource, made once for many records.
+pub(super) struct Insert {
+    sql: String,
+}
+
+impl Insert {
+    pub(super) fn new(resource: &Resource) -> Insert {
+        Insert {
+            sql: format!(
+                "INSERT INTO {} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                table(resource)
+            ),
+        }
+    }
+
+    /// Stores a record whose fields are already serialised as `data`; returns its id.
+    pub(super) fn run(
+        &self,
+        connection: &Connection,
+        id: Option<RecordId>,
+        data: &str,
+        created_at: &str,
+        updated_at: &str,
+    ) -> rusqlite::Result<RecordId> {
+        let mut statement = self.statement(connection)?;
+        Insert::run_on(&mut statement, connection, id, data, created_at, updated_at)
+    }
+
+    /// The statement storing one record (see [`Insert::run_on`]).
+    pub(super) fn statement<'c>(
+        &self,
+        connection: &'c Connection,
+    ) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        connection.prepare_cached(&self.sql)
+    }
+
+    /// Stores, with its [`Insert::statement`] on `connection`, a record whose
+    /// fields are already serialised as `data`; returns its id.
+    pub(super) fn run_on(
+        statement: &mut rusqlite::CachedStatement<'_>,
+        connection: &Connection,
+        id: Option<RecordId>,
+        data: &str,
+        created_at: &str,
+        updated_at: &str,
+    ) -> rusqlite::Result<RecordId> {
+        let sql_id = id
+            .as_ref()
+            .map(sql_id)
+            .unwrap_or(rusqlite::types::Value::Null);
+        statement.execute((sql_id, data, created_at, updated_at))?;
+        Ok(id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid())))
+    }
 }
 
 fn conflict(field: &str, message: String) -> StoreError {
