@@ -13,8 +13,14 @@ fn parameter(name: &str, schema: Value, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
 }
 
-/// A comma-separated list of `names` (`style: form`, not exploded).
-fn list_of(name: &str, names: Vec<String>, max: Option<usize>, description: &str) -> Value {
+/// A comma-separated list of `names` (`style: form`, not exploded). An
+/// optional list (no `max`) may be empty, and `name=` on the wire reads as
+/// an empty list or as one empty item alike, so the empty item is allowed
+/// too: both mean none, as the server reads them.
+fn list_of(name: &str, mut names: Vec<String>, max: Option<usize>, description: &str) -> Value {
+    if max.is_none() {
+        names.push(String::new());
+    }
     let mut schema = json!({ "type": "array", "items": { "enum": names } });
     if let Some(max) = max {
         schema["minItems"] = json!(1);
@@ -177,7 +183,8 @@ fn item_parameters(spec: &Spec, resource: &Resource) -> Vec<Value> {
             );
             embed["schema"]["items"] = json!({
                 "type": "string",
-                "pattern": format!("^[^.,]+(\\.[^.,]+){{0,{}}}$", MAX_EMBED_DEPTH - 1),
+                // The empty item too, as in `list_of`.
+                "pattern": format!("^([^.,]+(\\.[^.,]+){{0,{}}})?$", MAX_EMBED_DEPTH - 1),
             });
             parameters.push(embed);
         }
