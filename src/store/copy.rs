@@ -95,7 +95,7 @@ impl Store {
             super::existing_auto_indexes(connection)?
         };
         // What was known of the data replaced is not known of the image's.
-        self.counts.borrow_mut().clear();
+        self.totals.clear();
         self.column_indexes.borrow_mut().clear();
         *self.auto_indexes.borrow_mut() = auto_indexes;
         self.written();

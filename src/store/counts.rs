@@ -5,10 +5,20 @@
 //! collection. Writes add or take what they change (see `write`); bulk
 //! changes (seeding, resets, a db.json's reload) set it afresh; a resource
 //! without a row (a database from before) is counted when it is prepared.
+//!
+//! Filtered and searched totals are counted by their query, and kept in
+//! [`Totals`], shared by the store's connections, with the generation of
+//! the resource they were counted at. A group of writes that cannot have
+//! changed a total carries it to the group's generation instead of dropping
+//! it: records changed in no field the total reads, and records created,
+//! each added if it is among those counted.
 
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::table;
+use super::{RecordId, sql_id, table};
 use crate::spec::Resource;
 
 /// Creates the table of counts.
@@ -76,6 +86,248 @@ pub(super) fn live(connection: &Connection, resource: &Resource) -> rusqlite::Re
         .optional()
 }
 
+/// The most totals kept; more empty the cache.
+const MOST_TOTALS: usize = 4096;
+
+/// The most records created in one group whose totals are carried across
+/// it (each a lookup per total kept); a group creating more drops them.
+const MOST_CARRIED_CREATES: usize = 16;
+
+/// What one group of writes did to one resource's records, as the totals
+/// of filtered queries see it.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    /// The records created.
+    created: HashSet<RecordId>,
+    /// The fields changed in records that stayed live (`updated_at` too).
+    fields: HashSet<String>,
+    /// A write no total is carried across (a delete, a bulk change).
+    unknown: bool,
+}
+
+impl Written {
+    /// A write whose effect on totals is not known.
+    pub(super) fn unknown() -> Written {
+        Written {
+            unknown: true,
+            ..Written::default()
+        }
+    }
+
+    /// The record `id` created.
+    pub(super) fn created(id: RecordId) -> Written {
+        Written {
+            created: HashSet::from([id]),
+            ..Written::default()
+        }
+    }
+
+    /// These fields changed in a record that stays live.
+    pub(super) fn changed(fields: impl IntoIterator<Item = String>) -> Written {
+        Written {
+            fields: fields.into_iter().collect(),
+            ..Written::default()
+        }
+    }
+
+    /// Adds what `other` did.
+    pub(super) fn merge(&mut self, other: Written) {
+        self.created.extend(other.created);
+        self.fields.extend(other.fields);
+        self.unknown |= other.unknown;
+    }
+}
+
+/// What a filtered total depends on, besides which records are live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Reads {
+    /// These fields (`updated_at` as one).
+    Fields(Vec<String>),
+    /// Anything of the records (a computed field).
+    Everything,
+}
+
+impl Reads {
+    /// Whether changing `fields` may change what reads this.
+    fn touched_by(&self, fields: &HashSet<String>) -> bool {
+        match self {
+            Reads::Everything => !fields.is_empty(),
+            Reads::Fields(read) => read.iter().any(|field| fields.contains(field)),
+        }
+    }
+}
+
+/// A filtered or searched total, and how to keep it current.
+#[derive(Debug)]
+pub(super) struct Total {
+    /// The resource counted.
+    pub resource: String,
+    /// The resource's generation the total is of.
+    pub generation: u64,
+    /// How many records match.
+    pub count: i64,
+    /// What of a record decides whether it matches.
+    pub reads: Reads,
+    /// How to tell whether a created record is counted.
+    pub membership: Membership,
+}
+
+/// How to tell whether a record created is among those a total counts.
+#[derive(Debug, Clone)]
+pub(super) enum Membership {
+    /// This SQL counts whether the record whose id is bound first matches
+    /// (0 or 1), the query's parameters following.
+    Query(String, Vec<Sql>),
+    /// A search for these words (with filters or not): this SQL reads the
+    /// searched fields of the record whose id is bound, which is certainly
+    /// not counted when they lack a word ([`super::search::cannot_match`]);
+    /// else it is not known (matching one record costs the index about
+    /// what counting all the matches does).
+    Search(String, String),
+}
+
+/// The searched fields of created records, by the SQL reading them and the
+/// record's id, read once for all the searches' totals (`None`: no record).
+type SearchedTexts = HashMap<(String, RecordId), Option<Vec<Sql>>>;
+
+impl Membership {
+    /// How many of the records `created` are counted, if known.
+    fn count(
+        &self,
+        connection: &Connection,
+        created: &HashSet<RecordId>,
+        texts: &mut SearchedTexts,
+    ) -> Option<i64> {
+        let mut counted = 0;
+        for id in created {
+            counted += match self {
+                Membership::Query(sql, parameters) => {
+                    let parameters = std::iter::once(sql_id(id)).chain(parameters.iter().cloned());
+                    let mut statement = connection.prepare_cached(sql).ok()?;
+                    statement
+                        .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0))
+                        .ok()?
+                }
+                Membership::Search(sql, words) => {
+                    let key = (sql.clone(), id.clone());
+                    let read = match texts.get(&key) {
+                        Some(read) => read,
+                        None => {
+                            let read = searched_texts(connection, sql, id).ok()?;
+                            texts.entry(key).or_insert(read)
+                        }
+                    };
+                    match read {
+                        // Created and deleted in the same group.
+                        None => 0,
+                        Some(read) if super::search::cannot_match(words, read) => 0,
+                        Some(_) => return None,
+                    }
+                }
+            };
+        }
+        Some(counted)
+    }
+}
+
+/// The values `sql` reads of the record `id`, if it exists.
+fn searched_texts(
+    connection: &Connection,
+    sql: &str,
+    id: &RecordId,
+) -> rusqlite::Result<Option<Vec<Sql>>> {
+    connection
+        .prepare_cached(sql)?
+        .query_row([sql_id(id)], |row| {
+            (0..row.as_ref().column_count())
+                .map(|column| row.get::<_, Sql>(column))
+                .collect()
+        })
+        .optional()
+}
+
+/// The totals of filtered and searched list queries, by their SQL and
+/// parameters, shared by every connection of a store.
+#[derive(Debug, Default)]
+pub(super) struct Totals(parking_lot::Mutex<HashMap<String, Total>>);
+
+impl Totals {
+    /// The total kept under `key`, if it is of `generation`.
+    pub(super) fn get(&self, key: &str, generation: u64) -> Option<i64> {
+        let totals = self.0.lock();
+        let total = totals.get(key)?;
+        (total.generation == generation).then_some(total.count)
+    }
+
+    /// Keeps `total` under `key`, unless a total of a later generation is kept.
+    pub(super) fn keep(&self, key: String, total: Total) {
+        let mut totals = self.0.lock();
+        if totals
+            .get(&key)
+            .is_some_and(|kept| kept.generation >= total.generation)
+        {
+            return;
+        }
+        if totals.len() >= MOST_TOTALS {
+            totals.clear();
+        }
+        totals.insert(key, total);
+    }
+
+    /// Forgets every total (the data was replaced).
+    pub(super) fn clear(&self) {
+        self.0.lock().clear();
+    }
+
+    /// Carries the totals of `resource` counted at generation `from` across
+    /// what a committed group `written`, to generation `to`, on `connection`
+    /// (which sees the group's writes); drops those it may have changed in
+    /// another way than adding the records it created.
+    pub(super) fn carry(
+        &self,
+        connection: Option<&Connection>,
+        resource: &str,
+        written: &Written,
+        from: u64,
+        to: u64,
+    ) {
+        let taken: Vec<(String, Total)> = {
+            let mut totals = self.0.lock();
+            let keys: Vec<String> = totals
+                .iter()
+                .filter(|(_, total)| total.resource == resource)
+                .map(|(key, _)| key.clone())
+                .collect();
+            keys.into_iter()
+                .filter_map(|key| totals.remove_entry(&key))
+                .collect()
+        };
+        let carried = match connection {
+            Some(connection)
+                if !written.unknown && written.created.len() <= MOST_CARRIED_CREATES =>
+            {
+                connection
+            }
+            _ => return,
+        };
+        let mut texts = SearchedTexts::new();
+        for (key, mut total) in taken {
+            if total.generation != from || total.reads.touched_by(&written.fields) {
+                continue;
+            }
+            let Some(added) = total
+                .membership
+                .count(carried, &written.created, &mut texts)
+            else {
+                continue;
+            };
+            total.count += added;
+            total.generation = to;
+            self.keep(key, total);
+        }
+    }
+}
+
 #[cfg(test)]
 impl super::Store {
     /// Fails unless every resource of `spec` keeps the count of its live records.
@@ -98,5 +350,175 @@ impl super::Store {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::super::{Location, RecordId, Store, StoreError, select};
+    use crate::spec::{Resource, Spec};
+
+    const SPEC: &str = "standin: 1\nresources:\n  posts:\n    fields:\n      \
+        title: string\n      status: { type: string, enum: [draft, published] }\n      \
+        views: integer\n    count: 0\n";
+
+    /// Filtered and searched queries whose totals are kept.
+    const QUERIES: [&str; 6] = [
+        "status=draft",
+        "views__gte=50",
+        "q=alpha",
+        "q=alpha&status=published",
+        "status=draft&views__lt=30",
+        "q=zzz",
+    ];
+
+    fn fields(title: &str, status: &str, views: i64) -> Map<String, Value> {
+        let Value::Object(fields) = json!({"title": title, "status": status, "views": views})
+        else {
+            unreachable!()
+        };
+        fields
+    }
+
+    /// Runs `write` as the store's thread runs a grouped write: in a
+    /// savepoint of its own, kept or rolled back, then settled.
+    fn member(store: &Store, keep: bool, write: impl FnOnce() -> Result<(), StoreError>) {
+        store.savepoint("member").expect("a savepoint");
+        write().expect("written");
+        store.release("member", keep);
+        store.settle();
+    }
+
+    /// Every query's total as a reader answers it, checked against a count
+    /// made afresh; gives which of them the reader found kept.
+    fn check_totals(store: &Store, reader: &Store, spec: &Spec, posts: &Resource) -> Vec<bool> {
+        QUERIES
+            .iter()
+            .map(|text| {
+                let query = crate::query::parse_list(spec, posts, text).expect("a query");
+                let compiled = select::compile(posts, &query, &[]);
+                let counted: i64 = store
+                    .lock()
+                    .query_row(
+                        &compiled.count,
+                        rusqlite::params_from_iter(&compiled.count_parameters),
+                        |row| row.get(0),
+                    )
+                    .expect("counted");
+                reader.in_snapshot(|| {
+                    let generation = reader.count_generation("posts").expect("known");
+                    let kept = reader.totals.get(&compiled.total_key(), generation);
+                    let page = reader.list(posts, &query, &[]).expect("a page");
+                    assert_eq!(page.total, counted.unsigned_abs(), "{text}");
+                    kept.is_some()
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn totals_carried_across_writes_stay_true() {
+        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let posts = spec.resource("posts").expect("posts");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        let reader = store.open_reader().expect("a reader");
+        for (index, title) in ["alpha one", "beta two", "alphabet", "gamma", "alpha"]
+            .iter()
+            .enumerate()
+        {
+            let status = if index % 2 == 0 { "draft" } else { "published" };
+            member(&store, true, || {
+                store.create(&spec, posts, None, fields(title, status, index as i64 * 20))?;
+                Ok(())
+            });
+        }
+        // The writer makes the indexes the queries need; the reader keeps totals.
+        for text in QUERIES {
+            let query = crate::query::parse_list(&spec, posts, text).expect("a query");
+            store.list(posts, &query, &[]).expect("a page");
+        }
+        store.settle();
+        check_totals(&store, &reader, &spec, posts);
+        assert_eq!(check_totals(&store, &reader, &spec, posts), [true; 6]);
+
+        // A change of a field no query reads, then of one some read.
+        let update = |id: i64, field: &'static str, value: Value| {
+            member(&store, true, || {
+                store.update(&spec, posts, &RecordId::Integer(id), |current| {
+                    let mut fields = current.fields.clone();
+                    fields.insert(field.to_string(), value);
+                    Ok::<_, StoreError>(fields)
+                })?;
+                Ok(())
+            });
+        };
+        update(2, "views", json!(5));
+        // `views__gte`, `status=draft&views__lt` read views; the others are carried.
+        assert_eq!(
+            check_totals(&store, &reader, &spec, posts),
+            [true, false, true, true, false, true]
+        );
+        update(3, "status", json!("published"));
+        assert_eq!(
+            check_totals(&store, &reader, &spec, posts),
+            [false, true, false, false, false, false]
+        );
+        update(4, "title", json!("alphanumeric"));
+        assert_eq!(
+            check_totals(&store, &reader, &spec, posts),
+            [true, true, false, false, true, false]
+        );
+        check_totals(&store, &reader, &spec, posts);
+
+        // Creates: counted where they match; a search's total carried only
+        // where the record lacks one of its words.
+        member(&store, true, || {
+            store.create(&spec, posts, None, fields("delta", "draft", 70))?;
+            store.create(&spec, posts, None, fields("epsilon", "published", 10))?;
+            Ok(())
+        });
+        assert_eq!(
+            check_totals(&store, &reader, &spec, posts),
+            [true, true, true, true, true, true]
+        );
+        member(&store, true, || {
+            store.create(&spec, posts, None, fields("alpha again", "published", 90))?;
+            Ok(())
+        });
+        assert_eq!(
+            check_totals(&store, &reader, &spec, posts),
+            [true, true, false, false, true, true]
+        );
+        check_totals(&store, &reader, &spec, posts);
+
+        // A create rolled back with its member counts nothing.
+        member(&store, false, || {
+            store.create(&spec, posts, None, fields("zeta", "draft", 99))?;
+            Ok(())
+        });
+        assert_eq!(check_totals(&store, &reader, &spec, posts), [true; 6]);
+
+        // A replacement, then a delete: totals are counted again.
+        member(&store, true, || {
+            store.replace(
+                &spec,
+                posts,
+                &RecordId::Integer(1),
+                fields("omega", "published", 1),
+                false,
+                &|_, _| Ok(()),
+            )?;
+            Ok(())
+        });
+        assert_eq!(check_totals(&store, &reader, &spec, posts), [false; 6]);
+        member(&store, true, || {
+            store.delete(&spec, posts, &RecordId::Integer(2), &|_| Ok(()))?;
+            Ok(())
+        });
+        assert_eq!(check_totals(&store, &reader, &spec, posts), [false; 6]);
+        assert_eq!(check_totals(&store, &reader, &spec, posts), [true; 6]);
     }
 }

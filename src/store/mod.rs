@@ -201,8 +201,8 @@ pub struct Store {
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Bumped by every write, so cached counts and answers know when they are stale.
     generation: Generation,
-    /// Totals of recent list queries, by SQL and parameters, with the generation they were counted at.
-    counts: RefCell<std::collections::HashMap<String, (u64, i64)>>,
+    /// Totals of filtered and searched list queries, shared by the store's connections.
+    totals: std::sync::Arc<counts::Totals>,
     /// The writes of a group whose transaction (or savepoint) is open, marked
     /// as written once it ends ([`Store::settle`]): until its commit a
     /// reader's snapshot does not hold them, so no answer may be cached as theirs.
@@ -438,7 +438,7 @@ impl Store {
             has_readers: std::cell::Cell::new(false),
             commits,
             generation,
-            counts: RefCell::new(std::collections::HashMap::new()),
+            totals: std::sync::Arc::default(),
             group: RefCell::new(None),
             auto_indexes: RefCell::new(auto_indexes),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
@@ -473,7 +473,7 @@ impl Store {
             let connection = Connection::open(&self.path)?;
             connection.busy_timeout(std::time::Duration::from_secs(5))?;
             connection.pragma_update(None, "synchronous", "OFF")?;
-            connection.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
+            connection.pragma_update(None, "cache_size", READER_CACHE_SIZE)?;
             connection
         } else {
             open_file(&self.path, false)?
@@ -494,7 +494,7 @@ impl Store {
             has_readers: std::cell::Cell::new(false),
             commits: std::sync::Arc::default(),
             generation: self.generation.clone(),
-            counts: RefCell::new(std::collections::HashMap::new()),
+            totals: std::sync::Arc::clone(&self.totals),
             group: RefCell::new(None),
             auto_indexes: RefCell::new(std::collections::HashMap::new()),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
@@ -648,15 +648,37 @@ impl Store {
     /// Ends a write operation: a commit that did not mark the data as
     /// written (an index made) leaves the generation odd until now.
     pub(crate) fn settle(&self) {
-        match self.group.borrow_mut().take() {
+        let group = self.group.borrow_mut().take();
+        match group {
             Some(GroupWrites {
                 everything: true, ..
-            }) => self.generation.advance(None),
-            Some(GroupWrites { resources, .. }) if !resources.is_empty() => self
-                .generation
-                .advance(Some(&mut resources.iter().map(String::as_str))),
+            }) => self.written_everywhere(),
+            Some(GroupWrites { resources, .. }) if !resources.is_empty() => {
+                self.carry_totals(&resources);
+                self.generation
+                    .advance(Some(&mut resources.iter().map(|(name, _)| name.as_str())));
+            }
             _ => self.generation.settle(),
         }
+    }
+
+    /// Carries the totals of the resources a group wrote to across its
+    /// writes, to the generation it moves to, where they cannot have changed.
+    fn carry_totals(&self, resources: &[(String, counts::Written)]) {
+        let next = self.generation.next();
+        // The connection is free between operations; else nothing is carried.
+        let connection = self.connection.try_borrow().ok();
+        for (name, written) in resources {
+            let from = self.generation.of([name.as_str()]);
+            self.totals
+                .carry(connection.as_deref(), name, written, from, next);
+        }
+    }
+
+    /// Moves every resource to the next generation (all the data changed).
+    fn written_everywhere(&self) {
+        self.totals.clear();
+        self.generation.advance(None);
     }
 
     /// Runs `work` (under a request's hold of the connection) without the
@@ -712,20 +734,43 @@ impl Store {
     /// Marks all the data as changed; called by every write to more than a
     /// few resources (seeding, resets, reloads, jobs) when it commits.
     fn written(&self) {
-        match self.group.borrow_mut().as_mut() {
+        let mut group = self.group.borrow_mut();
+        match group.as_mut() {
             Some(group) => group.everything = true,
-            None => self.generation.advance(None),
+            None => {
+                drop(group);
+                self.written_everywhere();
+            }
         }
     }
 
     /// Marks the records of `resources` as changed; called by every write to
     /// them when it commits (in a group: when the group's transaction ends).
     fn written_to<'a>(&self, resources: impl IntoIterator<Item = &'a str>) {
-        match self.group.borrow_mut().as_mut() {
-            Some(group) => group
-                .resources
-                .extend(resources.into_iter().map(str::to_string)),
-            None => self.generation.advance(Some(&mut resources.into_iter())),
+        for resource in resources {
+            self.wrote(resource, counts::Written::unknown());
+        }
+    }
+
+    /// Marks the records of `resource` as changed as `written` says; called
+    /// by every write to them when it commits (in a group: when the group's
+    /// transaction ends, which carries filtered totals across it).
+    fn wrote(&self, resource: &str, written: counts::Written) {
+        let mut group = self.group.borrow_mut();
+        let Some(group) = group.as_mut() else {
+            drop(group);
+            // Outside a group, the connection is still held: no total is carried.
+            self.generation
+                .advance(Some(&mut std::iter::once(resource)));
+            return;
+        };
+        match group
+            .resources
+            .iter_mut()
+            .find(|(name, _)| name == resource)
+        {
+            Some((_, kept)) => kept.merge(written),
+            None => group.resources.push((resource.to_string(), written)),
         }
     }
 
@@ -750,11 +795,12 @@ impl Store {
     }
 }
 
-/// What the writes of an open group changed: all the data, or these resources.
+/// What the writes of an open group changed: all the data, or these
+/// resources' records, each in the way it says.
 #[derive(Debug, Default)]
 struct GroupWrites {
     everything: bool,
-    resources: Vec<String>,
+    resources: Vec<(String, counts::Written)>,
 }
 
 /// A number that changes with every write to a store, and the one at which
@@ -796,8 +842,7 @@ impl Generation {
     /// Only the store's owner writes.
     fn advance(&self, resources: Option<&mut dyn Iterator<Item = &str>>) {
         use std::sync::atomic::Ordering::SeqCst;
-        let now = self.0.now.load(SeqCst);
-        let next = if now % 2 == 1 { now + 1 } else { now + 2 };
+        let next = self.next();
         match resources {
             Some(names) => {
                 let mut changed = self.0.resources.write();
@@ -813,6 +858,12 @@ impl Generation {
             None => self.0.everything.store(next, SeqCst),
         }
         self.0.now.store(next, SeqCst);
+    }
+
+    /// The even generation [`Generation::advance`] moves to.
+    fn next(&self) -> u64 {
+        let now = self.0.now.load(std::sync::atomic::Ordering::SeqCst);
+        if now % 2 == 1 { now + 1 } else { now + 2 }
     }
 
     /// Adds one to make the number odd, if it is even: a commit begins.
@@ -973,6 +1024,12 @@ fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error
     }
     Ok(connection)
 }
+
+/// The page cache of a reading connection of an in-memory store, which
+/// reads its file rather than map it (16 MiB: negative sizes are in KiB).
+/// A write elsewhere empties a reader's cache, and a mapped file is then
+/// unmapped, which costs far more than reading pages again.
+const READER_CACHE_SIZE: i64 = -16 * 1024;
 
 /// How much of an in-memory store's file its connections map into memory.
 const TEMPORARY_MMAP_BYTES: i64 = 1 << 30;

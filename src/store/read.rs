@@ -260,12 +260,7 @@ impl Store {
         };
         let total = match kept {
             Some(total) => total,
-            None => self.cached_count(
-                &connection,
-                resource,
-                &compiled.count,
-                &compiled.count_parameters,
-            )?,
+            None => self.cached_count(&connection, resource, &compiled)?,
         };
         if let Some(records) = seek_page(&connection, resource, query, kept, &mut from_row)? {
             return Ok((records, total.unsigned_abs()));
@@ -284,15 +279,20 @@ impl Store {
         Ok((records, total.unsigned_abs()))
     }
 
-    /// The result of a count query on `resource`, from the cache while no
-    /// write to it happened since.
+    /// The total of a filtered or searched query on `resource`, kept while
+    /// no write to it could have changed it (see [`super::counts::Totals`]).
     fn cached_count(
         &self,
         connection: &Connection,
         resource: &Resource,
-        sql: &str,
-        parameters: &[rusqlite::types::Value],
+        compiled: &select::Compiled,
     ) -> rusqlite::Result<i64> {
+        let count = || {
+            connection.prepare_cached(&compiled.count)?.query_row(
+                rusqlite::params_from_iter(&compiled.count_parameters),
+                |row| row.get(0),
+            )
+        };
         // A count field's values change with the counted records: its
         // resource's generation alone does not tell a total is current.
         let counts_others = resource.counted_resources().next().is_some();
@@ -301,24 +301,23 @@ impl Store {
             false => self.count_generation(&resource.name),
         };
         let Some(generation) = generation else {
-            return connection
-                .prepare_cached(sql)?
-                .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0));
+            return count();
         };
-        let key = format!("{sql}\u{0}{parameters:?}");
-        let mut counts = self.counts.borrow_mut();
-        if let Some((counted_at, total)) = counts.get(&key)
-            && *counted_at == generation
-        {
-            return Ok(*total);
+        let key = compiled.total_key();
+        if let Some(total) = self.totals.get(&key, generation) {
+            return Ok(total);
         }
-        let total: i64 = connection
-            .prepare_cached(sql)?
-            .query_row(rusqlite::params_from_iter(parameters), |row| row.get(0))?;
-        if counts.len() >= 4096 {
-            counts.clear();
-        }
-        counts.insert(key, (generation, total));
+        let total = count()?;
+        self.totals.keep(
+            key,
+            super::counts::Total {
+                resource: resource.name.clone(),
+                generation,
+                count: total,
+                reads: compiled.reads.clone(),
+                membership: compiled.membership.clone(),
+            },
+        );
         Ok(total)
     }
 

@@ -349,6 +349,43 @@ pub(super) fn match_parameter(words: &str) -> rusqlite::types::Value {
     rusqlite::types::Value::Text(match_expression(words))
 }
 
+/// Reads the searched fields of the record of `resource` whose id is bound.
+pub(super) fn searched_text(resource: &Resource) -> String {
+    let table = super::table(resource);
+    format!(
+        "SELECT {} FROM {table} WHERE {table}.id = ?",
+        values(resource, &table)
+    )
+}
+
+/// Whether a record whose searched fields hold `texts` is certainly not
+/// among the matches of a search for `words`: one of the words is in none
+/// of them, not even inside a word. Said only of ASCII text and words, which
+/// the index's tokenizer splits and folds as lowercasing does; of anything
+/// else (other text, numbers) it is not known (`false`).
+pub(super) fn cannot_match(words: &str, texts: &[rusqlite::types::Value]) -> bool {
+    use rusqlite::types::Value;
+    let mut folded = String::new();
+    for text in texts {
+        match text {
+            Value::Null => {}
+            Value::Text(text) if text.is_ascii() => {
+                folded.push_str(&text.to_ascii_lowercase());
+                folded.push(' ');
+            }
+            _ => return false,
+        }
+    }
+    let words: Vec<String> = words
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    !words.is_empty()
+        && words.iter().all(|word| word.is_ascii())
+        && words.iter().any(|word| !folded.contains(word.as_str()))
+}
+
 /// An FTS5 query matching every word of `words` as a prefix: `"dun"* "her"*`.
 fn match_expression(words: &str) -> String {
     let tokens: Vec<String> = words
@@ -367,6 +404,23 @@ fn match_expression(words: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::match_expression;
+
+    #[test]
+    fn a_record_cannot_match_a_word_its_text_lacks() {
+        use super::cannot_match;
+        use rusqlite::types::Value;
+        let texts = [Value::Text("Dune, by Frank Herbert".into()), Value::Null];
+        assert!(cannot_match("dolor", &texts));
+        assert!(cannot_match("dune dolor", &texts));
+        // Every word is in the text, if only inside a word: it may match.
+        assert!(!cannot_match("dun HER", &texts));
+        assert!(!cannot_match("erb", &texts));
+        // Other than ASCII, or no words: not known.
+        assert!(!cannot_match("été", &texts));
+        assert!(!cannot_match("dolor", &[Value::Text("l'été".into())]));
+        assert!(!cannot_match("dolor", &[Value::Integer(7)]));
+        assert!(!cannot_match("!!", &texts));
+    }
 
     #[test]
     fn words_become_prefix_terms() {

@@ -4,6 +4,7 @@
 
 use rusqlite::types::Value as Sql;
 
+use super::counts::{Membership, Reads};
 use super::{field_expression, search, sql_value, value_expression};
 use crate::query::{Column, Filter, ListQuery, Operator, Sort};
 use crate::spec::{IdKind, Resource};
@@ -130,6 +131,10 @@ pub(super) struct Compiled {
     pub count: String,
     /// The count's parameters.
     pub count_parameters: Vec<Sql>,
+    /// How to tell whether a record created matches.
+    pub membership: Membership,
+    /// What of a record decides whether it matches.
+    pub reads: Reads,
 }
 
 /// Compiles a list query on `resource`, with `extra` filters (an inverse
@@ -141,6 +146,7 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
     let table = super::table(resource);
     let mut parameters = Vec::new();
     let mut conditions = vec!["deleted_at IS NULL".to_string()];
+    let mut one = vec![format!("{table}.id = ?"), "deleted_at IS NULL".to_string()];
     let mut from = table.clone();
     let mut order = order_clause(resource, &query.sort);
     let mut search_count = None;
@@ -161,9 +167,18 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
     }
     let searched_only = query.filters.is_empty() && extra.is_empty();
     for filter in query.filters.iter().chain(extra) {
-        conditions.push(filter_sql(resource, filter, &mut parameters));
+        let sql = filter_sql(resource, filter, &mut parameters);
+        one.push(sql.clone());
+        conditions.push(sql);
     }
     let condition = conjunction(&conditions);
+    let membership = match &query.search {
+        Some(words) => Membership::Search(search::searched_text(resource), words.clone()),
+        None => Membership::Query(
+            format!("SELECT count(*) FROM {table} WHERE {}", conjunction(&one)),
+            parameters.clone(),
+        ),
+    };
     let (count, count_parameters) = match search_count {
         Some(count) if searched_only => count,
         _ => (
@@ -179,7 +194,41 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
         parameters,
         count,
         count_parameters,
+        membership,
+        reads: reads(resource, query, extra),
     }
+}
+
+impl Compiled {
+    /// The key its total is kept under: the count's SQL and parameters.
+    pub(super) fn total_key(&self) -> String {
+        format!("{}\u{0}{:?}", self.count, self.count_parameters)
+    }
+}
+
+/// What of a record decides whether it matches `query` and `extra`: the
+/// fields its filters compare and its search reads.
+fn reads(resource: &Resource, query: &ListQuery, extra: &[Filter]) -> Reads {
+    let mut fields: Vec<String> = match query.search {
+        Some(_) => resource.search.clone(),
+        None => Vec::new(),
+    };
+    for filter in query.filters.iter().chain(extra) {
+        match &filter.column {
+            // Neither changes while a record lives.
+            Column::Id | Column::CreatedAt => {}
+            Column::UpdatedAt => fields.push("updated_at".to_string()),
+            column @ Column::Field(name) => {
+                if is_computed(resource, column) {
+                    return Reads::Everything;
+                }
+                // A nested field's path changes with its top-level field.
+                let top = name.split('.').next().unwrap_or(name);
+                fields.push(top.to_string());
+            }
+        }
+    }
+    Reads::Fields(fields)
 }
 
 /// `conditions` joined with AND, nested as a balanced tree: SQLite refuses

@@ -6,6 +6,7 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
+use super::counts::Written;
 use super::read::{find, find_live};
 use super::{
     Record, RecordId, Store, StoreError, counts, field_expression, sql_id, sql_value, table,
@@ -30,7 +31,7 @@ impl Store {
         let transaction = connection.savepoint()?;
         let record = create_in(&transaction, spec, resource, id, fields)?;
         transaction.commit()?;
-        self.written_to([resource.name.as_str()]);
+        self.wrote(&resource.name, Written::created(record.id.clone()));
         Ok(record)
     }
 
@@ -57,12 +58,12 @@ impl Store {
         if live.is_some() || create_missing {
             check(live, &fields)?;
         }
-        let record = match found {
+        let (record, written) = match found {
             Some((current, false)) => {
                 // Fields the spec no longer has stay stored out of sight.
-                for (name, value) in current.fields {
-                    if resource.field(&name).is_none() {
-                        fields.entry(name).or_insert(value);
+                for (name, value) in &current.fields {
+                    if resource.field(name).is_none() {
+                        fields.entry(name.clone()).or_insert_with(|| value.clone());
                     }
                 }
                 check_integrity(&transaction, spec, resource, Some(id), &mut fields)?;
@@ -73,7 +74,8 @@ impl Store {
                     updated_at: now,
                 };
                 overwrite(&transaction, resource, &record)?;
-                (record, false)
+                let written = changes(&current.fields, &record.fields);
+                ((record, false), written)
             }
             Some((_, true)) if resource.soft_delete => return Err(StoreError::Gone),
             Some((_, true)) | None if create_missing => {
@@ -82,13 +84,13 @@ impl Store {
                 hard_delete(&transaction, resource, id)?;
                 let record = insert(&transaction, resource, Some(id.clone()), fields, &now, &now)?;
                 counts::add(&transaction, resource, 1)?;
-                (record, true)
+                ((record, true), Written::created(id.clone()))
             }
             _ => return Err(StoreError::NotFound),
         };
         let record = (as_read(&transaction, resource, record.0)?, record.1);
         transaction.commit()?;
-        self.written_to([resource.name.as_str()]);
+        self.wrote(&resource.name, written);
         Ok(record)
     }
 
@@ -112,9 +114,10 @@ impl Store {
             updated_at: clock::now(),
         };
         overwrite(&transaction, resource, &record)?;
+        let written = changes(&current.fields, &record.fields);
         let record = as_read(&transaction, resource, record)?;
         transaction.commit().map_err(StoreError::from)?;
-        self.written_to([resource.name.as_str()]);
+        self.wrote(&resource.name, written);
         Ok(record)
     }
 
@@ -136,6 +139,20 @@ impl Store {
         self.written_to(removal_reaches(spec, resource));
         Ok(record)
     }
+}
+
+/// What overwriting a live record's fields `before` with `after` changes:
+/// the fields whose values differ, and the time it was last changed.
+fn changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Written {
+    let differ =
+        |(name, _): (&String, &Value)| (before.get(name) != after.get(name)).then(|| name.clone());
+    Written::changed(
+        before
+            .iter()
+            .chain(after)
+            .filter_map(differ)
+            .chain(["updated_at".to_string()]),
+    )
 }
 
 fn overwrite(
