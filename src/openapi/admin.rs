@@ -30,14 +30,35 @@ pub fn tags() -> Value {
 
 /// The admin API's paths, under `/_standin/`.
 pub fn paths(spec: &Spec, paths: &mut Map<String, Value>) {
+    // Every admin route refuses a web page of another site, and a request
+    // without the admin token when the server was started with one
+    // (`--admin-token`, which this document does not know of).
     let with_auth = |mut responses: Value| {
-        if spec.auth.is_some() {
-            responses["401"] = problem("no token, or an unknown one");
-            responses["403"] = problem("the token lacks the admin scope");
+        match spec.auth {
+            Some(_) => {
+                responses["401"] = problem(
+                    "no token, or an unknown one (the spec's, or the admin token with --admin-token)",
+                );
+                responses["403"] = problem(
+                    "the token lacks the admin scope, or a web page of another site sent it",
+                );
+            }
+            None => {
+                responses["401"] = problem("with --admin-token: no admin token, or another one");
+                responses["403"] = problem("a web page of another site sent it");
+            }
         }
         responses
     };
-    service_paths(paths, &with_auth);
+    // This document is for every client: only the spec's auth guards it.
+    let with_read_auth = |mut responses: Value| {
+        if spec.auth.is_some() {
+            responses["401"] = problem("no token, or an unknown one");
+            responses["403"] = problem("the token lacks the read scope");
+        }
+        responses
+    };
+    service_paths(paths, &with_auth, &with_read_auth);
     test_double_paths(paths, &with_auth);
 }
 
@@ -45,9 +66,15 @@ fn ok(description: &str, schema: Value) -> Value {
     json!({ "200": { "description": description, "content": { JSON: { "schema": schema } } } })
 }
 
-/// Health, the spec, this document, the journal and reset.
-fn service_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Value) {
-    let get = |id: &str, summary: &str, responses: Value| json!({ "get": { "operationId": id, "summary": summary, "tags": ["admin"], "responses": with_auth(responses) } });
+/// Health, the spec, this document, the journal and reset: each within the
+/// session the request names, if any (which starts it if it is new).
+fn service_paths(
+    paths: &mut Map<String, Value>,
+    with_auth: &dyn Fn(Value) -> Value,
+    with_read_auth: &dyn Fn(Value) -> Value,
+) {
+    let operation = |id: &str, summary: &str, responses: Value| json!({ "operationId": id, "summary": summary, "tags": ["admin"], "responses": with_auth(in_session(responses)) });
+    let get = |id: &str, summary: &str, responses: Value| json!({ "get": operation(id, summary, refusing(responses, "")) });
     paths.insert(
         "/_standin/health".into(),
         get(
@@ -64,33 +91,39 @@ fn service_paths(paths: &mut Map<String, Value>, with_auth: &dyn Fn(Value) -> Va
             ok("the spec", reference("standin.Object")),
         ),
     );
+    let document = in_session(refusing(ok("OpenAPI 3.1", reference("standin.Object")), ""));
     paths.insert(
         "/_standin/openapi.json".into(),
-        get(
-            "openapi",
-            "This document",
-            ok("OpenAPI 3.1", reference("standin.Object")),
-        ),
+        json!({ "get": { "operationId": "openapi", "summary": "This document", "tags": ["admin"], "responses": with_read_auth(document) } }),
     );
-    let mut requests = get(
-        "requests",
-        "The journal of received requests",
-        ok(
-            "requests, oldest first",
-            json!({ "type": "array", "items": admin_schema("ReceivedRequest") }),
-        ),
+    let mut listed = ok(
+        "requests, oldest first",
+        json!({ "type": "array", "items": admin_schema("ReceivedRequest") }),
     );
+    listed["400"] = problem("a bad filter, or a query parameter it does not take");
+    let mut requests = json!({
+        "get": operation("requests", "The journal of received requests", listed),
+        "delete": operation(
+            "clear_requests",
+            "Forget the journal",
+            refusing(json!({ "204": { "description": "cleared" } }), ""),
+        ),
+    });
     requests["get"]["parameters"] = json!([
         { "name": "method", "in": "query", "schema": { "type": "string" } },
         { "name": "path", "in": "query", "schema": { "type": "string" } },
         { "name": "status", "in": "query", "schema": { "type": "integer", "minimum": 100, "maximum": 599 } },
     ]);
-    requests["get"]["responses"]["400"] = problem("a bad filter");
-    requests["delete"] = json!({ "operationId": "clear_requests", "summary": "Forget the journal", "tags": ["admin"], "responses": with_auth(json!({ "204": { "description": "cleared" } })) });
     paths.insert("/_standin/requests".into(), requests);
-    let mut reset = ok("the resources restored", reference("standin.Object"));
+    let mut reset = refusing(
+        ok("the resources restored", reference("standin.Object")),
+        "",
+    );
     reset["500"] = problem("the database failed");
-    paths.insert("/_standin/reset".into(), json!({ "post": { "operationId": "reset", "summary": "Back to the seeded records", "tags": ["admin"], "responses": with_auth(reset) } }));
+    paths.insert(
+        "/_standin/reset".into(),
+        json!({ "post": operation("reset", "Back to the seeded records", reset) }),
+    );
 }
 
 /// What an admin route that takes no query parameter answers to one.
@@ -124,7 +157,11 @@ fn in_session(mut responses: Value) -> Value {
     responses["503"] = problem(
         "the session the request names cannot start: as many as allowed are alive, or their data takes the memory allowed",
     );
-    responses["500"] = problem("the session's data could not be made");
+    let failed = match responses["500"]["description"].as_str() {
+        Some(failed) => format!("{failed}, or the session's data could not be made"),
+        None => "the session's data could not be made".to_string(),
+    };
+    responses["500"] = problem(&failed);
     responses
 }
 

@@ -2,7 +2,8 @@
 //! the server's own OpenAPI document describes them: every status answered
 //! is declared for its operation, every body sent and answered is valid
 //! against the schema declared for it, and the server refuses (400) exactly
-//! the bodies those schemas refuse.
+//! the bodies those schemas refuse. The other admin routes' refusals are
+//! declared too.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -66,6 +67,7 @@ struct Exchange<'a> {
     path: String,
     body: Option<Value>,
     session: Option<&'a str>,
+    headers: Vec<(&'a str, &'a str)>,
 }
 
 impl<'a> Exchange<'a> {
@@ -76,7 +78,13 @@ impl<'a> Exchange<'a> {
             path: path.into(),
             body: None,
             session: None,
+            headers: Vec::new(),
         }
+    }
+
+    fn header(mut self, name: &'a str, value: &'a str) -> Exchange<'a> {
+        self.headers.push((name, value));
+        self
     }
 
     fn body(mut self, body: Value) -> Exchange<'a> {
@@ -99,8 +107,12 @@ impl<'a> Exchange<'a> {
             path,
             body,
             session,
+            headers,
         } = self;
         let mut request = app.request(method.clone(), &path);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
         if let Some(body) = &body {
             request = request
                 .header("content-type", "application/json")
@@ -463,4 +475,86 @@ async fn the_test_double_routes_are_tagged_apart() {
             "post /_standin/stubs",
         ]
     );
+}
+
+#[tokio::test]
+async fn the_service_routes_refusals_are_described() {
+    let app = spawn_with_options(LIBRARY, |options| {
+        options.admin_token = Some("sesame".into());
+    });
+    let described = Described::of(&app).await;
+    let token = "Bearer sesame";
+    for (method, template) in [
+        (Method::GET, "/_standin/health"),
+        (Method::GET, "/_standin/spec"),
+        (Method::GET, "/_standin/requests"),
+        (Method::DELETE, "/_standin/requests"),
+        (Method::POST, "/_standin/reset"),
+    ] {
+        let refusals = [
+            (Exchange::new(method.clone(), template, template), 401),
+            (
+                Exchange::new(method.clone(), template, template)
+                    .header("authorization", "Bearer other"),
+                401,
+            ),
+            (
+                Exchange::new(method.clone(), template, format!("{template}?unknown=1"))
+                    .header("authorization", token),
+                400,
+            ),
+            (
+                Exchange::new(method.clone(), template, template)
+                    .header("authorization", token)
+                    .session("not a key!"),
+                400,
+            ),
+            (
+                Exchange::new(method.clone(), template, template)
+                    .header("authorization", token)
+                    .header("origin", "https://elsewhere.example"),
+                403,
+            ),
+        ];
+        for (exchange, expected) in refusals {
+            let (status, _) = exchange.send(&app, &described).await;
+            assert_eq!(status, expected, "{method} {template}");
+        }
+        let (status, _) = Exchange::new(method.clone(), template, template)
+            .header("authorization", token)
+            .session("described")
+            .send(&app, &described)
+            .await;
+        assert!(status < 300, "{method} {template} answered {status}");
+    }
+    // The document is every client's: no admin token, no same-site rule.
+    let document = "/_standin/openapi.json";
+    for (exchange, expected) in [
+        (Exchange::new(Method::GET, document, document), 200),
+        (
+            Exchange::new(Method::GET, document, document)
+                .header("origin", "https://elsewhere.example"),
+            200,
+        ),
+        (
+            Exchange::new(Method::GET, document, format!("{document}?unknown=1")),
+            400,
+        ),
+        (
+            Exchange::new(Method::GET, document, document).session("not a key!"),
+            400,
+        ),
+    ] {
+        let (status, _) = exchange.send(&app, &described).await;
+        assert_eq!(status, expected);
+    }
+    let (status, _) = Exchange::new(
+        Method::GET,
+        "/_standin/requests",
+        "/_standin/requests?status=99",
+    )
+    .header("authorization", token)
+    .send(&app, &described)
+    .await;
+    assert_eq!(status, 400);
 }
