@@ -1031,7 +1031,7 @@ fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error
 /// unmapped, which costs far more than reading pages again.
 const READER_CACHE_SIZE: i64 = -16 * 1024;
 
-/// How much of an in-memory store's file its connections map into memory.
+/// How much of an in-memory store's file its writing connection maps into memory.
 const TEMPORARY_MMAP_BYTES: i64 = 1 << 30;
 
 /// Settings every connection of a store has: its statement cache, plans
