@@ -157,20 +157,36 @@ impl Reads {
     }
 }
 
-/// A filtered or searched total, and how to keep it current.
+/// What is known of a filtered or searched query at one generation of its
+/// resource, and how to keep it current.
 #[derive(Debug)]
 pub(super) struct Total {
     /// The resource counted.
     pub resource: String,
     /// The resource's generation the total is of.
     pub generation: u64,
-    /// How many records match.
-    pub count: i64,
-    /// What of a record decides whether it matches.
+    /// What is known.
+    pub fact: Fact,
+    /// What of a record decides whether it matches (and, for positions,
+    /// where it comes).
     pub reads: Reads,
     /// How to tell whether a created record is counted.
     pub membership: Membership,
 }
+
+/// What is kept of a query.
+#[derive(Debug, Clone)]
+pub(super) enum Fact {
+    /// How many records match.
+    Count(i64),
+    /// The order keys of the records at every [`POSITIONS_APART`]th place
+    /// of the query's order, from the first: a page far into it is read
+    /// from the nearest one before it instead of stepping over every record.
+    Positions(Vec<Vec<Sql>>),
+}
+
+/// How many places apart the kept positions of a query's order are.
+pub(super) const POSITIONS_APART: u64 = 100;
 
 /// How to tell whether a record created is among those a total counts.
 #[derive(Debug, Clone)]
@@ -254,18 +270,38 @@ pub(super) struct Totals(parking_lot::Mutex<HashMap<String, Total>>);
 impl Totals {
     /// The total kept under `key`, if it is of `generation`.
     pub(super) fn get(&self, key: &str, generation: u64) -> Option<i64> {
-        let totals = self.0.lock();
-        let total = totals.get(key)?;
-        (total.generation == generation).then_some(total.count)
+        match self.fact(key, generation)? {
+            Fact::Count(count) => Some(count),
+            Fact::Positions(_) => None,
+        }
     }
 
-    /// Keeps `total` under `key`, unless a total of a later generation is kept.
+    /// The positions kept under `key`, if they are of `generation`.
+    pub(super) fn positions(&self, key: &str, generation: u64) -> Option<Vec<Vec<Sql>>> {
+        match self.fact(key, generation)? {
+            Fact::Positions(positions) => Some(positions),
+            Fact::Count(_) => None,
+        }
+    }
+
+    fn fact(&self, key: &str, generation: u64) -> Option<Fact> {
+        let totals = self.0.lock();
+        let total = totals.get(key)?;
+        (total.generation == generation).then(|| total.fact.clone())
+    }
+
+    /// Keeps `total` under `key`, unless what is kept is of a later
+    /// generation (or, of the same, positions reaching as far).
     pub(super) fn keep(&self, key: String, total: Total) {
         let mut totals = self.0.lock();
-        if totals
-            .get(&key)
-            .is_some_and(|kept| kept.generation >= total.generation)
-        {
+        let further = |kept: &Total| match (&kept.fact, &total.fact) {
+            (Fact::Positions(kept), Fact::Positions(new)) => kept.len() >= new.len(),
+            _ => true,
+        };
+        if totals.get(&key).is_some_and(|kept| {
+            kept.generation > total.generation
+                || kept.generation == total.generation && further(kept)
+        }) {
             return;
         }
         if totals.len() >= MOST_TOTALS {
@@ -321,7 +357,12 @@ impl Totals {
             else {
                 continue;
             };
-            total.count += added;
+            match &mut total.fact {
+                Fact::Count(count) => *count += added,
+                // A record created among them moves every place after it.
+                Fact::Positions(_) if added != 0 => continue,
+                Fact::Positions(_) => {}
+            }
             total.generation = to;
             self.keep(key, total);
         }
@@ -416,6 +457,136 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    /// Orders positions can be kept for, with filters or not.
+    const ORDERED: [&str; 6] = [
+        "sort=-created_at",
+        "status=draft&sort=-created_at",
+        "sort=created_at",
+        "status=published&sort=-updated_at",
+        "views__gte=300&sort=updated_at,-id",
+        "sort=-id",
+    ];
+
+    /// The ids of every page of each ordered query far enough in to be read
+    /// from a kept position, as the reader answers them, checked against the
+    /// same pages read with OFFSET; gives how many positions each query keeps.
+    fn check_pages(store: &Store, reader: &Store, spec: &Spec, posts: &Resource) -> Vec<usize> {
+        let ids = |page: &super::super::read::Page| -> Vec<RecordId> {
+            page.records
+                .iter()
+                .map(|record| record.id.clone())
+                .collect()
+        };
+        ORDERED
+            .iter()
+            .map(|text| {
+                for offset in [100, 137, 250, 299, 300, 1234] {
+                    let mut query = crate::query::parse_list(spec, posts, text).expect("a query");
+                    query.offset = offset;
+                    query.limit = 7;
+                    let compiled = select::compile(posts, &query, &[]);
+                    let offset_read: Vec<RecordId> = {
+                        let connection = store.lock();
+                        let mut statement =
+                            connection.prepare(&compiled.page).expect("a page query");
+                        let parameters = compiled.parameters.iter().cloned().chain([
+                            rusqlite::types::Value::Integer(7),
+                            rusqlite::types::Value::Integer(offset as i64),
+                        ]);
+                        statement
+                            .query_map(rusqlite::params_from_iter(parameters), |row| {
+                                Ok(RecordId::Integer(row.get(0)?))
+                            })
+                            .expect("rows")
+                            .collect::<rusqlite::Result<_>>()
+                            .expect("rows")
+                    };
+                    // The writer makes the index first; the reader keeps positions.
+                    store.list(posts, &query, &[]).expect("a page");
+                    store.settle();
+                    let page =
+                        reader.in_snapshot(|| reader.list(posts, &query, &[]).expect("a page"));
+                    assert_eq!(ids(&page), offset_read, "{text}, offset {offset}");
+                }
+                let query = crate::query::parse_list(spec, posts, text).expect("a query");
+                let compiled = select::compile(posts, &query, &[]);
+                let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
+                reader.in_snapshot(|| {
+                    let generation = reader.count_generation("posts").expect("known");
+                    reader
+                        .totals
+                        .positions(&key, generation)
+                        .map_or(0, |kept| kept.len())
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_read_from_kept_positions_are_those_offset_reads() {
+        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let posts = spec.resource("posts").expect("posts");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        let reader = store.open_reader().expect("a reader");
+        // Many records share a creation time (made in the same millisecond):
+        // ties are ordered by id.
+        member(&store, true, || {
+            for index in 0..700_i64 {
+                let status = ["draft", "published"][(index % 2) as usize];
+                store.create(&spec, posts, None, fields("text", status, index))?;
+            }
+            Ok(())
+        });
+        let kept = check_pages(&store, &reader, &spec, posts);
+        // `sort=-id` over contiguous ids is read from the id it starts at.
+        assert!(kept[..5].iter().all(|&count| count >= 3), "{kept:?}");
+        assert_eq!(kept[5], 0);
+        // A change of a field no order or filter reads keeps every position.
+        let update = |id: i64, field: &'static str, value: Value| {
+            member(&store, true, || {
+                store.update(&spec, posts, &RecordId::Integer(id), |current| {
+                    let mut fields = current.fields.clone();
+                    fields.insert(field.to_string(), value);
+                    Ok::<_, StoreError>(fields)
+                })?;
+                Ok(())
+            });
+        };
+        update(5, "title", json!("retitled"));
+        let carried = reader.in_snapshot(|| {
+            let generation = reader.count_generation("posts").expect("known");
+            let query = crate::query::parse_list(&spec, posts, ORDERED[1]).expect("a query");
+            let compiled = select::compile(posts, &query, &[]);
+            let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
+            reader.totals.positions(&key, generation).is_some()
+        });
+        assert!(carried, "positions carried across a change of the title");
+        check_pages(&store, &reader, &spec, posts);
+        // Changes of what orders and filters read, creates that match some
+        // queries and not others, a rolled-back create, a delete.
+        update(600, "status", json!("published"));
+        check_pages(&store, &reader, &spec, posts);
+        update(10, "views", json!(5));
+        check_pages(&store, &reader, &spec, posts);
+        member(&store, true, || {
+            store.create(&spec, posts, None, fields("new", "draft", 900))?;
+            Ok(())
+        });
+        check_pages(&store, &reader, &spec, posts);
+        member(&store, false, || {
+            store.create(&spec, posts, None, fields("gone", "published", 901))?;
+            Ok(())
+        });
+        check_pages(&store, &reader, &spec, posts);
+        member(&store, true, || {
+            store.delete(&spec, posts, &RecordId::Integer(250), &|_| Ok(()))?;
+            Ok(())
+        });
+        let kept = check_pages(&store, &reader, &spec, posts);
+        assert!(kept.iter().all(|&count| count >= 3), "{kept:?}");
     }
 
     #[test]

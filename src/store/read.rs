@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
+use super::counts::POSITIONS_APART;
 use super::{Record, RecordId, Store, StoreError, select, sql_id, table};
 use crate::query::{Column, Filter, ListQuery};
 use crate::spec::{IdKind, Resource};
@@ -165,6 +166,58 @@ fn seek_page<T>(
     Ok(Some(records))
 }
 
+/// Adds to `positions` (the order keys of the records at every
+/// [`POSITIONS_APART`]th place of `compiled`'s order, from the first) up to
+/// the `wanted`th, or as far as there are records: read from the last one
+/// known, the order keys alone (an index holds them).
+fn find_positions(
+    connection: &Connection,
+    compiled: &select::Compiled,
+    keys: &[(String, bool)],
+    positions: &mut Vec<Vec<rusqlite::types::Value>>,
+    wanted: usize,
+) -> rusqlite::Result<()> {
+    let columns: Vec<&str> = keys
+        .iter()
+        .map(|(expression, _)| expression.as_str())
+        .collect();
+    let mut parameters = compiled.parameters.clone();
+    let (after, start) = match positions.last() {
+        Some(last) => {
+            let (after, after_parameters) = select::at_or_after(keys, last);
+            parameters.extend(after_parameters);
+            (format!(" AND {after}"), positions.len() - 1)
+        }
+        None => (String::new(), 0),
+    };
+    let places = (wanted - start) as u64 * POSITIONS_APART + 1;
+    parameters.push(rusqlite::types::Value::Integer(
+        i64::try_from(places).unwrap_or(i64::MAX),
+    ));
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {}{after} ORDER BY {} LIMIT ?",
+        columns.join(", "),
+        compiled.from,
+        compiled.condition,
+        compiled.order
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(rusqlite::params_from_iter(parameters))?;
+    // The first row read is the last position known, if one is.
+    let known = !positions.is_empty();
+    let mut place = 0u64;
+    while let Some(row) = rows.next()? {
+        if place.is_multiple_of(POSITIONS_APART) && !(known && place == 0) {
+            let values = (0..keys.len())
+                .map(|column| row.get::<_, rusqlite::types::Value>(column))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            positions.push(values);
+        }
+        place += 1;
+    }
+    Ok(())
+}
+
 impl Store {
     /// The live record of `resource` with `id`.
     pub fn get(&self, resource: &Resource, id: &RecordId) -> Result<Record, StoreError> {
@@ -265,6 +318,11 @@ impl Store {
         if let Some(records) = seek_page(&connection, resource, query, kept, &mut from_row)? {
             return Ok((records, total.unsigned_abs()));
         }
+        if let Some(records) =
+            self.positioned_page(&connection, resource, query, &compiled, &mut from_row)?
+        {
+            return Ok((records, total.unsigned_abs()));
+        }
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
         all_parameters.push(rusqlite::types::Value::Integer(
@@ -277,6 +335,79 @@ impl Store {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((records, total.unsigned_abs()))
+    }
+
+    /// A page at least [`POSITIONS_APART`] places into its order, read from
+    /// the nearest kept position before it (see [`super::counts::Fact`]),
+    /// the positions up to it found first where none are kept: an index scan
+    /// of the order keys, which the next pages as far in are spared. None
+    /// where positions cannot be kept (an order on a field, a search, a
+    /// generation not known) or no record matches.
+    fn positioned_page<T>(
+        &self,
+        connection: &Connection,
+        resource: &Resource,
+        query: &ListQuery,
+        compiled: &select::Compiled,
+        from_row: &mut impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
+    ) -> rusqlite::Result<Option<Vec<T>>> {
+        let Some(keys) = &compiled.order_keys else {
+            return Ok(None);
+        };
+        if query.offset < POSITIONS_APART || resource.counted_resources().next().is_some() {
+            return Ok(None);
+        }
+        let Some(generation) = self.count_generation(&resource.name) else {
+            return Ok(None);
+        };
+        let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
+        let mut positions = self.totals.positions(&key, generation).unwrap_or_default();
+        let wanted = usize::try_from(query.offset / POSITIONS_APART).unwrap_or(usize::MAX);
+        if positions.len() <= wanted {
+            let found = positions.len();
+            find_positions(connection, compiled, keys, &mut positions, wanted)?;
+            if positions.len() > found {
+                self.totals.keep(
+                    key,
+                    super::counts::Total {
+                        resource: resource.name.clone(),
+                        generation,
+                        fact: super::counts::Fact::Positions(positions.clone()),
+                        reads: compiled.order_reads.clone(),
+                        membership: compiled.membership.clone(),
+                    },
+                );
+            }
+        }
+        let place = wanted.min(positions.len().saturating_sub(1));
+        let Some(values) = positions.get(place) else {
+            return Ok(None);
+        };
+        let (after, after_parameters) = select::at_or_after(keys, values);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} AND {after} ORDER BY {} LIMIT ? OFFSET ?",
+            super::record_columns(resource),
+            compiled.from,
+            compiled.condition,
+            compiled.order
+        );
+        let skipped = query.offset - place as u64 * POSITIONS_APART;
+        let parameters = compiled
+            .parameters
+            .iter()
+            .cloned()
+            .chain(after_parameters)
+            .chain([
+                rusqlite::types::Value::Integer(i64::from(query.limit)),
+                rusqlite::types::Value::Integer(i64::try_from(skipped).unwrap_or(i64::MAX)),
+            ]);
+        let mut statement = connection.prepare_cached(&sql)?;
+        let records = statement
+            .query_map(rusqlite::params_from_iter(parameters), |row| {
+                from_row(resource.id, row).map(|(record, _)| record)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some(records))
     }
 
     /// The total of a filtered or searched query on `resource`, kept while
@@ -313,7 +444,7 @@ impl Store {
             super::counts::Total {
                 resource: resource.name.clone(),
                 generation,
-                count: total,
+                fact: super::counts::Fact::Count(total),
                 reads: compiled.reads.clone(),
                 membership: compiled.membership.clone(),
             },

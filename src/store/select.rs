@@ -135,6 +135,17 @@ pub(super) struct Compiled {
     pub membership: Membership,
     /// What of a record decides whether it matches.
     pub reads: Reads,
+    /// The page's FROM, WHERE (its parameters are the page's) and ORDER BY.
+    pub from: String,
+    pub condition: String,
+    pub order: String,
+    /// The expressions the page's order compares, each with whether it is
+    /// descending, ending with `id`, when none can be null (so a page can be
+    /// read from the place of a record in that order, [`at_or_after`]); a
+    /// search, or a sort on a field, has none.
+    pub order_keys: Option<Vec<(String, bool)>>,
+    /// What of a record decides whether it matches and where it comes.
+    pub order_reads: Reads,
 }
 
 /// Compiles a list query on `resource`, with `extra` filters (an inverse
@@ -186,6 +197,15 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
             parameters.clone(),
         ),
     };
+    let reads = reads(resource, query, extra);
+    let order_reads = match &reads {
+        Reads::Fields(fields) if query.sort.iter().any(|key| key.column == Column::UpdatedAt) => {
+            let mut fields = fields.clone();
+            fields.push("updated_at".to_string());
+            Reads::Fields(fields)
+        }
+        reads => reads.clone(),
+    };
     Compiled {
         page: format!(
             "SELECT {} FROM {from} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
@@ -195,8 +215,68 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
         count,
         count_parameters,
         membership,
-        reads: reads(resource, query, extra),
+        reads,
+        order_keys: order_keys(resource, query),
+        order_reads,
+        from,
+        condition,
+        order,
     }
+}
+
+/// The keys of `query`'s order when each is a column no record leaves null
+/// (`id`, `created_at`, `updated_at`), ending with `id`; else none.
+fn order_keys(resource: &Resource, query: &ListQuery) -> Option<Vec<(String, bool)>> {
+    if query.search.is_some() {
+        return None;
+    }
+    let mut keys = Vec::new();
+    for key in &query.sort {
+        if !matches!(
+            key.column,
+            Column::Id | Column::CreatedAt | Column::UpdatedAt
+        ) {
+            return None;
+        }
+        keys.push((sort_expression(resource, key), key.descending));
+    }
+    if !query.sort.iter().any(|key| key.column == Column::Id) {
+        keys.push(("id".to_string(), false));
+    }
+    Some(keys)
+}
+
+/// The condition that a record comes at or after the one whose order keys
+/// are `values`, in the order of `keys` ([`Compiled::order_keys`]), with its
+/// parameters: a range on the first key, which an index seeks to, and the
+/// whole comparison, key by key (the last, `id`, tells every record apart).
+pub(super) fn at_or_after(keys: &[(String, bool)], values: &[Sql]) -> (String, Vec<Sql>) {
+    let mut parameters = Vec::new();
+    let mut alternatives = Vec::new();
+    for (index, (expression, descending)) in keys.iter().enumerate() {
+        let mut terms: Vec<String> = keys[..index]
+            .iter()
+            .map(|(before, _)| format!("{before} = ?"))
+            .collect();
+        parameters.extend(values[..index].iter().cloned());
+        let last = index + 1 == keys.len();
+        let comparison = match (descending, last) {
+            (true, false) => "<",
+            (false, false) => ">",
+            (true, true) => "<=",
+            (false, true) => ">=",
+        };
+        terms.push(format!("{expression} {comparison} ?"));
+        parameters.push(values[index].clone());
+        alternatives.push(format!("({})", terms.join(" AND ")));
+    }
+    let (first, descending) = &keys[0];
+    let range = format!("{first} {} ?", if *descending { "<=" } else { ">=" });
+    parameters.insert(0, values[0].clone());
+    (
+        format!("{range} AND ({})", alternatives.join(" OR ")),
+        parameters,
+    )
 }
 
 impl Compiled {
