@@ -276,11 +276,52 @@ impl Totals {
         }
     }
 
-    /// The positions kept under `key`, if they are of `generation`.
-    pub(super) fn positions(&self, key: &str, generation: u64) -> Option<Vec<Vec<Sql>>> {
-        match self.fact(key, generation)? {
-            Fact::Positions(positions) => Some(positions),
-            Fact::Count(_) => None,
+    /// Of the positions kept under `key`, if they are of `generation`: the
+    /// one nearest the `wanted`th at or before it, its place (in
+    /// [`POSITIONS_APART`]s), and how many are kept.
+    pub(super) fn position(
+        &self,
+        key: &str,
+        generation: u64,
+        wanted: usize,
+    ) -> Option<(usize, Vec<Sql>, usize)> {
+        let totals = self.0.lock();
+        let total = totals
+            .get(key)
+            .filter(|total| total.generation == generation)?;
+        let Fact::Positions(positions) = &total.fact else {
+            return None;
+        };
+        let place = wanted.min(positions.len().checked_sub(1)?);
+        Some((place, positions[place].clone(), positions.len()))
+    }
+
+    /// Adds the positions `found` after the `known` ones kept under `key` at
+    /// `generation`; where none are kept, keeps them as `first` makes them.
+    /// (Positions kept meanwhile, further or newer, are left as they are.)
+    pub(super) fn add_positions(
+        &self,
+        key: String,
+        generation: u64,
+        known: usize,
+        found: Vec<Vec<Sql>>,
+        first: impl FnOnce(Vec<Vec<Sql>>) -> Total,
+    ) {
+        let mut totals = self.0.lock();
+        match totals.get_mut(&key) {
+            Some(Total {
+                generation: kept_at,
+                fact: Fact::Positions(kept),
+                ..
+            }) if *kept_at == generation && kept.len() == known => kept.extend(found),
+            Some(kept) if kept.generation >= generation => {}
+            _ if known == 0 => {
+                if totals.len() >= MOST_TOTALS {
+                    totals.clear();
+                }
+                totals.insert(key, first(found));
+            }
+            _ => {}
         }
     }
 
@@ -290,18 +331,13 @@ impl Totals {
         (total.generation == generation).then(|| total.fact.clone())
     }
 
-    /// Keeps `total` under `key`, unless what is kept is of a later
-    /// generation (or, of the same, positions reaching as far).
+    /// Keeps `total` under `key`, unless a total of a later generation is kept.
     pub(super) fn keep(&self, key: String, total: Total) {
         let mut totals = self.0.lock();
-        let further = |kept: &Total| match (&kept.fact, &total.fact) {
-            (Fact::Positions(kept), Fact::Positions(new)) => kept.len() >= new.len(),
-            _ => true,
-        };
-        if totals.get(&key).is_some_and(|kept| {
-            kept.generation > total.generation
-                || kept.generation == total.generation && further(kept)
-        }) {
+        if totals
+            .get(&key)
+            .is_some_and(|kept| kept.generation >= total.generation)
+        {
             return;
         }
         if totals.len() >= MOST_TOTALS {
@@ -517,8 +553,8 @@ mod tests {
                     let generation = reader.count_generation("posts").expect("known");
                     reader
                         .totals
-                        .positions(&key, generation)
-                        .map_or(0, |kept| kept.len())
+                        .position(&key, generation, usize::MAX)
+                        .map_or(0, |(_, _, kept)| kept)
                 })
             })
             .collect()
@@ -561,7 +597,7 @@ mod tests {
             let query = crate::query::parse_list(&spec, posts, ORDERED[1]).expect("a query");
             let compiled = select::compile(posts, &query, &[]);
             let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
-            reader.totals.positions(&key, generation).is_some()
+            reader.totals.position(&key, generation, 0).is_some()
         });
         assert!(carried, "positions carried across a change of the title");
         check_pages(&store, &reader, &spec, posts);

@@ -166,31 +166,31 @@ fn seek_page<T>(
     Ok(Some(records))
 }
 
-/// Adds to `positions` (the order keys of the records at every
-/// [`POSITIONS_APART`]th place of `compiled`'s order, from the first) up to
-/// the `wanted`th, or as far as there are records: read from the last one
-/// known, the order keys alone (an index holds them).
+/// The next `count` positions of `compiled`'s order (the order keys of the
+/// records at every [`POSITIONS_APART`]th place) after `last`, or from the
+/// first record; fewer where the records end. Read as the order keys
+/// alone, which an index holds.
 fn find_positions(
     connection: &Connection,
     compiled: &select::Compiled,
     keys: &[(String, bool)],
-    positions: &mut Vec<Vec<rusqlite::types::Value>>,
-    wanted: usize,
-) -> rusqlite::Result<()> {
+    last: Option<&[rusqlite::types::Value]>,
+    count: usize,
+) -> rusqlite::Result<Vec<Vec<rusqlite::types::Value>>> {
     let columns: Vec<&str> = keys
         .iter()
         .map(|(expression, _)| expression.as_str())
         .collect();
     let mut parameters = compiled.parameters.clone();
-    let (after, start) = match positions.last() {
+    // Read from `last` (the first row read, already kept), or from the first record.
+    let (after, places) = match last {
         Some(last) => {
             let (after, after_parameters) = select::at_or_after(keys, last);
             parameters.extend(after_parameters);
-            (format!(" AND {after}"), positions.len() - 1)
+            (format!(" AND {after}"), count as u64 * POSITIONS_APART + 1)
         }
-        None => (String::new(), 0),
+        None => (String::new(), (count as u64 - 1) * POSITIONS_APART + 1),
     };
-    let places = (wanted - start) as u64 * POSITIONS_APART + 1;
     parameters.push(rusqlite::types::Value::Integer(
         i64::try_from(places).unwrap_or(i64::MAX),
     ));
@@ -203,19 +203,19 @@ fn find_positions(
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let mut rows = statement.query(rusqlite::params_from_iter(parameters))?;
-    // The first row read is the last position known, if one is.
-    let known = !positions.is_empty();
+    let mut found = Vec::new();
     let mut place = 0u64;
     while let Some(row) = rows.next()? {
-        if place.is_multiple_of(POSITIONS_APART) && !(known && place == 0) {
-            let values = (0..keys.len())
-                .map(|column| row.get::<_, rusqlite::types::Value>(column))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            positions.push(values);
+        if place.is_multiple_of(POSITIONS_APART) && !(last.is_some() && place == 0) {
+            found.push(
+                (0..keys.len())
+                    .map(|column| row.get::<_, rusqlite::types::Value>(column))
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
         }
         place += 1;
     }
-    Ok(())
+    Ok(found)
 }
 
 impl Store {
@@ -318,9 +318,14 @@ impl Store {
         if let Some(records) = seek_page(&connection, resource, query, kept, &mut from_row)? {
             return Ok((records, total.unsigned_abs()));
         }
-        if let Some(records) =
-            self.positioned_page(&connection, resource, query, &compiled, &mut from_row)?
-        {
+        if let Some(records) = self.positioned_page(
+            &connection,
+            resource,
+            query,
+            total,
+            &compiled,
+            &mut from_row,
+        )? {
             return Ok((records, total.unsigned_abs()));
         }
         let mut all_parameters = compiled.parameters;
@@ -342,48 +347,60 @@ impl Store {
     /// the positions up to it found first where none are kept: an index scan
     /// of the order keys, which the next pages as far in are spared. None
     /// where positions cannot be kept (an order on a field, a search, a
-    /// generation not known) or no record matches.
+    /// generation not known) or the page starts past the `total` records.
     fn positioned_page<T>(
         &self,
         connection: &Connection,
         resource: &Resource,
         query: &ListQuery,
+        total: i64,
         compiled: &select::Compiled,
         from_row: &mut impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
     ) -> rusqlite::Result<Option<Vec<T>>> {
         let Some(keys) = &compiled.order_keys else {
             return Ok(None);
         };
-        if query.offset < POSITIONS_APART || resource.counted_resources().next().is_some() {
+        // Past the last record, the page is empty however it is read.
+        if query.offset < POSITIONS_APART
+            || query.offset >= total.unsigned_abs()
+            || resource.counted_resources().next().is_some()
+        {
             return Ok(None);
         }
         let Some(generation) = self.count_generation(&resource.name) else {
             return Ok(None);
         };
         let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
-        let mut positions = self.totals.positions(&key, generation).unwrap_or_default();
         let wanted = usize::try_from(query.offset / POSITIONS_APART).unwrap_or(usize::MAX);
-        if positions.len() <= wanted {
-            let found = positions.len();
-            find_positions(connection, compiled, keys, &mut positions, wanted)?;
-            if positions.len() > found {
-                self.totals.keep(
-                    key,
-                    super::counts::Total {
+        let (mut place, mut values, kept) = match self.totals.position(&key, generation, wanted) {
+            Some((place, values, kept)) => (place, Some(values), kept),
+            None => (0, None, 0),
+        };
+        if kept <= wanted {
+            let found = find_positions(
+                connection,
+                compiled,
+                keys,
+                values.as_deref(),
+                wanted + 1 - kept,
+            )?;
+            let nearest = (wanted - kept).min(found.len().saturating_sub(1));
+            if let Some(position) = found.get(nearest) {
+                (place, values) = (kept + nearest, Some(position.clone()));
+                self.totals
+                    .add_positions(key, generation, kept, found, |found| super::counts::Total {
                         resource: resource.name.clone(),
                         generation,
-                        fact: super::counts::Fact::Positions(positions.clone()),
+                        fact: super::counts::Fact::Positions(found),
                         reads: compiled.order_reads.clone(),
                         membership: compiled.membership.clone(),
-                    },
-                );
+                    });
             }
         }
-        let place = wanted.min(positions.len().saturating_sub(1));
-        let Some(values) = positions.get(place) else {
+        let Some(values) = values else {
             return Ok(None);
         };
-        let (after, after_parameters) = select::at_or_after(keys, values);
+        let (after, after_parameters) = select::at_or_after(keys, &values);
         let sql = format!(
             "SELECT {} FROM {} WHERE {} AND {after} ORDER BY {} LIMIT ? OFFSET ?",
             super::record_columns(resource),
@@ -391,7 +408,7 @@ impl Store {
             compiled.condition,
             compiled.order
         );
-        let skipped = query.offset - place as u64 * POSITIONS_APART;
+        let skipped = query.offset.saturating_sub(place as u64 * POSITIONS_APART);
         let parameters = compiled
             .parameters
             .iter()
