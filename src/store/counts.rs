@@ -11,7 +11,8 @@
 //! the resource they were counted at. A group of writes that cannot have
 //! changed a total carries it to the group's generation instead of dropping
 //! it: records changed in no field the total reads, and records created,
-//! each added if it is among those counted.
+//! each added if it is among those counted. The positions of a query's deep
+//! pages ([`Fact::Positions`]) are kept beside them the same way.
 
 use std::collections::{HashMap, HashSet};
 
@@ -270,7 +271,11 @@ pub(super) struct Totals(parking_lot::Mutex<HashMap<String, Total>>);
 impl Totals {
     /// The total kept under `key`, if it is of `generation`.
     pub(super) fn get(&self, key: &str, generation: u64) -> Option<i64> {
-        match self.fact(key, generation)? {
+        let totals = self.0.lock();
+        let total = totals
+            .get(key)
+            .filter(|total| total.generation == generation)?;
+        match total.fact {
             Fact::Count(count) => Some(count),
             Fact::Positions(_) => None,
         }
@@ -323,12 +328,6 @@ impl Totals {
             }
             _ => {}
         }
-    }
-
-    fn fact(&self, key: &str, generation: u64) -> Option<Fact> {
-        let totals = self.0.lock();
-        let total = totals.get(key)?;
-        (total.generation == generation).then(|| total.fact.clone())
     }
 
     /// Keeps `total` under `key`, unless a total of a later generation is kept.
