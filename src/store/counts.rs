@@ -189,6 +189,10 @@ pub(super) enum Fact {
 /// How many places apart the kept positions of a query's order are.
 pub(super) const POSITIONS_APART: u64 = 100;
 
+/// The most positions kept for all queries together (about 8 MB; the deep
+/// pages of ten million records' worth of orders).
+const MOST_POSITIONS: usize = 100_000;
+
 /// How to tell whether a record created is among those a total counts.
 #[derive(Debug, Clone)]
 pub(super) enum Membership {
@@ -313,6 +317,21 @@ impl Totals {
         first: impl FnOnce(Vec<Vec<Sql>>) -> Total,
     ) {
         let mut totals = self.0.lock();
+        // Bounded in memory, whatever the queries: past the bound, every
+        // query's positions are forgotten (and found again as asked for).
+        let held: usize = totals
+            .values()
+            .map(|total| match &total.fact {
+                Fact::Positions(positions) => positions.len(),
+                Fact::Count(_) => 0,
+            })
+            .sum();
+        if found.len() > MOST_POSITIONS {
+            return;
+        }
+        if held + found.len() > MOST_POSITIONS {
+            totals.retain(|_, total| matches!(total.fact, Fact::Count(_)));
+        }
         match totals.get_mut(&key) {
             Some(Total {
                 generation: kept_at,
@@ -434,6 +453,7 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     use super::super::{Location, RecordId, Store, StoreError, select};
+    use super::{Fact, MOST_POSITIONS, Membership, Reads, Sql, Total, Totals};
     use crate::spec::{Resource, Spec};
 
     const SPEC: &str = "standin: 1\nresources:\n  posts:\n    fields:\n      \
@@ -622,6 +642,36 @@ mod tests {
         });
         let kept = check_pages(&store, &reader, &spec, posts);
         assert!(kept.iter().all(|&count| count >= 3), "{kept:?}");
+    }
+
+    #[test]
+    fn the_positions_kept_are_bounded_in_number() {
+        let totals = Totals::default();
+        let first = |found| Total {
+            resource: "posts".into(),
+            generation: 2,
+            fact: Fact::Positions(found),
+            reads: Reads::Everything,
+            membership: Membership::Query(String::new(), Vec::new()),
+        };
+        let positions = |count: usize| vec![vec![Sql::Integer(1)]; count];
+        totals.add_positions("a".into(), 2, 0, positions(60_000), first);
+        totals.add_positions("a".into(), 2, 60_000, positions(30_000), first);
+        assert_eq!(
+            totals.position("a", 2, usize::MAX).map(|kept| kept.2),
+            Some(90_000)
+        );
+        // Past the bound, what was kept is forgotten for the new.
+        totals.add_positions("b".into(), 2, 0, positions(20_000), first);
+        assert_eq!(totals.position("a", 2, 0), None);
+        assert_eq!(
+            totals.position("b", 2, usize::MAX).map(|kept| kept.2),
+            Some(20_000)
+        );
+        // More than the bound for one query alone is not kept.
+        totals.add_positions("c".into(), 2, 0, positions(MOST_POSITIONS + 1), first);
+        assert_eq!(totals.position("c", 2, 0), None);
+        assert!(totals.position("b", 2, 0).is_some());
     }
 
     #[test]
