@@ -487,6 +487,18 @@ mod tests {
         store.settle();
     }
 
+    /// Sets `field` of post `id` to `value`, as a grouped write.
+    fn set_field(store: &Store, spec: &Spec, posts: &Resource, id: i64, field: &str, value: Value) {
+        member(store, true, || {
+            store.update(spec, posts, &RecordId::Integer(id), |current| {
+                let mut fields = current.fields.clone();
+                fields.insert(field.to_string(), value);
+                Ok::<_, StoreError>(fields)
+            })?;
+            Ok(())
+        });
+    }
+
     /// Every query's total as a reader answers it, checked against a count
     /// made afresh; gives which of them the reader found kept.
     fn check_totals(store: &Store, reader: &Store, spec: &Spec, posts: &Resource) -> Vec<bool> {
@@ -600,16 +612,7 @@ mod tests {
         assert!(kept[..5].iter().all(|&count| count >= 3), "{kept:?}");
         assert_eq!(kept[5], 0);
         // A change of a field no order or filter reads keeps every position.
-        let update = |id: i64, field: &'static str, value: Value| {
-            member(&store, true, || {
-                store.update(&spec, posts, &RecordId::Integer(id), |current| {
-                    let mut fields = current.fields.clone();
-                    fields.insert(field.to_string(), value);
-                    Ok::<_, StoreError>(fields)
-                })?;
-                Ok(())
-            });
-        };
+        let update = |id, field, value| set_field(&store, &spec, posts, id, field, value);
         update(5, "title", json!("retitled"));
         let carried = reader.in_snapshot(|| {
             let generation = reader.count_generation("posts").expect("known");
@@ -701,16 +704,7 @@ mod tests {
         assert_eq!(check_totals(&store, &reader, &spec, posts), [true; 6]);
 
         // A change of a field no query reads, then of one some read.
-        let update = |id: i64, field: &'static str, value: Value| {
-            member(&store, true, || {
-                store.update(&spec, posts, &RecordId::Integer(id), |current| {
-                    let mut fields = current.fields.clone();
-                    fields.insert(field.to_string(), value);
-                    Ok::<_, StoreError>(fields)
-                })?;
-                Ok(())
-            });
-        };
+        let update = |id, field, value| set_field(&store, &spec, posts, id, field, value);
         update(2, "views", json!(5));
         // `views__gte`, `status=draft&views__lt` read views; the others are carried.
         assert_eq!(
