@@ -3,12 +3,16 @@
 //! while neither the data it reads nor the spec changes, the same request
 //! gets the same bytes without touching the store. Each answer is kept with
 //! the version it was computed at (the generation of the resources it reads,
-//! or of all the data, and the spec's), and is served only while a request
-//! computes the same version. Conditional requests and anything but a plain
-//! 200 are never cached.
+//! or of all the data, and the spec's) and, for an item or a page of one
+//! resource's records, what it read ([`Basis`]): it is served while a
+//! request computes the same version, or while the writes since changed
+//! nothing it read ([`Generation::holds`]); a page of every record whose
+//! records hold but whose total grew is given back to be sent with the new
+//! total. Conditional requests and anything but a plain 200 are never cached.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::body::MessageBody;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -23,11 +27,33 @@ const LARGEST: usize = 256 * 1024;
 
 struct Entry {
     version: Version,
+    /// The latest generation the answer is known to hold at (from its
+    /// version's on, it holds at every one).
+    holds_at: AtomicU64,
+    /// What the answer read, where known.
+    basis: Option<Basis>,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
 }
 
 pub use crate::service::Version;
+use crate::store::{Basis, Carried, Generation};
+
+/// A kept answer to a read.
+pub enum Hit {
+    /// The answer as it was kept.
+    Kept(HttpResponse),
+    /// A page's body as it was kept, whose records now total `total`: its
+    /// body holds, what tells the total does not.
+    Retotalled {
+        /// The page's body.
+        body: Bytes,
+        /// How many records the page is of now.
+        total: u64,
+        /// What the page read.
+        basis: Basis,
+    },
+}
 
 /// The cache of answers to reads, each with its version; readers look up in parallel.
 #[derive(Default)]
@@ -60,52 +86,89 @@ fn key(request: &HttpRequest, representation: &str) -> Option<String> {
 /// A read that may be answered from the cache, and whose answer may be kept.
 pub struct CachedRead<'a> {
     cache: &'a ResponseCache,
+    changes: &'a Generation,
     slot: Option<(Version, String)>,
 }
 
 impl<'a> CachedRead<'a> {
-    /// A read of `request` in `representation`, cacheable at `version` (none: not cacheable).
+    /// A read of `request` in `representation`, cacheable at `version`
+    /// (none: not cacheable), of data whose writes `changes` tells.
     pub fn begin(
         cache: &'a ResponseCache,
+        changes: &'a Generation,
         version: Option<Version>,
         request: &HttpRequest,
         representation: &str,
     ) -> Self {
         let slot = version.zip(key(request, representation));
-        CachedRead { cache, slot }
+        CachedRead {
+            cache,
+            changes,
+            slot,
+        }
     }
 
-    /// The kept answer, if there is one.
-    pub fn hit(&self) -> Option<HttpResponse> {
+    /// The kept answer, if there is one that holds.
+    pub fn hit(&self) -> Option<Hit> {
         let (version, key) = self.slot.as_ref()?;
-        self.cache.get(*version, key)
+        self.cache.get(*version, key, self.changes)
     }
 
-    /// Keeps `response` (if it may be kept) and gives it back.
-    pub fn keep(self, response: HttpResponse) -> HttpResponse {
+    /// Keeps `response` (if it may be kept), with what it read (where
+    /// known), and gives it back.
+    pub fn keep(self, response: HttpResponse, basis: Option<Basis>) -> HttpResponse {
         match self.slot {
-            Some((version, key)) => self.cache.put(version, key, response),
+            Some((version, key)) => self.cache.put(version, key, response, basis),
             None => response,
         }
     }
 }
 
 impl ResponseCache {
-    /// The cached answer for `key` at `version`.
-    fn get(&self, version: Version, key: &str) -> Option<HttpResponse> {
+    /// The cached answer for `key` at `version`, if it holds there.
+    fn get(&self, version: Version, key: &str, changes: &Generation) -> Option<Hit> {
         let entry = self.kept.read().get(key)?.clone();
-        if entry.version != version {
+        if entry.version.spec != version.spec {
             return None;
+        }
+        let holds_at = entry.holds_at.load(Ordering::Acquire);
+        // A request begun before the answer was read: it may be of an older state.
+        if version.generation < entry.version.generation {
+            return None;
+        }
+        if version.generation > holds_at {
+            // Writes since: served if they changed nothing it read.
+            match changes.holds(entry.basis.as_ref()?, holds_at)? {
+                Carried::AsItWas => {
+                    entry
+                        .holds_at
+                        .fetch_max(version.generation, Ordering::AcqRel);
+                }
+                Carried::WithTotal(total) => {
+                    return Some(Hit::Retotalled {
+                        body: entry.body.clone(),
+                        total,
+                        basis: entry.basis.clone()?,
+                    });
+                }
+            }
         }
         let mut response = HttpResponse::build(StatusCode::OK);
         for (name, value) in &entry.headers {
             response.append_header((name.clone(), value.clone()));
         }
-        Some(response.body(entry.body.clone()))
+        Some(Hit::Kept(response.body(entry.body.clone())))
     }
 
-    /// Keeps a 200 answer for `key` at `version`, and gives it back.
-    fn put(&self, version: Version, key: String, response: HttpResponse) -> HttpResponse {
+    /// Keeps a 200 answer for `key` at `version`, which read `basis` (where
+    /// known), and gives it back.
+    fn put(
+        &self,
+        version: Version,
+        key: String,
+        response: HttpResponse,
+        basis: Option<Basis>,
+    ) -> HttpResponse {
         if response.status() != StatusCode::OK {
             return response;
         }
@@ -123,9 +186,11 @@ impl ResponseCache {
             let mut kept = self.kept.write();
             // A slow reader's answer to an older state: not worth keeping.
             // (A later spec may compute generations of other resources.)
-            let newer =
-                |kept: &Version| (kept.spec, kept.generation) > (version.spec, version.generation);
-            if kept.get(&key).is_some_and(|entry| newer(&entry.version)) {
+            let newer = |kept: &Entry| {
+                (kept.version.spec, kept.holds_at.load(Ordering::Acquire))
+                    > (version.spec, version.generation)
+            };
+            if kept.get(&key).is_some_and(|entry| newer(entry)) {
                 return head.set_body(body).map_into_boxed_body();
             }
             if kept.len() >= CAPACITY && !kept.contains_key(&key) {
@@ -135,6 +200,8 @@ impl ResponseCache {
                 key,
                 Arc::new(Entry {
                     version,
+                    holds_at: AtomicU64::new(version.generation),
+                    basis,
                     headers,
                     body: body.clone(),
                 }),

@@ -8,14 +8,14 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::cache::CachedRead;
+use super::cache::Hit;
 use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
 use crate::links::{self, PageLinks, Pagination};
 use crate::query::{self, Column, Filter, ListQuery, Operator};
 use crate::represent::{self, ItemView, PageView, Representation, Shape};
 use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
-use crate::store::{Record, RecordId};
+use crate::store::{Basis, PageReads, Record, RecordId};
 
 /// An inverse collection: the records referencing item `id` of `parent`.
 #[derive(Debug, Clone)]
@@ -47,6 +47,7 @@ enum PlainPage {
         body: Vec<u8>,
         count: usize,
         total: u64,
+        reads: PageReads,
     },
     Parsed(Vec<Record>, u64),
 }
@@ -143,22 +144,43 @@ impl Collection<'_> {
             .chain(parent)
             .chain(query.embed.iter().flat_map(query::Embed::resources));
         let version = self.state.version_of(self.spec, read_resources);
-        let read = CachedRead::begin(
-            &self.state.responses,
-            version,
-            request,
-            representation.media_type(),
-        );
-        if let Some(hit) = read.hit() {
-            return Ok(hit);
+        let read = self
+            .state
+            .cached_read(version, request, representation.media_type());
+        match read.hit() {
+            Some(Hit::Kept(hit)) => return Ok(hit),
+            // A plain page's total is told in its headers alone.
+            Some(Hit::Retotalled { body, total, basis })
+                if representation == Representation::Json =>
+            {
+                let Basis::Page(reads) = &basis else {
+                    unreachable!("only pages are retotalled")
+                };
+                let (pagination, _, page_links) = self.paging(&query, total);
+                let response = respond::rendered_page(
+                    request,
+                    resource,
+                    &page_links,
+                    pagination,
+                    reads.shown(),
+                    representation,
+                    body.to_vec(),
+                );
+                return Ok(read.keep(response, Some(basis)));
+            }
+            _ => {}
         }
+        // A page of this collection's records alone holds until a write changes what it read.
+        let alone = self.scope.is_none()
+            && query.embed.is_empty()
+            && resource.counted_resources().next().is_none();
         self.check_parent().await?;
         let scope: Vec<Filter> = self.scope.iter().map(Scope::filter).collect();
         let index = self.index;
         let shared_query = query.clone();
         // Plain items with no embeds and no fieldset are written from the
         // records' stored text, with no values parsed from it in between.
-        let (records, total, embedded) = if representation == Representation::Json
+        let (records, total, embedded, reads) = if representation == Representation::Json
             && query.embed.is_empty()
             && query.fields.is_none()
         {
@@ -169,7 +191,7 @@ impl Collection<'_> {
                     let mut body = Vec::with_capacity(512 * shared_query.limit as usize);
                     body.push(b'[');
                     let mut written = true;
-                    let (count, total) =
+                    let (count, total, reads) =
                         store.list_stored(resource, &shared_query, &scope, |row| {
                             if written {
                                 if body.len() > 1 {
@@ -181,7 +203,12 @@ impl Collection<'_> {
                         })?;
                     if written {
                         body.push(b']');
-                        return Ok(PlainPage::Written { body, count, total });
+                        return Ok(PlainPage::Written {
+                            body,
+                            count,
+                            total,
+                            reads,
+                        });
                     }
                     // In the same read transaction: the same records.
                     let page = store.list(resource, &shared_query, &scope)?;
@@ -189,7 +216,12 @@ impl Collection<'_> {
                 })
                 .await?;
             match read_page {
-                PlainPage::Written { body, count, total } => {
+                PlainPage::Written {
+                    body,
+                    count,
+                    total,
+                    reads,
+                } => {
                     let (pagination, _, page_links) = self.paging(&query, total);
                     let response = respond::rendered_page(
                         request,
@@ -200,9 +232,9 @@ impl Collection<'_> {
                         representation,
                         body,
                     );
-                    return Ok(read.keep(response));
+                    return Ok(read.keep(response, alone.then_some(Basis::Page(reads))));
                 }
-                PlainPage::Parsed(records, total) => (records, total, Vec::new()),
+                PlainPage::Parsed(records, total) => (records, total, Vec::new(), None),
             }
         } else {
             let (page, embedded) = self
@@ -219,7 +251,7 @@ impl Collection<'_> {
                     Ok((page, embedded))
                 })
                 .await?;
-            (page.records, page.total, embedded)
+            (page.records, page.total, embedded, Some(page.reads))
         };
         let (pagination, href, page_links) = self.paging(&query, total);
         let view = PageView {
@@ -250,7 +282,8 @@ impl Collection<'_> {
             query.offset,
             representation,
         );
-        Ok(read.keep(response))
+        let basis = reads.filter(|_| alone).map(Basis::Page);
+        Ok(read.keep(response, basis))
     }
 
     /// Where a page of `total` matches sits, the collection's href and the page's links.

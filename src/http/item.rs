@@ -7,7 +7,7 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
-use super::cache::CachedRead;
+use super::cache::Hit;
 use super::respond::{self, ItemResponse};
 use super::{AppState, Problem, body, method_not_allowed};
 use crate::links;
@@ -15,7 +15,7 @@ use crate::patch::{self, JsonPatchFailure};
 use crate::query;
 use crate::represent::{self, Representation, Shape};
 use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
-use crate::store::{Record, RecordId, StoreError};
+use crate::store::{Basis, Record, RecordId, StoreError};
 
 use super::body::BodyFormat;
 use super::conditional::{self, WriteConditions};
@@ -96,15 +96,19 @@ impl ItemTarget<'_> {
         let read_resources = std::iter::once(self.resource().name.as_str())
             .chain(query.embed.iter().flat_map(query::Embed::resources));
         let version = self.state.version_of(self.spec, read_resources);
-        let read = CachedRead::begin(
-            &self.state.responses,
-            version,
-            request,
-            representation.media_type(),
-        );
-        if let Some(hit) = read.hit() {
+        let read = self
+            .state
+            .cached_read(version, request, representation.media_type());
+        if let Some(Hit::Kept(hit)) = read.hit() {
             return Ok(hit);
         }
+        // An answer of this record alone holds until a write to it.
+        let basis = (query.embed.is_empty()
+            && self.resource().counted_resources().next().is_none())
+        .then(|| Basis::Item {
+            resource: self.resource().name.clone(),
+            id: self.id.clone(),
+        });
         let (index, id) = (self.index, self.id.clone());
         let embeds = query.embed.clone();
         let shape = Shape {
@@ -184,7 +188,7 @@ impl ItemTarget<'_> {
         if conditional::not_modified(request, &etag, modified) {
             return Ok(respond::not_modified(&etag, modified));
         }
-        Ok(read.keep(response))
+        Ok(read.keep(response, basis))
     }
 
     async fn replace(

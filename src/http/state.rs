@@ -113,6 +113,23 @@ impl AppState {
             .flatten()
     }
 
+    /// A read of `request` in `representation` that the read cache may
+    /// answer (and keep) at `version` (none: it may not).
+    pub fn cached_read(
+        &self,
+        version: Option<super::cache::Version>,
+        request: &actix_web::HttpRequest,
+        representation: &str,
+    ) -> super::cache::CachedRead<'_> {
+        super::cache::CachedRead::begin(
+            &self.responses,
+            self.service.changes(),
+            version,
+            request,
+            representation,
+        )
+    }
+
     /// Whether this request's answers may be kept: the read cache is on, and
     /// the request names no session (a session's answers are its own, never
     /// kept with the shared data's).

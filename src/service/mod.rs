@@ -395,6 +395,11 @@ impl Service {
         })
     }
 
+    /// The data's write generation, with what each write changed.
+    pub fn changes(&self) -> &Generation {
+        &self.generation
+    }
+
     /// What an answer computed now for a request on `spec` that reads only
     /// the records of `resources` depends on (see [`Service::version`]):
     /// writes to other resources leave it as it is.

@@ -81,9 +81,14 @@ pub(super) fn add(
 
 /// The kept count of `resource`'s live records, if one is kept.
 pub(super) fn live(connection: &Connection, resource: &Resource) -> rusqlite::Result<Option<i64>> {
+    live_of(connection, &resource.name)
+}
+
+/// The kept count of the live records of the resource named `name`, if one is kept.
+pub(super) fn live_of(connection: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
     connection
         .prepare_cached("SELECT live FROM _standin_counts WHERE resource = ?1")?
-        .query_row([&resource.name], |row| row.get(0))
+        .query_row([name], |row| row.get(0))
         .optional()
 }
 
@@ -99,11 +104,13 @@ const MOST_CARRIED_CREATES: usize = 16;
 #[derive(Debug, Default)]
 pub(super) struct Written {
     /// The records created.
-    created: HashSet<RecordId>,
+    pub created: HashSet<RecordId>,
+    /// The records changed that stayed live.
+    pub records: HashSet<RecordId>,
     /// The fields changed in records that stayed live (`updated_at` too).
-    fields: HashSet<String>,
+    pub fields: HashSet<String>,
     /// A write no total is carried across (a delete, a bulk change).
-    unknown: bool,
+    pub unknown: bool,
 }
 
 impl Written {
@@ -123,9 +130,10 @@ impl Written {
         }
     }
 
-    /// These fields changed in a record that stays live.
-    pub(super) fn changed(fields: impl IntoIterator<Item = String>) -> Written {
+    /// These fields changed in the record `id`, which stays live.
+    pub(super) fn changed(id: RecordId, fields: impl IntoIterator<Item = String>) -> Written {
         Written {
+            records: HashSet::from([id]),
             fields: fields.into_iter().collect(),
             ..Written::default()
         }
@@ -134,6 +142,7 @@ impl Written {
     /// Adds what `other` did.
     pub(super) fn merge(&mut self, other: Written) {
         self.created.extend(other.created);
+        self.records.extend(other.records);
         self.fields.extend(other.fields);
         self.unknown |= other.unknown;
     }
@@ -150,7 +159,7 @@ pub(super) enum Reads {
 
 impl Reads {
     /// Whether changing `fields` may change what reads this.
-    fn touched_by(&self, fields: &HashSet<String>) -> bool {
+    pub(super) fn touched_by(&self, fields: &HashSet<String>) -> bool {
         match self {
             Reads::Everything => !fields.is_empty(),
             Reads::Fields(read) => read.iter().any(|field| fields.contains(field)),
@@ -166,6 +175,9 @@ pub(super) struct Total {
     pub resource: String,
     /// The resource's generation the total is of.
     pub generation: u64,
+    /// The generation since which the records counted are the same ones
+    /// (at most `generation`).
+    pub same_since: u64,
     /// What is known.
     pub fact: Fact,
     /// What of a record decides whether it matches (and, for positions,
@@ -283,6 +295,16 @@ impl Totals {
             Fact::Count(count) => Some(count),
             Fact::Positions(_) => None,
         }
+    }
+
+    /// The generation since which the records counted under `key` are the
+    /// same ones, if its total is kept at `generation`.
+    pub(super) fn same_since(&self, key: &str, generation: u64) -> Option<u64> {
+        let totals = self.0.lock();
+        let total = totals
+            .get(key)
+            .filter(|total| total.generation == generation)?;
+        matches!(total.fact, Fact::Count(_)).then_some(total.same_since)
     }
 
     /// Of the positions kept under `key`, if they are of `generation`: the
@@ -412,7 +434,11 @@ impl Totals {
                 continue;
             };
             match &mut total.fact {
-                Fact::Count(count) => *count += added,
+                Fact::Count(count) if added != 0 => {
+                    *count += added;
+                    total.same_since = to;
+                }
+                Fact::Count(_) => {}
                 // A record created among them moves every place after it.
                 Fact::Positions(_) if added != 0 => continue,
                 Fact::Positions(_) => {}
@@ -653,6 +679,7 @@ mod tests {
         let first = |found| Total {
             resource: "posts".into(),
             generation: 2,
+            same_since: 2,
             fact: Fact::Positions(found),
             reads: Reads::Everything,
             membership: Membership::Query(String::new(), Vec::new()),

@@ -10,6 +10,7 @@
 //! Invariant: values from requests reach SQL only as bound parameters; names
 //! spliced into SQL come from the validated spec (identifiers only).
 
+mod changes;
 mod copy;
 mod counts;
 mod embed;
@@ -32,6 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::spec::{FieldError, IdKind, Resource};
 
+pub use changes::{Basis, Carried, PageReads};
 pub use copy::Image;
 pub use embed::{Embedded, EmbeddedRecord};
 pub use jobs::{JobState, KEPT_JOBS};
@@ -437,8 +439,8 @@ impl Store {
             reader: None,
             has_readers: std::cell::Cell::new(false),
             commits,
+            totals: std::sync::Arc::clone(&generation.0.totals),
             generation,
-            totals: std::sync::Arc::default(),
             group: RefCell::new(None),
             auto_indexes: RefCell::new(auto_indexes),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
@@ -655,8 +657,18 @@ impl Store {
             }) => self.written_everywhere(),
             Some(GroupWrites { resources, .. }) if !resources.is_empty() => {
                 self.carry_totals(&resources);
-                self.generation
-                    .advance(Some(&mut resources.iter().map(|(name, _)| name.as_str())));
+                // The connection is free between operations; else no count is known.
+                let connection = self.connection.try_borrow().ok();
+                let written: Vec<(&str, &counts::Written, Option<u64>)> = resources
+                    .iter()
+                    .map(|(name, written)| {
+                        let live = connection.as_deref().and_then(|connection| {
+                            counts::live_of(connection, name).ok().flatten()
+                        });
+                        (name.as_str(), written, live.map(i64::unsigned_abs))
+                    })
+                    .collect();
+                self.generation.advance(Some(&written));
             }
             _ => self.generation.settle(),
         }
@@ -759,9 +771,10 @@ impl Store {
         let mut group = self.group.borrow_mut();
         let Some(group) = group.as_mut() else {
             drop(group);
-            // Outside a group, the connection is still held: no total is carried.
+            // Outside a group, the connection is still held: no total is
+            // carried, and no answer read before.
             self.generation
-                .advance(Some(&mut std::iter::once(resource)));
+                .advance(Some(&[(resource, &counts::Written::unknown(), None)]));
             return;
         };
         match group
@@ -814,8 +827,10 @@ struct Generations {
     now: std::sync::atomic::AtomicU64,
     /// When all the data last changed at once.
     everything: std::sync::atomic::AtomicU64,
-    /// When each resource last changed alone, by name.
-    resources: parking_lot::RwLock<std::collections::HashMap<String, u64>>,
+    /// When each resource last changed alone, and what changed, by name.
+    resources: parking_lot::RwLock<std::collections::HashMap<String, changes::Changes>>,
+    /// Totals of filtered and searched list queries, shared by the store's connections.
+    totals: std::sync::Arc<counts::Totals>,
 }
 
 impl Generation {
@@ -830,32 +845,53 @@ impl Generation {
         let changed = self.0.resources.read();
         resources
             .into_iter()
-            .filter_map(|name| changed.get(name).copied())
+            .filter_map(|name| changed.get(name).map(|changes| changes.at))
             .fold(
                 self.0.everything.load(std::sync::atomic::Ordering::SeqCst),
                 u64::max,
             )
     }
 
+    /// How an answer read at generation `from` with `basis` holds now, if
+    /// it does: no write since changed what it read.
+    pub fn holds(&self, basis: &Basis, from: u64) -> Option<Carried> {
+        if self.0.everything.load(std::sync::atomic::Ordering::SeqCst) > from {
+            return None;
+        }
+        let changed = self.0.resources.read();
+        changed
+            .get(basis.resource())?
+            .holds(basis, from, &self.0.totals)
+    }
+
     /// Moves to the next even generation (data was written and committed),
-    /// recording it as that of `resources` (of all the data when `None`).
-    /// Only the store's owner writes.
-    fn advance(&self, resources: Option<&mut dyn Iterator<Item = &str>>) {
+    /// recording it as that of `resources`, each written as it says and
+    /// with its live records after, when known (of all the data when
+    /// `None`). Only the store's owner writes.
+    fn advance(&self, resources: Option<&[(&str, &counts::Written, Option<u64>)]>) {
         use std::sync::atomic::Ordering::SeqCst;
         let next = self.next();
         match resources {
-            Some(names) => {
+            Some(written) => {
                 let mut changed = self.0.resources.write();
-                for name in names {
+                for &(name, written, live) in written {
                     match changed.get_mut(name) {
-                        Some(at) => *at = next,
+                        Some(changes) => changes.record(next, written, live),
                         None => {
-                            changed.insert(name.to_string(), next);
+                            let mut changes = changes::Changes::default();
+                            changes.record(next, written, live);
+                            changed.insert(name.to_string(), changes);
                         }
                     }
                 }
             }
-            None => self.0.everything.store(next, SeqCst),
+            None => {
+                // Nothing read before is carried: what each resource keeps goes.
+                for changes in self.0.resources.write().values_mut() {
+                    changes.forget(next);
+                }
+                self.0.everything.store(next, SeqCst);
+            }
         }
         self.0.now.store(next, SeqCst);
     }

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
+use super::changes::PageReads;
 use super::counts::POSITIONS_APART;
 use super::{Record, RecordId, Store, StoreError, select, sql_id, table};
 use crate::query::{Column, Filter, ListQuery};
@@ -15,6 +16,8 @@ pub struct Page {
     pub records: Vec<Record>,
     /// How many records the collection holds.
     pub total: u64,
+    /// What the page read.
+    pub reads: PageReads,
 }
 
 pub(super) const COLUMNS: &str = "id, data, created_at, updated_at, deleted_at";
@@ -232,8 +235,13 @@ impl Store {
         query: &ListQuery,
         scope: &[Filter],
     ) -> Result<Page, StoreError> {
-        let (records, total) = self.list_rows(resource, query, scope, record_from_row)?;
-        Ok(Page { records, total })
+        let (records, total, reads) = self.list_rows(resource, query, scope, record_from_row)?;
+        let ids = records.iter().map(|record| record.id.clone()).collect();
+        Ok(Page {
+            records,
+            total,
+            reads: reads.showing(ids),
+        })
     }
 
     /// Hands the live record of `resource` with `id` as stored to `each`,
@@ -265,20 +273,21 @@ impl Store {
     }
 
     /// Hands the records [`Store::list`] reads to `each` as stored, in
-    /// order; gives how many there were and the collection's total.
+    /// order; gives how many there were, the collection's total and what
+    /// the page read.
     pub fn list_stored(
         &self,
         resource: &Resource,
         query: &ListQuery,
         scope: &[Filter],
         mut each: impl FnMut(&StoredRow<'_>),
-    ) -> Result<(usize, u64), StoreError> {
-        let (rows, total) = self.list_rows(resource, query, scope, |kind, row| {
+    ) -> Result<(usize, u64, PageReads), StoreError> {
+        let (ids, total, reads) = self.list_rows(resource, query, scope, |kind, row| {
             let (stored, deleted) = stored_from_row(kind, row)?;
             each(&stored);
-            Ok(((), deleted))
+            Ok((stored.id, deleted))
         })?;
-        Ok((rows.len(), total))
+        Ok((ids.len(), total, reads.showing(ids)))
     }
 
     /// The rows of a page, each read by `from_row`, with the collection's total.
@@ -288,9 +297,10 @@ impl Store {
         query: &ListQuery,
         scope: &[Filter],
         mut from_row: impl FnMut(IdKind, &Row<'_>) -> rusqlite::Result<(T, bool)>,
-    ) -> Result<(Vec<T>, u64), StoreError> {
+    ) -> Result<(Vec<T>, u64, PageReads), StoreError> {
         let connection = self.lock_for_request();
         let compiled = select::compile(resource, query, scope);
+        let reads = PageReads::of(resource, query, scope, &compiled);
         // Indexes are made once, for every later query: that work is not
         // this query's, and stopping it would only make the next one redo it.
         if self.is_reader() {
@@ -304,6 +314,11 @@ impl Store {
                 None => self.ensure_index(&connection, resource, query, scope),
                 Some(_) => Ok(super::search::ensure(&connection, resource)?),
             })?;
+            if connection.is_autocommit() {
+                // An index made committed no data: readers' snapshots are
+                // of a known generation again, before this read is answered.
+                self.generation.settle();
+            }
         }
         // A whole collection's total is kept; others are counted.
         let whole = query.filters.is_empty() && scope.is_empty() && query.search.is_none();
@@ -316,7 +331,7 @@ impl Store {
             None => self.cached_count(&connection, resource, &compiled)?,
         };
         if let Some(records) = seek_page(&connection, resource, query, kept, &mut from_row)? {
-            return Ok((records, total.unsigned_abs()));
+            return Ok((records, total.unsigned_abs(), reads));
         }
         if let Some(records) = self.positioned_page(
             &connection,
@@ -326,7 +341,7 @@ impl Store {
             &compiled,
             &mut from_row,
         )? {
-            return Ok((records, total.unsigned_abs()));
+            return Ok((records, total.unsigned_abs(), reads));
         }
         let mut all_parameters = compiled.parameters;
         all_parameters.push(rusqlite::types::Value::Integer(i64::from(query.limit)));
@@ -339,7 +354,7 @@ impl Store {
                 from_row(resource.id, row).map(|(record, _)| record)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((records, total.unsigned_abs()))
+        Ok((records, total.unsigned_abs(), reads))
     }
 
     /// A page at least [`POSITIONS_APART`] places into its order, read from
@@ -391,6 +406,7 @@ impl Store {
                     .add_positions(key, generation, kept, found, |found| super::counts::Total {
                         resource: resource.name.clone(),
                         generation,
+                        same_since: generation,
                         fact: super::counts::Fact::Positions(found),
                         reads: compiled.order_reads.clone(),
                         membership: compiled.membership.clone(),
@@ -461,6 +477,7 @@ impl Store {
             super::counts::Total {
                 resource: resource.name.clone(),
                 generation,
+                same_since: generation,
                 fact: super::counts::Fact::Count(total),
                 reads: compiled.reads.clone(),
                 membership: compiled.membership.clone(),

@@ -198,14 +198,7 @@ pub(super) fn compile(resource: &Resource, query: &ListQuery, extra: &[Filter]) 
         ),
     };
     let reads = reads(resource, query, extra);
-    let order_reads = match &reads {
-        Reads::Fields(fields) if query.sort.iter().any(|key| key.column == Column::UpdatedAt) => {
-            let mut fields = fields.clone();
-            fields.push("updated_at".to_string());
-            Reads::Fields(fields)
-        }
-        reads => reads.clone(),
-    };
+    let order_reads = order_reads(resource, &query.sort, &reads);
     Compiled {
         page: format!(
             "SELECT {} FROM {from} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
@@ -305,6 +298,28 @@ fn reads(resource: &Resource, query: &ListQuery, extra: &[Filter]) -> Reads {
                 // A nested field's path changes with its top-level field.
                 let top = name.split('.').next().unwrap_or(name);
                 fields.push(top.to_string());
+            }
+        }
+    }
+    Reads::Fields(fields)
+}
+
+/// What of a record decides whether it matches (`reads`) and where it
+/// comes in the order `sort`.
+fn order_reads(resource: &Resource, sort: &[Sort], reads: &Reads) -> Reads {
+    let Reads::Fields(fields) = reads else {
+        return Reads::Everything;
+    };
+    let mut fields = fields.clone();
+    for key in sort {
+        match &key.column {
+            Column::Id | Column::CreatedAt => {}
+            Column::UpdatedAt => fields.push("updated_at".to_string()),
+            column @ Column::Field(name) => {
+                if is_computed(resource, column) {
+                    return Reads::Everything;
+                }
+                fields.push(name.split('.').next().unwrap_or(name).to_string());
             }
         }
     }

@@ -74,7 +74,7 @@ impl Store {
                     updated_at: now,
                 };
                 overwrite(&transaction, resource, &record)?;
-                let written = changes(&current.fields, &record.fields);
+                let written = changes(id, &current.fields, &record.fields);
                 ((record, false), written)
             }
             Some((_, true)) if resource.soft_delete => return Err(StoreError::Gone),
@@ -114,7 +114,7 @@ impl Store {
             updated_at: clock::now(),
         };
         overwrite(&transaction, resource, &record)?;
-        let written = changes(&current.fields, &record.fields);
+        let written = changes(id, &current.fields, &record.fields);
         let record = as_read(&transaction, resource, record)?;
         transaction.commit().map_err(StoreError::from)?;
         self.wrote(&resource.name, written);
@@ -141,12 +141,13 @@ impl Store {
     }
 }
 
-/// What overwriting a live record's fields `before` with `after` changes:
+/// What overwriting the live record `id`'s fields `before` with `after` changes:
 /// the fields whose values differ, and the time it was last changed.
-fn changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Written {
+fn changes(id: &RecordId, before: &Map<String, Value>, after: &Map<String, Value>) -> Written {
     let differ =
         |(name, _): (&String, &Value)| (before.get(name) != after.get(name)).then(|| name.clone());
     Written::changed(
+        id.clone(),
         before
             .iter()
             .chain(after)

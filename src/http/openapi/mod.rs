@@ -15,7 +15,7 @@ use actix_web::http::Method as HttpMethod;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
-use super::cache::CachedRead;
+use super::cache::Hit;
 use super::{AppState, Problem};
 use crate::import::openapi::api::{Api, Operation, ResourceMap, Role};
 use crate::import::openapi::generate::Generator;
@@ -157,12 +157,12 @@ async fn serve(
     let key = version
         .map(|_| cache_key(request, spec))
         .unwrap_or_default();
-    let read = CachedRead::begin(&state.responses, version, request, &key);
-    if let Some(hit) = read.hit() {
+    let read = state.cached_read(version, request, &key);
+    if let Some(Hit::Kept(hit)) = read.hit() {
         return Ok(hit);
     }
     let response = context.answer(request, &query, body).await?;
-    Ok(read.keep(response))
+    Ok(read.keep(response, None))
 }
 
 /// What an OpenAPI answer to a read depends on besides its path and query:
