@@ -12,7 +12,10 @@
 //! changed a total carries it to the group's generation instead of dropping
 //! it: records changed in no field the total reads, and records created,
 //! each added if it is among those counted. The positions of a query's deep
-//! pages ([`Fact::Positions`]) are kept beside them the same way.
+//! pages ([`Fact::Positions`]) are kept beside them the same way, moved by
+//! the records created before the first. A reader whose snapshot writes
+//! passed reads what is kept only where it is true of every state the
+//! snapshot may be of ([`Seen`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -193,9 +196,103 @@ pub(super) enum Fact {
     /// How many records match.
     Count(i64),
     /// The order keys of the records at every [`POSITIONS_APART`]th place
-    /// of the query's order, from the first: a page far into it is read
-    /// from the nearest one before it instead of stepping over every record.
-    Positions(Vec<Vec<Sql>>),
+    /// of the query's order: a page far into it is read from the nearest
+    /// one before it instead of stepping over every record.
+    Positions(Positions),
+}
+
+/// The order keys of the records at every [`POSITIONS_APART`]th place of a
+/// query's order, from the `shift`th.
+#[derive(Debug, Clone)]
+pub(super) struct Positions {
+    /// The order keys of each, in order.
+    pub keys: Vec<Vec<Sql>>,
+    /// How many records were created before the first since it was found
+    /// (the newest first, in an order on when records were created): each
+    /// kept one is as many places further.
+    pub shift: u64,
+    /// The query's order, to tell where a record created comes in it.
+    pub order: Order,
+}
+
+/// A query's records in its order, for telling where one comes.
+#[derive(Debug, Clone)]
+pub(super) struct Order {
+    /// Its FROM, WHERE and the WHERE's parameters.
+    pub from: String,
+    pub condition: String,
+    pub parameters: Vec<Sql>,
+    /// The expressions it orders by, each with whether it is descending.
+    pub keys: Vec<(String, bool)>,
+}
+
+impl Positions {
+    /// The first and last kept positions, with the order.
+    fn ends(&self) -> Positions {
+        let ends = match self.keys.as_slice() {
+            [first, .., last] => vec![first.clone(), last.clone()],
+            keys => keys.to_vec(),
+        };
+        Positions {
+            keys: ends,
+            shift: self.shift,
+            order: self.order.clone(),
+        }
+    }
+
+    /// Of the records `created`, `added` of which are among the query's,
+    /// how many come before the first kept position, if every one of them
+    /// comes before the first or after the last (none moves a kept one
+    /// but by places before them all).
+    fn created_before(
+        &self,
+        connection: &Connection,
+        created: &HashSet<RecordId>,
+        added: i64,
+    ) -> Option<u64> {
+        let (first, last) = (self.keys.first()?, self.keys.last()?);
+        let Order {
+            from,
+            condition,
+            parameters,
+            keys,
+        } = &self.order;
+        let (at_first, first_parameters) = super::select::at_or_after(keys, first);
+        let (at_last, last_parameters) = super::select::at_or_after(keys, last);
+        let matching = |place: &str, place_parameters: &[Sql], id: &RecordId| {
+            let sql = format!(
+                "SELECT count(*) FROM {from} WHERE {from}.id = ? AND {condition} AND {place}"
+            );
+            let all = std::iter::once(sql_id(id))
+                .chain(parameters.iter().cloned())
+                .chain(place_parameters.iter().cloned());
+            connection
+                .prepare_cached(&sql)
+                .and_then(|mut statement| {
+                    statement.query_row(rusqlite::params_from_iter(all), |row| row.get::<_, i64>(0))
+                })
+                .ok()
+        };
+        let (mut before, mut after) = (0, 0);
+        for id in created {
+            before += matching(&format!("NOT ({at_first})"), &first_parameters, id)?;
+            after += matching(&at_last, &last_parameters, id)?;
+        }
+        (before + after == added).then(|| before.unsigned_abs())
+    }
+}
+
+/// The kept position nearest a place of a query's order (see [`Totals::position`]).
+#[derive(Debug)]
+pub(super) struct Nearest {
+    /// Which kept position it is.
+    pub index: usize,
+    /// Its order keys.
+    pub values: Vec<Sql>,
+    /// How many positions are kept.
+    pub kept: usize,
+    /// The place of the first kept position.
+    pub shift: u64,
 }
 
 /// How many places apart the kept positions of a query's order are.
@@ -217,6 +314,27 @@ pub(super) enum Membership {
     /// else it is not known (matching one record costs the index about
     /// what counting all the matches does).
     Search(String, String),
+}
+
+/// Which state of a resource a connection reads, as kept totals are looked up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Seen {
+    /// The resource's generation, when the state read is its latest:
+    /// what is counted is kept under it.
+    pub current: Option<u64>,
+    /// Generations of the store the state read is of one of (both ends
+    /// settled ones): the first and the last it may be.
+    pub states: (u64, u64),
+}
+
+impl Total {
+    /// Whether what is kept is true of the state `seen`: of its generation,
+    /// or of any the records counted stayed the same through.
+    fn true_of(&self, seen: Seen) -> bool {
+        let (first, last) = seen.states;
+        seen.current == Some(self.generation)
+            || (self.same_since <= first && last <= self.generation)
+    }
 }
 
 /// The searched fields of created records, by the SQL reading them and the
@@ -285,12 +403,10 @@ fn searched_texts(
 pub(super) struct Totals(parking_lot::Mutex<HashMap<String, Total>>);
 
 impl Totals {
-    /// The total kept under `key`, if it is of `generation`.
-    pub(super) fn get(&self, key: &str, generation: u64) -> Option<i64> {
+    /// The total kept under `key`, if it is true of the state `seen`.
+    pub(super) fn get(&self, key: &str, seen: Seen) -> Option<i64> {
         let totals = self.0.lock();
-        let total = totals
-            .get(key)
-            .filter(|total| total.generation == generation)?;
+        let total = totals.get(key).filter(|total| total.true_of(seen))?;
         match total.fact {
             Fact::Count(count) => Some(count),
             Fact::Positions(_) => None,
@@ -307,36 +423,39 @@ impl Totals {
         matches!(total.fact, Fact::Count(_)).then_some(total.same_since)
     }
 
-    /// Of the positions kept under `key`, if they are of `generation`: the
-    /// one nearest the `wanted`th at or before it, its place (in
-    /// [`POSITIONS_APART`]s), and how many are kept.
-    pub(super) fn position(
-        &self,
-        key: &str,
-        generation: u64,
-        wanted: usize,
-    ) -> Option<(usize, Vec<Sql>, usize)> {
+    /// Of the positions kept under `key`, if they are true of the state
+    /// `seen`: the nearest at or before the `offset`th place, its index,
+    /// how many are kept, and the place of the first.
+    pub(super) fn position(&self, key: &str, seen: Seen, offset: u64) -> Option<Nearest> {
         let totals = self.0.lock();
-        let total = totals
-            .get(key)
-            .filter(|total| total.generation == generation)?;
+        let total = totals.get(key).filter(|total| total.true_of(seen))?;
         let Fact::Positions(positions) = &total.fact else {
             return None;
         };
-        let place = wanted.min(positions.len().checked_sub(1)?);
-        Some((place, positions[place].clone(), positions.len()))
+        let wanted = offset.checked_sub(positions.shift)? / POSITIONS_APART;
+        let index = usize::try_from(wanted)
+            .unwrap_or(usize::MAX)
+            .min(positions.keys.len().checked_sub(1)?);
+        Some(Nearest {
+            index,
+            values: positions.keys[index].clone(),
+            kept: positions.keys.len(),
+            shift: positions.shift,
+        })
     }
 
-    /// Adds the positions `found` after the `known` ones kept under `key` at
-    /// `generation`; where none are kept, keeps them as `first` makes them.
-    /// (Positions kept meanwhile, further or newer, are left as they are.)
+    /// Adds the positions `found` in the state `seen` after the `known`
+    /// ones kept under `key`; where none are kept, keeps them as `first`
+    /// makes them (of the resource's generation), if the state read is its
+    /// latest. (Positions kept meanwhile, further or newer, are left as
+    /// they are.)
     pub(super) fn add_positions(
         &self,
         key: String,
-        generation: u64,
+        seen: Seen,
         known: usize,
         found: Vec<Vec<Sql>>,
-        first: impl FnOnce(Vec<Vec<Sql>>) -> Total,
+        first: impl FnOnce(u64, Vec<Vec<Sql>>) -> Total,
     ) {
         let mut totals = self.0.lock();
         // Bounded in memory, whatever the queries: past the bound, every
@@ -344,7 +463,7 @@ impl Totals {
         let held: usize = totals
             .values()
             .map(|total| match &total.fact {
-                Fact::Positions(positions) => positions.len(),
+                Fact::Positions(positions) => positions.keys.len(),
                 Fact::Count(_) => 0,
             })
             .sum();
@@ -355,19 +474,23 @@ impl Totals {
             totals.retain(|_, total| matches!(total.fact, Fact::Count(_)));
         }
         match totals.get_mut(&key) {
-            Some(Total {
-                generation: kept_at,
-                fact: Fact::Positions(kept),
-                ..
-            }) if *kept_at == generation && kept.len() == known => kept.extend(found),
-            Some(kept) if kept.generation >= generation => {}
-            _ if known == 0 => {
+            Some(total) if total.true_of(seen) => {
+                if let Fact::Positions(kept) = &mut total.fact
+                    && kept.keys.len() == known
+                {
+                    kept.keys.extend(found);
+                }
+            }
+            Some(kept) if Some(kept.generation) >= seen.current => {}
+            _ => {
+                let Some(generation) = seen.current.filter(|_| known == 0) else {
+                    return;
+                };
                 if totals.len() >= MOST_TOTALS {
                     totals.clear();
                 }
-                totals.insert(key, first(found));
+                totals.insert(key, first(generation, found));
             }
-            _ => {}
         }
     }
 
@@ -391,62 +514,117 @@ impl Totals {
         self.0.lock().clear();
     }
 
-    /// Carries the totals of `resource` counted at generation `from` across
-    /// what a committed group `written`, to generation `to`, on `connection`
-    /// (which sees the group's writes); drops those it may have changed in
-    /// another way than adding the records it created.
-    pub(super) fn carry(
+    /// How the totals of `resource` kept at generation `from` change with
+    /// what a group `written`, read on `connection`, which sees its writes
+    /// (before or after they commit): those it cannot have changed but by
+    /// records created, and how.
+    pub(super) fn plan(
         &self,
-        connection: Option<&Connection>,
+        connection: &Connection,
         resource: &str,
         written: &Written,
         from: u64,
-        to: u64,
-    ) {
-        let taken: Vec<(String, Total)> = {
-            let mut totals = self.0.lock();
-            let keys: Vec<String> = totals
-                .iter()
-                .filter(|(_, total)| total.resource == resource)
-                .map(|(key, _)| key.clone())
-                .collect();
-            keys.into_iter()
-                .filter_map(|key| totals.remove_entry(&key))
-                .collect()
+    ) -> Carried {
+        let mut carried = Carried {
+            from,
+            changes: HashMap::new(),
         };
-        let carried = match connection {
-            Some(connection)
-                if !written.unknown && written.created.len() <= MOST_CARRIED_CREATES =>
-            {
-                connection
-            }
-            _ => return,
-        };
+        if written.unknown || written.created.len() > MOST_CARRIED_CREATES {
+            return carried;
+        }
+        // What deciding needs, copied out: the lookups run unlocked.
+        let candidates: Vec<(String, Membership, Option<Positions>)> = self
+            .0
+            .lock()
+            .iter()
+            .filter(|(_, total)| {
+                total.resource == resource
+                    && total.generation == from
+                    && !total.reads.touched_by(&written.fields)
+            })
+            .map(|(key, total)| {
+                let ends = match &total.fact {
+                    Fact::Positions(positions) if !written.created.is_empty() => {
+                        Some(positions.ends())
+                    }
+                    _ => None,
+                };
+                (key.clone(), total.membership.clone(), ends)
+            })
+            .collect();
         let mut texts = SearchedTexts::new();
-        for (key, mut total) in taken {
-            if total.generation != from || total.reads.touched_by(&written.fields) {
-                continue;
-            }
-            let Some(added) = total
-                .membership
-                .count(carried, &written.created, &mut texts)
-            else {
+        for (key, membership, ends) in candidates {
+            let Some(added) = membership.count(connection, &written.created, &mut texts) else {
                 continue;
             };
+            // Records created before the first position move every kept
+            // one by as many places, those after the last none; one
+            // created among them is not known to move each by one.
+            let before = match ends {
+                Some(ends) if added != 0 => {
+                    match ends.created_before(connection, &written.created, added) {
+                        Some(before) => before,
+                        None => continue,
+                    }
+                }
+                _ => 0,
+            };
+            carried.changes.insert(key, (added, before));
+        }
+        carried
+    }
+
+    /// Carries the totals of `resource` as `planned` (none: drops them all)
+    /// to generation `to`; those kept since, or not planned, are dropped.
+    pub(super) fn apply(&self, resource: &str, planned: Option<Carried>, to: u64) {
+        let mut totals = self.0.lock();
+        let keys: Vec<String> = totals
+            .iter()
+            .filter(|(_, total)| total.resource == resource)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in keys {
+            let Some(mut total) = totals.remove(&key) else {
+                continue;
+            };
+            let Some(planned) = &planned else {
+                continue;
+            };
+            let Some(&(added, before)) = planned.changes.get(&key) else {
+                continue;
+            };
+            if total.generation != planned.from {
+                continue;
+            }
             match &mut total.fact {
                 Fact::Count(count) if added != 0 => {
                     *count += added;
                     total.same_since = to;
                 }
+                Fact::Count(_) | Fact::Positions(_) if added == 0 => {}
+                Fact::Positions(positions) => match before {
+                    0 => {}
+                    _ if positions.shift + before < POSITIONS_APART => {
+                        positions.shift += before;
+                        total.same_since = to;
+                    }
+                    _ => continue,
+                },
                 Fact::Count(_) => {}
-                // A record created among them moves every place after it.
-                Fact::Positions(_) if added != 0 => continue,
-                Fact::Positions(_) => {}
             }
             total.generation = to;
-            self.keep(key, total);
+            totals.insert(key, total);
         }
     }
+}
+
+/// How a group's writes change the totals of one resource kept at a
+/// generation: by key, the records created that each counts, and (for
+/// positions) how many of them come before the first.
+#[derive(Debug)]
+pub(super) struct Carried {
+    from: u64,
+    changes: HashMap<String, (i64, u64)>,
 }
 
 #[cfg(test)]
@@ -479,7 +657,9 @@ mod tests {
     use serde_json::{Map, Value, json};
 
     use super::super::{Location, RecordId, Store, StoreError, select};
-    use super::{Fact, MOST_POSITIONS, Membership, Reads, Sql, Total, Totals};
+    use super::{
+        Fact, MOST_POSITIONS, Membership, Order, Positions, Reads, Seen, Sql, Total, Totals,
+    };
     use crate::spec::{Resource, Spec};
 
     const SPEC: &str = "standin: 1\nresources:\n  posts:\n    fields:\n      \
@@ -542,8 +722,8 @@ mod tests {
                     )
                     .expect("counted");
                 reader.in_snapshot(|| {
-                    let generation = reader.count_generation("posts").expect("known");
-                    let kept = reader.totals.get(&compiled.total_key(), generation);
+                    let seen = reader.seen("posts").expect("known");
+                    let kept = reader.totals.get(&compiled.total_key(), seen);
                     let page = reader.list(posts, &query, &[]).expect("a page");
                     assert_eq!(page.total, counted.unsigned_abs(), "{text}");
                     kept.is_some()
@@ -607,11 +787,11 @@ mod tests {
                 let compiled = select::compile(posts, &query, &[]);
                 let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
                 reader.in_snapshot(|| {
-                    let generation = reader.count_generation("posts").expect("known");
+                    let seen = reader.seen("posts").expect("known");
                     reader
                         .totals
-                        .position(&key, generation, usize::MAX)
-                        .map_or(0, |(_, _, kept)| kept)
+                        .position(&key, seen, u64::MAX)
+                        .map_or(0, |nearest| nearest.kept)
                 })
             })
             .collect()
@@ -641,11 +821,11 @@ mod tests {
         let update = |id, field, value| set_field(&store, &spec, posts, id, field, value);
         update(5, "title", json!("retitled"));
         let carried = reader.in_snapshot(|| {
-            let generation = reader.count_generation("posts").expect("known");
+            let seen = reader.seen("posts").expect("known");
             let query = crate::query::parse_list(&spec, posts, ORDERED[1]).expect("a query");
             let compiled = select::compile(posts, &query, &[]);
             let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
-            reader.totals.position(&key, generation, 0).is_some()
+            reader.totals.position(&key, seen, 0).is_some()
         });
         assert!(carried, "positions carried across a change of the title");
         check_pages(&store, &reader, &spec, posts);
@@ -655,10 +835,48 @@ mod tests {
         check_pages(&store, &reader, &spec, posts);
         update(10, "views", json!(5));
         check_pages(&store, &reader, &spec, posts);
+        // Records created come first in the orders newest first (each kept
+        // position a place further), last in the others (none moved).
+        let shift = |text: &str| {
+            reader.in_snapshot(|| {
+                let seen = reader.seen("posts").expect("known");
+                let query = crate::query::parse_list(&spec, posts, text).expect("a query");
+                let compiled = select::compile(posts, &query, &[]);
+                let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
+                reader
+                    .totals
+                    .position(&key, seen, u64::MAX)
+                    .map(|nearest| nearest.shift)
+            })
+        };
+        for (round, views) in [900, 901, 902].into_iter().enumerate() {
+            member(&store, true, || {
+                store.create(&spec, posts, None, fields("new", "draft", views))?;
+                Ok(())
+            });
+            assert_eq!(shift(ORDERED[0]), Some(round as u64 + 1), "carried, moved");
+            assert_eq!(shift(ORDERED[1]), Some(round as u64 + 1), "carried, moved");
+            assert_eq!(shift(ORDERED[2]), Some(0), "carried as they were");
+            check_pages(&store, &reader, &spec, posts);
+        }
+        // One created among them (as a clock set back would make it): not
+        // known to move each by one, the positions are found again.
         member(&store, true, || {
-            store.create(&spec, posts, None, fields("new", "draft", 900))?;
+            let record = store.create(&spec, posts, None, fields("old", "draft", 903))?;
+            let RecordId::Integer(id) = record.id else {
+                unreachable!("integer ids")
+            };
+            store
+                .lock()
+                .execute(
+                    "UPDATE res_posts SET created_at = (SELECT created_at FROM res_posts \
+                     ORDER BY created_at DESC, id LIMIT 1 OFFSET 150) WHERE id = ?1",
+                    [id],
+                )
+                .expect("moved back");
             Ok(())
         });
+        assert_eq!(shift(ORDERED[0]), None, "dropped");
         check_pages(&store, &reader, &spec, posts);
         member(&store, false, || {
             store.create(&spec, posts, None, fields("gone", "published", 901))?;
@@ -676,32 +894,89 @@ mod tests {
     #[test]
     fn the_positions_kept_are_bounded_in_number() {
         let totals = Totals::default();
-        let first = |found| Total {
+        let first = |generation, found| Total {
             resource: "posts".into(),
-            generation: 2,
-            same_since: 2,
-            fact: Fact::Positions(found),
+            generation,
+            same_since: generation,
+            fact: Fact::Positions(Positions {
+                keys: found,
+                shift: 0,
+                order: Order {
+                    from: String::new(),
+                    condition: String::new(),
+                    parameters: Vec::new(),
+                    keys: Vec::new(),
+                },
+            }),
             reads: Reads::Everything,
             membership: Membership::Query(String::new(), Vec::new()),
         };
         let positions = |count: usize| vec![vec![Sql::Integer(1)]; count];
-        totals.add_positions("a".into(), 2, 0, positions(60_000), first);
-        totals.add_positions("a".into(), 2, 60_000, positions(30_000), first);
+        let at = Seen {
+            current: Some(2),
+            states: (2, 2),
+        };
+        totals.add_positions("a".into(), at, 0, positions(60_000), first);
+        totals.add_positions("a".into(), at, 60_000, positions(30_000), first);
         assert_eq!(
-            totals.position("a", 2, usize::MAX).map(|kept| kept.2),
+            totals.position("a", at, u64::MAX).map(|kept| kept.kept),
             Some(90_000)
         );
         // Past the bound, what was kept is forgotten for the new.
-        totals.add_positions("b".into(), 2, 0, positions(20_000), first);
-        assert_eq!(totals.position("a", 2, 0), None);
+        totals.add_positions("b".into(), at, 0, positions(20_000), first);
+        assert!(totals.position("a", at, 0).is_none());
         assert_eq!(
-            totals.position("b", 2, usize::MAX).map(|kept| kept.2),
+            totals.position("b", at, u64::MAX).map(|kept| kept.kept),
             Some(20_000)
         );
         // More than the bound for one query alone is not kept.
-        totals.add_positions("c".into(), 2, 0, positions(MOST_POSITIONS + 1), first);
-        assert_eq!(totals.position("c", 2, 0), None);
-        assert!(totals.position("b", 2, 0).is_some());
+        totals.add_positions("c".into(), at, 0, positions(MOST_POSITIONS + 1), first);
+        assert!(totals.position("c", at, 0).is_none());
+        assert!(totals.position("b", at, 0).is_some());
+    }
+
+    #[test]
+    fn a_snapshot_that_writes_passed_reads_only_totals_true_of_it() {
+        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let posts = spec.resource("posts").expect("posts");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        let reader = store.open_reader().expect("a reader");
+        for status in ["draft", "draft", "published"] {
+            member(&store, true, || {
+                store.create(&spec, posts, None, fields("a", status, 1))?;
+                Ok(())
+            });
+        }
+        let query = crate::query::parse_list(&spec, posts, "status=draft").expect("a query");
+        store.list(posts, &query, &[]).expect("the index made");
+        store.settle();
+        let key = select::compile(posts, &query, &[]).total_key();
+        let total = || reader.list(posts, &query, &[]).expect("a page").total;
+        reader.in_snapshot(|| {
+            assert_eq!(total(), 2);
+            let seen = reader.seen("posts").expect("known");
+            assert_eq!(reader.totals.get(&key, seen), Some(2));
+            // A published post created while the snapshot is open: the
+            // drafts' total, carried across it, is still the snapshot's.
+            member(&store, true, || {
+                store.create(&spec, posts, None, fields("b", "published", 1))?;
+                Ok(())
+            });
+            let seen = reader.seen("posts").expect("known");
+            assert_eq!(seen.current, None, "written since the snapshot");
+            assert_eq!(reader.totals.get(&key, seen), Some(2));
+            assert_eq!(total(), 2);
+            // A draft created: the total kept is the new state's, not the snapshot's.
+            member(&store, true, || {
+                store.create(&spec, posts, None, fields("c", "draft", 1))?;
+                Ok(())
+            });
+            assert_eq!(store.list(posts, &query, &[]).expect("a page").total, 3);
+            assert_eq!(reader.totals.get(&key, seen), None);
+            assert_eq!(total(), 2);
+        });
+        reader.in_snapshot(|| assert_eq!(total(), 3));
     }
 
     #[test]

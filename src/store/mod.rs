@@ -209,6 +209,8 @@ pub struct Store {
     /// as written once it ends ([`Store::settle`]): until its commit a
     /// reader's snapshot does not hold them, so no answer may be cached as theirs.
     group: RefCell<Option<GroupWrites>>,
+    /// What settling the group that committed reads, read before its commit.
+    planned: RefCell<Option<Vec<Settling>>>,
     /// Single-column indexes made for the filters queries use.
     column_indexes: RefCell<std::collections::HashSet<String>>,
     /// Indexes made for the filter and sort combinations queries use.
@@ -226,9 +228,9 @@ pub struct Store {
 /// What a reading connection keeps between and during its operations.
 #[derive(Debug, Default)]
 struct Reader {
-    /// The write generation the current read transaction sees, when known
-    /// exactly (see [`Store::in_snapshot`]).
-    snapshot: std::cell::Cell<Option<u64>>,
+    /// The settled generations the current read transaction's state is
+    /// at or between (see [`Store::in_snapshot`]).
+    snapshot: std::cell::Cell<Option<(u64, u64)>>,
     /// Set when an operation needed a write (an index made by a first
     /// query): its answer is dropped and the writer runs it again.
     needs_writer: std::cell::Cell<bool>,
@@ -442,6 +444,7 @@ impl Store {
             totals: std::sync::Arc::clone(&generation.0.totals),
             generation,
             group: RefCell::new(None),
+            planned: RefCell::new(None),
             auto_indexes: RefCell::new(auto_indexes),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
             deadline,
@@ -498,6 +501,7 @@ impl Store {
             generation: self.generation.clone(),
             totals: std::sync::Arc::clone(&self.totals),
             group: RefCell::new(None),
+            planned: RefCell::new(None),
             auto_indexes: RefCell::new(std::collections::HashMap::new()),
             column_indexes: RefCell::new(std::collections::HashSet::new()),
             deadline,
@@ -539,8 +543,9 @@ impl Store {
         let after = self.generation.get();
         let _end = End(self);
         if let Some(reader) = &self.reader {
-            let exact = begun.is_ok() && before == after && before.is_multiple_of(2);
-            reader.snapshot.set(exact.then_some(before));
+            // Odd while a commit is under way: the snapshot holds it or not.
+            let settled = (before - before % 2, after + after % 2);
+            reader.snapshot.set(begun.is_ok().then_some(settled));
         }
         work()
     }
@@ -570,10 +575,10 @@ impl Store {
         self.reader.is_some()
     }
 
-    /// The generation of `resource` counts are cached under now: the
-    /// writer's own, or the one a reader's snapshot is known to have (none
-    /// when not known).
-    fn count_generation(&self, resource: &str) -> Option<u64> {
+    /// Which state of `resource` this connection reads, as counts are kept
+    /// by: the writer's own (none while a group's writes are not marked),
+    /// or a reader's snapshot's, when its generation is known.
+    fn seen(&self, resource: &str) -> Option<counts::Seen> {
         match &self.reader {
             // A group's writes not yet marked: counted now, they would be
             // kept under the generation before them.
@@ -585,15 +590,32 @@ impl Store {
             {
                 None
             }
-            None => Some(self.generation.of([resource])),
+            None => {
+                let of = self.generation.of([resource]);
+                Some(counts::Seen {
+                    current: Some(of),
+                    states: (of, of),
+                })
+            }
             Some(reader) => {
                 // The resource's generation read now is the snapshot's only
-                // while no commit came after the snapshot began.
-                let snapshot = reader.snapshot.get()?;
+                // while no write to it settled after the snapshot began (a
+                // write settling records a generation past the snapshot's;
+                // one not yet settled began after it, and is not seen).
+                let (low, high) = reader.snapshot.get()?;
                 let of = self.generation.of([resource]);
-                (self.generation.get() == snapshot).then_some(of)
+                Some(counts::Seen {
+                    current: (low == high && of <= low).then_some(of),
+                    states: (low, high),
+                })
             }
         }
+    }
+
+    /// The generation of `resource` counts are kept under now (see [`Store::seen`]).
+    #[cfg(test)]
+    fn count_generation(&self, resource: &str) -> Option<u64> {
+        self.seen(resource)?.current
     }
 
     /// How many transactions that wrote have committed on this connection.
@@ -621,11 +643,40 @@ impl Store {
         if connection.is_autocommit() {
             return true;
         }
+        // What settling reads of the data, read in the transaction before
+        // it commits: readers cannot tell whether their snapshots hold a
+        // commit until it settles, and it settles sooner without reading.
+        let planned = self.plan_settle(&connection);
         let committed = connection.execute_batch("COMMIT").is_ok();
-        if !committed && !connection.is_autocommit() {
+        if committed {
+            *self.planned.borrow_mut() = planned;
+        } else if !connection.is_autocommit() {
             let _ = connection.execute_batch("ROLLBACK");
         }
         committed
+    }
+
+    /// For each resource the open group wrote to, in order: how its totals
+    /// carry across the group's writes and how many live records it has
+    /// after them, read on `connection` (none: not known).
+    fn plan_settle(&self, connection: &Connection) -> Option<Vec<Settling>> {
+        let group = self.group.borrow();
+        let group = group.as_ref().filter(|group| !group.everything)?;
+        let planned = group
+            .resources
+            .iter()
+            .map(|(name, written)| {
+                let from = self.generation.of([name.as_str()]);
+                Settling {
+                    carried: Some(self.totals.plan(connection, name, written, from)),
+                    live: counts::live_of(connection, name)
+                        .ok()
+                        .flatten()
+                        .map(i64::unsigned_abs),
+                }
+            })
+            .collect();
+        Some(planned)
     }
 
     /// Opens the savepoint `name` (one write of a group). Until the next
@@ -651,40 +702,52 @@ impl Store {
     /// written (an index made) leaves the generation odd until now.
     pub(crate) fn settle(&self) {
         let group = self.group.borrow_mut().take();
+        let planned = self.planned.borrow_mut().take();
         match group {
             Some(GroupWrites {
                 everything: true, ..
             }) => self.written_everywhere(),
             Some(GroupWrites { resources, .. }) if !resources.is_empty() => {
-                self.carry_totals(&resources);
-                // The connection is free between operations; else no count is known.
-                let connection = self.connection.try_borrow().ok();
-                let written: Vec<(&str, &counts::Written, Option<u64>)> = resources
-                    .iter()
-                    .map(|(name, written)| {
-                        let live = connection.as_deref().and_then(|connection| {
-                            counts::live_of(connection, name).ok().flatten()
-                        });
-                        (name.as_str(), written, live.map(i64::unsigned_abs))
-                    })
-                    .collect();
+                let planned = planned
+                    .filter(|planned| planned.len() == resources.len())
+                    .unwrap_or_else(|| self.read_settling(&resources));
+                // Totals carried to the generation before it is published.
+                let next = self.generation.next();
+                let mut written = Vec::with_capacity(resources.len());
+                for ((name, done), settling) in resources.iter().zip(planned) {
+                    self.totals.apply(name, settling.carried, next);
+                    written.push((name.as_str(), done, settling.live));
+                }
                 self.generation.advance(Some(&written));
             }
             _ => self.generation.settle(),
         }
     }
 
-    /// Carries the totals of the resources a group wrote to across its
-    /// writes, to the generation it moves to, where they cannot have changed.
-    fn carry_totals(&self, resources: &[(String, counts::Written)]) {
-        let next = self.generation.next();
-        // The connection is free between operations; else nothing is carried.
+    /// What settling the writes to `resources` reads, once they committed
+    /// (where the connection is free between operations; else nothing is
+    /// carried or counted).
+    fn read_settling(&self, resources: &[(String, counts::Written)]) -> Vec<Settling> {
         let connection = self.connection.try_borrow().ok();
-        for (name, written) in resources {
-            let from = self.generation.of([name.as_str()]);
-            self.totals
-                .carry(connection.as_deref(), name, written, from, next);
-        }
+        resources
+            .iter()
+            .map(|(name, written)| match connection.as_deref() {
+                Some(connection) => {
+                    let from = self.generation.of([name.as_str()]);
+                    Settling {
+                        carried: Some(self.totals.plan(connection, name, written, from)),
+                        live: counts::live_of(connection, name)
+                            .ok()
+                            .flatten()
+                            .map(i64::unsigned_abs),
+                    }
+                }
+                None => Settling {
+                    carried: None,
+                    live: None,
+                },
+            })
+            .collect()
     }
 
     /// Moves every resource to the next generation (all the data changed).
@@ -806,6 +869,15 @@ impl Store {
             deadline: Some(&self.deadline),
         }
     }
+}
+
+/// What settling a group's writes to one resource reads of the data.
+#[derive(Debug)]
+struct Settling {
+    /// How its totals carry across them (none: they are dropped).
+    carried: Option<counts::Carried>,
+    /// How many live records it has after them, when known.
+    live: Option<u64>,
 }
 
 /// What the writes of an open group changed: all the data, or these

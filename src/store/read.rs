@@ -382,15 +382,23 @@ impl Store {
         {
             return Ok(None);
         }
-        let Some(generation) = self.count_generation(&resource.name) else {
+        let Some(seen) = self.seen(&resource.name) else {
             return Ok(None);
         };
         let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
-        let wanted = usize::try_from(query.offset / POSITIONS_APART).unwrap_or(usize::MAX);
-        let (mut place, mut values, kept) = match self.totals.position(&key, generation, wanted) {
-            Some((place, values, kept)) => (place, Some(values), kept),
-            None => (0, None, 0),
-        };
+        // None kept: found from the first record, at place 0.
+        let (mut place, mut values, kept, shift) =
+            match self.totals.position(&key, seen, query.offset) {
+                Some(nearest) => (
+                    nearest.index,
+                    Some(nearest.values),
+                    nearest.kept,
+                    nearest.shift,
+                ),
+                None => (0, None, 0, 0),
+            };
+        let wanted = usize::try_from(query.offset.saturating_sub(shift) / POSITIONS_APART)
+            .unwrap_or(usize::MAX);
         if kept <= wanted {
             let found = find_positions(
                 connection,
@@ -403,13 +411,24 @@ impl Store {
             if let Some(position) = found.get(nearest) {
                 (place, values) = (kept + nearest, Some(position.clone()));
                 self.totals
-                    .add_positions(key, generation, kept, found, |found| super::counts::Total {
-                        resource: resource.name.clone(),
-                        generation,
-                        same_since: generation,
-                        fact: super::counts::Fact::Positions(found),
-                        reads: compiled.order_reads.clone(),
-                        membership: compiled.membership.clone(),
+                    .add_positions(key, seen, kept, found, |generation, found| {
+                        super::counts::Total {
+                            resource: resource.name.clone(),
+                            generation,
+                            same_since: generation,
+                            fact: super::counts::Fact::Positions(super::counts::Positions {
+                                keys: found,
+                                shift: 0,
+                                order: super::counts::Order {
+                                    from: compiled.from.clone(),
+                                    condition: compiled.condition.clone(),
+                                    parameters: compiled.parameters.clone(),
+                                    keys: keys.clone(),
+                                },
+                            }),
+                            reads: compiled.order_reads.clone(),
+                            membership: compiled.membership.clone(),
+                        }
                     });
             }
         }
@@ -424,7 +443,9 @@ impl Store {
             compiled.condition,
             compiled.order
         );
-        let skipped = query.offset.saturating_sub(place as u64 * POSITIONS_APART);
+        let skipped = query
+            .offset
+            .saturating_sub(place as u64 * POSITIONS_APART + shift);
         let parameters = compiled
             .parameters
             .iter()
@@ -460,18 +481,22 @@ impl Store {
         // A count field's values change with the counted records: its
         // resource's generation alone does not tell a total is current.
         let counts_others = resource.counted_resources().next().is_some();
-        let generation = match counts_others {
+        let seen = match counts_others {
             true => None,
-            false => self.count_generation(&resource.name),
+            false => self.seen(&resource.name),
         };
-        let Some(generation) = generation else {
+        let Some(seen) = seen else {
             return count();
         };
         let key = compiled.total_key();
-        if let Some(total) = self.totals.get(&key, generation) {
+        if let Some(total) = self.totals.get(&key, seen) {
             return Ok(total);
         }
         let total = count()?;
+        // Kept only as the resource's latest state's.
+        let Some(generation) = seen.current else {
+            return Ok(total);
+        };
         self.totals.keep(
             key,
             super::counts::Total {
