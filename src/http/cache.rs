@@ -48,6 +48,8 @@ pub enum Hit {
     Retotalled {
         /// The page's body.
         body: Bytes,
+        /// The body's entity tag, as it was sent.
+        etag: Option<String>,
         /// How many records the page is of now.
         total: u64,
         /// What the page read.
@@ -145,8 +147,15 @@ impl ResponseCache {
                         .fetch_max(version.generation, Ordering::AcqRel);
                 }
                 Carried::WithTotal(total) => {
+                    let etag = entry
+                        .headers
+                        .iter()
+                        .find(|(name, _)| *name == header::ETAG)
+                        .and_then(|(_, value)| value.to_str().ok())
+                        .map(str::to_string);
                     return Some(Hit::Retotalled {
                         body: entry.body.clone(),
+                        etag,
                         total,
                         basis: entry.basis.clone()?,
                     });

@@ -150,9 +150,12 @@ impl Collection<'_> {
         match read.hit() {
             Some(Hit::Kept(hit)) => return Ok(hit),
             // A plain page's total is told in its headers alone.
-            Some(Hit::Retotalled { body, total, basis })
-                if representation == Representation::Json =>
-            {
+            Some(Hit::Retotalled {
+                body,
+                etag,
+                total,
+                basis,
+            }) if representation == Representation::Json => {
                 let Basis::Page(reads) = &basis else {
                     unreachable!("only pages are retotalled")
                 };
@@ -164,7 +167,8 @@ impl Collection<'_> {
                     pagination,
                     reads.shown(),
                     representation,
-                    body.to_vec(),
+                    body,
+                    etag,
                 );
                 return Ok(read.keep(response, Some(basis)));
             }
@@ -230,7 +234,8 @@ impl Collection<'_> {
                         pagination,
                         count,
                         representation,
-                        body,
+                        body.into(),
+                        None,
                     );
                     return Ok(read.keep(response, alone.then_some(Basis::Page(reads))));
                 }

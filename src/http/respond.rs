@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use super::problem::Problem;
@@ -277,11 +278,14 @@ pub fn page(
         pagination,
         count,
         representation,
-        body,
+        body.into(),
+        None,
     )
 }
 
-/// A collection page of `count` items already rendered, with its paging headers.
+/// A collection page of `count` items already rendered, with its paging
+/// headers; `etag` is the body's, where it was made before.
+#[expect(clippy::too_many_arguments, reason = "the parts of a page's answer")]
 pub fn rendered_page(
     request: &HttpRequest,
     resource: &Resource,
@@ -289,12 +293,12 @@ pub fn rendered_page(
     pagination: Pagination,
     count: usize,
     representation: Representation,
-    body: Vec<u8>,
+    body: Bytes,
+    etag: Option<String>,
 ) -> HttpResponse {
     let offset = pagination.offset;
     // A weak validator: the page's bytes, not a single record's state.
-    let hash = fingerprint::digest(&body);
-    let etag = format!("W/\"{hash:016x}\"");
+    let etag = etag.unwrap_or_else(|| format!("W/\"{:016x}\"", fingerprint::digest(&body)));
     if conditional::not_modified(request, &etag, None) {
         return not_modified(&etag, None);
     }

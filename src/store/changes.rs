@@ -30,7 +30,7 @@ pub(super) struct Changes {
     /// write, more changes than are remembered).
     known_since: u64,
     /// The generation each record last changed at, staying live.
-    records: HashMap<RecordId, u64>,
+    records: HashMap<RecordId, u64, foldhash::fast::RandomState>,
     /// The generation each field last changed at, in any record.
     fields: HashMap<String, u64>,
     /// The last generation any field changed at.
