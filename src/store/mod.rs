@@ -665,18 +665,22 @@ impl Store {
         let planned = group
             .resources
             .iter()
-            .map(|(name, written)| {
-                let from = self.generation.of([name.as_str()]);
-                Settling {
-                    carried: Some(self.totals.plan(connection, name, written, from)),
-                    live: counts::live_of(connection, name)
-                        .ok()
-                        .flatten()
-                        .map(i64::unsigned_abs),
-                }
-            })
+            .map(|(name, written)| self.settling(connection, name, written))
             .collect();
         Some(planned)
+    }
+
+    /// What settling the writes `written` to the resource `name` reads on
+    /// `connection`, which sees them: how its totals carry, its live records.
+    fn settling(&self, connection: &Connection, name: &str, written: &counts::Written) -> Settling {
+        let from = self.generation.of([name]);
+        Settling {
+            carried: Some(self.totals.plan(connection, name, written, from)),
+            live: counts::live_of(connection, name)
+                .ok()
+                .flatten()
+                .map(i64::unsigned_abs),
+        }
     }
 
     /// Opens the savepoint `name` (one write of a group). Until the next
@@ -732,16 +736,7 @@ impl Store {
         resources
             .iter()
             .map(|(name, written)| match connection.as_deref() {
-                Some(connection) => {
-                    let from = self.generation.of([name.as_str()]);
-                    Settling {
-                        carried: Some(self.totals.plan(connection, name, written, from)),
-                        live: counts::live_of(connection, name)
-                            .ok()
-                            .flatten()
-                            .map(i64::unsigned_abs),
-                    }
-                }
+                Some(connection) => self.settling(connection, name, written),
                 None => Settling {
                     carried: None,
                     live: None,

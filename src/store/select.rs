@@ -287,21 +287,25 @@ fn reads(resource: &Resource, query: &ListQuery, extra: &[Filter]) -> Reads {
         None => Vec::new(),
     };
     for filter in query.filters.iter().chain(extra) {
-        match &filter.column {
-            // Neither changes while a record lives.
-            Column::Id | Column::CreatedAt => {}
-            Column::UpdatedAt => fields.push("updated_at".to_string()),
-            column @ Column::Field(name) => {
-                if is_computed(resource, column) {
-                    return Reads::Everything;
-                }
-                // A nested field's path changes with its top-level field.
-                let top = name.split('.').next().unwrap_or(name);
-                fields.push(top.to_string());
-            }
+        if !reads_column(resource, &filter.column, &mut fields) {
+            return Reads::Everything;
         }
     }
     Reads::Fields(fields)
+}
+
+/// Adds to `fields` what of a record `column` reads: none for `id` and
+/// `created_at` (neither changes while a record lives), `updated_at`, or a
+/// field's top-level name (a nested path changes with it); false for a
+/// computed field, which may read anything of the record.
+fn reads_column(resource: &Resource, column: &Column, fields: &mut Vec<String>) -> bool {
+    match column {
+        Column::Id | Column::CreatedAt => {}
+        Column::UpdatedAt => fields.push("updated_at".to_string()),
+        Column::Field(_) if is_computed(resource, column) => return false,
+        Column::Field(name) => fields.push(name.split('.').next().unwrap_or(name).to_string()),
+    }
+    true
 }
 
 /// What of a record decides whether it matches (`reads`) and where it
@@ -312,15 +316,8 @@ fn order_reads(resource: &Resource, sort: &[Sort], reads: &Reads) -> Reads {
     };
     let mut fields = fields.clone();
     for key in sort {
-        match &key.column {
-            Column::Id | Column::CreatedAt => {}
-            Column::UpdatedAt => fields.push("updated_at".to_string()),
-            column @ Column::Field(name) => {
-                if is_computed(resource, column) {
-                    return Reads::Everything;
-                }
-                fields.push(name.split('.').next().unwrap_or(name).to_string());
-            }
+        if !reads_column(resource, &key.column, &mut fields) {
+            return Reads::Everything;
         }
     }
     Reads::Fields(fields)
