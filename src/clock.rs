@@ -7,11 +7,17 @@ use time::OffsetDateTime;
 
 /// The current time as a timestamp.
 pub fn now() -> String {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    timestamp_of(SystemTime::now())
+}
+
+/// A moment as a timestamp.
+pub fn timestamp_of(moment: SystemTime) -> String {
+    let elapsed = moment.duration_since(UNIX_EPOCH).unwrap_or_default();
     format_timestamp(elapsed.as_secs() as i64, elapsed.subsec_millis())
 }
+
+/// How long every timestamp is (`2025-01-01T12:00:00.000Z`).
+pub const TIMESTAMP_LENGTH: usize = 24;
 
 /// Formats seconds since the Unix epoch (plus milliseconds) as a timestamp.
 pub fn format_timestamp(seconds: i64, millis: u32) -> String {

@@ -13,15 +13,33 @@ pub fn fnv1a(start: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
 /// The FNV-1a offset basis.
 pub const START: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// A hash of `bytes` for entity tags, eight bytes at a time: a body of a
+/// A hash of `bytes` for entity tags, 32 bytes at a time in four
+/// independent lanes (which the processor runs side by side): a body of a
 /// few kilobytes hashes in a fraction of FNV-1a's time.
 pub fn digest(bytes: &[u8]) -> u64 {
     const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut words = bytes.chunks_exact(8);
-    let mut hash = (&mut words).fold(START ^ bytes.len() as u64, |hash, word| {
+    let mix = |hash: u64, word: &[u8]| {
         let word = u64::from_le_bytes(std::array::from_fn(|index| word[index]));
         (hash ^ word).wrapping_mul(MULTIPLIER).rotate_left(31)
-    });
+    };
+    let mut blocks = bytes.chunks_exact(32);
+    let start = START ^ bytes.len() as u64;
+    let mut lanes = [
+        start,
+        start.rotate_left(16),
+        start.rotate_left(32),
+        start.rotate_left(48),
+    ];
+    for block in &mut blocks {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            *lane = mix(*lane, word);
+        }
+    }
+    let mut hash = lanes
+        .iter()
+        .fold(start, |hash, lane| mix(hash, &lane.to_le_bytes()));
+    let mut words = blocks.remainder().chunks_exact(8);
+    hash = (&mut words).fold(hash, mix);
     hash = fnv1a(hash, words.remainder().iter().copied());
     // MurmurHash3's finaliser: every input bit reaches every output bit.
     hash ^= hash >> 33;
@@ -58,5 +76,18 @@ mod tests {
         }
         assert_ne!(digest(&body[..body.len() - 1]), original, "length");
         assert_ne!(digest(b""), digest(b"\0"));
+    }
+
+    #[test]
+    fn digest_tells_apart_bodies_whose_words_trade_places() {
+        let body: Vec<u8> = (0..256_u32).map(|at| (at * 7 % 251) as u8).collect();
+        let original = digest(&body);
+        for (first, second) in [(0, 8), (0, 32), (8, 48), (200, 240)] {
+            let mut traded = body.clone();
+            for at in 0..8 {
+                traded.swap(first + at, second + at);
+            }
+            assert_ne!(digest(&traded), original, "words at {first} and {second}");
+        }
     }
 }

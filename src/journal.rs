@@ -61,10 +61,10 @@ pub struct Forwarded {
 }
 
 /// A request as observed, to be recorded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Observed {
-    /// When it arrived (RFC 3339).
-    pub time: String,
+    /// When it arrived.
+    pub time: std::time::SystemTime,
     /// The method.
     pub method: String,
     /// The path, as sent.
@@ -102,7 +102,7 @@ impl Observed {
         }
         Entry {
             sequence: 0,
-            time: self.time.clone(),
+            time: crate::clock::timestamp_of(self.time),
             method: self.method.clone(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -120,7 +120,7 @@ impl Observed {
 #[derive(Debug)]
 struct Recorded {
     sequence: u64,
-    time: String,
+    time: std::time::SystemTime,
     method: String,
     path: String,
     query: String,
@@ -175,7 +175,7 @@ impl Recorded {
             .map(|(name, value)| name.len() + value.len() + HEADER_OVERHEAD)
             .sum();
         ENTRY_OVERHEAD
-            + self.time.len()
+            + crate::clock::TIMESTAMP_LENGTH
             + self.method.len()
             + self.path.len()
             + self.query.len()
@@ -186,7 +186,7 @@ impl Recorded {
     fn entry(&self) -> Entry {
         Entry {
             sequence: self.sequence,
-            time: self.time.clone(),
+            time: crate::clock::timestamp_of(self.time),
             method: self.method.clone(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -380,10 +380,16 @@ mod tests {
 
     fn observed(method: &str, path: &str, status: u16) -> Observed {
         Observed {
+            time: std::time::SystemTime::now(),
             method: method.into(),
             path: path.into(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
             status,
-            ..Observed::default()
+            duration_ms: 0.0,
+            stub: None,
+            forwarded: None,
         }
     }
 
@@ -407,7 +413,10 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_within_its_bytes() {
-        let journal = Journal::new(100, 3 * (BODY_LIMIT + ENTRY_OVERHEAD + 16));
+        let journal = Journal::new(
+            100,
+            3 * (BODY_LIMIT + ENTRY_OVERHEAD + crate::clock::TIMESTAMP_LENGTH + 16),
+        );
         for path in ["/a", "/b", "/c", "/d", "/e"] {
             journal.record(Observed {
                 body: vec![b'7'; 200_000],

@@ -14,6 +14,7 @@ use super::{AppState, Problem, body, method_not_allowed};
 use crate::links::{self, PageLinks, Pagination};
 use crate::query::{self, Column, Filter, ListQuery, Operator};
 use crate::represent::{self, ItemView, PageView, Representation, Shape};
+use crate::service::Reach;
 use crate::spec::{FieldError, IdKind, Inverse, Method, Resource, Return, Spec, strip_server_set};
 use crate::store::{Basis, PageReads, Record, RecordId};
 
@@ -124,7 +125,7 @@ impl Collection<'_> {
         };
         let (parent, id) = (scope.parent, scope.id.clone());
         self.state
-            .read(self.spec, move |store, spec| {
+            .read(self.spec, Reach::Record, move |store, spec| {
                 Ok(store.get(&spec.resources[parent], &id).map(|_| ())?)
             })
             .await
@@ -190,7 +191,7 @@ impl Collection<'_> {
         {
             let read_page = self
                 .state
-                .read(self.spec, move |store, spec| {
+                .read(self.spec, Reach::Page, move |store, spec| {
                     let resource = &spec.resources[index];
                     let mut body = Vec::with_capacity(512 * shared_query.limit as usize);
                     body.push(b'[');
@@ -244,7 +245,7 @@ impl Collection<'_> {
         } else {
             let (page, embedded) = self
                 .state
-                .read(self.spec, move |store, spec| {
+                .read(self.spec, Reach::Page, move |store, spec| {
                     let resource = &spec.resources[index];
                     let page = store.list(resource, &shared_query, &scope)?;
                     let embedded = store.embedded(

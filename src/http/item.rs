@@ -14,6 +14,7 @@ use crate::links;
 use crate::patch::{self, JsonPatchFailure};
 use crate::query;
 use crate::represent::{self, Representation, Shape};
+use crate::service::Reach;
 use crate::spec::{FieldError, IdKind, Method, Resource, Return, Spec, strip_server_set};
 use crate::store::{Basis, Record, RecordId, StoreError};
 
@@ -123,7 +124,7 @@ impl ItemTarget<'_> {
         let response = if plain {
             let read_item = self
                 .state
-                .read(self.spec, move |store, spec| {
+                .read(self.spec, Reach::Record, move |store, spec| {
                     let resource = &spec.resources[index];
                     let written = store.get_stored(resource, &id, |row| {
                         let mut body = Vec::with_capacity(row.data.len() + 128);
@@ -153,7 +154,7 @@ impl ItemTarget<'_> {
         } else {
             let (record, mut embedded) = self
                 .state
-                .read(self.spec, move |store, spec| {
+                .read(self.spec, Reach::Record, move |store, spec| {
                     let resource = &spec.resources[index];
                     let record = store.get(resource, &id)?;
                     let embedded = store.embedded(

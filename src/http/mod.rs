@@ -135,18 +135,21 @@ pub async fn settle_cors(
         );
     }
     if !preflight && let Some(vary) = headers.get(header::VARY) {
-        let mut kept: Vec<&str> = Vec::new();
+        const PREFLIGHT_HEADERS: &str = "access-control-request-";
+        let (mut kept, mut named): (Vec<&str>, usize) = (Vec::new(), 0);
         // A forwarded answer's own Vary may name Origin, which CORS adds again.
         for name in vary.to_str().unwrap_or_default().split(',').map(str::trim) {
-            if !name
-                .to_ascii_lowercase()
-                .starts_with("access-control-request-")
-                && !kept.iter().any(|seen| seen.eq_ignore_ascii_case(name))
-            {
+            named += 1;
+            let preflight_header = name
+                .get(..PREFLIGHT_HEADERS.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(PREFLIGHT_HEADERS));
+            if !preflight_header && !kept.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
                 kept.push(name);
             }
         }
-        if let Ok(value) = HeaderValue::from_str(&kept.join(", ")) {
+        if kept.len() < named
+            && let Ok(value) = HeaderValue::from_str(&kept.join(", "))
+        {
             headers.insert(header::VARY, value);
         }
     }

@@ -13,7 +13,6 @@ use actix_web::{HttpMessage, ResponseError};
 
 use super::body::Timeouts;
 use super::{AppState, Problem};
-use crate::clock;
 use crate::journal::{self, Observed};
 
 /// Logs the request once answered, and records it in the journal.
@@ -42,7 +41,7 @@ pub async fn observe<B: MessageBody + 'static>(
             }
         };
         pending = Some(Observed {
-            time: clock::now(),
+            time: std::time::SystemTime::now(),
             method: request.method().to_string(),
             path: request.path().to_string(),
             query: request.query_string().to_string(),

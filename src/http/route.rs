@@ -40,6 +40,13 @@ pub enum Target {
 
 /// Where a path below the base that a resource's `moved_from` names lives now.
 pub(super) fn moved(spec: &Spec, rest: &str, query: &str) -> Option<String> {
+    if spec
+        .resources
+        .iter()
+        .all(|resource| resource.moved_from.is_empty())
+    {
+        return None;
+    }
     let path = format!("/{rest}");
     spec.resources.iter().find_map(|resource| {
         resource.moved_from.iter().find_map(|old| {

@@ -83,9 +83,10 @@ impl AppState {
     pub(crate) async fn read<T: Send + 'static>(
         &self,
         spec: &Arc<Spec>,
+        reach: crate::service::Reach,
         operation: impl Fn(&crate::store::Store, &Spec) -> Result<T, super::Problem> + Send + 'static,
     ) -> Result<T, super::Problem> {
-        self.service.read_on_store(spec, operation).await
+        self.service.read_on_store(spec, reach, operation).await
     }
 
     /// The generator of injected faults.

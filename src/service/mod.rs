@@ -22,6 +22,7 @@ pub use sessions::{
     HEADER as SESSION_HEADER, PREFIX as SESSION_PREFIX, SessionError, SessionInfo, SessionLimits,
     Sessions, current as current_session, within,
 };
+pub(crate) use store_thread::Reach;
 pub use store_thread::{MAX_QUEUED, Unavailable};
 
 /// Where the spec in force came from, and how its last reload went.
@@ -209,14 +210,17 @@ impl Service {
             .await
     }
 
-    /// Runs the read-only `operation` on the store with the spec its request
-    /// started on, on a reading connection (in parallel with other reads and
-    /// with writes), in one read transaction begun after every write
-    /// acknowledged so far. It may run twice: on a reader, then, when it
-    /// needs a write (a first query's index), on the store's thread.
+    /// Runs the read-only `operation`, which reads what `reach` says, on
+    /// the store with the spec its request started on, on a reading
+    /// connection (in parallel with other reads and with writes), in one
+    /// read transaction begun after every write acknowledged so far. It may
+    /// run more than once: a record's read stopped here for taking too long,
+    /// then on a reading thread; one that needs a write (a first query's
+    /// index) on the store's thread (see [`StoreThread::read`]).
     pub(crate) async fn read_on_store<T, E>(
         &self,
         spec: &Arc<Spec>,
+        reach: Reach,
         operation: impl Fn(&Store, &Spec) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
@@ -229,7 +233,9 @@ impl Service {
             Some(session) => session.thread()?,
             None => &self.store_thread,
         };
-        thread.read(move |store| operation(store, &spec)).await
+        thread
+            .read(reach, move |store| operation(store, &spec))
+            .await
     }
 
     /// Runs `operation` on the store's thread and waits for its result. For

@@ -6,9 +6,19 @@
 //! arrived meanwhile between their steps. Beside it, a few reading threads,
 //! each with a connection of its own, run read-only operations, each in one
 //! read transaction, in parallel with each other and with the writes (WAL
-//! lets them). An operation that must see no other half-done
-//! ([`exclusively`]: a reload, a reset) keeps the readers out while it runs;
-//! reads then go to the writer's thread, which runs them between its steps.
+//! lets them). A read of one record is first tried where it is asked for,
+//! on the async worker's own thread, on a reading connection kept for that:
+//! it takes microseconds, less than handing it to another thread and back
+//! costs. One that runs longer than [`BRIEF_READ`] is stopped and given to
+//! the reading threads, so that no worker is held up for long; so are pages,
+//! whose reading and writing take longer, and which a reading thread runs
+//! while the worker goes on with its connections. Reading connections keep
+//! their read transaction open while nothing commits (see
+//! [`Store::run_read`]); the writer's thread ends those left open by idle
+//! connections once something has. An operation that must see no other
+//! half-done ([`exclusively`]: a reload, a reset) keeps the readers out
+//! while it runs; reads then go to the writer's thread, which runs them
+//! between its steps.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -49,6 +59,20 @@ pub const MAX_QUEUED: usize = 1024;
 
 /// The most reading threads, whatever the number of cores.
 const MAX_READERS: usize = 16;
+
+/// How long a read may run on the thread that asks for it (an async
+/// worker, which serves other connections too) before it is stopped and
+/// run on a reading thread instead.
+const BRIEF_READ: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// What a read reads, which decides where it runs first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// One record (and what it embeds): first on the thread asking for it.
+    Record,
+    /// A page of records: on a reading thread.
+    Page,
+}
 
 /// Why a store operation was not run, or ended without an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,7 +138,41 @@ pub(crate) fn exclusively<T>(work: impl FnOnce() -> T) -> T {
 struct Readers {
     jobs: Option<mpsc::SyncSender<ReadJob>>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    connections: Arc<ReadingConnections>,
 }
+
+/// The reading connections.
+#[derive(Debug)]
+struct ReadingConnections {
+    /// Each reading thread's own, held by it while it runs an operation.
+    threads: Vec<Mutex<Store>>,
+    /// Those not in use for reads run where they are asked for (one per
+    /// core: one for each async worker reading at once).
+    idle: Mutex<Vec<Store>>,
+}
+
+impl ReadingConnections {
+    /// Ends the read transactions that connections not in use left open,
+    /// if something has committed since (see [`Store::run_read`]): run by
+    /// the writer's thread, which they would otherwise keep from
+    /// checkpointing (the log would grow).
+    fn end_stale_snapshots(&self) {
+        for store in &self.threads {
+            if let Ok(store) = store.try_lock() {
+                store.end_stale_snapshot();
+            }
+        }
+        if let Ok(stores) = self.idle.try_lock() {
+            for store in stores.iter() {
+                store.end_stale_snapshot();
+            }
+        }
+    }
+}
+
+/// The most operations the writer's thread runs between two looks at the
+/// idle reading connections' read transactions, when it is never idle.
+const SNAPSHOTS_LOOKED_AT_EVERY: usize = 64;
 
 impl Drop for Readers {
     /// Ends the reading threads once the operations queued have run.
@@ -185,6 +243,9 @@ impl StoreThread {
         let queued = Arc::new(AtomicUsize::new(0));
         let gate = Arc::new(Gate::default());
         let readers = start_readers(&store, readers, bound, &gate, &jobs, &queued);
+        let connections = readers
+            .as_ref()
+            .map(|readers| Arc::clone(&readers.connections));
         let count = Arc::clone(&queued);
         let own_gate = Arc::clone(&gate);
         let thread = std::thread::Builder::new()
@@ -214,6 +275,7 @@ impl StoreThread {
                         }
                     }
                 });
+                let mut unlooked = 0;
                 while let Ok(work) = queue.recv() {
                     count.fetch_sub(1, Ordering::SeqCst);
                     let mut next = Some(work);
@@ -222,6 +284,14 @@ impl StoreThread {
                             Work::Alone(job) => run(job, &store),
                             Work::Grouped(job) => next = run_group(job, &queue, &count, &store),
                         }
+                        unlooked += 1;
+                    }
+                    if let Some(connections) = &connections
+                        && (unlooked >= SNAPSHOTS_LOOKED_AT_EVERY
+                            || count.load(Ordering::SeqCst) == 0)
+                    {
+                        connections.end_stale_snapshots();
+                        unlooked = 0;
                     }
                 }
             })
@@ -300,11 +370,79 @@ impl StoreThread {
         answered(queued, answer)
     }
 
-    /// Queues the read-only `operation` for a reading thread, which runs it
-    /// in one read transaction (or for the writer's thread, while an
-    /// operation runs exclusively, or when it needs a write); refused at
+    /// Runs the read-only `operation`, which reads what `reach` says, in
+    /// one read transaction: a record's first here, if it ends within
+    /// [`BRIEF_READ`]; else on a reading thread (or the writer's, while an
+    /// operation runs exclusively, or when it needs a write), refused at
     /// once when the queue is full. The future answers its result.
     pub(crate) fn read<T, E, F>(
+        &self,
+        reach: Reach,
+        operation: F,
+    ) -> impl std::future::Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<Unavailable> + Send + 'static,
+        F: Fn(&Store) -> Result<T, E> + Send + 'static,
+    {
+        let here = match reach {
+            Reach::Record => self.read_briefly_here(&operation),
+            Reach::Page => None,
+        };
+        let pending = match here {
+            Some(answer) => Err(answer),
+            None => Ok(self.queue_read(operation)),
+        };
+        async move {
+            match pending {
+                Err(answered_here) => answered_here,
+                Ok(queued) => queued.await,
+            }
+        }
+    }
+
+    /// Runs the read-only `operation` on this thread, in one read
+    /// transaction on an idle reading connection, if it ends within
+    /// [`BRIEF_READ`]; `None` when it did not (its answer dropped), or when
+    /// no connection is idle, or readers are kept out.
+    fn read_briefly_here<T, E, F>(&self, operation: &F) -> Option<Result<T, E>>
+    where
+        E: From<Unavailable>,
+        F: Fn(&Store) -> Result<T, E>,
+    {
+        let readers = self.readers.as_ref()?;
+        if self.gate.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let open = self.gate.lock.try_read()?;
+        let reader = readers
+            .connections
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop()?;
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            reader.run_read(Some(BRIEF_READ), || operation(&reader))
+        }));
+        drop(open);
+        let needs_writer = reader.take_needs_writer();
+        readers
+            .connections
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(reader);
+        match ran {
+            Ok(Some(answer)) if !needs_writer => Some(answer),
+            Ok(_) => None,
+            // A panic (a bug): its transaction has ended.
+            Err(_) => Some(Err(E::from(Unavailable::Failed))),
+        }
+    }
+
+    /// Queues the read-only `operation` for a reading thread (or the
+    /// writer's, as [`StoreThread::read`] says); the future answers it.
+    fn queue_read<T, E, F>(
         &self,
         operation: F,
     ) -> impl std::future::Future<Output = Result<T, E>> + use<T, E, F>
@@ -391,39 +529,50 @@ fn start_readers(
     if count == 0 {
         return None;
     }
+    let opened: Result<Vec<Store>, _> = (0..2 * count).map(|_| store.open_reader()).collect();
+    let mut opened = match opened {
+        Ok(opened) => opened,
+        Err(error) => {
+            tracing::warn!("reads go to the writer: no reading connection opens: {error}");
+            return None;
+        }
+    };
+    let connections = Arc::new(ReadingConnections {
+        threads: opened.drain(..count).map(Mutex::new).collect(),
+        idle: Mutex::new(opened),
+    });
     let (jobs, queue) = mpsc::sync_channel::<ReadJob>(bound);
     let queue = Arc::new(Mutex::new(queue));
-    let mut threads = Vec::new();
-    for number in 0..count {
-        let reader = match store.open_reader() {
-            Ok(reader) => reader,
-            Err(error) => {
-                tracing::warn!("reads go to the writer: no reading connection opens: {error}");
-                return None;
-            }
-        };
-        let (queue, gate, writer, queued) = (
-            Arc::clone(&queue),
-            Arc::clone(gate),
-            writer.clone(),
-            Arc::clone(queued),
-        );
-        let thread = std::thread::Builder::new()
-            .name(format!("standin-reader-{number}"))
-            .spawn(move || serve_reads(&reader, &queue, &gate, &writer, &queued))
-            .expect("the operating system starts a thread");
-        threads.push(thread);
-    }
+    let threads = (0..count)
+        .map(|number| {
+            let (connections, queue, gate, writer, queued) = (
+                Arc::clone(&connections),
+                Arc::clone(&queue),
+                Arc::clone(gate),
+                writer.clone(),
+                Arc::clone(queued),
+            );
+            std::thread::Builder::new()
+                .name(format!("standin-reader-{number}"))
+                .spawn(move || {
+                    let reader = &connections.threads[number];
+                    serve_reads(reader, &queue, &gate, &writer, &queued);
+                })
+                .expect("the operating system starts a thread")
+        })
+        .collect();
     Some(Readers {
         jobs: Some(jobs),
         threads,
+        connections,
     })
 }
 
-/// A reading thread's loop: each operation in one read transaction, unless
-/// the gate is closed; what must run on the writer's thread goes there.
+/// A reading thread's loop: each operation in one read transaction on its
+/// connection (held while it runs), unless the gate is closed; what must
+/// run on the writer's thread goes there.
 fn serve_reads(
-    reader: &Store,
+    reader: &Mutex<Store>,
     queue: &Mutex<mpsc::Receiver<ReadJob>>,
     gate: &Gate,
     writer: &mpsc::SyncSender<Work>,
@@ -441,11 +590,17 @@ fn serve_reads(
         };
         let again = match gate.lock.try_read() {
             Some(open) => {
+                let reader = reader
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 // A panic (a bug) drops the reply, which answers `Failed`.
                 let again = catch_unwind(AssertUnwindSafe(|| {
-                    reader.in_snapshot(|| job(Some(reader)))
+                    reader.run_read(None, || job(Some(&reader)))
                 }))
-                .unwrap_or(None);
+                .ok()
+                .flatten()
+                .flatten();
+                drop(reader);
                 drop(open);
                 again
             }
@@ -739,25 +894,137 @@ mod tests {
             .to_string()
     }
 
+    /// Waits for `read` on a thread of its own, named `name`.
+    fn on_a_thread_of_its_own<T: Send + 'static>(
+        name: &str,
+        read: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime")
+                    .block_on(read)
+            })
+            .expect("a thread")
+    }
+
     #[actix_web::test]
-    async fn reads_run_beside_a_write_in_progress_and_beside_each_other() {
+    async fn brief_reads_run_where_they_are_asked_for_beside_a_write_and_each_other() {
         let (thread, _) = notes(3);
+        let thread = Arc::new(thread);
         let busy = occupy(&thread);
         // Both reads wait until the other has begun: they end only if they
         // run at once, while the writer's thread is held.
         let both = Arc::new(std::sync::Barrier::new(2));
-        let reads = (0..2).map(|_| {
-            let together = Arc::clone(&both);
-            thread.read(move |_| {
-                together.wait();
-                Ok::<_, Unavailable>(thread_name())
+        let reads: Vec<_> = (0..2)
+            .map(|number| {
+                let (thread, together) = (Arc::clone(&thread), Arc::clone(&both));
+                on_a_thread_of_its_own(&format!("asking-{number}"), async move {
+                    thread
+                        .read(Reach::Record, move |_| {
+                            together.wait();
+                            Ok::<_, Unavailable>(thread_name())
+                        })
+                        .await
+                })
             })
-        });
-        let names = futures_util::future::join_all(reads).await;
-        for name in names {
-            assert!(name.expect("read").starts_with("standin-reader-"));
+            .collect();
+        for (number, read) in reads.into_iter().enumerate() {
+            assert_eq!(read.join().expect("read"), Ok(format!("asking-{number}")));
         }
         drop(busy);
+    }
+
+    #[actix_web::test]
+    async fn a_read_running_past_the_brief_budget_gives_way_to_a_reading_thread() {
+        let (thread, _) = notes(3);
+        let (tries, tried) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let counted = Arc::clone(&tries);
+        let (count, ran_on) = thread
+            .read(Reach::Record, move |store| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Failure>((store.count_to(2_000_000)?, thread_name()))
+            })
+            .await
+            .expect("counted");
+        assert_eq!(count, 2_000_000, "the second run was not stopped");
+        assert!(ran_on.starts_with("standin-reader-"), "ran on {ran_on}");
+        assert_eq!(tries.load(Ordering::SeqCst), 2, "stopped here, run there");
+        let counted = Arc::clone(&tried);
+        let (count, ran_on) = thread
+            .read(Reach::Record, move |store| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Failure>((store.count_to(10)?, thread_name()))
+            })
+            .await
+            .expect("counted");
+        assert_eq!((count, tried.load(Ordering::SeqCst)), (10, 1));
+        assert_eq!(
+            ran_on,
+            thread_name(),
+            "a brief read runs where it is asked for"
+        );
+    }
+
+    #[actix_web::test]
+    async fn read_transactions_left_open_are_ended_once_a_write_commits() {
+        let (thread, spec) = notes(3);
+        let connections = Arc::clone(&thread.readers.as_ref().expect("readers").connections);
+        let kept = || -> Vec<Option<u64>> {
+            let idle = connections.idle.lock().expect("not poisoned");
+            let threads = connections
+                .threads
+                .iter()
+                .map(|store| store.lock().expect("not poisoned").kept_snapshot());
+            idle.iter()
+                .map(Store::kept_snapshot)
+                .chain(threads)
+                .collect()
+        };
+        let read = Arc::clone(&spec);
+        let query = crate::query::parse_list(&spec, &spec.resources[0], "").expect("a query");
+        thread
+            .read(Reach::Page, move |store| {
+                Ok::<_, Failure>(store.list(&read.resources[0], &query, &[])?.total)
+            })
+            .await
+            .expect("a page");
+        let read = Arc::clone(&spec);
+        let id = crate::store::RecordId::Integer(1);
+        thread
+            .read(Reach::Record, move |store| {
+                Ok::<_, Failure>(store.get(&read.resources[0], &id)?)
+            })
+            .await
+            .expect("a record");
+        assert_eq!(
+            kept().iter().filter(|kept| kept.is_some()).count(),
+            2,
+            "both reads left their transaction open: {:?}",
+            kept()
+        );
+        let fields = serde_json::json!({ "text": "new", "rank": 1 })
+            .as_object()
+            .cloned()
+            .expect("an object");
+        thread
+            .write(move |store| {
+                Ok::<_, Failure>(store.create(&spec, &spec.resources[0], None, fields)?)
+            })
+            .await
+            .expect("created");
+        // The writer looks once nothing waits for it, after answering.
+        let waited = std::time::Instant::now();
+        while kept().iter().any(Option::is_some) {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(10),
+                "{:?}",
+                kept()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     #[actix_web::test]
@@ -771,7 +1038,7 @@ mod tests {
             let counted = Arc::clone(&spec);
             let query = crate::query::parse_list(&spec, &spec.resources[0], "").expect("a query");
             let before = thread
-                .read(move |store| {
+                .read(Reach::Page, move |store| {
                     Ok::<_, Failure>(store.list(&counted.resources[0], &query, &[])?.total)
                 })
                 .await
@@ -787,7 +1054,9 @@ mod tests {
             let read = Arc::clone(&spec);
             let id = created.id.clone();
             let found = thread
-                .read(move |store| Ok::<_, Failure>(store.get(&read.resources[0], &id)?))
+                .read(Reach::Record, move |store| {
+                    Ok::<_, Failure>(store.get(&read.resources[0], &id)?)
+                })
                 .await
                 .expect("the acknowledged record is found");
             assert_eq!(found, created);
@@ -801,7 +1070,7 @@ mod tests {
             let spec = Arc::clone(spec);
             let query = crate::query::parse_list(&spec, &spec.resources[0], "rank=3&sort=-text")
                 .expect("a query");
-            thread.read(move |store| {
+            thread.read(Reach::Page, move |store| {
                 let page = store.list(&spec.resources[0], &query, &[])?;
                 Ok::<_, Failure>((page, thread_name()))
             })
@@ -831,7 +1100,7 @@ mod tests {
             })
         };
         has_started.recv().expect("the exclusive operation runs");
-        let read = thread.read(|_| Ok::<_, Unavailable>(thread_name()));
+        let read = thread.read(Reach::Record, |_| Ok::<_, Unavailable>(thread_name()));
         release.send(()).expect("the operation waits");
         assert_eq!(
             exclusive.join().expect("ran"),
@@ -842,11 +1111,10 @@ mod tests {
             Ok("standin-store".to_string()),
             "the read waited for the writer"
         );
-        let after = thread.read(|_| Ok::<_, Unavailable>(thread_name())).await;
-        assert!(
-            after.expect("read").starts_with("standin-reader-"),
-            "readers serve again"
-        );
+        let after = thread
+            .read(Reach::Record, |_| Ok::<_, Unavailable>(thread_name()))
+            .await;
+        assert_eq!(after, Ok(thread_name()), "readers serve again");
     }
 
     #[actix_web::test]
@@ -900,7 +1168,7 @@ mod tests {
         assert_eq!(commits().await.expect("counted"), before + 1, "one commit");
         let listed = Arc::clone(&spec);
         let texts = thread
-            .read(move |store| {
+            .read(Reach::Page, move |store| {
                 let query = crate::query::parse_list(&listed, &listed.resources[0], "sort=text")
                     .expect("a query");
                 let page = store.list(&listed.resources[0], &query, &[])?;

@@ -231,11 +231,26 @@ struct Reader {
     /// The settled generations the current read transaction's state is
     /// at or between (see [`Store::in_snapshot`]).
     snapshot: std::cell::Cell<Option<(u64, u64)>>,
+    /// The generation of the read transaction left open after the last
+    /// operation, for the next to read in (see [`Store::run_read`]).
+    kept: std::cell::Cell<Option<u64>>,
     /// Set when an operation needed a write (an index made by a first
     /// query): its answer is dropped and the writer runs it again.
     needs_writer: std::cell::Cell<bool>,
     /// Indexes seen to exist, by name.
     known_indexes: RefCell<std::collections::HashSet<String>>,
+    /// The kept counts of live records read in the current read
+    /// transaction, by resource: they cannot change within it.
+    live_counts: RefCell<Vec<(String, Option<i64>)>>,
+}
+
+/// Ends a reading connection's read transaction however its operation ends.
+struct EndSnapshot<'a>(&'a Store);
+
+impl Drop for EndSnapshot<'_> {
+    fn drop(&mut self) {
+        self.0.end_snapshot();
+    }
 }
 
 /// The temporary database file of an in-memory store, with its WAL and
@@ -339,6 +354,10 @@ struct Deadline {
     start: std::time::Instant,
     nanos: std::sync::atomic::AtomicU64,
     budget_nanos: std::sync::atomic::AtomicU64,
+    /// When a read run where it must be short gives way (nanoseconds after
+    /// `start`, 0 for none; see [`Store::run_read`]), and whether it did.
+    give_way_nanos: std::sync::atomic::AtomicU64,
+    gave_way: std::sync::atomic::AtomicBool,
 }
 
 impl Deadline {
@@ -358,8 +377,15 @@ impl Deadline {
     }
 
     fn passed(&self) -> bool {
-        let at = self.nanos.load(std::sync::atomic::Ordering::Relaxed);
-        at != 0 && self.start.elapsed().as_nanos() >= u128::from(at)
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = self.start.elapsed().as_nanos();
+        let give_way = self.give_way_nanos.load(Relaxed);
+        if give_way != 0 && now >= u128::from(give_way) {
+            self.gave_way.store(true, Relaxed);
+            return true;
+        }
+        let at = self.nanos.load(Relaxed);
+        at != 0 && now >= u128::from(at)
     }
 }
 
@@ -515,39 +541,165 @@ impl Store {
     /// committed state, one that includes every write acknowledged before.
     /// The state's generation is known exactly when no commit was under way
     /// as the transaction began; only then are counts cached.
+    #[cfg(test)]
     pub(crate) fn in_snapshot<T>(&self, work: impl FnOnce() -> T) -> T {
-        /// Ends the read transaction however `work` ends.
-        struct End<'a>(&'a Store);
-        impl Drop for End<'_> {
+        self.end_snapshot();
+        self.begin_snapshot();
+        let _end = EndSnapshot(self);
+        work()
+    }
+
+    /// Runs `work` (a reading connection's operation) in one read
+    /// transaction as [`Store::in_snapshot`] does, stopping its SQL once it
+    /// has run for `budget`, if given: `None` then, its answer dropped, for it to run
+    /// again where it may take longer. (What an operation keeps for others,
+    /// totals and positions, it keeps only from statements that ran to their
+    /// end, so a stopped one leaves nothing half-read behind.)
+    ///
+    /// A transaction whose state is known to be the latest is left open
+    /// after it, and the next operation reads in it while nothing has
+    /// committed since (every commit changes the generation): it then takes
+    /// no lock at all. [`Store::end_stale_snapshot`] ends one left open.
+    pub(crate) fn run_read<T>(
+        &self,
+        budget: Option<std::time::Duration>,
+        work: impl FnOnce() -> T,
+    ) -> Option<T> {
+        use std::sync::atomic::Ordering::Relaxed;
+        /// Lifts the limit however `work` ends.
+        struct Lift<'a>(&'a Deadline);
+        impl Drop for Lift<'_> {
             fn drop(&mut self) {
-                if let Some(reader) = &self.0.reader {
-                    reader.snapshot.set(None);
-                }
-                if let Ok(connection) = self.0.connection.try_borrow()
-                    && !connection.is_autocommit()
-                {
-                    let _ = connection.execute_batch("COMMIT");
-                }
+                self.0.give_way_nanos.store(0, Relaxed);
             }
         }
+        let reader = self.reader.as_ref()?;
+        let kept = reader.kept.take();
+        let snapshot = match kept {
+            Some(generation) if generation == self.generation.get() => {
+                reader.snapshot.set(Some((generation, generation)));
+                kept
+            }
+            _ => {
+                self.end_snapshot();
+                self.begin_snapshot()
+                    .and_then(|(low, high)| (low == high).then_some(low))
+            }
+        };
+        let end = EndSnapshot(self);
+        let deadline = &self.deadline;
+        deadline.gave_way.store(false, Relaxed);
+        if let Some(budget) = budget {
+            let at = deadline
+                .start
+                .elapsed()
+                .as_nanos()
+                .saturating_add(budget.as_nanos());
+            deadline
+                .give_way_nanos
+                .store(u64::try_from(at).unwrap_or(u64::MAX).max(1), Relaxed);
+        }
+        let lift = Lift(deadline);
+        let done = work();
+        drop(lift);
+        let gave_way = deadline.gave_way.swap(false, Relaxed);
+        if let Some(generation) = snapshot
+            && !gave_way
+            && !reader.needs_writer.get()
+        {
+            // Left open: the next operation may read in it.
+            std::mem::forget(end);
+            reader.snapshot.set(None);
+            reader.kept.set(Some(generation));
+        }
+        (!gave_way).then_some(done)
+    }
+
+    /// Ends the read transaction [`Store::run_read`] left open if
+    /// something has committed since: it would keep SQLite from copying the
+    /// log's later pages into the database, and the log would grow.
+    pub(crate) fn end_stale_snapshot(&self) {
+        if let Some(reader) = &self.reader
+            && reader
+                .kept
+                .get()
+                .is_some_and(|generation| generation != self.generation.get())
+        {
+            self.end_snapshot();
+        }
+    }
+
+    /// Begins a read transaction and reads in it, which fixes its state;
+    /// the settled generations that state is at or between, if it began.
+    fn begin_snapshot(&self) -> Option<(u64, u64)> {
         let before = self.generation.get();
         let begun = {
             let connection = self.lock();
             // The first read starts the snapshot.
-            connection.execute_batch("BEGIN").and_then(|()| {
-                connection
-                    .prepare_cached("SELECT 1 FROM sqlite_master LIMIT 1")?
-                    .exists([])
-            })
+            connection
+                .prepare_cached("BEGIN")
+                .and_then(|mut begin| begin.execute([]))
+                .and_then(|_| {
+                    connection
+                        .prepare_cached("SELECT 1 FROM sqlite_master LIMIT 1")?
+                        .exists([])
+                })
         };
         let after = self.generation.get();
-        let _end = End(self);
+        // Odd while a commit is under way: the snapshot holds it or not.
+        let settled = begun
+            .is_ok()
+            .then_some((before - before % 2, after + after % 2));
         if let Some(reader) = &self.reader {
-            // Odd while a commit is under way: the snapshot holds it or not.
-            let settled = (before - before % 2, after + after % 2);
-            reader.snapshot.set(begun.is_ok().then_some(settled));
+            reader.snapshot.set(settled);
         }
-        work()
+        settled
+    }
+
+    /// Ends the read transaction, if one is open.
+    fn end_snapshot(&self) {
+        if let Some(reader) = &self.reader {
+            reader.snapshot.set(None);
+            reader.kept.set(None);
+            reader.live_counts.borrow_mut().clear();
+        }
+        if let Ok(connection) = self.connection.try_borrow()
+            && !connection.is_autocommit()
+        {
+            let ended = connection
+                .prepare_cached("COMMIT")
+                .and_then(|mut commit| commit.execute([]));
+            if ended.is_err() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+        }
+    }
+
+    /// The kept count of `resource`'s live records, if one is kept; on a
+    /// reading connection, read once in each read transaction.
+    fn live_count(
+        &self,
+        connection: &Connection,
+        resource: &Resource,
+    ) -> rusqlite::Result<Option<i64>> {
+        let Some(reader) = &self.reader else {
+            return counts::live(connection, resource);
+        };
+        let read = reader
+            .live_counts
+            .borrow()
+            .iter()
+            .find(|(name, _)| *name == resource.name)
+            .map(|(_, live)| *live);
+        if let Some(live) = read {
+            return Ok(live);
+        }
+        let live = counts::live(connection, resource)?;
+        reader
+            .live_counts
+            .borrow_mut()
+            .push((resource.name.clone(), live));
+        Ok(live)
     }
 
     /// Whether an operation on this reading connection needed the writer
@@ -616,6 +768,23 @@ impl Store {
     #[cfg(test)]
     fn count_generation(&self, resource: &str) -> Option<u64> {
         self.seen(resource)?.current
+    }
+
+    /// Counts from 1 to `last` in SQL: a read that takes as long as `last` makes it.
+    #[cfg(test)]
+    pub(crate) fn count_to(&self, last: i64) -> Result<i64, StoreError> {
+        Ok(self.lock_for_request().query_row(
+            "WITH RECURSIVE counted(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM counted WHERE n < ?1) \
+             SELECT count(*) FROM counted",
+            [last],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// The generation of the read transaction a reading connection left open.
+    #[cfg(test)]
+    pub(crate) fn kept_snapshot(&self) -> Option<u64> {
+        self.reader.as_ref()?.kept.get()
     }
 
     /// How many transactions that wrote have committed on this connection.
@@ -1153,6 +1322,8 @@ fn configure(connection: &mut Connection) -> Result<std::sync::Arc<Deadline>, ru
         start: std::time::Instant::now(),
         nanos: std::sync::atomic::AtomicU64::new(0),
         budget_nanos: std::sync::atomic::AtomicU64::new(nanos_of(DEFAULT_QUERY_BUDGET)),
+        give_way_nanos: std::sync::atomic::AtomicU64::new(0),
+        gave_way: std::sync::atomic::AtomicBool::new(false),
     });
     let watched = deadline.clone();
     connection.progress_handler(BUDGET_CHECK_STEPS, Some(move || watched.passed()))?;

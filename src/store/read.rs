@@ -323,7 +323,7 @@ impl Store {
         // A whole collection's total is kept; others are counted.
         let whole = query.filters.is_empty() && scope.is_empty() && query.search.is_none();
         let kept = match whole {
-            true => super::counts::live(&connection, resource)?,
+            true => self.live_count(&connection, resource)?,
             false => None,
         };
         let total = match kept {
@@ -624,7 +624,7 @@ impl Store {
     /// How many live records `resource` holds.
     pub fn count(&self, resource: &Resource) -> Result<u64, StoreError> {
         let connection = self.lock_for_request();
-        if let Some(total) = super::counts::live(&connection, resource)? {
+        if let Some(total) = self.live_count(&connection, resource)? {
             return Ok(total.unsigned_abs());
         }
         let sql = format!(

@@ -20,6 +20,7 @@ use super::{AppState, Problem};
 use crate::import::openapi::api::{Api, Operation, ResourceMap, Role};
 use crate::import::openapi::generate::Generator;
 use crate::query::{Column, Filter, ListQuery, Operator};
+use crate::service::Reach;
 use crate::spec::{Dialect, FieldType, IdKind, Resource, Spec};
 use crate::store::{Record, RecordId};
 pub use pages::is_home_page;
@@ -239,7 +240,7 @@ impl Context<'_> {
                     .map(|link| link.resource);
             }
             self.state
-                .read(self.spec, move |store, spec| {
+                .read(self.spec, Reach::Record, move |store, spec| {
                     for (index, id, owner) in &chain {
                         let record = store.get(&spec.resources[*index], id)?;
                         belongs(&record, owner.as_ref())?;
@@ -256,7 +257,7 @@ impl Context<'_> {
                 let owner = self.owner(index)?;
                 let record = self
                     .state
-                    .read(self.spec, move |store, spec| {
+                    .read(self.spec, Reach::Record, move |store, spec| {
                         let record = store.get(&spec.resources[index], &id)?;
                         belongs(&record, owner.as_ref())?;
                         Ok(record)
@@ -510,7 +511,7 @@ impl Context<'_> {
             .collect();
         let page = self
             .state
-            .read(self.spec, move |store, spec| {
+            .read(self.spec, Reach::Page, move |store, spec| {
                 Ok(store.list(&spec.resources[index], &list_query, &scope)?)
             })
             .await?;
