@@ -68,10 +68,7 @@ fn write_record(resource: &Resource, record: &StoredRow<'_>, out: &mut Vec<u8>) 
 /// needs an escape.
 fn write_str(text: &str, out: &mut Vec<u8>) -> Option<()> {
     let bytes = text.as_bytes();
-    if (0..bytes.len())
-        .step_by(8)
-        .all(|at| !special(word(bytes, at)))
-    {
+    if memchr::memchr2(b'"', b'\\', bytes).is_none() && !has_control(bytes) {
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
@@ -183,49 +180,22 @@ fn skip_string(text: &[u8], at: usize) -> Option<(usize, bool)> {
     let mut position = at + 1;
     let mut plain = true;
     loop {
-        // Eight bytes at a time past those that end or escape nothing.
-        while position + 8 <= text.len() && !special(word(text, position)) {
-            position += 8;
+        let rest = text.get(position..)?;
+        let found = memchr::memchr2(b'"', b'\\', rest)?;
+        plain &= !has_control(&rest[..found]);
+        if rest[found] == b'"' {
+            return Some((position + found + 1, plain));
         }
-        match *text.get(position)? {
-            b'"' => return Some((position + 1, plain)),
-            b'\\' => {
-                plain = false;
-                position += 2;
-            }
-            byte => {
-                plain &= byte >= 0x20;
-                position += 1;
-            }
-        }
+        // A backslash and the byte it escapes.
+        plain = false;
+        position += found + 2;
     }
 }
 
-/// The (up to) eight bytes of `text` from `at`, the missing ones read as spaces.
-fn word(text: &[u8], at: usize) -> u64 {
-    // Eight bytes are one load; only a text's last few are copied.
-    if let Some(eight) = text
-        .get(at..at + 8)
-        .and_then(|eight| <[u8; 8]>::try_from(eight).ok())
-    {
-        return u64::from_le_bytes(eight);
-    }
-    let mut bytes = [b' '; 8];
-    let available = text.len().saturating_sub(at).min(8);
-    bytes[..available].copy_from_slice(&text[at..at + available]);
-    u64::from_le_bytes(bytes)
-}
-
-/// Whether any byte of `word` is a quote, a backslash or a control character.
-fn special(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // A byte is below n (n <= 0x80) where (x - n) borrows into its high bit
-    // and x's own high bit is clear; a byte is 0 where x - 1 does.
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
-    let quote = word ^ (ONES * u64::from(b'"'));
-    let backslash = word ^ (ONES * u64::from(b'\\'));
-    (below(word, 0x20) | below(quote, 1) | below(backslash, 1)) != 0
+/// Whether any byte of `bytes` is a control character, which serde_json
+/// escapes (a loop the compiler writes with vector instructions).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &byte| found | (byte < 0x20))
 }
 
 #[cfg(test)]
