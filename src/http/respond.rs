@@ -27,6 +27,17 @@ pub fn representation_among(
     spec: &Spec,
     available: &[Representation],
 ) -> Result<Representation, Problem> {
+    // The common case, decided as the whole negotiation would: one media
+    // type asked for, with no parameters, and offered.
+    let mut accepts = request.headers().get_all(header::ACCEPT);
+    if let (Some(only), None) = (accepts.next(), accepts.next())
+        && let Ok(only) = only.to_str()
+        && let Some(offered) = available
+            .iter()
+            .find(|offer| offer.media_type().eq_ignore_ascii_case(only.trim()))
+    {
+        return Ok(*offered);
+    }
     let mut offers: Vec<&'static str> = available.iter().map(|r| r.media_type()).collect();
     if let Some(position) = offers
         .iter()

@@ -195,7 +195,9 @@ fn skip_string(text: &[u8], at: usize) -> Option<(usize, bool)> {
 /// Whether any byte of `bytes` is a control character, which serde_json
 /// escapes (a loop the compiler writes with vector instructions).
 fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |found, &byte| found | (byte < 0x20))
+    bytes
+        .iter()
+        .fold(false, |found, &byte| found | (byte < 0x20))
 }
 
 #[cfg(test)]
