@@ -229,7 +229,7 @@ pub struct Store {
 #[derive(Debug, Default)]
 struct Reader {
     /// The settled generations the current read transaction's state is
-    /// at or between (see [`Store::in_snapshot`]).
+    /// at or between (see [`Store::run_read`]).
     snapshot: std::cell::Cell<Option<(u64, u64)>>,
     /// The generation of the read transaction left open after the last
     /// operation, for the next to read in (see [`Store::run_read`]).
@@ -439,7 +439,7 @@ impl Store {
         let generation = Generation::default();
         // Odd from just before a commit until the write is acknowledged (or
         // the operation ends): readers then know their snapshot's generation
-        // only approximately (see `Store::in_snapshot`).
+        // only approximately (see `Store::begin_snapshot`).
         let committing = generation.clone();
         let commits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counted = commits.clone();
@@ -481,7 +481,7 @@ impl Store {
 
     /// A reading connection to this store's database, for another thread:
     /// it runs read-only operations, each in one read transaction
-    /// ([`Store::in_snapshot`]), beside this one's writes (WAL lets
+    /// ([`Store::run_read`]), beside this one's writes (WAL lets
     /// readers and the writer go on together).
     pub(crate) fn open_reader(&self) -> Result<Store, rusqlite::Error> {
         if self.reader.is_some() || self.path.as_os_str().is_empty() {
@@ -536,11 +536,8 @@ impl Store {
         })
     }
 
-    /// Runs `work` (a reading connection's operation) in one read
-    /// transaction, begun before it: every statement it runs sees the same
-    /// committed state, one that includes every write acknowledged before.
-    /// The state's generation is known exactly when no commit was under way
-    /// as the transaction began; only then are counts cached.
+    /// Runs `work` (a reading connection's operation) in a read transaction
+    /// of its own, begun before it and ended after it (see [`Store::run_read`]).
     #[cfg(test)]
     pub(crate) fn in_snapshot<T>(&self, work: impl FnOnce() -> T) -> T {
         self.end_snapshot();
@@ -550,11 +547,15 @@ impl Store {
     }
 
     /// Runs `work` (a reading connection's operation) in one read
-    /// transaction as [`Store::in_snapshot`] does, stopping its SQL once it
-    /// has run for `budget`, if given: `None` then, its answer dropped, for it to run
-    /// again where it may take longer. (What an operation keeps for others,
-    /// totals and positions, it keeps only from statements that ran to their
-    /// end, so a stopped one leaves nothing half-read behind.)
+    /// transaction, begun before it: every statement it runs sees the same
+    /// committed state, one that includes every write acknowledged before.
+    /// The state's generation is known exactly when no commit was under way
+    /// as the transaction began; only then are counts cached. Its SQL is
+    /// stopped once it has run for `budget`, if given: `None` then, its
+    /// answer dropped, for it to run again where it may take longer. (What
+    /// an operation keeps for others, totals and positions, it keeps only
+    /// from statements that ran to their end, so a stopped one leaves
+    /// nothing half-read behind.)
     ///
     /// A transaction whose state is known to be the latest is left open
     /// after it, and the next operation reads in it while nothing has
