@@ -138,7 +138,7 @@ impl Recorded {
     fn new(sequence: u64, observed: Observed) -> Recorded {
         let mut headers: Vec<(String, String)> = Vec::with_capacity(observed.headers.len());
         for (name, value) in observed.headers {
-            let value = recorded_header(&name, &value);
+            let value = recorded_header(&name, value);
             match headers.iter_mut().find(|(existing, _)| *existing == name) {
                 Some((_, joined)) => {
                     joined.push_str(", ");
@@ -351,14 +351,14 @@ impl Journal {
 }
 
 /// The header value to record: credentials are replaced.
-pub fn recorded_header(name: &str, value: &str) -> String {
+fn recorded_header(name: &str, value: String) -> String {
     match name {
         "authorization" | "proxy-authorization" => match value.split_once(' ') {
             Some((scheme, _)) => format!("{scheme} [redacted]"),
             None => "[redacted]".to_string(),
         },
         "cookie" => "[redacted]".to_string(),
-        _ => value.to_string(),
+        _ => value,
     }
 }
 

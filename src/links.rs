@@ -189,19 +189,25 @@ pub fn page_links(
 impl PageLinks {
     /// The links as an RFC 8288 `Link` header value.
     pub fn header(&self) -> String {
-        let mut links = vec![("first", &self.first)];
-        if let Some(prev) = &self.prev {
-            links.push(("prev", prev));
+        let links = [
+            ("first", Some(&self.first)),
+            ("prev", self.prev.as_ref()),
+            ("next", self.next.as_ref()),
+            ("last", Some(&self.last)),
+        ];
+        let mut header = String::with_capacity(4 * (self.last.len() + 16));
+        for (rel, href) in links
+            .into_iter()
+            .filter_map(|(rel, href)| Some((rel, href?)))
+        {
+            if !header.is_empty() {
+                header.push_str(", ");
+            }
+            for part in ["<", href, ">; rel=\"", rel, "\""] {
+                header.push_str(part);
+            }
         }
-        if let Some(next) = &self.next {
-            links.push(("next", next));
-        }
-        links.push(("last", &self.last));
-        links
-            .iter()
-            .map(|(rel, href)| format!("<{href}>; rel=\"{rel}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
+        header
     }
 }
 
