@@ -940,27 +940,25 @@ mod tests {
     #[actix_web::test]
     async fn a_read_running_past_the_brief_budget_gives_way_to_a_reading_thread() {
         let (thread, _) = notes(3);
-        let (tries, tried) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let counted = Arc::clone(&tries);
-        let (count, ran_on) = thread
-            .read(Reach::Record, move |store| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, Failure>((store.count_to(2_000_000)?, thread_name()))
-            })
-            .await
-            .expect("counted");
+        // Counts to `last` in SQL: the count, where it ran, how often it ran.
+        let count_to = async |last: i64| {
+            let tries = Arc::new(AtomicUsize::new(0));
+            let tried = Arc::clone(&tries);
+            let (count, ran_on) = thread
+                .read(Reach::Record, move |store| {
+                    tried.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, Failure>((store.count_to(last)?, thread_name()))
+                })
+                .await
+                .expect("counted");
+            (count, ran_on, tries.load(Ordering::SeqCst))
+        };
+        let (count, ran_on, runs) = count_to(2_000_000).await;
         assert_eq!(count, 2_000_000, "the second run was not stopped");
         assert!(ran_on.starts_with("standin-reader-"), "ran on {ran_on}");
-        assert_eq!(tries.load(Ordering::SeqCst), 2, "stopped here, run there");
-        let counted = Arc::clone(&tried);
-        let (count, ran_on) = thread
-            .read(Reach::Record, move |store| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, Failure>((store.count_to(10)?, thread_name()))
-            })
-            .await
-            .expect("counted");
-        assert_eq!((count, tried.load(Ordering::SeqCst)), (10, 1));
+        assert_eq!(runs, 2, "stopped here, run there");
+        let (count, ran_on, runs) = count_to(10).await;
+        assert_eq!((count, runs), (10, 1));
         assert_eq!(
             ran_on,
             thread_name(),

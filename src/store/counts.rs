@@ -686,6 +686,15 @@ mod tests {
 
     /// Runs `write` as the store's thread runs a grouped write: in a
     /// savepoint of its own, kept or rolled back, then settled.
+    /// The spec of posts, an in-memory store with its tables, and a reading connection to it.
+    fn prepared() -> (Spec, Store, Store) {
+        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        let reader = store.open_reader().expect("a reader");
+        (spec, store, reader)
+    }
+
     fn member(store: &Store, keep: bool, write: impl FnOnce() -> Result<(), StoreError>) {
         store.savepoint("member").expect("a savepoint");
         write().expect("written");
@@ -799,11 +808,8 @@ mod tests {
 
     #[test]
     fn pages_read_from_kept_positions_are_those_offset_reads() {
-        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let (spec, store, reader) = prepared();
         let posts = spec.resource("posts").expect("posts");
-        let store = Store::open(Location::Memory).expect("a store");
-        store.prepare(&spec).expect("tables");
-        let reader = store.open_reader().expect("a reader");
         // Many records share a creation time (made in the same millisecond):
         // ties are ordered by id.
         member(&store, true, || {
@@ -937,11 +943,8 @@ mod tests {
 
     #[test]
     fn a_snapshot_that_writes_passed_reads_only_totals_true_of_it() {
-        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let (spec, store, reader) = prepared();
         let posts = spec.resource("posts").expect("posts");
-        let store = Store::open(Location::Memory).expect("a store");
-        store.prepare(&spec).expect("tables");
-        let reader = store.open_reader().expect("a reader");
         for status in ["draft", "draft", "published"] {
             member(&store, true, || {
                 store.create(&spec, posts, None, fields("a", status, 1))?;
@@ -981,11 +984,8 @@ mod tests {
 
     #[test]
     fn totals_carried_across_writes_stay_true() {
-        let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
+        let (spec, store, reader) = prepared();
         let posts = spec.resource("posts").expect("posts");
-        let store = Store::open(Location::Memory).expect("a store");
-        store.prepare(&spec).expect("tables");
-        let reader = store.open_reader().expect("a reader");
         for (index, title) in ["alpha one", "beta two", "alphabet", "gamma", "alpha"]
             .iter()
             .enumerate()
