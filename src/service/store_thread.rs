@@ -284,6 +284,7 @@ impl StoreThread {
                             Work::Alone(job) => run(job, &store),
                             Work::Grouped(job) => next = run_group(job, &queue, &count, &store),
                         }
+                        store.checkpoint_if_due();
                         unlooked += 1;
                     }
                     if let Some(connections) = &connections
@@ -334,8 +335,11 @@ impl StoreThread {
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |store| {
+            let answer = operation(store);
+            // Answered once settled: see `settled`.
+            store.settle();
             // The request may have gone (its client hung up): nobody to tell.
-            let _ = reply.send(operation(store));
+            let _ = reply.send(answer);
         });
         let queued = self.queue(Work::Alone(job));
         answered(queued, answer)
@@ -461,7 +465,9 @@ impl StoreThread {
                 }
             }
             Some(Box::new(move |store| {
-                let _ = reply.send(operation(store));
+                let answer = operation(store);
+                store.settle();
+                let _ = reply.send(answer);
             }))
         });
         let queued = match &self.readers {
@@ -493,7 +499,9 @@ impl StoreThread {
     {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |store| {
-            let _ = reply.send(operation(store));
+            let answer = operation(store);
+            store.settle();
+            let _ = reply.send(answer);
         });
         let jobs = self.jobs.as_ref().ok_or(Unavailable::ShutDown)?;
         self.queued.fetch_add(1, Ordering::SeqCst);
@@ -1023,6 +1031,58 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
+    }
+
+    #[actix_web::test]
+    async fn a_read_transaction_left_open_serves_reads_until_a_commit_settles() {
+        let (thread, spec) = notes(3);
+        let connections = Arc::clone(&thread.readers.as_ref().expect("readers").connections);
+        let generation = thread.run(|store| Ok::<_, Unavailable>(store.generation_handle()));
+        let generation = generation.await.expect("the generation");
+        // Whether a reading connection finds the fourth note.
+        let found = move |reader: &Store| {
+            let id = crate::store::RecordId::Integer(4);
+            reader
+                .run_read(None, || reader.get(&spec.resources[0], &id).is_ok())
+                .expect("not stopped")
+        };
+        let finds = found.clone();
+        let seen = thread.run(move |store| {
+            let reader = connections
+                .idle
+                .lock()
+                .expect("not poisoned")
+                .pop()
+                .expect("an idle reading connection");
+            let before = finds(&reader);
+            let kept = reader.kept_snapshot();
+            store.commit_unsettled(
+                r#"INSERT INTO res_notes (data, created_at, updated_at) VALUES ('{"text": "new"}', 'now', 'now')"#,
+            );
+            let committing = store.generation() % 2 == 1;
+            // Until this operation has settled, nobody is told of its write.
+            let during = finds(&reader);
+            let still_kept = reader.kept_snapshot();
+            connections
+                .idle
+                .lock()
+                .expect("not poisoned")
+                .push(reader);
+            Ok::<_, Unavailable>((before, kept, committing, during, still_kept))
+        });
+        let (before, kept, committing, during, still_kept) = seen.await.expect("read");
+        assert_eq!(generation.get() % 2, 0, "answered once settled");
+        assert!(!before && committing && kept.is_some());
+        assert_eq!(
+            (during, still_kept),
+            (before, kept),
+            "read in the kept state"
+        );
+        let after = thread.run(move |store| {
+            let reader = store.open_reader().expect("a reader");
+            Ok::<_, Unavailable>(found(&reader))
+        });
+        assert!(after.await.expect("read"), "a new snapshot once settled");
     }
 
     #[actix_web::test]

@@ -201,6 +201,9 @@ pub struct Store {
     /// How many transactions that wrote have committed (read by tests).
     #[cfg_attr(not(test), expect(dead_code))]
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// How many pages the write-ahead log held after the last commit, until
+    /// a checkpoint looks at it (see [`Store::checkpoint_if_due`]).
+    logged_pages: std::sync::Arc<std::sync::atomic::AtomicI32>,
     /// Bumped by every write, so cached counts and answers know when they are stale.
     generation: Generation,
     /// Totals of filtered and searched list queries, shared by the store's connections.
@@ -448,6 +451,20 @@ impl Store {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             false
         }))?;
+        // SQLite checkpoints in the commit that fills the log past 1,000
+        // pages, which makes that commit (while readers cannot tell whether
+        // their snapshots hold it, see `begin_snapshot`) last milliseconds;
+        // the writer's thread checkpoints after the write settles instead,
+        // and a commit only past ten times that many.
+        let logged_pages = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let logged = logged_pages.clone();
+        connection.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+            logged.store(pages, std::sync::atomic::Ordering::Relaxed);
+            if pages >= 10 * CHECKPOINTED_PAGES {
+                wal.checkpoint()?;
+            }
+            Ok(())
+        }))?;
         let deadline = configure(&mut connection)?;
         // The seeded state, kept for resets, private to this connection: in
         // memory for an in-memory store, else in a temporary file (SQLite
@@ -467,6 +484,7 @@ impl Store {
             reader: None,
             has_readers: std::cell::Cell::new(false),
             commits,
+            logged_pages,
             totals: std::sync::Arc::clone(&generation.0.totals),
             generation,
             group: RefCell::new(None),
@@ -524,6 +542,7 @@ impl Store {
             reader: Some(Reader::default()),
             has_readers: std::cell::Cell::new(false),
             commits: std::sync::Arc::default(),
+            logged_pages: std::sync::Arc::default(),
             generation: self.generation.clone(),
             totals: std::sync::Arc::clone(&self.totals),
             group: RefCell::new(None),
@@ -559,8 +578,12 @@ impl Store {
     ///
     /// A transaction whose state is known to be the latest is left open
     /// after it, and the next operation reads in it while nothing has
-    /// committed since (every commit changes the generation): it then takes
-    /// no lock at all. [`Store::end_stale_snapshot`] ends one left open.
+    /// settled since (every commit changes the generation): it then takes
+    /// no lock at all. It does while a commit is under way too: what that
+    /// commits is answered only once it has settled, so the state read
+    /// still holds every write acknowledged, and a transaction begun then
+    /// could not tell whether it holds the commit (it would count afresh).
+    /// [`Store::end_stale_snapshot`] ends one left open.
     pub(crate) fn run_read<T>(
         &self,
         budget: Option<std::time::Duration>,
@@ -577,7 +600,7 @@ impl Store {
         let reader = self.reader.as_ref()?;
         let kept = reader.kept.take();
         let snapshot = match kept {
-            Some(generation) if generation == self.generation.get() => {
+            Some(generation) if self.generation.is_latest_settled(generation) => {
                 reader.snapshot.set(Some((generation, generation)));
                 kept
             }
@@ -624,7 +647,7 @@ impl Store {
             && reader
                 .kept
                 .get()
-                .is_some_and(|generation| generation != self.generation.get())
+                .is_some_and(|generation| !self.generation.is_latest_settled(generation))
         {
             self.end_snapshot();
         }
@@ -771,6 +794,14 @@ impl Store {
         self.seen(resource)?.current
     }
 
+    /// Runs `sql` on the writing connection, committing what it writes
+    /// without marking it written: the generation stays odd until the
+    /// operation settles, as a commit under way leaves it.
+    #[cfg(test)]
+    pub(crate) fn commit_unsettled(&self, sql: &str) {
+        self.lock().execute_batch(sql).expect("committed");
+    }
+
     /// Counts from 1 to `last` in SQL: a read that takes as long as `last` makes it.
     #[cfg(test)]
     pub(crate) fn count_to(&self, last: i64) -> Result<i64, StoreError> {
@@ -786,6 +817,22 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn kept_snapshot(&self) -> Option<u64> {
         self.reader.as_ref()?.kept.get()
+    }
+
+    /// Copies the write-ahead log's pages into the database (as far as the
+    /// readers' snapshots let it) once it holds [`CHECKPOINTED_PAGES`]: run
+    /// by the writer's thread after a write has settled, never within one.
+    pub(crate) fn checkpoint_if_due(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.logged_pages.load(Relaxed) < CHECKPOINTED_PAGES {
+            return;
+        }
+        self.logged_pages.store(0, Relaxed);
+        // A checkpoint that cannot run now runs after a later write.
+        let _ = self.lock().wal_checkpoint_v2(
+            Some(rusqlite::MAIN_DB),
+            rusqlite::wal::CheckpointMode::PASSIVE,
+        );
     }
 
     /// How many transactions that wrote have committed on this connection.
@@ -1144,6 +1191,13 @@ impl Generation {
         self.step(|number| number.is_multiple_of(2));
     }
 
+    /// Whether `generation` is the last settled one: it is now, or a
+    /// commit after it is under way.
+    fn is_latest_settled(&self, generation: u64) -> bool {
+        let now = self.get();
+        now == generation || now == generation + 1
+    }
+
     /// Adds one to make the number even, if it is odd: the commit is over.
     fn settle(&self) {
         self.step(|number| !number.is_multiple_of(2));
@@ -1303,6 +1357,10 @@ fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error
 /// A write elsewhere empties a reader's cache, and a mapped file is then
 /// unmapped, which costs far more than reading pages again.
 const READER_CACHE_SIZE: i64 = -16 * 1024;
+
+/// How many pages the write-ahead log holds before the writer's thread
+/// copies them into the database (SQLite's own default).
+const CHECKPOINTED_PAGES: i32 = 1000;
 
 /// How much of an in-memory store's file its writing connection maps into memory.
 const TEMPORARY_MMAP_BYTES: i64 = 1 << 30;

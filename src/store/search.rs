@@ -243,11 +243,12 @@ fn index_all(connection: &Connection, resource: &Resource) -> rusqlite::Result<(
 /// is a change.
 fn create_triggers(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     let reindexed = std::iter::once("old.deleted_at IS NOT new.deleted_at".to_string())
-        .chain(resource.search.iter().map(|field| {
-            format!(
-                "old.data -> '$.{field}' IS NOT new.data -> '$.{field}'"
-            )
-        }))
+        .chain(
+            resource
+                .search
+                .iter()
+                .map(|field| format!("old.data -> '$.{field}' IS NOT new.data -> '$.{field}'")),
+        )
         .collect::<Vec<_>>()
         .join(" OR ");
     connection.execute_batch(&format!(

@@ -51,7 +51,11 @@ async fn search_follows_every_write() {
         assert_eq!(ids(&app, "/books?q=sandworms").await, [id]);
         // A write of an unsearched field leaves the record's words as they were.
         let response = app
-            .send_json(Method::PATCH, &format!("/books/{id}"), json!({ "year": 1985 }))
+            .send_json(
+                Method::PATCH,
+                &format!("/books/{id}"),
+                json!({ "year": 1985 }),
+            )
             .await;
         assert_eq!(response.status(), 200);
         assert_eq!(ids(&app, "/books?q=sandworms").await, [id]);
