@@ -284,7 +284,6 @@ impl StoreThread {
                             Work::Alone(job) => run(job, &store),
                             Work::Grouped(job) => next = run_group(job, &queue, &count, &store),
                         }
-                        store.checkpoint_if_due();
                         unlooked += 1;
                     }
                     if let Some(connections) = &connections
@@ -1083,6 +1082,32 @@ mod tests {
             Ok::<_, Unavailable>(found(&reader))
         });
         assert!(after.await.expect("read"), "a new snapshot once settled");
+    }
+
+    #[actix_web::test]
+    async fn a_lone_operation_is_answered_once_its_commit_has_settled() {
+        let (thread, spec) = notes(3);
+        let generation = thread.run(|store| Ok::<_, Unavailable>(store.generation_handle()));
+        let generation = generation.await.expect("the generation");
+        // Whether a reading connection finds the fourth note.
+        let found = move |reader: &Store| {
+            let id = crate::store::RecordId::Integer(4);
+            reader
+                .run_read(None, || reader.get(&spec.resources[0], &id).is_ok())
+                .expect("not stopped")
+        };
+        let reader = thread.run(|store| Ok::<_, Unavailable>(store.open_reader()));
+        let reader = reader.await.expect("run").expect("a reader");
+        assert!(!found(&reader));
+        let committing = thread.run(|store| {
+            store.commit_unsettled(
+                r#"INSERT INTO res_notes (data, created_at, updated_at) VALUES ('{"text": "new"}', 'now', 'now')"#,
+            );
+            Ok::<_, Unavailable>(store.generation() % 2 == 1)
+        });
+        assert!(committing.await.expect("committed"), "odd while it runs");
+        assert_eq!(generation.get() % 2, 0, "answered once settled");
+        assert!(found(&reader), "a read after the answer sees the write");
     }
 
     #[actix_web::test]

@@ -201,9 +201,6 @@ pub struct Store {
     /// How many transactions that wrote have committed (read by tests).
     #[cfg_attr(not(test), expect(dead_code))]
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// How many pages the write-ahead log held after the last commit, until
-    /// a checkpoint looks at it (see [`Store::checkpoint_if_due`]).
-    logged_pages: std::sync::Arc<std::sync::atomic::AtomicI32>,
     /// Bumped by every write, so cached counts and answers know when they are stale.
     generation: Generation,
     /// Totals of filtered and searched list queries, shared by the store's connections.
@@ -451,20 +448,6 @@ impl Store {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             false
         }))?;
-        // SQLite checkpoints in the commit that fills the log past 1,000
-        // pages, which makes that commit (while readers cannot tell whether
-        // their snapshots hold it, see `begin_snapshot`) last milliseconds;
-        // the writer's thread checkpoints after the write settles instead,
-        // and a commit only past ten times that many.
-        let logged_pages = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
-        let logged = logged_pages.clone();
-        connection.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
-            logged.store(pages, std::sync::atomic::Ordering::Relaxed);
-            if pages >= 10 * CHECKPOINTED_PAGES {
-                wal.checkpoint()?;
-            }
-            Ok(())
-        }))?;
         let deadline = configure(&mut connection)?;
         // The seeded state, kept for resets, private to this connection: in
         // memory for an in-memory store, else in a temporary file (SQLite
@@ -484,7 +467,6 @@ impl Store {
             reader: None,
             has_readers: std::cell::Cell::new(false),
             commits,
-            logged_pages,
             totals: std::sync::Arc::clone(&generation.0.totals),
             generation,
             group: RefCell::new(None),
@@ -542,7 +524,6 @@ impl Store {
             reader: Some(Reader::default()),
             has_readers: std::cell::Cell::new(false),
             commits: std::sync::Arc::default(),
-            logged_pages: std::sync::Arc::default(),
             generation: self.generation.clone(),
             totals: std::sync::Arc::clone(&self.totals),
             group: RefCell::new(None),
@@ -817,22 +798,6 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn kept_snapshot(&self) -> Option<u64> {
         self.reader.as_ref()?.kept.get()
-    }
-
-    /// Copies the write-ahead log's pages into the database (as far as the
-    /// readers' snapshots let it) once it holds [`CHECKPOINTED_PAGES`]: run
-    /// by the writer's thread after a write has settled, never within one.
-    pub(crate) fn checkpoint_if_due(&self) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.logged_pages.load(Relaxed) < CHECKPOINTED_PAGES {
-            return;
-        }
-        self.logged_pages.store(0, Relaxed);
-        // A checkpoint that cannot run now runs after a later write.
-        let _ = self.lock().wal_checkpoint_v2(
-            Some(rusqlite::MAIN_DB),
-            rusqlite::wal::CheckpointMode::PASSIVE,
-        );
     }
 
     /// How many transactions that wrote have committed on this connection.
@@ -1357,10 +1322,6 @@ fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error
 /// A write elsewhere empties a reader's cache, and a mapped file is then
 /// unmapped, which costs far more than reading pages again.
 const READER_CACHE_SIZE: i64 = -16 * 1024;
-
-/// How many pages the write-ahead log holds before the writer's thread
-/// copies them into the database (SQLite's own default).
-const CHECKPOINTED_PAGES: i32 = 1000;
 
 /// How much of an in-memory store's file its writing connection maps into memory.
 const TEMPORARY_MMAP_BYTES: i64 = 1 << 30;
