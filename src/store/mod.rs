@@ -1120,9 +1120,9 @@ impl Generation {
     fn advance(&self, resources: Option<&[(&str, &counts::Written, Option<u64>)]>) {
         use std::sync::atomic::Ordering::SeqCst;
         let next = self.next();
+        let mut changed = self.0.resources.write();
         match resources {
             Some(written) => {
-                let mut changed = self.0.resources.write();
                 for &(name, written, live) in written {
                     match changed.get_mut(name) {
                         Some(changes) => changes.record(next, written, live),
@@ -1136,13 +1136,18 @@ impl Generation {
             }
             None => {
                 // Nothing read before is carried: what each resource keeps goes.
-                for changes in self.0.resources.write().values_mut() {
+                for changes in changed.values_mut() {
                     changes.forget(next);
                 }
                 self.0.everything.store(next, SeqCst);
             }
         }
+        // Published before the resources' generations are: a request that
+        // reads a resource's new one ([`Generation::of`], its answer's
+        // version) then finds `now` past any read transaction left open
+        // before it (see `is_latest_settled`), and reads the new state.
         self.0.now.store(next, SeqCst);
+        drop(changed);
     }
 
     /// The even generation [`Generation::advance`] moves to.
@@ -1464,6 +1469,31 @@ fn sql_id(id: &RecordId) -> rusqlite::types::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whoever_sees_a_resources_new_generation_sees_the_store_at_it() {
+        let generation = Generation::default();
+        let watched = generation.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = std::sync::Arc::clone(&stop);
+        // A request takes its version from `of`, then its read checks `get`:
+        // a read transaction of the state before must not look current then.
+        let watcher = std::thread::spawn(move || {
+            let mut behind = 0u64;
+            while !stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                let of = watched.of(["notes"]);
+                behind += u64::from(watched.get() < of);
+            }
+            behind
+        });
+        let written = counts::Written::created(RecordId::Integer(1));
+        for _ in 0..200_000 {
+            generation.begin_commit();
+            generation.advance(Some(&[("notes", &written, None)]));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(watcher.join().expect("watched"), 0);
+    }
 
     #[test]
     fn a_count_field_searches_the_index_of_the_counted_reference() {
