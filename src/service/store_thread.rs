@@ -335,7 +335,9 @@ impl StoreThread {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |store| {
             let answer = operation(store);
-            // Answered once settled: see `settled`.
+            // Answered once settled, as grouped writes are: a read after
+            // the answer then never reads in a transaction kept from before
+            // (see `Store::run_read`).
             store.settle();
             // The request may have gone (its client hung up): nobody to tell.
             let _ = reply.send(answer);
