@@ -1034,19 +1034,24 @@ mod tests {
         }
     }
 
+    /// Whether a reading connection finds the fourth note, read in its
+    /// kept transaction if it has one.
+    fn finds_a_fourth_note(spec: Arc<crate::spec::Spec>) -> impl Fn(&Store) -> bool + Clone {
+        move |reader: &Store| {
+            let id = crate::store::RecordId::Integer(4);
+            reader
+                .run_read(None, || reader.get(&spec.resources[0], &id).is_ok())
+                .expect("not stopped")
+        }
+    }
+
     #[actix_web::test]
     async fn a_read_transaction_left_open_serves_reads_until_a_commit_settles() {
         let (thread, spec) = notes(3);
         let connections = Arc::clone(&thread.readers.as_ref().expect("readers").connections);
         let generation = thread.run(|store| Ok::<_, Unavailable>(store.generation_handle()));
         let generation = generation.await.expect("the generation");
-        // Whether a reading connection finds the fourth note.
-        let found = move |reader: &Store| {
-            let id = crate::store::RecordId::Integer(4);
-            reader
-                .run_read(None, || reader.get(&spec.resources[0], &id).is_ok())
-                .expect("not stopped")
-        };
+        let found = finds_a_fourth_note(spec);
         let finds = found.clone();
         let seen = thread.run(move |store| {
             let reader = connections
@@ -1091,13 +1096,7 @@ mod tests {
         let (thread, spec) = notes(3);
         let generation = thread.run(|store| Ok::<_, Unavailable>(store.generation_handle()));
         let generation = generation.await.expect("the generation");
-        // Whether a reading connection finds the fourth note.
-        let found = move |reader: &Store| {
-            let id = crate::store::RecordId::Integer(4);
-            reader
-                .run_read(None, || reader.get(&spec.resources[0], &id).is_ok())
-                .expect("not stopped")
-        };
+        let found = finds_a_fourth_note(spec);
         let reader = thread.run(|store| Ok::<_, Unavailable>(store.open_reader()));
         let reader = reader.await.expect("run").expect("a reader");
         assert!(!found(&reader));
