@@ -358,11 +358,8 @@ pub(crate) fn http_server(
         .listen(format!("standin-{local}"), listener, move || {
             let state = state.clone();
             let app = App::new()
-                .wrap(from_fn(http::rewrite))
                 .wrap(http::cors(&cors, json_server))
-                .wrap(from_fn(http::settle_cors))
-                .wrap(from_fn(http::observe))
-                .wrap(from_fn(http::sessions))
+                .wrap(from_fn(http::front))
                 .configure(http::configure(state))
                 .into_factory()
                 .map_err(|error| error.error_response());

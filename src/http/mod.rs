@@ -101,18 +101,14 @@ pub fn cors(
 const EXPOSED_HEADERS: &str =
     "content-range, etag, last-modified, link, location, preference-applied, x-total-count";
 
-/// Settles the CORS headers `cors` wrote; to wrap the app with, outside it.
-/// The admin API's answers lose them all, so that no web page of another
-/// origin may read them. Others list the exposed headers in one order
-/// (actix-cors keeps them in a hash set, whose order differs from worker to
-/// worker), and name the preflight's request headers in `Vary` only on
-/// preflights, the one answer that depends on them.
-pub async fn settle_cors(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+/// Settles the CORS headers `cors` wrote on the app's answer. The admin
+/// API's answers lose them all, so that no web page of another origin may
+/// read them. Others list the exposed headers in one order (actix-cors keeps
+/// them in a hash set, whose order differs from worker to worker), and name
+/// the preflight's request headers in `Vary` only on preflights, the one
+/// answer that depends on them.
+fn settle_cors<B>(response: &mut ServiceResponse<B>) {
     use actix_web::http::header::{self, HeaderValue};
-    let mut response = next.call(request).await?;
     let admin = response
         .request()
         .extensions()
@@ -153,15 +149,30 @@ pub async fn settle_cors(
             headers.insert(header::VARY, value);
         }
     }
-    Ok(response)
 }
 
-/// The request logger and journal, to wrap the app with.
-pub use observe::observe;
-/// Custom routes (`--routes`), to wrap the app with, inside the logger.
-pub use rewrite::rewrite;
-/// Isolated sessions, to wrap the app with, outside the logger.
-pub use session::sessions;
+/// What standin does around the app, in one layer to wrap it (and its CORS)
+/// with: the request's session entered ([`session::enter`]), then within it
+/// the request observed ([`observe::observe`]: stubs, journal, log, the
+/// custom routes' rewriting, CORS settled).
+pub async fn front<B: MessageBody + 'static>(
+    mut request: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(request).await?.map_into_left_body());
+    };
+    let writes = !request.method().is_safe();
+    match session::enter(&mut request, &state).await {
+        Ok(None) => observe::observe(request, next, &state).await,
+        Ok(Some(session)) => {
+            session
+                .run(writes, observe::observe(request, next, &state))
+                .await
+        }
+        Err(problem) => Ok(request.error_response(problem).map_into_right_body()),
+    }
+}
 
 /// Answers a request; a problem answering a browser's navigation is a page.
 async fn dispatch(
@@ -182,6 +193,9 @@ async fn answer(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
+    if let Some(rewrite::RoutesAnswer(answer)) = request.extensions_mut().remove() {
+        return answer;
+    }
     let spec = state.spec();
     if let Some(upstream) = state.proxy.upstream(&spec)
         && !proxy::declares(&spec, &request)

@@ -15,24 +15,25 @@ use super::body::Timeouts;
 use super::{AppState, Problem};
 use crate::journal::{self, Observed};
 
-/// Logs the request once answered, and records it in the journal.
-pub async fn observe<B: MessageBody + 'static>(
+/// Answers the request through `next`, unless a stub a test programmed
+/// answers it first; logs it once answered, and records it in the journal.
+/// Between the journal and `next`, the custom routes rewrite its URL and,
+/// after, [`super::settle_cors`] settles the CORS headers of `next`'s answer.
+pub(super) async fn observe<B: MessageBody + 'static>(
     mut request: ServiceRequest,
     next: Next<B>,
+    state: &web::Data<AppState>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let started = Instant::now();
-    let state = request.app_data::<web::Data<AppState>>().cloned();
     // Admin requests are not journaled (the spec, for its base path, is
     // consulted only for paths that may be one).
-    let journaled = state.as_ref().is_some_and(|state| {
-        !request.path().contains("/_standin") || {
-            let below_base = request.path().strip_prefix(state.spec().base_path.as_str());
-            !below_base.is_some_and(|rest| rest.starts_with("/_standin"))
-        }
-    });
+    let journaled = !request.path().contains("/_standin") || {
+        let below_base = request.path().strip_prefix(state.spec().base_path.as_str());
+        !below_base.is_some_and(|rest| rest.starts_with("/_standin"))
+    };
     let mut pending = None;
     let mut late = None;
-    if let Some(state) = state.as_ref().filter(|_| journaled) {
+    if journaled {
         let body = match read_body(&mut request, state.body_limit, &state.timeouts).await {
             Ok(body) => body,
             Err(problem) => {
@@ -56,7 +57,7 @@ pub async fn observe<B: MessageBody + 'static>(
     }
     // A stub a test programmed answers ahead of everything else.
     let mut stubbed = None;
-    if let (Some(state), Some(observed), None) = (state.as_ref(), pending.as_mut(), &late)
+    if let (Some(observed), None) = (pending.as_mut(), &late)
         && let Some((id, answer)) = state.service.with_stubs(|stubs| {
             if stubs.is_empty() {
                 None
@@ -87,12 +88,17 @@ pub async fn observe<B: MessageBody + 'static>(
                 .into_response(stubbed_response(&answer))
                 .map_into_right_body()
         }
-        (None, None) => next.call(request).await?.map_into_left_body(),
+        (None, None) => {
+            super::rewrite::rewrite(&mut request, state);
+            let mut answered = next.call(request).await?;
+            super::settle_cors(&mut answered);
+            answered.map_into_left_body()
+        }
     };
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
     tracing::info!(target: "standin::request", "{method} {path} {status} {elapsed:.1}ms");
-    if let (Some(state), Some(mut observed)) = (state, pending) {
+    if let Some(mut observed) = pending {
         observed.status = status;
         observed.forwarded = response
             .response()

@@ -2,42 +2,51 @@
 //! as the URL the routes map them to, before routing; the journal and logs
 //! keep the URL as sent. The admin API is never rewritten.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::Uri;
-use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse};
 
 use super::{AppState, Problem};
 
-/// Rewrites the request's URL by the custom routes, if any; to wrap the app with.
-pub async fn rewrite(
-    mut request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let (routes, spec_routes) = match request.app_data::<web::Data<AppState>>() {
-        Some(state) => (state.custom_routes.clone(), state.spec().routes.clone()),
-        None => (None, None),
-    };
+/// What the custom routes answer in place of the app: the rules, or why a
+/// URL could not be rewritten. Left in the request's extensions for
+/// [`super::dispatch`], so that it is answered inside CORS like any other.
+pub(super) struct RoutesAnswer(pub Result<HttpResponse, Problem>);
+
+/// Rewrites the request's URL by the custom routes, if any; or leaves a
+/// [`RoutesAnswer`] in its extensions.
+pub(super) fn rewrite(request: &mut ServiceRequest, state: &AppState) {
+    if let Some(answer) = rewrite_or_answer(request, state) {
+        request.extensions_mut().insert(RoutesAnswer(answer));
+    }
+}
+
+/// Rewrites the request's URL, or gives what the routes answer instead.
+fn rewrite_or_answer(
+    request: &mut ServiceRequest,
+    state: &AppState,
+) -> Option<Result<HttpResponse, Problem>> {
+    let spec = state.spec();
+    let (routes, spec_routes) = (state.custom_routes.as_ref(), spec.routes.as_ref());
     if routes.is_none() && spec_routes.is_none() {
-        return Ok(next.call(request).await?.map_into_boxed_body());
+        return None;
     }
     let path = request.path();
     if path.split('/').any(|segment| segment == "_standin") {
-        return Ok(next.call(request).await?.map_into_boxed_body());
+        return None;
     }
     if path == "/__rules" && request.method() == actix_web::http::Method::GET {
         // Every rule in the order applied: `--routes`, then the spec's (a
         // pattern in both shows as the first has it).
         let mut rules = serde_json::Map::new();
-        for routes in routes.iter().chain(spec_routes.iter()) {
+        for routes in routes.into_iter().chain(spec_routes) {
             for (pattern, target) in routes.document() {
                 rules
                     .entry(pattern.clone())
                     .or_insert_with(|| target.clone());
             }
         }
-        return Ok(request.into_response(HttpResponse::Ok().json(rules)));
+        return Some(Ok(HttpResponse::Ok().json(rules)));
     }
     let sent = request.uri().path_and_query().map_or_else(
         || request.path().to_string(),
@@ -45,8 +54,8 @@ pub async fn rewrite(
     );
     // `--routes` first, then the spec's routes on what they made.
     let rewritten: Result<Option<String>, crate::rewrite::TooLong> = routes
-        .iter()
-        .chain(spec_routes.iter())
+        .into_iter()
+        .chain(spec_routes)
         .try_fold(None, |current: Option<String>, routes| {
             Ok(routes
                 .rewrite(current.as_deref().unwrap_or(&sent))?
@@ -54,23 +63,21 @@ pub async fn rewrite(
         });
     let rewritten = match rewritten {
         Ok(Some(rewritten)) => rewritten,
-        Ok(None) => return Ok(next.call(request).await?.map_into_boxed_body()),
+        Ok(None) => return None,
         Err(too_long) => {
-            let problem = Problem::BadRequest {
+            return Some(Err(Problem::BadRequest {
                 detail: too_long.to_string(),
-            };
-            return Ok(request.error_response(problem));
+            }));
         }
     };
     let Ok(uri) = rewritten.parse::<Uri>() else {
-        let problem = Problem::BadRequest {
+        return Some(Err(Problem::BadRequest {
             detail: format!(
                 "the custom routes rewrote '{sent}' to '{rewritten}', which is not a URL"
             ),
-        };
-        return Ok(request.error_response(problem));
+        }));
     };
     request.match_info_mut().get_mut().update(&uri);
     request.head_mut().uri = uri;
-    Ok(next.call(request).await?.map_into_boxed_body())
+    None
 }

@@ -4,31 +4,34 @@
 //! (`service::within`), so that its store operations, journal entry and
 //! stubs are the session's. The admin API's `sessions` routes start none.
 
-use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Uri;
-use actix_web::middleware::Next;
-use actix_web::web;
 
 use super::{AppState, Problem};
 use crate::service::{SESSION_HEADER, SESSION_PREFIX, SessionError};
 
-/// Runs the request within the session it names, if any; to wrap the app with, outermost.
-pub async fn sessions(
-    mut request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(next.call(request).await?.map_into_boxed_body());
-    };
+/// The session a request runs within, entered by [`enter`].
+pub(super) struct Entered {
+    session: std::sync::Arc<crate::service::Session>,
+    /// The path prefix that named it, if the path did.
+    prefix: Option<String>,
+}
+
+/// The session the request names, if any, opened (the first request to
+/// name one starts it); a path prefix naming it is taken off the path. The
+/// admin API's `sessions` routes enter none.
+pub(super) async fn enter(
+    request: &mut ServiceRequest,
+    state: &AppState,
+) -> Result<Option<Entered>, Problem> {
     let from_header = match request.headers().get(SESSION_HEADER) {
         None => None,
         Some(value) => match value.to_str() {
             Ok(key) => Some(key.trim().to_string()),
             Err(_) => {
-                return Ok(request.error_response(Problem::BadRequest {
+                return Err(Problem::BadRequest {
                     detail: "the Standin-Session header is not text: name a session with letters, digits, '-', '_' or '.'".into(),
-                }));
+                });
             }
         },
     };
@@ -41,13 +44,13 @@ pub async fn sessions(
                 None => (rest.to_string(), "/".to_string()),
             });
     let key = match (&from_header, &from_path) {
-        (None, None) => return Ok(next.call(request).await?.map_into_boxed_body()),
+        (None, None) => return Ok(None),
         (Some(header), Some((path, _))) if header != path => {
-            return Ok(request.error_response(Problem::BadRequest {
+            return Err(Problem::BadRequest {
                 detail: format!(
                     "the request names two sessions: '{header}' in its Standin-Session header and '{path}' in its path"
                 ),
-            }));
+            });
         }
         (Some(key), _) | (None, Some((key, _))) => key.clone(),
     };
@@ -60,9 +63,9 @@ pub async fn sessions(
             query => format!("{rest}?{query}"),
         };
         let Ok(uri) = rewritten.parse::<Uri>() else {
-            return Ok(request.error_response(Problem::BadRequest {
+            return Err(Problem::BadRequest {
                 detail: format!("'{rewritten}' is not a path"),
-            }));
+            });
         };
         request.match_info_mut().get_mut().update(&uri);
         request.head_mut().uri = uri;
@@ -75,13 +78,12 @@ pub async fn sessions(
         .nth(1)
         == Some("sessions")
     {
-        return Ok(next.call(request).await?.map_into_boxed_body());
+        return Ok(None);
     }
-    let spec = state.spec();
-    if spec.dialect == crate::spec::Dialect::JsonServer {
-        return Ok(request.error_response(Problem::BadRequest {
+    if state.spec().dialect == crate::spec::Dialect::JsonServer {
+        return Err(Problem::BadRequest {
             detail: "sessions are not available for a db.json file, whose one copy of the data is the file: serve it without a session key, or import it (standin import) and serve the spec".into(),
-        }));
+        });
     }
     let service = state.service.clone();
     let session = match service.sessions.get(&key) {
@@ -91,21 +93,32 @@ pub async fn sessions(
             .await
             .unwrap_or_else(|_| Err(SessionError::Failed("a panic".into()))),
     };
-    let session = match session {
-        Ok(session) => session,
-        Err(error) => return Ok(request.error_response(Problem::from(error))),
-    };
-    let writes = !request.method().is_safe();
-    let measured = std::sync::Arc::clone(&session);
-    let mut answered =
-        crate::service::within(Some(session), async move { next.call(request).await }).await?;
-    if writes && answered.status().is_success() {
-        measured.measure().await;
+    match session {
+        Ok(session) => Ok(Some(Entered { session, prefix })),
+        Err(error) => Err(Problem::from(error)),
     }
-    if let Some(prefix) = prefix {
-        keep_in_session(answered.headers_mut(), &prefix);
+}
+
+impl Entered {
+    /// Answers the request within the session: `answered` runs with the
+    /// session's store, journal and stubs, a write it answered with success
+    /// has the session's size measured again, and the answer's links keep
+    /// the session's path prefix.
+    pub(super) async fn run<B>(
+        self,
+        writes: bool,
+        answered: impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    ) -> Result<ServiceResponse<B>, actix_web::Error> {
+        let measured = std::sync::Arc::clone(&self.session);
+        let mut answered = crate::service::within(Some(self.session), answered).await?;
+        if writes && answered.status().is_success() {
+            measured.measure().await;
+        }
+        if let Some(prefix) = self.prefix {
+            keep_in_session(answered.headers_mut(), &prefix);
+        }
+        Ok(answered)
     }
-    Ok(answered.map_into_boxed_body())
 }
 
 /// Puts the session's prefix in front of the paths the answer's `Location`,

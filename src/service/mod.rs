@@ -19,8 +19,8 @@ use crate::store::{Generation, Store, StoreError};
 
 pub use db_json::WriteBackError;
 pub use sessions::{
-    HEADER as SESSION_HEADER, PREFIX as SESSION_PREFIX, SessionError, SessionInfo, SessionLimits,
-    Sessions, current as current_session, within,
+    HEADER as SESSION_HEADER, PREFIX as SESSION_PREFIX, Session, SessionError, SessionInfo,
+    SessionLimits, Sessions, current as current_session, within,
 };
 pub(crate) use store_thread::Reach;
 pub use store_thread::{MAX_QUEUED, Unavailable};

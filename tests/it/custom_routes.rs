@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 use standin::CustomRoutes;
 
-use crate::helpers::{TestApp, json, problem, spawn_with_options};
+use crate::helpers::{TestApp, header, json, problem, spawn_with_options};
 
 const SPEC: &str = r#"
 standin: 1
@@ -87,4 +87,29 @@ async fn a_rewrite_that_explodes_is_refused() {
             .contains("custom routes"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn what_the_routes_answer_themselves_passes_through_cors() {
+    let app = serve(r#"{"/x/*": "/$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1"}"#);
+    let from_a_page = |path: &str| {
+        app.request(reqwest::Method::GET, path)
+            .header("Origin", "http://localhost:5173")
+            .header("Accept", "application/json")
+            .send()
+    };
+    let rules = from_a_page("/__rules").await.expect("the rules");
+    assert_eq!(rules.status(), 200);
+    assert_eq!(
+        header(&rules, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    let refused = from_a_page(&format!("/x/{}", "a".repeat(1000)))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        header(&refused, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    problem(refused, 400).await;
 }
