@@ -17,9 +17,9 @@ pub const DEFAULT_MAX_BYTES: usize = 8 << 20;
 /// Bodies longer than this are recorded cut short.
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// What an entry costs besides its text: the record itself, its `Arc`, the
-/// slot in the list, and a header's two strings.
+/// slot in the list, and the end of each part of its text.
 const ENTRY_OVERHEAD: usize = 256;
-const HEADER_OVERHEAD: usize = 2 * size_of::<String>();
+const PART_OVERHEAD: usize = size_of::<usize>();
 
 /// One received request and the status it was answered with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,19 +60,134 @@ pub struct Forwarded {
     pub status: Option<u16>,
 }
 
+/// A request's method, path, query and headers as received, in one string
+/// (a request is recorded with two allocations, not two a header).
+#[derive(Debug, Clone, Default)]
+pub struct RequestText {
+    text: String,
+    /// Where each part of `text` ends: the method, the path, the query, then
+    /// each header's name and value.
+    ends: Vec<usize>,
+}
+
+impl RequestText {
+    /// The text of a request with this method, path and query (without `?`), and no headers yet.
+    pub fn new(method: &str, path: &str, query: &str) -> RequestText {
+        let mut text = RequestText {
+            text: String::with_capacity(method.len() + path.len() + query.len() + 64),
+            ends: Vec::with_capacity(3 + 2 * 8),
+        };
+        for part in [method, path, query] {
+            text.push(part);
+        }
+        text
+    }
+
+    /// Adds a header (its name lower-case).
+    pub fn push_header(&mut self, name: &str, value: &str) {
+        self.push(name);
+        self.push(value);
+    }
+
+    fn push(&mut self, part: &str) {
+        self.text.push_str(part);
+        self.ends.push(self.text.len());
+    }
+
+    fn part(&self, index: usize) -> &str {
+        let start = index.checked_sub(1).map_or(0, |before| self.ends[before]);
+        &self.text[start..self.ends[index]]
+    }
+
+    /// The method.
+    pub fn method(&self) -> &str {
+        self.part(0)
+    }
+
+    /// The path, as sent.
+    pub fn path(&self) -> &str {
+        self.part(1)
+    }
+
+    /// The query string, without `?`.
+    pub fn query(&self) -> &str {
+        self.part(2)
+    }
+
+    /// The headers, in the order received.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        (3..self.ends.len())
+            .step_by(2)
+            .map(|index| (self.part(index), self.part(index + 1)))
+    }
+
+    /// The headers with credentials redacted and repeated ones joined with
+    /// `, `, each named once, in the order first received.
+    fn headers_as_recorded(&self) -> Vec<(&str, std::borrow::Cow<'_, str>)> {
+        let mut headers: Vec<(&str, std::borrow::Cow<'_, str>)> = Vec::new();
+        for (name, value) in self.headers() {
+            let value = recorded_header(name, value);
+            match headers.iter_mut().find(|(existing, _)| *existing == name) {
+                Some((_, joined)) => {
+                    let joined = joined.to_mut();
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                }
+                None => headers.push((name, value)),
+            }
+        }
+        headers
+    }
+
+    /// The same request as it is recorded: see [`RequestText::headers_as_recorded`].
+    fn recorded(self) -> RequestText {
+        let as_received = self.headers().count();
+        let headers = self.headers_as_recorded();
+        if headers.len() == as_received
+            && headers
+                .iter()
+                .all(|(_, value)| matches!(value, std::borrow::Cow::Borrowed(_)))
+        {
+            drop(headers);
+            return self;
+        }
+        let mut recorded = RequestText::new(self.method(), self.path(), self.query());
+        for (name, value) in &headers {
+            recorded.push_header(name, value);
+        }
+        recorded
+    }
+
+    /// The headers as a JSON object, repeated ones joined with `, `.
+    fn headers_object(&self) -> Map<String, Value> {
+        let mut headers = Map::new();
+        for (name, value) in self.headers() {
+            match headers.get_mut(name) {
+                Some(Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+                _ => {
+                    headers.insert(name.to_string(), Value::String(value.to_string()));
+                }
+            }
+        }
+        headers
+    }
+
+    /// The bytes it holds, as counted against the journal's bound.
+    fn size(&self) -> usize {
+        self.text.len() + self.ends.len() * PART_OVERHEAD
+    }
+}
+
 /// A request as observed, to be recorded.
 #[derive(Debug, Clone)]
 pub struct Observed {
     /// When it arrived.
     pub time: std::time::SystemTime,
-    /// The method.
-    pub method: String,
-    /// The path, as sent.
-    pub path: String,
-    /// The query string, without `?`.
-    pub query: String,
-    /// The headers as received, names lower-case (redacted when recorded).
-    pub headers: Vec<(String, String)>,
+    /// Its method, path, query and headers as received (redacted when recorded).
+    pub request: RequestText,
     /// The body as read (cut at [`BODY_LIMIT`] when recorded).
     pub body: Vec<u8>,
     /// The answer's status.
@@ -88,25 +203,13 @@ pub struct Observed {
 impl Observed {
     /// The request as a journal entry (headers as received), to match stubs against.
     pub fn entry(&self) -> Entry {
-        let mut headers = serde_json::Map::new();
-        for (name, value) in &self.headers {
-            match headers.get_mut(name) {
-                Some(Value::String(joined)) => {
-                    joined.push_str(", ");
-                    joined.push_str(value);
-                }
-                _ => {
-                    headers.insert(name.clone(), Value::String(value.clone()));
-                }
-            }
-        }
         Entry {
             sequence: 0,
             time: crate::clock::timestamp_of(self.time),
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
-            headers,
+            method: self.request.method().to_string(),
+            path: self.request.path().to_string(),
+            query: self.request.query().to_string(),
+            headers: self.request.headers_object(),
             body: body_value(&self.body, self.body.len() <= BODY_LIMIT),
             status: self.status,
             duration_ms: self.duration_ms,
@@ -121,10 +224,8 @@ impl Observed {
 struct Recorded {
     sequence: u64,
     time: std::time::SystemTime,
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
+    /// Credentials redacted, repeated headers joined.
+    request: RequestText,
     body: Box<[u8]>,
     /// Whether `body` is the whole body (a cut one is never parsed).
     whole: bool,
@@ -135,28 +236,15 @@ struct Recorded {
 }
 
 impl Recorded {
-    fn new(sequence: u64, observed: Observed) -> Recorded {
-        let mut headers: Vec<(String, String)> = Vec::with_capacity(observed.headers.len());
-        for (name, value) in observed.headers {
-            let value = recorded_header(&name, value);
-            match headers.iter_mut().find(|(existing, _)| *existing == name) {
-                Some((_, joined)) => {
-                    joined.push_str(", ");
-                    joined.push_str(&value);
-                }
-                None => headers.push((name, value)),
-            }
-        }
+    /// The record of `observed`, given its sequence number when it is kept.
+    fn new(observed: Observed) -> Recorded {
         let whole = observed.body.len() <= BODY_LIMIT;
         let mut body = observed.body;
         body.truncate(BODY_LIMIT);
         Recorded {
-            sequence,
+            sequence: 0,
             time: observed.time,
-            method: observed.method,
-            path: observed.path,
-            query: observed.query,
-            headers,
+            request: observed.request.recorded(),
             // An exact allocation: nothing of the buffer it was read into is kept.
             body: body.into_boxed_slice(),
             whole,
@@ -169,31 +257,20 @@ impl Recorded {
 
     /// The bytes this entry holds, as counted against the journal's bound.
     fn size(&self) -> usize {
-        let headers: usize = self
-            .headers
-            .iter()
-            .map(|(name, value)| name.len() + value.len() + HEADER_OVERHEAD)
-            .sum();
-        ENTRY_OVERHEAD
-            + crate::clock::TIMESTAMP_LENGTH
-            + self.method.len()
-            + self.path.len()
-            + self.query.len()
-            + headers
-            + self.body.len()
+        ENTRY_OVERHEAD + crate::clock::TIMESTAMP_LENGTH + self.request.size() + self.body.len()
     }
 
     fn entry(&self) -> Entry {
         Entry {
             sequence: self.sequence,
             time: crate::clock::timestamp_of(self.time),
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
+            method: self.request.method().to_string(),
+            path: self.request.path().to_string(),
+            query: self.request.query().to_string(),
             headers: self
-                .headers
-                .iter()
-                .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                .request
+                .headers()
+                .map(|(name, value)| (name.to_string(), Value::String(value.to_string())))
                 .collect(),
             body: body_value(&self.body, self.whole),
             status: self.status,
@@ -219,11 +296,11 @@ impl Selection {
     fn matches(&self, entry: &Recorded) -> bool {
         self.method
             .as_ref()
-            .is_none_or(|method| entry.method.eq_ignore_ascii_case(method))
+            .is_none_or(|method| entry.request.method().eq_ignore_ascii_case(method))
             && self
                 .path
                 .as_ref()
-                .is_none_or(|path| entry.path.starts_with(path.as_str()))
+                .is_none_or(|path| entry.request.path().starts_with(path.as_str()))
             && self.status.is_none_or(|status| entry.status == status)
     }
 }
@@ -279,13 +356,14 @@ impl Journal {
         if self.capacity == 0 {
             return;
         }
+        let mut recorded = Recorded::new(observed);
+        let size = recorded.size();
         let mut entries = self.lock();
         entries.sequence += 1;
-        let recorded = Recorded::new(entries.sequence, observed);
-        let size = recorded.size();
         if size > self.max_bytes {
             return;
         }
+        recorded.sequence = entries.sequence;
         while entries.list.len() >= self.capacity || entries.bytes + size > self.max_bytes {
             let Some(oldest) = entries.list.pop_front() else {
                 break;
@@ -351,14 +429,14 @@ impl Journal {
 }
 
 /// The header value to record: credentials are replaced.
-fn recorded_header(name: &str, value: String) -> String {
+fn recorded_header<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
     match name {
         "authorization" | "proxy-authorization" => match value.split_once(' ') {
-            Some((scheme, _)) => format!("{scheme} [redacted]"),
-            None => "[redacted]".to_string(),
+            Some((scheme, _)) => format!("{scheme} [redacted]").into(),
+            None => "[redacted]".into(),
         },
-        "cookie" => "[redacted]".to_string(),
-        _ => value,
+        "cookie" => "[redacted]".into(),
+        _ => value.into(),
     }
 }
 
@@ -381,10 +459,7 @@ mod tests {
     fn observed(method: &str, path: &str, status: u16) -> Observed {
         Observed {
             time: std::time::SystemTime::now(),
-            method: method.into(),
-            path: path.into(),
-            query: String::new(),
-            headers: Vec::new(),
+            request: RequestText::new(method, path, ""),
             body: Vec::new(),
             status,
             duration_ms: 0.0,
@@ -415,7 +490,11 @@ mod tests {
     fn keeps_the_newest_within_its_bytes() {
         let journal = Journal::new(
             100,
-            3 * (BODY_LIMIT + ENTRY_OVERHEAD + crate::clock::TIMESTAMP_LENGTH + 16),
+            3 * (BODY_LIMIT
+                + ENTRY_OVERHEAD
+                + crate::clock::TIMESTAMP_LENGTH
+                + 3 * PART_OVERHEAD
+                + 16),
         );
         for path in ["/a", "/b", "/c", "/d", "/e"] {
             journal.record(Observed {
@@ -485,16 +564,54 @@ mod tests {
     #[test]
     fn credentials_are_redacted_and_repeated_headers_joined() {
         let journal = Journal::new(10, DEFAULT_MAX_BYTES);
-        journal.record(Observed {
-            headers: vec![
-                ("authorization".into(), "Bearer admin-secret".into()),
-                ("accept".into(), "application/json".into()),
-                ("accept".into(), "text/plain".into()),
-            ],
+        let mut request = RequestText::new("GET", "/", "");
+        request.push_header("authorization", "Bearer admin-secret");
+        request.push_header("accept", "application/json");
+        request.push_header("cookie", "session=1");
+        request.push_header("accept", "text/plain");
+        let observed = Observed {
+            request,
             ..observed("GET", "/", 200)
-        });
+        };
+        assert_eq!(
+            observed.entry().headers["authorization"],
+            "Bearer admin-secret",
+            "stubs match the headers as received"
+        );
+        journal.record(observed);
         let headers = &journal.entries(&Selection::default())[0].headers;
         assert_eq!(headers["authorization"], "Bearer [redacted]");
         assert_eq!(headers["accept"], "application/json, text/plain");
+        assert_eq!(headers["cookie"], "[redacted]");
+        let names: Vec<&String> = headers.keys().collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn a_request_without_credentials_or_repeats_is_kept_as_received() {
+        let journal = Journal::new(10, DEFAULT_MAX_BYTES);
+        let mut request = RequestText::new("PATCH", "/books/1", "x=1&y=2");
+        request.push_header("host", "localhost");
+        request.push_header("content-type", "application/json");
+        request.push_header("x-empty", "");
+        journal.record(Observed {
+            request,
+            ..observed("PATCH", "/", 200)
+        });
+        let entry = &journal.entries(&Selection::default())[0];
+        assert_eq!(
+            (
+                entry.method.as_str(),
+                entry.path.as_str(),
+                entry.query.as_str()
+            ),
+            ("PATCH", "/books/1", "x=1&y=2")
+        );
+        assert_eq!(
+            serde_json::to_value(&entry.headers).ok(),
+            Some(
+                serde_json::json!({"host": "localhost", "content-type": "application/json", "x-empty": ""})
+            )
+        );
     }
 }

@@ -60,6 +60,13 @@ fn weak_equal(a: &str, b: &str) -> bool {
     a.trim_start_matches("W/") == b.trim_start_matches("W/")
 }
 
+/// Whether a read names a validator (`If-None-Match`, `If-Modified-Since`)
+/// that may make it `304 Not Modified`.
+pub fn is_conditional_read(request: &HttpRequest) -> bool {
+    let headers = request.headers();
+    headers.contains_key(header::IF_NONE_MATCH) || headers.contains_key(header::IF_MODIFIED_SINCE)
+}
+
 /// Whether a GET or HEAD answering `etag` (modified at `modified`) may be
 /// answered `304 Not Modified`. `If-None-Match` wins over `If-Modified-Since`.
 pub fn not_modified(request: &HttpRequest, etag: &str, modified: Option<SystemTime>) -> bool {

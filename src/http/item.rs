@@ -175,19 +175,21 @@ impl ItemTarget<'_> {
                 representation,
             )
         };
-        // The validators of what would be sent (with embeds, they cover those too).
-        let validator = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value: &actix_web::http::header::HeaderValue| value.to_str().ok())
-                .map(str::to_string)
-        };
-        let etag = validator(actix_web::http::header::ETAG).unwrap_or_default();
-        let modified = validator(actix_web::http::header::LAST_MODIFIED)
-            .and_then(|text| httpdate::parse_http_date(&text).ok());
-        if conditional::not_modified(request, &etag, modified) {
-            return Ok(respond::not_modified(&etag, modified));
+        if conditional::is_conditional_read(request) {
+            // The validators of what would be sent (with embeds, they cover those too).
+            let validator = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|value: &actix_web::http::header::HeaderValue| value.to_str().ok())
+                    .map(str::to_string)
+            };
+            let etag = validator(actix_web::http::header::ETAG).unwrap_or_default();
+            let modified = validator(actix_web::http::header::LAST_MODIFIED)
+                .and_then(|text| httpdate::parse_http_date(&text).ok());
+            if conditional::not_modified(request, &etag, modified) {
+                return Ok(respond::not_modified(&etag, modified));
+            }
         }
         Ok(read.keep(response, basis))
     }

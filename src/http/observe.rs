@@ -43,10 +43,7 @@ pub(super) async fn observe<B: MessageBody + 'static>(
         };
         pending = Some(Observed {
             time: std::time::SystemTime::now(),
-            method: request.method().to_string(),
-            path: request.path().to_string(),
-            query: request.query_string().to_string(),
-            headers: headers(&request),
+            request: request_text(&request),
             // One byte over the journal's limit tells it the body was cut.
             body: body[..body.len().min(journal::BODY_LIMIT + 1)].to_vec(),
             status: 0,
@@ -213,15 +210,15 @@ async fn read_body(
     Ok(body)
 }
 
-fn headers(request: &ServiceRequest) -> Vec<(String, String)> {
-    request
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_string(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+/// The request's method, path, query and headers, for the journal.
+fn request_text(request: &ServiceRequest) -> journal::RequestText {
+    let mut text = journal::RequestText::new(
+        request.method().as_str(),
+        request.path(),
+        request.query_string(),
+    );
+    for (name, value) in request.headers() {
+        text.push_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+    }
+    text
 }

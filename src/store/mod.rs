@@ -1366,7 +1366,16 @@ pub struct Durability {
 
 /// The quoted table name of a resource.
 fn table(resource: &Resource) -> String {
-    format!("\"res_{}\"", resource.name)
+    TableName(resource).to_string()
+}
+
+/// A resource's table name, quoted, to write into SQL without a string of its own.
+struct TableName<'a>(&'a Resource);
+
+impl std::fmt::Display for TableName<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "\"res_{}\"", self.0.name)
+    }
 }
 
 /// The SQL expression of a field's value on a row of `resource`'s table:

@@ -256,7 +256,7 @@ impl Store {
         let sql = format!(
             "SELECT {} FROM {} WHERE id = ?1",
             super::record_columns(resource),
-            table(resource)
+            super::TableName(resource)
         );
         let found = connection
             .prepare_cached(&sql)?
