@@ -141,18 +141,18 @@ impl RequestText {
 
     /// The same request as it is recorded: see [`RequestText::headers_as_recorded`].
     fn recorded(self) -> RequestText {
-        let as_received = self.headers().count();
-        let headers = self.headers_as_recorded();
-        if headers.len() == as_received
-            && headers
-                .iter()
-                .all(|(_, value)| matches!(value, std::borrow::Cow::Borrowed(_)))
-        {
-            drop(headers);
+        let as_received = self.headers().enumerate().all(|(index, (name, value))| {
+            matches!(recorded_header(name, value), std::borrow::Cow::Borrowed(_))
+                && !self
+                    .headers()
+                    .take(index)
+                    .any(|(earlier, _)| earlier == name)
+        });
+        if as_received {
             return self;
         }
         let mut recorded = RequestText::new(self.method(), self.path(), self.query());
-        for (name, value) in &headers {
+        for (name, value) in &self.headers_as_recorded() {
             recorded.push_header(name, value);
         }
         recorded

@@ -50,16 +50,15 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 }
 
 /// CORS as the spec's `cors` says: by default open for prototyping (any
-/// origin, without credentials), or limited to a list of origins, or off; with
-/// the request headers clients send and the response headers they need to read.
+/// origin, without credentials), or limited to a list of origins, or off.
 /// (Fixed at start: a reload does not change it.) A json-server db.json gets
 /// json-server's CORS: the origin reflected, credentials allowed, preflights
-/// answered for any method and header.
+/// answered for any method and header. The headers clients may read and
+/// `Vary` are written by [`settle_cors`].
 pub fn cors(
     setting: &crate::spec::Cors,
     json_server: bool,
 ) -> actix_web::middleware::Condition<actix_cors::Cors> {
-    use actix_web::http::header;
     if json_server {
         let cors = actix_cors::Cors::default()
             .allow_any_origin()
@@ -67,11 +66,7 @@ pub fn cors(
             .allow_any_header()
             .supports_credentials()
             .block_on_origin_mismatch(false)
-            .expose_headers(
-                EXPOSED_HEADERS
-                    .split(", ")
-                    .map(header::HeaderName::from_static),
-            );
+            .disable_vary_header();
         return actix_web::middleware::Condition::new(true, cors);
     }
     let enabled = *setting != crate::spec::Cors::Off;
@@ -88,11 +83,7 @@ pub fn cors(
     let cors = cors
         .disable_preflight()
         .block_on_origin_mismatch(false)
-        .expose_headers(
-            EXPOSED_HEADERS
-                .split(", ")
-                .map(header::HeaderName::from_static),
-        )
+        .disable_vary_header()
         .max_age(3600);
     actix_web::middleware::Condition::new(enabled, cors)
 }
@@ -101,14 +92,16 @@ pub fn cors(
 const EXPOSED_HEADERS: &str =
     "content-range, etag, last-modified, link, location, preference-applied, x-total-count";
 
-/// Settles the CORS headers `cors` wrote on the app's answer. The admin
-/// API's answers lose them all, so that no web page of another origin may
-/// read them. Others list the exposed headers in one order (actix-cors keeps
-/// them in a hash set, whose order differs from worker to worker), and name
-/// the preflight's request headers in `Vary` only on preflights, the one
-/// answer that depends on them.
-fn settle_cors<B>(response: &mut ServiceResponse<B>) {
+/// Completes the CORS headers of the app's answer, when CORS is on: the
+/// headers cross-origin clients may read, in one order, and `Vary` naming
+/// `Origin` (and on a preflight, the request headers it depends on), each
+/// once. The admin API's answers lose them all, so that no web page of
+/// another origin may read them.
+fn settle_cors<B>(response: &mut ServiceResponse<B>, cors: bool) {
     use actix_web::http::header::{self, HeaderValue};
+    if !cors {
+        return;
+    }
     let admin = response
         .request()
         .extensions()
@@ -124,30 +117,46 @@ fn settle_cors<B>(response: &mut ServiceResponse<B>) {
         for name in cors {
             headers.remove(name);
         }
-    } else if headers.contains_key(header::ACCESS_CONTROL_EXPOSE_HEADERS) {
+    } else {
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSED_HEADERS),
         );
     }
-    if !preflight && let Some(vary) = headers.get(header::VARY) {
-        const PREFLIGHT_HEADERS: &str = "access-control-request-";
-        let (mut kept, mut named): (Vec<&str>, usize) = (Vec::new(), 0);
-        // A forwarded answer's own Vary may name Origin, which CORS adds again.
-        for name in vary.to_str().unwrap_or_default().split(',').map(str::trim) {
-            named += 1;
-            let preflight_header = name
-                .get(..PREFLIGHT_HEADERS.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(PREFLIGHT_HEADERS));
-            if !preflight_header && !kept.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
-                kept.push(name);
+    let varies_by: &[&str] = if preflight {
+        &[
+            "Origin",
+            "Access-Control-Request-Method",
+            "Access-Control-Request-Headers",
+        ]
+    } else {
+        &["Origin"]
+    };
+    let vary = match headers.get(header::VARY).map(HeaderValue::to_str) {
+        // Most answers: written without a string of their own.
+        Some(Ok("Accept")) if !preflight => {
+            headers.insert(header::VARY, HeaderValue::from_static("Accept, Origin"));
+            return;
+        }
+        None => varies_by.join(", "),
+        Some(Ok(named)) => {
+            // A forwarded answer's own Vary may name them already.
+            let mut vary = named.to_string();
+            for name in varies_by {
+                if !named
+                    .split(',')
+                    .any(|named| named.trim().eq_ignore_ascii_case(name))
+                {
+                    vary.push_str(", ");
+                    vary.push_str(name);
+                }
             }
+            vary
         }
-        if kept.len() < named
-            && let Ok(value) = HeaderValue::from_str(&kept.join(", "))
-        {
-            headers.insert(header::VARY, value);
-        }
+        Some(Err(_)) => return,
+    };
+    if let Ok(value) = HeaderValue::from_str(&vary) {
+        headers.insert(header::VARY, value);
     }
 }
 

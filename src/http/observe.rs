@@ -88,7 +88,7 @@ pub(super) async fn observe<B: MessageBody + 'static>(
         (None, None) => {
             super::rewrite::rewrite(&mut request, state);
             let mut answered = next.call(request).await?;
-            super::settle_cors(&mut answered);
+            super::settle_cors(&mut answered, state.cors);
             answered.map_into_left_body()
         }
     };

@@ -27,6 +27,8 @@ pub struct AppState {
     pub credentials: Vec<String>,
     /// Whether answers to reads are cached (on unless `--no-read-cache`).
     pub read_cache: bool,
+    /// Whether CORS is on (the spec's `cors` at start, as the middleware is built).
+    pub cors: bool,
     /// Forwarding to an upstream, and recording its answers.
     pub proxy: super::proxy::Proxy,
     /// Answers to reads, until the next write.
@@ -38,6 +40,9 @@ pub struct AppState {
 impl AppState {
     /// State serving `service` with the default limits.
     pub fn new(service: Arc<Service>) -> AppState {
+        let spec = service.spec();
+        let cors =
+            spec.cors != crate::spec::Cors::Off || spec.dialect == crate::spec::Dialect::JsonServer;
         AppState {
             fault_random: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(service.seed)),
             service,
@@ -48,6 +53,7 @@ impl AppState {
             credentials: Vec::new(),
             responses: super::cache::ResponseCache::default(),
             read_cache: true,
+            cors,
             proxy: super::proxy::Proxy::default(),
         }
     }

@@ -114,6 +114,23 @@ async fn cors_headers_are_deterministic_and_vary_names_preflight_headers_only_on
         .unwrap();
     let vary = header(&preflight, "vary").unwrap();
     assert!(vary.contains("Access-Control-Request-Method"), "{vary}");
+    assert_eq!(vary.matches("Origin").count(), 1, "{vary}");
+    // No page of another origin may read the admin API's answers (its
+    // refusal of a foreign origin included).
+    let admin = app
+        .request(Method::GET, "/_standin/health")
+        .header("origin", "http://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 403);
+    let cors: Vec<&str> = admin
+        .headers()
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| name.starts_with("access-control-"))
+        .collect();
+    assert!(cors.is_empty(), "{cors:?}");
 }
 
 #[tokio::test]
@@ -144,6 +161,8 @@ async fn cors_can_be_limited_to_origins() {
         .await
         .unwrap();
     assert!(header(&response, "access-control-allow-origin").is_none());
+    assert!(header(&response, "access-control-expose-headers").is_none());
+    assert_eq!(header(&response, "vary").as_deref(), Some("Accept"));
 }
 
 #[tokio::test]
