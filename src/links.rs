@@ -150,15 +150,24 @@ pub fn page_links(
     other_parameters: &[(String, String)],
     pagination: Pagination,
 ) -> PageLinks {
+    // Each link written into one string (a page's five links are made for every page read).
+    let others: usize = other_parameters
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 2)
+        .sum();
     let with = |window: &[(&str, u64)]| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut link = String::with_capacity(href.len() + others + 48);
+        link.push_str(href);
+        link.push('?');
+        let mut query = form_urlencoded::Serializer::for_suffix(link, href.len() + 1);
         for (name, value) in other_parameters {
             query.append_pair(name, value);
         }
+        let mut digits = itoa::Buffer::new();
         for (name, value) in window {
-            query.append_pair(name, &value.to_string());
+            query.append_pair(name, digits.format(*value));
         }
-        format!("{href}?{}", query.finish())
+        query.finish()
     };
     let size = u64::from(pagination.per_page);
     if !pagination.offset.is_multiple_of(size) {
