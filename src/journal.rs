@@ -62,7 +62,7 @@ pub struct Forwarded {
 
 /// A request's method, path, query and headers as received, in one string
 /// (a request is recorded with two allocations, not two a header).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RequestText {
     text: String,
     /// Where each part of `text` ends: the method, the path, the query, then
@@ -71,11 +71,19 @@ pub struct RequestText {
 }
 
 impl RequestText {
-    /// The text of a request with this method, path and query (without `?`), and no headers yet.
-    pub fn new(method: &str, path: &str, query: &str) -> RequestText {
+    /// The text of a request with this method, path and query (without
+    /// `?`), with room for `headers` headers of `header_bytes` bytes of names
+    /// and values (its memory is what the journal counts).
+    pub fn new(
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: usize,
+        header_bytes: usize,
+    ) -> RequestText {
         let mut text = RequestText {
-            text: String::with_capacity(method.len() + path.len() + query.len() + 64),
-            ends: Vec::with_capacity(3 + 2 * 8),
+            text: String::with_capacity(method.len() + path.len() + query.len() + header_bytes),
+            ends: Vec::with_capacity(3 + 2 * headers),
         };
         for part in [method, path, query] {
             text.push(part);
@@ -141,8 +149,8 @@ impl RequestText {
 
     /// The same request as it is recorded: see [`RequestText::headers_as_recorded`].
     fn recorded(self) -> RequestText {
-        let as_received = self.headers().enumerate().all(|(index, (name, value))| {
-            matches!(recorded_header(name, value), std::borrow::Cow::Borrowed(_))
+        let as_received = self.headers().enumerate().all(|(index, (name, _))| {
+            !is_credential(name)
                 && !self
                     .headers()
                     .take(index)
@@ -151,8 +159,19 @@ impl RequestText {
         if as_received {
             return self;
         }
-        let mut recorded = RequestText::new(self.method(), self.path(), self.query());
-        for (name, value) in &self.headers_as_recorded() {
+        let headers = self.headers_as_recorded();
+        let bytes = headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum();
+        let mut recorded = RequestText::new(
+            self.method(),
+            self.path(),
+            self.query(),
+            headers.len(),
+            bytes,
+        );
+        for (name, value) in &headers {
             recorded.push_header(name, value);
         }
         recorded
@@ -177,7 +196,7 @@ impl RequestText {
 
     /// The bytes it holds, as counted against the journal's bound.
     fn size(&self) -> usize {
-        self.text.len() + self.ends.len() * PART_OVERHEAD
+        self.text.capacity() + self.ends.capacity() * PART_OVERHEAD
     }
 }
 
@@ -428,6 +447,11 @@ impl Journal {
     }
 }
 
+/// Whether a header carries credentials, which are never recorded.
+fn is_credential(name: &str) -> bool {
+    matches!(name, "authorization" | "proxy-authorization" | "cookie")
+}
+
 /// The header value to record: credentials are replaced.
 fn recorded_header<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
     match name {
@@ -459,7 +483,7 @@ mod tests {
     fn observed(method: &str, path: &str, status: u16) -> Observed {
         Observed {
             time: std::time::SystemTime::now(),
-            request: RequestText::new(method, path, ""),
+            request: RequestText::new(method, path, "", 0, 0),
             body: Vec::new(),
             status,
             duration_ms: 0.0,
@@ -564,7 +588,7 @@ mod tests {
     #[test]
     fn credentials_are_redacted_and_repeated_headers_joined() {
         let journal = Journal::new(10, DEFAULT_MAX_BYTES);
-        let mut request = RequestText::new("GET", "/", "");
+        let mut request = RequestText::new("GET", "/", "", 4, 80);
         request.push_header("authorization", "Bearer admin-secret");
         request.push_header("accept", "application/json");
         request.push_header("cookie", "session=1");
@@ -588,9 +612,35 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_alone_is_redacted_too() {
+        for (name, value, recorded) in [
+            ("cookie", "session=s3cret", "[redacted]"),
+            ("authorization", "s3cret", "[redacted]"),
+            ("proxy-authorization", "s3cret", "[redacted]"),
+            ("authorization", "Basic s3cret", "Basic [redacted]"),
+        ] {
+            let journal = Journal::new(10, DEFAULT_MAX_BYTES);
+            let mut request = RequestText::new("GET", "/", "", 1, 64);
+            request.push_header(name, value);
+            journal.record(Observed {
+                request,
+                ..observed("GET", "/", 200)
+            });
+            let entry = &journal.entries(&Selection::default())[0];
+            assert_eq!(entry.headers[name], recorded, "{name}: {value}");
+            assert!(
+                !journal
+                    .to_json(&Selection::default())
+                    .windows(6)
+                    .any(|w| w == b"s3cret")
+            );
+        }
+    }
+
+    #[test]
     fn a_request_without_credentials_or_repeats_is_kept_as_received() {
         let journal = Journal::new(10, DEFAULT_MAX_BYTES);
-        let mut request = RequestText::new("PATCH", "/books/1", "x=1&y=2");
+        let mut request = RequestText::new("PATCH", "/books/1", "x=1&y=2", 3, 40);
         request.push_header("host", "localhost");
         request.push_header("content-type", "application/json");
         request.push_header("x-empty", "");

@@ -132,30 +132,39 @@ fn settle_cors<B>(response: &mut ServiceResponse<B>, cors: bool) {
     } else {
         &["Origin"]
     };
-    let vary = match headers.get(header::VARY).map(HeaderValue::to_str) {
-        // Most answers: written without a string of their own.
-        Some(Ok("Accept")) if !preflight => {
-            headers.insert(header::VARY, HeaderValue::from_static("Accept, Origin"));
-            return;
-        }
-        None => varies_by.join(", "),
-        Some(Ok(named)) => {
-            // A forwarded answer's own Vary may name them already.
-            let mut vary = named.to_string();
-            for name in varies_by {
-                if !named
-                    .split(',')
-                    .any(|named| named.trim().eq_ignore_ascii_case(name))
-                {
-                    vary.push_str(", ");
-                    vary.push_str(name);
-                }
+    // Most answers: written without a string of their own.
+    let mut lines = headers.get_all(header::VARY);
+    if let (Some(only), None) = (lines.next(), lines.next())
+        && only.as_bytes() == b"Accept"
+        && !preflight
+    {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept, Origin"));
+        return;
+    }
+    // Every line of the answer's own Vary (a forwarded one's may name some
+    // already, in any case, on several lines), then what it does not name.
+    let mut vary: Vec<u8> = Vec::new();
+    for line in headers.get_all(header::VARY) {
+        let line = line.as_bytes().trim_ascii();
+        if !line.is_empty() {
+            if !vary.is_empty() {
+                vary.extend_from_slice(b", ");
             }
-            vary
+            vary.extend_from_slice(line);
         }
-        Some(Err(_)) => return,
-    };
-    if let Ok(value) = HeaderValue::from_str(&vary) {
+    }
+    for name in varies_by {
+        let named = vary
+            .split(|byte| *byte == b',')
+            .any(|named| named.trim_ascii().eq_ignore_ascii_case(name.as_bytes()));
+        if !named {
+            if !vary.is_empty() {
+                vary.extend_from_slice(b", ");
+            }
+            vary.extend_from_slice(name.as_bytes());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_bytes(&vary) {
         headers.insert(header::VARY, value);
     }
 }
@@ -333,5 +342,79 @@ pub(crate) fn method_not_allowed(request: &HttpRequest, allow: Vec<&'static str>
     Problem::MethodNotAllowed {
         method: request.method().to_string(),
         allow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::HttpResponse;
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+
+    /// The `Vary` of `answer` to a `method` request, once its CORS is settled (CORS on).
+    fn settled_vary(method: Method, answer: HttpResponse) -> Option<String> {
+        let mut response = TestRequest::default()
+            .method(method)
+            .to_srv_request()
+            .into_response(answer);
+        super::settle_cors(&mut response, true);
+        let lines: Vec<_> = response.headers().get_all("vary").collect();
+        assert!(lines.len() <= 1, "one Vary line: {lines:?}");
+        lines
+            .first()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+    }
+
+    #[test]
+    fn vary_names_origin_once_whatever_the_answer_named() {
+        let vary = |method, answer| settled_vary(method, answer);
+        assert_eq!(
+            vary(
+                Method::GET,
+                HttpResponse::Ok()
+                    .insert_header(("Vary", "Accept"))
+                    .finish()
+            )
+            .as_deref(),
+            Some("Accept, Origin")
+        );
+        assert_eq!(
+            vary(Method::GET, HttpResponse::Ok().finish()).as_deref(),
+            Some("Origin")
+        );
+        // A forwarded answer's own Vary, on several lines, naming Origin in its own case.
+        let forwarded = HttpResponse::Ok()
+            .append_header(("Vary", "Accept-Encoding"))
+            .append_header(("Vary", "origin, Accept"))
+            .finish();
+        assert_eq!(
+            vary(Method::GET, forwarded).as_deref(),
+            Some("Accept-Encoding, origin, Accept")
+        );
+        assert_eq!(
+            vary(
+                Method::OPTIONS,
+                HttpResponse::Ok()
+                    .insert_header(("Vary", "Accept"))
+                    .finish()
+            )
+            .as_deref(),
+            Some("Accept, Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+        );
+        // Text that is not UTF-8 is kept, and Origin still named.
+        let opaque = HttpResponse::Ok()
+            .insert_header((
+                "Vary",
+                actix_web::http::header::HeaderValue::from_bytes(b"X-\xe9t\xe9").unwrap(),
+            ))
+            .finish();
+        let mut response = TestRequest::default()
+            .to_srv_request()
+            .into_response(opaque);
+        super::settle_cors(&mut response, true);
+        assert_eq!(
+            response.headers().get("vary").map(|value| value.as_bytes()),
+            Some(&b"X-\xe9t\xe9, Origin"[..])
+        );
     }
 }

@@ -212,12 +212,19 @@ async fn read_body(
 
 /// The request's method, path, query and headers, for the journal.
 fn request_text(request: &ServiceRequest) -> journal::RequestText {
+    let headers = request.headers();
+    let bytes = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
     let mut text = journal::RequestText::new(
         request.method().as_str(),
         request.path(),
         request.query_string(),
+        headers.len(),
+        bytes,
     );
-    for (name, value) in request.headers() {
+    for (name, value) in headers {
         text.push_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
     }
     text
