@@ -200,21 +200,22 @@ async fn dispatch(
 ) -> Result<HttpResponse, Problem> {
     let spec = state.spec();
     let page = respond::wants_page(&request, &spec);
-    match answer(request, payload, state).await {
+    match answer(request, payload, state, spec.clone()).await {
         Err(problem) if page => Ok(respond::problem_page(&spec, &problem).await),
         answered => answered,
     }
 }
 
+/// Answers a request with `spec`, the spec in force as it arrived.
 async fn answer(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    spec: std::sync::Arc<Spec>,
 ) -> Result<HttpResponse, Problem> {
     if let Some(rewrite::RoutesAnswer(answer)) = request.extensions_mut().remove() {
         return answer;
     }
-    let spec = state.spec();
     if let Some(upstream) = state.proxy.upstream(&spec)
         && !proxy::declares(&spec, &request)
     {
