@@ -452,15 +452,15 @@ fn is_credential(name: &str) -> bool {
     matches!(name, "authorization" | "proxy-authorization" | "cookie")
 }
 
-/// The header value to record: credentials are replaced.
+/// The header value to record: a credential is replaced (an
+/// authorization's scheme kept).
 fn recorded_header<'a>(name: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
-    match name {
-        "authorization" | "proxy-authorization" => match value.split_once(' ') {
-            Some((scheme, _)) => format!("{scheme} [redacted]").into(),
-            None => "[redacted]".into(),
-        },
-        "cookie" => "[redacted]".into(),
-        _ => value.into(),
+    if !is_credential(name) {
+        return value.into();
+    }
+    match (name, value.split_once(' ')) {
+        ("cookie", _) | (_, None) => "[redacted]".into(),
+        (_, Some((scheme, _))) => format!("{scheme} [redacted]").into(),
     }
 }
 
