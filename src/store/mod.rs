@@ -15,6 +15,7 @@ mod copy;
 mod counts;
 mod embed;
 mod jobs;
+mod kept_map;
 mod plan;
 mod read;
 mod reset;
@@ -501,7 +502,17 @@ impl Store {
         }
         let mut connection = if self._temporary.is_some() {
             // The file is in WAL mode now, which persists.
-            let connection = Connection::open(&self.path)?;
+            let connection = if kept_map::register() {
+                let connection = Connection::open_with_flags_and_vfs(
+                    &self.path,
+                    rusqlite::OpenFlags::default(),
+                    kept_map::NAME,
+                )?;
+                connection.pragma_update(None, "mmap_size", TEMPORARY_MMAP_BYTES)?;
+                connection
+            } else {
+                Connection::open(&self.path)?
+            };
             connection.busy_timeout(std::time::Duration::from_secs(5))?;
             connection.pragma_update(None, "synchronous", "OFF")?;
             connection.pragma_update(None, "cache_size", READER_CACHE_SIZE)?;
@@ -1322,10 +1333,10 @@ fn open_file(path: &Path, temporary: bool) -> Result<Connection, rusqlite::Error
     Ok(connection)
 }
 
-/// The page cache of a reading connection of an in-memory store, which
-/// reads its file rather than map it (16 MiB: negative sizes are in KiB).
-/// A write elsewhere empties a reader's cache, and a mapped file is then
-/// unmapped, which costs far more than reading pages again.
+/// The page cache of a reading connection of an in-memory store (16 MiB:
+/// negative sizes are in KiB), for what it cannot read from its map of the
+/// file (see `kept_map`): pages of the log, of a file past the map's end,
+/// or every page where the VFS could not be registered.
 const READER_CACHE_SIZE: i64 = -16 * 1024;
 
 /// How much of an in-memory store's file its writing connection maps into memory.
@@ -1546,6 +1557,68 @@ mod tests {
         let mut wal = path.into_os_string();
         wal.push("-wal");
         assert!(!PathBuf::from(wal).exists());
+    }
+
+    #[test]
+    fn a_reader_keeping_its_map_sees_every_commit_as_the_file_grows() {
+        let store = Store::open(Location::Memory).expect("a store");
+        store
+            .lock()
+            .execute_batch(
+                "CREATE TABLE t (x INTEGER, pad TEXT); INSERT INTO t VALUES (0, 'first')",
+            )
+            .expect("written");
+        store.settle();
+        let reader = store.open_reader().expect("a reader");
+        let mapped: i64 = reader
+            .lock()
+            .query_row("PRAGMA mmap_size", [], |row| row.get(0))
+            .expect("read");
+        assert!(mapped > 0, "the reader maps its file");
+        // Each round grows the file by about 50 KiB and changes the first
+        // row: the reader's map, made early, is then far shorter than the
+        // file, and the writer's checkpoints copy changed pages into it.
+        let pad = "p".repeat(1000);
+        for round in 1..=300_i64 {
+            {
+                let writer = store.lock();
+                let transaction = writer.unchecked_transaction().expect("a transaction");
+                for _ in 0..50 {
+                    transaction
+                        .execute(
+                            "INSERT INTO t VALUES (?1, ?2)",
+                            rusqlite::params![round, pad],
+                        )
+                        .expect("inserted");
+                }
+                transaction
+                    .execute("UPDATE t SET x = ?1 WHERE rowid = 1", [round])
+                    .expect("updated");
+                transaction.commit().expect("committed");
+            }
+            store.written();
+            let (rows, first, last) = reader.in_snapshot(|| {
+                let connection = reader.lock();
+                let rows: i64 = connection
+                    .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+                    .expect("counted");
+                let first: (i64, String) = connection
+                    .query_row("SELECT x, pad FROM t WHERE rowid = 1", [], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .expect("the first row");
+                let last: i64 = connection
+                    .query_row("SELECT x FROM t ORDER BY rowid DESC LIMIT 1", [], |row| {
+                        row.get(0)
+                    })
+                    .expect("the last row");
+                (rows, first, last)
+            });
+            assert_eq!(rows, 1 + 50 * round);
+            assert_eq!(first, (round, "first".to_string()));
+            assert_eq!(last, round);
+        }
+        assert!(kept_map::files_kept() > 0, "the reader's file kept its map");
     }
 
     #[test]
