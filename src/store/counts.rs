@@ -15,7 +15,8 @@
 //! pages ([`Fact::Positions`]) are kept beside them the same way, moved by
 //! the records created before the first. A reader whose snapshot writes
 //! passed reads what is kept only where it is true of every state the
-//! snapshot may be of ([`Seen`]).
+//! snapshot may be of ([`Seen`]): the fact as it is now, or one of the
+//! values writes changed it from ([`Earlier`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -183,12 +184,32 @@ pub(super) struct Total {
     pub same_since: u64,
     /// What is known.
     pub fact: Fact,
+    /// What the fact was at generations before `same_since`, the latest
+    /// last (at most [`MOST_EARLIER`]): a reader whose snapshot writes have
+    /// passed reads the one of its state.
+    pub earlier: Vec<Earlier>,
     /// What of a record decides whether it matches (and, for positions,
     /// where it comes).
     pub reads: Reads,
     /// How to tell whether a created record is counted.
     pub membership: Membership,
 }
+
+/// What a total's fact was at some generations before a write changed it:
+/// the count, or the positions' shift (their keys stay the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Earlier {
+    /// The first generation it was true of.
+    pub since: u64,
+    /// The generation of the write that changed it.
+    pub until: u64,
+    /// The count, or the shift.
+    pub amount: u64,
+}
+
+/// How many earlier values of a total are kept: the writes a reader's
+/// snapshot may have fallen behind by while it reads.
+const MOST_EARLIER: usize = 8;
 
 /// What is kept of a query.
 #[derive(Debug, Clone)]
@@ -327,13 +348,44 @@ pub(super) struct Seen {
     pub states: (u64, u64),
 }
 
+/// Which of what a total keeps is true of a state (see [`Total::true_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// The fact as it is now.
+    Now,
+    /// An earlier count, or shift of the positions.
+    Before(u64),
+}
+
 impl Total {
-    /// Whether what is kept is true of the state `seen`: of its generation,
-    /// or of any the records counted stayed the same through.
-    fn true_of(&self, seen: Seen) -> bool {
+    /// What kept is true of the state `seen`: the fact, if of its generation
+    /// or of any the records counted stayed the same through; else an
+    /// earlier value, if one was true of every state `seen` may be.
+    fn true_of(&self, seen: Seen) -> Option<Known> {
         let (first, last) = seen.states;
-        seen.current == Some(self.generation)
+        if seen.current == Some(self.generation)
             || (self.same_since <= first && last <= self.generation)
+        {
+            return Some(Known::Now);
+        }
+        self.earlier
+            .iter()
+            .find(|earlier| earlier.since <= first && last < earlier.until)
+            .map(|earlier| Known::Before(earlier.amount))
+    }
+
+    /// Remembers the fact's `amount` before a write at generation `to`
+    /// changes it.
+    fn changed(&mut self, amount: u64, to: u64) {
+        if self.earlier.len() == MOST_EARLIER {
+            self.earlier.remove(0);
+        }
+        self.earlier.push(Earlier {
+            since: self.same_since,
+            until: to,
+            amount,
+        });
+        self.same_since = to;
     }
 }
 
@@ -406,10 +458,11 @@ impl Totals {
     /// The total kept under `key`, if it is true of the state `seen`.
     pub(super) fn get(&self, key: &str, seen: Seen) -> Option<i64> {
         let totals = self.0.lock();
-        let total = totals.get(key).filter(|total| total.true_of(seen))?;
-        match total.fact {
-            Fact::Count(count) => Some(count),
-            Fact::Positions(_) => None,
+        let total = totals.get(key)?;
+        match (&total.fact, total.true_of(seen)?) {
+            (Fact::Count(count), Known::Now) => Some(*count),
+            (Fact::Count(_), Known::Before(count)) => i64::try_from(count).ok(),
+            (Fact::Positions(_), _) => None,
         }
     }
 
@@ -428,11 +481,15 @@ impl Totals {
     /// how many are kept, and the place of the first.
     pub(super) fn position(&self, key: &str, seen: Seen, offset: u64) -> Option<Nearest> {
         let totals = self.0.lock();
-        let total = totals.get(key).filter(|total| total.true_of(seen))?;
+        let total = totals.get(key)?;
         let Fact::Positions(positions) = &total.fact else {
             return None;
         };
-        let wanted = offset.checked_sub(positions.shift)? / POSITIONS_APART;
+        let shift = match total.true_of(seen)? {
+            Known::Now => positions.shift,
+            Known::Before(shift) => shift,
+        };
+        let wanted = offset.checked_sub(shift)? / POSITIONS_APART;
         let index = usize::try_from(wanted)
             .unwrap_or(usize::MAX)
             .min(positions.keys.len().checked_sub(1)?);
@@ -440,7 +497,7 @@ impl Totals {
             index,
             values: positions.keys[index].clone(),
             kept: positions.keys.len(),
-            shift: positions.shift,
+            shift,
         })
     }
 
@@ -474,7 +531,8 @@ impl Totals {
             totals.retain(|_, total| matches!(total.fact, Fact::Count(_)));
         }
         match totals.get_mut(&key) {
-            Some(total) if total.true_of(seen) => {
+            // The keys are the same in every state the shifts are kept for.
+            Some(total) if total.true_of(seen).is_some() => {
                 if let Fact::Positions(kept) = &mut total.fact
                     && kept.keys.len() == known
                 {
@@ -596,21 +654,27 @@ impl Totals {
             if total.generation != planned.from {
                 continue;
             }
-            match &mut total.fact {
+            let was = match &mut total.fact {
                 Fact::Count(count) if added != 0 => {
+                    // Never negative; one that were would be read as unknown.
+                    let was = u64::try_from(*count).unwrap_or(u64::MAX);
                     *count += added;
-                    total.same_since = to;
+                    Some(was)
                 }
-                Fact::Count(_) | Fact::Positions(_) if added == 0 => {}
+                Fact::Count(_) | Fact::Positions(_) if added == 0 => None,
                 Fact::Positions(positions) => match before {
-                    0 => {}
+                    0 => None,
                     _ if positions.shift + before < POSITIONS_APART => {
+                        let was = positions.shift;
                         positions.shift += before;
-                        total.same_since = to;
+                        Some(was)
                     }
                     _ => continue,
                 },
-                Fact::Count(_) => {}
+                Fact::Count(_) => None,
+            };
+            if let Some(was) = was {
+                total.changed(was, to);
             }
             total.generation = to;
             totals.insert(key, total);
@@ -898,12 +962,78 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_that_creates_passed_reads_deep_pages_from_its_states_shift() {
+        let (spec, store, reader) = prepared();
+        let posts = spec.resource("posts").expect("posts");
+        member(&store, true, || {
+            for index in 0..700_i64 {
+                let status = ["draft", "published"][(index % 2) as usize];
+                store.create(&spec, posts, None, fields("text", status, index))?;
+            }
+            Ok(())
+        });
+        check_pages(&store, &reader, &spec, posts);
+        let mut query = crate::query::parse_list(&spec, posts, ORDERED[1]).expect("a query");
+        (query.offset, query.limit) = (250, 7);
+        let compiled = select::compile(posts, &query, &[]);
+        let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
+        // The page as OFFSET reads it on the reader's connection, in its snapshot.
+        let offset_read = || -> Vec<i64> {
+            let connection = reader.lock();
+            let mut statement = connection.prepare(&compiled.page).expect("a page query");
+            let parameters = compiled.parameters.iter().cloned().chain([
+                rusqlite::types::Value::Integer(7),
+                rusqlite::types::Value::Integer(250),
+            ]);
+            statement
+                .query_map(rusqlite::params_from_iter(parameters), |row| row.get(0))
+                .expect("rows")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows")
+        };
+        let listed = || -> Vec<i64> {
+            let page = reader.list(posts, &query, &[]).expect("a page");
+            page.records
+                .iter()
+                .map(|record| match record.id {
+                    RecordId::Integer(id) => id,
+                    _ => unreachable!("integer ids"),
+                })
+                .collect()
+        };
+        reader.in_snapshot(|| {
+            let before = offset_read();
+            assert_eq!(listed(), before);
+            // Drafts created while the snapshot is open come first in the
+            // order: the positions kept move by three for the new state.
+            member(&store, true, || {
+                for _ in 0..3 {
+                    store.create(&spec, posts, None, fields("new", "draft", 1))?;
+                }
+                Ok(())
+            });
+            let seen = reader.seen("posts").expect("known");
+            assert_eq!(seen.current, None, "written since the snapshot");
+            let nearest = reader.totals.position(&key, seen, 250).expect("still kept");
+            assert_eq!(nearest.shift, 0, "the snapshot's shift");
+            assert_eq!(listed(), before);
+        });
+        reader.in_snapshot(|| {
+            let seen = reader.seen("posts").expect("known");
+            let nearest = reader.totals.position(&key, seen, 250).expect("kept");
+            assert_eq!(nearest.shift, 3);
+            assert_eq!(listed(), offset_read());
+        });
+    }
+
+    #[test]
     fn the_positions_kept_are_bounded_in_number() {
         let totals = Totals::default();
         let first = |generation, found| Total {
             resource: "posts".into(),
             generation,
             same_since: generation,
+            earlier: Vec::new(),
             fact: Fact::Positions(Positions {
                 keys: found,
                 shift: 0,
@@ -976,8 +1106,24 @@ mod tests {
                 Ok(())
             });
             assert_eq!(store.list(posts, &query, &[]).expect("a page").total, 3);
-            assert_eq!(reader.totals.get(&key, seen), None);
+            assert_eq!(
+                reader.totals.get(&key, seen),
+                Some(2),
+                "the count before it"
+            );
             assert_eq!(total(), 2);
+            // Past the draft's commit, the count kept now is of the new state.
+            let after = Seen {
+                current: None,
+                states: (store.generation(), store.generation()),
+            };
+            assert_eq!(reader.totals.get(&key, after), Some(3));
+            // A snapshot that may or may not hold the draft knows neither.
+            let either = Seen {
+                current: None,
+                states: (seen.states.0, store.generation()),
+            };
+            assert_eq!(reader.totals.get(&key, either), None);
         });
         reader.in_snapshot(|| assert_eq!(total(), 3));
     }

@@ -416,6 +416,7 @@ impl Store {
                             resource: resource.name.clone(),
                             generation,
                             same_since: generation,
+                            earlier: Vec::new(),
                             fact: super::counts::Fact::Positions(super::counts::Positions {
                                 keys: found,
                                 shift: 0,
@@ -503,6 +504,7 @@ impl Store {
                 resource: resource.name.clone(),
                 generation,
                 same_since: generation,
+                earlier: Vec::new(),
                 fact: super::counts::Fact::Count(total),
                 reads: compiled.reads.clone(),
                 membership: compiled.membership.clone(),
