@@ -37,7 +37,15 @@ pub(super) struct Changes {
     any_field: u64,
     /// The last generation a record was created at.
     created: u64,
+    /// One record created at each of the last generations records were
+    /// created at (at most [`MOST_CREATIONS`]), live after it: whether a
+    /// snapshot holds it tells whether it holds that generation's commit.
+    creations: std::collections::VecDeque<(u64, RecordId)>,
 }
+
+/// How many of the last generations that created records are remembered
+/// with one of them.
+const MOST_CREATIONS: usize = 8;
 
 impl Changes {
     /// Records what a group `written` at `generation`, after which the
@@ -58,9 +66,24 @@ impl Changes {
         if !written.fields.is_empty() {
             self.any_field = generation;
         }
-        if !written.created.is_empty() {
+        if let Some(id) = written.created.iter().next() {
             self.created = generation;
+            if self.creations.len() == MOST_CREATIONS {
+                self.creations.pop_front();
+            }
+            // No delete was among the group's writes (it would be unknown):
+            // the record is live after its commit, and was not before.
+            self.creations.push_back((generation, id.clone()));
         }
+    }
+
+    /// A record the writes at `generation` created, if they created any and
+    /// it is remembered.
+    pub(super) fn created_at(&self, generation: u64) -> Option<&RecordId> {
+        self.creations
+            .iter()
+            .find(|(at, _)| *at == generation)
+            .map(|(_, id)| id)
     }
 
     /// Forgets what changed: answers read before `generation` are not carried.

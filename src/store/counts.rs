@@ -1027,6 +1027,47 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_begun_during_a_commit_that_created_records_knows_which_side_it_is_on() {
+        let (spec, store, reader) = prepared();
+        let posts = spec.resource("posts").expect("posts");
+        let query = crate::query::parse_list(&spec, posts, "status=draft").expect("a query");
+        let create = |title: &str| {
+            store.savepoint("member").expect("a savepoint");
+            store
+                .create(&spec, posts, None, fields(title, "draft", 1))
+                .expect("created");
+            store.release("member", true);
+        };
+        create("first");
+        store.settle();
+        store.list(posts, &query, &[]).expect("the index made");
+        store.settle();
+        let total = || reader.list(posts, &query, &[]).expect("a page").total;
+        // Committed and not yet settled as the snapshot begins: it holds the commit.
+        create("second");
+        reader.in_snapshot(|| {
+            let (low, high) = reader.seen("posts").expect("known").states;
+            assert_eq!(high, low + 2, "either side, as far as the generation tells");
+            store.settle();
+            assert_eq!(total(), 2);
+            let seen = reader.seen("posts").expect("known");
+            assert_eq!(seen.states, (high, high));
+            assert_eq!(seen.current, Some(high), "the latest state");
+        });
+        // A commit under way as the snapshot begins, made after it: it does not.
+        store.generation.begin_commit();
+        reader.in_snapshot(|| {
+            let (low, high) = reader.seen("posts").expect("known").states;
+            assert_eq!(high, low + 2);
+            create("third");
+            store.settle();
+            assert_eq!(total(), 2);
+            assert_eq!(reader.seen("posts").expect("known").states, (low, low));
+        });
+        reader.in_snapshot(|| assert_eq!(total(), 3));
+    }
+
+    #[test]
     fn the_positions_kept_are_bounded_in_number() {
         let totals = Totals::default();
         let first = |generation, found| Total {

@@ -780,6 +780,36 @@ impl Store {
         }
     }
 
+    /// Tells which side of a commit this reader's snapshot is on, when the
+    /// snapshot began while that one commit was under way and it created
+    /// records of `resource`: by whether one of them is live in it.
+    /// [`Store::seen`] then knows the snapshot's generation.
+    fn place_snapshot(&self, connection: &Connection, resource: &Resource) {
+        let Some(reader) = &self.reader else {
+            return;
+        };
+        let Some((low, high)) = reader.snapshot.get() else {
+            return;
+        };
+        if high != low + 2 {
+            return;
+        }
+        let Some(id) = self.generation.created_at(&resource.name, high) else {
+            return;
+        };
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE id = ?1 AND deleted_at IS NULL",
+            table(resource)
+        );
+        let holds = connection
+            .prepare_cached(&sql)
+            .and_then(|mut statement| statement.exists([sql_id(&id)]));
+        if let Ok(holds) = holds {
+            let at = if holds { high } else { low };
+            reader.snapshot.set(Some((at, at)));
+        }
+    }
+
     /// The generation of `resource` counts are kept under now (see [`Store::seen`]).
     #[cfg(test)]
     fn count_generation(&self, resource: &str) -> Option<u64> {
@@ -1110,6 +1140,17 @@ impl Generation {
                 self.0.everything.load(std::sync::atomic::Ordering::SeqCst),
                 u64::max,
             )
+    }
+
+    /// A record of `resource` the writes at `generation` created, if any is
+    /// remembered.
+    fn created_at(&self, resource: &str, generation: u64) -> Option<RecordId> {
+        self.0
+            .resources
+            .read()
+            .get(resource)?
+            .created_at(generation)
+            .cloned()
     }
 
     /// How an answer read at generation `from` with `basis` holds now, if

@@ -382,6 +382,7 @@ impl Store {
         {
             return Ok(None);
         }
+        self.place_snapshot(connection, resource);
         let Some(seen) = self.seen(&resource.name) else {
             return Ok(None);
         };
@@ -484,7 +485,10 @@ impl Store {
         let counts_others = resource.counted_resources().next().is_some();
         let seen = match counts_others {
             true => None,
-            false => self.seen(&resource.name),
+            false => {
+                self.place_snapshot(connection, resource);
+                self.seen(&resource.name)
+            }
         };
         let Some(seen) = seen else {
             return count();
