@@ -38,8 +38,9 @@ pub(super) struct Changes {
     /// The last generation a record was created at.
     created: u64,
     /// One record created at each of the last generations records were
-    /// created at (at most [`MOST_CREATIONS`]), live after it: whether a
-    /// snapshot holds it tells whether it holds that generation's commit.
+    /// created at (at most [`MOST_CREATIONS`]), live after its commit and
+    /// not before: whether a snapshot holds it tells whether it holds the
+    /// commit.
     creations: std::collections::VecDeque<(u64, RecordId)>,
 }
 
@@ -49,8 +50,15 @@ const MOST_CREATIONS: usize = 8;
 
 impl Changes {
     /// Records what a group `written` at `generation`, after which the
-    /// resource has `live` records (when known).
-    pub(super) fn record(&mut self, generation: u64, written: &Written, live: Option<u64>) {
+    /// resource has `live` records (when known) and `created` is one of
+    /// those it created that is live.
+    pub(super) fn record(
+        &mut self,
+        generation: u64,
+        written: &Written,
+        live: Option<u64>,
+        created: Option<&RecordId>,
+    ) {
         self.at = generation;
         self.live = live;
         if written.unknown || self.records.len() + written.records.len() > MOST_RECORDS {
@@ -66,13 +74,14 @@ impl Changes {
         if !written.fields.is_empty() {
             self.any_field = generation;
         }
-        if let Some(id) = written.created.iter().next() {
+        if !written.created.is_empty() {
             self.created = generation;
+        }
+        if let Some(id) = created {
             if self.creations.len() == MOST_CREATIONS {
                 self.creations.pop_front();
             }
-            // No delete was among the group's writes (it would be unknown):
-            // the record is live after its commit, and was not before.
+            // Live after the commit, and not before it (it was created).
             self.creations.push_back((generation, id.clone()));
         }
     }

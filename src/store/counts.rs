@@ -531,7 +531,9 @@ impl Totals {
             totals.retain(|_, total| matches!(total.fact, Fact::Count(_)));
         }
         match totals.get_mut(&key) {
-            // The keys are the same in every state the shifts are kept for.
+            // Between the states the shifts are kept for, records were
+            // created before the first key only (see `apply`): a key found
+            // in any of them is as many places from the first in each.
             Some(total) if total.true_of(seen).is_some() => {
                 if let Fact::Positions(kept) = &mut total.fact
                     && kept.keys.len() == known
@@ -662,15 +664,23 @@ impl Totals {
                     Some(was)
                 }
                 Fact::Count(_) | Fact::Positions(_) if added == 0 => None,
-                Fact::Positions(positions) => match before {
-                    0 => None,
-                    _ if positions.shift + before < POSITIONS_APART => {
-                        let was = positions.shift;
-                        positions.shift += before;
+                Fact::Positions(positions) if positions.shift + before < POSITIONS_APART => {
+                    let was = positions.shift;
+                    positions.shift += before;
+                    if added.unsigned_abs() > before {
+                        // Some come after the last: the kept keys are where
+                        // they were, but keys found further on now, in this
+                        // state, would not be in an earlier one, nor those
+                        // an earlier state finds in this one. Only this
+                        // state and later ones read them.
+                        total.earlier.clear();
+                        total.same_since = to;
+                        None
+                    } else {
                         Some(was)
                     }
-                    _ => continue,
-                },
+                }
+                Fact::Positions(_) => continue,
                 Fact::Count(_) => None,
             };
             if let Some(was) = was {
@@ -1065,6 +1075,112 @@ mod tests {
             assert_eq!(reader.seen("posts").expect("known").states, (low, low));
         });
         reader.in_snapshot(|| assert_eq!(total(), 3));
+    }
+
+    #[test]
+    fn keys_found_after_a_create_past_the_last_are_read_only_by_states_that_hold_it() {
+        let (spec, store, reader) = prepared();
+        let posts = spec.resource("posts").expect("posts");
+        // Even ids only: an id order is read from kept positions.
+        member(&store, true, || {
+            for id in (2..=1200_i64).step_by(2) {
+                store.create(
+                    &spec,
+                    posts,
+                    Some(RecordId::Integer(id)),
+                    fields("t", "draft", 1),
+                )?;
+            }
+            Ok(())
+        });
+        let query_at = |offset: u64| {
+            let mut query = crate::query::parse_list(&spec, posts, "sort=id").expect("a query");
+            (query.offset, query.limit) = (offset, 7);
+            query
+        };
+        let ids = |page: super::super::read::Page| -> Vec<RecordId> {
+            page.records.into_iter().map(|record| record.id).collect()
+        };
+        // What OFFSET reads on the reader's connection, in its snapshot.
+        let offset_read = |offset: u64| -> Vec<RecordId> {
+            let compiled = select::compile(posts, &query_at(offset), &[]);
+            let connection = reader.lock();
+            let mut statement = connection.prepare(&compiled.page).expect("a page query");
+            let parameters = compiled.parameters.iter().cloned().chain([
+                rusqlite::types::Value::Integer(7),
+                rusqlite::types::Value::Integer(offset as i64),
+            ]);
+            statement
+                .query_map(rusqlite::params_from_iter(parameters), |row| {
+                    Ok(RecordId::Integer(row.get(0)?))
+                })
+                .expect("rows")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows")
+        };
+        let listed = |offset: u64| ids(reader.list(posts, &query_at(offset), &[]).expect("a page"));
+        store
+            .list(posts, &query_at(250), &[])
+            .expect("the index made");
+        store.settle();
+        // Positions kept up to place 200 (id 402).
+        reader.in_snapshot(|| assert_eq!(listed(250), offset_read(250)));
+        reader.in_snapshot(|| {
+            // Id 801 comes after the last kept position and before id 802,
+            // which this snapshot finds at place 400.
+            member(&store, true, || {
+                store.create(
+                    &spec,
+                    posts,
+                    Some(RecordId::Integer(801)),
+                    fields("t", "draft", 1),
+                )?;
+                Ok(())
+            });
+            assert_eq!(listed(450), offset_read(450));
+        });
+        reader.in_snapshot(|| {
+            assert_eq!(listed(450), offset_read(450));
+            assert_eq!(listed(650), offset_read(650));
+        });
+    }
+
+    #[test]
+    fn a_snapshot_is_placed_by_a_record_its_commit_kept_not_one_rolled_back() {
+        let (spec, store, reader) = prepared();
+        let posts = spec.resource("posts").expect("posts");
+        let query = crate::query::parse_list(&spec, posts, "status=draft").expect("a query");
+        member(&store, true, || {
+            store.create(&spec, posts, None, fields("first", "draft", 1))?;
+            Ok(())
+        });
+        store.list(posts, &query, &[]).expect("the index made");
+        store.settle();
+        let total = || reader.list(posts, &query, &[]).expect("a page").total;
+        reader.in_snapshot(|| assert_eq!(total(), 1));
+        // A group whose members' creates are rolled back but the last,
+        // each of another id.
+        store.begin_group().expect("a group");
+        for id in 100..106 {
+            store.savepoint("member").expect("a savepoint");
+            store
+                .create(
+                    &spec,
+                    posts,
+                    Some(RecordId::Integer(id)),
+                    fields("d", "draft", 1),
+                )
+                .expect("created");
+            store.release("member", id == 105);
+        }
+        assert!(store.commit_group());
+        reader.in_snapshot(|| {
+            let (low, high) = reader.seen("posts").expect("known").states;
+            assert_eq!(high, low + 2);
+            store.settle();
+            assert_eq!(total(), 2);
+            assert_eq!(reader.seen("posts").expect("known").states, (high, high));
+        });
     }
 
     #[test]

@@ -115,16 +115,15 @@ impl KeptMap {
     }
 }
 
-/// How many open files keep their map across commits.
+/// How many times a file's map was kept where SQLite let it go, by every
+/// connection of the process.
 #[cfg(test)]
-pub(super) fn files_kept() -> usize {
-    KeptMap::get().map_or(0, |kept| {
-        kept.mapped
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .len()
-    })
+pub(super) fn maps_kept() -> u64 {
+    MAPS_KEPT.load(std::sync::atomic::Ordering::Relaxed)
 }
+
+#[cfg(test)]
+static MAPS_KEPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Opens a file with the default VFS; a database file gets the methods
 /// that keep its map.
@@ -168,6 +167,8 @@ unsafe extern "C" fn unfetch(
         return ffi::SQLITE_ERROR;
     };
     if page.is_null() && !kept.outgrown(file) {
+        #[cfg(test)]
+        MAPS_KEPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return ffi::SQLITE_OK;
     }
     // SAFETY: as SQLite called this, with the default VFS's file.

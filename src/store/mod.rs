@@ -903,6 +903,7 @@ impl Store {
                 .ok()
                 .flatten()
                 .map(i64::unsigned_abs),
+            created: live_created(connection, name, written),
         }
     }
 
@@ -943,7 +944,12 @@ impl Store {
                 let mut written = Vec::with_capacity(resources.len());
                 for ((name, done), settling) in resources.iter().zip(planned) {
                     self.totals.apply(name, settling.carried, next);
-                    written.push((name.as_str(), done, settling.live));
+                    written.push(Settled {
+                        name,
+                        written: done,
+                        live: settling.live,
+                        created: settling.created,
+                    });
                 }
                 self.generation.advance(Some(&written));
             }
@@ -963,6 +969,7 @@ impl Store {
                 None => Settling {
                     carried: None,
                     live: None,
+                    created: None,
                 },
             })
             .collect()
@@ -1054,8 +1061,12 @@ impl Store {
             drop(group);
             // Outside a group, the connection is still held: no total is
             // carried, and no answer read before.
-            self.generation
-                .advance(Some(&[(resource, &counts::Written::unknown(), None)]));
+            self.generation.advance(Some(&[Settled {
+                name: resource,
+                written: &counts::Written::unknown(),
+                live: None,
+                created: None,
+            }]));
             return;
         };
         match group
@@ -1096,6 +1107,40 @@ struct Settling {
     carried: Option<counts::Carried>,
     /// How many live records it has after them, when known.
     live: Option<u64>,
+    /// One of the records they created that is live after them, if any
+    /// (a member rolled back leaves its created record's id behind).
+    created: Option<RecordId>,
+}
+
+/// What a group's writes did to one resource, as they settle.
+struct Settled<'a> {
+    /// The resource's name.
+    name: &'a str,
+    /// What they did.
+    written: &'a counts::Written,
+    /// How many live records it has after them, when known.
+    live: Option<u64>,
+    /// One of the records they created that is live after them.
+    created: Option<RecordId>,
+}
+
+/// One of the records `written` created in the resource named `name` that
+/// is live on `connection`.
+fn live_created(
+    connection: &Connection,
+    name: &str,
+    written: &counts::Written,
+) -> Option<RecordId> {
+    if written.unknown {
+        return None;
+    }
+    let sql = format!("SELECT 1 FROM \"res_{name}\" WHERE id = ?1 AND deleted_at IS NULL");
+    let mut statement = connection.prepare_cached(&sql).ok()?;
+    written
+        .created
+        .iter()
+        .find(|id| statement.exists([sql_id(id)]).unwrap_or(false))
+        .cloned()
 }
 
 /// What the writes of an open group changed: all the data, or these
@@ -1169,18 +1214,25 @@ impl Generation {
     /// recording it as that of `resources`, each written as it says and
     /// with its live records after, when known (of all the data when
     /// `None`). Only the store's owner writes.
-    fn advance(&self, resources: Option<&[(&str, &counts::Written, Option<u64>)]>) {
+    fn advance(&self, resources: Option<&[Settled<'_>]>) {
         use std::sync::atomic::Ordering::SeqCst;
         let next = self.next();
         let mut changed = self.0.resources.write();
         match resources {
             Some(written) => {
-                for &(name, written, live) in written {
-                    match changed.get_mut(name) {
-                        Some(changes) => changes.record(next, written, live),
+                for settled in written {
+                    let Settled {
+                        name,
+                        written,
+                        live,
+                        created,
+                    } = settled;
+                    let created = created.as_ref();
+                    match changed.get_mut(*name) {
+                        Some(changes) => changes.record(next, written, *live, created),
                         None => {
                             let mut changes = changes::Changes::default();
-                            changes.record(next, written, live);
+                            changes.record(next, written, *live, created);
                             changed.insert(name.to_string(), changes);
                         }
                     }
@@ -1550,7 +1602,12 @@ mod tests {
         let written = counts::Written::created(RecordId::Integer(1));
         for _ in 0..200_000 {
             generation.begin_commit();
-            generation.advance(Some(&[("notes", &written, None)]));
+            generation.advance(Some(&[Settled {
+                name: "notes",
+                written: &written,
+                live: None,
+                created: None,
+            }]));
         }
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(watcher.join().expect("watched"), 0);
@@ -1620,6 +1677,7 @@ mod tests {
         // row: the reader's map, made early, is then far shorter than the
         // file, and the writer's checkpoints copy changed pages into it.
         let pad = "p".repeat(1000);
+        let kept_before = kept_map::maps_kept();
         for round in 1..=300_i64 {
             {
                 let writer = store.lock();
@@ -1659,7 +1717,13 @@ mod tests {
             assert_eq!(first, (round, "first".to_string()));
             assert_eq!(last, round);
         }
-        assert!(kept_map::files_kept() > 0, "the reader's file kept its map");
+        // SQLite let the map go at each round's first read; it was kept
+        // but where the file had grown by a quarter (other tests' readers
+        // may keep theirs meanwhile, which only adds).
+        assert!(
+            kept_map::maps_kept() - kept_before >= 250,
+            "the reader's map was kept across commits"
+        );
     }
 
     #[test]
