@@ -815,6 +815,39 @@ mod tests {
             .collect()
     }
 
+    /// The ids of `query`'s page as OFFSET reads it on `connection`'s store
+    /// (a reader: in its snapshot), integer ids.
+    fn offset_ids(
+        connection: &Store,
+        posts: &Resource,
+        query: &crate::query::ListQuery,
+    ) -> Vec<RecordId> {
+        let compiled = select::compile(posts, query, &[]);
+        let connection = connection.lock();
+        let mut statement = connection.prepare(&compiled.page).expect("a page query");
+        let parameters = compiled.parameters.iter().cloned().chain([
+            rusqlite::types::Value::Integer(query.limit as i64),
+            rusqlite::types::Value::Integer(query.offset as i64),
+        ]);
+        statement
+            .query_map(rusqlite::params_from_iter(parameters), |row| {
+                Ok(RecordId::Integer(row.get(0)?))
+            })
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    /// The ids of `query`'s page as `store` lists it.
+    fn listed_ids(
+        store: &Store,
+        posts: &Resource,
+        query: &crate::query::ListQuery,
+    ) -> Vec<RecordId> {
+        let page = store.list(posts, query, &[]).expect("a page");
+        page.records.into_iter().map(|record| record.id).collect()
+    }
+
     /// Orders positions can be kept for, with filters or not.
     const ORDERED: [&str; 6] = [
         "sort=-created_at",
@@ -842,23 +875,7 @@ mod tests {
                     let mut query = crate::query::parse_list(spec, posts, text).expect("a query");
                     query.offset = offset;
                     query.limit = 7;
-                    let compiled = select::compile(posts, &query, &[]);
-                    let offset_read: Vec<RecordId> = {
-                        let connection = store.lock();
-                        let mut statement =
-                            connection.prepare(&compiled.page).expect("a page query");
-                        let parameters = compiled.parameters.iter().cloned().chain([
-                            rusqlite::types::Value::Integer(7),
-                            rusqlite::types::Value::Integer(offset as i64),
-                        ]);
-                        statement
-                            .query_map(rusqlite::params_from_iter(parameters), |row| {
-                                Ok(RecordId::Integer(row.get(0)?))
-                            })
-                            .expect("rows")
-                            .collect::<rusqlite::Result<_>>()
-                            .expect("rows")
-                    };
+                    let offset_read = offset_ids(store, posts, &query);
                     // The writer makes the index first; the reader keeps positions.
                     store.list(posts, &query, &[]).expect("a page");
                     store.settle();
@@ -988,29 +1005,8 @@ mod tests {
         let compiled = select::compile(posts, &query, &[]);
         let key = format!("{}\u{0}{:?}", compiled.page, compiled.parameters);
         // The page as OFFSET reads it on the reader's connection, in its snapshot.
-        let offset_read = || -> Vec<i64> {
-            let connection = reader.lock();
-            let mut statement = connection.prepare(&compiled.page).expect("a page query");
-            let parameters = compiled.parameters.iter().cloned().chain([
-                rusqlite::types::Value::Integer(7),
-                rusqlite::types::Value::Integer(250),
-            ]);
-            statement
-                .query_map(rusqlite::params_from_iter(parameters), |row| row.get(0))
-                .expect("rows")
-                .collect::<rusqlite::Result<_>>()
-                .expect("rows")
-        };
-        let listed = || -> Vec<i64> {
-            let page = reader.list(posts, &query, &[]).expect("a page");
-            page.records
-                .iter()
-                .map(|record| match record.id {
-                    RecordId::Integer(id) => id,
-                    _ => unreachable!("integer ids"),
-                })
-                .collect()
-        };
+        let offset_read = || offset_ids(&reader, posts, &query);
+        let listed = || listed_ids(&reader, posts, &query);
         reader.in_snapshot(|| {
             let before = offset_read();
             assert_eq!(listed(), before);
@@ -1098,27 +1094,9 @@ mod tests {
             (query.offset, query.limit) = (offset, 7);
             query
         };
-        let ids = |page: super::super::read::Page| -> Vec<RecordId> {
-            page.records.into_iter().map(|record| record.id).collect()
-        };
         // What OFFSET reads on the reader's connection, in its snapshot.
-        let offset_read = |offset: u64| -> Vec<RecordId> {
-            let compiled = select::compile(posts, &query_at(offset), &[]);
-            let connection = reader.lock();
-            let mut statement = connection.prepare(&compiled.page).expect("a page query");
-            let parameters = compiled.parameters.iter().cloned().chain([
-                rusqlite::types::Value::Integer(7),
-                rusqlite::types::Value::Integer(offset as i64),
-            ]);
-            statement
-                .query_map(rusqlite::params_from_iter(parameters), |row| {
-                    Ok(RecordId::Integer(row.get(0)?))
-                })
-                .expect("rows")
-                .collect::<rusqlite::Result<_>>()
-                .expect("rows")
-        };
-        let listed = |offset: u64| ids(reader.list(posts, &query_at(offset), &[]).expect("a page"));
+        let offset_read = |offset: u64| offset_ids(&reader, posts, &query_at(offset));
+        let listed = |offset: u64| listed_ids(&reader, posts, &query_at(offset));
         store
             .list(posts, &query_at(250), &[])
             .expect("the index made");
