@@ -90,22 +90,31 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
             })
         });
         resolved = now_resolved;
-        if touches_spec || swapped {
-            let refused_includes: Vec<PathBuf> = reload(&target, &watcher_service)
+        if !(touches_spec || swapped) {
+            return;
+        }
+        let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        // The files the spec reads now (or would, once valid) may lie in
+        // directories not watched yet. A file there changed after this
+        // reload read it but before its directory was watched sends no
+        // event: read again once they are watched (unchanged, that is a
+        // no-op). Each round can only add directories, so it ends.
+        loop {
+            refused = reload(&target, &watcher_service)
                 .into_iter()
                 .map(|file| std::path::absolute(&file).unwrap_or(file))
                 .collect();
-            // The files the spec reads now (or would, once valid) may lie in
-            // directories not watched yet.
-            if let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade) {
-                watch_more(
-                    &mut debouncer.lock(),
-                    &mut watcher_watched,
-                    &watcher_service,
-                    &refused_includes,
-                );
+            let added = watch_more(
+                &mut debouncer.lock(),
+                &mut watcher_watched,
+                &watcher_service,
+                &refused,
+            );
+            if !added {
+                break;
             }
-            refused = refused_includes;
         }
     })?;
     let debouncer = Arc::new(Mutex::new(debouncer));
@@ -124,13 +133,14 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
 }
 
 /// Watches the directories not watched yet of the files the serving spec
-/// reads, and of those a refused spec included.
+/// reads, and of those a refused spec included; answers whether it added any.
 fn watch_more(
     debouncer: &mut FileDebouncer,
     watched: &mut Vec<PathBuf>,
     service: &Service,
     refused_includes: &[PathBuf],
-) {
+) -> bool {
+    let before = watched.len();
     let directories = referenced_files(service)
         .iter()
         .chain(refused_includes)
@@ -150,6 +160,7 @@ fn watch_more(
             watched.push(directory);
         }
     }
+    watched.len() > before
 }
 
 /// The other files the serving spec was read from (an OpenAPI document's references, included files).
