@@ -56,21 +56,25 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
         .and_then(|resolved| resolved.parent())
         .map(Path::to_path_buf)
         .filter(|linked| std::fs::canonicalize(&directory).ok().as_ref() != Some(linked));
-    let target = path.to_path_buf();
     let watcher_service = service.clone();
     let handle: Arc<std::sync::OnceLock<Weak<Mutex<FileDebouncer>>>> = Arc::default();
     let watcher_handle = handle.clone();
     let mut watched: Vec<PathBuf> = vec![directory.clone()];
     watched.extend(linked_directory.clone());
-    let mut watcher_watched = watched.clone();
-    // The files the last refused spec included, beside the serving spec's.
-    let mut refused: Vec<PathBuf> = Vec::new();
+    let following = Arc::new(Mutex::new(Following {
+        path: path.to_path_buf(),
+        service: service.clone(),
+        watched,
+        refused: Vec::new(),
+    }));
+    let watcher_following = following.clone();
     let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
+        let mut following = watcher_following.lock();
         let now_resolved = std::fs::canonicalize(&absolute).ok();
         let swapped = now_resolved != resolved;
         let mut referenced = referenced_files(&watcher_service);
-        referenced.extend(refused.iter().cloned());
+        referenced.extend(following.refused.iter().cloned());
         let globbed = globbed_directories(&watcher_service);
         // Reading a file (as a reload does) is no change of it: else every
         // reload would set off the next.
@@ -90,77 +94,86 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
             })
         });
         resolved = now_resolved;
-        if !(touches_spec || swapped) {
-            return;
-        }
-        let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade) else {
-            return;
-        };
-        // The files the spec reads now (or would, once valid) may lie in
-        // directories not watched yet. A file there changed after this
-        // reload read it but before its directory was watched sends no
-        // event: read again once they are watched (unchanged, that is a
-        // no-op). Each round can only add directories, so it ends.
-        loop {
-            refused = reload(&target, &watcher_service)
-                .into_iter()
-                .map(|file| std::path::absolute(&file).unwrap_or(file))
-                .collect();
-            let added = watch_more(
-                &mut debouncer.lock(),
-                &mut watcher_watched,
-                &watcher_service,
-                &refused,
-            );
-            if !added {
-                break;
-            }
+        if let Some(debouncer) = watcher_handle.get().and_then(Weak::upgrade)
+            && (touches_spec || swapped)
+        {
+            following.reload_and_watch(&mut debouncer.lock());
         }
     })?;
     let debouncer = Arc::new(Mutex::new(debouncer));
+    let _ = handle.set(Arc::downgrade(&debouncer));
     {
+        let mut following = following.lock();
         let mut locked = debouncer.lock();
         locked.watch(&directory, RecursiveMode::NonRecursive)?;
         if let Some(linked) = linked_directory {
             locked.watch(&linked, RecursiveMode::NonRecursive)?;
         }
-        watch_more(&mut locked, &mut watched, &service, &[]);
+        following.watch_more(&mut locked);
+        // An edit made while the spec was read and its data seeded (seconds,
+        // at scale) sent no event: read once more now that the watch is on.
+        following.reload_and_watch(&mut locked);
     }
-    let _ = handle.set(Arc::downgrade(&debouncer));
     Ok(Watch {
         _debouncer: debouncer,
     })
 }
 
-/// Watches the directories not watched yet of the files the serving spec
-/// reads, and of those a refused spec included; answers whether it added any.
-fn watch_more(
-    debouncer: &mut FileDebouncer,
-    watched: &mut Vec<PathBuf>,
-    service: &Service,
-    refused_includes: &[PathBuf],
-) -> bool {
-    let before = watched.len();
-    let directories = referenced_files(service)
-        .iter()
-        .chain(refused_includes)
-        .filter_map(|file| file.parent().map(Path::to_path_buf))
-        .map(|directory| std::path::absolute(&directory).unwrap_or(directory))
-        .chain(globbed_directories(service))
-        .collect::<Vec<_>>();
-    for directory in directories {
-        if watched.iter().any(|seen| same_file(seen, &directory)) {
-            continue;
-        }
-        // A directory that vanished is not worth failing the watch for.
-        if debouncer
-            .watch(&directory, RecursiveMode::NonRecursive)
-            .is_ok()
-        {
-            watched.push(directory);
+/// What a watch follows: the spec, the directories watched, and the files
+/// the last refused spec included (beside the serving spec's).
+struct Following {
+    path: PathBuf,
+    service: Arc<Service>,
+    watched: Vec<PathBuf>,
+    refused: Vec<PathBuf>,
+}
+
+impl Following {
+    /// Reloads the spec, then watches the directories of the files it reads
+    /// now (or would, once valid) not watched yet.
+    ///
+    /// A file in such a directory changed after the reload read it but
+    /// before its directory was watched sends no event: so the spec is read
+    /// again once they are (unchanged, that is a no-op). Each round can only
+    /// add directories, so it ends.
+    fn reload_and_watch(&mut self, debouncer: &mut FileDebouncer) {
+        loop {
+            self.refused = reload(&self.path, &self.service)
+                .into_iter()
+                .map(|file| std::path::absolute(&file).unwrap_or(file))
+                .collect();
+            if !self.watch_more(debouncer) {
+                break;
+            }
         }
     }
-    watched.len() > before
+
+    /// Watches the directories not watched yet of the files the serving
+    /// spec reads, and of those a refused spec included; answers whether it
+    /// added any.
+    fn watch_more(&mut self, debouncer: &mut FileDebouncer) -> bool {
+        let directories = referenced_files(&self.service)
+            .iter()
+            .chain(&self.refused)
+            .filter_map(|file| file.parent().map(Path::to_path_buf))
+            .map(|directory| std::path::absolute(&directory).unwrap_or(directory))
+            .chain(globbed_directories(&self.service))
+            .collect::<Vec<_>>();
+        let before = self.watched.len();
+        for directory in directories {
+            if self.watched.iter().any(|seen| same_file(seen, &directory)) {
+                continue;
+            }
+            // A directory that vanished is not worth failing the watch for.
+            if debouncer
+                .watch(&directory, RecursiveMode::NonRecursive)
+                .is_ok()
+            {
+                self.watched.push(directory);
+            }
+        }
+        self.watched.len() > before
+    }
 }
 
 /// The other files the serving spec was read from (an OpenAPI document's references, included files).

@@ -113,6 +113,40 @@ async fn a_new_resource_is_served_and_seeded() {
 }
 
 #[tokio::test]
+async fn an_edit_made_while_the_server_starts_is_served() {
+    // Read, then edited before the watch begins (as while a big seed is
+    // stored): no event comes for that edit.
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("spec.yaml");
+    std::fs::write(&path, NOTES).unwrap();
+    let read = SpecFile::load(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{NOTES}  tags:
+    fields: {{ name: string }}
+    count: 4
+"
+        ),
+    )
+    .unwrap();
+    let options = Options {
+        watch: true,
+        workers: Some(2),
+        ..Options::default()
+    };
+    let app = Watched {
+        server: Server::start_with(read, options).unwrap(),
+        path,
+        client: reqwest::Client::new(),
+        _directory: directory,
+    };
+    let response = app.until_status("/tags", 200).await;
+    assert_eq!(header(&response, "x-total-count").as_deref(), Some("4"));
+    assert_eq!(app.get("/notes").await.status(), 200);
+}
+
+#[tokio::test]
 async fn editors_that_save_by_rename_or_recreate_are_seen() {
     let app = watched(NOTES);
     save_by_rename(
