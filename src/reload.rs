@@ -110,10 +110,19 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
             locked.watch(&linked, RecursiveMode::NonRecursive)?;
         }
         following.watch_more(&mut locked);
-        // An edit made while the spec was read and its data seeded (seconds,
-        // at scale) sent no event: read once more now that the watch is on.
-        following.reload_and_watch(&mut locked);
     }
+    // An edit made while the spec was read and its data seeded (seconds, at
+    // scale) sent no event: read once more now that the watch is on. Beside
+    // the start, not in its way: events wait for it.
+    let weak = Arc::downgrade(&debouncer);
+    std::thread::Builder::new()
+        .name("standin-watch-start".into())
+        .spawn(move || {
+            let mut following = following.lock();
+            if let Some(debouncer) = weak.upgrade() {
+                following.reload_and_watch(&mut debouncer.lock());
+            }
+        })?;
     Ok(Watch {
         _debouncer: debouncer,
     })
