@@ -112,20 +112,43 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
         following.watch_more(&mut locked);
     }
     // An edit made while the spec was read and its data seeded (seconds, at
-    // scale) sent no event: read once more now that the watch is on. Beside
-    // the start, not in its way: events wait for it.
-    let weak = Arc::downgrade(&debouncer);
+    // scale) sent no event: read once more now that the watch is on, once
+    // the file is quiet (as events are). Beside the start, not in its way,
+    // and holding nothing of the server's while it waits.
+    let (debouncer_handle, following) = (Arc::downgrade(&debouncer), Arc::downgrade(&following));
+    let spec_path = path.to_path_buf();
     std::thread::Builder::new()
         .name("standin-watch-start".into())
         .spawn(move || {
-            let mut following = following.lock();
-            if let Some(debouncer) = weak.upgrade() {
-                following.reload_and_watch(&mut debouncer.lock());
+            wait_until_quiet(&spec_path);
+            if let (Some(following), Some(debouncer)) =
+                (following.upgrade(), debouncer_handle.upgrade())
+            {
+                following.lock().reload_and_watch(&mut debouncer.lock());
             }
         })?;
     Ok(Watch {
         _debouncer: debouncer,
     })
+}
+
+/// Waits (up to two seconds) until the file at `path` has not changed for
+/// [`DEBOUNCE`]: a file being written is then read whole, not half-written.
+fn wait_until_quiet(path: &Path) {
+    let state = || {
+        std::fs::metadata(path)
+            .ok()
+            .map(|metadata| (metadata.len(), metadata.modified().ok()))
+    };
+    let mut last = state();
+    for _ in 0..40 {
+        std::thread::sleep(DEBOUNCE);
+        let now = state();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
 
 /// What a watch follows: the spec, the directories watched, and the files
