@@ -188,9 +188,23 @@ pub async fn front<B: MessageBody + 'static>(
                 .run(writes, observe::observe(request, next, &state))
                 .await
         }
-        Err(problem) => Ok(request.error_response(problem).map_into_right_body()),
+        Err(problem) => {
+            if observe::is_admin_path(request.path(), &state) {
+                request.extensions_mut().insert(access::AdminRequest);
+            }
+            request.extensions_mut().insert(Answered(Err(problem)));
+            let mut answered = next.call(request).await?;
+            settle_cors(&mut answered, state.cors);
+            Ok(answered.map_into_left_body())
+        }
     }
 }
+
+/// An answer decided before the app (a stub's, a custom route's, a refusal
+/// of a session or of a body too slow to arrive), left in the request's
+/// extensions for [`dispatch`]: so that it is answered inside CORS like
+/// any other, and a browser's page can read it.
+pub(crate) struct Answered(pub Result<HttpResponse, Problem>);
 
 /// Answers a request; a problem answering a browser's navigation is a page.
 async fn dispatch(
@@ -213,7 +227,7 @@ async fn answer(
     state: web::Data<AppState>,
     spec: std::sync::Arc<Spec>,
 ) -> Result<HttpResponse, Problem> {
-    if let Some(rewrite::RoutesAnswer(answer)) = request.extensions_mut().remove() {
+    if let Some(Answered(answer)) = request.extensions_mut().remove() {
         return answer;
     }
     if let Some(upstream) = state.proxy.upstream(&spec)

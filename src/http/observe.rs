@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
+use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
-use actix_web::{HttpMessage, ResponseError};
 
 use super::body::Timeouts;
 use super::{AppState, Problem};
@@ -25,12 +25,8 @@ pub(super) async fn observe<B: MessageBody + 'static>(
     state: &web::Data<AppState>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let started = Instant::now();
-    // Admin requests are not journaled (the spec, for its base path, is
-    // consulted only for paths that may be one).
-    let journaled = !request.path().contains("/_standin") || {
-        let below_base = request.path().strip_prefix(state.spec().base_path.as_str());
-        !below_base.is_some_and(|rest| rest.starts_with("/_standin"))
-    };
+    // Admin requests are not journaled.
+    let journaled = !is_admin_path(request.path(), state);
     let mut pending = None;
     let mut late = None;
     if journaled {
@@ -68,10 +64,10 @@ pub(super) async fn observe<B: MessageBody + 'static>(
     }
     let method = request.method().clone();
     let path = request.path().to_string();
-    let response = match (late, stubbed) {
-        (Some(problem), _) => request
-            .into_response(problem.error_response())
-            .map_into_right_body(),
+    // What is answered before the app is answered by it all the same
+    // (`Answered`), inside CORS.
+    let decided = match (late, stubbed) {
+        (Some(problem), _) => Some(Err(problem)),
         (None, Some(answer)) => {
             if answer.delay_ms > 0 {
                 actix_web::rt::time::sleep(std::time::Duration::from_millis(answer.delay_ms)).await;
@@ -81,17 +77,18 @@ pub(super) async fn observe<B: MessageBody + 'static>(
             {
                 abort.now();
             }
-            request
-                .into_response(stubbed_response(&answer))
-                .map_into_right_body()
+            Some(Ok(stubbed_response(&answer)))
         }
-        (None, None) => {
-            super::rewrite::rewrite(&mut request, state);
-            let mut answered = next.call(request).await?;
-            super::settle_cors(&mut answered, state.cors);
-            answered.map_into_left_body()
-        }
+        (None, None) => None,
     };
+    match decided {
+        Some(answer) => {
+            request.extensions_mut().insert(super::Answered(answer));
+        }
+        None => super::rewrite::rewrite(&mut request, state),
+    }
+    let mut response = next.call(request).await?;
+    super::settle_cors(&mut response, state.cors);
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
     tracing::info!(target: "standin::request", "{method} {path} {status} {elapsed:.1}ms");
@@ -107,9 +104,17 @@ pub(super) async fn observe<B: MessageBody + 'static>(
             .service
             .with_journal(|journal| journal.record(observed));
     }
-    let mut response = response;
     mark_own_empty_answer(&mut response);
-    Ok(response)
+    Ok(response.map_into_left_body())
+}
+
+/// Whether `path` may be one of the admin API's (the spec, for its base
+/// path, is consulted only for paths that may be one).
+pub(super) fn is_admin_path(path: &str, state: &AppState) -> bool {
+    path.contains("/_standin") && {
+        let below_base = path.strip_prefix(state.spec().base_path.as_str());
+        below_base.is_some_and(|rest| rest.starts_with("/_standin"))
+    }
 }
 
 /// Marks an empty-bodied 4xx without a content type (a document's declared

@@ -6,18 +6,14 @@ use actix_web::dev::ServiceRequest;
 use actix_web::http::Uri;
 use actix_web::{HttpMessage, HttpResponse};
 
-use super::{AppState, Problem};
+use super::{Answered, AppState, Problem};
 
-/// What the custom routes answer in place of the app: the rules, or why a
-/// URL could not be rewritten. Left in the request's extensions for
-/// [`super::dispatch`], so that it is answered inside CORS like any other.
-pub(super) struct RoutesAnswer(pub Result<HttpResponse, Problem>);
-
-/// Rewrites the request's URL by the custom routes, if any; or leaves a
-/// [`RoutesAnswer`] in its extensions.
+/// Rewrites the request's URL by the custom routes, if any; or leaves what
+/// they answer (the rules, or why a URL could not be rewritten) in its
+/// extensions, as an [`Answered`].
 pub(super) fn rewrite(request: &mut ServiceRequest, state: &AppState) {
     if let Some(answer) = rewrite_or_answer(request, state) {
-        request.extensions_mut().insert(RoutesAnswer(answer));
+        request.extensions_mut().insert(Answered(answer));
     }
 }
 

@@ -166,6 +166,62 @@ async fn cors_can_be_limited_to_origins() {
 }
 
 #[tokio::test]
+async fn answers_decided_before_the_app_carry_cors_too() {
+    // A front end whose test stubs a failure must be able to read it.
+    let app = spawn(&format!("{LIBRARY}cors: [https://app.example.com]\n"));
+    let stub = json!({
+        "request": { "method": "GET", "path": "/api/books/1" },
+        "response": { "status": 503, "body": { "down": true } }
+    });
+    assert_eq!(app.post("/_standin/stubs", stub).await.status(), 201);
+    let from = |origin: &'static str, path: &'static str| {
+        app.request(Method::GET, path)
+            .header("origin", origin)
+            .header("accept", "application/json")
+            .send()
+    };
+    let stubbed = from("https://app.example.com", "/books/1").await.unwrap();
+    assert_eq!(stubbed.status(), 503);
+    assert_eq!(
+        header(&stubbed, "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    assert!(header(&stubbed, "access-control-expose-headers").is_some());
+    assert!(header(&stubbed, "vary").is_some_and(|vary| vary.contains("Origin")));
+    assert_eq!(
+        stubbed.json::<serde_json::Value>().await.unwrap(),
+        json!({ "down": true })
+    );
+    // As limited as any other answer.
+    let foreign = from("https://evil.example", "/books/1").await.unwrap();
+    assert_eq!(foreign.status(), 503);
+    assert!(header(&foreign, "access-control-allow-origin").is_none());
+    // A session refused.
+    let refused = app
+        .request(Method::GET, "/books")
+        .header("origin", "https://app.example.com")
+        .header("standin-session", "no spaces")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&refused, "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    problem(refused, 400).await;
+    // ...but never the admin API's refusal.
+    let admin = app
+        .request(Method::GET, "/_standin/health")
+        .header("origin", "https://app.example.com")
+        .header("standin-session", "no spaces")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 400);
+    assert!(header(&admin, "access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
 async fn a_preflight_is_answered_with_the_methods_the_route_allows() {
     let spec = "standin: 1\nauth:\n  tokens: { t: [read] }\nresources:\n  logs:\n    fields: { line: string }\n    methods: [GET, POST]\n";
     let app = spawn(spec);
