@@ -332,19 +332,54 @@ fn seed_resource<'s>(
             let _ = sender.send(batch);
         });
         let mut records = planned.into_iter().flatten().peekable();
+        let mut rows = Vec::with_capacity(ROWS);
         while records.peek().is_some() {
             let connection = writer.connection();
             let mut statements = Statements::prepare(connection, &insert, target)?;
             for next in records.by_ref() {
                 let planned = next.map_err(SeedError::Generation)?;
-                let id = store(connection, &mut statements, spec, target, planned)?;
-                if target.keep_ids {
-                    own.push(id);
+                // Generated records are stored several to a statement; a
+                // fixed one alone, after those before it (its references
+                // are checked as it is stored).
+                if planned.fixed.is_none() {
+                    rows.push(planned);
+                    if rows.len() < ROWS {
+                        continue;
+                    }
+                    store_rows(
+                        connection,
+                        &mut statements,
+                        spec,
+                        target,
+                        &mut rows,
+                        &mut own,
+                    )?;
+                } else {
+                    store_rows(
+                        connection,
+                        &mut statements,
+                        spec,
+                        target,
+                        &mut rows,
+                        &mut own,
+                    )?;
+                    let id = store(connection, &mut statements, spec, target, planned)?;
+                    if target.keep_ids {
+                        own.push(id);
+                    }
                 }
                 if writer.step_is_over() {
                     break;
                 }
             }
+            store_rows(
+                connection,
+                &mut statements,
+                spec,
+                target,
+                &mut rows,
+                &mut own,
+            )?;
             drop(statements);
             writer.pause()?;
         }
@@ -377,10 +412,17 @@ fn record_path(resource: &Resource, planned: &Planned) -> String {
     }
 }
 
+/// How many generated records one statement stores: a statement's own work
+/// (and AUTOINCREMENT's update of `sqlite_sequence`, once a statement) is
+/// then shared by as many records.
+const ROWS: usize = 32;
+
 /// The statements storing a resource's records, prepared once for a step
 /// (and not looked up again for each record).
 struct Statements<'c> {
     insert: CachedStatement<'c>,
+    /// Storing [`ROWS`] records at once.
+    rows: CachedStatement<'c>,
     index: Option<CachedStatement<'c>>,
 }
 
@@ -392,12 +434,62 @@ impl<'c> Statements<'c> {
     ) -> rusqlite::Result<Statements<'c>> {
         Ok(Statements {
             insert: insert.statement(connection)?,
+            rows: insert.rows_statement(connection, ROWS, stored_with_ids(target.resource))?,
             index: match target.indexing {
                 Some(indexing) => Some(indexing.statement(connection)?),
                 None => None,
             },
         })
     }
+}
+
+/// Stores the generated records `rows` of the target resource, in order,
+/// and empties it: [`ROWS`] of them with one statement, fewer one by one.
+/// Their ids go to `own` if the target keeps them.
+fn store_rows(
+    connection: &Connection,
+    statements: &mut Statements<'_>,
+    spec: &Spec,
+    target: &Target<'_, '_>,
+    rows: &mut Vec<Planned>,
+    own: &mut Vec<Value>,
+) -> Result<(), SeedError> {
+    let with_ids = stored_with_ids(target.resource);
+    if rows.len() < ROWS || (!with_ids && rows.iter().any(|planned| planned.id.is_some())) {
+        for planned in rows.drain(..) {
+            let id = store(connection, statements, spec, target, planned)?;
+            if target.keep_ids {
+                own.push(id);
+            }
+        }
+        return Ok(());
+    }
+    let records = rows.iter().map(|planned| {
+        (
+            planned.id.as_ref(),
+            planned.data.as_str(),
+            planned.stamp.as_str(),
+        )
+    });
+    let last = Insert::rows(&mut statements.rows, connection, with_ids, records)
+        .map_err(|error| unstored(target.resource, &rows[0], error))?;
+    let first = last - (ROWS as i64 - 1);
+    for (rowid, planned) in (first..).zip(rows.drain(..)) {
+        if let Some(statement) = &mut statements.index {
+            super::search::Indexing::add(statement, rowid, &planned.search, &planned.data)?;
+        }
+        if target.keep_ids {
+            let id = planned.id.unwrap_or(RecordId::Integer(rowid));
+            own.push(id.to_json());
+        }
+    }
+    Ok(())
+}
+
+/// Whether the records of `resource` stored several at once are stored
+/// with their planned ids (text ids), or numbered by SQLite (integer ids).
+fn stored_with_ids(resource: &Resource) -> bool {
+    resource.id != IdKind::Integer
 }
 
 /// Stores a planned record of the target resource; returns its id.
@@ -552,5 +644,76 @@ mod tests {
             )
             .expect("the indexes");
         assert_eq!(indexes, 1);
+    }
+
+    #[test]
+    fn records_stored_several_at_once_are_stored_as_planned() {
+        // Counts that are no multiple of the rows a statement stores, a
+        // fixed record first, integer and text ids, searched fields.
+        let spec = crate::spec::parse(
+            "spec.yaml",
+            "standin: 1\nresources:\n  notes:\n    id: uuid\n    fields:\n      text: { type: string, fake: title }\n    search: [text]\n    count: 1077\n  tags:\n    fields:\n      label: { type: string, fake: title }\n    search: [label]\n    records:\n      - { id: 5, label: first }\n    count: 1070\n",
+        )
+        .expect("a valid spec");
+        let store = Store::open(Location::Memory).expect("a store");
+        store.prepare(&spec).expect("tables");
+        store.seed(&spec, 3).expect("seeded");
+        let connection = store.lock();
+        for resource in &spec.resources {
+            let mut plan = Plan::new(resource, 3, false, true);
+            let mut expected = Vec::new();
+            while let Some(planned) = plan.next(&HashMap::new()) {
+                let planned = planned.expect("a record");
+                let id = match (&planned.id, &planned.fixed) {
+                    (Some(id), _) => id.to_json(),
+                    (None, Some(fixed)) => fixed["id"].clone(),
+                    (None, None) => Value::from(planned.index as i64 + 5),
+                };
+                let searched = planned.search[0].clone().expect("a text");
+                expected.push((id, planned.data, planned.stamp, searched));
+            }
+            assert_eq!(
+                expected.len(),
+                resource.count as usize + resource.records.len()
+            );
+            let sql = format!(
+                "SELECT rowid, id, data, created_at, updated_at FROM {} ORDER BY rowid",
+                table(resource)
+            );
+            let mut statement = connection.prepare(&sql).expect("the rows");
+            let rows: Vec<(i64, Value, String, String, String)> = statement
+                .query_map([], |row| {
+                    let id: rusqlite::types::Value = row.get(1)?;
+                    let id = match id {
+                        rusqlite::types::Value::Integer(id) => Value::from(id),
+                        rusqlite::types::Value::Text(id) => Value::from(id),
+                        _ => Value::Null,
+                    };
+                    Ok((row.get(0)?, id, row.get(2)?, row.get(3)?, row.get(4)?))
+                })
+                .expect("the rows")
+                .collect::<rusqlite::Result<_>>()
+                .expect("the rows");
+            assert_eq!(rows.len(), expected.len());
+            let index = super::super::search::index_table(resource);
+            for ((rowid, id, data, created, updated), (want_id, want_data, stamp, searched)) in
+                rows.into_iter().zip(expected)
+            {
+                assert_eq!(
+                    (&id, &data, &created, &updated),
+                    (&want_id, &want_data, &stamp, &stamp)
+                );
+                // Each is found by the words of its searched field, under its own rowid.
+                let phrase = format!("\"{}\"", searched.replace('"', ""));
+                let found: Vec<i64> = connection
+                    .prepare(&format!("SELECT rowid FROM {index} WHERE {index} MATCH ?1"))
+                    .expect("a search")
+                    .query_map([&phrase], |row| row.get(0))
+                    .expect("a search")
+                    .collect::<rusqlite::Result<_>>()
+                    .expect("a search");
+                assert!(found.contains(&rowid), "{phrase}: {found:?} lacks {rowid}");
+            }
+        }
     }
 }

@@ -263,17 +263,71 @@ pub(super) fn insert_data(
 
 /// The statement storing a new record of one resource, made once for many records.
 pub(super) struct Insert {
+    table: String,
     sql: String,
 }
 
 impl Insert {
     pub(super) fn new(resource: &Resource) -> Insert {
+        let table = table(resource);
         Insert {
             sql: format!(
-                "INSERT INTO {} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)",
-                table(resource)
+                "INSERT INTO {table} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)"
             ),
+            table,
         }
+    }
+
+    /// The statement storing `rows` records at once (see [`Insert::rows`]):
+    /// each with its id, or (`with_ids` false) each numbered by SQLite.
+    pub(super) fn rows_statement<'c>(
+        &self,
+        connection: &'c Connection,
+        rows: usize,
+        with_ids: bool,
+    ) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        // No statement journal: its savepoint would make FTS5 write what it
+        // holds, and it costs a write of its own. SQLite opens one for a
+        // statement of several rows that may stop midway: OR FAIL stops
+        // without undoing the rows before (the caller's transaction does),
+        // and an integer id given, even NULL, is checked as one that may.
+        let (id, parameters) = match with_ids {
+            true => ("id, ", "(?, ?, ?, ?)"),
+            false => ("", "(?, ?, ?)"),
+        };
+        let values = vec![parameters; rows].join(", ");
+        connection.prepare_cached(&format!(
+            "INSERT OR FAIL INTO {} ({id}data, created_at, updated_at) VALUES {values}",
+            self.table
+        ))
+    }
+
+    /// Stores, with an [`Insert::rows_statement`] of as many rows, records
+    /// whose fields are already serialised, each given as (id, data,
+    /// timestamp), the id left out for a statement without; answers the
+    /// rowid of the last. Rowids are given in order, one after the other:
+    /// the first is `last - rows + 1`.
+    pub(super) fn rows<'r>(
+        statement: &mut rusqlite::CachedStatement<'_>,
+        connection: &Connection,
+        with_ids: bool,
+        records: impl Iterator<Item = (Option<&'r RecordId>, &'r str, &'r str)>,
+    ) -> rusqlite::Result<i64> {
+        let mut parameter = 0;
+        let mut bind = |value: &dyn rusqlite::ToSql| {
+            parameter += 1;
+            statement.raw_bind_parameter(parameter, value)
+        };
+        for (id, data, stamp) in records {
+            if with_ids {
+                bind(&id.map(sql_id).unwrap_or(rusqlite::types::Value::Null))?;
+            }
+            bind(&data)?;
+            bind(&stamp)?;
+            bind(&stamp)?;
+        }
+        statement.raw_execute()?;
+        Ok(connection.last_insert_rowid())
     }
 
     /// Stores a record whose fields are already serialised as `data`; returns its id.
