@@ -302,7 +302,12 @@ impl Faker {
 
     fn fit_length(&mut self, mut text: String, min: Option<u64>, max: Option<u64>) -> String {
         let min = min.unwrap_or(0) as usize;
-        let mut length = text.chars().count();
+        // Most generated text is ASCII, whose characters are its bytes.
+        let characters = |text: &str| match text.is_ascii() {
+            true => text.len(),
+            false => text.chars().count(),
+        };
+        let mut length = characters(&text);
         while length < min {
             let word: &str = lorem::en::Word().fake_with_rng(&mut self.rng);
             if !text.is_empty() {
@@ -315,13 +320,16 @@ impl Faker {
         if let Some(max) = max.map(|max| max as usize)
             && length > max
         {
-            let end = text
-                .char_indices()
-                .nth(max)
-                .map_or(text.len(), |(at, _)| at);
+            let end = match text.is_ascii() {
+                true => max,
+                false => text
+                    .char_indices()
+                    .nth(max)
+                    .map_or(text.len(), |(at, _)| at),
+            };
             text.truncate(end);
             let trimmed = text.trim_end().len();
-            if text[..trimmed].chars().count() >= min {
+            if characters(&text[..trimmed]) >= min {
                 text.truncate(trimmed);
             }
         }
