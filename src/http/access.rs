@@ -28,6 +28,15 @@ pub fn is_admin(target: &Target) -> bool {
         if path != "openapi.json" && !path.is_empty() && !path.starts_with("assets/"))
 }
 
+/// Whether a request to `path` may be for the admin API, before it is
+/// routed (a session's prefix still on, segments percent-encoded): any
+/// segment that decodes to `_standin`. Wider than routing, never narrower.
+pub fn may_be_admin(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        percent_encoding::percent_decode_str(segment).decode_utf8_lossy() == "_standin"
+    })
+}
+
 /// The scope a request to `target` needs.
 fn needed(method: &Method, target: &Target) -> Scope {
     if is_admin(target) {

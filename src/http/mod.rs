@@ -118,10 +118,17 @@ fn settle_cors<B>(response: &mut ServiceResponse<B>, cors: bool) {
             headers.remove(name);
         }
     } else {
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED_HEADERS),
-        );
+        // Names the answer exposes itself (a stub's headers) come after.
+        let own = headers
+            .get(header::ACCESS_CONTROL_EXPOSE_HEADERS)
+            .and_then(|own| own.to_str().ok())
+            .filter(|own| !own.is_empty())
+            .map(|own| format!("{EXPOSED_HEADERS}, {own}"));
+        let exposed = match own.map(HeaderValue::try_from) {
+            Some(Ok(both)) => both,
+            _ => HeaderValue::from_static(EXPOSED_HEADERS),
+        };
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
     }
     let varies_by: &[&str] = if preflight {
         &[
@@ -189,7 +196,9 @@ pub async fn front<B: MessageBody + 'static>(
                 .await
         }
         Err(problem) => {
-            if observe::is_admin_path(request.path(), &state) {
+            // (Not routed: a page of another origin must not read an admin
+            // refusal either, whatever the path's spelling.)
+            if access::may_be_admin(request.path()) {
                 request.extensions_mut().insert(access::AdminRequest);
             }
             request.extensions_mut().insert(Answered(Err(problem)));

@@ -64,7 +64,13 @@ pub(super) async fn observe<B: MessageBody + 'static>(
     }
     let method = request.method().clone();
     let path = request.path().to_string();
-    // What is answered before the app is answered by it all the same
+    // A stub answering a CORS preflight answers it as programmed (else
+    // actix-cors, which answers a db.json's preflights, would).
+    let preflight = request.method() == actix_web::http::Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD);
+    // What else is answered before the app is answered by it all the same
     // (`Answered`), inside CORS.
     let decided = match (late, stubbed) {
         (Some(problem), _) => Some(Err(problem)),
@@ -77,18 +83,24 @@ pub(super) async fn observe<B: MessageBody + 'static>(
             {
                 abort.now();
             }
-            Some(Ok(stubbed_response(&answer)))
+            Some(Ok(stubbed_response(&answer, state.cors)))
         }
         (None, None) => None,
     };
-    match decided {
-        Some(answer) => {
-            request.extensions_mut().insert(super::Answered(answer));
+    let mut response = match decided {
+        Some(Ok(stubbed)) if preflight => request.into_response(stubbed).map_into_right_body(),
+        decided => {
+            match decided {
+                Some(answer) => {
+                    request.extensions_mut().insert(super::Answered(answer));
+                }
+                None => super::rewrite::rewrite(&mut request, state),
+            }
+            let mut answered = next.call(request).await?;
+            super::settle_cors(&mut answered, state.cors);
+            answered.map_into_left_body()
         }
-        None => super::rewrite::rewrite(&mut request, state),
-    }
-    let mut response = next.call(request).await?;
-    super::settle_cors(&mut response, state.cors);
+    };
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
     tracing::info!(target: "standin::request", "{method} {path} {status} {elapsed:.1}ms");
@@ -105,12 +117,12 @@ pub(super) async fn observe<B: MessageBody + 'static>(
             .with_journal(|journal| journal.record(observed));
     }
     mark_own_empty_answer(&mut response);
-    Ok(response.map_into_left_body())
+    Ok(response)
 }
 
 /// Whether `path` may be one of the admin API's (the spec, for its base
 /// path, is consulted only for paths that may be one).
-pub(super) fn is_admin_path(path: &str, state: &AppState) -> bool {
+fn is_admin_path(path: &str, state: &AppState) -> bool {
     path.contains("/_standin") && {
         let below_base = path.strip_prefix(state.spec().base_path.as_str());
         below_base.is_some_and(|rest| rest.starts_with("/_standin"))
@@ -134,8 +146,9 @@ fn mark_own_empty_answer<B: MessageBody>(response: &mut ServiceResponse<B>) {
     }
 }
 
-/// The answer a stub was programmed with.
-fn stubbed_response(answer: &crate::stubs::StubResponse) -> actix_web::HttpResponse {
+/// The answer a stub was programmed with (its headers readable by a page
+/// of another origin, with `cors` on).
+fn stubbed_response(answer: &crate::stubs::StubResponse, cors: bool) -> actix_web::HttpResponse {
     use actix_web::http::StatusCode;
     use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
@@ -151,13 +164,31 @@ fn stubbed_response(answer: &crate::stubs::StubResponse) -> actix_web::HttpRespo
         response.insert_header((CONTENT_TYPE, media_type));
     }
     // Checked when the stub was added; anything else is left out.
+    let mut exposed = Vec::new();
     for (name, value) in &answer.headers {
         if let (Ok(name), Ok(value)) = (
             HeaderName::try_from(name.as_str()),
             HeaderValue::try_from(value.as_str()),
         ) {
+            let usual = super::EXPOSED_HEADERS
+                .split(", ")
+                .any(|usual| usual == name.as_str());
+            if !usual && !name.as_str().starts_with("access-control-") && name != CONTENT_TYPE {
+                exposed.push(name.as_str().to_string());
+            }
             response.insert_header((name, value));
         }
+    }
+    // A page reads what a stub was programmed to send (`Retry-After`...)
+    // with CORS on (`settle_cors` adds the usual names).
+    if let Ok(value) = HeaderValue::try_from(exposed.join(", "))
+        && cors
+        && !exposed.is_empty()
+    {
+        response.insert_header((
+            actix_web::http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            value,
+        ));
     }
     response.body(body)
 }

@@ -396,6 +396,27 @@ async fn db_delay_forms_and_cors_as_json_server_does() {
         .await
         .unwrap();
     problem(invalid, 400).await;
+    // A stub programmed for a preflight answers it as programmed.
+    let stub = json!({
+        "request": { "method": "OPTIONS", "path": "/books" },
+        "response": { "status": 418 },
+        "times": 1
+    });
+    assert_eq!(
+        app.send(Method::POST, "/_standin/stubs", stub)
+            .await
+            .status(),
+        201
+    );
+    let stubbed = app
+        .client
+        .request(Method::OPTIONS, app.url("/books"))
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stubbed.status(), 418);
 }
 
 #[actix_web::test]
