@@ -318,7 +318,9 @@ impl Insert {
             parameter += 1;
             statement.raw_bind_parameter(parameter, value)
         };
+        let mut rows = 0;
         for (id, data, stamp) in records {
+            rows += 1;
             if with_ids {
                 bind(&id.map(sql_id).unwrap_or(rusqlite::types::Value::Null))?;
             }
@@ -327,6 +329,7 @@ impl Insert {
             bind(&stamp)?;
         }
         statement.raw_execute()?;
+        debug_assert_eq!(connection.changes(), rows, "every row stored");
         Ok(connection.last_insert_rowid())
     }
 
