@@ -42,7 +42,8 @@ impl std::fmt::Debug for Watch {
 /// that the spec links to is watched too, and so are those of the files the
 /// spec includes (or an OpenAPI document references) and those its
 /// `include` globs list: re-read after every reload, so that a file
-/// included since is watched too.
+/// included since is watched too. The spec is read once more as the watch
+/// begins, for an edit saved while the server was starting.
 pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
     let directory = absolute
