@@ -64,14 +64,10 @@ pub(super) async fn observe<B: MessageBody + 'static>(
     }
     let method = request.method().clone();
     let path = request.path().to_string();
-    // A stub answering a CORS preflight answers it as programmed (else
-    // actix-cors, which answers a db.json's preflights, would).
-    let preflight = request.method() == actix_web::http::Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD);
-    // What else is answered before the app is answered by it all the same
-    // (`Answered`), inside CORS.
+    // What is answered before the app is answered by it all the same
+    // (`Answered`), inside CORS; but a stub answering a CORS preflight
+    // answers it as programmed (else actix-cors, which answers a db.json's
+    // preflights, would).
     let decided = match (late, stubbed) {
         (Some(problem), _) => Some(Err(problem)),
         (None, Some(answer)) => {
@@ -88,7 +84,9 @@ pub(super) async fn observe<B: MessageBody + 'static>(
         (None, None) => None,
     };
     let mut response = match decided {
-        Some(Ok(stubbed)) if preflight => request.into_response(stubbed).map_into_right_body(),
+        Some(Ok(stubbed)) if is_preflight(&request) => {
+            request.into_response(stubbed).map_into_right_body()
+        }
         decided => {
             match decided {
                 Some(answer) => {
@@ -118,6 +116,14 @@ pub(super) async fn observe<B: MessageBody + 'static>(
     }
     mark_own_empty_answer(&mut response);
     Ok(response)
+}
+
+/// Whether `request` is a CORS preflight.
+fn is_preflight(request: &ServiceRequest) -> bool {
+    request.method() == actix_web::http::Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
 /// Whether `path` may be one of the admin API's (the spec, for its base
@@ -181,9 +187,9 @@ fn stubbed_response(answer: &crate::stubs::StubResponse, cors: bool) -> actix_we
     }
     // A page reads what a stub was programmed to send (`Retry-After`...)
     // with CORS on (`settle_cors` adds the usual names).
-    if let Ok(value) = HeaderValue::try_from(exposed.join(", "))
-        && cors
+    if cors
         && !exposed.is_empty()
+        && let Ok(value) = HeaderValue::try_from(exposed.join(", "))
     {
         response.insert_header((
             actix_web::http::header::ACCESS_CONTROL_EXPOSE_HEADERS,

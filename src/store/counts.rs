@@ -758,8 +758,6 @@ mod tests {
         fields
     }
 
-    /// Runs `write` as the store's thread runs a grouped write: in a
-    /// savepoint of its own, kept or rolled back, then settled.
     /// The spec of posts, an in-memory store with its tables, and a reading connection to it.
     fn prepared() -> (Spec, Store, Store) {
         let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
@@ -769,11 +767,24 @@ mod tests {
         (spec, store, reader)
     }
 
+    /// Runs `write` as the store's thread runs a grouped write: in a
+    /// savepoint of its own, kept or rolled back, then settled.
     fn member(store: &Store, keep: bool, write: impl FnOnce() -> Result<(), StoreError>) {
         store.savepoint("member").expect("a savepoint");
         write().expect("written");
         store.release("member", keep);
         store.settle();
+    }
+
+    /// Creates `count` posts, drafts and published in turn, as one grouped write.
+    fn create_alternating(store: &Store, spec: &Spec, posts: &Resource, count: i64) {
+        member(store, true, || {
+            for index in 0..count {
+                let status = ["draft", "published"][(index % 2) as usize];
+                store.create(spec, posts, None, fields("text", status, index))?;
+            }
+            Ok(())
+        });
     }
 
     /// Sets `field` of post `id` to `value`, as a grouped write.
@@ -903,13 +914,7 @@ mod tests {
         let posts = spec.resource("posts").expect("posts");
         // Many records share a creation time (made in the same millisecond):
         // ties are ordered by id.
-        member(&store, true, || {
-            for index in 0..700_i64 {
-                let status = ["draft", "published"][(index % 2) as usize];
-                store.create(&spec, posts, None, fields("text", status, index))?;
-            }
-            Ok(())
-        });
+        create_alternating(&store, &spec, posts, 700);
         let kept = check_pages(&store, &reader, &spec, posts);
         // `sort=-id` over contiguous ids is read from the id it starts at.
         assert!(kept[..5].iter().all(|&count| count >= 3), "{kept:?}");
@@ -992,13 +997,7 @@ mod tests {
     fn a_snapshot_that_creates_passed_reads_deep_pages_from_its_states_shift() {
         let (spec, store, reader) = prepared();
         let posts = spec.resource("posts").expect("posts");
-        member(&store, true, || {
-            for index in 0..700_i64 {
-                let status = ["draft", "published"][(index % 2) as usize];
-                store.create(&spec, posts, None, fields("text", status, index))?;
-            }
-            Ok(())
-        });
+        create_alternating(&store, &spec, posts, 700);
         check_pages(&store, &reader, &spec, posts);
         let mut query = crate::query::parse_list(&spec, posts, ORDERED[1]).expect("a query");
         (query.offset, query.limit) = (250, 7);

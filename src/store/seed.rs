@@ -341,11 +341,9 @@ fn seed_resource<'s>(
                 // Generated records are stored several to a statement; a
                 // fixed one alone, after those before it (its references
                 // are checked as it is stored).
-                if planned.fixed.is_none() {
-                    rows.push(planned);
-                    if rows.len() < ROWS {
-                        continue;
-                    }
+                let alone = planned.fixed.is_some();
+                rows.push(planned);
+                if alone || rows.len() == ROWS {
                     store_rows(
                         connection,
                         &mut statements,
@@ -354,19 +352,6 @@ fn seed_resource<'s>(
                         &mut rows,
                         &mut own,
                     )?;
-                } else {
-                    store_rows(
-                        connection,
-                        &mut statements,
-                        spec,
-                        target,
-                        &mut rows,
-                        &mut own,
-                    )?;
-                    let id = store(connection, &mut statements, spec, target, planned)?;
-                    if target.keep_ids {
-                        own.push(id);
-                    }
                 }
                 if writer.step_is_over() {
                     break;
@@ -443,8 +428,8 @@ impl<'c> Statements<'c> {
     }
 }
 
-/// Stores the generated records `rows` of the target resource, in order,
-/// and empties it: [`ROWS`] of them with one statement, fewer one by one.
+/// Stores the planned records `rows` of the target resource, in order, and
+/// empties it: [`ROWS`] generated ones with one statement, else one by one.
 /// Their ids go to `own` if the target keeps them.
 fn store_rows(
     connection: &Connection,
@@ -455,7 +440,11 @@ fn store_rows(
     own: &mut Vec<Value>,
 ) -> Result<(), SeedError> {
     let with_ids = stored_with_ids(target.resource);
-    if rows.len() < ROWS || (!with_ids && rows.iter().any(|planned| planned.id.is_some())) {
+    let together = rows.len() == ROWS
+        && rows
+            .iter()
+            .all(|planned| planned.fixed.is_none() && (with_ids || planned.id.is_none()));
+    if !together {
         for planned in rows.drain(..) {
             let id = store(connection, statements, spec, target, planned)?;
             if target.keep_ids {
