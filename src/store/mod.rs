@@ -1678,6 +1678,7 @@ mod tests {
         // file, and the writer's checkpoints copy changed pages into it.
         let pad = "p".repeat(1000);
         let kept_before = kept_map::maps_kept();
+        let log_maps_before = kept_map::log_maps();
         for round in 1..=300_i64 {
             {
                 let writer = store.lock();
@@ -1723,6 +1724,74 @@ mod tests {
         assert!(
             kept_map::maps_kept() - kept_before >= 250,
             "the reader's map was kept across commits"
+        );
+        // The first row's changes were read from the log, through its map.
+        assert!(
+            kept_map::log_maps() > log_maps_before,
+            "the reader read the log through a map"
+        );
+    }
+
+    #[test]
+    fn pages_added_past_a_readers_map_are_mapped_once_read_often() {
+        let store = Store::open(Location::Memory).expect("a store");
+        {
+            let writer = store.lock();
+            let transaction = writer.unchecked_transaction().expect("a transaction");
+            transaction
+                .execute_batch("CREATE TABLE t (x INTEGER, pad TEXT)")
+                .expect("created");
+            for x in 0..2000_i64 {
+                transaction
+                    .execute(
+                        "INSERT INTO t VALUES (?1, ?2)",
+                        rusqlite::params![x, "p".repeat(1000)],
+                    )
+                    .expect("inserted");
+            }
+            transaction.commit().expect("committed");
+        }
+        store.settle();
+        let reader = store.open_reader().expect("a reader");
+        let count = |reader: &Store| {
+            reader.in_snapshot(|| {
+                reader.lock().query_row(
+                    "SELECT count(*) FROM t INDEXED BY t_x WHERE x >= 0",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+        };
+        // Mapped at the file's size with no index, and, after a commit,
+        // kept at that size.
+        assert!(count(&reader).is_err(), "no index yet");
+        store
+            .lock()
+            .execute("UPDATE t SET pad = 'first' WHERE rowid = 1", [])
+            .expect("updated");
+        store.written();
+        assert!(count(&reader).is_err(), "no index yet");
+        // An index of a few pages, copied into the file past the reader's
+        // map: far less than a quarter of the file.
+        store
+            .lock()
+            .execute_batch("CREATE INDEX t_x ON t (x); PRAGMA wal_checkpoint;")
+            .expect("indexed");
+        store.written();
+        let remade_before = kept_map::remade_for_reads_past();
+        // A commit empties the reader's page cache: each round reads the
+        // index's last page past the map again, until the map is made again.
+        for round in 0..1200_i64 {
+            store
+                .lock()
+                .execute("UPDATE t SET pad = ?1 WHERE rowid = 1", [round.to_string()])
+                .expect("updated");
+            store.written();
+            assert_eq!(count(&reader).expect("counted"), 2000);
+        }
+        assert!(
+            kept_map::remade_for_reads_past() > remade_before,
+            "the reader's map was made again to cover the index"
         );
     }
 
