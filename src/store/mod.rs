@@ -1677,8 +1677,6 @@ mod tests {
         // row: the reader's map, made early, is then far shorter than the
         // file, and the writer's checkpoints copy changed pages into it.
         let pad = "p".repeat(1000);
-        let kept_before = kept_map::maps_kept();
-        let log_maps_before = kept_map::log_maps();
         for round in 1..=300_i64 {
             {
                 let writer = store.lock();
@@ -1719,17 +1717,15 @@ mod tests {
             assert_eq!(last, round);
         }
         // SQLite let the map go at each round's first read; it was kept
-        // but where the file had grown by a quarter (other tests' readers
-        // may keep theirs meanwhile, which only adds).
+        // but where the file had grown by a quarter.
+        let (database, log) = kept_map::counts(&reader.lock());
+        let (database, log) = (database.expect("the reader's file"), log.expect("its log"));
         assert!(
-            kept_map::maps_kept() - kept_before >= 250,
-            "the reader's map was kept across commits"
+            database.kept >= 250,
+            "the reader's map was kept across commits: {database:?}"
         );
         // The first row's changes were read from the log, through its map.
-        assert!(
-            kept_map::log_maps() > log_maps_before,
-            "the reader read the log through a map"
-        );
+        assert!(log.log_maps > 0, "the reader read the log through a map");
     }
 
     #[test]
@@ -1778,7 +1774,6 @@ mod tests {
             .execute_batch("CREATE INDEX t_x ON t (x); PRAGMA wal_checkpoint;")
             .expect("indexed");
         store.written();
-        let remade_before = kept_map::remade_for_reads_past();
         // A commit empties the reader's page cache: each round reads the
         // index's last page past the map again, until the map is made again.
         for round in 0..1200_i64 {
@@ -1789,8 +1784,9 @@ mod tests {
             store.written();
             assert_eq!(count(&reader).expect("counted"), 2000);
         }
+        let (database, _) = kept_map::counts(&reader.lock());
         assert!(
-            kept_map::remade_for_reads_past() > remade_before,
+            database.expect("the reader's file").remade_for_reads_past > 0,
             "the reader's map was made again to cover the index"
         );
     }
