@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """standin's benchmark: one command, bounded in time, 127.0.0.1 only.
 
-    python3 bench/run.py            # full run (about 4 minutes)
+    python3 bench/run.py            # full run (about 25 minutes, every system)
     python3 bench/run.py --quick    # a few seconds per workload (CI)
     python3 bench/run.py --out docs/benchmark-latest.md
     python3 bench/run.py --openapi  # only standin and the OpenAPI document
