@@ -538,6 +538,26 @@ async fn a_key_no_path_can_name_is_still_a_key() {
     }
     let named = app.post("/user", json!({"username": "ada"})).await;
     assert_eq!(named.headers().get("location").unwrap(), "/api/v3/user/ada");
+    // `/user/` is `/user/{username}` with the name empty, which names
+    // nothing (`/user` itself has only POST): 404, not 405.
+    for method in [Method::GET, Method::PUT, Method::DELETE] {
+        let empty = app
+            .request(method.clone(), "/user/")
+            .json(&json!({"username": "", "firstName": "Bea"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(empty.status(), 404, "{method}");
+        assert!(
+            json(empty).await["detail"]
+                .as_str()
+                .unwrap()
+                .contains("'username' empty"),
+            "{method}"
+        );
+    }
+    let put = app.request(Method::PUT, "/user").send().await.unwrap();
+    assert_eq!(put.status(), 405, "without the slash, /user has no PUT");
 }
 
 #[test]

@@ -95,6 +95,9 @@ pub async fn handle(
                 .finish())
         }
         Matched::Methods(allow) => Err(super::method_not_allowed(&request, allow)),
+        Matched::EmptyParameter(name) => Err(Problem::not_found(format!(
+            "{path} gives the path parameter '{name}' empty, which names nothing"
+        ))),
         Matched::Operation(operation, path_values) => {
             let seed = spec.seed;
             let answer = serve(

@@ -18,6 +18,10 @@ pub enum Matched<'a> {
     Operation(&'a Operation, HashMap<String, String>),
     /// The path exists but not with this method: the methods it has.
     Methods(Vec<&'static str>),
+    /// The path, with its trailing slash, is the operation's path whose
+    /// last parameter (named) is empty, which names nothing: `PUT /user/`
+    /// for `PUT /user/{username}`, where `/user` has no PUT.
+    EmptyParameter(String),
     /// No path matches.
     None,
 }
@@ -60,17 +64,39 @@ pub fn find<'a>(api: &'a Api, method: &str, path: &str) -> Matched<'a> {
             }
             Matched::Operation(operation, values)
         }
-        None => Matched::Methods(
-            same_path()
-                .filter_map(|operation| {
-                    crate::import::openapi::api::METHODS
-                        .iter()
-                        .position(|m| m.eq_ignore_ascii_case(&operation.method))
-                        .map(|index| UPPER[index])
-                })
-                .collect(),
-        ),
+        None if path.ends_with('/') && !segments.is_empty() => {
+            let mut longer = segments;
+            longer.push(String::new());
+            let empty_last = api
+                .operations
+                .iter()
+                .filter(|operation| operation.method == wanted)
+                .filter(|operation| matches(&operation.segments, &longer).is_some())
+                .find_map(|operation| match operation.segments.last() {
+                    Some(Segment::Parameter(name)) => Some(name.clone()),
+                    _ => None,
+                });
+            match empty_last {
+                Some(name) => Matched::EmptyParameter(name),
+                None => methods(same_path()),
+            }
+        }
+        None => methods(same_path()),
     }
+}
+
+/// What `Matched::Methods` says of the operations of one path.
+fn methods<'a>(operations: impl Iterator<Item = &'a Operation>) -> Matched<'a> {
+    Matched::Methods(
+        operations
+            .filter_map(|operation| {
+                crate::import::openapi::api::METHODS
+                    .iter()
+                    .position(|m| m.eq_ignore_ascii_case(&operation.method))
+                    .map(|index| UPPER[index])
+            })
+            .collect(),
+    )
 }
 
 const UPPER: [&str; 8] = [
