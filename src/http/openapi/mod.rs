@@ -95,9 +95,6 @@ pub async fn handle(
                 .finish())
         }
         Matched::Methods(allow) => Err(super::method_not_allowed(&request, allow)),
-        Matched::EmptyParameter(name) => Err(Problem::not_found(format!(
-            "{path} gives the path parameter '{name}' empty, which names nothing"
-        ))),
         Matched::Operation(operation, path_values) => {
             let seed = spec.seed;
             let answer = serve(
@@ -324,8 +321,13 @@ impl Context<'_> {
         let (resource, _) = self.resource(index);
         let name = self.operation.path_names().last().unwrap_or_default();
         let text = path.get(name).map(String::as_str).unwrap_or_default();
-        RecordId::parse(resource.id, text)
-            .ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
+        // Empty only where the path ends in a slash (`PUT /user/`): the
+        // empty key, which no other path can name.
+        let id = match text {
+            "" if resource.id == IdKind::String => Some(RecordId::Text(String::new())),
+            text => RecordId::parse(resource.id, text),
+        };
+        id.ok_or_else(|| Problem::not_found(format!("no {} with id {text}", resource.name)))
     }
 
     /// The id of the item of resource `index` that an operation below it

@@ -18,10 +18,6 @@ pub enum Matched<'a> {
     Operation(&'a Operation, HashMap<String, String>),
     /// The path exists but not with this method: the methods it has.
     Methods(Vec<&'static str>),
-    /// The path, with its trailing slash, is the operation's path whose
-    /// last parameter (named) is empty, which names nothing: `PUT /user/`
-    /// for `PUT /user/{username}`, where `/user` has no PUT.
-    EmptyParameter(String),
     /// No path matches.
     None,
 }
@@ -54,35 +50,35 @@ pub fn find<'a>(api: &'a Api, method: &str, path: &str) -> Matched<'a> {
             .filter(move |operation| operation.template == template)
     };
     let wanted = if method == "HEAD" { "GET" } else { method };
-    match same_path().find(|operation| operation.method == wanted) {
-        Some(operation) => {
-            let mut values = HashMap::new();
-            for (segment, value) in operation.segments.iter().zip(segments) {
-                if let Segment::Parameter(name) = segment {
-                    values.insert(name.clone(), value);
-                }
-            }
-            Matched::Operation(operation, values)
-        }
-        None if path.ends_with('/') && !segments.is_empty() => {
-            let mut longer = segments;
-            longer.push(String::new());
-            let empty_last = api
-                .operations
-                .iter()
-                .filter(|operation| operation.method == wanted)
-                .filter(|operation| matches(&operation.segments, &longer).is_some())
-                .find_map(|operation| match operation.segments.last() {
-                    Some(Segment::Parameter(name)) => Some(name.clone()),
-                    _ => None,
-                });
-            match empty_last {
-                Some(name) => Matched::EmptyParameter(name),
-                None => methods(same_path()),
-            }
-        }
-        None => methods(same_path()),
+    if let Some(operation) = same_path().find(|operation| operation.method == wanted) {
+        return matched(operation, segments);
     }
+    // `PUT /user/`, where `/user` has no PUT: `PUT /user/{username}` with
+    // the name empty (RFC 6570 expands it so), as a key can be.
+    if path.ends_with('/') && !segments.is_empty() {
+        let mut longer = segments;
+        longer.push(String::new());
+        let empty_last = api.operations.iter().find(|operation| {
+            operation.method == wanted
+                && matches!(operation.segments.last(), Some(Segment::Parameter(_)))
+                && matches(&operation.segments, &longer).is_some()
+        });
+        if let Some(operation) = empty_last {
+            return matched(operation, longer);
+        }
+    }
+    methods(same_path())
+}
+
+/// `operation`, with the values its path's parameters have in `segments`.
+fn matched(operation: &Operation, segments: Vec<String>) -> Matched<'_> {
+    let mut values = HashMap::new();
+    for (segment, value) in operation.segments.iter().zip(segments) {
+        if let Segment::Parameter(name) = segment {
+            values.insert(name.clone(), value);
+        }
+    }
+    Matched::Operation(operation, values)
 }
 
 /// What `Matched::Methods` says of the operations of one path.
