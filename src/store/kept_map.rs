@@ -118,6 +118,15 @@ impl Mapped {
         }
     }
 
+    /// Counts a read ending at `end` if it goes past the map; whether it does.
+    fn read_past(&mut self, end: i64) -> bool {
+        let past = end > self.size;
+        if past {
+            self.reads_past = self.reads_past.saturating_add(1);
+        }
+        past
+    }
+
     /// Whether reads past it make it worth making again: the file has
     /// grown by a quarter since (a read ending at `end` shows it is that
     /// long at least), or [`READS_PAST_BEFORE_REMAP`] reads went past it.
@@ -373,10 +382,8 @@ unsafe extern "C" fn read_database(
     };
     let end = offset.saturating_add(ffi::sqlite3_int64::from(amount));
     // SAFETY: SQLite called this with a file this VFS opened.
-    if let Some(Some(map)) = unsafe { state(file) }.map(|state| state.map.as_mut())
-        && end > map.size
-    {
-        map.reads_past = map.reads_past.saturating_add(1);
+    if let Some(Some(map)) = unsafe { state(file) }.map(|state| state.map.as_mut()) {
+        map.read_past(end);
     }
     // SAFETY: as SQLite called this, with the default VFS's file.
     unsafe { (methods.read)(file, buffer, amount, offset) }
@@ -399,11 +406,7 @@ unsafe extern "C" fn read_log(
     if let Some(state) = unsafe { state(file) } {
         let remap = match &mut state.map {
             None => true,
-            Some(map) if end > map.size && !map.capped => {
-                map.reads_past = map.reads_past.saturating_add(1);
-                map.outgrown_by(end)
-            }
-            Some(_) => false,
+            Some(map) => map.read_past(end) && map.outgrown_by(end),
         };
         if remap {
             methods.map_log(file, state);
