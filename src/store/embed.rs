@@ -250,7 +250,7 @@ fn referencing(
     parents: &[Record],
     cap: u32,
 ) -> Result<(Vec<String>, Vec<Record>), StoreError> {
-    let expression = field_expression(field);
+    let expression = field_expression(dependant, field);
     // The record's columns, its computed fields in `data` (the outer query
     // picks the same names).
     let inner = super::record_columns(dependant);

@@ -18,6 +18,7 @@ mod jobs;
 mod kept_map;
 mod plan;
 mod read;
+mod references;
 mod reset;
 mod schema;
 mod search;
@@ -1490,7 +1491,7 @@ fn value_expression(resource: &Resource, name: &str) -> String {
         .and_then(|field| field.computed.as_ref())
     {
         Some(computed) => computed_expression(resource, computed),
-        None => field_expression(name),
+        None => field_expression(resource, name),
     }
 }
 
@@ -1509,7 +1510,9 @@ fn computed_expression(resource: &Resource, computed: &crate::spec::Computed) ->
             field,
             ..
         } => format!(
-            "(SELECT count(*) FROM \"res_{counted}\" AS counted WHERE json_extract(counted.data, '$.{field}') = +{outer}.id AND counted.deleted_at IS NULL)"
+            "(SELECT count(*) FROM \"res_{counted}\" AS counted WHERE counted.{column} = +{outer}.id AND counted.deleted_at IS NULL)",
+            // A count's field is a reference, kept in a column of its own.
+            column = references::column(field)
         ),
         Computed::Template(parts) => {
             let pieces: Vec<String> = parts
@@ -1552,9 +1555,13 @@ fn record_columns(resource: &Resource) -> std::borrow::Cow<'static, str> {
     ))
 }
 
-/// The SQL expression reading a field out of a record's JSON document.
-fn field_expression(field: &str) -> String {
-    format!("json_extract(data, '$.{field}')")
+/// The SQL expression of stored field `field` on a row of `resource`'s
+/// table: its column, for a reference; else read from the JSON document.
+fn field_expression(resource: &Resource, field: &str) -> String {
+    match references::is_kept(resource, field) {
+        true => references::column(field),
+        false => format!("json_extract(data, '$.{field}')"),
+    }
 }
 
 /// A JSON value as a bound SQL parameter, comparable with `json_extract`.

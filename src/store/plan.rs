@@ -30,6 +30,9 @@ pub(super) struct Planned {
     /// The text of each of the resource's search fields (none where a
     /// field holds none), where the plan was asked for them.
     pub(super) search: Vec<Option<String>>,
+    /// The value of each of the resource's reference fields, as SQL (what
+    /// `json_extract` reads of `data`), for their columns.
+    pub(super) references: Vec<rusqlite::types::Value>,
 }
 
 /// The records to seed for one resource, in order: its fixed records, then
@@ -102,10 +105,12 @@ impl<'s> Plan<'s> {
                 .collect(),
             false => Vec::new(),
         };
+        let references = super::references::values(self.resource, &fields);
         Some(Ok(Planned {
             index,
             id,
             search,
+            references,
             data: serde_json::to_string(&fields).expect("JSON values serialise"),
             fixed: fixed.is_some().then_some(fields),
             stamp: clock::format_timestamp(SEED_EPOCH + 60 * index as i64, 0),

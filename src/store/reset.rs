@@ -149,9 +149,11 @@ fn restore(
     connection.execute_batch(&format!("DELETE FROM {live}"))?;
     if has_snapshot {
         let sql = format!(
-            "INSERT INTO {live} (id, data, created_at, updated_at, deleted_at)
-             SELECT id, data, created_at, updated_at, deleted_at FROM seeded.records
-             WHERE resource = ?1 ORDER BY rowid"
+            "INSERT INTO {live} (id, data, created_at, updated_at, deleted_at{columns})
+             SELECT id, data, created_at, updated_at, deleted_at{values} FROM seeded.records
+             WHERE resource = ?1 ORDER BY rowid",
+            columns = super::references::column_list(resource),
+            values = super::references::values_of(resource, "data"),
         );
         connection.execute(&sql, [&resource.name])?;
         report.restored.push(resource.name.clone());

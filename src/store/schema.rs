@@ -38,6 +38,7 @@ fn create_table(
         )"
     ))?;
     check_id_column(connection, resource)?;
+    super::references::prepare(connection, resource)?;
     create_field_indexes(connection, resource)?;
     check_unique(connection, resource)?;
     super::counts::ensure(connection, resource)?;
@@ -62,7 +63,8 @@ fn field_indexes(resource: &Resource) -> impl Iterator<Item = (String, String)> 
         .map(|field| super::select::column_index(resource, &field.name))
 }
 
-/// Creates the [`field_indexes`] of `resource` that do not exist.
+/// Creates the [`field_indexes`] of `resource` that do not exist, and the
+/// triggers keeping its reference columns.
 pub(super) fn create_field_indexes(
     connection: &Connection,
     resource: &Resource,
@@ -70,12 +72,13 @@ pub(super) fn create_field_indexes(
     for (_, sql) in field_indexes(resource) {
         connection.execute_batch(&sql)?;
     }
-    Ok(())
+    super::references::resume(connection, resource)
 }
 
 /// Drops the [`field_indexes`] of `resource`, before its rows are written in
 /// bulk: an index made once over all of them costs far less than one kept
-/// up to date row by row. [`create_field_indexes`] makes them again.
+/// up to date row by row. The rows' reference columns are then the writer's
+/// to set (their triggers paused). [`create_field_indexes`] makes them again.
 pub(super) fn drop_field_indexes(
     connection: &Connection,
     resource: &Resource,
@@ -83,7 +86,7 @@ pub(super) fn drop_field_indexes(
     for (name, _) in field_indexes(resource) {
         connection.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
     }
-    Ok(())
+    super::references::pause(connection, resource)
 }
 
 /// Refuses a unique field whose stored live records already share a value
@@ -91,7 +94,7 @@ pub(super) fn drop_field_indexes(
 /// to any change of those records, whatever it changes.
 fn check_unique(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     for field in resource.fields.iter().filter(|field| field.unique) {
-        let value = field_expression(&field.name);
+        let value = field_expression(resource, &field.name);
         let sql = format!(
             "SELECT {value}, count(*) FROM {} WHERE deleted_at IS NULL AND {value} IS NOT NULL
              GROUP BY {value} HAVING count(*) > 1 LIMIT 1",

@@ -458,6 +458,7 @@ fn store_rows(
             planned.id.as_ref(),
             planned.data.as_str(),
             planned.stamp.as_str(),
+            planned.references.as_slice(),
         )
     });
     let last = Insert::rows(&mut statements.rows, connection, with_ids, records)
@@ -494,9 +495,8 @@ fn store(
         &mut statements.insert,
         connection,
         planned.id.clone(),
-        &planned.data,
-        &planned.stamp,
-        &planned.stamp,
+        (&planned.data, &planned.stamp, &planned.stamp),
+        &planned.references,
     )
     .map_err(|error| unstored(resource, &planned, error))?;
     if let Some(statement) = &mut statements.index {

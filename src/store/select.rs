@@ -340,7 +340,7 @@ pub(super) fn column_index(resource: &Resource, field: &str) -> (String, String)
     let sql = format!(
         "CREATE INDEX IF NOT EXISTS \"{name}\" ON {} ({}) WHERE deleted_at IS NULL",
         super::table(resource),
-        field_expression(field)
+        field_expression(resource, field)
     );
     (name, sql)
 }

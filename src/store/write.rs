@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::counts::Written;
 use super::read::{find, find_live};
 use super::{
-    Record, RecordId, Store, StoreError, counts, field_expression, sql_id, sql_value, table,
+    Record, RecordId, Store, StoreError, counts, field_expression, references, sql_id, sql_value,
+    table,
 };
 use crate::clock;
 use crate::spec::{FieldError, IdKind, OnDelete, Resource, Spec};
@@ -163,12 +164,21 @@ fn overwrite(
 ) -> Result<(), StoreError> {
     let data = stored_data(resource, &record.fields);
     let sql = format!(
-        "UPDATE {} SET data = ?1, updated_at = ?2 WHERE id = ?3",
-        table(resource)
+        "UPDATE {} SET data = ?1, updated_at = ?2{} WHERE id = ?3",
+        table(resource),
+        references::bound_assignments(resource, 4),
     );
+    let parameters = [
+        rusqlite::types::Value::Text(data),
+        rusqlite::types::Value::Text(record.updated_at.clone()),
+        sql_id(&record.id),
+    ];
+    let references = references::values(resource, &record.fields);
     connection
         .prepare_cached(&sql)?
-        .execute((data, &record.updated_at, sql_id(&record.id)))?;
+        .execute(rusqlite::params_from_iter(
+            parameters.into_iter().chain(references),
+        ))?;
     Ok(())
 }
 
@@ -240,7 +250,9 @@ pub(super) fn insert(
     updated_at: &str,
 ) -> Result<Record, StoreError> {
     let data = stored_data(resource, &fields);
-    let id = insert_data(connection, resource, id, &data, created_at, updated_at)?;
+    let references = references::values(resource, &fields);
+    let id =
+        Insert::new(resource).run(connection, id, &data, created_at, updated_at, &references)?;
     Ok(Record {
         id,
         fields,
@@ -249,32 +261,28 @@ pub(super) fn insert(
     })
 }
 
-/// Stores a record whose fields are already serialised as `data`; returns its id.
-pub(super) fn insert_data(
-    connection: &Connection,
-    resource: &Resource,
-    id: Option<RecordId>,
-    data: &str,
-    created_at: &str,
-    updated_at: &str,
-) -> rusqlite::Result<RecordId> {
-    Insert::new(resource).run(connection, id, data, created_at, updated_at)
-}
-
 /// The statement storing a new record of one resource, made once for many records.
 pub(super) struct Insert {
     table: String,
     sql: String,
+    /// The reference columns, to follow the columns of a statement of several rows.
+    references: String,
+    /// How many there are (each bound as a row's value in such a statement).
+    kept: usize,
 }
 
 impl Insert {
     pub(super) fn new(resource: &Resource) -> Insert {
         let table = table(resource);
+        let references = references::column_list(resource);
         Insert {
             sql: format!(
-                "INSERT INTO {table} (id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)"
+                "INSERT INTO {table} (id, data, created_at, updated_at{references}) VALUES (?1, ?2, ?3, ?4{})",
+                ", ?".repeat(references::fields(resource).count())
             ),
             table,
+            references,
+            kept: references::fields(resource).count(),
         }
     }
 
@@ -291,27 +299,34 @@ impl Insert {
         // statement of several rows that may stop midway: OR FAIL stops
         // without undoing the rows before (the caller's transaction does),
         // and an integer id given, even NULL, is checked as one that may.
-        let (id, parameters) = match with_ids {
-            true => ("id, ", "(?, ?, ?, ?)"),
-            false => ("", "(?, ?, ?)"),
-        };
-        let values = vec![parameters; rows].join(", ");
+        let id = if with_ids { "id, " } else { "" };
+        let parameters = usize::from(with_ids) + 3 + self.kept;
+        let row = format!("({})", vec!["?"; parameters].join(", "));
+        let values = vec![row; rows].join(", ");
         connection.prepare_cached(&format!(
-            "INSERT OR FAIL INTO {} ({id}data, created_at, updated_at) VALUES {values}",
-            self.table
+            "INSERT OR FAIL INTO {} ({id}data, created_at, updated_at{}) VALUES {values}",
+            self.table, self.references
         ))
     }
 
     /// Stores, with an [`Insert::rows_statement`] of as many rows, records
     /// whose fields are already serialised, each given as (id, data,
-    /// timestamp), the id left out for a statement without; answers the
-    /// rowid of the last. Rowids are given in order, one after the other:
-    /// the first is `last - rows + 1`.
+    /// timestamp, its reference fields' values as `json_extract` reads
+    /// them), the id left out for a statement without; answers the rowid of
+    /// the last. Rowids are given in order, one after the other: the first
+    /// is `last - rows + 1`.
     pub(super) fn rows<'r>(
         statement: &mut rusqlite::CachedStatement<'_>,
         connection: &Connection,
         with_ids: bool,
-        records: impl Iterator<Item = (Option<&'r RecordId>, &'r str, &'r str)>,
+        records: impl Iterator<
+            Item = (
+                Option<&'r RecordId>,
+                &'r str,
+                &'r str,
+                &'r [rusqlite::types::Value],
+            ),
+        >,
     ) -> rusqlite::Result<i64> {
         let mut parameter = 0;
         let mut bind = |value: &dyn rusqlite::ToSql| {
@@ -319,7 +334,7 @@ impl Insert {
             statement.raw_bind_parameter(parameter, value)
         };
         let mut rows = 0;
-        for (id, data, stamp) in records {
+        for (id, data, stamp, references) in records {
             rows += 1;
             if with_ids {
                 bind(&id.map(sql_id).unwrap_or(rusqlite::types::Value::Null))?;
@@ -327,6 +342,9 @@ impl Insert {
             bind(&data)?;
             bind(&stamp)?;
             bind(&stamp)?;
+            for value in references {
+                bind(value)?;
+            }
         }
         statement.raw_execute()?;
         debug_assert_eq!(connection.changes(), rows, "every row stored");
@@ -341,9 +359,16 @@ impl Insert {
         data: &str,
         created_at: &str,
         updated_at: &str,
+        references: &[rusqlite::types::Value],
     ) -> rusqlite::Result<RecordId> {
         let mut statement = self.statement(connection)?;
-        Insert::run_on(&mut statement, connection, id, data, created_at, updated_at)
+        Insert::run_on(
+            &mut statement,
+            connection,
+            id,
+            (data, created_at, updated_at),
+            references,
+        )
     }
 
     /// The statement storing one record (see [`Insert::run_on`]).
@@ -355,20 +380,28 @@ impl Insert {
     }
 
     /// Stores, with its [`Insert::statement`] on `connection`, a record whose
-    /// fields are already serialised as `data`; returns its id.
+    /// fields are already serialised, given as (data, created_at,
+    /// updated_at), with its reference fields' [`references::values`];
+    /// returns its id.
     pub(super) fn run_on(
         statement: &mut rusqlite::CachedStatement<'_>,
         connection: &Connection,
         id: Option<RecordId>,
-        data: &str,
-        created_at: &str,
-        updated_at: &str,
+        (data, created_at, updated_at): (&str, &str, &str),
+        references: &[rusqlite::types::Value],
     ) -> rusqlite::Result<RecordId> {
         let sql_id = id
             .as_ref()
             .map(sql_id)
             .unwrap_or(rusqlite::types::Value::Null);
-        statement.execute((sql_id, data, created_at, updated_at))?;
+        statement.raw_bind_parameter(1, sql_id)?;
+        statement.raw_bind_parameter(2, data)?;
+        statement.raw_bind_parameter(3, created_at)?;
+        statement.raw_bind_parameter(4, updated_at)?;
+        for (parameter, value) in (5..).zip(references) {
+            statement.raw_bind_parameter(parameter, value)?;
+        }
+        statement.raw_execute()?;
         Ok(id.unwrap_or_else(|| RecordId::Integer(connection.last_insert_rowid())))
     }
 }
@@ -444,7 +477,7 @@ fn holder_of(
     let sql = format!(
         "SELECT id FROM {} WHERE {} = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR id <> ?2) LIMIT 1",
         table(resource),
-        field_expression(field)
+        field_expression(resource, field)
     );
     let own = own_id.map(sql_id).unwrap_or(rusqlite::types::Value::Null);
     connection
@@ -480,7 +513,7 @@ fn remove(
         let sql = format!(
             "SELECT id FROM {} WHERE {} = ?1 AND deleted_at IS NULL",
             table(dependant),
-            field_expression(&field.name)
+            field_expression(dependant, &field.name)
         );
         let dependant_ids: Vec<RecordId> = transaction
             .prepare_cached(&sql)?
@@ -514,10 +547,10 @@ fn remove(
             }
             OnDelete::SetNull => {
                 let sql = format!(
-                    "UPDATE {} SET data = json_set(data, '$.{}', json('null')), updated_at = ?2 WHERE {} = ?1 AND deleted_at IS NULL",
+                    "UPDATE {} SET data = json_set(data, '$.{}', json('null')), {column} = NULL, updated_at = ?2 WHERE {column} = ?1 AND deleted_at IS NULL",
                     table(dependant),
                     field.name,
-                    field_expression(&field.name)
+                    column = references::column(&field.name)
                 );
                 transaction
                     .prepare_cached(&sql)?
