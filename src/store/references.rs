@@ -9,7 +9,7 @@
 //! inserted or changed with the `sqlite3` shell), and are paused while
 //! seeding in bulk stores rows with their columns bound.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::table;
 use crate::spec::Resource;
@@ -67,14 +67,39 @@ fn trigger_prefix(resource: &Resource) -> String {
     format!("refs_{}(", resource.name)
 }
 
-/// The names of the triggers keeping `resource`'s columns, on insert and on update.
+/// The names of the triggers keeping `resource`'s columns, on insert and on
+/// update: the fields they keep and a hash of what they run, so that
+/// triggers of other fields, or made by another version, are told apart.
 fn trigger_names(resource: &Resource) -> [String; 2] {
     let kept = fields(resource).collect::<Vec<_>>().join(",");
     let prefix = trigger_prefix(resource);
+    let body = format!(
+        "{}\n{}\n{}",
+        unset(resource),
+        stale(resource, "new."),
+        assignments(resource, "data")
+    );
+    let hash = crate::fingerprint::fnv1a(crate::fingerprint::START, body.bytes()) as u32;
     [
-        format!("{prefix}{kept})_inserted"),
-        format!("{prefix}{kept})_updated"),
+        format!("{prefix}{kept})_inserted_{hash:08x}"),
+        format!("{prefix}{kept})_updated_{hash:08x}"),
     ]
+}
+
+/// Whether index `sql` of `resource`'s table reads a field in the form it is
+/// no longer kept in: a reference field's document (made before reference
+/// columns, or before the field was a reference), or the column of a field
+/// that is no reference now (its column is no longer kept true). Such an
+/// index would hold the name of the one now wanted, or cost every write for
+/// nothing.
+fn reads_another_form(resource: &Resource, sql: &str) -> bool {
+    let documents =
+        fields(resource).any(|field| sql.contains(&format!("json_extract(data, '$.{field}')")));
+    let columns = sql.matches("\"ref.").count();
+    let kept = fields(resource)
+        .filter(|field| sql.contains(&column(field)))
+        .count();
+    documents || columns > kept
 }
 
 /// Makes `resource`'s table keep its reference fields in columns: adds the
@@ -97,15 +122,18 @@ pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite:
             connection
                 .execute_batch(&format!("ALTER TABLE {data} ADD COLUMN {}", column(field)))?;
         }
-        let index = super::select::column_index(resource, field).0;
-        let made_on: Option<String> = connection
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
-                [&index],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if made_on.is_some_and(|sql| sql.contains("json_extract")) {
+    }
+    let indexes: Vec<(String, String)> = connection
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+        )?
+        .query_map([format!("res_{}", resource.name)], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (index, sql) in indexes {
+        if reads_another_form(resource, &sql) {
+            // Made again, on the form kept now, when next wanted.
             connection.execute_batch(&format!("DROP INDEX \"{index}\""))?;
         }
     }
@@ -173,7 +201,7 @@ fn stale(resource: &Resource, row: &str) -> String {
 /// document has a value: an insert that names no reference columns (made
 /// with the `sqlite3` shell). Cheaper than [`stale`] for the inserts that
 /// bound them: a column that holds a value is not compared with the
-/// document, which is not parsed.
+/// document, which is parsed only for a reference left null.
 fn unset(resource: &Resource) -> String {
     fields(resource)
         .map(|field| {
@@ -369,5 +397,33 @@ mod tests {
         let spec = crate::spec::parse("spec.yaml", SPEC).expect("a valid spec");
         store.prepare(&spec).expect("tables");
         assert_kept(&store, "the field made a reference");
+        // And back: the index on the column, no longer kept true, goes, and
+        // a filter's index is made on the document again.
+        let spec = crate::spec::parse("spec.yaml", &before).expect("a valid spec");
+        store.prepare(&spec).expect("tables");
+        let on_column: i64 = store
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%\"ref.author\"%'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("a count");
+        assert_eq!(on_column, 0, "no index reads the column");
+        let posts = spec.resource("posts").expect("posts");
+        let (_, sql) = crate::store::select::column_index(posts, "author");
+        store.lock().execute_batch(&sql).expect("a filter's index");
+        let made_on: String = store
+            .lock()
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_posts.author'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("the index");
+        assert!(
+            made_on.contains("json_extract(data, '$.author')"),
+            "{made_on}"
+        );
     }
 }

@@ -116,6 +116,12 @@ impl Store {
 /// alone (a second of the start-up, measured), while the processor waits.
 /// A thread asks every [`Writeback::EVERY`] for the pages changed so far to
 /// be written (`sync_file_range`, which waits for none), until dropped.
+///
+/// Closing any descriptor of a file drops every POSIX lock the process
+/// holds on it, SQLite's included: the writeback's own descriptor is closed
+/// only when it is dropped, once the seeding's transaction has ended (in
+/// rollback-journal mode, where the connection holds no lock between
+/// transactions). It must never outlive that, nor be dropped inside one.
 struct Writeback {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
