@@ -103,10 +103,10 @@ fn reads_another_form(resource: &Resource, sql: &str) -> bool {
 }
 
 /// Makes `resource`'s table keep its reference fields in columns: adds the
-/// columns it lacks, replaces triggers that keep other fields and then
-/// writes every row's columns afresh, and drops an index of a reference
-/// field made on the document (before this layout). Idempotent and cheap
-/// when the table is already so.
+/// columns it lacks, drops the indexes that [`reads_another_form`], and
+/// replaces triggers that keep other fields (or run other SQL), then
+/// writes every row's columns afresh. Idempotent and cheap when the table
+/// is already so.
 pub(super) fn prepare(connection: &Connection, resource: &Resource) -> rusqlite::Result<()> {
     let data = table(resource);
     let existing: Vec<String> = connection
