@@ -54,6 +54,12 @@ pub fn hex(bytes: &[u8]) -> String {
     format!("{:016x}", fnv1a(START, bytes.iter().copied()))
 }
 
+/// The [`digest`] of `bytes` as 16 hex digits: how a file's text is told
+/// from another's (a spec's, a db.json's of megabytes, hashed at every write back).
+pub fn text_hex(bytes: &[u8]) -> String {
+    format!("{:016x}", digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

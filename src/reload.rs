@@ -462,7 +462,7 @@ mod tests {
             store,
             1,
             file,
-            crate::fingerprint::hex(NOTES.as_bytes()),
+            crate::import::input_hash(NOTES, &[]),
         ))
     }
 

@@ -147,7 +147,7 @@ impl SpecFile {
             spec: import::parse("spec", text)?,
             file: "spec".to_string(),
             path: None,
-            hash: fingerprint::hex(text.as_bytes()),
+            hash: import::input_hash(text, &[]),
         })
     }
 
@@ -163,7 +163,7 @@ impl SpecFile {
 
     /// A spec checked in code, read from no file.
     pub fn from_spec(spec: Spec) -> SpecFile {
-        let hash = fingerprint::hex(spec::to_json(&spec).to_string().as_bytes());
+        let hash = fingerprint::text_hex(spec::to_json(&spec).to_string().as_bytes());
         SpecFile {
             spec,
             file: "spec".to_string(),

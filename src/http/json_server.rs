@@ -16,6 +16,7 @@ use super::{AppState, Problem, body};
 use crate::import::dbjson::id_text;
 use crate::json_server::{self, PageLinks, is_singular, plural, singular};
 use crate::represent::html;
+use crate::service::RecordChange;
 use crate::spec::{Resource, Spec};
 use crate::store::RecordId;
 
@@ -205,6 +206,11 @@ impl Call<'_> {
         super::method_not_allowed(self.request, allow.to_vec())
     }
 
+    /// Waits until the db.json file holds the write given `ticket`.
+    async fn written_back(&self, ticket: Option<u64>) -> Result<(), Problem> {
+        self.state.service.db_json_written(ticket).await
+    }
+
     /// The request's body: a JSON object, or form fields (as strings).
     async fn body(&self, payload: web::Payload) -> Result<Map<String, Value>, Problem> {
         body::uncoded(self.request)?;
@@ -333,7 +339,7 @@ impl Call<'_> {
         mut fields: Map<String, Value>,
     ) -> Result<HttpResponse, Problem> {
         let (spec, state) = (self.spec.clone(), self.state.clone());
-        let record = self
+        let (record, ticket) = self
             .state
             .blocking(move |store| {
                 let resource = &spec.resources[index];
@@ -343,11 +349,14 @@ impl Call<'_> {
                     fields.insert("id".into(), json_server::next_id(existing));
                 }
                 let id = RecordId::Text(id_text(&fields["id"]));
-                store.create(&spec, resource, Some(id), fields.clone())?;
-                state.service.write_back(store, &spec)?;
-                Ok(fields)
+                let before = state.service.collection_generation(resource);
+                let stored = store.create(&spec, resource, Some(id), fields.clone())?;
+                let change = RecordChange::Created(&stored.fields);
+                let ticket = state.service.db_json_wrote(resource, before, Some(change));
+                Ok((fields, ticket))
             })
             .await?;
+        self.written_back(ticket).await?;
         let info = self.request.connection_info();
         let location = format!(
             "{}://{}{}/{}",
@@ -372,32 +381,38 @@ impl Call<'_> {
     ) -> Result<HttpResponse, Problem> {
         let (spec, state) = (self.spec.clone(), self.state.clone());
         let id = RecordId::Text(id.to_string());
-        let record = self
+        let (record, ticket) = self
             .state
             .blocking(move |store| {
                 let resource = &spec.resources[index];
+                let before = state.service.collection_generation(resource);
                 let record = store.update(&spec, resource, &id, |current| {
                     Ok::<_, Problem>(changed(&current.fields, fields, merge))
                 })?;
-                state.service.write_back(store, &spec)?;
-                Ok(record.fields)
+                let change = RecordChange::Updated(&record.fields);
+                let ticket = state.service.db_json_wrote(resource, before, Some(change));
+                Ok((record.fields, ticket))
             })
             .await?;
+        self.written_back(ticket).await?;
         Ok(json(StatusCode::OK, &Value::Object(record)))
     }
 
     async fn destroy(&self, index: usize, id: &str) -> Result<HttpResponse, Problem> {
         let (spec, state) = (self.spec.clone(), self.state.clone());
-        let id = RecordId::Text(id.to_string());
-        self.state
+        let id = id.to_string();
+        let ticket = self
+            .state
             .blocking(move |store| {
                 let resource = &spec.resources[index];
-                store.delete(&spec, resource, &id, &|_| Ok(()))?;
-                remove_dependants(&spec, store)?;
-                state.service.write_back(store, &spec)?;
-                Ok(())
+                let before = state.service.collection_generation(resource);
+                store.delete(&spec, resource, &RecordId::Text(id.clone()), &|_| Ok(()))?;
+                let change = RecordChange::Deleted(&id);
+                let ticket = state.service.db_json_wrote(resource, before, Some(change));
+                Ok(remove_dependants(&spec, store, &state.service)?.or(ticket))
             })
             .await?;
+        self.written_back(ticket).await?;
         Ok(json(StatusCode::OK, &Value::Object(Map::new())))
     }
 
@@ -461,10 +476,11 @@ impl Call<'_> {
         }
         let fields = self.body(payload).await?;
         let merge = method == HttpMethod::PATCH;
-        let object = self
+        let (object, ticket) = self
             .state
             .blocking(move |store| {
                 let resource = &spec.resources[index];
+                let before = state.service.collection_generation(resource);
                 let id = RecordId::Text(crate::import::dbjson::SINGULAR_ID.to_string());
                 let object = match store.update(&spec, resource, &id, |current| {
                     Ok::<_, Problem>(changed(&current.fields, fields.clone(), merge))
@@ -476,10 +492,10 @@ impl Call<'_> {
                     }
                     Err(other) => return Err(other),
                 };
-                state.service.write_back(store, &spec)?;
-                Ok(object)
+                Ok((object, state.service.db_json_wrote(resource, before, None)))
             })
             .await?;
+        self.written_back(ticket).await?;
         let status = if method == HttpMethod::POST {
             StatusCode::CREATED
         } else {
@@ -534,16 +550,22 @@ fn form_fields(bytes: &[u8]) -> Map<String, Value> {
 }
 
 /// json-server's removal of dependants: records whose `xxxId` names a
-/// record of `xxxs` that no longer exists.
-fn remove_dependants(spec: &Spec, store: &crate::store::Store) -> Result<(), Problem> {
-    let mut ids: std::collections::HashMap<&str, std::collections::HashSet<String>> =
-        Default::default();
-    for resource in spec
+/// record of `xxxs` that no longer exists. Gives the ticket of the last
+/// removal (see [`crate::service::Service::db_json_wrote`]), if any.
+fn remove_dependants(
+    spec: &Spec,
+    store: &crate::store::Store,
+    service: &crate::service::Service,
+) -> Result<Option<u64>, Problem> {
+    let collections: Vec<&Resource> = spec
         .resources
         .iter()
         .filter(|resource| !is_singular(resource))
-    {
-        let records = store.stored_in_order(resource)?;
+        .collect();
+    let mut ids: std::collections::HashMap<&str, std::collections::HashSet<String>> =
+        Default::default();
+    for resource in &collections {
+        let records = service.db_json_collection(store, resource)?;
         ids.insert(
             &resource.name,
             records
@@ -553,28 +575,36 @@ fn remove_dependants(spec: &Spec, store: &crate::store::Store) -> Result<(), Pro
                 .collect(),
         );
     }
-    for resource in spec
-        .resources
-        .iter()
-        .filter(|resource| !is_singular(resource))
-    {
-        for record in store.stored_in_order(resource)? {
-            let orphan = record.iter().any(|(key, value)| {
-                let Some(stem) = key.strip_suffix("Id") else {
-                    return false;
-                };
-                ids.get(plural(stem).as_str())
-                    .is_some_and(|known| !known.contains(&id_text(value)))
-            });
-            if orphan && let Some(id) = record.get("id") {
-                match store.delete(spec, resource, &RecordId::Text(id_text(id)), &|_| Ok(())) {
-                    Ok(_) | Err(crate::store::StoreError::NotFound) => {}
-                    Err(error) => return Err(error.into()),
+    let mut ticket = None;
+    for resource in collections {
+        let orphans: Vec<String> = service
+            .db_json_collection(store, resource)?
+            .iter()
+            .filter_map(Value::as_object)
+            .filter(|record| {
+                record.iter().any(|(key, value)| {
+                    let Some(stem) = key.strip_suffix("Id") else {
+                        return false;
+                    };
+                    ids.get(plural(stem).as_str())
+                        .is_some_and(|known| !known.contains(&id_text(value)))
+                })
+            })
+            .filter_map(|record| record.get("id").map(id_text))
+            .collect();
+        for id in orphans {
+            let before = service.collection_generation(resource);
+            match store.delete(spec, resource, &RecordId::Text(id.clone()), &|_| Ok(())) {
+                Ok(_) => {
+                    let change = RecordChange::Deleted(&id);
+                    ticket = service.db_json_wrote(resource, before, Some(change));
                 }
+                Err(crate::store::StoreError::NotFound) => {}
+                Err(error) => return Err(error.into()),
             }
         }
     }
-    Ok(())
+    Ok(ticket)
 }
 
 /// `_embed` and `_expand` of a request, applied to records of one resource.
@@ -662,11 +692,14 @@ impl<'a> Related<'a> {
     }
 }
 
-fn json(status: StatusCode, value: &Value) -> HttpResponse {
+fn json(status: StatusCode, value: &impl serde::Serialize) -> HttpResponse {
     with_json(HttpResponse::build(status), value)
 }
 
-fn with_json(mut response: actix_web::HttpResponseBuilder, value: &Value) -> HttpResponse {
+fn with_json(
+    mut response: actix_web::HttpResponseBuilder,
+    value: &impl serde::Serialize,
+) -> HttpResponse {
     response
         .content_type("application/json; charset=utf-8")
         .body(serde_json::to_vec_pretty(value).expect("JSON values serialise"))

@@ -112,12 +112,15 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, SpecErrors> {
 /// A hash of an input's text and of every other file it was read from
 /// (an OpenAPI document's references), which changes when any of them does.
 pub fn input_hash(text: &str, files: &[std::path::PathBuf]) -> String {
+    if files.is_empty() {
+        return crate::fingerprint::text_hex(text.as_bytes());
+    }
     let mut bytes = text.as_bytes().to_vec();
     for file in files {
         bytes.extend(file.display().to_string().bytes());
         bytes.extend(std::fs::read(file).unwrap_or_default());
     }
-    crate::fingerprint::hex(&bytes)
+    crate::fingerprint::text_hex(&bytes)
 }
 
 /// A hash of the input `spec` was read from: `text`, and the files it
@@ -130,7 +133,7 @@ pub fn spec_hash(text: &str, spec: &Spec) -> String {
                 bytes.extend(file.display().to_string().bytes());
                 bytes.extend(text.bytes());
             }
-            crate::fingerprint::hex(&bytes)
+            crate::fingerprint::text_hex(&bytes)
         }
         _ => input_hash(text, &referenced_files(spec)),
     }

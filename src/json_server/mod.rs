@@ -15,8 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::spec::Resource;
 
-/// Each collection's records as last read from the store, with the store's
-/// write generation then, so that lists filter parsed records until the next write.
+/// Each collection's records as last read from the store, with the
+/// generation of its records then, so that lists filter parsed records;
+/// writes apply their change to them (see [`RecordCache::changed`]).
 #[derive(Debug, Default)]
 pub struct RecordCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
@@ -47,6 +48,32 @@ impl RecordCache {
         let records = std::sync::Arc::new(read()?);
         entries().insert(name.to_string(), (generation, records.clone()));
         Ok(records)
+    }
+
+    /// Keeps the records of `name` in step with a write that took them
+    /// from generation `before` to `after`: `apply` makes the same change
+    /// to them, or says it cannot (`false`), and they are read again. Kept
+    /// records of another generation than `before` are dropped, as stale.
+    pub fn changed(
+        &self,
+        name: &str,
+        before: u64,
+        after: u64,
+        apply: impl FnOnce(&mut Vec<Value>) -> bool,
+    ) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some((at, records)) = entries.get_mut(name) else {
+            return;
+        };
+        // Copied only if a `GET /db` being answered holds them still.
+        if *at == before && after != before && apply(std::sync::Arc::make_mut(records)) {
+            *at = after;
+        } else {
+            entries.remove(name);
+        }
     }
 }
 

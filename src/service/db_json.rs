@@ -1,13 +1,16 @@
 //! A db.json's data as json-server holds it: collections as arrays of
-//! records (parsed once per write), singular resources as one object, the
-//! whole database, and writing it back to its file; operations on the
-//! store's thread.
+//! records (parsed once, then kept in step with each write), singular
+//! resources as one object, the whole database, and writing it back to its
+//! file, once for all the writes made while the one before was written;
+//! operations on the store's thread.
 
 use std::sync::Arc;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::Service;
+use super::{Service, Unavailable};
+use crate::import::dbjson::id_text;
 use crate::json_server::is_singular;
 use crate::spec::{Resource, Spec};
 use crate::store::{Store, StoreError};
@@ -23,6 +26,41 @@ pub enum WriteBackError {
     File(#[from] std::io::Error),
 }
 
+/// What a write did to a record of a db.json's collection.
+#[derive(Debug, Clone, Copy)]
+pub enum RecordChange<'a> {
+    /// Stored these fields as a new record, after all the others.
+    Created(&'a Map<String, Value>),
+    /// Replaced the fields of the record with the same `id` by these.
+    Updated(&'a Map<String, Value>),
+    /// Deleted the record with this id (as the store keys it).
+    Deleted(&'a str),
+}
+
+/// The whole database as db.json holds it, each collection shared with the
+/// parsed records rather than copied: `GET /db` and the file are written from it.
+#[derive(Debug)]
+pub struct Database(Vec<(String, Part)>);
+
+#[derive(Debug)]
+enum Part {
+    Object(Value),
+    Collection(Arc<Vec<Value>>),
+}
+
+impl Serialize for Database {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, part) in &self.0 {
+            match part {
+                Part::Object(object) => map.serialize_entry(name, object)?,
+                Part::Collection(records) => map.serialize_entry(name, records.as_slice())?,
+            }
+        }
+        map.end()
+    }
+}
+
 impl Service {
     /// A singular resource's object (`{}` before anything is stored).
     pub fn db_json_object(store: &Store, resource: &Resource) -> Result<Value, StoreError> {
@@ -35,42 +73,126 @@ impl Service {
         ))
     }
 
-    /// The records of a collection, parsed once per write.
+    /// The records of a collection, parsed once and kept in step with the
+    /// writes noted by [`Service::db_json_wrote`] (read again after any other).
     pub fn db_json_collection(
         &self,
         store: &Store,
         resource: &Resource,
     ) -> Result<Arc<Vec<Value>>, StoreError> {
         self.db_json_records
-            .records(&resource.name, store.generation(), || {
+            .records(&resource.name, self.collection_generation(resource), || {
                 let records = store.stored_in_order(resource)?;
                 Ok(records.into_iter().map(Value::Object).collect())
             })
     }
 
-    /// The whole database, as `GET /db` answers and the file is written.
-    pub fn db_json(&self, store: &Store, spec: &Spec) -> Result<Value, StoreError> {
-        let mut db = Map::new();
-        for resource in &spec.resources {
-            let value = if is_singular(resource) {
-                Service::db_json_object(store, resource)?
-            } else {
-                Value::Array(self.db_json_collection(store, resource)?.as_ref().clone())
-            };
-            db.insert(resource.name.clone(), value);
-        }
-        Ok(Value::Object(db))
+    /// The generation at which the records of `resource` last changed.
+    pub fn collection_generation(&self, resource: &Resource) -> u64 {
+        self.generation.of([resource.name.as_str()])
     }
 
-    /// Writes the database back to its file, where the server does that.
+    /// Notes, on the store's thread right after a write to `resource` whose
+    /// records were at generation `before` (see
+    /// [`Service::collection_generation`]), what it did to them (`None`:
+    /// anything), so that lists need not parse them again. Gives the ticket
+    /// the write's acknowledgement waits for (see [`Service::db_json_written`]),
+    /// if the db.json is written back.
+    pub fn db_json_wrote(
+        &self,
+        resource: &Resource,
+        before: u64,
+        change: Option<RecordChange<'_>>,
+    ) -> Option<u64> {
+        let after = self.collection_generation(resource);
+        self.db_json_records
+            .changed(&resource.name, before, after, |records| match change {
+                // A record's fields are stored as they are, and read back equal.
+                _ if resource.has_computed() => false,
+                None => false,
+                Some(RecordChange::Created(fields)) => {
+                    // Its row is the last: a new row's number is above every other's.
+                    records.push(Value::Object(fields.clone()));
+                    true
+                }
+                Some(RecordChange::Updated(fields)) => {
+                    let Some(id) = fields.get("id").map(id_text) else {
+                        return false;
+                    };
+                    match records.iter().position(|record| has_id(record, &id)) {
+                        Some(found) => {
+                            records[found] = Value::Object(fields.clone());
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Some(RecordChange::Deleted(id)) => {
+                    let before = records.len();
+                    records.retain(|record| !has_id(record, id));
+                    records.len() + 1 == before
+                }
+            });
+        self.write_back.as_ref().map(|back| back.changed())
+    }
+
+    /// The whole database, as `GET /db` answers and the file is written.
+    pub fn db_json(&self, store: &Store, spec: &Spec) -> Result<Database, StoreError> {
+        let mut parts = Vec::with_capacity(spec.resources.len());
+        for resource in &spec.resources {
+            let part = if is_singular(resource) {
+                Part::Object(Service::db_json_object(store, resource)?)
+            } else {
+                Part::Collection(self.db_json_collection(store, resource)?)
+            };
+            parts.push((resource.name.clone(), part));
+        }
+        Ok(Database(parts))
+    }
+
+    /// Writes the database back to its file, where the server does that
+    /// (on the store's thread): the file then holds every change noted so far.
     pub fn write_back(&self, store: &Store, spec: &Spec) -> Result<(), WriteBackError> {
         let Some(back) = &self.write_back else {
             return Ok(());
         };
         let _held = back.hold();
+        let covered = back.noted();
         let db = self.db_json(store, spec)?;
         let text = back.write(&db)?;
-        self.file_written(crate::fingerprint::hex(text.as_bytes()));
+        self.file_written(crate::import::input_hash(&text, &[]));
+        back.written(covered);
         Ok(())
     }
+
+    /// Answers once the db.json file holds the change that was given
+    /// `ticket` by [`Service::db_json_wrote`] (at once for none). A write
+    /// back runs on the store's thread when none is under way, and holds
+    /// every change made before it: the writes made while one runs are
+    /// written together by the next, as a group commit is.
+    pub async fn db_json_written<E>(self: &Arc<Self>, ticket: Option<u64>) -> Result<(), E>
+    where
+        E: From<WriteBackError> + From<Unavailable> + Send + 'static,
+    {
+        let (Some(back), Some(ticket)) = (&self.write_back, ticket) else {
+            return Ok(());
+        };
+        back.until_written(ticket, || {
+            let (service, runner) = (Arc::clone(self), Arc::clone(self));
+            async move {
+                runner
+                    .blocking(move |store| {
+                        let spec = service.spec();
+                        service.write_back(store, &spec).map_err(E::from)
+                    })
+                    .await
+            }
+        })
+        .await
+    }
+}
+
+/// Whether `record` has the id `id` (as the store keys it).
+fn has_id(record: &Value, id: &str) -> bool {
+    record.get("id").is_some_and(|own| id_text(own) == id)
 }

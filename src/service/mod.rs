@@ -17,7 +17,7 @@ use crate::journal::Journal;
 use crate::spec::{Diagnostic, Spec};
 use crate::store::{Generation, Store, StoreError};
 
-pub use db_json::WriteBackError;
+pub use db_json::{RecordChange, WriteBackError};
 pub use sessions::{
     HEADER as SESSION_HEADER, PREFIX as SESSION_PREFIX, Session, SessionError, SessionInfo,
     SessionLimits, Sessions, current as current_session, within,

@@ -1023,6 +1023,7 @@ impl Store {
     }
 
     /// A number that changes with every write.
+    #[cfg(test)]
     pub fn generation(&self) -> u64 {
         self.generation.get()
     }

@@ -67,6 +67,83 @@ async fn concurrent_writes_are_all_written_back_and_not_taken_for_edits() {
     assert_eq!(app.body("/db").await, written);
 }
 
+/// Lists answer from parsed records that each write changes in place:
+/// after every kind of write, and json-server's removal of dependants, they
+/// hold what json-server's would, in its order; so do the records read one
+/// by one from the store, and the file.
+#[actix_web::test]
+async fn lists_follow_every_write_in_json_servers_order() {
+    let db = json!({
+        "posts": [{"id": 1, "title": "a"}, {"id": 2, "title": "b"}, {"id": 3, "title": "c"}],
+        "comments": [{"id": 1, "postId": 1, "body": "on a"}, {"id": 2, "postId": 2, "body": "on b"}],
+        "profile": {"name": "p"}
+    });
+    let app = serve_with(&db.to_string(), |_| {});
+    let mut expected = db.clone();
+    let steps: Vec<(Method, &str, Value, ModelChange)> = vec![
+        (Method::POST, "/posts", json!({"title": "d"}), |db| {
+            push(db, "posts", json!({"title": "d", "id": 4}))
+        }),
+        (Method::PATCH, "/posts/1", json!({"title": "a2"}), |db| {
+            db["posts"][0]["title"] = json!("a2")
+        }),
+        (Method::PUT, "/posts/2", json!({"title": "b2"}), |db| {
+            db["posts"][1] = json!({"id": 2, "title": "b2"})
+        }),
+        (
+            Method::POST,
+            "/posts/1/comments",
+            json!({"body": "c"}),
+            |db| push(db, "comments", json!({"body": "c", "postId": 1, "id": 3})),
+        ),
+        (Method::PATCH, "/profile", json!({"age": 3}), |db| {
+            db["profile"]["age"] = json!(3)
+        }),
+        // Its comments go with it.
+        (Method::DELETE, "/posts/1", json!({}), |db| {
+            retain(db, "posts", |post| post["id"] != 1);
+            retain(db, "comments", |comment| comment["postId"] != 1);
+        }),
+        (
+            Method::POST,
+            "/posts",
+            json!({"id": 10, "title": "e"}),
+            |db| push(db, "posts", json!({"id": 10, "title": "e"})),
+        ),
+        (Method::DELETE, "/comments/2", json!({}), |db| {
+            retain(db, "comments", |comment| comment["id"] != 2)
+        }),
+        (Method::PATCH, "/posts/10", json!({"views": 1}), |db| {
+            db["posts"][3]["views"] = json!(1)
+        }),
+    ];
+    for (method, path, body, change) in steps {
+        // Read first, so that each write finds the records parsed.
+        assert_eq!(app.body("/posts").await, expected["posts"]);
+        let answer = app.send(method.clone(), path, body).await;
+        assert!(answer.status().is_success(), "{method} {path}");
+        change(&mut expected);
+        let step = format!("after {method} {path}");
+        assert_eq!(app.body("/db").await, expected, "{step}");
+        assert_eq!(file_contents(&app.path), expected, "{step}");
+        for post in expected["posts"].as_array().unwrap() {
+            let one = app.body(&format!("/posts/{}", post["id"])).await;
+            assert_eq!(&one, post, "{step}");
+        }
+    }
+}
+
+/// What a step does to the test's model of the database.
+type ModelChange = fn(&mut Value);
+
+fn push(db: &mut Value, collection: &str, record: Value) {
+    db[collection].as_array_mut().unwrap().push(record);
+}
+
+fn retain(db: &mut Value, collection: &str, keep: impl Fn(&Value) -> bool) {
+    db[collection].as_array_mut().unwrap().retain(keep);
+}
+
 #[actix_web::test]
 async fn a_hand_edit_of_the_file_replaces_the_data() {
     let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
