@@ -48,11 +48,11 @@ fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Lists `records` as json-server answers a request with `params` (in
 /// order, repeated ones included); an error names a parameter that cannot apply.
-pub fn list(
-    records: &[Value],
+pub fn list<R: std::borrow::Borrow<Value>>(
+    records: &[R],
     params: &[(String, String)],
 ) -> Result<ListAnswer, (String, String)> {
-    let mut chain: Vec<&Value> = records.iter().collect();
+    let mut chain: Vec<&Value> = records.iter().map(R::borrow).collect();
     // Parameters no record has are dropped, as json-server drops them.
     let mut filters: Vec<(&str, Vec<&str>)> = Vec::new();
     for (key, value) in params {
@@ -92,15 +92,25 @@ pub fn list(
             .enumerate()
             .map(|(index, path)| (path, orders.get(index).is_some_and(|order| order == "desc")))
             .collect();
-        chain.sort_by(|a, b| {
+        // Each record's values looked up once, not at each comparison.
+        let mut sorted: Vec<(Vec<Option<&Value>>, &Value)> = chain
+            .into_iter()
+            .map(|record| {
+                let values = keys.iter().map(|(path, _)| get_path(record, path));
+                (values.collect(), record)
+            })
+            .collect();
+        sorted.sort_by(|(a, _), (b, _)| {
             keys.iter()
-                .map(|(path, descending)| {
-                    let order = compare_ascending(get_path(a, path), get_path(b, path));
+                .zip(a.iter().zip(b))
+                .map(|((_, descending), (a, b))| {
+                    let order = compare_ascending(*a, *b);
                     if *descending { order.reverse() } else { order }
                 })
                 .find(|order| order.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
+        chain = sorted.into_iter().map(|(_, record)| record).collect();
     }
     let (page, limit, start, end) = (
         first(params, "_page"),
@@ -148,8 +158,33 @@ fn deep_query(value: &Value, q: &str) -> bool {
         {
             false
         }
+        Value::String(text) => contains_lower_case(text, q),
         other => js_string(other).to_lowercase().contains(q),
     }
+}
+
+/// Whether `text` in lower case contains `q` (in lower case), without
+/// making a lower-case copy of text that is all ASCII.
+fn contains_lower_case(text: &str, q: &str) -> bool {
+    if !text.is_ascii() {
+        return text.to_lowercase().contains(q);
+    }
+    let (haystack, needle) = (text.as_bytes(), q.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    // Where the first letter is, in either case, then the rest compared.
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(lower, upper, &haystack[from..]) {
+        let at = from + found;
+        match haystack.get(at + 1..at + needle.len()) {
+            Some(following) if following.eq_ignore_ascii_case(rest) => return true,
+            Some(_) => from = at + 1,
+            None => return false,
+        }
+    }
+    false
 }
 
 fn is_falsy(value: &Value) -> bool {
@@ -217,7 +252,10 @@ impl<'a> Filter<'a> {
         let Some(found) = get_path(record, self.path).filter(|value| !value.is_null()) else {
             return false;
         };
-        let text = js_string(found);
+        let text = match found {
+            Value::String(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            other => std::borrow::Cow::Owned(js_string(other)),
+        };
         let matches = |index: usize, value: &str| match self.kind {
             Kind::Equal => value == text,
             Kind::NotEqual => value != text,
@@ -354,6 +392,23 @@ mod tests {
         assert_eq!(run(&[("_sort", "views"), ("_order", "desc")]), [3, 2, 1]);
         assert_eq!(run(&[("_", "123"), ("callback", "f")]), [1, 2, 3]);
         assert!(list(&books(), &params(&[("title_like", "(")])).is_err());
+    }
+
+    #[test]
+    fn a_search_ignores_case_in_any_script() {
+        let records = vec![
+            json!({"id": 1, "title": "ÉCOLE du Soir"}),
+            json!({"id": 2, "title": "Straße", "views": 1234}),
+            json!({"id": 3, "title": "plain ASCII Title"}),
+        ];
+        let run = |q: &str| ids(&list(&records, &params(&[("q", q)])).unwrap());
+        assert_eq!(run("école"), [1]);
+        assert_eq!(run("SOIR"), [1]);
+        assert_eq!(run("STRASSE"), [] as [i64; 0]);
+        assert_eq!(run("straße"), [2]);
+        assert_eq!(run("23"), [2]);
+        assert_eq!(run("ascii t"), [3]);
+        assert_eq!(run("title!"), [] as [i64; 0]);
     }
 
     #[test]

@@ -23,8 +23,13 @@ pub struct RecordCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
 }
 
-/// A collection's records and the store generation they were read at.
-type Cached = (u64, std::sync::Arc<Vec<Value>>);
+/// A collection's records, each shared: a list filtered off the store's
+/// thread holds them while a write makes its own copy of the vector, which
+/// copies no record.
+pub type Records = std::sync::Arc<Vec<std::sync::Arc<Value>>>;
+
+/// A collection's records and the generation they were read at.
+type Cached = (u64, Records);
 
 impl RecordCache {
     /// The records of `name` at store generation `generation` (read before
@@ -33,8 +38,8 @@ impl RecordCache {
         &self,
         name: &str,
         generation: u64,
-        read: impl FnOnce() -> Result<Vec<Value>, E>,
-    ) -> Result<std::sync::Arc<Vec<Value>>, E> {
+        read: impl FnOnce() -> Result<Vec<std::sync::Arc<Value>>, E>,
+    ) -> Result<Records, E> {
         let entries = || {
             self.entries
                 .lock()
@@ -59,7 +64,7 @@ impl RecordCache {
         name: &str,
         before: u64,
         after: u64,
-        apply: impl FnOnce(&mut Vec<Value>) -> bool,
+        apply: impl FnOnce(&mut Vec<std::sync::Arc<Value>>) -> bool,
     ) {
         let mut entries = self
             .entries
@@ -68,7 +73,7 @@ impl RecordCache {
         let Some((at, records)) = entries.get_mut(name) else {
             return;
         };
-        // Copied only if a `GET /db` being answered holds them still.
+        // The vector is copied if a list or a `GET /db` being answered holds it.
         if *at == before && after != before && apply(std::sync::Arc::make_mut(records)) {
             *at = after;
         } else {

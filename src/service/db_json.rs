@@ -45,7 +45,7 @@ pub struct Database(Vec<(String, Part)>);
 #[derive(Debug)]
 enum Part {
     Object(Value),
-    Collection(Arc<Vec<Value>>),
+    Collection(crate::json_server::Records),
 }
 
 impl Serialize for Database {
@@ -54,10 +54,19 @@ impl Serialize for Database {
         for (name, part) in &self.0 {
             match part {
                 Part::Object(object) => map.serialize_entry(name, object)?,
-                Part::Collection(records) => map.serialize_entry(name, records.as_slice())?,
+                Part::Collection(records) => map.serialize_entry(name, &Listed(records))?,
             }
         }
         map.end()
+    }
+}
+
+/// A collection's records, serialised as an array.
+struct Listed<'a>(&'a [Arc<Value>]);
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Arc::as_ref))
     }
 }
 
@@ -79,11 +88,14 @@ impl Service {
         &self,
         store: &Store,
         resource: &Resource,
-    ) -> Result<Arc<Vec<Value>>, StoreError> {
+    ) -> Result<crate::json_server::Records, StoreError> {
         self.db_json_records
             .records(&resource.name, self.collection_generation(resource), || {
                 let records = store.stored_in_order(resource)?;
-                Ok(records.into_iter().map(Value::Object).collect())
+                Ok(records
+                    .into_iter()
+                    .map(|record| Arc::new(Value::Object(record)))
+                    .collect())
             })
     }
 
@@ -112,7 +124,7 @@ impl Service {
                 None => false,
                 Some(RecordChange::Created(fields)) => {
                     // Its row is the last: a new row's number is above every other's.
-                    records.push(Value::Object(fields.clone()));
+                    records.push(Arc::new(Value::Object(fields.clone())));
                     true
                 }
                 Some(RecordChange::Updated(fields)) => {
@@ -121,7 +133,7 @@ impl Service {
                     };
                     match records.iter().position(|record| has_id(record, &id)) {
                         Some(found) => {
-                            records[found] = Value::Object(fields.clone());
+                            records[found] = Arc::new(Value::Object(fields.clone()));
                             true
                         }
                         None => false,

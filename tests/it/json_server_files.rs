@@ -126,6 +126,11 @@ async fn lists_follow_every_write_in_json_servers_order() {
         let step = format!("after {method} {path}");
         assert_eq!(app.body("/db").await, expected, "{step}");
         assert_eq!(file_contents(&app.path), expected, "{step}");
+        // Sorted off the store's thread, from the same records.
+        let mut descending = expected["posts"].as_array().unwrap().clone();
+        descending.reverse();
+        let sorted = app.body("/posts?_sort=id&_order=desc").await;
+        assert_eq!(sorted, Value::Array(descending), "{step}");
         for post in expected["posts"].as_array().unwrap() {
             let one = app.body(&format!("/posts/{}", post["id"])).await;
             assert_eq!(&one, post, "{step}");
