@@ -208,7 +208,7 @@ impl Call<'_> {
 
     /// Waits until the db.json file holds the write given `ticket`.
     async fn written_back(&self, ticket: Option<u64>) -> Result<(), Problem> {
-        self.state.service.db_json_written(ticket).await
+        Ok(self.state.service.db_json_written(ticket).await?)
     }
 
     /// The request's body: a JSON object, or form fields (as strings).
@@ -378,7 +378,9 @@ impl Call<'_> {
                 let before = state.service.collection_generation(resource);
                 let stored = store.create(&spec, resource, Some(id), fields.clone())?;
                 let change = RecordChange::Created(&stored.fields);
-                let ticket = state.service.db_json_wrote(resource, before, Some(change));
+                let ticket = state
+                    .service
+                    .db_json_wrote(store, resource, before, Some(change));
                 Ok((fields, ticket))
             })
             .await?;
@@ -416,7 +418,9 @@ impl Call<'_> {
                     Ok::<_, Problem>(changed(&current.fields, fields, merge))
                 })?;
                 let change = RecordChange::Updated(&record.fields);
-                let ticket = state.service.db_json_wrote(resource, before, Some(change));
+                let ticket = state
+                    .service
+                    .db_json_wrote(store, resource, before, Some(change));
                 Ok((record.fields, ticket))
             })
             .await?;
@@ -434,7 +438,9 @@ impl Call<'_> {
                 let before = state.service.collection_generation(resource);
                 store.delete(&spec, resource, &RecordId::Text(id.clone()), &|_| Ok(()))?;
                 let change = RecordChange::Deleted(&id);
-                let ticket = state.service.db_json_wrote(resource, before, Some(change));
+                let ticket = state
+                    .service
+                    .db_json_wrote(store, resource, before, Some(change));
                 Ok(remove_dependants(&spec, store, &state.service)?.or(ticket))
             })
             .await?;
@@ -518,7 +524,10 @@ impl Call<'_> {
                     }
                     Err(other) => return Err(other),
                 };
-                Ok((object, state.service.db_json_wrote(resource, before, None)))
+                Ok((
+                    object,
+                    state.service.db_json_wrote(store, resource, before, None),
+                ))
             })
             .await?;
         self.written_back(ticket).await?;
@@ -581,7 +590,7 @@ fn form_fields(bytes: &[u8]) -> Map<String, Value> {
 fn remove_dependants(
     spec: &Spec,
     store: &crate::store::Store,
-    service: &crate::service::Service,
+    service: &Arc<crate::service::Service>,
 ) -> Result<Option<u64>, Problem> {
     let collections: Vec<&Resource> = spec
         .resources
@@ -623,7 +632,7 @@ fn remove_dependants(
             match store.delete(spec, resource, &RecordId::Text(id.clone()), &|_| Ok(())) {
                 Ok(_) => {
                     let change = RecordChange::Deleted(&id);
-                    ticket = service.db_json_wrote(resource, before, Some(change));
+                    ticket = service.db_json_wrote(store, resource, before, Some(change));
                 }
                 Err(crate::store::StoreError::NotFound) => {}
                 Err(error) => return Err(error.into()),

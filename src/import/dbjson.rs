@@ -136,10 +136,12 @@ fn give_ids(records: &mut [Map<String, Value>], seen: &mut std::collections::Has
     }
 }
 
-/// An id as json-server compares ids: as text.
+/// An id as json-server compares ids: as text, a number as JavaScript
+/// writes it (`1.0` is `1`).
 pub fn id_text(id: &Value) -> String {
     match id {
         Value::String(text) => text.clone(),
+        Value::Number(_) => crate::json_server::js_string(id),
         other => other.to_string(),
     }
 }

@@ -2,12 +2,12 @@
 //! database, pretty-printed, to a temporary file in the same directory that
 //! is synced and then renamed over the original, so the file is never
 //! half-written and a crash leaves the old or the new contents. A change is
-//! acknowledged once the file holds it; the changes made while the file is
-//! being written are written together by the next write back.
+//! acknowledged once the file holds it; the changes made while a write back
+//! waits its turn are written together by it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -20,6 +20,8 @@ pub struct WriteBack {
     lock: Mutex<()>,
     /// The last ticket given to a change (see [`WriteBack::changed`]).
     tickets: AtomicU64,
+    /// Whether a write back is queued and not yet begun.
+    scheduled: AtomicBool,
     /// How far the file has caught up with the changes.
     progress: Mutex<Progress>,
     /// Wakes the changes waiting for the file when a write back ends.
@@ -30,8 +32,8 @@ pub struct WriteBack {
 struct Progress {
     /// The file holds every change whose ticket is this or lower.
     written: u64,
-    /// Whether a write back is under way for a change waiting.
-    running: bool,
+    /// The last write back that failed: the tickets it was to cover, and why.
+    failed: Option<(u64, String)>,
 }
 
 impl WriteBack {
@@ -41,6 +43,7 @@ impl WriteBack {
             path: path.to_path_buf(),
             lock: Mutex::new(()),
             tickets: AtomicU64::new(0),
+            scheduled: AtomicBool::new(false),
             progress: Mutex::new(Progress::default()),
             ended: tokio::sync::Notify::new(),
         }
@@ -59,42 +62,52 @@ impl WriteBack {
         self.tickets.fetch_add(1, Ordering::SeqCst) + 1
     }
 
-    /// The last ticket given: a write back reading the data now covers it.
-    pub fn noted(&self) -> u64 {
+    /// Whether the caller is to queue a write back for the change just
+    /// counted: `false` when one is queued already, which will cover it.
+    pub fn schedule(&self) -> bool {
+        !self.scheduled.swap(true, Ordering::SeqCst)
+    }
+
+    /// Begins a write back: the changes counted from now on queue another.
+    /// Returns the last ticket given, which it covers.
+    pub fn begin(&self) -> u64 {
+        self.scheduled.store(false, Ordering::SeqCst);
         self.tickets.load(Ordering::SeqCst)
     }
 
     /// Records that the file holds every change up to `ticket`.
     pub fn written(&self, ticket: u64) {
-        let mut progress = self.progress();
-        progress.written = progress.written.max(ticket);
+        {
+            let mut progress = self.progress();
+            progress.written = progress.written.max(ticket);
+        }
+        self.ended.notify_waiters();
     }
 
-    /// Waits until the file holds the change given `ticket`. When no write
-    /// back is under way, this caller runs one (`write`, which writes every
-    /// change made before it); otherwise it waits for that one to end and
-    /// looks again, since a write back begun before its change does not hold it.
-    pub async fn until_written<E, F, W>(&self, ticket: u64, write: W) -> Result<(), E>
-    where
-        W: Fn() -> F,
-        F: std::future::Future<Output = Result<(), E>>,
-    {
+    /// Records that the write back covering the changes up to `ticket` failed, and why.
+    pub fn failed(&self, ticket: u64, why: String) {
+        self.progress().failed = Some((ticket, why));
+        self.ended.notify_waiters();
+    }
+
+    /// Waits until the file holds the change given `ticket`, or says why
+    /// the write back meant to hold it failed.
+    pub async fn until_written(&self, ticket: u64) -> Result<(), String> {
         loop {
             // Made before looking, so that an end in between still wakes it.
             let ended = self.ended.notified();
-            let leading = {
-                let mut progress = self.progress();
+            {
+                let progress = self.progress();
                 if progress.written >= ticket {
                     return Ok(());
                 }
-                !std::mem::replace(&mut progress.running, true)
-            };
-            if leading {
-                let _leading = Leading(self);
-                write().await?;
-            } else {
-                ended.await;
+                if let Some((covered, why)) = &progress.failed
+                    && *covered >= ticket
+                {
+                    return Err(why.clone());
+                }
             }
+            ended.await;
         }
     }
 
@@ -129,21 +142,11 @@ impl WriteBack {
     }
 }
 
-/// Ends the write back a waiting change runs, however it ends (its request
-/// may be dropped), and wakes the others to look again.
-struct Leading<'a>(&'a WriteBack);
-
-impl Drop for Leading<'_> {
-    fn drop(&mut self) {
-        self.0.progress().running = false;
-        self.0.ended.notify_waiters();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
+    use std::time::Duration;
 
     #[test]
     fn the_file_is_replaced_whole_and_no_temporary_file_stays() {
@@ -160,109 +163,50 @@ mod tests {
         assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
     }
 
-    /// A write back that takes `pause` and counts itself, covering the
-    /// changes noted when it begins, as `Service::write_back` does.
-    async fn write_counted(
-        back: &WriteBack,
-        runs: &std::sync::atomic::AtomicUsize,
-        pause: Duration,
-    ) -> Result<(), ()> {
-        runs.fetch_add(1, Ordering::SeqCst);
-        let covered = back.noted();
-        tokio::time::sleep(pause).await;
-        back.written(covered);
-        Ok(())
-    }
-
-    use std::sync::atomic::AtomicUsize;
-    use std::time::Duration;
-
     #[actix_web::test]
-    async fn changes_waiting_together_are_written_by_one_write_back() {
+    async fn a_change_is_answered_once_a_write_back_covering_it_has_ended() {
         let back = WriteBack::new(Path::new("unused.json"));
-        let runs = AtomicUsize::new(0);
-        let tickets: Vec<u64> = (0..20).map(|_| back.changed()).collect();
-        let waits = tickets.iter().map(|&ticket| {
-            back.until_written(ticket, || {
-                write_counted(&back, &runs, Duration::from_millis(20))
-            })
-        });
-        for waited in futures_util::future::join_all(waits).await {
-            assert_eq!(waited, Ok(()));
-        }
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-        // Written already: no write back.
-        assert_eq!(
-            back.until_written(tickets[3], || async { Err(()) }).await,
-            Ok(())
-        );
-    }
-
-    #[actix_web::test]
-    async fn a_change_made_while_the_file_is_written_waits_for_the_next_write_back() {
-        let back = WriteBack::new(Path::new("unused.json"));
-        let runs = AtomicUsize::new(0);
         let first = back.changed();
-        let writing = back.until_written(first, || {
-            write_counted(&back, &runs, Duration::from_millis(50))
-        });
-        let later = async {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            let second = back.changed();
-            back.until_written(second, || {
-                write_counted(&back, &runs, Duration::from_millis(1))
-            })
-            .await?;
-            Ok::<_, ()>(second)
+        assert!(back.schedule(), "the first change queues a write back");
+        let second = back.changed();
+        assert!(!back.schedule(), "the one queued covers the second");
+        let waiting = [first, second].map(|ticket| back.until_written(ticket));
+        let writing = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let covered = back.begin();
+            // A change made while the file is written queues the next one.
+            let third = back.changed();
+            assert!(back.schedule());
+            back.written(covered);
+            third
         };
-        let (first_written, second) = tokio::join!(writing, later);
-        assert_eq!(first_written, Ok(()));
-        assert_eq!(second, Ok(2));
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
-        assert_eq!(back.progress().written, 2);
+        let (waited, third) = tokio::join!(futures_util::future::join_all(waiting), writing);
+        assert_eq!(waited, [Ok(()), Ok(())]);
+        let late = tokio::time::timeout(Duration::from_millis(20), back.until_written(third));
+        assert!(late.await.is_err(), "not written yet");
+        let covered = back.begin();
+        back.written(covered);
+        assert_eq!(back.until_written(third).await, Ok(()));
     }
 
     #[actix_web::test]
-    async fn a_write_back_given_up_leaves_the_waiting_changes_to_write_their_own() {
+    async fn a_failed_write_back_fails_the_changes_it_was_to_hold_only() {
         let back = WriteBack::new(Path::new("unused.json"));
-        let runs = AtomicUsize::new(0);
         let (first, second) = (back.changed(), back.changed());
-        // The first change's request goes (its client hung up) while its
-        // write back runs; the second, waiting for it, then writes.
-        let given_up = tokio::time::timeout(
-            Duration::from_millis(10),
-            back.until_written(first, || {
-                write_counted(&back, &runs, Duration::from_secs(60))
-            }),
-        );
-        let waiting = back.until_written(second, || {
-            write_counted(&back, &runs, Duration::from_millis(1))
-        });
-        let (given_up, waited) = tokio::join!(given_up, waiting);
-        assert!(given_up.is_err(), "timed out");
-        assert_eq!(waited, Ok(()));
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
-    }
-
-    #[actix_web::test]
-    async fn a_failed_write_back_fails_each_waiting_change_in_turn() {
-        let back = WriteBack::new(Path::new("unused.json"));
-        let runs = AtomicUsize::new(0);
-        let tickets = [back.changed(), back.changed(), back.changed()];
-        let waits = tickets.map(|ticket| {
-            back.until_written(ticket, || async {
-                runs.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                Err::<(), _>("the disk is full")
-            })
-        });
-        for waited in futures_util::future::join_all(waits).await {
-            assert_eq!(waited, Err("the disk is full"));
-        }
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            3,
-            "each tried, none was told it was written"
-        );
+        let covered = back.begin();
+        let third = back.changed();
+        let waiting = [first, second, third].map(|ticket| back.until_written(ticket));
+        let failing = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            back.failed(covered, "the disk is full".into());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let covered = back.begin();
+            back.written(covered);
+        };
+        let (waited, ()) = tokio::join!(futures_util::future::join_all(waiting), failing);
+        let full = Err("the disk is full".to_string());
+        assert_eq!(waited, [full.clone(), full, Ok(())]);
+        // Written since: the file holds them all now.
+        assert_eq!(back.until_written(first).await, Ok(()));
     }
 }

@@ -1,15 +1,15 @@
 //! A db.json's data as json-server holds it: collections as arrays of
 //! records (parsed once, then kept in step with each write), singular
 //! resources as one object, the whole database, and writing it back to its
-//! file, once for all the writes made while the one before was written;
-//! operations on the store's thread.
+//! file: a write queues a write back on the store's thread, which writes
+//! it and the writes queued before it at once; operations on the store's thread.
 
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::{Service, Unavailable};
+use super::Service;
 use crate::import::dbjson::id_text;
 use crate::json_server::is_singular;
 use crate::spec::{Resource, Spec};
@@ -107,11 +107,14 @@ impl Service {
     /// Notes, on the store's thread right after a write to `resource` whose
     /// records were at generation `before` (see
     /// [`Service::collection_generation`]), what it did to them (`None`:
-    /// anything), so that lists need not parse them again. Gives the ticket
-    /// the write's acknowledgement waits for (see [`Service::db_json_written`]),
-    /// if the db.json is written back.
+    /// anything), so that lists need not parse them again; and, if the
+    /// db.json is written back, queues a write back on the store's thread
+    /// unless one is queued already (which covers the write), or writes it
+    /// back now if the queue is full. Gives the ticket the write's
+    /// acknowledgement waits for (see [`Service::db_json_written`]).
     pub fn db_json_wrote(
-        &self,
+        self: &Arc<Self>,
+        store: &Store,
         resource: &Resource,
         before: u64,
         change: Option<RecordChange<'_>>,
@@ -123,7 +126,15 @@ impl Service {
                 _ if resource.has_computed() => false,
                 None => false,
                 Some(RecordChange::Created(fields)) => {
-                    // Its row is the last: a new row's number is above every other's.
+                    // Its row is the last: a new row's number is above every
+                    // other's. Its id is new, unless ids the store tells
+                    // apart read alike (then the records are read again).
+                    let Some(id) = fields.get("id").map(id_text) else {
+                        return false;
+                    };
+                    if records.iter().any(|record| has_id(record, &id)) {
+                        return false;
+                    }
                     records.push(Arc::new(Value::Object(fields.clone())));
                     true
                 }
@@ -131,12 +142,17 @@ impl Service {
                     let Some(id) = fields.get("id").map(id_text) else {
                         return false;
                     };
-                    match records.iter().position(|record| has_id(record, &id)) {
-                        Some(found) => {
-                            records[found] = Arc::new(Value::Object(fields.clone()));
+                    let mut found = records
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, record)| has_id(record, &id))
+                        .map(|(position, _)| position);
+                    match (found.next(), found.next()) {
+                        (Some(position), None) => {
+                            records[position] = Arc::new(Value::Object(fields.clone()));
                             true
                         }
-                        None => false,
+                        _ => false,
                     }
                 }
                 Some(RecordChange::Deleted(id)) => {
@@ -145,7 +161,20 @@ impl Service {
                     records.len() + 1 == before
                 }
             });
-        self.write_back.as_ref().map(|back| back.changed())
+        let back = self.write_back.as_ref()?;
+        let ticket = back.changed();
+        if back.schedule() {
+            let service = Arc::clone(self);
+            let queued = self.store_thread.queue_after(move |store| {
+                // Its outcome goes to the writes waiting for it.
+                let _ = service.write_back(store, &service.spec());
+            });
+            if queued.is_err() {
+                // Written now instead, after the write, on this thread.
+                let _ = self.write_back(store, &self.spec());
+            }
+        }
+        Some(ticket)
     }
 
     /// The whole database, as `GET /db` answers and the file is written.
@@ -163,44 +192,41 @@ impl Service {
     }
 
     /// Writes the database back to its file, where the server does that
-    /// (on the store's thread): the file then holds every change noted so far.
+    /// (on the store's thread): the file then holds every change noted so
+    /// far, and the writes waiting for it are answered (or told why not).
     pub fn write_back(&self, store: &Store, spec: &Spec) -> Result<(), WriteBackError> {
         let Some(back) = &self.write_back else {
             return Ok(());
         };
         let _held = back.hold();
-        let covered = back.noted();
-        let db = self.db_json(store, spec)?;
-        let text = back.write(&db)?;
-        self.file_written(crate::import::input_hash(&text, &[]));
-        back.written(covered);
-        Ok(())
+        let covered = back.begin();
+        let written = self
+            .db_json(store, spec)
+            .map_err(WriteBackError::from)
+            .and_then(|db| Ok(back.write(&db)?));
+        match written {
+            Ok(text) => {
+                self.file_written(crate::import::input_hash(&text, &[]));
+                back.written(covered);
+                Ok(())
+            }
+            Err(error) => {
+                back.failed(covered, error.to_string());
+                Err(error)
+            }
+        }
     }
 
     /// Answers once the db.json file holds the change that was given
-    /// `ticket` by [`Service::db_json_wrote`] (at once for none). A write
-    /// back runs on the store's thread when none is under way, and holds
-    /// every change made before it: the writes made while one runs are
-    /// written together by the next, as a group commit is.
-    pub async fn db_json_written<E>(self: &Arc<Self>, ticket: Option<u64>) -> Result<(), E>
-    where
-        E: From<WriteBackError> + From<Unavailable> + Send + 'static,
-    {
+    /// `ticket` by [`Service::db_json_wrote`] (at once for none), or says
+    /// why the write back meant to hold it failed.
+    pub async fn db_json_written(&self, ticket: Option<u64>) -> Result<(), WriteBackError> {
         let (Some(back), Some(ticket)) = (&self.write_back, ticket) else {
             return Ok(());
         };
-        back.until_written(ticket, || {
-            let (service, runner) = (Arc::clone(self), Arc::clone(self));
-            async move {
-                runner
-                    .blocking(move |store| {
-                        let spec = service.spec();
-                        service.write_back(store, &spec).map_err(E::from)
-                    })
-                    .await
-            }
-        })
-        .await
+        back.until_written(ticket)
+            .await
+            .map_err(|why| WriteBackError::File(std::io::Error::other(why)))
     }
 }
 

@@ -321,6 +321,19 @@ impl StoreThread {
         queued
     }
 
+    /// Queues `operation` for the thread, with nobody waiting for it (or
+    /// refuses it at once when the queue is full): for work an operation
+    /// leaves to follow it.
+    pub(crate) fn queue_after(
+        &self,
+        operation: impl FnOnce(&Store) + Send + 'static,
+    ) -> Result<(), Unavailable> {
+        self.queue(Work::Alone(Box::new(move |store| {
+            operation(store);
+            store.settle();
+        })))
+    }
+
     /// Queues `operation` for the thread (or refuses it at once when the
     /// queue is full); the future answers its result.
     pub(crate) fn run<T, E, F>(

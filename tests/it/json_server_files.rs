@@ -138,6 +138,25 @@ async fn lists_follow_every_write_in_json_servers_order() {
     }
 }
 
+/// An id written `1.0` is the id `1`, as JavaScript reads it: a POST of it
+/// conflicts with the record read from the file, and the list, the file and
+/// the record read alone stay one and the same.
+#[actix_web::test]
+async fn ids_that_javascript_reads_alike_are_one_id() {
+    let app = serve_with(r#"{"posts": [{"id": 1.0, "t": "a"}]}"#, |_| {});
+    assert_eq!(app.body("/posts").await, json!([{"id": 1.0, "t": "a"}]));
+    let again = app
+        .send(Method::POST, "/posts", json!({"id": 1.0, "t": "b"}))
+        .await;
+    assert_eq!(again.status(), 409);
+    let replaced = app.send(Method::PUT, "/posts/1", json!({"t": "c"})).await;
+    assert_eq!(replaced.status(), 200);
+    let expected = json!([{"id": 1.0, "t": "c"}]);
+    assert_eq!(app.body("/posts").await, expected);
+    assert_eq!(app.body("/posts/1").await, expected[0]);
+    assert_eq!(file_contents(&app.path)["posts"], expected);
+}
+
 /// What a step does to the test's model of the database.
 type ModelChange = fn(&mut Value);
 
