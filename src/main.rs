@@ -292,6 +292,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map(|(_, _, prepared, _)| prepared)
         .zip(listeners);
     standin::run_until_signal(servers, options.workers, ready)?;
+    for (_, _, prepared, _) in &served {
+        // A db.json's write back may be queued still, for writes whose
+        // requests the stop ended.
+        prepared.finish();
+    }
     drop(served); // closes the databases
     // In memory, their temporary files, even those a thread still holds open.
     standin::remove_temporary_databases();

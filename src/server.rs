@@ -196,6 +196,12 @@ impl Prepared {
         prepare(spec_file, options)
     }
 
+    /// Runs the operations queued on the store's thread (a db.json's
+    /// write back among them) and waits for them: before the process ends.
+    pub fn finish(&self) {
+        self.state.service.finish_operations();
+    }
+
     /// The spec in force (a reload replaces it).
     pub fn spec(&self) -> std::sync::Arc<Spec> {
         self.state.spec()

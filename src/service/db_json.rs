@@ -24,6 +24,26 @@ pub enum WriteBackError {
     /// The file could not be written.
     #[error("the change is stored but cannot be written to the file: {0}")]
     File(#[from] std::io::Error),
+    /// The write back meant to hold the change failed, as this says.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Tells the writes a write back covers that it failed, unless it ended
+/// (a panic, a bug, would otherwise leave them waiting).
+struct Unfinished<'a> {
+    back: &'a crate::json_server::WriteBack,
+    covered: u64,
+    ended: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let why = "the change is stored but writing the file failed (a bug in standin)";
+            self.back.failed(self.covered, why.to_string());
+        }
+    }
 }
 
 /// What a write did to a record of a db.json's collection.
@@ -200,10 +220,16 @@ impl Service {
         };
         let _held = back.hold();
         let covered = back.begin();
+        let mut unfinished = Unfinished {
+            back,
+            covered,
+            ended: false,
+        };
         let written = self
             .db_json(store, spec)
             .map_err(WriteBackError::from)
             .and_then(|db| Ok(back.write(&db)?));
+        unfinished.ended = true;
         match written {
             Ok(text) => {
                 self.file_written(crate::import::input_hash(&text, &[]));
@@ -226,11 +252,22 @@ impl Service {
         };
         back.until_written(ticket)
             .await
-            .map_err(|why| WriteBackError::File(std::io::Error::other(why)))
+            .map_err(WriteBackError::Failed)
     }
 }
 
 /// Whether `record` has the id `id` (as the store keys it).
 fn has_id(record: &Value, id: &str) -> bool {
-    record.get("id").is_some_and(|own| id_text(own) == id)
+    match record.get("id") {
+        Some(Value::String(own)) => own == id,
+        Some(Value::Number(own)) if own.is_i64() || own.is_u64() => {
+            let mut digits = itoa::Buffer::new();
+            match own.as_i64() {
+                Some(integer) => digits.format(integer) == id,
+                None => own.as_u64().is_some_and(|big| digits.format(big) == id),
+            }
+        }
+        Some(own) => id_text(own) == id,
+        None => false,
+    }
 }

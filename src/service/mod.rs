@@ -248,6 +248,11 @@ impl Service {
         self.store_thread.run_and_wait(operation)
     }
 
+    /// Waits until the operations queued on the store's thread so far have run.
+    pub fn finish_operations(&self) {
+        let _ = self.store_thread.run_and_wait(|_| ());
+    }
+
     /// Runs `operation` on the store's thread with no reader running, reads
     /// going to that thread meanwhile (see `store_thread::exclusively`), and
     /// waits for its result: for what commits in several steps that readers
