@@ -257,18 +257,22 @@ mod tests {
     /// by one (set by their inserts), each referencing the other resource.
     const SPEC: &str = "standin: 1\nresources:\n  authors:\n    fields:\n      name: { type: string, required: true }\n    count: 3\n  posts:\n    fields:\n      title: { type: string, required: true, fake: title }\n      author: { ref: authors, on_delete: set_null }\n    search: [title]\n    count: 1200\n  comments:\n    id: uuid\n    fields:\n      text: { type: string }\n      post: { ref: posts, required: true, on_delete: cascade }\n    count: 40\n";
 
-    /// The rows of `table` whose column `field` is not the document's value.
-    fn stale(store: &Store, table: &str, field: &str) -> i64 {
+    /// The single integer that the query `sql` answers.
+    fn count(store: &Store, sql: &str) -> i64 {
         store
             .lock()
-            .query_row(
-                &format!(
-                    "SELECT count(*) FROM {table} WHERE \"ref.{field}\" IS NOT json_extract(data, '$.{field}')"
-                ),
-                [],
-                |row| row.get(0),
-            )
-            .expect("a count")
+            .query_row(sql, [], |row| row.get(0))
+            .unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
+    /// The rows of `table` whose column `field` is not the document's value.
+    fn stale(store: &Store, table: &str, field: &str) -> i64 {
+        count(
+            store,
+            &format!(
+                "SELECT count(*) FROM {table} WHERE \"ref.{field}\" IS NOT json_extract(data, '$.{field}')"
+            ),
+        )
     }
 
     fn assert_kept(store: &Store, when: &str) {
@@ -289,14 +293,10 @@ mod tests {
         store.prepare(&spec).expect("tables");
         store.seed(&spec, 5).expect("seeded");
         assert_kept(&store, "seeded");
-        let with_author: i64 = store
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM res_posts WHERE \"ref.author\" = 2",
-                [],
-                |row| row.get(0),
-            )
-            .expect("a count");
+        let with_author = count(
+            &store,
+            "SELECT count(*) FROM res_posts WHERE \"ref.author\" = 2",
+        );
         assert!(with_author > 0, "seeding bound the column");
 
         let created = store
@@ -330,14 +330,10 @@ mod tests {
             .expect("deleted");
         assert_kept(&store, "an author deleted");
         assert_eq!(
-            store
-                .lock()
-                .query_row(
-                    "SELECT count(*) FROM res_posts WHERE \"ref.author\" = 2",
-                    [],
-                    |row| row.get::<_, i64>(0),
-                )
-                .expect("a count"),
+            count(
+                &store,
+                "SELECT count(*) FROM res_posts WHERE \"ref.author\" = 2"
+            ),
             0
         );
         store.reset(&spec, 5).expect("reset");
@@ -401,14 +397,10 @@ mod tests {
         // a filter's index is made on the document again.
         let spec = crate::spec::parse("spec.yaml", &before).expect("a valid spec");
         store.prepare(&spec).expect("tables");
-        let on_column: i64 = store
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%\"ref.author\"%'",
-                [],
-                |row| row.get(0),
-            )
-            .expect("a count");
+        let on_column = count(
+            &store,
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%\"ref.author\"%'",
+        );
         assert_eq!(on_column, 0, "no index reads the column");
         let posts = spec.resource("posts").expect("posts");
         let (_, sql) = crate::store::select::column_index(posts, "author");
