@@ -99,7 +99,7 @@ impl Recorder {
     fn write(&self) -> std::io::Result<()> {
         let _held = self.file.hold();
         let database = Value::Object(self.lock().clone());
-        self.file.write(&database).map(drop)
+        self.file.write(&database, |_| ())
     }
 }
 

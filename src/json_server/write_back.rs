@@ -2,13 +2,16 @@
 //! database, pretty-printed, to a temporary file in the same directory that
 //! is synced and then renamed over the original, so the file is never
 //! half-written and a crash leaves the old or the new contents. A change is
-//! acknowledged once the file holds it; the changes made while a write back
-//! waits its turn are written together by it.
+//! acknowledged once the file holds it. Snapshots of the data are written on
+//! a thread of their own: one taken while another is written waits, and a
+//! later one replaces it (it holds the same changes and more); a snapshot
+//! older than what the file holds is never written.
 
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use serde::Serialize;
 
@@ -26,6 +29,8 @@ pub struct WriteBack {
     progress: Mutex<Progress>,
     /// Wakes the changes waiting for the file when a write back ends.
     ended: tokio::sync::Notify,
+    /// The thread that writes snapshots, started by the first.
+    writer: Mutex<Option<Writer>>,
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +39,97 @@ struct Progress {
     written: u64,
     /// The last write back that failed: the tickets it was to cover, and why.
     failed: Option<(u64, String)>,
+}
+
+/// Work for the writer's thread: writing one snapshot.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The writer's thread and the snapshot waiting for it.
+#[derive(Debug)]
+struct Writer {
+    waiting: Arc<Waiting>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    state: Mutex<WaitingState>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct WaitingState {
+    /// The latest snapshot's job, not begun.
+    next: Option<Job>,
+    /// Set once no more come: the thread ends after the one waiting.
+    closed: bool,
+}
+
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Waiting")
+    }
+}
+
+impl Waiting {
+    fn state(&self) -> MutexGuard<'_, WaitingState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs each job as it arrives, until closed and none waits.
+    fn run(&self) {
+        loop {
+            let job = {
+                let mut state = self.state();
+                loop {
+                    if let Some(job) = state.next.take() {
+                        break job;
+                    }
+                    if state.closed {
+                        return;
+                    }
+                    state = self
+                        .arrived
+                        .wait(state)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+            };
+            // A job that panics has failed its changes (see `Unfinished`);
+            // the thread goes on for the next.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+        }
+    }
+
+    fn close(&self) {
+        self.state().closed = true;
+        self.arrived.notify_all();
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Not joined: the last owner may be a job on that very thread.
+        self.waiting.close();
+    }
+}
+
+/// Tells the changes a write back covers that it failed, unless it ended
+/// (a panic, a bug, would otherwise leave them waiting).
+struct Unfinished<'a> {
+    back: &'a WriteBack,
+    covered: u64,
+    ended: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let why = "the change is stored but writing the file failed (a bug in standin)";
+            self.back.failed(self.covered, why.to_string());
+        }
+    }
 }
 
 impl WriteBack {
@@ -46,6 +142,7 @@ impl WriteBack {
             scheduled: AtomicBool::new(false),
             progress: Mutex::new(Progress::default()),
             ended: tokio::sync::Notify::new(),
+            writer: Mutex::new(None),
         }
     }
 
@@ -68,15 +165,23 @@ impl WriteBack {
         !self.scheduled.swap(true, Ordering::SeqCst)
     }
 
-    /// Begins a write back: the changes counted from now on queue another.
-    /// Returns the last ticket given, which it covers.
+    /// Begins a write back, before its snapshot of the data is taken: the
+    /// changes counted from now on queue another. Returns the last ticket
+    /// given, which it covers.
     pub fn begin(&self) -> u64 {
         self.scheduled.store(false, Ordering::SeqCst);
         self.tickets.load(Ordering::SeqCst)
     }
 
+    /// Records that the file holds every change counted so far, or a later
+    /// state that replaced them (the data was read again from the file,
+    /// which the caller holds with [`WriteBack::hold`]).
+    pub fn superseded(&self) {
+        self.written(self.tickets.load(Ordering::SeqCst));
+    }
+
     /// Records that the file holds every change up to `ticket`.
-    pub fn written(&self, ticket: u64) {
+    fn written(&self, ticket: u64) {
         {
             let mut progress = self.progress();
             progress.written = progress.written.max(ticket);
@@ -117,9 +222,93 @@ impl WriteBack {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Writes `database` to the file atomically (the caller holds [`WriteBack::hold`]);
-    /// returns the text written.
-    pub fn write(&self, database: &impl Serialize) -> std::io::Result<String> {
+    /// Runs `job` (the writing of a snapshot) on the writer's thread, in
+    /// place of the one waiting there if any: the latest snapshot holds
+    /// what the earlier one does.
+    pub fn write_later(&self, job: impl FnOnce() + Send + 'static) {
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if writer
+            .as_ref()
+            .is_some_and(|writer| writer.thread.is_none())
+        {
+            *writer = None; // finished: a new thread for what comes after
+        }
+        let writer = writer.get_or_insert_with(|| {
+            let waiting = Arc::new(Waiting::default());
+            let running = Arc::clone(&waiting);
+            let thread = std::thread::Builder::new()
+                .name("db.json writer".into())
+                .spawn(move || running.run())
+                .expect("a thread for writing the db.json");
+            Writer {
+                waiting,
+                thread: Some(thread),
+            }
+        });
+        // Dropped here, the replaced snapshot, not on the writer's thread.
+        let _replaced = writer.waiting.state().next.replace(Box::new(job));
+        writer.waiting.arrived.notify_one();
+    }
+
+    /// Waits until the snapshot given to [`WriteBack::write_later`] last is
+    /// written, and ends the writer's thread.
+    pub fn finish(&self) {
+        let thread = {
+            let mut writer = self
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            writer.as_mut().and_then(|writer| {
+                writer.waiting.close();
+                writer.thread.take()
+            })
+        };
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+
+    /// Writes `database`, a snapshot holding the changes up to ticket
+    /// `covered` (see [`WriteBack::begin`]), unless the file holds a later
+    /// state already; `noted` is told the text before it replaces the file.
+    /// The changes it covers are then answered, or told why it failed.
+    pub fn write_snapshot(
+        &self,
+        covered: u64,
+        database: &impl Serialize,
+        noted: impl FnOnce(&str),
+    ) -> std::io::Result<()> {
+        let _held = self.hold();
+        if self.progress().written >= covered {
+            return Ok(());
+        }
+        let mut unfinished = Unfinished {
+            back: self,
+            covered,
+            ended: false,
+        };
+        let written = self.write(database, noted);
+        unfinished.ended = true;
+        match &written {
+            Ok(()) => self.written(covered),
+            Err(error) => self.failed(
+                covered,
+                format!("the change is stored but cannot be written to the file: {error}"),
+            ),
+        }
+        written
+    }
+
+    /// Writes `database` to the file atomically (the caller holds
+    /// [`WriteBack::hold`]); `noted` is told the text before it replaces the file.
+    pub fn write(
+        &self,
+        database: &impl Serialize,
+        noted: impl FnOnce(&str),
+    ) -> std::io::Result<()> {
         let mut text = serde_json::to_string_pretty(database).expect("JSON values serialise");
         text.push('\n');
         let directory = self
@@ -133,12 +322,13 @@ impl WriteBack {
             .tempfile_in(directory)?;
         temporary.write_all(text.as_bytes())?;
         temporary.as_file().sync_all()?;
+        noted(&text);
         temporary.persist(&self.path).map_err(|error| error.error)?;
         // The rename is durable once the directory is synced.
         if let Ok(handle) = std::fs::File::open(directory) {
             let _ = handle.sync_all();
         }
-        Ok(text)
+        Ok(())
     }
 }
 
@@ -155,7 +345,7 @@ mod tests {
         std::fs::write(&path, "{}").unwrap();
         let back = WriteBack::new(&path);
         let _held = back.hold();
-        back.write(&serde_json::json!({"posts": [{"id": 1}]}))
+        back.write(&serde_json::json!({"posts": [{"id": 1}]}), |_| ())
             .unwrap();
         let written: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -208,5 +398,87 @@ mod tests {
         assert_eq!(waited, [full.clone(), full, Ok(())]);
         // Written since: the file holds them all now.
         assert_eq!(back.until_written(first).await, Ok(()));
+    }
+
+    #[actix_web::test]
+    async fn a_snapshot_older_than_the_files_contents_is_never_written() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("db.json");
+        let back = WriteBack::new(&path);
+        let older = back.changed();
+        let (newer, covered) = (back.changed(), back.begin());
+        let mut noted = Vec::new();
+        back.write_snapshot(covered, &serde_json::json!({"v": 2}), |text| {
+            noted.push(text.to_string())
+        })
+        .unwrap();
+        back.write_snapshot(older, &serde_json::json!({"v": 1}), |text| {
+            noted.push(text.to_string())
+        })
+        .unwrap();
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 2}));
+        assert_eq!(noted.len(), 1, "the older one was not written: {noted:?}");
+        assert_eq!(noted[0], std::fs::read_to_string(&path).unwrap());
+        assert_eq!(back.until_written(newer).await, Ok(()));
+        // Superseded: a snapshot taken before the file was read again is left.
+        let replaced = back.changed();
+        back.superseded();
+        back.write_snapshot(replaced, &serde_json::json!({"v": 3}), |_| ())
+            .unwrap();
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 2}));
+        assert_eq!(back.until_written(replaced).await, Ok(()));
+    }
+
+    #[test]
+    fn the_latest_snapshot_replaces_the_one_waiting_and_the_last_is_written_before_the_end() {
+        let back = WriteBack::new(Path::new("unused.json"));
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let (started, is_started) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let first = Arc::clone(&ran);
+        back.write_later(move || {
+            started.send(()).unwrap();
+            released.recv().unwrap();
+            first.lock().unwrap().push("being written");
+        });
+        is_started.recv().unwrap();
+        for name in ["waiting", "replaced it"] {
+            let ran = Arc::clone(&ran);
+            back.write_later(move || ran.lock().unwrap().push(name));
+        }
+        release.send(()).unwrap();
+        back.finish();
+        assert_eq!(*ran.lock().unwrap(), ["being written", "replaced it"]);
+    }
+
+    #[actix_web::test]
+    async fn a_snapshot_that_panics_fails_its_changes_and_the_next_is_written() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("db.json");
+        let back = Arc::new(WriteBack::new(&path));
+        let ticket = back.changed();
+        let covered = back.begin();
+        let panicking = Arc::clone(&back);
+        back.write_later(move || {
+            let _ = panicking.write_snapshot(covered, &serde_json::json!({}), |_| panic!("a bug"));
+        });
+        back.finish();
+        let failed = back.until_written(ticket).await;
+        assert!(failed.unwrap_err().contains("a bug in standin"));
+        let next = back.changed();
+        let covered = back.begin();
+        let writing = Arc::clone(&back);
+        back.write_later(move || {
+            writing
+                .write_snapshot(covered, &serde_json::json!({"v": 1}), |_| ())
+                .unwrap()
+        });
+        back.finish();
+        assert_eq!(back.until_written(next).await, Ok(()));
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 1}));
+    }
+
+    fn file_contents(path: &Path) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 }

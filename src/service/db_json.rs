@@ -1,8 +1,10 @@
 //! A db.json's data as json-server holds it: collections as arrays of
 //! records (parsed once, then kept in step with each write), singular
 //! resources as one object, the whole database, and writing it back to its
-//! file: a write queues a write back on the store's thread, which writes
-//! it and the writes queued before it at once; operations on the store's thread.
+//! file: a write queues a write back on the store's thread, which takes a
+//! snapshot of the data (shared records, not copies) holding it and the
+//! writes queued before it, for the writer's thread to write; operations on
+//! the store's thread.
 
 use std::sync::Arc;
 
@@ -27,23 +29,6 @@ pub enum WriteBackError {
     /// The write back meant to hold the change failed, as this says.
     #[error("{0}")]
     Failed(String),
-}
-
-/// Tells the writes a write back covers that it failed, unless it ended
-/// (a panic, a bug, would otherwise leave them waiting).
-struct Unfinished<'a> {
-    back: &'a crate::json_server::WriteBack,
-    covered: u64,
-    ended: bool,
-}
-
-impl Drop for Unfinished<'_> {
-    fn drop(&mut self) {
-        if !self.ended {
-            let why = "the change is stored but writing the file failed (a bug in standin)";
-            self.back.failed(self.covered, why.to_string());
-        }
-    }
 }
 
 /// What a write did to a record of a db.json's collection.
@@ -186,15 +171,45 @@ impl Service {
         if back.schedule() {
             let service = Arc::clone(self);
             let queued = self.store_thread.queue_after(move |store| {
-                // Its outcome goes to the writes waiting for it.
-                let _ = service.write_back(store, &service.spec());
+                service.write_back_later(store, &service.spec());
             });
             if queued.is_err() {
-                // Written now instead, after the write, on this thread.
-                let _ = self.write_back(store, &self.spec());
+                // Taken now instead, after the write, on this thread.
+                self.write_back_later(store, &self.spec());
             }
         }
         Some(ticket)
+    }
+
+    /// Takes a snapshot of the database, holding every change noted so far,
+    /// for the writer's thread to write back (on the store's thread).
+    fn write_back_later(self: &Arc<Self>, store: &Store, spec: &Spec) {
+        let Some(back) = &self.write_back else {
+            return;
+        };
+        let covered = back.begin();
+        match self.db_json(store, spec) {
+            Ok(database) => {
+                let service = Arc::clone(self);
+                back.write_later(move || {
+                    // Its outcome goes to the writes waiting for it.
+                    let _ = service.write_snapshot(covered, &database);
+                });
+            }
+            Err(error) => back.failed(covered, WriteBackError::from(error).to_string()),
+        }
+    }
+
+    /// Writes a snapshot holding the changes up to ticket `covered`, where
+    /// the server writes its db.json back (its outcome goes to the writes waiting for it).
+    fn write_snapshot(&self, covered: u64, database: &Database) -> Result<(), WriteBackError> {
+        let Some(back) = &self.write_back else {
+            return Ok(());
+        };
+        back.write_snapshot(covered, database, |text| {
+            self.file_written(crate::import::input_hash(text, &[]));
+        })?;
+        Ok(())
     }
 
     /// The whole database, as `GET /db` answers and the file is written.
@@ -211,35 +226,32 @@ impl Service {
         Ok(Database(parts))
     }
 
-    /// Writes the database back to its file, where the server does that
-    /// (on the store's thread): the file then holds every change noted so
-    /// far, and the writes waiting for it are answered (or told why not).
+    /// Writes the data, changed as a whole (a reset), back to the file now,
+    /// where the server does that (on the store's thread): the file then
+    /// holds every change so far, and the writes waiting for it are
+    /// answered (or told why not).
     pub fn write_back(&self, store: &Store, spec: &Spec) -> Result<(), WriteBackError> {
         let Some(back) = &self.write_back else {
             return Ok(());
         };
-        let _held = back.hold();
+        // A change of its own: newer than every snapshot taken before it.
+        back.changed();
         let covered = back.begin();
-        let mut unfinished = Unfinished {
-            back,
-            covered,
-            ended: false,
-        };
-        let written = self
-            .db_json(store, spec)
-            .map_err(WriteBackError::from)
-            .and_then(|db| Ok(back.write(&db)?));
-        unfinished.ended = true;
-        match written {
-            Ok(text) => {
-                self.file_written(crate::import::input_hash(&text, &[]));
-                back.written(covered);
-                Ok(())
-            }
+        match self.db_json(store, spec) {
+            Ok(database) => self.write_snapshot(covered, &database),
             Err(error) => {
+                let error = WriteBackError::from(error);
                 back.failed(covered, error.to_string());
                 Err(error)
             }
+        }
+    }
+
+    /// Waits until the snapshots of a db.json taken so far are written, and
+    /// ends the thread that writes them.
+    pub fn finish_writing_back(&self) {
+        if let Some(back) = &self.write_back {
+            back.finish();
         }
     }
 

@@ -248,9 +248,11 @@ impl Service {
         self.store_thread.run_and_wait(operation)
     }
 
-    /// Waits until the operations queued on the store's thread so far have run.
+    /// Waits until the operations queued on the store's thread so far have
+    /// run, and the db.json snapshots they took are written.
     pub fn finish_operations(&self) {
         let _ = self.store_thread.run_and_wait(|_| ());
+        self.finish_writing_back();
     }
 
     /// Runs `operation` on the store's thread with no reader running, reads

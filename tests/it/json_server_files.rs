@@ -8,10 +8,29 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::json_server::{import_case, serve_with};
+use crate::json_server::{DbJson, import_case, serve_with};
 
 fn file_contents(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("the file is whole JSON")
+}
+
+/// Creates a post titled `title`, which must be answered `201`.
+async fn create_post(app: &DbJson, title: &str) {
+    let created = app
+        .send(Method::POST, "/posts", json!({ "title": title }))
+        .await;
+    assert_eq!(created.status(), 201, "{title}");
+}
+
+/// Resets the data, which must succeed.
+async fn reset(app: &DbJson) {
+    let reset = app
+        .client
+        .post(app.url("/_standin/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success(), "{}", reset.status());
 }
 
 #[actix_web::test]
@@ -25,14 +44,7 @@ async fn concurrent_writes_are_all_written_back_and_not_taken_for_edits() {
     let writes = (0..24).map(|n| {
         let app = &app;
         async move {
-            let response = app
-                .send(
-                    Method::POST,
-                    "/posts",
-                    json!({"title": format!("post {n}")}),
-                )
-                .await;
-            assert_eq!(response.status(), 201);
+            create_post(app, &format!("post {n}")).await;
             let patched = app
                 .send(Method::PATCH, "/profile", json!({format!("k{n}"): n}))
                 .await;
@@ -285,26 +297,40 @@ fn check_reports_what_is_left_out_with_its_place() {
 async fn a_reset_restores_the_file_too() {
     let text = import_case("json-server-0.17.4-example.json");
     let app = serve_with(&text, |_| {});
-    let created = app
-        .send(
-            Method::POST,
-            "/posts",
-            json!({"title": "gone after the reset"}),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
+    create_post(&app, "gone after the reset").await;
     assert_eq!(
         file_contents(&app.path)["posts"].as_array().unwrap().len(),
         2
     );
-    let reset = app
-        .client
-        .post(app.url("/_standin/reset"))
-        .send()
-        .await
-        .unwrap();
-    assert!(reset.status().is_success(), "{}", reset.status());
+    reset(&app).await;
     let original: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(app.body("/db").await, original);
     assert_eq!(file_contents(&app.path), original);
+}
+
+/// Snapshots written on their own thread never leave the file behind the
+/// data: a reset among concurrent writes, then the last snapshot written,
+/// and the file holds what `/db` answers.
+#[actix_web::test]
+async fn writes_and_a_reset_among_them_leave_the_file_as_the_data() {
+    let app = serve_with(&import_case("json-server-0.17.4-example.json"), |_| {});
+    let writes = (0..30).map(|n| {
+        let app = &app;
+        async move {
+            match n {
+                15 => reset(app).await,
+                _ => create_post(app, &format!("post {n}")).await,
+            }
+        }
+    });
+    futures_util::future::join_all(writes).await;
+    let served = app.body("/db").await;
+    assert_eq!(file_contents(&app.path), served);
+    create_post(&app, "the last").await;
+    let written = file_contents(&app.path);
+    assert_eq!(written, app.body("/db").await);
+    assert_eq!(
+        written["posts"].as_array().unwrap().last().unwrap()["title"],
+        "the last"
+    );
 }
