@@ -280,6 +280,14 @@ fn survive(service: &Service, file: &str, work: impl FnOnce()) {
 
 fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut Vec<PathBuf>) {
     let started = Instant::now();
+    // Read while no write back replaces the file, which records the hash of
+    // its text first: the file and the hash then agree when it wrote last
+    // (else a file read just before a write back's hash was recorded would
+    // be taken for an edit, and parsed whole for nothing).
+    let held = service
+        .write_back
+        .as_ref()
+        .map(crate::json_server::WriteBack::hold);
     let text = match crate::spec::read_text(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -303,6 +311,8 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
     };
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
+    // Released before the reload, whose operation holds it on the store's thread.
+    drop(held);
     // With globs, the same files may include one more now: read them to know.
     let globbed = !service.spec().included.directories.is_empty();
     if hash == status.hash && status.last_reload_error.is_none() && !globbed {
