@@ -370,9 +370,8 @@ impl Call<'_> {
             .blocking(move |store| {
                 let resource = &spec.resources[index];
                 if fields.get("id").is_none_or(is_falsy) {
-                    let existing = state.service.db_json_collection(store, resource)?;
-                    let existing = existing.iter().filter_map(|record| record.as_object());
-                    fields.insert("id".into(), json_server::next_id(existing));
+                    let id = state.service.db_json_next_id(store, resource)?;
+                    fields.insert("id".into(), id);
                 }
                 let id = RecordId::Text(id_text(&fields["id"]));
                 let before = state.service.collection_generation(resource);

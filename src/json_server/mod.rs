@@ -13,6 +13,7 @@ pub use write_back::WriteBack;
 use rand::RngExt;
 use serde_json::{Map, Value};
 
+use crate::import::dbjson::id_text;
 use crate::spec::Resource;
 
 /// Each collection's records as last read from the store, with the
@@ -28,8 +29,126 @@ pub struct RecordCache {
 /// copies no record.
 pub type Records = std::sync::Arc<Vec<std::sync::Arc<Value>>>;
 
-/// A collection's records and the generation they were read at.
-type Cached = (u64, Records);
+/// What a write did to a record of a db.json's collection.
+#[derive(Debug, Clone, Copy)]
+pub enum RecordChange<'a> {
+    /// Stored these fields as a new record, after all the others.
+    Created(&'a Map<String, Value>),
+    /// Replaced the fields of the record with the same `id` by these.
+    Updated(&'a Map<String, Value>),
+    /// Deleted the record with this id (as the store keys it).
+    Deleted(&'a str),
+}
+
+/// A collection's records, the generation they were read at, and what is
+/// known of their ids (made when first needed, then kept in step).
+#[derive(Debug)]
+struct Cached {
+    generation: u64,
+    records: Records,
+    /// Each record's position by its id as the store keys it ([`id_text`]);
+    /// `None` until needed. Records without an id are not in it.
+    positions: Option<Positions>,
+    /// The largest id as [`next_id`] finds it (`Some(None)`: no record has
+    /// one); `None` until needed, or once a write may have changed it.
+    largest: Option<Option<Value>>,
+}
+
+/// Positions by id; `None` when two records' ids read alike (then no
+/// change is applied: the records are read again after each write).
+type Positions = Option<std::collections::HashMap<String, usize>>;
+
+impl Cached {
+    fn new(generation: u64, records: Records) -> Cached {
+        Cached {
+            generation,
+            records,
+            positions: None,
+            largest: None,
+        }
+    }
+
+    /// The positions of the records by id, made now if not yet.
+    fn positions(&mut self) -> Option<&mut std::collections::HashMap<String, usize>> {
+        let records = &self.records;
+        self.positions
+            .get_or_insert_with(|| {
+                let mut positions = std::collections::HashMap::with_capacity(records.len());
+                for (position, record) in records.iter().enumerate() {
+                    if let Some(id) = record.get("id")
+                        && positions.insert(id_text(id), position).is_some()
+                    {
+                        return None;
+                    }
+                }
+                Some(positions)
+            })
+            .as_mut()
+    }
+
+    /// Applies `change` to the records, or answers `false` when it cannot
+    /// tell how (they are then read again).
+    fn apply(&mut self, change: RecordChange<'_>) -> bool {
+        match change {
+            RecordChange::Created(fields) => {
+                // Its row is the last: a new row's number is above every other's.
+                let Some(id) = fields.get("id") else {
+                    return false;
+                };
+                let (text, position) = (id_text(id), self.records.len());
+                match self.positions() {
+                    Some(positions) if !positions.contains_key(&text) => {
+                        positions.insert(text, position);
+                    }
+                    // Ids the store tells apart that read alike.
+                    _ => return false,
+                }
+                if let Some(largest) = &mut self.largest
+                    && largest.as_ref().is_none_or(|known| is_larger(id, known))
+                {
+                    *largest = Some(id.clone());
+                }
+                let record = std::sync::Arc::new(Value::Object(fields.clone()));
+                std::sync::Arc::make_mut(&mut self.records).push(record);
+                true
+            }
+            RecordChange::Updated(fields) => {
+                let Some(id) = fields.get("id") else {
+                    return false;
+                };
+                let Some(&position) = self
+                    .positions()
+                    .and_then(|positions| positions.get(&id_text(id)))
+                else {
+                    return false;
+                };
+                let records = std::sync::Arc::make_mut(&mut self.records);
+                if records[position].get("id") != Some(id) {
+                    // The same id written otherwise (`"1"` for `1`) compares otherwise.
+                    self.largest = None;
+                }
+                records[position] = std::sync::Arc::new(Value::Object(fields.clone()));
+                true
+            }
+            RecordChange::Deleted(id) => {
+                let Some(positions) = self.positions() else {
+                    return false;
+                };
+                let Some(removed) = positions.remove(id) else {
+                    return false;
+                };
+                for position in positions.values_mut() {
+                    if *position > removed {
+                        *position -= 1;
+                    }
+                }
+                std::sync::Arc::make_mut(&mut self.records).remove(removed);
+                self.largest = None;
+                true
+            }
+        }
+    }
+}
 
 impl RecordCache {
     /// The records of `name` at store generation `generation` (read before
@@ -40,42 +159,68 @@ impl RecordCache {
         generation: u64,
         read: impl FnOnce() -> Result<Vec<std::sync::Arc<Value>>, E>,
     ) -> Result<Records, E> {
+        self.with_entry(name, generation, read, |cached| cached.records.clone())
+    }
+
+    /// The id json-server gives a new record of `name` at store generation
+    /// `generation` (see [`next_id`]), its largest id kept between writes.
+    pub fn next_id<E>(
+        &self,
+        name: &str,
+        generation: u64,
+        read: impl FnOnce() -> Result<Vec<std::sync::Arc<Value>>, E>,
+    ) -> Result<Value, E> {
+        self.with_entry(name, generation, read, |cached| {
+            let records = &cached.records;
+            let largest = cached.largest.get_or_insert_with(|| {
+                largest_id(records.iter().filter_map(|record| record.get("id"))).cloned()
+            });
+            id_after(largest.as_ref())
+        })
+    }
+
+    /// Runs `use_it` on the entry of `name` at `generation`, read by `read` if not kept.
+    fn with_entry<T, E>(
+        &self,
+        name: &str,
+        generation: u64,
+        read: impl FnOnce() -> Result<Vec<std::sync::Arc<Value>>, E>,
+        use_it: impl FnOnce(&mut Cached) -> T,
+    ) -> Result<T, E> {
         let entries = || {
             self.entries
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         };
-        if let Some((at, records)) = entries().get(name)
-            && *at == generation
+        if let Some(cached) = entries().get_mut(name)
+            && cached.generation == generation
         {
-            return Ok(records.clone());
+            return Ok(use_it(cached));
         }
-        let records = std::sync::Arc::new(read()?);
-        entries().insert(name.to_string(), (generation, records.clone()));
-        Ok(records)
+        let mut cached = Cached::new(generation, std::sync::Arc::new(read()?));
+        let used = use_it(&mut cached);
+        entries().insert(name.to_string(), cached);
+        Ok(used)
     }
 
     /// Keeps the records of `name` in step with a write that took them
-    /// from generation `before` to `after`: `apply` makes the same change
-    /// to them, or says it cannot (`false`), and they are read again. Kept
-    /// records of another generation than `before` are dropped, as stale.
-    pub fn changed(
-        &self,
-        name: &str,
-        before: u64,
-        after: u64,
-        apply: impl FnOnce(&mut Vec<std::sync::Arc<Value>>) -> bool,
-    ) {
+    /// from generation `before` to `after` and made `change` to them
+    /// (`None`: anything, and they are read again). Kept records of another
+    /// generation than `before` are dropped, as stale.
+    pub fn changed(&self, name: &str, before: u64, after: u64, change: Option<RecordChange<'_>>) {
         let mut entries = self
             .entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some((at, records)) = entries.get_mut(name) else {
+        let Some(cached) = entries.get_mut(name) else {
             return;
         };
         // The vector is copied if a list or a `GET /db` being answered holds it.
-        if *at == before && after != before && apply(std::sync::Arc::make_mut(records)) {
-            *at = after;
+        if cached.generation == before
+            && after != before
+            && change.is_some_and(|change| cached.apply(change))
+        {
+            cached.generation = after;
         } else {
             entries.remove(name);
         }
@@ -90,18 +235,32 @@ pub fn is_singular(resource: &Resource) -> bool {
 /// The id json-server gives a new record of `records`: one more than the
 /// largest where that is a number, else seven random characters.
 pub fn next_id<'a>(records: impl Iterator<Item = &'a Map<String, Value>>) -> Value {
+    id_after(largest_id(records.filter_map(|record| record.get("id"))))
+}
+
+/// The largest of `ids` as json-server finds it: each compared with the
+/// largest before it, in order (`None` for none).
+fn largest_id<'a>(ids: impl Iterator<Item = &'a Value>) -> Option<&'a Value> {
     let mut largest: Option<&Value> = None;
-    let mut any = false;
-    for id in records.filter_map(|record| record.get("id")) {
-        any = true;
-        if largest.is_none_or(|known| js_compare(id, known) == Some(std::cmp::Ordering::Greater)) {
+    for id in ids {
+        if largest.is_none_or(|known| is_larger(id, known)) {
             largest = Some(id);
         }
     }
-    if !any {
+    largest
+}
+
+/// Whether json-server takes `id` for larger than `known`, the largest before it.
+fn is_larger(id: &Value, known: &Value) -> bool {
+    js_compare(id, known) == Some(std::cmp::Ordering::Greater)
+}
+
+/// The id after `largest`, the largest id of the records (`None`: they have none).
+fn id_after(largest: Option<&Value>) -> Value {
+    let Some(largest) = largest else {
         return Value::from(1);
-    }
-    match largest.and_then(Value::as_f64) {
+    };
+    match largest.as_f64() {
         Some(number) if number.is_finite() => js_number(number + 1.0),
         _ => Value::from(random_id()),
     }

@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -31,6 +31,8 @@ pub struct WriteBack {
     ended: tokio::sync::Notify,
     /// The thread that writes snapshots, started by the first.
     writer: Mutex<Option<Writer>>,
+    /// The length of the text written last.
+    last_length: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +145,7 @@ impl WriteBack {
             progress: Mutex::new(Progress::default()),
             ended: tokio::sync::Notify::new(),
             writer: Mutex::new(None),
+            last_length: AtomicUsize::new(0),
         }
     }
 
@@ -309,8 +312,12 @@ impl WriteBack {
         database: &impl Serialize,
         noted: impl FnOnce(&str),
     ) -> std::io::Result<()> {
-        let mut text = serde_json::to_string_pretty(database).expect("JSON values serialise");
-        text.push('\n');
+        // Sized as the text written last, so that it is seldom copied to grow.
+        let mut bytes = Vec::with_capacity(self.last_length.load(Ordering::Relaxed) + 4096);
+        serde_json::to_writer_pretty(&mut bytes, database).expect("JSON values serialise");
+        bytes.push(b'\n');
+        self.last_length.store(bytes.len(), Ordering::Relaxed);
+        let text = String::from_utf8(bytes).expect("serde_json writes UTF-8");
         let directory = self
             .path
             .parent()

@@ -9,11 +9,10 @@
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Service;
-use crate::import::dbjson::id_text;
-use crate::json_server::is_singular;
+use crate::json_server::{RecordChange, is_singular};
 use crate::spec::{Resource, Spec};
 use crate::store::{Store, StoreError};
 
@@ -29,17 +28,6 @@ pub enum WriteBackError {
     /// The write back meant to hold the change failed, as this says.
     #[error("{0}")]
     Failed(String),
-}
-
-/// What a write did to a record of a db.json's collection.
-#[derive(Debug, Clone, Copy)]
-pub enum RecordChange<'a> {
-    /// Stored these fields as a new record, after all the others.
-    Created(&'a Map<String, Value>),
-    /// Replaced the fields of the record with the same `id` by these.
-    Updated(&'a Map<String, Value>),
-    /// Deleted the record with this id (as the store keys it).
-    Deleted(&'a str),
 }
 
 /// The whole database as db.json holds it, each collection shared with the
@@ -96,11 +84,15 @@ impl Service {
     ) -> Result<crate::json_server::Records, StoreError> {
         self.db_json_records
             .records(&resource.name, self.collection_generation(resource), || {
-                let records = store.stored_in_order(resource)?;
-                Ok(records
-                    .into_iter()
-                    .map(|record| Arc::new(Value::Object(record)))
-                    .collect())
+                read_collection(store, resource)
+            })
+    }
+
+    /// The id json-server gives a new record of a collection.
+    pub fn db_json_next_id(&self, store: &Store, resource: &Resource) -> Result<Value, StoreError> {
+        self.db_json_records
+            .next_id(&resource.name, self.collection_generation(resource), || {
+                read_collection(store, resource)
             })
     }
 
@@ -125,47 +117,10 @@ impl Service {
         change: Option<RecordChange<'_>>,
     ) -> Option<u64> {
         let after = self.collection_generation(resource);
+        // A record's fields are stored as they are, and read back equal.
+        let change = change.filter(|_| !resource.has_computed());
         self.db_json_records
-            .changed(&resource.name, before, after, |records| match change {
-                // A record's fields are stored as they are, and read back equal.
-                _ if resource.has_computed() => false,
-                None => false,
-                Some(RecordChange::Created(fields)) => {
-                    // Its row is the last: a new row's number is above every
-                    // other's. Its id is new, unless ids the store tells
-                    // apart read alike (then the records are read again).
-                    let Some(id) = fields.get("id").map(id_text) else {
-                        return false;
-                    };
-                    if records.iter().any(|record| has_id(record, &id)) {
-                        return false;
-                    }
-                    records.push(Arc::new(Value::Object(fields.clone())));
-                    true
-                }
-                Some(RecordChange::Updated(fields)) => {
-                    let Some(id) = fields.get("id").map(id_text) else {
-                        return false;
-                    };
-                    let mut found = records
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, record)| has_id(record, &id))
-                        .map(|(position, _)| position);
-                    match (found.next(), found.next()) {
-                        (Some(position), None) => {
-                            records[position] = Arc::new(Value::Object(fields.clone()));
-                            true
-                        }
-                        _ => false,
-                    }
-                }
-                Some(RecordChange::Deleted(id)) => {
-                    let before = records.len();
-                    records.retain(|record| !has_id(record, id));
-                    records.len() + 1 == before
-                }
-            });
+            .changed(&resource.name, before, after, change);
         let back = self.write_back.as_ref()?;
         let ticket = back.changed();
         if back.schedule() {
@@ -268,18 +223,11 @@ impl Service {
     }
 }
 
-/// Whether `record` has the id `id` (as the store keys it).
-fn has_id(record: &Value, id: &str) -> bool {
-    match record.get("id") {
-        Some(Value::String(own)) => own == id,
-        Some(Value::Number(own)) if own.is_i64() || own.is_u64() => {
-            let mut digits = itoa::Buffer::new();
-            match own.as_i64() {
-                Some(integer) => digits.format(integer) == id,
-                None => own.as_u64().is_some_and(|big| digits.format(big) == id),
-            }
-        }
-        Some(own) => id_text(own) == id,
-        None => false,
-    }
+/// The records of a collection, read from the store in order.
+fn read_collection(store: &Store, resource: &Resource) -> Result<Vec<Arc<Value>>, StoreError> {
+    let records = store.stored_in_order(resource)?;
+    Ok(records
+        .into_iter()
+        .map(|record| Arc::new(Value::Object(record)))
+        .collect())
 }

@@ -17,7 +17,8 @@ use crate::journal::Journal;
 use crate::spec::{Diagnostic, Spec};
 use crate::store::{Generation, Store, StoreError};
 
-pub use db_json::{RecordChange, WriteBackError};
+pub use crate::json_server::RecordChange;
+pub use db_json::WriteBackError;
 pub use sessions::{
     HEADER as SESSION_HEADER, PREFIX as SESSION_PREFIX, Session, SessionError, SessionInfo,
     SessionLimits, Sessions, current as current_session, within,

@@ -128,6 +128,22 @@ async fn lists_follow_every_write_in_json_servers_order() {
         (Method::PATCH, "/posts/10", json!({"views": 1}), |db| {
             db["posts"][3]["views"] = json!(1)
         }),
+        // New ids follow the largest, kept from write to write.
+        (Method::POST, "/posts", json!({"title": "f"}), |db| {
+            push(db, "posts", json!({"title": "f", "id": 11}))
+        }),
+        (Method::DELETE, "/posts/11", json!({}), |db| {
+            retain(db, "posts", |post| post["id"] != 11)
+        }),
+        (Method::DELETE, "/posts/10", json!({}), |db| {
+            retain(db, "posts", |post| post["id"] != 10)
+        }),
+        (Method::POST, "/posts", json!({"title": "g"}), |db| {
+            push(db, "posts", json!({"title": "g", "id": 5}))
+        }),
+        (Method::PATCH, "/posts/5", json!({"views": 2}), |db| {
+            db["posts"][3]["views"] = json!(2)
+        }),
     ];
     for (method, path, body, change) in steps {
         // Read first, so that each write finds the records parsed.
