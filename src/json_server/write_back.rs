@@ -119,10 +119,18 @@ impl Drop for Writer {
 
 /// Tells the changes a write back covers that it failed, unless it ended
 /// (a panic, a bug, would otherwise leave them waiting).
-struct Unfinished<'a> {
+#[derive(Debug)]
+pub struct Unfinished<'a> {
     back: &'a WriteBack,
     covered: u64,
     ended: bool,
+}
+
+impl Unfinished<'_> {
+    /// Disarms the guard: the changes are answered otherwise.
+    pub fn ended(mut self) {
+        self.ended = true;
+    }
 }
 
 impl Drop for Unfinished<'_> {
@@ -233,27 +241,57 @@ impl WriteBack {
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if writer
-            .as_ref()
-            .is_some_and(|writer| writer.thread.is_none())
-        {
+        let ended = |writer: &Writer| {
+            writer
+                .thread
+                .as_ref()
+                .is_none_or(std::thread::JoinHandle::is_finished)
+        };
+        if writer.as_ref().is_some_and(ended) {
             *writer = None; // finished: a new thread for what comes after
         }
-        let writer = writer.get_or_insert_with(|| {
+        if writer.is_none() {
             let waiting = Arc::new(Waiting::default());
             let running = Arc::clone(&waiting);
-            let thread = std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name("db.json writer".into())
-                .spawn(move || running.run())
-                .expect("a thread for writing the db.json");
-            Writer {
-                waiting,
-                thread: Some(thread),
+                .spawn(move || running.run());
+            match spawned {
+                Ok(thread) => {
+                    *writer = Some(Writer {
+                        waiting,
+                        thread: Some(thread),
+                    })
+                }
+                Err(error) => {
+                    // Written on this thread instead: slower, never lost.
+                    tracing::warn!("no thread to write the db.json on ({error}): writing it here");
+                    drop(writer);
+                    return job();
+                }
             }
-        });
+        }
+        let Some(writer) = writer.as_ref() else {
+            unreachable!("a writer was made above");
+        };
         // Dropped here, the replaced snapshot, not on the writer's thread.
         let _replaced = writer.waiting.state().next.replace(Box::new(job));
         writer.waiting.arrived.notify_one();
+    }
+
+    /// Whether a write back is queued and has not begun (see [`WriteBack::begin`]).
+    pub fn is_scheduled(&self) -> bool {
+        self.scheduled.load(Ordering::SeqCst)
+    }
+
+    /// A guard that fails the changes up to `covered` when dropped, unless
+    /// [`Unfinished::ended`] says the write back covering them took them on.
+    pub fn unfinished(&self, covered: u64) -> Unfinished<'_> {
+        Unfinished {
+            back: self,
+            covered,
+            ended: false,
+        }
     }
 
     /// Waits until the snapshot given to [`WriteBack::write_later`] last is
@@ -276,7 +314,7 @@ impl WriteBack {
 
     /// Writes `database`, a snapshot holding the changes up to ticket
     /// `covered` (see [`WriteBack::begin`]), unless the file holds a later
-    /// state already; `noted` is told the text before it replaces the file.
+    /// state already; `noted` is told the text once it is the file's.
     /// The changes it covers are then answered, or told why it failed.
     pub fn write_snapshot(
         &self,
@@ -288,13 +326,9 @@ impl WriteBack {
         if self.progress().written >= covered {
             return Ok(());
         }
-        let mut unfinished = Unfinished {
-            back: self,
-            covered,
-            ended: false,
-        };
+        let unfinished = self.unfinished(covered);
         let written = self.write(database, noted);
-        unfinished.ended = true;
+        unfinished.ended();
         match &written {
             Ok(()) => self.written(covered),
             Err(error) => self.failed(
@@ -306,7 +340,7 @@ impl WriteBack {
     }
 
     /// Writes `database` to the file atomically (the caller holds
-    /// [`WriteBack::hold`]); `noted` is told the text before it replaces the file.
+    /// [`WriteBack::hold`]); `noted` is told the text once it is the file's.
     pub fn write(
         &self,
         database: &impl Serialize,
@@ -329,8 +363,9 @@ impl WriteBack {
             .tempfile_in(directory)?;
         temporary.write_all(text.as_bytes())?;
         temporary.as_file().sync_all()?;
-        noted(&text);
         temporary.persist(&self.path).map_err(|error| error.error)?;
+        // Before the hold ends: the watcher reads the file and this together.
+        noted(&text);
         // The rename is durable once the directory is synced.
         if let Ok(handle) = std::fs::File::open(directory) {
             let _ = handle.sync_all();

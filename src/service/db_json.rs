@@ -106,8 +106,8 @@ impl Service {
     /// [`Service::collection_generation`]), what it did to them (`None`:
     /// anything), so that lists need not parse them again; and, if the
     /// db.json is written back, queues a write back on the store's thread
-    /// unless one is queued already (which covers the write), or writes it
-    /// back now if the queue is full. Gives the ticket the write's
+    /// unless one is queued already (which covers the write), or takes its
+    /// snapshot now if the queue is full. Gives the ticket the write's
     /// acknowledgement waits for (see [`Service::db_json_written`]).
     pub fn db_json_wrote(
         self: &Arc<Self>,
@@ -143,6 +143,8 @@ impl Service {
             return;
         };
         let covered = back.begin();
+        // Until the writer's thread takes the snapshot on, a panic fails its writes.
+        let unfinished = back.unfinished(covered);
         match self.db_json(store, spec) {
             Ok(database) => {
                 let service = Arc::clone(self);
@@ -153,6 +155,7 @@ impl Service {
             }
             Err(error) => back.failed(covered, WriteBackError::from(error).to_string()),
         }
+        unfinished.ended();
     }
 
     /// Writes a snapshot holding the changes up to ticket `covered`, where
@@ -202,12 +205,22 @@ impl Service {
         }
     }
 
-    /// Waits until the snapshots of a db.json taken so far are written, and
-    /// ends the thread that writes them.
+    /// Waits until the write backs queued on the store's thread have taken
+    /// their snapshots and those are written, and ends the thread that
+    /// writes them (at a stop, once no request is served).
     pub fn finish_writing_back(&self) {
-        if let Some(back) = &self.write_back {
-            back.finish();
+        let Some(back) = &self.write_back else {
+            return;
+        };
+        // A write still queued queues its write back behind the operations
+        // waited for: each round waits for those queued by the one before.
+        for _ in 0..8 {
+            let _ = self.store_thread.run_and_wait(|_| ());
+            if !back.is_scheduled() {
+                break;
+            }
         }
+        back.finish();
     }
 
     /// Answers once the db.json file holds the change that was given

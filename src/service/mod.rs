@@ -379,12 +379,15 @@ impl Service {
     }
 
     /// Records that standin wrote the file itself (its text hashes to
-    /// `hash`), so that the watcher does not take it for an edit.
+    /// `hash`), so that the watcher does not take it for an edit; a refused
+    /// edit it replaced is no longer the file's.
     pub fn file_written(&self, hash: String) {
-        self.status
+        let mut status = self
+            .status
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .hash = hash;
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        status.hash = hash;
+        status.last_reload_error = None;
     }
 
     /// Records a refused reload.

@@ -355,3 +355,33 @@ async fn writes_and_a_reset_among_them_leave_the_file_as_the_data() {
         "the last"
     );
 }
+
+/// A hand edit that is not JSON is refused; standin's next write replaces
+/// it, and from then on its own writes are not taken for edits (a reload
+/// of its own text would drop the writes its file does not hold yet).
+#[actix_web::test]
+async fn after_a_refused_edit_standins_own_writes_are_not_reloaded() {
+    let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
+        options.watch = true;
+    });
+    let loaded_at = app.body("/_standin/health").await["spec"]["loaded_at"].clone();
+    std::fs::write(&app.path, "{ not json").unwrap();
+    let started = Instant::now();
+    while app.body("/_standin/health").await["last_reload_error"].is_null() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never refused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let titles: Vec<String> = (0..12).map(|n| format!("after {n}")).collect();
+    futures_util::future::join_all(titles.iter().map(|title| create_post(&app, title))).await;
+    // Whatever the watcher makes of the writes, it has made by now.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let health = app.body("/_standin/health").await;
+    assert_eq!(
+        health["spec"]["loaded_at"], loaded_at,
+        "no reload: {health}"
+    );
+    assert_eq!(health["last_reload_error"], Value::Null, "{health}");
+    let served = app.body("/db").await;
+    assert_eq!(served["posts"].as_array().unwrap().len(), 13);
+    assert_eq!(file_contents(&app.path), served);
+}
