@@ -4,6 +4,7 @@
 
 mod list;
 mod naming;
+pub mod pretty;
 mod write_back;
 
 pub use list::{ListAnswer, PageLinks, list};

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use serde::Serialize;
+use super::pretty::{RecordTexts, Snapshot};
 
 /// The db.json file that changes are written back to.
 #[derive(Debug)]
@@ -33,6 +33,8 @@ pub struct WriteBack {
     writer: Mutex<Option<Writer>>,
     /// The length of the text written last.
     last_length: AtomicUsize,
+    /// The records' texts the file holds, for the next write back to copy.
+    texts: Mutex<RecordTexts>,
 }
 
 #[derive(Debug, Default)]
@@ -154,6 +156,7 @@ impl WriteBack {
             ended: tokio::sync::Notify::new(),
             writer: Mutex::new(None),
             last_length: AtomicUsize::new(0),
+            texts: Mutex::new(RecordTexts::default()),
         }
     }
 
@@ -319,7 +322,7 @@ impl WriteBack {
     pub fn write_snapshot(
         &self,
         covered: u64,
-        database: &impl Serialize,
+        database: &impl Snapshot,
         noted: impl FnOnce(&str),
     ) -> std::io::Result<()> {
         let _held = self.hold();
@@ -341,14 +344,16 @@ impl WriteBack {
 
     /// Writes `database` to the file atomically (the caller holds
     /// [`WriteBack::hold`]); `noted` is told the text once it is the file's.
-    pub fn write(
-        &self,
-        database: &impl Serialize,
-        noted: impl FnOnce(&str),
-    ) -> std::io::Result<()> {
+    pub fn write(&self, database: &impl Snapshot, noted: impl FnOnce(&str)) -> std::io::Result<()> {
         // Sized as the text written last, so that it is seldom copied to grow.
         let mut bytes = Vec::with_capacity(self.last_length.load(Ordering::Relaxed) + 4096);
-        serde_json::to_writer_pretty(&mut bytes, database).expect("JSON values serialise");
+        database.write_text(
+            &mut bytes,
+            &mut self
+                .texts
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
         bytes.push(b'\n');
         self.last_length.store(bytes.len(), Ordering::Relaxed);
         let text = String::from_utf8(bytes).expect("serde_json writes UTF-8");

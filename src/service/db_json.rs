@@ -12,6 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::Service;
+use crate::json_server::pretty::{self, RecordTexts, Snapshot};
 use crate::json_server::{RecordChange, is_singular};
 use crate::spec::{Resource, Spec};
 use crate::store::{Store, StoreError};
@@ -51,6 +52,25 @@ impl Serialize for Database {
             }
         }
         map.end()
+    }
+}
+
+impl Snapshot for Database {
+    fn write_text(&self, out: &mut Vec<u8>, texts: &mut RecordTexts) {
+        texts.begin();
+        if self.0.is_empty() {
+            out.extend_from_slice(b"{}");
+            return;
+        }
+        out.push(b'{');
+        for (position, (name, part)) in self.0.iter().enumerate() {
+            pretty::write_member(name, position == 0, out);
+            match part {
+                Part::Object(object) => pretty::write_indented(object, b"  ", out),
+                Part::Collection(records) => texts.write_array(name, records, out),
+            }
+        }
+        out.extend_from_slice(b"\n}");
     }
 }
 
@@ -243,4 +263,67 @@ fn read_collection(store: &Store, resource: &Resource) -> Result<Vec<Arc<Value>>
         .into_iter()
         .map(|record| Arc::new(Value::Object(record)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The database as a write back writes it, the records' texts kept in `texts`.
+    fn text(database: &Database, texts: &mut RecordTexts) -> String {
+        let mut out = Vec::new();
+        database.write_text(&mut out, texts);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn records(values: &[Value]) -> crate::json_server::Records {
+        Arc::new(values.iter().cloned().map(Arc::new).collect())
+    }
+
+    #[test]
+    fn the_file_is_written_as_serde_json_pretty_prints_it_with_kept_records_or_new() {
+        let posts = records(&[
+            json!({"id": 1, "title": "a \"quoted\"\nline", "tags": ["x", {"deep": []}], "empty": {}}),
+            json!({}),
+            json!({"id": "é✓", "n": null, "f": 1.5, "list": [[], [1, 2]]}),
+        ]);
+        let mut parts = vec![
+            ("posts".to_string(), Part::Collection(Arc::clone(&posts))),
+            ("none".to_string(), Part::Collection(records(&[]))),
+            (
+                "profile".to_string(),
+                Part::Object(json!({"name": "p", "nested": {"a": [1]}})),
+            ),
+            ("blank \"name\"".to_string(), Part::Object(json!({}))),
+        ];
+        let mut texts = RecordTexts::default();
+        let database = Database(std::mem::take(&mut parts));
+        let first = text(&database, &mut texts);
+        assert_eq!(first, serde_json::to_string_pretty(&database).unwrap());
+        // Again, one record replaced and one added: the others' texts copied.
+        let Database(mut parts) = database;
+        let mut changed = (*posts).clone();
+        changed[1] = Arc::new(json!({"id": 2, "now": "changed"}));
+        changed.push(Arc::new(json!({"id": 3})));
+        parts[0].1 = Part::Collection(Arc::new(changed));
+        let database = Database(parts);
+        let second = text(&database, &mut texts);
+        assert_eq!(second, serde_json::to_string_pretty(&database).unwrap());
+        assert_ne!(first, second);
+        // Two removed together: the rest found by address.
+        let Database(mut parts) = database;
+        let Part::Collection(posts) = &parts[0].1 else {
+            unreachable!("posts are a collection")
+        };
+        let kept = vec![Arc::clone(&posts[3]), Arc::clone(&posts[2])];
+        parts[0].1 = Part::Collection(Arc::new(kept));
+        let database = Database(parts);
+        assert_eq!(
+            text(&database, &mut texts),
+            serde_json::to_string_pretty(&database).unwrap()
+        );
+        assert_eq!(text(&Database(Vec::new()), &mut texts), "{}");
+    }
 }
