@@ -312,7 +312,17 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
     // Released before the reload, whose operation holds it on the store's thread.
+    let written_back = held.is_some();
     drop(held);
+    if written_back && hash == status.hash {
+        // The text standin wrote last (or read at the start): the data holds
+        // it, and perhaps writes not in the file yet, which a reload would
+        // drop. An edit refused meanwhile is no longer the file's.
+        if status.last_reload_error.is_some() {
+            service.clear_reload_error();
+        }
+        return;
+    }
     // With globs, the same files may include one more now: read them to know.
     let globbed = !service.spec().included.directories.is_empty();
     if hash == status.hash && status.last_reload_error.is_none() && !globbed {

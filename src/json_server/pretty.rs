@@ -95,6 +95,10 @@ impl<'a> Earlier<'a> {
             }
         }
         let written = self.written;
+        if self.next >= written.len() {
+            // Past the last found: an added record (a collection keeps its order).
+            return None;
+        }
         let by_address = self.by_address.get_or_insert_with(|| {
             written
                 .iter()

@@ -390,6 +390,14 @@ impl Service {
         status.last_reload_error = None;
     }
 
+    /// Forgets a refused reload: the file holds what is served again.
+    pub fn clear_reload_error(&self) {
+        self.status
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .last_reload_error = None;
+    }
+
     /// Records a refused reload.
     pub fn reload_failed(&self, failure: ReloadFailure) {
         self.status
