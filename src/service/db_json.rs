@@ -162,20 +162,35 @@ impl Service {
         let Some(back) = &self.write_back else {
             return;
         };
-        let covered = back.begin();
-        // Until the writer's thread takes the snapshot on, a panic fails its writes.
-        let unfinished = back.unfinished(covered);
-        match self.db_json(store, spec) {
-            Ok(database) => {
-                let service = Arc::clone(self);
-                back.write_later(move || {
-                    // Its outcome goes to the writes waiting for it.
-                    let _ = service.write_snapshot(covered, &database);
-                });
-            }
-            Err(error) => back.failed(covered, WriteBackError::from(error).to_string()),
+        if let Ok((covered, database)) = self.snapshot(back, store, spec) {
+            let service = Arc::clone(self);
+            back.write_later(move || {
+                // Its outcome goes to the writes waiting for it.
+                let _ = service.write_snapshot(covered, &database);
+            });
         }
+    }
+
+    /// Begins a write back and takes its snapshot (on the store's thread):
+    /// the last ticket it covers, and the data. If the data cannot be read,
+    /// or the reading panics, the writes it covers are told.
+    fn snapshot(
+        &self,
+        back: &crate::json_server::WriteBack,
+        store: &Store,
+        spec: &Spec,
+    ) -> Result<(u64, Database), WriteBackError> {
+        let covered = back.begin();
+        let unfinished = back.unfinished(covered);
+        let taken = self.db_json(store, spec).map_err(WriteBackError::from);
         unfinished.ended();
+        match taken {
+            Ok(database) => Ok((covered, database)),
+            Err(error) => {
+                back.failed(covered, error.to_string());
+                Err(error)
+            }
+        }
     }
 
     /// Writes a snapshot holding the changes up to ticket `covered`, where
@@ -214,33 +229,8 @@ impl Service {
         };
         // A change of its own: newer than every snapshot taken before it.
         back.changed();
-        let covered = back.begin();
-        match self.db_json(store, spec) {
-            Ok(database) => self.write_snapshot(covered, &database),
-            Err(error) => {
-                let error = WriteBackError::from(error);
-                back.failed(covered, error.to_string());
-                Err(error)
-            }
-        }
-    }
-
-    /// Waits until the write backs queued on the store's thread have taken
-    /// their snapshots and those are written, and ends the thread that
-    /// writes them (at a stop, once no request is served).
-    pub fn finish_writing_back(&self) {
-        let Some(back) = &self.write_back else {
-            return;
-        };
-        // A write still queued queues its write back behind the operations
-        // waited for: each round waits for those queued by the one before.
-        for _ in 0..8 {
-            let _ = self.store_thread.run_and_wait(|_| ());
-            if !back.is_scheduled() {
-                break;
-            }
-        }
-        back.finish();
+        let (covered, database) = self.snapshot(back, store, spec)?;
+        self.write_snapshot(covered, &database)
     }
 
     /// Answers once the db.json file holds the change that was given

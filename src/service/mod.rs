@@ -250,10 +250,25 @@ impl Service {
     }
 
     /// Waits until the operations queued on the store's thread so far have
-    /// run, and the db.json snapshots they took are written.
+    /// run, and the db.json snapshots they took are written (at a stop,
+    /// once no request is served).
     pub fn finish_operations(&self) {
-        let _ = self.store_thread.run_and_wait(|_| ());
-        self.finish_writing_back();
+        let write_back_queued = || {
+            self.write_back
+                .as_ref()
+                .is_some_and(crate::json_server::WriteBack::is_scheduled)
+        };
+        // A write still queued queues its write back behind the operations
+        // waited for: each round waits for those queued by the one before.
+        for _ in 0..8 {
+            let _ = self.store_thread.run_and_wait(|_| ());
+            if !write_back_queued() {
+                break;
+            }
+        }
+        if let Some(back) = &self.write_back {
+            back.finish();
+        }
     }
 
     /// Runs `operation` on the store's thread with no reader running, reads
