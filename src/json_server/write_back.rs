@@ -5,7 +5,9 @@
 //! acknowledged once the file holds it. Snapshots of the data are written on
 //! a thread of their own: one taken while another is written waits, and a
 //! later one replaces it (it holds the same changes and more); a snapshot
-//! older than what the file holds is never written.
+//! older than what the file holds is never written. A write back that fails
+//! fails only the changes it was to write: those an earlier one, still
+//! under way, writes are answered by that one.
 
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
@@ -31,6 +33,8 @@ pub struct WriteBack {
     ended: tokio::sync::Notify,
     /// The thread that writes snapshots, started by the first.
     writer: Mutex<Option<Writer>>,
+    /// Set by [`WriteBack::finish`]: snapshots are written where they are taken.
+    finished: AtomicBool,
     /// The length of the text written last.
     last_length: AtomicUsize,
     /// The records' texts the file holds, for the next write back to copy.
@@ -41,12 +45,32 @@ pub struct WriteBack {
 struct Progress {
     /// The file holds every change whose ticket is this or lower.
     written: u64,
-    /// The last write back that failed: the tickets it was to cover, and why.
-    failed: Option<(u64, String)>,
+    /// The last ticket the write back begun last covers.
+    begun: u64,
+    /// The write backs that failed, with the changes they were to write
+    /// and not written since, and why.
+    failures: Vec<(Tickets, String)>,
 }
 
-/// Work for the writer's thread: writing one snapshot.
-type Job = Box<dyn FnOnce() + Send>;
+/// The changes a write back is to write: those whose tickets are above
+/// `after` and up to `upto`. The file holds the ones up to `after`, or an
+/// earlier write back still under way is to write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tickets {
+    /// The last ticket an earlier write back covers.
+    pub after: u64,
+    /// The last ticket this one covers: its snapshot holds every change up to it.
+    pub upto: u64,
+}
+
+impl Tickets {
+    fn hold(&self, ticket: u64) -> bool {
+        self.after < ticket && ticket <= self.upto
+    }
+}
+
+/// Work for the writer's thread: writing one snapshot, which is to write the changes given.
+type Job = Box<dyn FnOnce(Tickets) + Send>;
 
 /// The writer's thread and the snapshot waiting for it.
 #[derive(Debug)]
@@ -63,8 +87,8 @@ struct Waiting {
 
 #[derive(Default)]
 struct WaitingState {
-    /// The latest snapshot's job, not begun.
-    next: Option<Job>,
+    /// The latest snapshot's job, not begun, and the changes it is to write.
+    next: Option<(Tickets, Job)>,
     /// Set once no more come: the thread ends after the one waiting.
     closed: bool,
 }
@@ -85,11 +109,11 @@ impl Waiting {
     /// Runs each job as it arrives, until closed and none waits.
     fn run(&self) {
         loop {
-            let job = {
+            let (tickets, job) = {
                 let mut state = self.state();
                 loop {
-                    if let Some(job) = state.next.take() {
-                        break job;
+                    if let Some(next) = state.next.take() {
+                        break next;
                     }
                     if state.closed {
                         return;
@@ -102,7 +126,7 @@ impl Waiting {
             };
             // A job that panics has failed its changes (see `Unfinished`);
             // the thread goes on for the next.
-            let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(tickets)));
         }
     }
 
@@ -124,7 +148,7 @@ impl Drop for Writer {
 #[derive(Debug)]
 pub struct Unfinished<'a> {
     back: &'a WriteBack,
-    covered: u64,
+    tickets: Tickets,
     ended: bool,
 }
 
@@ -139,7 +163,7 @@ impl Drop for Unfinished<'_> {
     fn drop(&mut self) {
         if !self.ended {
             let why = "the change is stored but writing the file failed (a bug in standin)";
-            self.back.failed(self.covered, why.to_string());
+            self.back.failed(self.tickets, why.to_string());
         }
     }
 }
@@ -155,6 +179,7 @@ impl WriteBack {
             progress: Mutex::new(Progress::default()),
             ended: tokio::sync::Notify::new(),
             writer: Mutex::new(None),
+            finished: AtomicBool::new(false),
             last_length: AtomicUsize::new(0),
             texts: Mutex::new(RecordTexts::default()),
         }
@@ -180,11 +205,13 @@ impl WriteBack {
     }
 
     /// Begins a write back, before its snapshot of the data is taken: the
-    /// changes counted from now on queue another. Returns the last ticket
-    /// given, which it covers.
-    pub fn begin(&self) -> u64 {
+    /// changes counted from now on queue another. Returns the changes it is
+    /// to write: those counted since the write back begun before it.
+    pub fn begin(&self) -> Tickets {
         self.scheduled.store(false, Ordering::SeqCst);
-        self.tickets.load(Ordering::SeqCst)
+        let upto = self.tickets.load(Ordering::SeqCst);
+        let after = std::mem::replace(&mut self.progress().begun, upto);
+        Tickets { after, upto }
     }
 
     /// Records that the file holds every change counted so far, or a later
@@ -199,13 +226,18 @@ impl WriteBack {
         {
             let mut progress = self.progress();
             progress.written = progress.written.max(ticket);
+            // Their changes are answered as written now.
+            let written = progress.written;
+            progress
+                .failures
+                .retain(|(tickets, _)| tickets.upto > written);
         }
         self.ended.notify_waiters();
     }
 
-    /// Records that the write back covering the changes up to `ticket` failed, and why.
-    pub fn failed(&self, ticket: u64, why: String) {
-        self.progress().failed = Some((ticket, why));
+    /// Records that the write back meant to write the changes `tickets` failed, and why.
+    pub fn failed(&self, tickets: Tickets, why: String) {
+        self.progress().failures.push((tickets, why));
         self.ended.notify_waiters();
     }
 
@@ -220,9 +252,8 @@ impl WriteBack {
                 if progress.written >= ticket {
                     return Ok(());
                 }
-                if let Some((covered, why)) = &progress.failed
-                    && *covered >= ticket
-                {
+                let mut failures = progress.failures.iter().rev();
+                if let Some((_, why)) = failures.find(|(tickets, _)| tickets.hold(ticket)) {
                     return Err(why.clone());
                 }
             }
@@ -236,14 +267,19 @@ impl WriteBack {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `job` (the writing of a snapshot) on the writer's thread, in
-    /// place of the one waiting there if any: the latest snapshot holds
-    /// what the earlier one does.
-    pub fn write_later(&self, job: impl FnOnce() + Send + 'static) {
+    /// Runs `job`, the writing of a snapshot meant to write the changes
+    /// `tickets`, on the writer's thread, in place of the one waiting there
+    /// if any: the latest snapshot holds what the earlier one does, and
+    /// takes on writing its changes. After [`WriteBack::finish`], runs it here.
+    pub fn write_later(&self, tickets: Tickets, job: impl FnOnce(Tickets) + Send + 'static) {
         let mut writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.finished.load(Ordering::SeqCst) {
+            drop(writer);
+            return job(tickets);
+        }
         let ended = |writer: &Writer| {
             writer
                 .thread
@@ -270,15 +306,24 @@ impl WriteBack {
                     // Written on this thread instead: slower, never lost.
                     tracing::warn!("no thread to write the db.json on ({error}): writing it here");
                     drop(writer);
-                    return job();
+                    return job(tickets);
                 }
             }
         }
         let Some(writer) = writer.as_ref() else {
             unreachable!("a writer was made above");
         };
+        let mut state = writer.waiting.state();
+        let tickets = match &state.next {
+            Some((replaced, _)) => Tickets {
+                after: replaced.after.min(tickets.after),
+                ..tickets
+            },
+            None => tickets,
+        };
         // Dropped here, the replaced snapshot, not on the writer's thread.
-        let _replaced = writer.waiting.state().next.replace(Box::new(job));
+        let _replaced = state.next.replace((tickets, Box::new(job)));
+        drop(state);
         writer.waiting.arrived.notify_one();
     }
 
@@ -287,24 +332,26 @@ impl WriteBack {
         self.scheduled.load(Ordering::SeqCst)
     }
 
-    /// A guard that fails the changes up to `covered` when dropped, unless
-    /// [`Unfinished::ended`] says the write back covering them took them on.
-    pub fn unfinished(&self, covered: u64) -> Unfinished<'_> {
+    /// A guard that fails the changes `tickets` when dropped, unless
+    /// [`Unfinished::ended`] says the write back meant to write them took them on.
+    pub fn unfinished(&self, tickets: Tickets) -> Unfinished<'_> {
         Unfinished {
             back: self,
-            covered,
+            tickets,
             ended: false,
         }
     }
 
     /// Waits until the snapshot given to [`WriteBack::write_later`] last is
-    /// written, and ends the writer's thread.
+    /// written, and ends the writer's thread; later snapshots are written
+    /// where they are taken.
     pub fn finish(&self) {
         let thread = {
             let mut writer = self
                 .writer
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.finished.store(true, Ordering::SeqCst);
             writer.as_mut().and_then(|writer| {
                 writer.waiting.close();
                 writer.thread.take()
@@ -315,27 +362,28 @@ impl WriteBack {
         }
     }
 
-    /// Writes `database`, a snapshot holding the changes up to ticket
-    /// `covered` (see [`WriteBack::begin`]), unless the file holds a later
-    /// state already; `noted` is told the text once it is the file's.
-    /// The changes it covers are then answered, or told why it failed.
+    /// Writes `database`, a snapshot meant to write the changes `tickets`
+    /// (see [`WriteBack::begin`]) and holding every one up to `tickets.upto`,
+    /// unless the file holds a later state already; `noted` is told the
+    /// text once it is the file's. The changes are then answered, or told
+    /// why it failed.
     pub fn write_snapshot(
         &self,
-        covered: u64,
+        tickets: Tickets,
         database: &impl Snapshot,
         noted: impl FnOnce(&str),
     ) -> std::io::Result<()> {
         let _held = self.hold();
-        if self.progress().written >= covered {
+        if self.progress().written >= tickets.upto {
             return Ok(());
         }
-        let unfinished = self.unfinished(covered);
+        let unfinished = self.unfinished(tickets);
         let written = self.write(database, noted);
         unfinished.ended();
         match &written {
-            Ok(()) => self.written(covered),
+            Ok(()) => self.written(tickets.upto),
             Err(error) => self.failed(
-                covered,
+                tickets,
                 format!("the change is stored but cannot be written to the file: {error}"),
             ),
         }
@@ -411,10 +459,11 @@ mod tests {
         let writing = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             let covered = back.begin();
+            assert_eq!(covered, Tickets { after: 0, upto: second });
             // A change made while the file is written queues the next one.
             let third = back.changed();
             assert!(back.schedule());
-            back.written(covered);
+            back.written(covered.upto);
             third
         };
         let (waited, third) = tokio::join!(futures_util::future::join_all(waiting), writing);
@@ -422,7 +471,8 @@ mod tests {
         let late = tokio::time::timeout(Duration::from_millis(20), back.until_written(third));
         assert!(late.await.is_err(), "not written yet");
         let covered = back.begin();
-        back.written(covered);
+        assert_eq!(covered, Tickets { after: second, upto: third });
+        back.written(covered.upto);
         assert_eq!(back.until_written(third).await, Ok(()));
     }
 
@@ -438,7 +488,7 @@ mod tests {
             back.failed(covered, "the disk is full".into());
             tokio::time::sleep(Duration::from_millis(10)).await;
             let covered = back.begin();
-            back.written(covered);
+            back.written(covered.upto);
         };
         let (waited, ()) = tokio::join!(futures_util::future::join_all(waiting), failing);
         let full = Err("the disk is full".to_string());
@@ -452,7 +502,10 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("db.json");
         let back = WriteBack::new(&path);
-        let older = back.changed();
+        let older = Tickets {
+            after: 0,
+            upto: back.changed(),
+        };
         let (newer, covered) = (back.changed(), back.begin());
         let mut noted = Vec::new();
         back.write_snapshot(covered, &serde_json::json!({"v": 2}), |text| {
@@ -469,8 +522,9 @@ mod tests {
         assert_eq!(back.until_written(newer).await, Ok(()));
         // Superseded: a snapshot taken before the file was read again is left.
         let replaced = back.changed();
+        let tickets = back.begin();
         back.superseded();
-        back.write_snapshot(replaced, &serde_json::json!({"v": 3}), |_| ())
+        back.write_snapshot(tickets, &serde_json::json!({"v": 3}), |_| ())
             .unwrap();
         assert_eq!(file_contents(&path), serde_json::json!({"v": 2}));
         assert_eq!(back.until_written(replaced).await, Ok(()));
@@ -483,19 +537,61 @@ mod tests {
         let (started, is_started) = std::sync::mpsc::channel();
         let (release, released) = std::sync::mpsc::channel::<()>();
         let first = Arc::clone(&ran);
-        back.write_later(move || {
+        back.changed();
+        back.write_later(back.begin(), move |tickets| {
             started.send(()).unwrap();
             released.recv().unwrap();
-            first.lock().unwrap().push("being written");
+            first.lock().unwrap().push(("being written", tickets));
         });
         is_started.recv().unwrap();
         for name in ["waiting", "replaced it"] {
             let ran = Arc::clone(&ran);
-            back.write_later(move || ran.lock().unwrap().push(name));
+            back.changed();
+            back.write_later(back.begin(), move |tickets| {
+                ran.lock().unwrap().push((name, tickets))
+            });
         }
         release.send(()).unwrap();
         back.finish();
-        assert_eq!(*ran.lock().unwrap(), ["being written", "replaced it"]);
+        // The one that replaced the waiting one writes its changes too.
+        let written = [
+            ("being written", Tickets { after: 0, upto: 1 }),
+            ("replaced it", Tickets { after: 1, upto: 3 }),
+        ];
+        assert_eq!(*ran.lock().unwrap(), written);
+        // After the end, a snapshot is written where it is taken.
+        let here = std::thread::current().id();
+        let (sender, ran_on) = std::sync::mpsc::channel();
+        back.write_later(back.begin(), move |_| {
+            sender.send(std::thread::current().id()).unwrap()
+        });
+        assert_eq!(ran_on.try_recv(), Ok(here));
+    }
+
+    #[actix_web::test]
+    async fn a_failure_fails_only_the_changes_no_write_back_under_way_is_to_write() {
+        let back = WriteBack::new(Path::new("unused.json"));
+        let first = back.changed();
+        let under_way = back.begin();
+        let second = back.changed();
+        // Its snapshot cannot be taken while the first one is being written.
+        back.failed(back.begin(), "cannot read the data".into());
+        let failed = Err("cannot read the data".to_string());
+        assert_eq!(back.until_written(second).await, failed);
+        let waiting = tokio::time::timeout(Duration::from_millis(20), back.until_written(first));
+        assert!(waiting.await.is_err(), "the first write back decides");
+        back.written(under_way.upto);
+        assert_eq!(back.until_written(first).await, Ok(()));
+        // A reset's own write back fails beside a queued one: the queued one decides its own.
+        let third = back.changed();
+        let queued = back.begin();
+        let reset = back.changed();
+        back.failed(back.begin(), "the disk is full".into());
+        assert!(back.until_written(reset).await.is_err());
+        let waiting = tokio::time::timeout(Duration::from_millis(20), back.until_written(third));
+        assert!(waiting.await.is_err(), "the queued write back decides");
+        back.written(queued.upto);
+        assert_eq!(back.until_written(third).await, Ok(()));
     }
 
     #[actix_web::test]
@@ -504,23 +600,20 @@ mod tests {
         let path = directory.path().join("db.json");
         let back = Arc::new(WriteBack::new(&path));
         let ticket = back.changed();
-        let covered = back.begin();
         let panicking = Arc::clone(&back);
-        back.write_later(move || {
-            let _ = panicking.write_snapshot(covered, &serde_json::json!({}), |_| panic!("a bug"));
+        back.write_later(back.begin(), move |tickets| {
+            let _ = panicking.write_snapshot(tickets, &serde_json::json!({}), |_| panic!("a bug"));
         });
         back.finish();
         let failed = back.until_written(ticket).await;
         assert!(failed.unwrap_err().contains("a bug in standin"));
         let next = back.changed();
-        let covered = back.begin();
         let writing = Arc::clone(&back);
-        back.write_later(move || {
+        back.write_later(back.begin(), move |tickets| {
             writing
-                .write_snapshot(covered, &serde_json::json!({"v": 1}), |_| ())
+                .write_snapshot(tickets, &serde_json::json!({"v": 1}), |_| ())
                 .unwrap()
         });
-        back.finish();
         assert_eq!(back.until_written(next).await, Ok(()));
         assert_eq!(file_contents(&path), serde_json::json!({"v": 1}));
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Service;
 use crate::json_server::pretty::{self, RecordTexts, Snapshot};
-use crate::json_server::{RecordChange, is_singular};
+use crate::json_server::{RecordChange, Tickets, is_singular};
 use crate::spec::{Resource, Spec};
 use crate::store::{Store, StoreError};
 
@@ -162,44 +162,44 @@ impl Service {
         let Some(back) = &self.write_back else {
             return;
         };
-        if let Ok((covered, database)) = self.snapshot(back, store, spec) {
+        if let Ok((tickets, database)) = self.snapshot(back, store, spec) {
             let service = Arc::clone(self);
-            back.write_later(move || {
+            back.write_later(tickets, move |tickets| {
                 // Its outcome goes to the writes waiting for it.
-                let _ = service.write_snapshot(covered, &database);
+                let _ = service.write_snapshot(tickets, &database);
             });
         }
     }
 
     /// Begins a write back and takes its snapshot (on the store's thread):
-    /// the last ticket it covers, and the data. If the data cannot be read,
-    /// or the reading panics, the writes it covers are told.
+    /// the changes it is to write, and the data. If the data cannot be
+    /// read, or the reading panics, those writes are told.
     fn snapshot(
         &self,
         back: &crate::json_server::WriteBack,
         store: &Store,
         spec: &Spec,
-    ) -> Result<(u64, Database), WriteBackError> {
-        let covered = back.begin();
-        let unfinished = back.unfinished(covered);
+    ) -> Result<(Tickets, Database), WriteBackError> {
+        let tickets = back.begin();
+        let unfinished = back.unfinished(tickets);
         let taken = self.db_json(store, spec).map_err(WriteBackError::from);
         unfinished.ended();
         match taken {
-            Ok(database) => Ok((covered, database)),
+            Ok(database) => Ok((tickets, database)),
             Err(error) => {
-                back.failed(covered, error.to_string());
+                back.failed(tickets, error.to_string());
                 Err(error)
             }
         }
     }
 
-    /// Writes a snapshot holding the changes up to ticket `covered`, where
-    /// the server writes its db.json back (its outcome goes to the writes waiting for it).
-    fn write_snapshot(&self, covered: u64, database: &Database) -> Result<(), WriteBackError> {
+    /// Writes a snapshot meant to write the changes `tickets`, where the
+    /// server writes its db.json back (its outcome goes to the writes waiting for it).
+    fn write_snapshot(&self, tickets: Tickets, database: &Database) -> Result<(), WriteBackError> {
         let Some(back) = &self.write_back else {
             return Ok(());
         };
-        back.write_snapshot(covered, database, |text| {
+        back.write_snapshot(tickets, database, |text| {
             self.file_written(crate::import::input_hash(text, &[]));
         })?;
         Ok(())
@@ -229,8 +229,8 @@ impl Service {
         };
         // A change of its own: newer than every snapshot taken before it.
         back.changed();
-        let (covered, database) = self.snapshot(back, store, spec)?;
-        self.write_snapshot(covered, &database)
+        let (tickets, database) = self.snapshot(back, store, spec)?;
+        self.write_snapshot(tickets, &database)
     }
 
     /// Answers once the db.json file holds the change that was given
