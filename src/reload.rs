@@ -46,6 +46,10 @@ impl std::fmt::Debug for Watch {
 /// begins, for an edit saved while the server was starting.
 pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
+    if let Some(back) = &service.write_back {
+        // Its write backs wait for the watcher to reload an edit rather than write over it.
+        back.watched();
+    }
     let directory = absolute
         .parent()
         .map(Path::to_path_buf)
@@ -309,6 +313,11 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
             );
         }
     };
+    // A write back finding the file as read here waits until it is handled, whatever comes of it.
+    let _handling = service
+        .write_back
+        .as_ref()
+        .map(crate::json_server::WriteBack::handling);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
     // Released before the reload, whose operation holds it on the store's thread.

@@ -7,13 +7,17 @@
 //! later one replaces it (it holds the same changes and more); a snapshot
 //! older than what the file holds is never written. A write back that fails
 //! fails only the changes it was to write: those an earlier one, still
-//! under way, writes are answered by that one.
+//! under way, writes are answered by that one. Where a watcher reloads the
+//! file, a write back finding it edited since standin last wrote it, or the
+//! watcher last handled it, waits for the watcher to handle the edit first,
+//! rather than write over it (a reload supersedes the snapshot).
 
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::pretty::{RecordTexts, Snapshot};
 
@@ -39,6 +43,69 @@ pub struct WriteBack {
     last_length: AtomicUsize,
     /// The records' texts the file holds, for the next write back to copy.
     texts: Mutex<RecordTexts>,
+    /// Whether a watcher reloads the file when it is edited (see [`WriteBack::watched`]).
+    watched: AtomicBool,
+    /// The file as standin last wrote it, or the watcher last handled it.
+    known: Mutex<Option<FileState>>,
+    /// Wakes a write back waiting for the watcher to handle an edit.
+    handled: Condvar,
+}
+
+/// What tells one state of a file from another: an edit in place changes
+/// its length or time of change, a file saved in its place its inode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileState {
+    length: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl FileState {
+    fn of(metadata: &std::fs::Metadata) -> FileState {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        FileState {
+            length: metadata.len(),
+            modified: metadata.modified().ok(),
+            #[cfg(unix)]
+            inode: (metadata.dev(), metadata.ino()),
+        }
+    }
+
+    /// The state of the file at `path`, if there is one.
+    fn at(path: &Path) -> Option<FileState> {
+        std::fs::metadata(path)
+            .ok()
+            .map(|metadata| FileState::of(&metadata))
+    }
+}
+
+/// What a write back does about an edit of the file that the watcher has
+/// not handled yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnhandledEdit {
+    /// Waits (up to [`WriteBack::EDIT_WAIT`]) for the watcher to reload it, or refuse it.
+    Wait,
+    /// Writes over it: the data replaces the file as a whole (a reset).
+    WriteOver,
+}
+
+/// Held by the watcher while it handles the file as it read it: once
+/// dropped, a write back finding that state of the file writes over it.
+#[derive(Debug)]
+pub struct Handling<'a> {
+    back: &'a WriteBack,
+    state: Option<FileState>,
+}
+
+impl Drop for Handling<'_> {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            *self.back.known() = Some(state);
+            self.back.handled.notify_all();
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -182,7 +249,46 @@ impl WriteBack {
             finished: AtomicBool::new(false),
             last_length: AtomicUsize::new(0),
             texts: Mutex::new(RecordTexts::default()),
+            watched: AtomicBool::new(false),
+            // As standin read it at the start.
+            known: Mutex::new(FileState::at(path)),
+            handled: Condvar::new(),
         }
+    }
+
+    /// How long a write back waits at most for the watcher to handle an
+    /// edit (a reload of a large file takes seconds); then it writes.
+    pub const EDIT_WAIT: Duration = Duration::from_secs(10);
+
+    /// Says that a watcher reloads the file when it is edited: a write
+    /// back then waits for it to handle an edit, rather than write over it.
+    pub fn watched(&self) {
+        self.watched.store(true, Ordering::SeqCst);
+    }
+
+    /// Begins the watcher's handling of the file as it just read it (the
+    /// caller holds [`WriteBack::hold`]); write backs that find the file so
+    /// wait until the guard is dropped, once the reload is done or refused.
+    pub fn handling(&self) -> Handling<'_> {
+        Handling {
+            back: self,
+            state: FileState::at(&self.path),
+        }
+    }
+
+    fn known(&self) -> MutexGuard<'_, Option<FileState>> {
+        self.known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether the file was edited since it was `known` (as standin wrote
+    /// it, or the watcher handled it last), and the watcher is to handle that edit.
+    fn edit_unhandled(&self, known: &Option<FileState>) -> bool {
+        self.watched.load(Ordering::SeqCst)
+            && !self.finished.load(Ordering::SeqCst)
+            // A file gone is written again.
+            && FileState::at(&self.path).is_some_and(|now| known.as_ref() != Some(&now))
     }
 
     /// Excludes writing the file while the guard lives.
@@ -352,6 +458,9 @@ impl WriteBack {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.finished.store(true, Ordering::SeqCst);
+            // A write back waiting for the watcher writes now.
+            let _known = self.known();
+            self.handled.notify_all();
             writer.as_mut().and_then(|writer| {
                 writer.waiting.close();
                 writer.thread.take()
@@ -364,18 +473,44 @@ impl WriteBack {
 
     /// Writes `database`, a snapshot meant to write the changes `tickets`
     /// (see [`WriteBack::begin`]) and holding every one up to `tickets.upto`,
-    /// unless the file holds a later state already; `noted` is told the
-    /// text once it is the file's. The changes are then answered, or told
-    /// why it failed.
+    /// unless the file holds a later state already (which a reload of an
+    /// edit it waited for may make it); `noted` is told the text once it is
+    /// the file's. The changes are then answered, or told why it failed.
     pub fn write_snapshot(
         &self,
         tickets: Tickets,
         database: &impl Snapshot,
+        edit: UnhandledEdit,
         noted: impl FnOnce(&str),
     ) -> std::io::Result<()> {
-        let _held = self.hold();
-        if self.progress().written >= tickets.upto {
-            return Ok(());
+        let deadline = Instant::now() + WriteBack::EDIT_WAIT;
+        let mut held = self.hold();
+        loop {
+            if self.progress().written >= tickets.upto {
+                return Ok(());
+            }
+            if edit == UnhandledEdit::WriteOver || !self.edit_unhandled(&self.known()) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    "{} was edited and not reloaded within {}s: writing the data over it",
+                    self.path.display(),
+                    WriteBack::EDIT_WAIT.as_secs()
+                );
+                break;
+            }
+            // Not held while waiting: the watcher reads the file and reloads it meanwhile.
+            drop(held);
+            let known = self.known();
+            // Looked at again under the lock the watcher's end takes: no wake-up is missed.
+            if self.edit_unhandled(&known) {
+                let timeout = deadline.saturating_duration_since(Instant::now());
+                drop(self.handled.wait_timeout(known, timeout));
+            } else {
+                drop(known);
+            }
+            held = self.hold();
         }
         let unfinished = self.unfinished(tickets);
         let written = self.write(database, noted);
@@ -416,7 +551,12 @@ impl WriteBack {
             .tempfile_in(directory)?;
         temporary.write_all(text.as_bytes())?;
         temporary.as_file().sync_all()?;
+        let state = temporary
+            .as_file()
+            .metadata()
+            .map(|metadata| FileState::of(&metadata));
         temporary.persist(&self.path).map_err(|error| error.error)?;
+        *self.known() = state.ok();
         // Before the hold ends: the watcher reads the file and this together.
         noted(&text);
         // The rename is durable once the directory is synced.
@@ -459,7 +599,13 @@ mod tests {
         let writing = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             let covered = back.begin();
-            assert_eq!(covered, Tickets { after: 0, upto: second });
+            assert_eq!(
+                covered,
+                Tickets {
+                    after: 0,
+                    upto: second
+                }
+            );
             // A change made while the file is written queues the next one.
             let third = back.changed();
             assert!(back.schedule());
@@ -471,7 +617,13 @@ mod tests {
         let late = tokio::time::timeout(Duration::from_millis(20), back.until_written(third));
         assert!(late.await.is_err(), "not written yet");
         let covered = back.begin();
-        assert_eq!(covered, Tickets { after: second, upto: third });
+        assert_eq!(
+            covered,
+            Tickets {
+                after: second,
+                upto: third
+            }
+        );
         back.written(covered.upto);
         assert_eq!(back.until_written(third).await, Ok(()));
     }
@@ -508,13 +660,19 @@ mod tests {
         };
         let (newer, covered) = (back.changed(), back.begin());
         let mut noted = Vec::new();
-        back.write_snapshot(covered, &serde_json::json!({"v": 2}), |text| {
-            noted.push(text.to_string())
-        })
+        back.write_snapshot(
+            covered,
+            &serde_json::json!({"v": 2}),
+            UnhandledEdit::Wait,
+            |text| noted.push(text.to_string()),
+        )
         .unwrap();
-        back.write_snapshot(older, &serde_json::json!({"v": 1}), |text| {
-            noted.push(text.to_string())
-        })
+        back.write_snapshot(
+            older,
+            &serde_json::json!({"v": 1}),
+            UnhandledEdit::Wait,
+            |text| noted.push(text.to_string()),
+        )
         .unwrap();
         assert_eq!(file_contents(&path), serde_json::json!({"v": 2}));
         assert_eq!(noted.len(), 1, "the older one was not written: {noted:?}");
@@ -524,8 +682,13 @@ mod tests {
         let replaced = back.changed();
         let tickets = back.begin();
         back.superseded();
-        back.write_snapshot(tickets, &serde_json::json!({"v": 3}), |_| ())
-            .unwrap();
+        back.write_snapshot(
+            tickets,
+            &serde_json::json!({"v": 3}),
+            UnhandledEdit::Wait,
+            |_| (),
+        )
+        .unwrap();
         assert_eq!(file_contents(&path), serde_json::json!({"v": 2}));
         assert_eq!(back.until_written(replaced).await, Ok(()));
     }
@@ -602,7 +765,12 @@ mod tests {
         let ticket = back.changed();
         let panicking = Arc::clone(&back);
         back.write_later(back.begin(), move |tickets| {
-            let _ = panicking.write_snapshot(tickets, &serde_json::json!({}), |_| panic!("a bug"));
+            let _ = panicking.write_snapshot(
+                tickets,
+                &serde_json::json!({}),
+                UnhandledEdit::Wait,
+                |_| panic!("a bug"),
+            );
         });
         back.finish();
         let failed = back.until_written(ticket).await;
@@ -611,7 +779,12 @@ mod tests {
         let writing = Arc::clone(&back);
         back.write_later(back.begin(), move |tickets| {
             writing
-                .write_snapshot(tickets, &serde_json::json!({"v": 1}), |_| ())
+                .write_snapshot(
+                    tickets,
+                    &serde_json::json!({"v": 1}),
+                    UnhandledEdit::Wait,
+                    |_| (),
+                )
                 .unwrap()
         });
         assert_eq!(back.until_written(next).await, Ok(()));

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Service;
 use crate::json_server::pretty::{self, RecordTexts, Snapshot};
-use crate::json_server::{RecordChange, Tickets, is_singular};
+use crate::json_server::{RecordChange, Tickets, UnhandledEdit, is_singular};
 use crate::spec::{Resource, Spec};
 use crate::store::{Store, StoreError};
 
@@ -166,7 +166,7 @@ impl Service {
             let service = Arc::clone(self);
             back.write_later(tickets, move |tickets| {
                 // Its outcome goes to the writes waiting for it.
-                let _ = service.write_snapshot(tickets, &database);
+                let _ = service.write_snapshot(tickets, &database, UnhandledEdit::Wait);
             });
         }
     }
@@ -194,12 +194,19 @@ impl Service {
     }
 
     /// Writes a snapshot meant to write the changes `tickets`, where the
-    /// server writes its db.json back (its outcome goes to the writes waiting for it).
-    fn write_snapshot(&self, tickets: Tickets, database: &Database) -> Result<(), WriteBackError> {
+    /// server writes its db.json back (its outcome goes to the writes
+    /// waiting for it); `edit` says what it does about a hand edit the
+    /// watcher has not reloaded yet.
+    fn write_snapshot(
+        &self,
+        tickets: Tickets,
+        database: &Database,
+        edit: UnhandledEdit,
+    ) -> Result<(), WriteBackError> {
         let Some(back) = &self.write_back else {
             return Ok(());
         };
-        back.write_snapshot(tickets, database, |text| {
+        back.write_snapshot(tickets, database, edit, |text| {
             self.file_written(crate::import::input_hash(text, &[]));
         })?;
         Ok(())
@@ -230,7 +237,8 @@ impl Service {
         // A change of its own: newer than every snapshot taken before it.
         back.changed();
         let (tickets, database) = self.snapshot(back, store, spec)?;
-        self.write_snapshot(tickets, &database)
+        // On the store's thread, which a reload waits for; and the data replaces the file whole.
+        self.write_snapshot(tickets, &database, UnhandledEdit::WriteOver)
     }
 
     /// Answers once the db.json file holds the change that was given

@@ -385,3 +385,44 @@ async fn after_a_refused_edit_standins_own_writes_are_not_reloaded() {
     assert_eq!(served["posts"].as_array().unwrap().len(), 13);
     assert_eq!(file_contents(&app.path), served);
 }
+
+#[actix_web::test]
+async fn an_edit_saved_just_before_a_write_is_reloaded_not_written_over() {
+    let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
+        options.watch = true;
+    });
+    for round in 0..3 {
+        let mut edited = file_contents(&app.path);
+        let title = format!("edited by hand {round}");
+        push(&mut edited, "posts", json!({"id": 1000 * (round + 1), "title": title}));
+        std::fs::write(&app.path, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
+        // Well within the watcher's wait for the file to be quiet.
+        let created = app
+            .send(Method::POST, "/posts", json!({"title": "through the API"}))
+            .await;
+        assert_eq!(created.status(), 201);
+        let started = Instant::now();
+        loop {
+            let served = app.body("/posts").await;
+            let titles: Vec<&str> = served
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|post| post["title"].as_str())
+                .collect();
+            if titles.contains(&title.as_str()) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the edit was written over: {served}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The next write goes into the file with the edit.
+        create_post(&app, "after the edit").await;
+        let written = file_contents(&app.path);
+        assert!(written.to_string().contains(&title), "{written}");
+        assert_eq!(written, app.body("/db").await);
+    }
+}
