@@ -25,6 +25,21 @@ type FileDebouncer = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 /// A running watch; dropping it stops watching.
 pub struct Watch {
     _debouncer: Arc<Mutex<FileDebouncer>>,
+    service: Weak<Service>,
+}
+
+impl Drop for Watch {
+    /// Tells a db.json's write backs that no watcher reloads an edit now.
+    fn drop(&mut self) {
+        if let Some(back) = self
+            .service
+            .upgrade()
+            .as_ref()
+            .and_then(|service| service.write_back.as_ref())
+        {
+            back.unwatched();
+        }
+    }
 }
 
 impl std::fmt::Debug for Watch {
@@ -46,10 +61,6 @@ impl std::fmt::Debug for Watch {
 /// begins, for an edit saved while the server was starting.
 pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
     let absolute = std::path::absolute(path)?;
-    if let Some(back) = &service.write_back {
-        // Its write backs wait for the watcher to reload an edit rather than write over it.
-        back.watched();
-    }
     let directory = absolute
         .parent()
         .map(Path::to_path_buf)
@@ -132,8 +143,13 @@ pub fn watch(path: &Path, service: Arc<Service>) -> notify::Result<Watch> {
                 following.lock().reload_and_watch(&mut debouncer.lock());
             }
         })?;
+    if let Some(back) = &service.write_back {
+        // Its write backs wait for the watcher to reload an edit rather than write over it.
+        back.watched();
+    }
     Ok(Watch {
         _debouncer: debouncer,
+        service: Arc::downgrade(&service),
     })
 }
 
@@ -292,6 +308,12 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
         .write_back
         .as_ref()
         .map(crate::json_server::WriteBack::hold);
+    // Before the read: a write back finding the file as it is now waits
+    // until what is read is handled, whatever comes of it.
+    let _handling = service
+        .write_back
+        .as_ref()
+        .map(crate::json_server::WriteBack::handling);
     let text = match crate::spec::read_text(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -313,11 +335,6 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
             );
         }
     };
-    // A write back finding the file as read here waits until it is handled, whatever comes of it.
-    let _handling = service
-        .write_back
-        .as_ref()
-        .map(crate::json_server::WriteBack::handling);
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
     // Released before the reload, whose operation holds it on the store's thread.

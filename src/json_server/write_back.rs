@@ -87,24 +87,35 @@ impl FileState {
 pub enum UnhandledEdit {
     /// Waits (up to [`WriteBack::EDIT_WAIT`]) for the watcher to reload it, or refuse it.
     Wait,
-    /// Writes over it: the data replaces the file as a whole (a reset).
+    /// Writes over it: on the store's thread, which a reload waits for,
+    /// or where the data replaces the file as a whole (a reset).
     WriteOver,
 }
 
-/// Held by the watcher while it handles the file as it read it: once
-/// dropped, a write back finding that state of the file writes over it.
+/// Held by the watcher while it reads the file and handles what it read:
+/// once dropped, a write back finding the file as it was when the guard
+/// was made writes over it. (Taken before the read: a file changed after
+/// it stays an edit to handle, which its own event brings.)
 #[derive(Debug)]
 pub struct Handling<'a> {
     back: &'a WriteBack,
+    /// The file's state when the guard was made.
     state: Option<FileState>,
+    /// What was known of the file then: a write of standin's since is the newer.
+    known_then: Option<FileState>,
 }
 
 impl Drop for Handling<'_> {
     fn drop(&mut self) {
-        if let Some(state) = self.state.take() {
-            *self.back.known() = Some(state);
-            self.back.handled.notify_all();
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        let mut known = self.back.known();
+        if *known == self.known_then {
+            *known = Some(state);
         }
+        drop(known);
+        self.back.handled.notify_all();
     }
 }
 
@@ -120,8 +131,8 @@ struct Progress {
 }
 
 /// The changes a write back is to write: those whose tickets are above
-/// `after` and up to `upto`. The file holds the ones up to `after`, or an
-/// earlier write back still under way is to write them.
+/// `after` and up to `upto`. The ones up to `after` are an earlier write
+/// back's to write (it may have, may still, or may have failed to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tickets {
     /// The last ticket an earlier write back covers.
@@ -136,8 +147,9 @@ impl Tickets {
     }
 }
 
-/// Work for the writer's thread: writing one snapshot, which is to write the changes given.
-type Job = Box<dyn FnOnce(Tickets) + Send>;
+/// Work for the writer's thread: writing one snapshot, which is to write
+/// the changes given, doing as said about an edit the watcher has not handled.
+type Job = Box<dyn FnOnce(Tickets, UnhandledEdit) + Send>;
 
 /// The writer's thread and the snapshot waiting for it.
 #[derive(Debug)]
@@ -193,7 +205,8 @@ impl Waiting {
             };
             // A job that panics has failed its changes (see `Unfinished`);
             // the thread goes on for the next.
-            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(tickets)));
+            let _ =
+                std::panic::catch_unwind(AssertUnwindSafe(|| job(tickets, UnhandledEdit::Wait)));
         }
     }
 
@@ -266,13 +279,27 @@ impl WriteBack {
         self.watched.store(true, Ordering::SeqCst);
     }
 
-    /// Begins the watcher's handling of the file as it just read it (the
-    /// caller holds [`WriteBack::hold`]); write backs that find the file so
-    /// wait until the guard is dropped, once the reload is done or refused.
+    /// Says that the watcher stopped: a write back waiting for it writes now.
+    pub fn unwatched(&self) {
+        self.watched.store(false, Ordering::SeqCst);
+        self.edit_handled();
+    }
+
+    /// Wakes the write backs waiting for the watcher, to look at the file again.
+    fn edit_handled(&self) {
+        let _known = self.known();
+        self.handled.notify_all();
+    }
+
+    /// Begins the watcher's handling of the file, just before it reads it
+    /// (the caller holds [`WriteBack::hold`]); write backs that find the
+    /// file so wait until the guard is dropped, once what was read is
+    /// reloaded or refused.
     pub fn handling(&self) -> Handling<'_> {
         Handling {
             back: self,
             state: FileState::at(&self.path),
+            known_then: self.known().clone(),
         }
     }
 
@@ -286,7 +313,6 @@ impl WriteBack {
     /// it, or the watcher handled it last), and the watcher is to handle that edit.
     fn edit_unhandled(&self, known: &Option<FileState>) -> bool {
         self.watched.load(Ordering::SeqCst)
-            && !self.finished.load(Ordering::SeqCst)
             // A file gone is written again.
             && FileState::at(&self.path).is_some_and(|now| known.as_ref() != Some(&now))
     }
@@ -343,7 +369,17 @@ impl WriteBack {
 
     /// Records that the write back meant to write the changes `tickets` failed, and why.
     pub fn failed(&self, tickets: Tickets, why: String) {
-        self.progress().failures.push((tickets, why));
+        {
+            let mut progress = self.progress();
+            match progress.failures.last_mut() {
+                // The same failure again (a disk still full): one range.
+                Some((last, same)) if *same == why && last.upto >= tickets.after => {
+                    last.after = last.after.min(tickets.after);
+                    last.upto = last.upto.max(tickets.upto);
+                }
+                _ => progress.failures.push((tickets, why)),
+            }
+        }
         self.ended.notify_waiters();
     }
 
@@ -376,15 +412,21 @@ impl WriteBack {
     /// Runs `job`, the writing of a snapshot meant to write the changes
     /// `tickets`, on the writer's thread, in place of the one waiting there
     /// if any: the latest snapshot holds what the earlier one does, and
-    /// takes on writing its changes. After [`WriteBack::finish`], runs it here.
-    pub fn write_later(&self, tickets: Tickets, job: impl FnOnce(Tickets) + Send + 'static) {
+    /// takes on writing its changes. After [`WriteBack::finish`], runs it
+    /// here, writing over an edit the watcher has not handled (the caller
+    /// is the store's thread, which a reload waits for).
+    pub fn write_later(
+        &self,
+        tickets: Tickets,
+        job: impl FnOnce(Tickets, UnhandledEdit) + Send + 'static,
+    ) {
         let mut writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if self.finished.load(Ordering::SeqCst) {
             drop(writer);
-            return job(tickets);
+            return job(tickets, UnhandledEdit::WriteOver);
         }
         let ended = |writer: &Writer| {
             writer
@@ -412,7 +454,7 @@ impl WriteBack {
                     // Written on this thread instead: slower, never lost.
                     tracing::warn!("no thread to write the db.json on ({error}): writing it here");
                     drop(writer);
-                    return job(tickets);
+                    return job(tickets, UnhandledEdit::WriteOver);
                 }
             }
         }
@@ -449,8 +491,8 @@ impl WriteBack {
     }
 
     /// Waits until the snapshot given to [`WriteBack::write_later`] last is
-    /// written, and ends the writer's thread; later snapshots are written
-    /// where they are taken.
+    /// written (after the watcher handled an edit it waits for), and ends
+    /// the writer's thread; later snapshots are written where they are taken.
     pub fn finish(&self) {
         let thread = {
             let mut writer = self
@@ -458,9 +500,6 @@ impl WriteBack {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.finished.store(true, Ordering::SeqCst);
-            // A write back waiting for the watcher writes now.
-            let _known = self.known();
-            self.handled.notify_all();
             writer.as_mut().and_then(|writer| {
                 writer.waiting.close();
                 writer.thread.take()
@@ -483,10 +522,12 @@ impl WriteBack {
         edit: UnhandledEdit,
         noted: impl FnOnce(&str),
     ) -> std::io::Result<()> {
+        let unfinished = self.unfinished(tickets);
         let deadline = Instant::now() + WriteBack::EDIT_WAIT;
         let mut held = self.hold();
         loop {
             if self.progress().written >= tickets.upto {
+                unfinished.ended();
                 return Ok(());
             }
             if edit == UnhandledEdit::WriteOver || !self.edit_unhandled(&self.known()) {
@@ -512,7 +553,6 @@ impl WriteBack {
             }
             held = self.hold();
         }
-        let unfinished = self.unfinished(tickets);
         let written = self.write(database, noted);
         unfinished.ended();
         match &written {
@@ -557,6 +597,8 @@ impl WriteBack {
             .map(|metadata| FileState::of(&metadata));
         temporary.persist(&self.path).map_err(|error| error.error)?;
         *self.known() = state.ok();
+        // A write back waiting for the watcher finds the file standin's now.
+        self.handled.notify_all();
         // Before the hold ends: the watcher reads the file and this together.
         noted(&text);
         // The rename is durable once the directory is synced.
@@ -701,34 +743,35 @@ mod tests {
         let (release, released) = std::sync::mpsc::channel::<()>();
         let first = Arc::clone(&ran);
         back.changed();
-        back.write_later(back.begin(), move |tickets| {
+        back.write_later(back.begin(), move |tickets, edit| {
             started.send(()).unwrap();
             released.recv().unwrap();
-            first.lock().unwrap().push(("being written", tickets));
+            first.lock().unwrap().push(("being written", tickets, edit));
         });
         is_started.recv().unwrap();
         for name in ["waiting", "replaced it"] {
             let ran = Arc::clone(&ran);
             back.changed();
-            back.write_later(back.begin(), move |tickets| {
-                ran.lock().unwrap().push((name, tickets))
+            back.write_later(back.begin(), move |tickets, edit| {
+                ran.lock().unwrap().push((name, tickets, edit))
             });
         }
         release.send(()).unwrap();
         back.finish();
         // The one that replaced the waiting one writes its changes too.
+        let wait = UnhandledEdit::Wait;
         let written = [
-            ("being written", Tickets { after: 0, upto: 1 }),
-            ("replaced it", Tickets { after: 1, upto: 3 }),
+            ("being written", Tickets { after: 0, upto: 1 }, wait),
+            ("replaced it", Tickets { after: 1, upto: 3 }, wait),
         ];
         assert_eq!(*ran.lock().unwrap(), written);
-        // After the end, a snapshot is written where it is taken.
+        // After the end, a snapshot is written where it is taken, without waiting.
         let here = std::thread::current().id();
         let (sender, ran_on) = std::sync::mpsc::channel();
-        back.write_later(back.begin(), move |_| {
-            sender.send(std::thread::current().id()).unwrap()
+        back.write_later(back.begin(), move |_, edit| {
+            sender.send((std::thread::current().id(), edit)).unwrap()
         });
-        assert_eq!(ran_on.try_recv(), Ok(here));
+        assert_eq!(ran_on.try_recv(), Ok((here, UnhandledEdit::WriteOver)));
     }
 
     #[actix_web::test]
@@ -764,31 +807,83 @@ mod tests {
         let back = Arc::new(WriteBack::new(&path));
         let ticket = back.changed();
         let panicking = Arc::clone(&back);
-        back.write_later(back.begin(), move |tickets| {
-            let _ = panicking.write_snapshot(
-                tickets,
-                &serde_json::json!({}),
-                UnhandledEdit::Wait,
-                |_| panic!("a bug"),
-            );
+        back.write_later(back.begin(), move |tickets, edit| {
+            let _ = panicking
+                .write_snapshot(tickets, &serde_json::json!({}), edit, |_| panic!("a bug"));
         });
         back.finish();
         let failed = back.until_written(ticket).await;
         assert!(failed.unwrap_err().contains("a bug in standin"));
         let next = back.changed();
         let writing = Arc::clone(&back);
-        back.write_later(back.begin(), move |tickets| {
+        back.write_later(back.begin(), move |tickets, edit| {
             writing
-                .write_snapshot(
-                    tickets,
-                    &serde_json::json!({"v": 1}),
-                    UnhandledEdit::Wait,
-                    |_| (),
-                )
+                .write_snapshot(tickets, &serde_json::json!({"v": 1}), edit, |_| ())
                 .unwrap()
         });
         assert_eq!(back.until_written(next).await, Ok(()));
         assert_eq!(file_contents(&path), serde_json::json!({"v": 1}));
+    }
+
+    #[test]
+    fn a_write_back_waits_for_the_watcher_to_handle_an_edit_rather_than_write_over_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("db.json");
+        std::fs::write(&path, "{}").unwrap();
+        let back = Arc::new(WriteBack::new(&path));
+        back.watched();
+        let write = |value: Value, edit: UnhandledEdit| {
+            back.changed();
+            let (tickets, writing) = (back.begin(), Arc::clone(&back));
+            let (done, written) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                writing
+                    .write_snapshot(tickets, &value, edit, |_| ())
+                    .unwrap();
+                done.send(()).unwrap();
+            });
+            written
+        };
+        let waits = |written: &std::sync::mpsc::Receiver<()>| {
+            let waited = written.recv_timeout(Duration::from_millis(100));
+            assert!(waited.is_err(), "it waits for the watcher");
+        };
+        let ends = |written: std::sync::mpsc::Receiver<()>| {
+            written.recv_timeout(Duration::from_secs(5)).unwrap();
+        };
+        // The file as standin read it, then as it wrote it: no wait.
+        ends(write(serde_json::json!({"v": 1}), UnhandledEdit::Wait));
+        ends(write(serde_json::json!({"v": 2}), UnhandledEdit::Wait));
+        // Edited by hand: the write back waits; the watcher reloads the edit,
+        // which supersedes the snapshot.
+        std::fs::write(&path, r#"{"v": "edited"}"#).unwrap();
+        let written = write(serde_json::json!({"v": 3}), UnhandledEdit::Wait);
+        waits(&written);
+        {
+            let _held = back.hold();
+            let _handling = back.handling();
+            back.superseded();
+        }
+        ends(written);
+        assert_eq!(file_contents(&path), serde_json::json!({"v": "edited"}));
+        // An edit the watcher refuses is written over once refused.
+        std::fs::write(&path, "{ not json").unwrap();
+        let written = write(serde_json::json!({"v": 4}), UnhandledEdit::Wait);
+        waits(&written);
+        drop((back.hold(), back.handling()));
+        ends(written);
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 4}));
+        // A reset writes over an edit at once.
+        std::fs::write(&path, r#"{"v": "again"}"#).unwrap();
+        ends(write(serde_json::json!({"v": 5}), UnhandledEdit::WriteOver));
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 5}));
+        // Once the watcher stops, the write back waiting for it writes.
+        std::fs::write(&path, r#"{"v": "unwatched"}"#).unwrap();
+        let written = write(serde_json::json!({"v": 6}), UnhandledEdit::Wait);
+        waits(&written);
+        back.unwatched();
+        ends(written);
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 6}));
     }
 
     fn file_contents(path: &Path) -> Value {

@@ -164,9 +164,9 @@ impl Service {
         };
         if let Ok((tickets, database)) = self.snapshot(back, store, spec) {
             let service = Arc::clone(self);
-            back.write_later(tickets, move |tickets| {
+            back.write_later(tickets, move |tickets, edit| {
                 // Its outcome goes to the writes waiting for it.
-                let _ = service.write_snapshot(tickets, &database, UnhandledEdit::Wait);
+                let _ = service.write_snapshot(tickets, &database, edit);
             });
         }
     }

@@ -394,7 +394,11 @@ async fn an_edit_saved_just_before_a_write_is_reloaded_not_written_over() {
     for round in 0..3 {
         let mut edited = file_contents(&app.path);
         let title = format!("edited by hand {round}");
-        push(&mut edited, "posts", json!({"id": 1000 * (round + 1), "title": title}));
+        push(
+            &mut edited,
+            "posts",
+            json!({"id": 1000 * (round + 1), "title": title}),
+        );
         std::fs::write(&app.path, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
         // Well within the watcher's wait for the file to be quiet.
         let created = app
