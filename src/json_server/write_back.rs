@@ -524,36 +524,44 @@ impl WriteBack {
     ) -> std::io::Result<()> {
         let unfinished = self.unfinished(tickets);
         let deadline = Instant::now() + WriteBack::EDIT_WAIT;
+        let mut edit = edit;
         let mut held = self.hold();
-        loop {
+        let mut prepared = None;
+        let written = loop {
             if self.progress().written >= tickets.upto {
                 unfinished.ended();
                 return Ok(());
             }
-            if edit == UnhandledEdit::WriteOver || !self.edit_unhandled(&self.known()) {
-                break;
+            if self.waits_for_watcher(&mut edit, deadline) {
+                // Not held while waiting: the watcher reads the file and reloads it meanwhile.
+                drop(held);
+                let known = self.known();
+                // Looked at again under the lock the watcher's end takes: no wake-up is missed.
+                if self.edit_unhandled(&known) {
+                    let timeout = deadline.saturating_duration_since(Instant::now());
+                    drop(self.handled.wait_timeout(known, timeout));
+                } else {
+                    drop(known);
+                }
+                held = self.hold();
+                continue;
             }
-            if Instant::now() >= deadline {
-                tracing::warn!(
-                    "{} was edited and not reloaded within {}s: writing the data over it",
-                    self.path.display(),
-                    WriteBack::EDIT_WAIT.as_secs()
-                );
-                break;
+            let ready = match prepared.take() {
+                Some(ready) => ready,
+                None => match self.prepare(database) {
+                    Ok(ready) => ready,
+                    Err(error) => break Err(error),
+                },
+            };
+            // Looked at again once the text is ready (a large file takes a
+            // while to write and sync): an edit saved meanwhile is waited
+            // for too, and the text kept for after.
+            if self.waits_for_watcher(&mut edit, deadline) {
+                prepared = Some(ready);
+                continue;
             }
-            // Not held while waiting: the watcher reads the file and reloads it meanwhile.
-            drop(held);
-            let known = self.known();
-            // Looked at again under the lock the watcher's end takes: no wake-up is missed.
-            if self.edit_unhandled(&known) {
-                let timeout = deadline.saturating_duration_since(Instant::now());
-                drop(self.handled.wait_timeout(known, timeout));
-            } else {
-                drop(known);
-            }
-            held = self.hold();
-        }
-        let written = self.write(database, noted);
+            break self.put_in_place(ready, noted);
+        };
         unfinished.ended();
         match &written {
             Ok(()) => self.written(tickets.upto),
@@ -565,9 +573,34 @@ impl WriteBack {
         written
     }
 
+    /// Whether a write back is to wait for the watcher now: it waits for
+    /// an edit not handled yet, until the deadline, past which it writes
+    /// over (and `edit` says so from then on).
+    fn waits_for_watcher(&self, edit: &mut UnhandledEdit, deadline: Instant) -> bool {
+        if *edit == UnhandledEdit::WriteOver || !self.edit_unhandled(&self.known()) {
+            return false;
+        }
+        if Instant::now() < deadline {
+            return true;
+        }
+        tracing::warn!(
+            "{} was edited and not reloaded within {}s: writing the data over it",
+            self.path.display(),
+            WriteBack::EDIT_WAIT.as_secs()
+        );
+        *edit = UnhandledEdit::WriteOver;
+        false
+    }
+
     /// Writes `database` to the file atomically (the caller holds
     /// [`WriteBack::hold`]); `noted` is told the text once it is the file's.
     pub fn write(&self, database: &impl Snapshot, noted: impl FnOnce(&str)) -> std::io::Result<()> {
+        let ready = self.prepare(database)?;
+        self.put_in_place(ready, noted)
+    }
+
+    /// Writes `database`'s text to a temporary file beside the file, synced.
+    fn prepare(&self, database: &impl Snapshot) -> std::io::Result<Prepared> {
         // Sized as the text written last, so that it is seldom copied to grow.
         let mut bytes = Vec::with_capacity(self.last_length.load(Ordering::Relaxed) + 4096);
         database.write_text(
@@ -580,33 +613,59 @@ impl WriteBack {
         bytes.push(b'\n');
         self.last_length.store(bytes.len(), Ordering::Relaxed);
         let text = String::from_utf8(bytes).expect("serde_json writes UTF-8");
-        let directory = self
-            .path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
         let mut temporary = tempfile::Builder::new()
             .prefix(".standin-")
             .suffix(".tmp")
-            .tempfile_in(directory)?;
+            .tempfile_in(self.directory())?;
         temporary.write_all(text.as_bytes())?;
         temporary.as_file().sync_all()?;
         let state = temporary
             .as_file()
             .metadata()
-            .map(|metadata| FileState::of(&metadata));
-        temporary.persist(&self.path).map_err(|error| error.error)?;
-        *self.known() = state.ok();
+            .map(|metadata| FileState::of(&metadata))
+            .ok();
+        Ok(Prepared {
+            temporary,
+            text,
+            state,
+        })
+    }
+
+    /// Renames a prepared text into the file's place (the caller holds
+    /// [`WriteBack::hold`]); `noted` is told the text once it is the file's.
+    fn put_in_place(&self, ready: Prepared, noted: impl FnOnce(&str)) -> std::io::Result<()> {
+        ready
+            .temporary
+            .persist(&self.path)
+            .map_err(|error| error.error)?;
+        *self.known() = ready.state;
         // A write back waiting for the watcher finds the file standin's now.
         self.handled.notify_all();
         // Before the hold ends: the watcher reads the file and this together.
-        noted(&text);
+        noted(&ready.text);
         // The rename is durable once the directory is synced.
-        if let Ok(handle) = std::fs::File::open(directory) {
+        if let Ok(handle) = std::fs::File::open(self.directory()) {
             let _ = handle.sync_all();
         }
         Ok(())
     }
+
+    /// The directory the file is in, where its temporary files are made.
+    fn directory(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+}
+
+/// A snapshot's text, written and synced in a temporary file beside the
+/// file, ready to take its place.
+struct Prepared {
+    temporary: tempfile::NamedTempFile,
+    text: String,
+    /// The temporary file's state, the file's once renamed.
+    state: Option<FileState>,
 }
 
 #[cfg(test)]
@@ -884,6 +943,48 @@ mod tests {
         back.unwatched();
         ends(written);
         assert_eq!(file_contents(&path), serde_json::json!({"v": 6}));
+    }
+
+    #[test]
+    fn an_edit_saved_while_a_write_back_prepares_its_text_is_waited_for_too() {
+        /// A snapshot during whose writing the file is saved by hand.
+        struct EditedMeanwhile<'a>(&'a Path);
+        impl Snapshot for EditedMeanwhile<'_> {
+            fn write_text(&self, out: &mut Vec<u8>, _: &mut RecordTexts) {
+                let saved = self.0.with_extension("saved");
+                std::fs::write(&saved, r#"{"v": "edited"}"#).unwrap();
+                std::fs::rename(&saved, self.0).unwrap();
+                out.extend_from_slice(br#"{"v": "standin's"}"#);
+            }
+        }
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("db.json");
+        std::fs::write(&path, "{}").unwrap();
+        let back = Arc::new(WriteBack::new(&path));
+        back.watched();
+        back.changed();
+        let (tickets, writing, edited) = (back.begin(), Arc::clone(&back), path.clone());
+        let (done, written) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let snapshot = EditedMeanwhile(&edited);
+            writing
+                .write_snapshot(tickets, &snapshot, UnhandledEdit::Wait, |_| ())
+                .unwrap();
+            done.send(()).unwrap();
+        });
+        let waited = written.recv_timeout(Duration::from_millis(200));
+        assert!(waited.is_err(), "it waits for the watcher");
+        assert_eq!(file_contents(&path), serde_json::json!({"v": "edited"}));
+        // The watcher reloads the edit, which supersedes the snapshot.
+        {
+            let _held = back.hold();
+            let _handling = back.handling();
+            back.superseded();
+        }
+        written.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(file_contents(&path), serde_json::json!({"v": "edited"}));
+        let leftovers = std::fs::read_dir(directory.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "the text not written is not left behind");
     }
 
     fn file_contents(path: &Path) -> Value {
