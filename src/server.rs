@@ -125,11 +125,14 @@ pub struct SpecFile {
     pub(crate) path: Option<PathBuf>,
     /// A hash of the file's text.
     pub(crate) hash: String,
+    /// The file's state just before it was read.
+    pub(crate) read_as: Option<crate::json_server::FileState>,
 }
 
 impl SpecFile {
     /// Reads and parses the spec file at `path`.
     pub fn load(path: &Path) -> Result<SpecFile, SpecErrors> {
+        let read_as = crate::json_server::FileState::at(path);
         let text = spec::read(path)?;
         let file = path.display().to_string();
         let spec = import::parse(&file, &text)?;
@@ -138,6 +141,7 @@ impl SpecFile {
             spec,
             file,
             path: Some(path.to_path_buf()),
+            read_as,
         })
     }
 
@@ -148,6 +152,7 @@ impl SpecFile {
             file: "spec".to_string(),
             path: None,
             hash: import::input_hash(text, &[]),
+            read_as: None,
         })
     }
 
@@ -169,6 +174,7 @@ impl SpecFile {
             file: "spec".to_string(),
             path: None,
             hash,
+            read_as: None,
         }
     }
 }
@@ -306,7 +312,11 @@ pub(crate) fn prepare(mut spec_file: SpecFile, options: &Options) -> Result<Prep
         && options.write_back
         && let Some(path) = &spec_file_path
     {
-        service.write_back = Some(crate::json_server::WriteBack::new(path));
+        // An edit saved while the data was seeded is the watcher's to reload.
+        service.write_back = Some(crate::json_server::WriteBack::as_read(
+            path,
+            spec_file.read_as,
+        ));
     }
     let mut state = AppState::new(std::sync::Arc::new(service));
     state.read_cache = options.read_cache;

@@ -9,7 +9,7 @@ mod write_back;
 
 pub use list::{ListAnswer, PageLinks, list};
 pub use naming::{plural, singular};
-pub use write_back::{Tickets, UnhandledEdit, WriteBack};
+pub use write_back::{FileState, Tickets, UnhandledEdit, WriteBack};
 
 use rand::RngExt;
 use serde_json::{Map, Value};

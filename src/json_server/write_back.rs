@@ -54,7 +54,7 @@ pub struct WriteBack {
 /// What tells one state of a file from another: an edit in place changes
 /// its length or time of change, a file saved in its place its inode.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct FileState {
+pub struct FileState {
     length: u64,
     modified: Option<SystemTime>,
     #[cfg(unix)]
@@ -74,7 +74,7 @@ impl FileState {
     }
 
     /// The state of the file at `path`, if there is one.
-    fn at(path: &Path) -> Option<FileState> {
+    pub fn at(path: &Path) -> Option<FileState> {
         std::fs::metadata(path)
             .ok()
             .map(|metadata| FileState::of(&metadata))
@@ -251,6 +251,13 @@ impl Drop for Unfinished<'_> {
 impl WriteBack {
     /// Writes changes back to the file at `path`.
     pub fn new(path: &Path) -> WriteBack {
+        WriteBack::as_read(path, FileState::at(path))
+    }
+
+    /// Writes changes back to the file at `path`, which was in `state`
+    /// when standin read it: an edit saved since (while the data was
+    /// seeded) is one for the watcher to handle, not to write over.
+    pub fn as_read(path: &Path, state: Option<FileState>) -> WriteBack {
         WriteBack {
             path: path.to_path_buf(),
             lock: Mutex::new(()),
@@ -263,8 +270,7 @@ impl WriteBack {
             last_length: AtomicUsize::new(0),
             texts: Mutex::new(RecordTexts::default()),
             watched: AtomicBool::new(false),
-            // As standin read it at the start.
-            known: Mutex::new(FileState::at(path)),
+            known: Mutex::new(state),
             handled: Condvar::new(),
         }
     }
@@ -985,6 +991,32 @@ mod tests {
         assert_eq!(file_contents(&path), serde_json::json!({"v": "edited"}));
         let leftovers = std::fs::read_dir(directory.path()).unwrap().count();
         assert_eq!(leftovers, 1, "the text not written is not left behind");
+    }
+
+    #[test]
+    fn an_edit_saved_after_the_file_was_read_at_the_start_is_not_written_over() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("db.json");
+        std::fs::write(&path, r#"{"v": 0}"#).unwrap();
+        let read_as = FileState::at(&path);
+        // Saved while the data read was seeded.
+        std::fs::write(&path, r#"{"v": "edited at the start"}"#).unwrap();
+        let back = Arc::new(WriteBack::as_read(&path, read_as));
+        back.watched();
+        back.changed();
+        let (tickets, writing) = (back.begin(), Arc::clone(&back));
+        let (done, written) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let snapshot = serde_json::json!({"v": 1});
+            writing
+                .write_snapshot(tickets, &snapshot, UnhandledEdit::Wait, |_| ())
+                .unwrap();
+            done.send(()).unwrap();
+        });
+        let waited = written.recv_timeout(Duration::from_millis(200));
+        assert!(waited.is_err(), "it waits for the watcher");
+        back.unwatched();
+        written.recv_timeout(Duration::from_secs(5)).unwrap();
     }
 
     fn file_contents(path: &Path) -> Value {
