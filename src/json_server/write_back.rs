@@ -8,9 +8,10 @@
 //! older than what the file holds is never written. A write back that fails
 //! fails only the changes it was to write: those an earlier one, still
 //! under way, writes are answered by that one. Where a watcher reloads the
-//! file, a write back finding it edited since standin last wrote it, or the
-//! watcher last handled it, waits for the watcher to handle the edit first,
-//! rather than write over it (a reload supersedes the snapshot).
+//! file, a write back finding it edited since standin read it at the start,
+//! last wrote it, or the watcher last handled it, waits for the watcher to
+//! handle the edit first, rather than write over it (a reload supersedes
+//! the snapshot).
 
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
@@ -45,7 +46,7 @@ pub struct WriteBack {
     texts: Mutex<RecordTexts>,
     /// Whether a watcher reloads the file when it is edited (see [`WriteBack::watched`]).
     watched: AtomicBool,
-    /// The file as standin last wrote it, or the watcher last handled it.
+    /// The file as standin read it at the start, last wrote it, or the watcher last handled it.
     known: Mutex<Option<FileState>>,
     /// Wakes a write back waiting for the watcher to handle an edit.
     handled: Condvar,
@@ -107,11 +108,11 @@ pub struct Handling<'a> {
 
 impl Drop for Handling<'_> {
     fn drop(&mut self) {
-        let Some(state) = self.state.take() else {
-            return;
-        };
         let mut known = self.back.known();
-        if *known == self.known_then {
+        // A file that was gone is no edit to record: a write back writes it again.
+        if let Some(state) = self.state.take()
+            && *known == self.known_then
+        {
             *known = Some(state);
         }
         drop(known);
@@ -315,8 +316,9 @@ impl WriteBack {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether the file was edited since it was `known` (as standin wrote
-    /// it, or the watcher handled it last), and the watcher is to handle that edit.
+    /// Whether the file was edited since it was `known` (as standin read it
+    /// at the start, wrote it, or the watcher handled it last), and the
+    /// watcher is to handle that edit.
     fn edit_unhandled(&self, known: &Option<FileState>) -> bool {
         self.watched.load(Ordering::SeqCst)
             // A file gone is written again.
@@ -529,7 +531,9 @@ impl WriteBack {
         noted: impl FnOnce(&str),
     ) -> std::io::Result<()> {
         let unfinished = self.unfinished(tickets);
-        let deadline = Instant::now() + WriteBack::EDIT_WAIT;
+        // Set once it first waits: the time it waited for the file's hold
+        // (a reload of a large file holds it for seconds) is no wait for the watcher.
+        let mut deadline = None;
         let mut edit = edit;
         let mut held = self.hold();
         let mut prepared = None;
@@ -538,13 +542,15 @@ impl WriteBack {
                 unfinished.ended();
                 return Ok(());
             }
-            if self.waits_for_watcher(&mut edit, deadline) {
+            if self.waits_for_watcher(&mut edit, &mut deadline) {
                 // Not held while waiting: the watcher reads the file and reloads it meanwhile.
                 drop(held);
                 let known = self.known();
                 // Looked at again under the lock the watcher's end takes: no wake-up is missed.
                 if self.edit_unhandled(&known) {
-                    let timeout = deadline.saturating_duration_since(Instant::now());
+                    let timeout = deadline.map_or(WriteBack::EDIT_WAIT, |deadline| {
+                        deadline.saturating_duration_since(Instant::now())
+                    });
                     drop(self.handled.wait_timeout(known, timeout));
                 } else {
                     drop(known);
@@ -562,7 +568,7 @@ impl WriteBack {
             // Looked at again once the text is ready (a large file takes a
             // while to write and sync): an edit saved meanwhile is waited
             // for too, and the text kept for after.
-            if self.waits_for_watcher(&mut edit, deadline) {
+            if self.waits_for_watcher(&mut edit, &mut deadline) {
                 prepared = Some(ready);
                 continue;
             }
@@ -580,12 +586,14 @@ impl WriteBack {
     }
 
     /// Whether a write back is to wait for the watcher now: it waits for
-    /// an edit not handled yet, until the deadline, past which it writes
-    /// over (and `edit` says so from then on).
-    fn waits_for_watcher(&self, edit: &mut UnhandledEdit, deadline: Instant) -> bool {
+    /// an edit not handled yet, until its `deadline` (set as it first
+    /// waits, [`WriteBack::EDIT_WAIT`] ahead), past which it writes over
+    /// (and `edit` says so from then on).
+    fn waits_for_watcher(&self, edit: &mut UnhandledEdit, deadline: &mut Option<Instant>) -> bool {
         if *edit == UnhandledEdit::WriteOver || !self.edit_unhandled(&self.known()) {
             return false;
         }
+        let deadline = *deadline.get_or_insert_with(|| Instant::now() + WriteBack::EDIT_WAIT);
         if Instant::now() < deadline {
             return true;
         }
@@ -938,6 +946,14 @@ mod tests {
         drop((back.hold(), back.handling()));
         ends(written);
         assert_eq!(file_contents(&path), serde_json::json!({"v": 4}));
+        // A file gone when the watcher looks is written again once it has looked.
+        std::fs::write(&path, r#"{"v": "to be deleted"}"#).unwrap();
+        let written = write(serde_json::json!({"v": "again"}), UnhandledEdit::Wait);
+        waits(&written);
+        std::fs::remove_file(&path).unwrap();
+        drop((back.hold(), back.handling()));
+        ends(written);
+        assert_eq!(file_contents(&path), serde_json::json!({"v": "again"}));
         // A reset writes over an edit at once.
         std::fs::write(&path, r#"{"v": "again"}"#).unwrap();
         ends(write(serde_json::json!({"v": 5}), UnhandledEdit::WriteOver));
