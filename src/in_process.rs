@@ -77,6 +77,18 @@ impl Server {
         })?;
         let url = url_of(address, &prepared.state.spec());
         let service = prepared.state.service.clone();
+        // Watched before it serves: a write back then waits for the watcher
+        // to reload an edit saved while the data was seeded.
+        let watch =
+            match watched {
+                Some(path) => Some(reload::watch(&path, service.clone()).map_err(|error| {
+                    StartError::Watch {
+                        file: path.display().to_string(),
+                        message: error.to_string(),
+                    }
+                })?),
+                None => None,
+            };
         let workers = options.workers.or(Some(2));
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -107,16 +119,6 @@ impl Server {
                 address: url.clone(),
                 source,
             })?;
-        let watch =
-            match watched {
-                Some(path) => Some(reload::watch(&path, service.clone()).map_err(|error| {
-                    StartError::Watch {
-                        file: path.display().to_string(),
-                        message: error.to_string(),
-                    }
-                })?),
-                None => None,
-            };
         Ok(Server {
             url,
             handle,

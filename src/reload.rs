@@ -379,8 +379,10 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
     let outcome = service.run_exclusively_and_wait(move |store| {
         let db_json = spec.dialect == spec::Dialect::JsonServer;
         let put_in_force = || -> Result<bool, crate::store::SeedError> {
-            // No write back replaces the file from here on.
-            let back = in_force.write_back.as_ref().filter(|_| db_json);
+            // No write back replaces the file from here on; and whatever the
+            // file holds now (a db.json, or a spec it became), the snapshots
+            // taken before are not written over it.
+            let back = in_force.write_back.as_ref();
             let _held = back.map(crate::json_server::WriteBack::hold);
             // A db.json written back since it was read was read too early:
             // the event of the newer text follows.
@@ -395,7 +397,6 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
             store.seed(&spec, in_force.seed)?;
             in_force.put_in_force(store, spec, hash)?;
             if let Some(back) = back {
-                // The file holds the data now: the snapshots taken before are not written.
                 back.superseded();
             }
             Ok(true)

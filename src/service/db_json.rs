@@ -159,7 +159,7 @@ impl Service {
     /// Takes a snapshot of the database, holding every change noted so far,
     /// for the writer's thread to write back (on the store's thread).
     fn write_back_later(self: &Arc<Self>, store: &Store, spec: &Spec) {
-        let Some(back) = &self.write_back else {
+        let Some(back) = self.written_back(spec) else {
             return;
         };
         if let Ok((tickets, database)) = self.snapshot(back, store, spec) {
@@ -231,7 +231,7 @@ impl Service {
     /// holds every change so far, and the writes waiting for it are
     /// answered (or told why not).
     pub fn write_back(&self, store: &Store, spec: &Spec) -> Result<(), WriteBackError> {
-        let Some(back) = &self.write_back else {
+        let Some(back) = self.written_back(spec) else {
             return Ok(());
         };
         // A change of its own: newer than every snapshot taken before it.
@@ -239,6 +239,14 @@ impl Service {
         let (tickets, database) = self.snapshot(back, store, spec)?;
         // On the store's thread, which a reload waits for; and the data replaces the file whole.
         self.write_snapshot(tickets, &database, UnhandledEdit::WriteOver)
+    }
+
+    /// The file the data of `spec` is written back to: the db.json served,
+    /// while it is one (a db.json edited into a spec is the user's spec).
+    fn written_back(&self, spec: &Spec) -> Option<&crate::json_server::WriteBack> {
+        self.write_back
+            .as_ref()
+            .filter(|_| spec.dialect == crate::spec::Dialect::JsonServer)
     }
 
     /// Answers once the db.json file holds the change that was given

@@ -430,3 +430,28 @@ async fn an_edit_saved_just_before_a_write_is_reloaded_not_written_over() {
         assert_eq!(written, app.body("/db").await);
     }
 }
+
+/// A db.json that becomes a standin spec by hand is the user's spec from
+/// then on: a reset restores its data but writes nothing over the file.
+#[actix_web::test]
+async fn a_db_json_edited_into_a_spec_is_never_written_over() {
+    let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
+        options.watch = true;
+    });
+    create_post(&app, "made before the edit").await;
+    let spec = "{\"standin\": 1, \"resources\": {\"notes\": {\"fields\": {\"text\": \"string\"}, \"count\": 2}}}\n";
+    let temporary = app.path.with_extension("tmp");
+    std::fs::write(&temporary, spec).unwrap();
+    std::fs::rename(&temporary, &app.path).unwrap();
+    let started = Instant::now();
+    while app.get("/notes").await.status() != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the spec was never reloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    reset(&app).await;
+    assert_eq!(app.get("/notes").await.status(), 200);
+    assert_eq!(std::fs::read_to_string(&app.path).unwrap(), spec);
+}
