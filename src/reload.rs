@@ -378,15 +378,17 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
     // meanwhile (their reads served between the steps) so that none sees it half-done.
     let outcome = service.run_exclusively_and_wait(move |store| {
         let db_json = spec.dialect == spec::Dialect::JsonServer;
+        // A db.json served, or one edited into a spec: the file is written
+        // back to until the swap.
+        let written_back = db_json || in_force.spec().dialect == spec::Dialect::JsonServer;
         let put_in_force = || -> Result<bool, crate::store::SeedError> {
-            // No write back replaces the file from here on; and whatever the
-            // file holds now (a db.json, or a spec it became), the snapshots
-            // taken before are not written over it.
-            let back = in_force.write_back.as_ref();
+            // No write back replaces the file from here on.
+            let back = in_force.write_back.as_ref().filter(|_| written_back);
             let _held = back.map(crate::json_server::WriteBack::hold);
-            // A db.json written back since it was read was read too early:
+            // A file written back since it was read was read too early:
             // the event of the newer text follows.
-            if db_json && std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            if written_back && std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str())
+            {
                 return Ok(false);
             }
             store.prepare(&spec)?;
@@ -397,12 +399,15 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
             store.seed(&spec, in_force.seed)?;
             in_force.put_in_force(store, spec, hash)?;
             if let Some(back) = back {
+                // The file holds what is served now (a db.json's data, or
+                // the spec it became): the snapshots taken before are not written.
                 back.superseded();
             }
             Ok(true)
         };
-        match db_json {
-            // A db.json is replaced whole, with no write (and no write-back) in between.
+        match written_back {
+            // The file is replaced whole, with no write (and no write back,
+            // nor a reset's) in between.
             true => crate::store::without_interruption(put_in_force),
             false => put_in_force(),
         }

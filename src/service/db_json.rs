@@ -159,9 +159,16 @@ impl Service {
     /// Takes a snapshot of the database, holding every change noted so far,
     /// for the writer's thread to write back (on the store's thread).
     fn write_back_later(self: &Arc<Self>, store: &Store, spec: &Spec) {
-        let Some(back) = self.written_back(spec) else {
+        let Some(back) = &self.write_back else {
             return;
         };
+        if self.written_back(spec).is_none() {
+            // The file became a spec, which is not written to: the changes
+            // counted before the swap wait for nothing.
+            back.begin();
+            back.superseded();
+            return;
+        }
         if let Ok((tickets, database)) = self.snapshot(back, store, spec) {
             let service = Arc::clone(self);
             back.write_later(tickets, move |tickets, edit| {

@@ -432,7 +432,8 @@ async fn an_edit_saved_just_before_a_write_is_reloaded_not_written_over() {
 }
 
 /// A db.json that becomes a standin spec by hand is the user's spec from
-/// then on: a reset restores its data but writes nothing over the file.
+/// then on: a reset restores its data but writes nothing over the file;
+/// made a db.json again, it is written back to again.
 #[actix_web::test]
 async fn a_db_json_edited_into_a_spec_is_never_written_over() {
     let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
@@ -454,4 +455,20 @@ async fn a_db_json_edited_into_a_spec_is_never_written_over() {
     reset(&app).await;
     assert_eq!(app.get("/notes").await.status(), 200);
     assert_eq!(std::fs::read_to_string(&app.path).unwrap(), spec);
+    // Edited back into a db.json: written back to again.
+    let db = json!({"posts": [{"id": 1, "title": "a db.json again"}]});
+    std::fs::write(&temporary, db.to_string()).unwrap();
+    std::fs::rename(&temporary, &app.path).unwrap();
+    while app.get("/posts/1").await.status() != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the db.json was never reloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    create_post(&app, "written back").await;
+    assert_eq!(
+        file_contents(&app.path)["posts"][1]["title"],
+        "written back"
+    );
 }
