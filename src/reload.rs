@@ -338,7 +338,8 @@ fn apply(path: &Path, file: &str, service: &Arc<Service>, refused_includes: &mut
     let hash = crate::import::input_hash(&text, &crate::import::referenced_files(&service.spec()));
     let status = service.status();
     // Released before the reload, whose operation holds it on the store's thread.
-    let written_back = held.is_some();
+    // (A db.json edited into a spec is not written back: a spec's globs may match more.)
+    let written_back = held.is_some() && service.spec().dialect == spec::Dialect::JsonServer;
     drop(held);
     if written_back && hash == status.hash {
         // The text standin wrote last (or read at the start): the data holds

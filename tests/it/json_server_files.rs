@@ -432,15 +432,23 @@ async fn an_edit_saved_just_before_a_write_is_reloaded_not_written_over() {
 }
 
 /// A db.json that becomes a standin spec by hand is the user's spec from
-/// then on: a reset restores its data but writes nothing over the file;
-/// made a db.json again, it is written back to again.
+/// then on: a reset restores its data but writes nothing over the file,
+/// and its globs include new files; made a db.json again, it is written
+/// back to again.
 #[actix_web::test]
 async fn a_db_json_edited_into_a_spec_is_never_written_over() {
     let app = serve_with(&import_case("json-server-0.17.4-example.json"), |options| {
         options.watch = true;
     });
     create_post(&app, "made before the edit").await;
-    let spec = "{\"standin\": 1, \"resources\": {\"notes\": {\"fields\": {\"text\": \"string\"}, \"count\": 2}}}\n";
+    let parts = app.path.with_file_name("parts");
+    std::fs::create_dir(&parts).unwrap();
+    std::fs::write(
+        parts.join("tags.yaml"),
+        "resources:\n  tags: { fields: { name: string } }\n",
+    )
+    .unwrap();
+    let spec = "{\"standin\": 1, \"include\": [\"parts/*.yaml\"], \"resources\": {\"notes\": {\"fields\": {\"text\": \"string\"}, \"count\": 2}}}\n";
     let temporary = app.path.with_extension("tmp");
     std::fs::write(&temporary, spec).unwrap();
     std::fs::rename(&temporary, &app.path).unwrap();
@@ -455,6 +463,19 @@ async fn a_db_json_edited_into_a_spec_is_never_written_over() {
     reset(&app).await;
     assert_eq!(app.get("/notes").await.status(), 200);
     assert_eq!(std::fs::read_to_string(&app.path).unwrap(), spec);
+    // A file its glob matches now is included, as in any spec.
+    std::fs::write(
+        parts.join("labels.yaml"),
+        "resources:\n  labels: { fields: { name: string } }\n",
+    )
+    .unwrap();
+    while app.get("/labels").await.status() != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the new included file was never read"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Edited back into a db.json: written back to again.
     let db = json!({"posts": [{"id": 1, "title": "a db.json again"}]});
     std::fs::write(&temporary, db.to_string()).unwrap();
