@@ -905,25 +905,7 @@ mod tests {
         std::fs::write(&path, "{}").unwrap();
         let back = Arc::new(WriteBack::new(&path));
         back.watched();
-        let write = |value: Value, edit: UnhandledEdit| {
-            back.changed();
-            let (tickets, writing) = (back.begin(), Arc::clone(&back));
-            let (done, written) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                writing
-                    .write_snapshot(tickets, &value, edit, |_| ())
-                    .unwrap();
-                done.send(()).unwrap();
-            });
-            written
-        };
-        let waits = |written: &std::sync::mpsc::Receiver<()>| {
-            let waited = written.recv_timeout(Duration::from_millis(100));
-            assert!(waited.is_err(), "it waits for the watcher");
-        };
-        let ends = |written: std::sync::mpsc::Receiver<()>| {
-            written.recv_timeout(Duration::from_secs(5)).unwrap();
-        };
+        let write = |value: Value, edit: UnhandledEdit| write_in_background(&back, value, edit);
         // The file as standin read it, then as it wrote it: no wait.
         ends(write(serde_json::json!({"v": 1}), UnhandledEdit::Wait));
         ends(write(serde_json::json!({"v": 2}), UnhandledEdit::Wait));
@@ -970,12 +952,12 @@ mod tests {
     #[test]
     fn an_edit_saved_while_a_write_back_prepares_its_text_is_waited_for_too() {
         /// A snapshot during whose writing the file is saved by hand.
-        struct EditedMeanwhile<'a>(&'a Path);
-        impl Snapshot for EditedMeanwhile<'_> {
+        struct EditedMeanwhile(PathBuf);
+        impl Snapshot for EditedMeanwhile {
             fn write_text(&self, out: &mut Vec<u8>, _: &mut RecordTexts) {
                 let saved = self.0.with_extension("saved");
                 std::fs::write(&saved, r#"{"v": "edited"}"#).unwrap();
-                std::fs::rename(&saved, self.0).unwrap();
+                std::fs::rename(&saved, &self.0).unwrap();
                 out.extend_from_slice(br#"{"v": "standin's"}"#);
             }
         }
@@ -984,18 +966,9 @@ mod tests {
         std::fs::write(&path, "{}").unwrap();
         let back = Arc::new(WriteBack::new(&path));
         back.watched();
-        back.changed();
-        let (tickets, writing, edited) = (back.begin(), Arc::clone(&back), path.clone());
-        let (done, written) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let snapshot = EditedMeanwhile(&edited);
-            writing
-                .write_snapshot(tickets, &snapshot, UnhandledEdit::Wait, |_| ())
-                .unwrap();
-            done.send(()).unwrap();
-        });
-        let waited = written.recv_timeout(Duration::from_millis(200));
-        assert!(waited.is_err(), "it waits for the watcher");
+        let snapshot = EditedMeanwhile(path.clone());
+        let written = write_in_background(&back, snapshot, UnhandledEdit::Wait);
+        waits(&written);
         assert_eq!(file_contents(&path), serde_json::json!({"v": "edited"}));
         // The watcher reloads the edit, which supersedes the snapshot.
         {
@@ -1003,7 +976,7 @@ mod tests {
             let _handling = back.handling();
             back.superseded();
         }
-        written.recv_timeout(Duration::from_secs(5)).unwrap();
+        ends(written);
         assert_eq!(file_contents(&path), serde_json::json!({"v": "edited"}));
         let leftovers = std::fs::read_dir(directory.path()).unwrap().count();
         assert_eq!(leftovers, 1, "the text not written is not left behind");
@@ -1019,19 +992,40 @@ mod tests {
         std::fs::write(&path, r#"{"v": "edited at the start"}"#).unwrap();
         let back = Arc::new(WriteBack::as_read(&path, read_as));
         back.watched();
+        let written = write_in_background(&back, serde_json::json!({"v": 1}), UnhandledEdit::Wait);
+        waits(&written);
+        back.unwatched();
+        ends(written);
+        assert_eq!(file_contents(&path), serde_json::json!({"v": 1}));
+    }
+
+    /// Counts a change and writes `snapshot` for it on a thread of its
+    /// own; the answer hears once it is written.
+    fn write_in_background(
+        back: &Arc<WriteBack>,
+        snapshot: impl Snapshot + Send + 'static,
+        edit: UnhandledEdit,
+    ) -> std::sync::mpsc::Receiver<()> {
         back.changed();
-        let (tickets, writing) = (back.begin(), Arc::clone(&back));
+        let (tickets, writing) = (back.begin(), Arc::clone(back));
         let (done, written) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let snapshot = serde_json::json!({"v": 1});
             writing
-                .write_snapshot(tickets, &snapshot, UnhandledEdit::Wait, |_| ())
+                .write_snapshot(tickets, &snapshot, edit, |_| ())
                 .unwrap();
             done.send(()).unwrap();
         });
-        let waited = written.recv_timeout(Duration::from_millis(200));
+        written
+    }
+
+    /// Asserts that the write back under way is waiting (for the watcher).
+    fn waits(written: &std::sync::mpsc::Receiver<()>) {
+        let waited = written.recv_timeout(Duration::from_millis(100));
         assert!(waited.is_err(), "it waits for the watcher");
-        back.unwatched();
+    }
+
+    /// Waits for the write back under way to end.
+    fn ends(written: std::sync::mpsc::Receiver<()>) {
         written.recv_timeout(Duration::from_secs(5)).unwrap();
     }
 
